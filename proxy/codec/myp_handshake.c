@@ -1,0 +1,321 @@
+/* myp_handshake.c - connection-phase packets: greeting, handshake response, auth switch. */
+#include <string.h>
+
+#include "myp.h"
+
+#define GREETING_FILLER_LEN 6  /* zero bytes after auth_plugin_data_len... */
+#define GREETING_EXT_LEN    4  /* ...then MariaDB's extended capabilities (or 4 zeros) */
+#define HSRESP_FIXED_LEN    32 /* caps, max packet, charset, 23 filler: all an SSLRequest has */
+#define HSRESP_EXT_CAPS_OFF 28 /* MariaDB extended capabilities in the last filler bytes */
+#define SCRAMBLE_PART1_LEN  8  /* auth-plugin-data-part-1 */
+#define SCRAMBLE_PART2_MIN  13 /* part 2 is at least this long, its last byte a NUL */
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	put_u16(p, (uint16_t)v);
+	put_u16(p + 2, (uint16_t)(v >> 16));
+}
+
+/* A NUL-terminated string at p[*off]: slice without the NUL, *off moves past it. */
+static myp_status_t get_strnul(const uint8_t *p, size_t n, size_t *off, const uint8_t **s,
+                               size_t *slen)
+{
+	const uint8_t *nul = *off < n ? memchr(p + *off, 0, n - *off) : NULL;
+
+	if (!nul)
+		return MYP_NEED_MORE;
+	*s = p + *off;
+	*slen = (size_t)(nul - *s);
+	*off += *slen + 1;
+	return MYP_OK;
+}
+
+/* ---- greeting (Protocol::HandshakeV10) ------------------------------------ */
+
+myp_status_t myp_greeting_parse(const uint8_t *p, size_t n, myp_greeting_t *out)
+{
+	size_t off = 1, part2_len, data_len;
+	uint8_t auth_len;
+	myp_status_t st;
+
+	if (n < 1)
+		return MYP_NEED_MORE;
+	if (p[0] != 10)
+		return MYP_EPROTO; /* an ERR (0xFF) instead of a greeting, or protocol 9 */
+	memset(out, 0, sizeof(*out));
+	out->protocol = p[0];
+	if ((st = get_strnul(p, n, &off, &out->version, &out->version_len)) != MYP_OK)
+		return st;
+	/* conn id, part 1, filler, caps lo, charset, status, caps hi, auth len, 6 + 4 filler */
+	if (n - off <
+	    4 + SCRAMBLE_PART1_LEN + 1 + 2 + 1 + 2 + 2 + 1 + GREETING_FILLER_LEN + GREETING_EXT_LEN)
+		return MYP_NEED_MORE; /* pre-4.1 greetings that stop after caps lo are refused */
+	out->conn_id_off = off;
+	out->conn_id = get_u32(p + off);
+	off += 4;
+	memcpy(out->scramble, p + off, SCRAMBLE_PART1_LEN);
+	out->scramble_len = SCRAMBLE_PART1_LEN;
+	off += SCRAMBLE_PART1_LEN + 1;
+	out->caps_lo_off = off;
+	out->caps = get_u16(p + off);
+	off += 2;
+	out->charset = p[off++];
+	out->status = get_u16(p + off);
+	off += 2;
+	out->caps_hi_off = off;
+	out->caps |= (uint64_t)get_u16(p + off) << 16;
+	off += 2;
+	auth_len = p[off++];
+	off += GREETING_FILLER_LEN;
+	if (!(out->caps & MYP_CLIENT_LONG_PASSWORD)) {
+		/* a MariaDB server: CLIENT_MYSQL clear, extended caps in the filler */
+		out->caps_ext_off = off;
+		out->caps |= (uint64_t)get_u32(p + off) << 32;
+	}
+	off += GREETING_EXT_LEN;
+	if (!(out->caps & MYP_CLIENT_PROTOCOL_41))
+		return MYP_EPROTO;
+	if (out->caps & MYP_CLIENT_SECURE_CONNECTION) {
+		/* part 2 is MAX(13, auth_len - 8) bytes; auth_len counts a trailing NUL */
+		part2_len = auth_len > SCRAMBLE_PART1_LEN + SCRAMBLE_PART2_MIN
+		                    ? (size_t)auth_len - SCRAMBLE_PART1_LEN
+		                    : SCRAMBLE_PART2_MIN;
+		if ((out->caps & MYP_CLIENT_PLUGIN_AUTH) && auth_len > SCRAMBLE_PART1_LEN)
+			data_len = (size_t)auth_len - 1 - SCRAMBLE_PART1_LEN;
+		else
+			data_len = part2_len - 1;
+		if (n - off < part2_len)
+			return MYP_NEED_MORE;
+		if (SCRAMBLE_PART1_LEN + data_len > sizeof(out->scramble))
+			return MYP_EPROTO;
+		memcpy(out->scramble + SCRAMBLE_PART1_LEN, p + off, data_len);
+		out->scramble_len += data_len;
+		off += part2_len;
+	}
+	if (out->caps & MYP_CLIENT_PLUGIN_AUTH) {
+		/* MariaDB always NUL-terminates the name (only MySQL 5.5.7-5.5.9 did not) */
+		st = get_strnul(p, n, &off, &out->auth_plugin, &out->auth_plugin_len);
+		if (st != MYP_OK)
+			return st;
+	}
+	return MYP_OK;
+}
+
+void myp_greeting_patch(uint8_t *p, size_t n, const myp_greeting_t *g, uint32_t conn_id,
+                        uint64_t clear_caps)
+{
+	if (g->conn_id_off && g->conn_id_off + 4 <= n)
+		put_u32(p + g->conn_id_off, conn_id);
+	if (g->caps_lo_off && g->caps_lo_off + 2 <= n)
+		put_u16(p + g->caps_lo_off, (uint16_t)(get_u16(p + g->caps_lo_off) & ~clear_caps));
+	if (g->caps_hi_off && g->caps_hi_off + 2 <= n)
+		put_u16(p + g->caps_hi_off,
+		        (uint16_t)(get_u16(p + g->caps_hi_off) & ~(clear_caps >> 16)));
+	if (g->caps_ext_off && g->caps_ext_off + 4 <= n)
+		put_u32(p + g->caps_ext_off,
+		        (uint32_t)(get_u32(p + g->caps_ext_off) & ~(clear_caps >> 32)));
+}
+
+void myp_greeting_build(myp_wbuf_t *w, uint8_t seq, const myp_greeting_t *g)
+{
+	static const uint8_t zeros[SCRAMBLE_PART2_MIN + SCRAMBLE_PART1_LEN];
+	size_t start = myp_wbuf_packet_begin(w);
+	size_t part1 = g->scramble_len < SCRAMBLE_PART1_LEN ? g->scramble_len : SCRAMBLE_PART1_LEN;
+	size_t data2 =
+	        g->scramble_len > sizeof(g->scramble) ? sizeof(g->scramble) : g->scramble_len;
+	size_t part2;
+
+	data2 = data2 > SCRAMBLE_PART1_LEN ? data2 - SCRAMBLE_PART1_LEN : 0;
+	part2 = data2 + 1 > SCRAMBLE_PART2_MIN ? data2 + 1 : SCRAMBLE_PART2_MIN;
+	myp_wbuf_u8(w, g->protocol ? g->protocol : 10);
+	myp_wbuf_bytes(w, g->version, g->version_len);
+	myp_wbuf_u8(w, 0);
+	myp_wbuf_u32(w, g->conn_id);
+	myp_wbuf_bytes(w, g->scramble, part1);
+	myp_wbuf_bytes(w, zeros, SCRAMBLE_PART1_LEN - part1);
+	myp_wbuf_u8(w, 0);
+	myp_wbuf_u16(w, (uint16_t)g->caps);
+	myp_wbuf_u8(w, g->charset);
+	myp_wbuf_u16(w, g->status);
+	myp_wbuf_u16(w, (uint16_t)(g->caps >> 16));
+	/* auth_plugin_data_len counts the NUL; without PLUGIN_AUTH it is 0 unless needed to
+	 * announce a part 2 longer than 13 bytes */
+	if ((g->caps & MYP_CLIENT_PLUGIN_AUTH) || part2 > SCRAMBLE_PART2_MIN)
+		myp_wbuf_u8(w, (uint8_t)(SCRAMBLE_PART1_LEN + data2 + 1));
+	else
+		myp_wbuf_u8(w, 0);
+	myp_wbuf_bytes(w, zeros, GREETING_FILLER_LEN);
+	myp_wbuf_u32(w, (g->caps & MYP_CLIENT_LONG_PASSWORD) ? 0 : (uint32_t)(g->caps >> 32));
+	if (g->caps & MYP_CLIENT_SECURE_CONNECTION) {
+		myp_wbuf_bytes(w, g->scramble + SCRAMBLE_PART1_LEN, data2);
+		myp_wbuf_bytes(w, zeros, part2 - data2); /* padding and the trailing NUL */
+	}
+	if (g->caps & MYP_CLIENT_PLUGIN_AUTH) {
+		myp_wbuf_bytes(w, g->auth_plugin, g->auth_plugin_len);
+		myp_wbuf_u8(w, 0);
+	}
+	myp_wbuf_packet_end(w, start, seq);
+}
+
+/* ---- handshake response (Protocol::HandshakeResponse41, SSLRequest) -------- */
+
+myp_status_t myp_hsresp_parse(const uint8_t *p, size_t n, myp_hsresp_t *out)
+{
+	size_t off = HSRESP_FIXED_LEN;
+	uint64_t len;
+	size_t used;
+	myp_status_t st;
+
+	if (n < 4)
+		return MYP_NEED_MORE;
+	memset(out, 0, sizeof(*out));
+	out->caps = get_u32(p);
+	if (!(out->caps & MYP_CLIENT_PROTOCOL_41))
+		return MYP_EPROTO; /* HandshakeResponse320 */
+	if (n < HSRESP_FIXED_LEN)
+		return MYP_NEED_MORE;
+	out->max_packet = get_u32(p + 4);
+	out->charset = p[8];
+	if (!(out->caps & MYP_CLIENT_LONG_PASSWORD))
+		out->caps |= (uint64_t)get_u32(p + HSRESP_EXT_CAPS_OFF) << 32;
+	if (n == HSRESP_FIXED_LEN && (out->caps & MYP_CLIENT_SSL)) {
+		out->ssl_request = true;
+		return MYP_OK;
+	}
+	if ((st = get_strnul(p, n, &off, &out->user, &out->user_len)) != MYP_OK)
+		return st;
+	if (out->caps & MYP_CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) {
+		if ((st = myp_lenenc_str(p + off, n - off, &out->auth, &len, &used)) != MYP_OK)
+			return st;
+		out->auth_len = (size_t)len;
+		off += used;
+	} else if (out->caps & MYP_CLIENT_SECURE_CONNECTION) {
+		if (off >= n)
+			return MYP_NEED_MORE;
+		out->auth_len = p[off++];
+		if (n - off < out->auth_len)
+			return MYP_NEED_MORE;
+		out->auth = p + off;
+		off += out->auth_len;
+	} else {
+		if ((st = get_strnul(p, n, &off, &out->auth, &out->auth_len)) != MYP_OK)
+			return st;
+	}
+	/* Like the server, a payload that ends here leaves the optional parts absent. */
+	if ((out->caps & MYP_CLIENT_CONNECT_WITH_DB) && off < n) {
+		if ((st = get_strnul(p, n, &off, &out->db, &out->db_len)) != MYP_OK)
+			return st;
+	}
+	if ((out->caps & MYP_CLIENT_PLUGIN_AUTH) && off < n) {
+		st = get_strnul(p, n, &off, &out->auth_plugin, &out->auth_plugin_len);
+		if (st != MYP_OK)
+			return st;
+	}
+	if ((out->caps & MYP_CLIENT_CONNECT_ATTRS) && off < n) {
+		if ((st = myp_lenenc_str(p + off, n - off, &out->attrs, &len, &used)) != MYP_OK)
+			return st;
+		out->attrs_len = (size_t)len;
+	}
+	return MYP_OK;
+}
+
+void myp_hsresp_clear_caps(uint8_t *p, size_t n, uint64_t clear_caps)
+{
+	uint32_t lo;
+
+	if (n < 4)
+		return;
+	lo = get_u32(p);
+	put_u32(p, lo & ~(uint32_t)clear_caps);
+	/* the extended bits live at offset 28 only if the client cleared CLIENT_MYSQL */
+	if (!(lo & MYP_CLIENT_LONG_PASSWORD) && n >= HSRESP_EXT_CAPS_OFF + 4)
+		put_u32(p + HSRESP_EXT_CAPS_OFF,
+		        get_u32(p + HSRESP_EXT_CAPS_OFF) & ~(uint32_t)(clear_caps >> 32));
+}
+
+void myp_hsresp_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r)
+{
+	static const uint8_t zeros[HSRESP_EXT_CAPS_OFF - 9];
+	size_t start = myp_wbuf_packet_begin(w);
+
+	myp_wbuf_u32(w, (uint32_t)r->caps);
+	myp_wbuf_u32(w, r->max_packet);
+	myp_wbuf_u8(w, r->charset);
+	myp_wbuf_bytes(w, zeros, sizeof(zeros));
+	myp_wbuf_u32(w, (r->caps & MYP_CLIENT_LONG_PASSWORD) ? 0 : (uint32_t)(r->caps >> 32));
+	if (r->ssl_request) {
+		myp_wbuf_packet_end(w, start, seq);
+		return;
+	}
+	myp_wbuf_bytes(w, r->user, r->user_len);
+	myp_wbuf_u8(w, 0);
+	if (r->caps & MYP_CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) {
+		myp_wbuf_lenenc_str(w, r->auth, r->auth_len);
+	} else if (r->caps & MYP_CLIENT_SECURE_CONNECTION) {
+		if (r->auth_len > 0xFF)
+			w->failed = true; /* does not fit the 1-byte length */
+		myp_wbuf_u8(w, (uint8_t)r->auth_len);
+		myp_wbuf_bytes(w, r->auth, r->auth_len);
+	} else {
+		myp_wbuf_bytes(w, r->auth, r->auth_len);
+		myp_wbuf_u8(w, 0);
+	}
+	if (r->caps & MYP_CLIENT_CONNECT_WITH_DB) {
+		myp_wbuf_bytes(w, r->db, r->db_len);
+		myp_wbuf_u8(w, 0);
+	}
+	if (r->caps & MYP_CLIENT_PLUGIN_AUTH) {
+		myp_wbuf_bytes(w, r->auth_plugin, r->auth_plugin_len);
+		myp_wbuf_u8(w, 0);
+	}
+	if (r->caps & MYP_CLIENT_CONNECT_ATTRS)
+		myp_wbuf_lenenc_str(w, r->attrs, r->attrs_len);
+	myp_wbuf_packet_end(w, start, seq);
+}
+
+/* ---- auth switch ------------------------------------------------------------ */
+
+myp_status_t myp_authswitch_parse(const uint8_t *p, size_t n, myp_authswitch_t *out)
+{
+	size_t off = 1;
+	myp_status_t st;
+
+	if (n < 1)
+		return MYP_NEED_MORE;
+	if (p[0] != 0xFE)
+		return MYP_EPROTO;
+	memset(out, 0, sizeof(*out));
+	/* a bare 0xFE (pre-4.1 "use old password") looks like a prefix: NEED_MORE */
+	if ((st = get_strnul(p, n, &off, &out->plugin, &out->plugin_len)) != MYP_OK)
+		return st;
+	out->data = p + off;
+	out->data_len = n - off;
+	return MYP_OK;
+}
+
+void myp_authswitch_build(myp_wbuf_t *w, uint8_t seq, const char *plugin, const uint8_t *data,
+                          size_t data_len)
+{
+	size_t start = myp_wbuf_packet_begin(w);
+
+	myp_wbuf_u8(w, 0xFE);
+	myp_wbuf_strnul(w, plugin ? plugin : "");
+	myp_wbuf_bytes(w, data, data_len);
+	myp_wbuf_packet_end(w, start, seq);
+}

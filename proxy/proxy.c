@@ -1,0 +1,249 @@
+/* proxy.c - the daemon's state: listeners, backends, session lists, shutdown. */
+#include "proxy.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bufpool.h"
+#include "log.h"
+#include "session.h"
+
+#define GP_LISTEN_BACKLOG 1024
+#define GP_SWEEP_MS       1000 /* idle-timeout resolution */
+
+static const char *const endpoint_names[GP_EP__COUNT] = {"rw", "ro"};
+static const char *const state_names[GP_SS__COUNT] = {
+        "connecting", "greeting", "handshake", "auth", "ready", "closing",
+};
+
+const char *gp_endpoint_name(gp_endpoint_t ep)
+{
+	return ep < GP_EP__COUNT ? endpoint_names[ep] : "?";
+}
+
+const char *gp_session_state_name(gp_session_state_t st)
+{
+	return st < GP_SS__COUNT ? state_names[st] : "?";
+}
+
+size_t gp_proxy_backends_by_priority(const gp_proxy_t *p, int *idx)
+{
+	size_t n = p->nbackends;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = (int)i;
+	/* insertion sort: a handful of backends */
+	for (size_t i = 1; i < n; i++) {
+		int v = idx[i];
+		const gp_backend_conf_t *cv = p->backends[v].conf;
+		size_t j = i;
+		while (j > 0) {
+			const gp_backend_conf_t *cj = p->backends[idx[j - 1]].conf;
+			if (cj->priority < cv->priority ||
+			    (cj->priority == cv->priority && strcmp(cj->name, cv->name) <= 0))
+				break;
+			idx[j] = idx[j - 1];
+			j--;
+		}
+		idx[j] = v;
+	}
+	return n;
+}
+
+/* Resolve HOST:PORT once; numeric addresses never touch the resolver. */
+static gp_status_t proxy_resolve(const char *host, uint16_t port, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (uv_ip4_addr(host, port, (struct sockaddr_in *)out) == 0)
+		return GP_OK;
+	if (uv_ip6_addr(host, port, (struct sockaddr_in6 *)out) == 0)
+		return GP_OK;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+	char svc[8];
+	snprintf(svc, sizeof(svc), "%u", port);
+	if (getaddrinfo(host, svc, &hints, &res) != 0 || !res)
+		return GP_EINVAL;
+	memcpy(out, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return GP_OK;
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+	gp_proxy_t *p = listener->data;
+	if (status < 0) {
+		gp_log(GP_LOG_WARN, "accept_failed", "error=\"%s\"", uv_strerror(status));
+		return;
+	}
+	gp_endpoint_t ep = listener == (uv_stream_t *)&p->listeners[GP_EP_RO] ? GP_EP_RO : GP_EP_RW;
+	gp_session_accept(p, ep, listener);
+}
+
+static gp_status_t proxy_listen(gp_proxy_t *p, gp_endpoint_t ep, const char *addr)
+{
+	char host[GP_ADDR_MAX];
+	uint16_t port;
+	struct sockaddr_storage ss;
+	if (gp_config_split_addr(addr, host, sizeof(host), &port) != GP_OK ||
+	    proxy_resolve(host, port, &ss) != GP_OK) {
+		gp_log(GP_LOG_ERROR, "listen_failed", "endpoint=%s address=%s error=bad_address",
+		       gp_endpoint_name(ep), addr);
+		return GP_EINVAL;
+	}
+	uv_tcp_t *l = &p->listeners[ep];
+	uv_tcp_init(p->loop, l);
+	l->data = p;
+	p->listening[ep] = true;
+	int r = uv_tcp_bind(l, (const struct sockaddr *)&ss, 0);
+	if (r == 0)
+		r = uv_listen((uv_stream_t *)l, GP_LISTEN_BACKLOG, on_connection);
+	if (r < 0) {
+		gp_log(GP_LOG_ERROR, "listen_failed", "endpoint=%s address=%s error=\"%s\"",
+		       gp_endpoint_name(ep), addr, uv_strerror(r));
+		return gp_status_from_uv(r);
+	}
+	gp_log(GP_LOG_INFO, "listen", "endpoint=%s address=%s", gp_endpoint_name(ep), addr);
+	return GP_OK;
+}
+
+static void proxy_close_listeners(gp_proxy_t *p)
+{
+	for (int ep = 0; ep < GP_EP__COUNT; ep++) {
+		if (p->listening[ep]) {
+			p->listening[ep] = false;
+			uv_close((uv_handle_t *)&p->listeners[ep], NULL);
+		}
+	}
+}
+
+/* Close every handle of the proxy itself; the loop then runs dry and main returns. */
+static void proxy_teardown(gp_proxy_t *p)
+{
+	if (p->handles_closed)
+		return;
+	p->handles_closed = true;
+	proxy_close_listeners(p);
+	uv_close((uv_handle_t *)&p->sig_term, NULL);
+	uv_close((uv_handle_t *)&p->sig_int, NULL);
+	uv_close((uv_handle_t *)&p->sig_hup, NULL);
+	uv_close((uv_handle_t *)&p->sweep, NULL);
+	uv_close((uv_handle_t *)&p->shutdown_timer, NULL);
+	gp_bufpool_drain();
+	gp_log(GP_LOG_INFO, "shutdown_complete", "closed=%llu",
+	       (unsigned long long)p->stats.closed);
+}
+
+void gp_proxy_session_gone(gp_proxy_t *p)
+{
+	if (p->shutting_down && p->nsessions == 0)
+		proxy_teardown(p);
+}
+
+static void on_shutdown_deadline(uv_timer_t *t)
+{
+	gp_proxy_t *p = t->data;
+	gp_list_t *pos, *tmp;
+	gp_log(GP_LOG_WARN, "shutdown_timeout", "sessions=%u", p->nsessions);
+	for (int st = 0; st < GP_SS_CLOSING; st++) {
+		gp_list_each_safe(pos, tmp, &p->sessions[st])
+		{
+			gp_session_close(gp_container_of(pos, gp_session_t, link),
+			                 "shutdown_timeout");
+		}
+	}
+}
+
+void gp_proxy_shutdown(gp_proxy_t *p)
+{
+	if (p->shutting_down)
+		return;
+	p->shutting_down = true;
+	gp_log(GP_LOG_INFO, "shutdown_start", "sessions=%u timeout_ms=%lld", p->nsessions,
+	       (long long)p->cfg->limits_shutdown_timeout_ms);
+	proxy_close_listeners(p);
+	gp_list_t *pos, *tmp;
+	for (int st = 0; st < GP_SS_CLOSING; st++) {
+		gp_list_each_safe(pos, tmp, &p->sessions[st])
+		{
+			gp_session_shutdown(gp_container_of(pos, gp_session_t, link));
+		}
+	}
+	if (p->nsessions == 0) {
+		proxy_teardown(p);
+		return;
+	}
+	uv_timer_start(&p->shutdown_timer, on_shutdown_deadline,
+	               (uint64_t)p->cfg->limits_shutdown_timeout_ms, 0);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	gp_proxy_t *p = h->data;
+	if (signum == SIGHUP) {
+		gp_log(GP_LOG_WARN, "reload_unsupported",
+		       "detail=\"reload arrives with the HTTP issue\"");
+		return;
+	}
+	gp_log(GP_LOG_INFO, "signal", "signal=%s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	gp_proxy_shutdown(p);
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+	gp_proxy_t *p = t->data;
+	int64_t idle_ms = p->cfg->limits_client_idle_timeout_ms;
+	if (idle_ms <= 0)
+		return;
+	uint64_t now = uv_now(p->loop);
+	gp_list_t *pos, *tmp;
+	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_READY])
+	{
+		gp_session_t *s = gp_container_of(pos, gp_session_t, link);
+		if (!s->in_flight && now - s->last_active >= (uint64_t)idle_ms)
+			gp_session_close(s, "idle_timeout");
+	}
+}
+
+gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
+{
+	memset(p, 0, sizeof(*p));
+	p->loop = loop;
+	p->cfg = cfg;
+	for (int i = 0; i < GP_SS__COUNT; i++)
+		gp_list_init(&p->sessions[i]);
+	p->nbackends = cfg->nbackends;
+	for (size_t i = 0; i < cfg->nbackends; i++) {
+		gp_backend_t *b = &p->backends[i];
+		b->conf = &cfg->backends[i];
+		b->last_error = GP_OK;
+		if (proxy_resolve(b->conf->host, b->conf->port, &b->addr) != GP_OK) {
+			gp_log(GP_LOG_ERROR, "backend_unresolvable", "backend=%s address=%s",
+			       b->conf->name, b->conf->address);
+			return GP_ECONFIG;
+		}
+	}
+	uv_signal_init(loop, &p->sig_term);
+	uv_signal_init(loop, &p->sig_int);
+	uv_signal_init(loop, &p->sig_hup);
+	p->sig_term.data = p->sig_int.data = p->sig_hup.data = p;
+	uv_signal_start(&p->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&p->sig_int, on_signal, SIGINT);
+	uv_signal_start(&p->sig_hup, on_signal, SIGHUP);
+	uv_timer_init(loop, &p->sweep);
+	uv_timer_init(loop, &p->shutdown_timer);
+	p->sweep.data = p->shutdown_timer.data = p;
+	uv_timer_start(&p->sweep, on_sweep, GP_SWEEP_MS, GP_SWEEP_MS);
+	uv_unref((uv_handle_t *)&p->sweep);
+	p->next_conn_id = 0;
+
+	gp_status_t st = proxy_listen(p, GP_EP_RW, cfg->top_listen);
+	if (st == GP_OK && cfg->top_listen_ro[0])
+		st = proxy_listen(p, GP_EP_RO, cfg->top_listen_ro);
+	if (st != GP_OK) {
+		p->shutting_down = true;
+		proxy_teardown(p);
+		return st;
+	}
+	return GP_OK;
+}

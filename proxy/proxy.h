@@ -1,0 +1,83 @@
+/* proxy.h - the daemon's state: listeners, backends, session lists, shutdown. */
+#ifndef GP_PROXY_H
+#define GP_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "config.h"
+#include "list.h"
+#include "status.h"
+
+typedef enum gp_endpoint {
+	GP_EP_RW = 0, /* listen: sessions go to the writer */
+	GP_EP_RO = 1, /* listen_ro: sessions go to readers */
+	GP_EP__COUNT
+} gp_endpoint_t;
+
+const char *gp_endpoint_name(gp_endpoint_t ep);
+
+/* A backend as the daemon sees it at run time. */
+typedef struct gp_backend {
+	const gp_backend_conf_t *conf; /* name, address, priority */
+	struct sockaddr_storage addr;  /* resolved once at start */
+	uint32_t sessions;             /* sessions currently on it */
+	uint64_t connect_failures;     /* backend connects that failed */
+	gp_status_t last_error;        /* why the last connect failed */
+} gp_backend_t;
+
+/* Where a session sits; gp_session_set_state moves it between the proxy's lists. */
+typedef enum gp_session_state {
+	GP_SS_CONNECTING = 0, /* backend TCP connect under way */
+	GP_SS_GREETING,       /* waiting for the backend's greeting */
+	GP_SS_HANDSHAKE,      /* greeting relayed, waiting for the client's response */
+	GP_SS_AUTH,           /* relaying the authentication exchange */
+	GP_SS_READY,          /* authenticated: relaying commands */
+	GP_SS_CLOSING,        /* closing both sides */
+	GP_SS__COUNT
+} gp_session_state_t;
+
+const char *gp_session_state_name(gp_session_state_t st);
+
+typedef struct gp_stats {
+	uint64_t accepted;       /* client connections accepted */
+	uint64_t rejected_limit; /* refused: max_client_connections */
+	uint64_t rejected_other; /* refused: no backend, shutting down */
+	uint64_t closed;         /* sessions ended */
+	uint64_t commands;       /* commands relayed */
+	uint64_t err_packets;    /* ERR packets relayed from backends */
+	uint64_t bytes_in;       /* bytes read from clients */
+	uint64_t bytes_out;      /* bytes written to clients */
+} gp_stats_t;
+
+typedef struct gp_proxy {
+	uv_loop_t *loop;                        /* the one loop */
+	gp_config_t *cfg;                       /* running configuration */
+	uv_tcp_t listeners[GP_EP__COUNT];       /* rw and ro listeners */
+	bool listening[GP_EP__COUNT];           /* which are open */
+	gp_backend_t backends[GP_MAX_BACKENDS]; /* runtime state, config order */
+	size_t nbackends;                       /* how many */
+	gp_list_t sessions[GP_SS__COUNT];       /* sessions by state */
+	uint32_t nsessions;                     /* all sessions, any state */
+	uint32_t nclients;                      /* sessions counted against the limit */
+	uint32_t next_conn_id;                  /* proxy connection ids */
+	uv_signal_t sig_term, sig_int, sig_hup; /* signal watchers */
+	uv_timer_t sweep;                       /* idle-timeout sweep */
+	uv_timer_t shutdown_timer;              /* shutdown deadline */
+	bool shutting_down;                     /* SIGTERM/SIGINT received */
+	bool handles_closed;                    /* teardown started */
+	gp_stats_t stats;                       /* counters */
+} gp_proxy_t;
+
+/* Set up listeners, signals and timers on loop. */
+GP_WUR gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg);
+/* Begin a graceful shutdown (also what SIGTERM does). */
+void gp_proxy_shutdown(gp_proxy_t *p);
+/* A session left the proxy: maybe the shutdown is complete. */
+void gp_proxy_session_gone(gp_proxy_t *p);
+/* Backends in priority order (ties by name): fills idx, returns the count. */
+size_t gp_proxy_backends_by_priority(const gp_proxy_t *p, int *idx);
+
+#endif

@@ -1,0 +1,623 @@
+/* session.c - one client session: its client and backend connections and their protocol. */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "router.h"
+
+/* Capabilities the proxy cannot relay (yet): TLS and compression change the framing. */
+#define GP_CAPS_UNRELAYABLE                                                   \
+	(MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_CLIENT_ZSTD_COMPRESSION | \
+	 MYP_MARIADB_CLIENT_COM_MULTI)
+#define GP_CLOSE_GRACE_MS 5000 /* a closing client that does not read is cut off after this */
+
+/* Server error codes the proxy uses for answers of its own. */
+#define GP_ER_CON_COUNT       1040 /* Too many connections */
+#define GP_ER_NOT_READY       1047 /* what Galera nodes say when not ready */
+#define GP_ER_HANDSHAKE       1043 /* Bad handshake */
+#define GP_ER_UNSUPPORTED     1235 /* ER_NOT_SUPPORTED_YET */
+#define GP_CR_SERVER_LOST     2013 /* Lost connection to server during query */
+#define GP_ER_SERVER_SHUTDOWN 1053 /* Server shutdown in progress */
+
+static const gp_io_proto_t client_proto;
+static const gp_io_proto_t server_proto;
+
+static void session_connect_next(gp_session_t *s);
+
+#define slog(s, lvl, event, fmt, ...)                                                     \
+	do {                                                                              \
+		if (gp_log_enabled(lvl))                                                  \
+			gp_log(lvl, event, "conn=%u client=%s backend=%s " fmt, (s)->id,  \
+			       (s)->client_addr, session_backend_name(s), ##__VA_ARGS__); \
+	} while (0)
+
+static const char *session_backend_name(const gp_session_t *s)
+{
+	return s->backend >= 0 ? s->proxy->backends[s->backend].conf->name : "-";
+}
+
+bool gp_session_idle(const gp_session_t *s)
+{
+	return s->state == GP_SS_READY && !s->in_flight && !s->client_cont &&
+	       !(s->status & MYP_SERVER_STATUS_IN_TRANS);
+}
+
+/* The one place a session changes state: it moves to the list of its new state. */
+static void session_set_state(gp_session_t *s, gp_session_state_t to)
+{
+	if (s->state == to)
+		return;
+	gp_list_del(&s->link);
+	gp_list_append(&s->proxy->sessions[to], &s->link);
+	slog(s, GP_LOG_DEBUG, "session_state", "from=%s to=%s", gp_session_state_name(s->state),
+	     gp_session_state_name(to));
+	s->state = to;
+}
+
+static void session_arm(gp_session_t *s, void (*cb)(uv_timer_t *), uint64_t ms);
+
+static void session_leave_backend(gp_session_t *s)
+{
+	if (s->on_backend) {
+		s->proxy->backends[s->backend].sessions--;
+		s->on_backend = false;
+	}
+}
+
+static void session_release(gp_session_t *s)
+{
+	gp_proxy_t *p = s->proxy;
+	gp_list_del(&s->link);
+	if (s->on_backend)
+		p->backends[s->backend].sessions--;
+	if (s->counted)
+		p->nclients--;
+	p->nsessions--;
+	p->stats.bytes_in += s->client.bytes_in;
+	p->stats.bytes_out += s->client.bytes_out;
+	free(s);
+	gp_proxy_session_gone(p);
+}
+
+static void on_handle_closed(gp_session_t *s)
+{
+	if (--s->open_handles == 0)
+		session_release(s);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	on_handle_closed(h->data);
+}
+
+static void on_close_grace(uv_timer_t *t)
+{
+	gp_session_t *s = t->data;
+	/* The client did not take its last bytes in time: drop them. */
+	s->client.close_after_write = false;
+	s->server.close_after_write = false;
+	gp_io_close(&s->client, false);
+	gp_io_close(&s->server, false);
+}
+
+static void session_io_closed(gp_io_t *io)
+{
+	gp_session_t *s = io->owner;
+	if (io == &s->server && s->retry_connect && s->state == GP_SS_CONNECTING) {
+		/* A failed backend attempt: set the server side up afresh and try the next. */
+		s->retry_connect = false;
+		if (gp_io_init(&s->server, s->proxy->loop, &server_proto, s) != GP_OK) {
+			s->open_handles--;
+			gp_session_close(s, "out_of_memory");
+			return;
+		}
+		s->server.peer = &s->client;
+		s->client.peer = &s->server;
+		session_connect_next(s);
+		return;
+	}
+	if (s->client.closing && !s->client.connected && s->server.closing &&
+	    !s->server.connected && !uv_is_closing((uv_handle_t *)&s->timer)) {
+		uv_timer_stop(&s->timer);
+		uv_close((uv_handle_t *)&s->timer, on_timer_closed);
+	}
+	on_handle_closed(s);
+}
+
+void gp_session_close(gp_session_t *s, const char *reason)
+{
+	if (s->state == GP_SS_CLOSING)
+		return;
+	s->close_reason = reason;
+	slog(s, GP_LOG_INFO, "session_close", "reason=%s state=%s", reason,
+	     gp_session_state_name(s->state));
+	s->proxy->stats.closed++;
+	bool polite = s->state == GP_SS_READY && !s->in_flight && !s->server.ended;
+	session_set_state(s, GP_SS_CLOSING);
+	if (polite) {
+		/* An idle backend session gets a COM_QUIT, so the server counts no abort. */
+		static const uint8_t quit[5] = {1, 0, 0, 0, MYP_COM_QUIT};
+		polite = gp_io_send(&s->server, quit, sizeof(quit)) == GP_OK;
+	}
+	gp_io_close(&s->client, true);
+	gp_io_close(&s->server, polite);
+	session_arm(s, on_close_grace, GP_CLOSE_GRACE_MS);
+}
+
+/* Send an ERR packet of our own to the client (then close it if fatal). */
+static void session_send_err(gp_session_t *s, uint8_t seq, uint16_t code, const char *sqlstate,
+                             const char *msg)
+{
+	uint8_t buf[512];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	uint64_t caps = s->caps ? s->caps : MYP_CLIENT_PROTOCOL_41;
+	myp_err_build(&w, seq, caps, code, sqlstate, msg);
+	gp_status_t st = w.failed ? GP_ETOOBIG : gp_io_send(&s->client, buf, w.len);
+	if (st != GP_OK)
+		slog(s, GP_LOG_DEBUG, "send_err_failed", "code=%u error=\"%s\"", code,
+		     gp_strerror(st));
+}
+
+static void session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sqlstate,
+                         const char *msg, const char *reason)
+{
+	if (s->state == GP_SS_CLOSING)
+		return;
+	session_send_err(s, seq, code, sqlstate, msg);
+	gp_session_close(s, reason);
+}
+
+static void on_timeout(uv_timer_t *t);
+
+static void session_arm(gp_session_t *s, void (*cb)(uv_timer_t *), uint64_t ms)
+{
+	uv_timer_start(&s->timer, cb, ms, 0);
+}
+
+static void session_arm_handshake(gp_session_t *s)
+{
+	uint64_t now = uv_now(s->proxy->loop);
+	uint64_t left = s->handshake_deadline > now ? s->handshake_deadline - now : 0;
+	session_arm(s, on_timeout, left);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	gp_session_t *s = t->data;
+	char msg[160];
+	switch (s->state) {
+	case GP_SS_CONNECTING:
+	case GP_SS_GREETING:
+		s->proxy->backends[s->backend].last_error = GP_ETIMEDOUT;
+		slog(s, GP_LOG_WARN, "backend_connect_failed", "error=%s",
+		     gp_strerror(GP_ETIMEDOUT));
+		if (uv_now(s->proxy->loop) >= s->handshake_deadline) {
+			snprintf(msg, sizeof(msg),
+			         "galera-proxy: backend %s did not answer in time",
+			         session_backend_name(s));
+			session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "backend_timeout");
+			return;
+		}
+		session_leave_backend(s);
+		session_set_state(s, GP_SS_CONNECTING);
+		s->retry_connect = true;
+		gp_io_close(&s->server, false);
+		return;
+	case GP_SS_HANDSHAKE:
+	case GP_SS_AUTH:
+		slog(s, GP_LOG_WARN, "handshake_timeout", "state=%s",
+		     gp_session_state_name(s->state));
+		gp_session_close(s, "handshake_timeout");
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- backend connect and greeting ----------------------------------------- */
+
+static void on_connected(uv_connect_t *req, int status)
+{
+	gp_session_t *s = req->data;
+	if (s->state != GP_SS_CONNECTING || s->server.closing)
+		return;
+	gp_backend_t *b = &s->proxy->backends[s->backend];
+	if (status < 0) {
+		b->last_error = gp_status_from_uv(status);
+		b->connect_failures++;
+		slog(s, GP_LOG_WARN, "backend_connect_failed", "error=\"%s\"",
+		     gp_strerror(b->last_error));
+		s->retry_connect = true;
+		gp_io_close(&s->server, false);
+		return;
+	}
+	b->sessions++;
+	s->on_backend = true;
+	gp_io_tune(&s->server);
+	gp_io_set_whole(&s->server, true);
+	session_set_state(s, GP_SS_GREETING);
+	gp_io_read(&s->server, true);
+}
+
+static void session_connect_next(gp_session_t *s)
+{
+	char why[256];
+	int b = gp_router_pick(s->proxy, s->endpoint, s->tried, why, sizeof(why));
+	if (b < 0) {
+		char msg[400];
+		snprintf(msg, sizeof(msg), "galera-proxy: no backend reachable (%s)", why);
+		s->proxy->stats.rejected_other++;
+		session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "no_backend");
+		return;
+	}
+	s->backend = b;
+	s->tried |= 1u << b;
+	s->connect_req.data = s;
+	int r = uv_tcp_connect(&s->connect_req, &s->server.tcp,
+	                       (const struct sockaddr *)&s->proxy->backends[b].addr, on_connected);
+	if (r < 0) {
+		on_connected(&s->connect_req, r);
+		return;
+	}
+	uint64_t ms = (uint64_t)s->proxy->cfg->limits_backend_connect_timeout_ms;
+	session_arm(s, on_timeout, ms);
+}
+
+static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
+{
+	if (pkt->n > 0 && pkt->p[0] == 0xFF) {
+		/* The server refused us (too many connections, host blocked): tell the client. */
+		myp_err_t e;
+		if (myp_err_parse(pkt->p, pkt->n, MYP_CLIENT_PROTOCOL_41, &e) == MYP_OK)
+			slog(s, GP_LOG_WARN, "backend_refused", "code=%u", e.code);
+		s->proxy->backends[s->backend].last_error = GP_EDB;
+		s->close_after_relay = "backend_refused";
+		return GP_PKT_FORWARD;
+	}
+	myp_greeting_t g;
+	if (myp_greeting_parse(pkt->p, pkt->n, &g) != MYP_OK) {
+		slog(s, GP_LOG_ERROR, "backend_bad_greeting", "len=%u", pkt->len);
+		s->proxy->backends[s->backend].last_error = GP_EPROTO;
+		session_fail(s, 0, GP_ER_NOT_READY, "08S01",
+		             "galera-proxy: backend sent an invalid greeting", "backend_protocol");
+		return GP_PKT_DROP;
+	}
+	myp_greeting_patch(pkt->p, pkt->n, &g, g.conn_id, GP_CAPS_UNRELAYABLE);
+	s->server_caps = g.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
+	session_set_state(s, GP_SS_HANDSHAKE);
+	session_arm_handshake(s);
+	gp_io_set_whole(&s->client, true);
+	gp_io_read(&s->client, true);
+	return GP_PKT_FORWARD;
+}
+
+/* ---- client side ----------------------------------------------------------- */
+
+static gp_pkt_action_t session_on_hsresp(gp_session_t *s, gp_pkt_t *pkt)
+{
+	myp_hsresp_t r;
+	myp_status_t st = myp_hsresp_parse(pkt->p, pkt->n, &r);
+	if (st != MYP_OK) {
+		slog(s, GP_LOG_WARN, "client_bad_handshake", "len=%u", pkt->len);
+		session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01", "Bad handshake",
+		             "bad_handshake");
+		return GP_PKT_DROP;
+	}
+	if (r.ssl_request || (r.caps & MYP_CLIENT_SSL)) {
+		session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
+		             "galera-proxy: TLS is not supported yet; connect without SSL",
+		             "ssl_requested");
+		return GP_PKT_DROP;
+	}
+	size_t ulen = r.user_len < sizeof(s->user) - 1 ? r.user_len : sizeof(s->user) - 1;
+	memcpy(s->user, r.user, ulen);
+	s->user[ulen] = '\0';
+	myp_hsresp_clear_caps(pkt->p, pkt->n, GP_CAPS_UNRELAYABLE);
+	s->caps = (r.caps & s->server_caps) | (r.caps & MYP_CLIENT_PROTOCOL_41);
+	myp_resp_begin_auth(&s->resp, s->caps);
+	s->in_flight = true;
+	session_set_state(s, GP_SS_AUTH);
+	return GP_PKT_FORWARD;
+}
+
+/* A new command from an authenticated client. */
+static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
+{
+	if (pkt->len == 0) {
+		session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
+		             "galera-proxy: empty command packet", "protocol_error");
+		return GP_PKT_STOP;
+	}
+	uint8_t cmd = pkt->p[0];
+	s->cmd_seq = pkt->seq;
+	s->client_cont = pkt->len == MYP_MAX_PAYLOAD;
+	s->last_active = uv_now(s->proxy->loop);
+	s->proxy->stats.commands++;
+	switch (myp_cmd_kind(cmd)) {
+	case MYP_CMDK_QUIT:
+		gp_session_close(s, "client_quit");
+		return GP_PKT_STOP;
+	case MYP_CMDK_UNSUPPORTED: {
+		char msg[128];
+		snprintf(msg, sizeof(msg),
+		         "galera-proxy: command %s is not supported through the proxy",
+		         myp_cmd_name(cmd));
+		session_send_err(s, (uint8_t)(pkt->seq + 1), GP_ER_UNSUPPORTED, "42000", msg);
+		return s->client_cont ? GP_PKT_STOP : GP_PKT_DROP;
+	}
+	case MYP_CMDK_NO_RESPONSE:
+		return GP_PKT_FORWARD;
+	case MYP_CMDK_RESPONSE:
+		break;
+	}
+	myp_resp_begin(&s->resp, s->caps, pkt->p, pkt->n);
+	s->in_flight = true;
+	s->server_replied = false;
+	return GP_PKT_FORWARD;
+}
+
+static gp_pkt_action_t client_protocol_error(gp_session_t *s, const gp_pkt_t *pkt)
+{
+	slog(s, GP_LOG_WARN, "client_protocol_error", "state=%s len=%u",
+	     gp_session_state_name(s->state), pkt->len);
+	gp_session_close(s, "protocol_error");
+	return GP_PKT_STOP;
+}
+
+/* Client packets that belong to the exchange in flight (auth replies, infile data). */
+static gp_pkt_action_t session_client_turn(gp_session_t *s, gp_pkt_t *pkt)
+{
+	if (!s->resp.client_turn)
+		return client_protocol_error(s, pkt);
+	s->cmd_seq = pkt->seq;
+	if (myp_resp_feed_client(&s->resp, pkt->len, pkt->p, pkt->n) == MYP_RESP_EPROTO)
+		return client_protocol_error(s, pkt);
+	return GP_PKT_FORWARD;
+}
+
+static gp_pkt_action_t client_packet(gp_io_t *io, gp_pkt_t *pkt)
+{
+	gp_session_t *s = io->owner;
+	switch (s->state) {
+	case GP_SS_HANDSHAKE:
+		return session_on_hsresp(s, pkt);
+	case GP_SS_AUTH:
+		return session_client_turn(s, pkt);
+	case GP_SS_READY:
+		break;
+	default:
+		return GP_PKT_HOLD;
+	}
+	if (s->client_cont) {
+		/* The rest of a command longer than 16 MB. */
+		s->client_cont = pkt->len == MYP_MAX_PAYLOAD;
+		s->cmd_seq = pkt->seq;
+		return GP_PKT_FORWARD;
+	}
+	if (s->in_flight) {
+		if (!s->resp.client_turn)
+			return GP_PKT_HOLD; /* pipelined: one command at a time */
+		return session_client_turn(s, pkt);
+	}
+	return session_on_command(s, pkt);
+}
+
+static void client_ended(gp_io_t *io, gp_status_t st)
+{
+	gp_session_t *s = io->owner;
+	gp_session_close(s, st == GP_ECLOSED ? "client_closed" : "client_error");
+}
+
+static const gp_io_proto_t client_proto = {
+        .packet = client_packet,
+        .ended = client_ended,
+        .closed = session_io_closed,
+};
+
+/* ---- server side ------------------------------------------------------------ */
+
+/* The response (or authentication) in flight is complete. */
+static void session_response_done(gp_session_t *s)
+{
+	s->in_flight = false;
+	if (s->resp.status_seen)
+		s->status = s->resp.status;
+	if (s->state == GP_SS_AUTH) {
+		if (s->resp.failed) {
+			slog(s, GP_LOG_INFO, "auth_failed", "user=%s code=%u", s->user,
+			     s->resp.err_code);
+			s->close_after_relay = "auth_failed";
+			return;
+		}
+		uv_timer_stop(&s->timer);
+		gp_io_set_whole(&s->client, false);
+		gp_io_set_whole(&s->server, false);
+		session_set_state(s, GP_SS_READY);
+		s->last_active = uv_now(s->proxy->loop);
+		slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s", s->user,
+		     gp_endpoint_name(s->endpoint));
+	}
+	if (s->proxy->shutting_down && gp_session_idle(s)) {
+		s->close_after_relay = "shutdown";
+		return;
+	}
+	s->resume_client = true;
+}
+
+/* The relayed bytes of a server scan are on their way: now act on what they ended. */
+static void server_scanned(gp_io_t *io)
+{
+	gp_session_t *s = io->owner;
+	if (s->close_after_relay) {
+		const char *reason = s->close_after_relay;
+		s->close_after_relay = NULL;
+		gp_session_close(s, reason);
+		return;
+	}
+	if (s->resume_client) {
+		s->resume_client = false;
+		gp_io_resume(&s->client);
+	}
+}
+
+static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
+{
+	gp_session_t *s = io->owner;
+	if (s->state == GP_SS_GREETING)
+		return session_on_greeting(s, pkt);
+	if (!s->in_flight) {
+		/* Unsolicited (e.g. ERR 1053 at server shutdown): the client reads it next. */
+		if (pkt->n > 0 && pkt->p[0] == 0xFF)
+			s->proxy->stats.err_packets++;
+		return GP_PKT_FORWARD;
+	}
+	s->server_seq = pkt->seq;
+	s->server_replied = true;
+	myp_resp_event_t ev = myp_resp_feed_server(&s->resp, pkt->len, pkt->p, pkt->n);
+	if (ev == MYP_RESP_EPROTO) {
+		slog(s, GP_LOG_ERROR, "backend_protocol_error", "cmd=%s len=%u first=%u",
+		     myp_cmd_name(s->resp.cmd), pkt->len, pkt->n ? pkt->p[0] : 0);
+		gp_session_close(s, "backend_protocol_error");
+		return GP_PKT_STOP;
+	}
+	if (ev == MYP_RESP_DONE) {
+		if (s->resp.failed)
+			s->proxy->stats.err_packets++;
+		session_response_done(s); /* acted on in server_scanned, after the relay */
+	}
+	return GP_PKT_FORWARD;
+}
+
+static void server_ended(gp_io_t *io, gp_status_t st)
+{
+	gp_session_t *s = io->owner;
+	char msg[200];
+	switch (s->state) {
+	case GP_SS_CONNECTING:
+	case GP_SS_GREETING:
+		s->proxy->backends[s->backend].last_error = st;
+		slog(s, GP_LOG_WARN, "backend_connect_failed", "error=\"%s\"", gp_strerror(st));
+		session_leave_backend(s);
+		session_set_state(s, GP_SS_CONNECTING);
+		s->retry_connect = true;
+		gp_io_close(&s->server, false);
+		return;
+	case GP_SS_CLOSING:
+		return;
+	default:
+		break;
+	}
+	slog(s, GP_LOG_WARN, "backend_lost", "error=\"%s\" in_flight=%d", gp_strerror(st),
+	     s->in_flight);
+	if (s->in_flight && gp_io_at_boundary(&s->server)) {
+		uint8_t seq = (uint8_t)((s->server_replied ? s->server_seq : s->cmd_seq) + 1);
+		snprintf(msg, sizeof(msg),
+		         "galera-proxy: lost connection to backend %s during query",
+		         session_backend_name(s));
+		session_fail(s, seq, GP_CR_SERVER_LOST, "HY000", msg, "backend_lost");
+		return;
+	}
+	gp_session_close(s, "backend_lost");
+}
+
+static const gp_io_proto_t server_proto = {
+        .packet = server_packet,
+        .ended = server_ended,
+        .closed = session_io_closed,
+        .scanned = server_scanned,
+};
+
+/* ---- accept ------------------------------------------------------------------- */
+
+static void session_name_client(gp_session_t *s)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	char host[48] = "?";
+	int port = 0;
+	if (uv_tcp_getpeername(&s->client.tcp, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+			uv_ip6_name(a, host, sizeof(host));
+			port = ntohs(a->sin6_port);
+		} else {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+			uv_ip4_name(a, host, sizeof(host));
+			port = ntohs(a->sin_port);
+		}
+	}
+	snprintf(s->client_addr, sizeof(s->client_addr), "%s:%d", host, port);
+}
+
+void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
+{
+	gp_session_t *s = calloc(1, sizeof(*s));
+	if (!s) {
+		gp_log(GP_LOG_ERROR, "accept_failed", "error=\"%s\"", gp_strerror(GP_ENOMEM));
+		return;
+	}
+	s->proxy = p;
+	s->endpoint = ep;
+	s->backend = -1;
+	s->id = ++p->next_conn_id;
+	gp_list_init(&s->link);
+	if (gp_io_init(&s->client, p->loop, &client_proto, s) != GP_OK) {
+		free(s);
+		return;
+	}
+	s->open_handles = 1;
+	if (uv_accept(listener, (uv_stream_t *)&s->client.tcp) < 0 ||
+	    gp_io_init(&s->server, p->loop, &server_proto, s) != GP_OK) {
+		/* Nothing to say to a socket we could not take; let it go. */
+		s->state = GP_SS_CLOSING;
+		gp_list_append(&p->sessions[GP_SS_CLOSING], &s->link);
+		p->nsessions++;
+		gp_io_close(&s->client, false);
+		return;
+	}
+	s->open_handles = 3;
+	uv_timer_init(p->loop, &s->timer);
+	s->timer.data = s;
+	s->client.peer = &s->server;
+	s->server.peer = &s->client;
+	gp_io_tune(&s->client);
+	session_name_client(s);
+	p->nsessions++;
+	s->state = GP_SS_CONNECTING;
+	gp_list_append(&p->sessions[GP_SS_CONNECTING], &s->link);
+	p->stats.accepted++;
+	if (p->shutting_down) {
+		p->stats.rejected_other++;
+		session_fail(s, 0, GP_ER_SERVER_SHUTDOWN, "08S01",
+		             "galera-proxy: shutdown in progress", "shutdown");
+		return;
+	}
+	if (p->nclients >= (uint32_t)p->cfg->limits_max_client_connections) {
+		p->stats.rejected_limit++;
+		slog(s, GP_LOG_WARN, "client_rejected", "reason=max_client_connections limit=%lld",
+		     (long long)p->cfg->limits_max_client_connections);
+		session_fail(s, 0, GP_ER_CON_COUNT, "08004", "Too many connections", "limit");
+		return;
+	}
+	s->counted = true;
+	p->nclients++;
+	s->handshake_deadline =
+	        uv_now(p->loop) + (uint64_t)p->cfg->limits_client_handshake_timeout_ms;
+	slog(s, GP_LOG_DEBUG, "client_accept", "endpoint=%s", gp_endpoint_name(ep));
+	session_connect_next(s);
+}
+
+void gp_session_shutdown(gp_session_t *s)
+{
+	if (s->state != GP_SS_READY) {
+		gp_session_close(s, "shutdown");
+		return;
+	}
+	if (gp_session_idle(s))
+		gp_session_close(s, "shutdown");
+	/* else: closed when its transaction ends (session_response_done) */
+}

@@ -1,0 +1,57 @@
+/* session.h - one client session: its client and backend connections and their protocol. */
+#ifndef GP_SESSION_H
+#define GP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "io.h"
+#include "list.h"
+#include "myp.h"
+#include "proxy.h"
+
+typedef struct gp_session {
+	gp_list_t link;              /* in proxy->sessions[state] */
+	gp_proxy_t *proxy;           /* owner */
+	gp_io_t client;              /* the client's connection */
+	gp_io_t server;              /* the backend connection */
+	uv_connect_t connect_req;    /* backend connect */
+	uv_timer_t timer;            /* the current phase's deadline */
+	gp_session_state_t state;    /* where it sits */
+	gp_endpoint_t endpoint;      /* which listener accepted it */
+	uint32_t id;                 /* proxy connection id (logs) */
+	int backend;                 /* backend index, -1 before one is chosen */
+	uint32_t tried;              /* backends tried for this session (bit mask) */
+	uint64_t handshake_deadline; /* loop time (ms) by which auth must finish */
+	uint64_t caps;               /* capabilities both ends agreed on */
+	uint64_t server_caps;        /* what the backend offered */
+	myp_resp_t resp;             /* the command (or auth) in flight */
+	bool in_flight;              /* resp is tracking something */
+	bool client_cont;            /* last client packet was 0xFFFFFF long */
+	bool server_replied;         /* a server packet of the current command was relayed */
+	bool counted;                /* counted in proxy->nclients */
+	bool retry_connect;          /* server io closing to try the next backend */
+	bool on_backend;             /* counted in its backend's sessions */
+	bool resume_client;          /* after this server scan: let the client's next command in */
+	const char *close_after_relay; /* after this server scan: close, for this reason */
+	uint8_t cmd_seq;               /* sequence id of the current command's last client packet */
+	uint8_t server_seq;            /* sequence id of the last server packet relayed */
+	uint16_t status;               /* server status flags after the last response */
+	uint8_t open_handles;          /* client, server, timer still open */
+	uint64_t last_active;          /* loop time (ms) of the last command */
+	const char *close_reason;      /* why it is closing (logs) */
+	char client_addr[64];          /* "ip:port" of the client */
+	char user[64];                 /* user name from the handshake (logs) */
+} gp_session_t;
+
+/* Take a connection accepted on ep's listener. */
+void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener);
+/* Close the session (idempotent). */
+void gp_session_close(gp_session_t *s, const char *reason);
+/* Shutdown: close now if idle outside a transaction, else after the transaction. */
+void gp_session_shutdown(gp_session_t *s);
+/* Idle outside a transaction (a safe point to close or move the session). */
+bool gp_session_idle(const gp_session_t *s);
+
+#endif

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Integration runner: one real MariaDB, one galera-proxy in front of it, every t_* test against them.
+#
+#   test/integration/run.sh [--build DIR] [--only NAME] [--direct] [--keep]
+#
+#   --build DIR  meson build directory holding proxy/galera-proxy (default: build)
+#   --only NAME  run one test (t_cli, t_cli.sh, ...)
+#   --direct     no proxy: point the tests at MariaDB itself (proves the tests are right)
+#   --keep       keep the scratch directory (logs, datadir) even when everything passed
+#
+# Tests get PROXY_HOST PROXY_PORT PROXY_RO_PORT PROXY_HTTP PROXY_PID PROXY_LOG PROXY_MODE
+# DB_PORT DB_SOCKET DB_DIR HANDSHAKE_TIMEOUT_MS TEST_TMP, and must exit 0 to pass.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=test/lib/mariadb.sh
+source "$ROOT/test/lib/mariadb.sh"
+
+BUILD=$ROOT/build
+ONLY=""
+DIRECT=0
+KEEP=0
+while (($#)); do
+  case "$1" in
+  --build)
+    BUILD=$2
+    shift 2
+    ;;
+  --only)
+    ONLY=${2%.sh}
+    ONLY=${ONLY%.php}
+    shift 2
+    ;;
+  --direct)
+    DIRECT=1
+    shift
+    ;;
+  --keep)
+    KEEP=1
+    shift
+    ;;
+  -h | --help)
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *)
+    echo "run.sh: unknown argument $1" >&2
+    exit 2
+    ;;
+  esac
+done
+[[ "$BUILD" = /* ]] || BUILD=$ROOT/$BUILD
+
+DB_PORT=${GP_TEST_DB_PORT:-3320}
+LISTEN_PORT=${GP_TEST_PROXY_PORT:-16033}
+LISTEN_RO_PORT=${GP_TEST_PROXY_RO_PORT:-16034}
+HTTP_PORT=${GP_TEST_HTTP_PORT:-19480}
+HANDSHAKE_MS=3000
+TEST_TIMEOUT=${GP_TEST_TIMEOUT:-180}
+PROXY_BIN=$BUILD/proxy/galera-proxy
+
+# Sanitizer builds abort on the first report; the log is grepped as well in case one only prints.
+# A small quarantine keeps ASan's RSS close to the real allocator's for the memory-bound test.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leaks=1:quarantine_size_mb=16:malloc_context_size=20}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+WORK=$(mktemp -d /tmp/gp-integration.XXXXXX)
+chmod 755 "$WORK" # mariadbd runs as mysql and must reach its datadir
+DB_DIR=$WORK/db
+PROXY_LOG=$WORK/proxy.log
+PROXY_PID=""
+DB_PID=""
+PASSED=0
+FAILED=0
+N=0
+FAILED_NAMES=()
+
+log() {
+  printf '# %s\n' "$*"
+}
+
+# proxy_alive: our proxy child exists and is not a zombie.
+proxy_alive() {
+  [[ -n "$PROXY_PID" ]] || return 1
+  local state
+  state=$(awk '{print $3}' "/proc/$PROXY_PID/stat" 2>/dev/null) || return 1
+  [[ "$state" != "Z" ]]
+}
+
+# proxy_stop: SIGTERM, wait for exit (up to 20 s), SIGKILL; sets PROXY_RC.
+PROXY_RC=""
+proxy_stop() {
+  local i
+  [[ -n "$PROXY_PID" ]] || return 0
+  kill -TERM "$PROXY_PID" 2>/dev/null
+  for ((i = 0; i < 200; i++)); do
+    proxy_alive || break
+    sleep 0.1
+  done
+  if proxy_alive; then
+    log "proxy pid $PROXY_PID did not exit within 20 s of SIGTERM; sending SIGKILL"
+    kill -KILL "$PROXY_PID" 2>/dev/null
+  fi
+  wait "$PROXY_PID" 2>/dev/null
+  PROXY_RC=$?
+  PROXY_PID=""
+}
+
+print_proxy_log_tail() {
+  if [[ $DIRECT -eq 0 && -s "$PROXY_LOG" ]]; then
+    log "last 40 lines of $PROXY_LOG:"
+    tail -n 40 "$PROXY_LOG" | sed 's/^/#   /'
+  fi
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  proxy_stop
+  if [[ -n "$DB_PID" ]]; then
+    mariadb_stop "$DB_DIR" 2>/dev/null
+  fi
+  if [[ $KEEP -eq 1 || $FAILED -ne 0 || $rc -ne 0 ]]; then
+    log "scratch directory kept: $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+result() { # result OK|FAIL NAME
+  N=$((N + 1))
+  if [[ $1 == OK ]]; then
+    PASSED=$((PASSED + 1))
+    echo "ok $N - $2"
+  else
+    FAILED=$((FAILED + 1))
+    FAILED_NAMES+=("$2")
+    echo "not ok $N - $2"
+  fi
+}
+
+finish() {
+  if ((FAILED)); then
+    log "failed: ${FAILED_NAMES[*]}"
+  fi
+  echo "$PASSED passed, $FAILED failed"
+  if ((FAILED)); then
+    exit 1
+  fi
+  exit 0
+}
+
+setup_failed() {
+  result FAIL "setup: $*"
+  print_proxy_log_tail
+  finish
+}
+
+# ---- MariaDB -------------------------------------------------------------------------------
+if [[ $DIRECT -eq 0 && ! -x "$PROXY_BIN" ]]; then
+  setup_failed "no proxy binary at $PROXY_BIN (build it, or use --direct)"
+fi
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+log "starting MariaDB on 127.0.0.1:$DB_PORT in $DB_DIR"
+DB_PID=$(mariadb_start "$DB_DIR" "$DB_PORT" 2>"$WORK/mariadb-start.log") || {
+  sed 's/^/#   /' "$WORK/mariadb-start.log"
+  setup_failed "MariaDB did not start"
+}
+
+# ---- proxy ---------------------------------------------------------------------------------
+cat >"$WORK/proxy.conf" <<EOF
+listen = "127.0.0.1:$LISTEN_PORT";
+listen_ro = "127.0.0.1:$LISTEN_RO_PORT";
+http_listen = "127.0.0.1:$HTTP_PORT";
+log_level = "info";
+limits = {
+  max_client_connections = 2000;
+  client_handshake_timeout_ms = $HANDSHAKE_MS;
+  client_idle_timeout_ms = 0;
+  backend_connect_timeout_ms = 2000;
+  shutdown_timeout_ms = 5000;
+};
+monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; timeout_ms = 1000; };
+backends = ( { name = "db1"; address = "127.0.0.1:$DB_PORT"; priority = 1; } );
+EOF
+
+if [[ $DIRECT -eq 1 ]]; then
+  log "direct mode: tests talk to MariaDB on port $DB_PORT, no proxy"
+  export PROXY_MODE=direct PROXY_PORT=$DB_PORT PROXY_RO_PORT=$DB_PORT PROXY_PID=$DB_PID
+  export PROXY_LOG=$DB_DIR/mariadbd.err
+  # MariaDB closes a silent handshake after connect_timeout.
+  HANDSHAKE_MS=$(($(mariadb_sql "$DB_DIR" 'SELECT @@connect_timeout') * 1000))
+else
+  if ! "$PROXY_BIN" --check-config -c "$WORK/proxy.conf" >"$WORK/check-config.log" 2>&1; then
+    sed 's/^/#   /' "$WORK/check-config.log"
+    setup_failed "galera-proxy --check-config rejected the test config"
+  fi
+  log "starting $PROXY_BIN on 127.0.0.1:$LISTEN_PORT"
+  "$PROXY_BIN" -c "$WORK/proxy.conf" </dev/null >>"$PROXY_LOG" 2>&1 &
+  PROXY_PID=$!
+  ready=0
+  for ((i = 0; i < 200; i++)); do
+    proxy_alive || break
+    if mariadb -h127.0.0.1 -P"$LISTEN_PORT" -uapp -papp -N -B -e 'SELECT 1' >/dev/null 2>&1; then
+      ready=1
+      break
+    fi
+    sleep 0.1
+  done
+  if [[ $ready -ne 1 ]]; then
+    setup_failed "proxy did not relay SELECT 1 within 20 s (alive: $(proxy_alive && echo yes || echo no))"
+  fi
+  export PROXY_MODE=proxy PROXY_PORT=$LISTEN_PORT PROXY_RO_PORT=$LISTEN_RO_PORT PROXY_PID PROXY_LOG
+fi
+export PROXY_HOST=127.0.0.1 PROXY_HTTP=127.0.0.1:$HTTP_PORT
+export DB_PORT DB_SOCKET=$DB_DIR/mysqld.sock DB_DIR HANDSHAKE_TIMEOUT_MS=$HANDSHAKE_MS
+export DB_PID
+
+# ---- tests ---------------------------------------------------------------------------------
+mkdir -p "$WORK/logs"
+shopt -s nullglob
+tests=("$HERE"/t_*.sh "$HERE"/t_*.php)
+mapfile -t tests < <(printf '%s\n' "${tests[@]}" | sort)
+ran=0
+for t in "${tests[@]}"; do
+  name=$(basename "$t")
+  base=${name%.*}
+  if [[ -n "$ONLY" && "$base" != "$ONLY" ]]; then
+    continue
+  fi
+  ran=$((ran + 1))
+  if [[ $DIRECT -eq 0 ]] && ! proxy_alive; then
+    result FAIL "$name (proxy is not running)"
+    continue
+  fi
+  # A test may ask for a longer limit with a "gp-test-timeout: SECONDS" line near the top.
+  limit=$(head -n 10 "$t" | sed -n 's/.*gp-test-timeout: *\([0-9]\+\).*/\1/p' | head -n 1)
+  limit=${limit:-$TEST_TIMEOUT}
+  export TEST_TMP=$WORK/tmp/$base
+  mkdir -p "$TEST_TMP"
+  chmod 755 "$TEST_TMP"
+  case "$t" in
+  *.php) cmd=(php -d display_errors=stderr -d error_reporting=-1 "$t") ;;
+  *) cmd=(bash "$t") ;;
+  esac
+  start=$(date +%s.%N)
+  timeout -k 10 "$limit" "${cmd[@]}" </dev/null >"$WORK/logs/$base.log" 2>&1
+  rc=$?
+  secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+  if [[ $rc -eq 0 ]]; then
+    result OK "$name (${secs}s)"
+  else
+    why="exit $rc"
+    [[ $rc -eq 124 || $rc -eq 137 ]] && why="timed out after ${limit}s"
+    result FAIL "$name ($why, ${secs}s)"
+    tail -n 80 "$WORK/logs/$base.log" | sed 's/^/#   /'
+  fi
+  if [[ $DIRECT -eq 0 ]] && ! proxy_alive; then
+    result FAIL "proxy still running after $name"
+    print_proxy_log_tail
+  fi
+done
+if [[ $ran -eq 0 ]]; then
+  result FAIL "no test matched${ONLY:+ '$ONLY'}"
+fi
+
+# ---- shutdown ------------------------------------------------------------------------------
+if [[ $DIRECT -eq 0 ]]; then
+  was_alive=0
+  proxy_alive && was_alive=1
+  proxy_stop
+  problems=()
+  [[ $was_alive -eq 1 ]] || problems+=("it had already exited")
+  [[ "$PROXY_RC" == 0 ]] || problems+=("exit status $PROXY_RC on SIGTERM")
+  for marker in "ERROR: AddressSanitizer" "ERROR: LeakSanitizer" "runtime error:"; do
+    if grep -qF "$marker" "$PROXY_LOG"; then
+      problems+=("log contains '$marker'")
+    fi
+  done
+  if ((${#problems[@]} == 0)); then
+    result OK "proxy shut down cleanly on SIGTERM (exit 0, no sanitizer report)"
+  else
+    result FAIL "proxy shutdown: ${problems[*]}"
+    grep -n -A 30 -e "ERROR: AddressSanitizer" -e "ERROR: LeakSanitizer" -e "runtime error:" \
+      "$PROXY_LOG" | head -n 120 | sed 's/^/#   /'
+  fi
+  if ((FAILED)); then
+    print_proxy_log_tail
+  fi
+fi
+finish

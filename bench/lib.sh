@@ -1,11 +1,15 @@
-# shellcheck shell=bash
 # Helpers for bench/run.sh: start/stop the server and proxies, run clients, read /proc.
+# shellcheck shell=bash
+# shellcheck disable=SC2153,SC2034 # globals shared with run.sh both ways
 #
 # Everything started here is recorded by pid in a global and stopped by that pid only,
 # after checking that the pid still belongs to the process we started (its cmdline names
 # our scratch directory), so a recycled pid is never signalled.
 
 BENCH_T0=${BENCH_T0:-$SECONDS}
+# Every process started here, by name (db, haproxy-1t, haproxy-default, galera-proxy): its pid
+# and a word of its command line that proves a pid is still that process. run.sh stops them.
+declare -A PID=() WORD=()
 
 # bench_log prints a timestamped progress line to stderr.
 bench_log() {
@@ -23,7 +27,16 @@ bench_pid_matches() {
   [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
   state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
   [[ "$state" != "Z" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$word"
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$word"
+}
+
+# bench_pid_alive PID: PID runs and is not a zombie. For our own children during start-up,
+# when /proc/PID/cmdline may still be the forked shell's rather than the program's.
+bench_pid_alive() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  [[ -n "$state" && "$state" != "Z" ]]
 }
 
 # bench_stop_pid PID WORD NAME: SIGTERM, wait up to 15 s, then SIGKILL; only if PID matches WORD.
@@ -47,6 +60,11 @@ bench_stop_pid() {
 # bench_cpu_ticks PID prints utime+stime of the whole process (all threads) in clock ticks.
 bench_cpu_ticks() {
   sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+
+# bench_sys_ticks PID prints the stime (kernel time) of the whole process in clock ticks.
+bench_sys_ticks() {
+  sed 's/.*) //' "/proc/$1/stat" | awk '{print $13}'
 }
 
 # bench_child_ticks prints cutime+cstime of this shell: the CPU of children it has waited for.
@@ -78,7 +96,8 @@ bench_port_check_free() {
 
 # ---- MariaDB ------------------------------------------------------------------
 
-# bench_mariadb_start DIR PORT: fresh datadir, start, wait; sets BENCH_DB_PID.
+# bench_mariadb_start DIR PORT: fresh datadir, start, wait; registers PID[db] and WORD[db]
+# (run.sh's arrays, which its EXIT trap stops) as soon as the process exists.
 bench_mariadb_start() {
   local dir=$1 port=$2 i
   mkdir -p "$dir/data"
@@ -108,15 +127,16 @@ EOF
   }
   bench_log "starting mariadbd on 127.0.0.1:$port"
   mariadbd --defaults-file="$dir/my.cnf" </dev/null >>"$dir/mariadbd.out" 2>&1 &
-  BENCH_DB_PID=$!
+  PID[db]=$!
+  WORD[db]="$dir/my.cnf"
   for ((i = 0; i < 600; i++)); do
-    bench_pid_matches "$BENCH_DB_PID" "$dir/my.cnf" || {
+    bench_pid_alive "${PID[db]}" || {
       tail -n 20 "$dir/mariadbd.err" >&2 2>/dev/null || true
       bench_die "mariadbd exited during start-up"
     }
     if mariadb-admin --defaults-file="$dir/my.cnf" --protocol=socket -uroot ping \
       >/dev/null 2>&1; then
-      bench_log "mariadbd ready (pid $BENCH_DB_PID)"
+      bench_log "mariadbd ready (pid ${PID[db]})"
       return 0
     fi
     sleep 0.1
@@ -133,11 +153,11 @@ bench_sql() {
 
 # ---- proxies ------------------------------------------------------------------
 
-# bench_haproxy_start DIR NAME PORT DBPORT NBTHREAD MAXCONN: NBTHREAD empty = HAProxy's default.
-# Prints nothing; sets BENCH_STARTED_PID.
+# bench_haproxy_start DIR PATH PORT DBPORT NBTHREAD MAXCONN: NBTHREAD empty = HAProxy's default.
+# Registers PID[PATH] and WORD[PATH], then waits until it listens.
 bench_haproxy_start() {
-  local dir=$1 name=$2 port=$3 dbport=$4 nbthread=$5 maxconn=$6 cfg i
-  cfg="$dir/haproxy-$name.cfg"
+  local dir=$1 name=$2 port=$3 dbport=$4 nbthread=$5 maxconn=$6 cfg
+  cfg="$dir/$name.cfg"
   {
     echo "global"
     echo "    maxconn $maxconn"
@@ -155,12 +175,13 @@ listen mysql
 EOF
   } >"$cfg"
   haproxy -c -q -f "$cfg" || bench_die "haproxy rejects $cfg"
-  haproxy -db -f "$cfg" </dev/null >"$dir/haproxy-$name.log" 2>&1 &
-  BENCH_STARTED_PID=$!
-  bench_wait_listening "$BENCH_STARTED_PID" "$cfg" "$port" "haproxy $name" "$dir/haproxy-$name.log"
+  haproxy -db -f "$cfg" </dev/null >"$dir/$name.log" 2>&1 &
+  PID[$name]=$!
+  WORD[$name]=$cfg
+  bench_wait_listening "${PID[$name]}" "$port" "$name" "$dir/$name.log"
 }
 
-# bench_gp_start DIR BIN PORT DBPORT MAXCLIENTS: sets BENCH_STARTED_PID.
+# bench_gp_start DIR BIN PORT DBPORT MAXCLIENTS: registers PID[galera-proxy], waits for PORT.
 bench_gp_start() {
   local dir=$1 bin=$2 port=$3 dbport=$4 maxclients=$5 cfg
   cfg="$dir/galera-proxy.conf"
@@ -173,15 +194,16 @@ limits = { max_client_connections = $maxclients; };
 monitor = { user = "monitor"; password = "monitor"; };
 EOF
   "$bin" -c "$cfg" </dev/null >"$dir/galera-proxy.log" 2>&1 &
-  BENCH_STARTED_PID=$!
-  bench_wait_listening "$BENCH_STARTED_PID" "$cfg" "$port" "galera-proxy" "$dir/galera-proxy.log"
+  PID[galera-proxy]=$!
+  WORD[galera-proxy]=$cfg
+  bench_wait_listening "${PID[galera-proxy]}" "$port" galera-proxy "$dir/galera-proxy.log"
 }
 
-# bench_wait_listening PID WORD PORT NAME LOG: wait up to 10 s for PORT, die if PID exits.
+# bench_wait_listening PID PORT NAME LOG: wait up to 10 s for PORT, die if PID exits.
 bench_wait_listening() {
-  local pid=$1 word=$2 port=$3 name=$4 log=$5 i
+  local pid=$1 port=$2 name=$3 log=$4 i
   for ((i = 0; i < 100; i++)); do
-    bench_pid_matches "$pid" "$word" || {
+    bench_pid_alive "$pid" || {
       tail -n 20 "$log" >&2 2>/dev/null || true
       bench_die "$name exited during start-up"
     }
@@ -236,4 +258,234 @@ bench_sysbench_parse() {
 # bench_churn_field OUT KEY prints KEY's value from churn's key=value line.
 bench_churn_field() {
   tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k {print $2; exit}'
+}
+
+# ---- RESULTS.md ---------------------------------------------------------------------
+# The report reads the run's TSV files; these globals come from run.sh: SB_TSV CHURN_TSV
+# IDLE_TSV PROFILE_MD PATHS THREADS WORKLOADS and the BENCH_* settings.
+
+# The awk function library shared by the tables: statistics over a space-separated list.
+BENCH_AWK_LIB='
+function stats(list,   a, n, i, j, t) {
+  n = split(list, a, " ")
+  for (i = 2; i <= n; i++) {
+    t = a[i] + 0
+    for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]
+    a[j + 1] = t
+  }
+  N = n
+  if (n == 0) { MED = MIN = MAX = ""; return 0 }
+  MIN = a[1] + 0; MAX = a[n] + 0
+  MED = (n % 2) ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
+  return n
+}
+function commas(x,   s, r) {
+  s = sprintf("%.0f", x); r = ""
+  while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+  return s r
+}
+function ratio(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2f×", a / b) : "—" }
+'
+
+# bench_lscpu_field NAME prints one field of lscpu, or "?".
+bench_lscpu_field() {
+  lscpu 2>/dev/null | awk -F: -v k="$1" '$1 == k { sub(/^[ \t]+/, "", $2); print $2; f = 1 }
+    END { if (!f) print "?" }'
+}
+
+# report_sysbench prints one table per workload and thread count.
+report_sysbench() {
+  awk -F'\t' -v wls="${WORKLOADS[*]}" -v ths="${THREADS[*]}" -v paths="${PATHS[*]}" \
+    "$BENCH_AWK_LIB"'
+    NR == 1 { next }
+    {
+      k = $2 SUBSEP $3 SUBSEP $4
+      if ($5 == "NA") { fail[k]++; next }
+      qps[k] = qps[k] " " $5; p95[k] = p95[k] " " $7; db[k] = db[k] " " $12
+      if ($11 != "NA") cpu[k] = cpu[k] " " $11
+      if ($14 != "NA" && $14 != "") sys[k] = sys[k] " " $14
+      if ($13 + 0 > oth[k] + 0) oth[k] = $13
+    }
+    END {
+      nw = split(wls, W, " "); nt = split(ths, T, " "); np = split(paths, P, " ")
+      for (w = 1; w <= nw; w++) for (t = 1; t <= nt; t++) {
+        printf "### %s, %s threads\n\n", W[w], T[t]
+        for (p = 1; p <= np; p++) {
+          stats(qps[W[w], T[t], P[p]]); med[P[p]] = MED
+        }
+        print "| path | QPS median (min–max) | ÷ direct | ÷ HAProxy 1t | ÷ HAProxy default " \
+          "| p95 ms | proxy CPU µs/query | of it kernel | DB CPU µs/query | other load % (max) |"
+        print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        for (p = 1; p <= np; p++) {
+          k = W[w] SUBSEP T[t] SUBSEP P[p]
+          if (!stats(qps[k])) { printf "| %s | failed (%d runs) ||||||||\n", P[p], fail[k]; continue }
+          cell = sprintf("%s (%s–%s)", commas(MED), commas(MIN), commas(MAX))
+          if (fail[k]) cell = cell sprintf(" + %d failed", fail[k])
+          if (N > 0 && MED > 0 && (MAX - MIN) / MED > maxspread) {
+            maxspread = (MAX - MIN) / MED; spreadcell = W[w] " " T[t] "t " P[p]
+          }
+          rd = (P[p] == "direct") ? "—" : ratio(med[P[p]], med["direct"])
+          r1 = (P[p] == "haproxy-1t") ? "—" : ratio(med[P[p]], med["haproxy-1t"])
+          r2 = (P[p] == "haproxy-default") ? "—" : ratio(med[P[p]], med["haproxy-default"])
+          stats(p95[k]); pp = sprintf("%.2f", MED)
+          c = stats(cpu[k]) ? sprintf("%.1f", MED) : "—"
+          ks = stats(sys[k]) ? sprintf("%.0f %%", MED) : "—"
+          d = stats(db[k]) ? sprintf("%.1f", MED) : "—"
+          printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", P[p], cell, rd, r1, r2,
+            pp, c, ks, d, oth[k]
+        }
+        print ""
+      }
+      if (spreadcell != "")
+        printf "Largest spread between repeats: %.0f%% of the median (%s).\n\n", maxspread * 100,
+          spreadcell
+    }' "$SB_TSV"
+}
+
+# report_churn prints the connection-churn table.
+report_churn() {
+  awk -F'\t' -v paths="${PATHS[*]}" "$BENCH_AWK_LIB"'
+    NR == 1 { next }
+    $3 == "NA" { fail[$2]++; next }
+    { rate[$2] = rate[$2] " " $3; errs[$2] += $5; if ($6 != "NA") us[$2] = us[$2] " " $6 }
+    END {
+      np = split(paths, P, " ")
+      for (p = 1; p <= np; p++) { stats(rate[P[p]]); med[P[p]] = MED }
+      print "| path | conn/s median (min–max) | ÷ direct | ÷ HAProxy 1t | ÷ HAProxy default " \
+        "| proxy CPU µs/connection | failed connects |"
+      print "|---|---:|---:|---:|---:|---:|---:|"
+      for (p = 1; p <= np; p++) {
+        k = P[p]
+        if (!stats(rate[k])) { printf "| %s | failed (%d runs) ||||||\n", k, fail[k]; continue }
+        cell = sprintf("%s (%s–%s)", commas(MED), commas(MIN), commas(MAX))
+        rd = (k == "direct") ? "—" : ratio(med[k], med["direct"])
+        r1 = (k == "haproxy-1t") ? "—" : ratio(med[k], med["haproxy-1t"])
+        r2 = (k == "haproxy-default") ? "—" : ratio(med[k], med["haproxy-default"])
+        c = stats(us[k]) ? sprintf("%.1f", MED) : "—"
+        printf "| %s | %s | %s | %s | %s | %s | %d |\n", k, cell, rd, r1, r2, c, errs[k]
+      }
+      print ""
+    }' "$CHURN_TSV"
+}
+
+# report_idle prints the memory-per-idle-client table.
+report_idle() {
+  if [[ ! -s "$IDLE_TSV" ]]; then
+    echo "Not measured (neither galera-proxy nor haproxy-1t in BENCH_PATHS)."
+    return
+  fi
+  echo "| proxy | idle sessions held | RSS before | RSS while held | **KiB per idle client** | RSS after they closed |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  awk -F'\t' "$BENCH_AWK_LIB"'{
+    per = ($3 > 0) ? sprintf("**%.1f**", ($5 - $4) / $3) : "—"
+    printf "| %s | %d of %d | %s KiB | %s KiB | %s | %s KiB |\n", $1, $3, $2, commas($4),
+      commas($5), per, commas($6)
+  }' "$IDLE_TSV"
+  echo
+}
+
+# report_noise summarises the other load measured during the sysbench runs.
+report_noise() {
+  awk -F'\t' "$BENCH_AWK_LIB"'
+    NR > 1 && $13 != "NA" { l = l " " $13; if ($13 + 0 >= 10) hi++; n++ }
+    END {
+      if (!stats(l)) exit
+      printf "- This run: CPU used by other processes on the machine was %.0f %% of all CPUs " \
+        "(median over the %d sysbench runs), at most %.0f %%", MED, n, MAX
+      if (hi) printf "; %d runs saw 10 %% or more: treat their cells with care", hi
+      print "."
+    }' "$SB_TSV"
+}
+
+# report_write prints the whole RESULTS.md.
+report_write() {
+  local commit dirty others
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) || commit="no commit yet"
+  dirty=$(git -C "$ROOT" status --porcelain 2>/dev/null | wc -l) || dirty="?"
+  others=$(pgrep -c -x mariadbd 2>/dev/null) || others=0
+  cat <<EOF
+# Benchmark results: direct vs HAProxy vs galera-proxy
+
+Written by \`bench/run.sh\` (\`make bench\`) on $(date -u '+%Y-%m-%d %H:%M UTC'); it took
+$((SECONDS - BENCH_T0)) s. How it works and how to rerun it: [README.md](README.md).
+
+## Machine and versions
+
+- machine: $NCPU CPUs, $(bench_lscpu_field 'Model name'), hypervisor: $(bench_lscpu_field 'Hypervisor vendor'), $(awk '$1 == "MemTotal:" {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), Linux $(uname -r)
+- MariaDB: $(mariadbd --version 2>/dev/null | sed 's/^.*Ver //')
+- HAProxy: $(haproxy -v 2>/dev/null | head -n 1)
+- sysbench: $(sysbench --version 2>/dev/null)
+- galera-proxy: $GP_VERSION (buildtype release from the tree at $commit, $dirty uncommitted changes)
+- server: one MariaDB on 127.0.0.1:3340, innodb_buffer_pool_size=1G, max_connections=$DB_MAXCONN,
+  skip-name-resolve, performance_schema=OFF; data: $BENCH_TABLES tables × $BENCH_TABLE_SIZE rows
+- HAProxy: mode tcp, maxconn $HA_MAXCONN, no health check; \`nbthread 1\` on :3341, default
+  threads on :3342. galera-proxy on :3343, log_level warn, one backend.
+- settings: BENCH_TIME=$BENCH_TIME s, BENCH_REPEATS=$BENCH_REPEATS, BENCH_THREADS="${THREADS[*]}",
+  BENCH_WORKLOADS="${WORKLOADS[*]}", churn ${BENCH_CHURN_WORKERS} workers × ${BENCH_CHURN_TIME} s,
+  ${BENCH_IDLE_CLIENTS} idle clients$([[ "${BENCH_QUICK:-0}" == 1 ]] && echo " (BENCH_QUICK=1 smoke run)")
+- at the end of the run: load average $(cut -d' ' -f1-3 /proc/loadavg), $others mariadbd
+  processes on the machine (ours is one of them)
+
+## sysbench
+
+Paths ran interleaved (direct, HAProxy 1t, HAProxy default, galera-proxy, then again), each
+run ${BENCH_TIME} s. QPS is the median over BENCH_REPEATS=$BENCH_REPEATS repeats (of two: their
+mean), min–max in brackets; ratios are medians divided by medians of the same run. p95 is the
+median of the runs' 95th-percentile latency. Proxy CPU = the proxy's utime+stime over the
+run (all threads) ÷ queries done, "of it kernel" its stime share; DB CPU likewise for mariadbd. "Other load" is machine CPU
+not used by mariadbd, the proxy or sysbench, as % of all CPUs: other work on the shared box.
+
+$(report_sysbench)
+
+## Connection churn
+
+\`bench/churn.c run ${BENCH_CHURN_WORKERS} ${BENCH_CHURN_TIME}\`: each worker thread loops mysql_real_connect + \`SELECT 1\` +
+mysql_close. Median (min–max) over $BENCH_REPEATS interleaved repeats. Proxy CPU per connection
+is the proxy's CPU over the run ÷ connections completed.
+
+$(report_churn)
+
+## Memory per idle client
+
+\`bench/churn.c hold N\` opens N sessions one after another (each authenticates and runs
+\`SELECT 1\`), then idles; VmRSS of the proxy is read before and 2 s after the last one
+opened. Measured first, on freshly started proxies.
+
+$(report_idle)
+
+## Where the proxy's time goes
+
+One 8-thread point_select load per proxy while counting; statements are the server's
+\`Questions\` counter over the counting window.
+
+$(if [[ -s "$PROFILE_MD" ]]; then cat "$PROFILE_MD"; else echo "Not run (BENCH_PROFILE=0)."; fi)
+
+## Noise
+
+$(report_noise)
+- Everything (clients, proxies, server) shares $NCPU CPUs: every proxy microsecond is taken from
+  the server and the client, so ratios measure the proxy's cost per query, not only latency.
+- Other engineers' test servers may run on the same machine at the same time; the "other
+  load" column shows how much CPU they took during each cell (the maximum over repeats).
+  Interleaving spreads such drift over all paths, but a cell with high other load is suspect.
+- The reference runs in shared/recipes/benchmark-baseline.md agreed within 2–10 % between
+  repeats; with fewer or shorter repeats (BENCH_QUICK) expect more.
+- CPU ticks are 1/$CLK_TCK s; over a ${BENCH_TIME} s run that is well below 1 % of the proxy CPU.
+
+## Raw data
+
+<details><summary>sysbench runs (TSV)</summary>
+
+\`\`\`
+$(cat "$SB_TSV")
+\`\`\`
+</details>
+
+<details><summary>churn runs (TSV)</summary>
+
+\`\`\`
+$(cat "$CHURN_TSV")
+\`\`\`
+</details>
+EOF
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <mysql.h>
 #include <uv.h>
 
 #include "config.h"
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
 	       cfg->nbackends);
 	raise_nofile();
 
+	mysql_library_init(0, NULL, NULL);
 	uv_loop_t loop;
 	if (uv_loop_init(&loop) != 0) {
 		gp_config_free(cfg);
@@ -106,6 +108,7 @@ int main(int argc, char **argv)
 	int rc = uv_loop_close(&loop);
 	if (rc != 0)
 		gp_log(GP_LOG_ERROR, "loop_not_empty", "error=\"%s\"", uv_strerror(rc));
+	mysql_library_end();
 	gp_config_free(cfg);
 	if (st != GP_OK) {
 		fprintf(stderr, "galera-proxy: %s\n", gp_strerror(st));

@@ -7,15 +7,16 @@
 #include <string.h>
 
 #include "bufpool.h"
+#include "cluster.h"
 #include "log.h"
 #include "session.h"
 
 #define GP_LISTEN_BACKLOG 1024
-#define GP_SWEEP_MS       1000 /* idle-timeout resolution */
+#define GP_SWEEP_MS 250 /* resolution of idle timeouts and drain deadlines */
 
 static const char *const endpoint_names[GP_EP__COUNT] = {"rw", "ro"};
 static const char *const state_names[GP_SS__COUNT] = {
-        "connecting", "greeting", "handshake", "auth", "ready", "closing",
+        "waiting", "connecting", "greeting", "handshake", "auth", "ready", "closing",
 };
 
 const char *gp_endpoint_name(gp_endpoint_t ep)
@@ -129,6 +130,7 @@ static void proxy_teardown(gp_proxy_t *p)
 	uv_close((uv_handle_t *)&p->sig_hup, NULL);
 	uv_close((uv_handle_t *)&p->sweep, NULL);
 	uv_close((uv_handle_t *)&p->shutdown_timer, NULL);
+	gp_cluster_stop(p);
 	gp_bufpool_drain();
 	gp_log(GP_LOG_INFO, "shutdown_complete", "closed=%llu",
 	       (unsigned long long)p->stats.closed);
@@ -193,15 +195,18 @@ static void on_sweep(uv_timer_t *t)
 {
 	gp_proxy_t *p = t->data;
 	int64_t idle_ms = p->cfg->limits_client_idle_timeout_ms;
-	if (idle_ms <= 0)
-		return;
 	uint64_t now = uv_now(p->loop);
 	gp_list_t *pos, *tmp;
-	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_READY])
-	{
-		gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-		if (!s->in_flight && now - s->last_active >= (uint64_t)idle_ms)
-			gp_session_close(s, "idle_timeout");
+	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++) {
+		gp_list_each_safe(pos, tmp, &p->sessions[st])
+		{
+			gp_session_t *s = gp_container_of(pos, gp_session_t, link);
+			if (s->draining && now >= s->drain_deadline)
+				gp_session_close(s, "drain_timeout");
+			else if (idle_ms > 0 && st == GP_SS_READY && !s->in_flight &&
+			         now - s->last_active >= (uint64_t)idle_ms)
+				gp_session_close(s, "idle_timeout");
+		}
 	}
 }
 
@@ -240,6 +245,8 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 	gp_status_t st = proxy_listen(p, GP_EP_RW, cfg->top_listen);
 	if (st == GP_OK && cfg->top_listen_ro[0])
 		st = proxy_listen(p, GP_EP_RO, cfg->top_listen_ro);
+	if (st == GP_OK)
+		st = gp_cluster_start(p);
 	if (st != GP_OK) {
 		p->shutting_down = true;
 		proxy_teardown(p);

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "galera.h"
 #include "list.h"
 #include "status.h"
 
@@ -24,13 +25,15 @@ typedef struct gp_backend {
 	const gp_backend_conf_t *conf; /* name, address, priority */
 	struct sockaddr_storage addr;  /* resolved once at start */
 	uint32_t sessions;             /* sessions currently on it */
+	uint32_t sessions_rw;          /* of which came through the read-write endpoint */
 	uint64_t connect_failures;     /* backend connects that failed */
 	gp_status_t last_error;        /* why the last connect failed */
 } gp_backend_t;
 
 /* Where a session sits; gp_session_set_state moves it between the proxy's lists. */
 typedef enum gp_session_state {
-	GP_SS_CONNECTING = 0, /* backend TCP connect under way */
+	GP_SS_WAITING = 0,    /* waiting for a backend to route to (no writer yet, barrier) */
+	GP_SS_CONNECTING,     /* backend TCP connect under way */
 	GP_SS_GREETING,       /* waiting for the backend's greeting */
 	GP_SS_HANDSHAKE,      /* greeting relayed, waiting for the client's response */
 	GP_SS_AUTH,           /* relaying the authentication exchange */
@@ -52,6 +55,8 @@ typedef struct gp_stats {
 	uint64_t bytes_out;      /* bytes written to clients */
 } gp_stats_t;
 
+struct gp_monitor;
+
 typedef struct gp_proxy {
 	uv_loop_t *loop;                        /* the one loop */
 	gp_config_t *cfg;                       /* running configuration */
@@ -69,6 +74,15 @@ typedef struct gp_proxy {
 	bool shutting_down;                     /* SIGTERM/SIGINT received */
 	bool handles_closed;                    /* teardown started */
 	gp_stats_t stats;                       /* counters */
+	struct gp_monitor *monitor;             /* health probes */
+	gp_galera_in_t gin;                     /* policy input, kept between decisions */
+	gp_galera_out_t gout;                   /* last decision */
+	bool decided;                           /* gout holds a decision */
+	int writer;                             /* current writer, -1 if none */
+	int barrier_from;                       /* old writer still draining, -1 if none */
+	uv_timer_t barrier_timer;               /* closes what the barrier still waits for */
+	uint64_t writer_changes;                /* writer changes since start */
+	uint64_t no_writer_since;               /* loop ms the writer was lost (0: have one) */
 } gp_proxy_t;
 
 /* Set up listeners, signals and timers on loop. */

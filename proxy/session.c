@@ -5,13 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
+#include "kill.h"
 #include "log.h"
+#include "monitor.h"
 #include "router.h"
 
 /* Capabilities the proxy cannot relay (yet): TLS and compression change the framing. */
 #define GP_CAPS_UNRELAYABLE                                                   \
 	(MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_CLIENT_ZSTD_COMPRESSION | \
 	 MYP_MARIADB_CLIENT_COM_MULTI)
+#define GP_CLIENT_PEEK 64 /* command bytes seen whole: enough for any KILL <id> */
 #define GP_CLOSE_GRACE_MS 5000 /* a closing client that does not read is cut off after this */
 
 /* Server error codes the proxy uses for answers of its own. */
@@ -25,7 +29,8 @@
 static const gp_io_proto_t client_proto;
 static const gp_io_proto_t server_proto;
 
-static void session_connect_next(gp_session_t *s);
+static void session_route(gp_session_t *s);
+static gp_pkt_action_t client_protocol_error(gp_session_t *s, const gp_pkt_t *pkt);
 
 #define slog(s, lvl, event, fmt, ...)                                                     \
 	do {                                                                              \
@@ -61,18 +66,39 @@ static void session_arm(gp_session_t *s, void (*cb)(uv_timer_t *), uint64_t ms);
 
 static void session_leave_backend(gp_session_t *s)
 {
-	if (s->on_backend) {
-		s->proxy->backends[s->backend].sessions--;
-		s->on_backend = false;
-	}
+	if (!s->on_backend)
+		return;
+	gp_backend_t *b = &s->proxy->backends[s->backend];
+	b->sessions--;
+	if (s->endpoint == GP_EP_RW)
+		b->sessions_rw--;
+	s->on_backend = false;
+	gp_cluster_session_left(s->proxy, s->backend);
+}
+
+static void session_join_backend(gp_session_t *s)
+{
+	gp_backend_t *b = &s->proxy->backends[s->backend];
+	b->sessions++;
+	if (s->endpoint == GP_EP_RW)
+		b->sessions_rw++;
+	s->on_backend = true;
+}
+
+/* Give up on the current backend attempt; session_io_closed routes the session again. */
+static void session_retry(gp_session_t *s)
+{
+	session_leave_backend(s);
+	session_set_state(s, GP_SS_CONNECTING);
+	s->retry_connect = true;
+	gp_io_close(&s->server, false);
 }
 
 static void session_release(gp_session_t *s)
 {
 	gp_proxy_t *p = s->proxy;
 	gp_list_del(&s->link);
-	if (s->on_backend)
-		p->backends[s->backend].sessions--;
+	session_leave_backend(s);
 	if (s->counted)
 		p->nclients--;
 	p->nsessions--;
@@ -84,7 +110,7 @@ static void session_release(gp_session_t *s)
 
 static void on_handle_closed(gp_session_t *s)
 {
-	if (--s->open_handles == 0)
+	if (--s->open_handles == 0 && s->pending_ops == 0)
 		session_release(s);
 }
 
@@ -116,7 +142,7 @@ static void session_io_closed(gp_io_t *io)
 		}
 		s->server.peer = &s->client;
 		s->client.peer = &s->server;
-		session_connect_next(s);
+		session_route(s);
 		return;
 	}
 	if (s->client.closing && !s->client.connected && s->server.closing &&
@@ -190,6 +216,9 @@ static void on_timeout(uv_timer_t *t)
 	gp_session_t *s = t->data;
 	char msg[160];
 	switch (s->state) {
+	case GP_SS_WAITING:
+		session_route(s); /* past the deadline now: routes or fails */
+		return;
 	case GP_SS_CONNECTING:
 	case GP_SS_GREETING:
 		s->proxy->backends[s->backend].last_error = GP_ETIMEDOUT;
@@ -202,10 +231,7 @@ static void on_timeout(uv_timer_t *t)
 			session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "backend_timeout");
 			return;
 		}
-		session_leave_backend(s);
-		session_set_state(s, GP_SS_CONNECTING);
-		s->retry_connect = true;
-		gp_io_close(&s->server, false);
+		session_retry(s);
 		return;
 	case GP_SS_HANDSHAKE:
 	case GP_SS_AUTH:
@@ -231,29 +257,45 @@ static void on_connected(uv_connect_t *req, int status)
 		b->connect_failures++;
 		slog(s, GP_LOG_WARN, "backend_connect_failed", "error=\"%s\"",
 		     gp_strerror(b->last_error));
-		s->retry_connect = true;
-		gp_io_close(&s->server, false);
+		session_retry(s);
 		return;
 	}
-	b->sessions++;
-	s->on_backend = true;
+	if (!gp_router_still_valid(s->proxy, s->endpoint, s->backend)) {
+		/* The writer moved while we connected: nothing was said yet, route again. */
+		s->tried &= ~(1u << s->backend);
+		session_retry(s);
+		return;
+	}
+	session_join_backend(s);
 	gp_io_tune(&s->server);
 	gp_io_set_whole(&s->server, true);
 	session_set_state(s, GP_SS_GREETING);
 	gp_io_read(&s->server, true);
 }
 
-static void session_connect_next(gp_session_t *s)
+/* Choose a backend and connect, or wait for one until routing.connect_wait_ms. */
+static void session_route(gp_session_t *s)
 {
 	char why[256];
 	int b = gp_router_pick(s->proxy, s->endpoint, s->tried, why, sizeof(why));
 	if (b < 0) {
+		uint64_t now = uv_now(s->proxy->loop);
+		if (now < s->wait_deadline && !s->proxy->shutting_down) {
+			if (s->state != GP_SS_WAITING) {
+				session_set_state(s, GP_SS_WAITING);
+				session_arm(s, on_timeout, s->wait_deadline - now);
+			}
+			return;
+		}
 		char msg[400];
-		snprintf(msg, sizeof(msg), "galera-proxy: no backend reachable (%s)", why);
+		snprintf(msg, sizeof(msg), "galera-proxy: no %s Galera node (%s)",
+		         s->endpoint == GP_EP_RW ? "writable" : "readable", why);
 		s->proxy->stats.rejected_other++;
+		slog(s, GP_LOG_WARN, "client_rejected", "reason=no_backend detail=\"%s\"", why);
 		session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "no_backend");
 		return;
 	}
+	session_set_state(s, GP_SS_CONNECTING);
 	s->backend = b;
 	s->tried |= 1u << b;
 	s->connect_req.data = s;
@@ -269,6 +311,12 @@ static void session_connect_next(gp_session_t *s)
 
 static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
 {
+	if (!gp_router_still_valid(s->proxy, s->endpoint, s->backend)) {
+		/* The writer moved before the client saw anything: route again. */
+		s->tried &= ~(1u << s->backend);
+		session_retry(s);
+		return GP_PKT_STOP;
+	}
 	if (pkt->n > 0 && pkt->p[0] == 0xFF) {
 		/* The server refused us (too many connections, host blocked): tell the client. */
 		myp_err_t e;
@@ -286,7 +334,9 @@ static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
 		             "galera-proxy: backend sent an invalid greeting", "backend_protocol");
 		return GP_PKT_DROP;
 	}
-	myp_greeting_patch(pkt->p, pkt->n, &g, g.conn_id, GP_CAPS_UNRELAYABLE);
+	/* The client sees a proxy-wide id (KILL of it is translated, see session_on_kill). */
+	s->server_thread = g.conn_id;
+	myp_greeting_patch(pkt->p, pkt->n, &g, gp_session_conn_id(s), GP_CAPS_UNRELAYABLE);
 	s->server_caps = g.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	session_set_state(s, GP_SS_HANDSHAKE);
 	session_arm_handshake(s);
@@ -324,6 +374,113 @@ static gp_pkt_action_t session_on_hsresp(gp_session_t *s, gp_pkt_t *pkt)
 	return GP_PKT_FORWARD;
 }
 
+uint32_t gp_session_conn_id(const gp_session_t *s)
+{
+	return GP_CONN_ID_BASE | (s->id & (GP_CONN_ID_BASE - 1));
+}
+
+static gp_session_t *session_find(gp_proxy_t *p, uint64_t conn_id)
+{
+	gp_list_t *pos, *tmp;
+	for (int st = GP_SS_GREETING; st < GP_SS_CLOSING; st++) {
+		gp_list_each_safe(pos, tmp, &p->sessions[st])
+		{
+			gp_session_t *t = gp_container_of(pos, gp_session_t, link);
+			if (gp_session_conn_id(t) == conn_id)
+				return t;
+		}
+	}
+	return NULL;
+}
+
+/* The proxy answers a command itself: OK, or ERR when code != 0. */
+static void session_answer(gp_session_t *s, uint8_t seq, uint16_t code, const char *msg)
+{
+	if (code) {
+		session_send_err(s, seq, code, "HY000", msg);
+		return;
+	}
+	uint8_t buf[64];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_ok_t ok = {.status = s->status};
+	myp_ok_build(&w, seq, s->caps, &ok);
+	if (w.failed || gp_io_send(&s->client, buf, w.len) != GP_OK)
+		gp_session_close(s, "client_error");
+}
+
+static void session_kill_done(void *arg, bool ok, unsigned code, const char *msg)
+{
+	gp_session_t *s = arg;
+	s->pending_ops--;
+	if (s->state == GP_SS_CLOSING) {
+		if (s->open_handles == 0 && s->pending_ops == 0)
+			session_release(s);
+		return;
+	}
+	session_answer(s, (uint8_t)(s->cmd_seq + 1), ok ? 0 : (uint16_t)(code ? code : 1094), msg);
+	s->in_flight = false;
+	gp_io_resume(&s->client);
+}
+
+/*
+ * KILL [QUERY] <proxy id> (and COM_PROCESS_KILL): the client knows only proxy ids, so
+ * translate to the target's backend thread and run it on the target's node. Same node:
+ * rewrite the statement in place and relay it. Another node: the proxy runs it there
+ * with the eviction account and answers itself. Ids below the proxy range keep the
+ * server's meaning (SELECT CONNECTION_ID() + KILL) and go to this session's node.
+ */
+static gp_pkt_action_t session_on_kill(gp_session_t *s, gp_pkt_t *pkt)
+{
+	gp_kill_t k = {0};
+	uint8_t cmd = pkt->p[0];
+	bool is_query = cmd == MYP_COM_QUERY;
+	if (is_query) {
+		if (pkt->n != pkt->len || !gp_kill_parse((const char *)pkt->p + 1, pkt->n - 1, &k))
+			return GP_PKT_FORWARD;
+	} else if (cmd == MYP_COM_PROCESS_KILL && pkt->n >= 5) {
+		k.id = (uint64_t)pkt->p[1] | (uint64_t)pkt->p[2] << 8 | (uint64_t)pkt->p[3] << 16 |
+		       (uint64_t)pkt->p[4] << 24;
+	} else {
+		return GP_PKT_FORWARD;
+	}
+	if (k.id < GP_CONN_ID_BASE || k.id > UINT32_MAX)
+		return GP_PKT_FORWARD;
+	gp_session_t *t = session_find(s->proxy, k.id);
+	char msg[96];
+	if (!t || !t->on_backend) {
+		snprintf(msg, sizeof(msg), "Unknown thread id: %llu", (unsigned long long)k.id);
+		session_answer(s, (uint8_t)(pkt->seq + 1), 1094, msg);
+		return GP_PKT_DROP;
+	}
+	slog(s, GP_LOG_INFO, "kill", "target=%u target_backend=%s thread=%u query=%d",
+	     gp_session_conn_id(t), session_backend_name(t), t->server_thread, k.query);
+	if (t->backend == s->backend) {
+		if (is_query) {
+			if (!gp_kill_rewrite((char *)pkt->p + 1, &k, t->server_thread))
+				return GP_PKT_FORWARD;
+		} else {
+			pkt->p[1] = (uint8_t)t->server_thread;
+			pkt->p[2] = (uint8_t)(t->server_thread >> 8);
+			pkt->p[3] = (uint8_t)(t->server_thread >> 16);
+			pkt->p[4] = (uint8_t)(t->server_thread >> 24);
+		}
+		return GP_PKT_FORWARD;
+	}
+	char sql[64];
+	snprintf(sql, sizeof(sql), "KILL %s %s %u", k.hardsoft, k.query ? "QUERY" : "CONNECTION",
+	         t->server_thread);
+	if (gp_monitor_exec(s->proxy->monitor, (size_t)t->backend, sql, session_kill_done, s) !=
+	    GP_OK) {
+		session_answer(s, (uint8_t)(pkt->seq + 1), 1094, "galera-proxy: could not reach the target's node");
+		return GP_PKT_DROP;
+	}
+	s->pending_ops++;
+	s->in_flight = true; /* the client waits for our answer; its next command is held */
+	s->resp.client_turn = false;
+	return GP_PKT_DROP;
+}
+
 /* A new command from an authenticated client. */
 static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 {
@@ -346,14 +503,19 @@ static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 		snprintf(msg, sizeof(msg),
 		         "galera-proxy: command %s is not supported through the proxy",
 		         myp_cmd_name(cmd));
+		if (s->client_cont)
+			return client_protocol_error(s, pkt);
 		session_send_err(s, (uint8_t)(pkt->seq + 1), GP_ER_UNSUPPORTED, "42000", msg);
-		return s->client_cont ? GP_PKT_STOP : GP_PKT_DROP;
+		return GP_PKT_DROP;
 	}
 	case MYP_CMDK_NO_RESPONSE:
 		return GP_PKT_FORWARD;
 	case MYP_CMDK_RESPONSE:
 		break;
 	}
+	gp_pkt_action_t kill = session_on_kill(s, pkt);
+	if (kill != GP_PKT_FORWARD)
+		return kill;
 	myp_resp_begin(&s->resp, s->caps, pkt->p, pkt->n);
 	s->in_flight = true;
 	s->server_replied = false;
@@ -426,6 +588,20 @@ static void session_response_done(gp_session_t *s)
 	s->in_flight = false;
 	if (s->resp.status_seen)
 		s->status = s->resp.status;
+	if (s->internal) {
+		s->internal = false;
+		if (s->resp.failed) {
+			slog(s, GP_LOG_ERROR, "read_only_failed", "code=%u", s->resp.err_code);
+			s->close_after_relay = "read_only_failed";
+			return;
+		}
+	} else if (s->endpoint == GP_EP_RO && !s->resp.failed &&
+	           (s->state == GP_SS_AUTH || s->resp.cmd == MYP_COM_RESET_CONNECTION ||
+	            s->resp.cmd == MYP_COM_CHANGE_USER)) {
+		/* A fresh (or reset) session on the read-only endpoint: make it read-only
+		 * before the client's next command runs. */
+		s->inject_ro = true;
+	}
 	if (s->state == GP_SS_AUTH) {
 		if (s->resp.failed) {
 			slog(s, GP_LOG_INFO, "auth_failed", "user=%s code=%u", s->user,
@@ -441,11 +617,34 @@ static void session_response_done(gp_session_t *s)
 		slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s", s->user,
 		     gp_endpoint_name(s->endpoint));
 	}
-	if (s->proxy->shutting_down && gp_session_idle(s)) {
+	if (s->proxy->shutting_down && gp_session_idle(s) && !s->inject_ro) {
 		s->close_after_relay = "shutdown";
 		return;
 	}
+	if (s->draining && gp_session_idle(s) && !s->inject_ro) {
+		s->close_after_relay = "drained";
+		return;
+	}
 	s->resume_client = true;
+}
+
+/* Send a statement of the proxy's own; its response is tracked and not relayed. */
+static void session_send_internal(gp_session_t *s, const char *sql)
+{
+	uint8_t buf[128];
+	size_t n = strlen(sql);
+	buf[0] = (uint8_t)(n + 1);
+	buf[1] = buf[2] = buf[3] = 0;
+	buf[4] = MYP_COM_QUERY;
+	memcpy(buf + 5, sql, n);
+	if (gp_io_send(&s->server, buf, n + 5) != GP_OK) {
+		gp_session_close(s, "backend_lost");
+		return;
+	}
+	myp_resp_begin(&s->resp, s->caps, buf + 4, n + 1);
+	s->in_flight = true;
+	s->internal = true;
+	s->server_replied = false;
 }
 
 /* The relayed bytes of a server scan are on their way: now act on what they ended. */
@@ -456,6 +655,12 @@ static void server_scanned(gp_io_t *io)
 		const char *reason = s->close_after_relay;
 		s->close_after_relay = NULL;
 		gp_session_close(s, reason);
+		return;
+	}
+	if (s->inject_ro) {
+		s->inject_ro = false;
+		/* Portable: MariaDB 10.11 has no transaction_read_only variable. */
+		session_send_internal(s, "SET SESSION TRANSACTION READ ONLY");
 		return;
 	}
 	if (s->resume_client) {
@@ -484,12 +689,13 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 		gp_session_close(s, "backend_protocol_error");
 		return GP_PKT_STOP;
 	}
+	bool internal = s->internal;
 	if (ev == MYP_RESP_DONE) {
-		if (s->resp.failed)
+		if (s->resp.failed && !internal)
 			s->proxy->stats.err_packets++;
 		session_response_done(s); /* acted on in server_scanned, after the relay */
 	}
-	return GP_PKT_FORWARD;
+	return internal ? GP_PKT_DROP : GP_PKT_FORWARD;
 }
 
 static void server_ended(gp_io_t *io, gp_status_t st)
@@ -501,10 +707,7 @@ static void server_ended(gp_io_t *io, gp_status_t st)
 	case GP_SS_GREETING:
 		s->proxy->backends[s->backend].last_error = st;
 		slog(s, GP_LOG_WARN, "backend_connect_failed", "error=\"%s\"", gp_strerror(st));
-		session_leave_backend(s);
-		session_set_state(s, GP_SS_CONNECTING);
-		s->retry_connect = true;
-		gp_io_close(&s->server, false);
+		session_retry(s);
 		return;
 	case GP_SS_CLOSING:
 		return;
@@ -585,10 +788,12 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->client.peer = &s->server;
 	s->server.peer = &s->client;
 	gp_io_tune(&s->client);
+	s->client.peek = GP_CLIENT_PEEK;
 	session_name_client(s);
 	p->nsessions++;
 	s->state = GP_SS_CONNECTING;
 	gp_list_append(&p->sessions[GP_SS_CONNECTING], &s->link);
+	s->wait_deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_connect_wait_ms;
 	p->stats.accepted++;
 	if (p->shutting_down) {
 		p->stats.rejected_other++;
@@ -607,8 +812,10 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	p->nclients++;
 	s->handshake_deadline =
 	        uv_now(p->loop) + (uint64_t)p->cfg->limits_client_handshake_timeout_ms;
+	if (s->wait_deadline > s->handshake_deadline)
+		s->wait_deadline = s->handshake_deadline;
 	slog(s, GP_LOG_DEBUG, "client_accept", "endpoint=%s", gp_endpoint_name(ep));
-	session_connect_next(s);
+	session_route(s);
 }
 
 void gp_session_shutdown(gp_session_t *s)
@@ -620,4 +827,26 @@ void gp_session_shutdown(gp_session_t *s)
 	if (gp_session_idle(s))
 		gp_session_close(s, "shutdown");
 	/* else: closed when its transaction ends (session_response_done) */
+}
+
+void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
+{
+	if (s->state == GP_SS_CLOSING)
+		return;
+	if (s->state == GP_SS_READY && gp_session_idle(s)) {
+		gp_session_close(s, why);
+		return;
+	}
+	if (!s->draining || deadline < s->drain_deadline)
+		s->drain_deadline = deadline;
+	if (!s->draining)
+		slog(s, GP_LOG_INFO, "session_drain", "reason=%s state=%s in_trans=%d", why,
+		     gp_session_state_name(s->state), !!(s->status & MYP_SERVER_STATUS_IN_TRANS));
+	s->draining = true;
+}
+
+void gp_session_wake(gp_session_t *s)
+{
+	if (s->state == GP_SS_WAITING)
+		session_route(s);
 }

@@ -24,6 +24,13 @@ typedef struct gp_session {
 	int backend;                 /* backend index, -1 before one is chosen */
 	uint32_t tried;              /* backends tried for this session (bit mask) */
 	uint64_t handshake_deadline; /* loop time (ms) by which auth must finish */
+	uint64_t wait_deadline;      /* loop time (ms) until which it may wait for a backend */
+	uint64_t drain_deadline;     /* loop time (ms) a draining session is closed at */
+	bool draining;               /* close at the next idle point (drain, fence) */
+	bool internal;               /* the command in flight is the proxy's own */
+	bool inject_ro;              /* after this server scan: make the session read-only */
+	uint32_t server_thread;      /* the backend's thread id for this session */
+	uint32_t pending_ops;        /* proxy operations that will call back (keep alive) */
 	uint64_t caps;               /* capabilities both ends agreed on */
 	uint64_t server_caps;        /* what the backend offered */
 	myp_resp_t resp;             /* the command (or auth) in flight */
@@ -45,6 +52,8 @@ typedef struct gp_session {
 	char user[64];                 /* user name from the handshake (logs) */
 } gp_session_t;
 
+/* The connection id the client sees (greeting, CONNECTION_ID() excepted). */
+uint32_t gp_session_conn_id(const gp_session_t *s);
 /* Take a connection accepted on ep's listener. */
 void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener);
 /* Close the session (idempotent). */
@@ -53,5 +62,9 @@ void gp_session_close(gp_session_t *s, const char *reason);
 void gp_session_shutdown(gp_session_t *s);
 /* Idle outside a transaction (a safe point to close or move the session). */
 bool gp_session_idle(const gp_session_t *s);
+/* Close the session at its next idle point, or at the deadline (loop ms), whichever first. */
+void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why);
+/* A waiting session: try to route it now (a writer or reader appeared). */
+void gp_session_wake(gp_session_t *s);
 
 #endif

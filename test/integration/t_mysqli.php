@@ -234,9 +234,15 @@ gp_section('stored procedure: several result sets, OUT params', function () use 
     foreach ([1, 2, 3] as $a) {
         $st->bind_param('i', $a);
         $st->execute();
-        while ($st->more_results()) {
-            $st->next_result();
-        }
+        $sets = 0;
+        do {
+            $r = $st->get_result();
+            if ($r instanceof mysqli_result) {
+                $sets++;
+                $r->free();
+            }
+        } while ($st->more_results() && $st->next_result());
+        gp_eq(2, $sets, "prepared CALL($a) returned two result sets");
     }
     $st->close();
     gp_eq(['30', 'p-out-out-out-out'], gp_q($m, 'SELECT @b, @c')->fetch_row(), 'three more prepared CALLs');

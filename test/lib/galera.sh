@@ -20,6 +20,7 @@
 # root has unix_socket auth only: galera_sql connects through the node's socket as root.
 #
 # Nodes are started directly (no systemd, no mysqld_safe) and stopped by their pid.
+# Safe to source from scripts running under set -euo pipefail.
 
 GALERA_DIR=${GALERA_DIR:-/tmp/galera-dev}
 GALERA_NODES=3
@@ -92,7 +93,7 @@ galera_wait_synced() {
   local n=$1 dir=${2:-$GALERA_DIR} t0 now st
   t0=$(date +%s%N)
   while :; do
-    st=$(galera_status_var "$n" wsrep_local_state "$dir")
+    st=$(galera_status_var "$n" wsrep_local_state "$dir") || st=
     now=$(date +%s%N)
     if [ "$st" = 4 ]; then
       galera_log "node$n Synced after $(((now - t0) / 1000000)) ms"
@@ -125,6 +126,7 @@ galera_start_node() {
   galera_log "node$n starting (sql $(galera_sql_port "$n") gcomm 451$n) $*"
   mariadbd --defaults-file="$nd/my.cnf" "$@" </dev/null >>"$nd/stdout.log" 2>&1 &
   echo $! >"$nd/proc.pid"
+  disown $! 2>/dev/null || true # no "Killed" job notice when galera_kill ends it
 }
 
 galera_create_users() {
@@ -186,14 +188,14 @@ galera_stop_node() {
   local n=$1 dir=${2:-$GALERA_DIR} pid
   pid=$(galera_pid "$n" "$dir") || return 0
   galera_log "node$n stopping (pid $pid)"
-  kill "$pid" 2>/dev/null
+  kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 600); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   if kill -0 "$pid" 2>/dev/null; then
     galera_log "node$n did not stop in 60 s: SIGKILL"
-    kill -9 "$pid" 2>/dev/null
+    kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$dir/node$n/proc.pid"
 }
@@ -214,7 +216,7 @@ galera_kill() {
     return 1
   }
   galera_log "node$n kill -9 (pid $pid)"
-  kill -9 "$pid"
+  kill -9 "$pid" || true
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   rm -f "$dir/node$n/proc.pid"
 }
@@ -231,7 +233,7 @@ galera_restart() {
   rm -f "$nd/recover.err"
   galera_log "node$n recovering its position (--wsrep-recover)"
   mariadbd --defaults-file="$nd/my.cnf" --wsrep-recover --log-error="$nd/recover.err" \
-    </dev/null >/dev/null 2>&1
+    </dev/null >/dev/null 2>&1 || true
   pos=$(sed -n 's/.*Recovered position: *\([0-9a-f-]*:-\{0,1\}[0-9]*\).*/\1/p' \
     "$nd/recover.err" | tail -n 1)
   if [ -z "$pos" ]; then

@@ -1,0 +1,222 @@
+/* cluster.c - the proxy's live view of the cluster: probes in, writer changes and drains out. */
+#include "cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "monitor.h"
+#include "session.h"
+
+/* Sessions on a node in one of these states cannot finish anything: close them at once. */
+static bool cluster_node_dead(gp_node_state_t st)
+{
+	return st == GP_NODE_DOWN || st == GP_NODE_NON_PRIMARY;
+}
+
+typedef void (*cluster_session_fn)(gp_proxy_t *p, gp_session_t *s, void *arg);
+
+/* Apply fn to every live session on backend b (any endpoint when ep < 0). */
+static void cluster_each_session(gp_proxy_t *p, int b, int ep, cluster_session_fn fn, void *arg)
+{
+	gp_list_t *pos, *tmp;
+	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++) {
+		gp_list_each_safe(pos, tmp, &p->sessions[st])
+		{
+			gp_session_t *s = gp_container_of(pos, gp_session_t, link);
+			if (s->backend == b && s->on_backend && (ep < 0 || (int)s->endpoint == ep))
+				fn(p, s, arg);
+		}
+	}
+}
+
+static void cluster_close_fn(gp_proxy_t *p, gp_session_t *s, void *arg)
+{
+	(void)p;
+	gp_session_close(s, arg);
+}
+
+static void cluster_drain_fn(gp_proxy_t *p, gp_session_t *s, void *arg)
+{
+	uint64_t deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_drain_timeout_ms;
+	gp_session_drain(s, deadline, arg);
+}
+
+static void cluster_wake_waiting(gp_proxy_t *p)
+{
+	gp_list_t *pos, *tmp;
+	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_WAITING])
+	{
+		gp_session_wake(gp_container_of(pos, gp_session_t, link));
+	}
+}
+
+static void cluster_barrier_end(gp_proxy_t *p, const char *how)
+{
+	if (p->barrier_from < 0)
+		return;
+	gp_log(GP_LOG_INFO, "barrier_end", "from=%s to=%s how=%s",
+	       p->backends[p->barrier_from].conf->name,
+	       p->writer >= 0 ? p->backends[p->writer].conf->name : "none", how);
+	p->barrier_from = -1;
+	uv_timer_stop(&p->barrier_timer);
+	cluster_wake_waiting(p);
+}
+
+static void on_barrier_timeout(uv_timer_t *t)
+{
+	gp_proxy_t *p = t->data;
+	int b = p->barrier_from;
+	if (b < 0)
+		return;
+	gp_log(GP_LOG_WARN, "barrier_timeout", "backend=%s sessions=%u", p->backends[b].conf->name,
+	       p->backends[b].sessions_rw);
+	/* Transactions still open on the old writer are cut: two writers never overlap. */
+	cluster_each_session(p, b, GP_EP_RW, cluster_close_fn, "drain_timeout");
+}
+
+void gp_cluster_session_left(gp_proxy_t *p, int b)
+{
+	if (b >= 0 && b == p->barrier_from && p->backends[b].sessions_rw == 0)
+		cluster_barrier_end(p, "drained");
+}
+
+static const char *cluster_name(const gp_proxy_t *p, int b)
+{
+	return b >= 0 ? p->backends[b].conf->name : "none";
+}
+
+static void cluster_log_node(const gp_proxy_t *p, int i, const gp_galera_out_t *out)
+{
+	static const gp_probe_t never; /* a node not probed yet logs zeros */
+	const gp_probe_t *pr = p->gin.node[i].probe ? p->gin.node[i].probe : &never;
+	gp_log(GP_LOG_INFO, "node_state",
+	       "backend=%s from=%s to=%s why=%s up=%d probe=%s local_state=%d cluster_status=%d "
+	       "ready=%d desync=%d read_only=%d reject=%d recv_queue=%lld cluster_size=%d",
+	       p->backends[i].conf->name,
+	       p->decided ? gp_node_state_name(p->gout.state[i]) : "unknown",
+	       gp_node_state_name(out->state[i]), gp_reason_name(out->why[i]), p->gin.node[i].up,
+	       gp_probe_err_name(pr->err), pr->local_state, (int)pr->cluster_status, pr->ready,
+	       pr->desync, pr->read_only, (int)pr->reject_queries, (long long)pr->recv_queue,
+	       pr->cluster_size);
+}
+
+static void cluster_writer_change(gp_proxy_t *p, const gp_galera_out_t *out)
+{
+	int from = p->writer, to = out->writer;
+	uint64_t now = uv_now(p->loop);
+	char detail[300];
+	gp_log_quote(detail, sizeof(detail), out->reason_text, (unsigned)strlen(out->reason_text));
+	gp_log(GP_LOG_WARN, "writer_change", "from=%s to=%s reason=%s detail=%s",
+	       cluster_name(p, from), cluster_name(p, to), gp_reason_name(out->reason), detail);
+	p->writer_changes++;
+	p->writer = to;
+	if (to < 0) {
+		if (!p->no_writer_since)
+			p->no_writer_since = now ? now : 1;
+	} else if (p->no_writer_since) {
+		gp_log(GP_LOG_INFO, "failover_done", "to=%s without_writer_ms=%llu",
+		       cluster_name(p, to), (unsigned long long)(now - p->no_writer_since));
+		p->no_writer_since = 0;
+	}
+	if (from < 0)
+		return;
+	if (cluster_node_dead(out->state[from])) {
+		/* Nothing there can commit: its clients see the drop now, not a hang. */
+		cluster_each_session(p, from, GP_EP_RW, cluster_close_fn, "writer_down");
+		return;
+	}
+	if (to == p->barrier_from) {
+		cluster_barrier_end(p, "writer_returned");
+		return;
+	}
+	/* A planned switch: a barrier holds new sessions until the old writer's
+	 * transactions are done, so two nodes never take writes from this proxy. */
+	cluster_each_session(p, from, GP_EP_RW, cluster_drain_fn, "writer_changed");
+	if (p->backends[from].sessions_rw > 0 && p->barrier_from < 0) {
+		p->barrier_from = from;
+		gp_log(GP_LOG_INFO, "barrier_start", "from=%s to=%s sessions=%u timeout_ms=%lld",
+		       cluster_name(p, from), cluster_name(p, to), p->backends[from].sessions_rw,
+		       (long long)p->cfg->routing_drain_timeout_ms);
+		uv_timer_start(&p->barrier_timer, on_barrier_timeout,
+		               (uint64_t)p->cfg->routing_drain_timeout_ms, 0);
+	}
+}
+
+void gp_cluster_decide(gp_proxy_t *p)
+{
+	gp_galera_out_t out;
+	p->gin.writer = p->writer;
+	p->gin.peer_writer = -1;
+	p->gin.now_ms = (int64_t)uv_now(p->loop);
+	gp_galera_decide(p->cfg, &p->gin, &out);
+	for (size_t i = 0; i < p->nbackends; i++) {
+		p->gin.node[i].eligible_since_ms = out.eligible_since_ms[i];
+		if (!p->decided || out.state[i] != p->gout.state[i])
+			cluster_log_node(p, (int)i, &out);
+	}
+	if (out.writer != p->writer)
+		cluster_writer_change(p, &out);
+	bool was_decided = p->decided;
+	p->gout = out;
+	p->decided = true;
+	/* Read-only sessions on nodes that may no longer serve reads. */
+	for (size_t i = 0; i < p->nbackends; i++) {
+		if (out.reader_eligible[i] || !p->backends[i].sessions)
+			continue;
+		if (cluster_node_dead(out.state[i]))
+			cluster_each_session(p, (int)i, GP_EP_RO, cluster_close_fn, "reader_down");
+		else
+			cluster_each_session(p, (int)i, GP_EP_RO, cluster_drain_fn, "reader_ineligible");
+	}
+	if (!was_decided || !gp_list_empty(&p->sessions[GP_SS_WAITING]))
+		cluster_wake_waiting(p);
+}
+
+static void on_probe(gp_monitor_t *m, const gp_monitor_event_t *ev, void *arg)
+{
+	gp_proxy_t *p = arg;
+	(void)m;
+	if (ev->idx >= p->nbackends)
+		return;
+	p->gin.node[ev->idx].probe = ev->probe;
+	p->gin.node[ev->idx].up = ev->up;
+	if (!p->decided) {
+		/* The first decision waits until every node has answered or failed once, so
+		 * the first writer is the best one, not the quickest to answer. */
+		for (size_t i = 0; i < p->nbackends; i++) {
+			if (!p->gin.node[i].probe)
+				return;
+		}
+	}
+	gp_cluster_decide(p);
+}
+
+gp_status_t gp_cluster_start(gp_proxy_t *p)
+{
+	gp_galera_in_init(&p->gin);
+	p->writer = -1;
+	p->barrier_from = -1;
+	p->no_writer_since = 0;
+	uv_timer_init(p->loop, &p->barrier_timer);
+	p->barrier_timer.data = p;
+	gp_status_t st = gp_monitor_new(p->loop, p->cfg, on_probe, p, &p->monitor);
+	if (st != GP_OK)
+		return st;
+	return gp_monitor_start(p->monitor);
+}
+
+static void on_monitor_closed(gp_monitor_t *m, void *arg)
+{
+	gp_proxy_t *p = arg;
+	gp_monitor_free(m);
+	p->monitor = NULL;
+}
+
+void gp_cluster_stop(gp_proxy_t *p)
+{
+	uv_close((uv_handle_t *)&p->barrier_timer, NULL);
+	if (p->monitor)
+		gp_monitor_close(p->monitor, on_monitor_closed, p);
+}

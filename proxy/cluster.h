@@ -1,0 +1,16 @@
+/* cluster.h - the proxy's live view of the cluster: probes in, writer changes and drains out. */
+#ifndef GP_CLUSTER_H
+#define GP_CLUSTER_H
+
+#include "proxy.h"
+
+/* Create and start the monitor; decisions begin once every node was probed once. */
+GP_WUR gp_status_t gp_cluster_start(gp_proxy_t *p);
+/* Close the monitor's handles (teardown). */
+void gp_cluster_stop(gp_proxy_t *p);
+/* A session left backend b: a writer-switch barrier may be over. */
+void gp_cluster_session_left(gp_proxy_t *p, int b);
+/* Run the policy now (admin flags changed, peer writer changed). */
+void gp_cluster_decide(gp_proxy_t *p);
+
+#endif

@@ -429,11 +429,12 @@ $((SECONDS - BENCH_T0)) s. How it works and how to rerun it: [README.md](README.
 ## sysbench
 
 Paths ran interleaved (direct, HAProxy 1t, HAProxy default, galera-proxy, then again), each
-run ${BENCH_TIME} s. QPS is the median over BENCH_REPEATS=$BENCH_REPEATS repeats (of two: their
-mean), min–max in brackets; ratios are medians divided by medians of the same run. p95 is the
-median of the runs' 95th-percentile latency. Proxy CPU = the proxy's utime+stime over the
-run (all threads) ÷ queries done, "of it kernel" its stime share; DB CPU likewise for mariadbd. "Other load" is machine CPU
-not used by mariadbd, the proxy or sysbench, as % of all CPUs: other work on the shared box.
+run ${BENCH_TIME} s. QPS: median over the $BENCH_REPEATS repeat(s) (for an even count, the mean of
+the middle two), min–max in brackets. Ratios divide medians of this same run. p95: median of
+the runs' 95th-percentile latency. Proxy CPU: the proxy's utime+stime over the run (all
+threads) ÷ queries done; "of it kernel" is the stime share. DB CPU: the same for mariadbd.
+Other load: machine CPU not used by mariadbd, the proxy or sysbench, as % of all CPUs, i.e.
+other work on the shared machine.
 
 $(report_sysbench)
 

@@ -94,7 +94,7 @@ for p in db "${PATHS[@]}"; do
   bench_port_check_free "${PORT[$p]}"
 done
 for tool in sysbench haproxy mariadbd mariadb-install-db gcc mariadb_config ss; do
-  command -v "$tool" >/dev/null || bench_die "$tool not found (make deps installs it)"
+  command -v "$tool" >/dev/null || bench_die "$tool not found (test/lib/deps.sh installs it)"
 done
 
 WORK=$(mktemp -d /tmp/gp-bench.XXXXXX)

@@ -110,6 +110,9 @@ static void cluster_writer_change(gp_proxy_t *p, const gp_galera_out_t *out)
 	gp_log_quote(detail, sizeof(detail), out->reason_text, (unsigned)strlen(out->reason_text));
 	gp_log(GP_LOG_WARN, "writer_change", "from=%s to=%s reason=%s detail=%s",
 	       cluster_name(p, from), cluster_name(p, to), gp_reason_name(out->reason), detail);
+	gp_metrics_writer_change(&p->metrics, from >= 0 ? cluster_name(p, from) : NULL,
+	                         to >= 0 ? cluster_name(p, to) : NULL, out->reason, out->reason_text,
+	                         now);
 	p->writer_changes++;
 	p->writer = to;
 	if (to < 0) {
@@ -180,6 +183,7 @@ static void on_probe(gp_monitor_t *m, const gp_monitor_event_t *ev, void *arg)
 	(void)m;
 	if (ev->idx >= p->nbackends)
 		return;
+	gp_metrics_probe(&p->metrics, ev->idx, ev->probe);
 	p->gin.node[ev->idx].probe = ev->probe;
 	p->gin.node[ev->idx].up = ev->up;
 	if (!p->decided) {
@@ -191,6 +195,11 @@ static void on_probe(gp_monitor_t *m, const gp_monitor_event_t *ev, void *arg)
 		}
 	}
 	gp_cluster_decide(p);
+}
+
+void gp_cluster_on_probe(struct gp_monitor *m, const struct gp_monitor_event *ev, void *arg)
+{
+	on_probe(m, ev, arg);
 }
 
 gp_status_t gp_cluster_start(gp_proxy_t *p)

@@ -249,6 +249,34 @@ void gp_probe_end(gp_probe_t *p)
 	p->have_vars = true;
 }
 
+bool gp_uuid_valid(const char *u)
+{
+	size_t i;
+	for (i = 0; u[i]; i++)
+		if (!((u[i] >= '0' && u[i] <= '9') || (u[i] >= 'a' && u[i] <= 'f') || u[i] == '-'))
+			return false;
+	return i == 36;
+}
+
+/* ---- eviction carrier ------------------------------------------------------------------ */
+
+int gp_galera_pick_survivor(const gp_probe_t *const *probes, const bool *up, size_t n,
+                            size_t victim, uint64_t tried)
+{
+	const char *dead = victim < n && probes[victim] ? probes[victim]->gcomm_uuid : "";
+
+	for (size_t i = 0; i < n && i < 64; i++) {
+		const gp_probe_t *p = probes[i];
+		if (i == victim || (tried & (1ull << i)) || !up[i] || !p || !p->have_vars ||
+		    !p->provider || !p->wsrep_on || p->local_state != 4 ||
+		    p->cluster_status != GP_CLUSTER_PRIMARY || !p->ready ||
+		    (dead[0] && !strcmp(p->gcomm_uuid, dead)))
+			continue;
+		return (int)i;
+	}
+	return -1;
+}
+
 /* ---- policy -------------------------------------------------------------------------- */
 
 void gp_galera_in_init(gp_galera_in_t *in)

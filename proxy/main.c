@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		gp_log(GP_LOG_ERROR, "loop_not_empty", "error=\"%s\"", uv_strerror(rc));
 	mysql_library_end();
-	gp_config_free(cfg);
+	gp_config_free(proxy.cfg); /* a reload may have replaced cfg */
 	if (st != GP_OK) {
 		fprintf(stderr, "galera-proxy: %s\n", gp_strerror(st));
 		return 1;

@@ -11,24 +11,10 @@
 
 #include "log.h"
 
-/*
- * One statement, one result set, 16 rows. Measured on the loopback cluster (MariaDB 10.11,
- * 2000 queries each): this 0.57-0.65 ms, SHOW GLOBAL STATUS LIKE 'wsrep%' + SELECT @@...
- * as a multi-statement 0.51-0.54 ms but ~70 rows in two result sets, I_S status + @@vars
- * 0.54-0.58 ms. No measurable difference; this one is the simplest to drive and parse, and
- * it works on a non-Primary node (information_schema stays readable there).
- */
-#define PROBE_SQL                                                                                  \
-	"SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "              \
-	"WHERE VARIABLE_NAME IN ('WSREP_LOCAL_STATE','WSREP_LOCAL_STATE_COMMENT','WSREP_READY',"   \
-	"'WSREP_CONNECTED','WSREP_CLUSTER_STATUS','WSREP_CLUSTER_SIZE','WSREP_CLUSTER_STATE_UUID'" \
-	","                                                                                        \
-	"'WSREP_LOCAL_INDEX','WSREP_LOCAL_RECV_QUEUE','WSREP_GCOMM_UUID') "                        \
-	"UNION ALL SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES " \
-	"WHERE VARIABLE_NAME IN ('READ_ONLY','WSREP_ON','WSREP_PROVIDER','WSREP_DESYNC',"          \
-	"'WSREP_REJECT_QUERIES','WSREP_SST_DONOR_REJECTS_QUERIES')"
-
 #define EVICT_TIMEOUT_S 5 /* SET GLOBAL evs.evict waits for the new view: give it time */
+#define EVICT_RETRY_MS                                                         \
+	10000 /* evidence without a survivor: keep looking this long (Galera's \
+	       * own suspect timeout, 5 s, has removed the node by then) */
 
 /* ---- one non-blocking libmariadb connection ----------------------------------------- */
 
@@ -79,28 +65,32 @@ typedef enum after_close {
 	AC_FAIL,      /* finish the probe as failed (n->fail_err) */
 	AC_RECONNECT, /* the kept connection broke mid-probe: reconnect within the probe */
 	AC_LOST,      /* the idle connection broke: probe again at once */
+	AC_RETRY,     /* connect reset in the handshake by a dying server: connect again soon */
 	AC_DISPOSE,   /* monitor closing */
 } after_close_t;
 
 typedef struct gp_mon_node {
-	gp_monitor_t *m;                 /* owner */
-	size_t idx;                      /* backend index */
-	gp_mconn_t mc;                   /* the persistent monitor connection */
-	uv_timer_t deadline;             /* monitor.timeout_ms for the probe in flight */
-	node_phase_t phase;              /* where the probe is */
-	after_close_t after_close;       /* continuation of NP_CLOSE */
-	bool in_probe;                   /* a probe is in flight */
-	bool fresh;                      /* this probe opened the connection */
-	bool retried;                    /* this probe already reconnected once */
-	bool fast_retry_used;            /* immediate re-probe after a lost connection used */
-	gp_probe_err_t fail_err;         /* failure to report after the close */
-	char fail_msg[160];              /* its text */
-	uint64_t t_start, t_conn, t_qry; /* uv_hrtime() of probe start, connect, query */
-	int fails, oks;                  /* consecutive failures / successes */
-	bool up, ever_up, last_ok;       /* verdict; ever been up; previous probe ok */
-	gp_probe_t probe;                /* what callers see */
-	char evicted_uuid[GP_UUID_MAX];  /* last gcomm UUID evicted (once per UUID) */
-	uint64_t evictions;              /* successful evictions of this node */
+	gp_monitor_t *m;                /* owner */
+	size_t idx;                     /* backend index */
+	gp_mconn_t mc;                  /* the persistent monitor connection */
+	uv_timer_t deadline;            /* monitor.timeout_ms for the probe in flight */
+	node_phase_t phase;             /* where the probe is */
+	after_close_t after_close;      /* continuation of NP_CLOSE */
+	bool in_probe;                  /* a probe is in flight */
+	bool fresh;                     /* this probe opened the connection */
+	bool retried;                   /* this probe already reconnected once */
+	int resets;                     /* handshake resets retried in this probe */
+	bool fast_retry_used;           /* immediate re-probe after a lost connection used */
+	gp_probe_err_t fail_err;        /* failure to report after the close */
+	char fail_msg[160];             /* its text */
+	uint64_t t_conn, t_qry;         /* uv_hrtime() at connect and query start */
+	int fails, oks;                 /* consecutive failures / successes */
+	bool up, ever_up, last_ok;      /* verdict; ever been up; previous probe ok */
+	gp_probe_t probe;               /* what callers see */
+	char evicted_uuid[GP_UUID_MAX]; /* last gcomm UUID evicted (once per UUID) */
+	int64_t evict_until;            /* evidence but no survivor yet: retry until (loop ms) */
+	int64_t ok_at_ms;               /* loop ms of the last successful probe */
+	uint64_t evictions;             /* successful evictions of this node */
 } gp_mon_node_t;
 
 /* A short-lived connection that runs one statement: an eviction or gp_monitor_exec(). */
@@ -434,6 +424,23 @@ static gp_probe_err_t classify_connect(MYSQL *my)
 	return GP_PROBE_CONNECT;
 }
 
+/*
+ * A kill -9 closes the server's descriptors one by one: the monitor connection may report
+ * EOF while the listener still exists, so the immediate reconnect is accepted by the kernel
+ * and then reset when the listener goes ("Lost connection ... reading initial communication
+ * packet"). Not the evidence itself, but worth a second look a few ms later: that connect
+ * is refused.
+ */
+static bool handshake_reset(MYSQL *my)
+{
+	unsigned e = mysql_errno(my);
+	return (e == CR_SERVER_LOST || e == CR_SERVER_LOST_EXTENDED) &&
+	       strstr(mysql_error(my), "handshake");
+}
+
+#define RESET_RETRIES  3  /* per probe, within its deadline */
+#define RESET_RETRY_MS 20 /* long enough for the kernel to finish closing the process */
+
 static const char *node_name(const gp_mon_node_t *n)
 {
 	return n->m->backends[n->idx].name;
@@ -446,29 +453,17 @@ static unsigned timeout_s(int64_t ms)
 
 /* ---- jobs: eviction and exec ------------------------------------------------------- */
 
-static bool uuid_valid(const char *u)
+/* The eviction carrier, by the policy in galera.c (config order: a pair picks the same). */
+static int pick_survivor(gp_monitor_t *m, size_t victim, uint64_t tried)
 {
-	size_t i;
-	for (i = 0; u[i]; i++)
-		if (!((u[i] >= '0' && u[i] <= '9') || (u[i] >= 'a' && u[i] <= 'f') || u[i] == '-'))
-			return false;
-	return i == 36;
-}
+	const gp_probe_t *probes[GP_MAX_BACKENDS];
+	bool up[GP_MAX_BACKENDS];
 
-/* A node that can carry the eviction: up, last probe fine, Synced, Primary, ready. */
-static int pick_survivor(gp_monitor_t *m, size_t victim, uint64_t tried, const char *uuid)
-{
 	for (size_t i = 0; i < m->n; i++) {
-		const gp_mon_node_t *s = &m->nodes[i];
-		const gp_probe_t *p = &s->probe;
-		if (i == victim || (tried & (1ull << i)) || !s->up || !p->ok || !p->have_vars ||
-		    !p->provider || !p->wsrep_on || p->local_state != 4 ||
-		    p->cluster_status != GP_CLUSTER_PRIMARY || !p->ready ||
-		    !strcmp(p->gcomm_uuid, uuid))
-			continue;
-		return (int)i;
+		probes[i] = &m->nodes[i].probe;
+		up[i] = m->nodes[i].up;
 	}
-	return -1;
+	return gp_galera_pick_survivor(probes, up, m->n, victim, tried);
 }
 
 static void job_disposed(gp_mconn_t *mc)
@@ -508,7 +503,7 @@ static void job_finish(gp_mon_job_t *j)
 		gp_log(GP_LOG_ERROR, "evict_failed", "node=%s uuid=%s via=%s error=%s",
 		       m->backends[j->victim].name, j->uuid, via,
 		       gp_log_quote(q, sizeof(q), j->err, (unsigned)strlen(j->err)));
-		int next = m->closing ? -1 : pick_survivor(m, j->victim, j->tried, j->uuid);
+		int next = m->closing ? -1 : pick_survivor(m, j->victim, j->tried);
 		if (next >= 0) {
 			j->via = next;
 			gp_log(GP_LOG_WARN, "evict",
@@ -632,7 +627,7 @@ static void node_evict(gp_mon_node_t *n)
 
 	if (!m->evict_enabled)
 		return;
-	if (!n->probe.have_vars || !n->probe.provider || !uuid_valid(uuid)) {
+	if (!n->probe.have_vars || !n->probe.provider || !gp_uuid_valid(uuid)) {
 		m->stats.evictions_skipped++;
 		gp_log(GP_LOG_WARN, "evict_skipped",
 		       "node=%s reason=no_gcomm_uuid evidence=refused", node_name(n));
@@ -640,14 +635,19 @@ static void node_evict(gp_mon_node_t *n)
 	}
 	if (!strcmp(n->evicted_uuid, uuid))
 		return; /* done already for this incarnation */
-	via = pick_survivor(m, n->idx, 0, uuid);
+	via = pick_survivor(m, n->idx, 0);
 	if (via < 0) {
-		m->stats.evictions_skipped++;
-		gp_log(GP_LOG_WARN, "evict_skipped",
-		       "node=%s uuid=%s reason=no_synced_primary_survivor evidence=refused",
-		       node_name(n), uuid);
+		if (!n->evict_until) { /* once per evidence; mon_on_tick retries meanwhile */
+			m->stats.evictions_skipped++;
+			n->evict_until = (int64_t)uv_now(m->loop) + EVICT_RETRY_MS;
+			gp_log(GP_LOG_WARN, "evict_skipped",
+			       "node=%s uuid=%s reason=no_synced_primary_survivor evidence=refused "
+			       "retry_ms=%d",
+			       node_name(n), uuid, EVICT_RETRY_MS);
+		}
 		return;
 	}
+	n->evict_until = 0;
 	snprintf(sql, sizeof(sql), "SET GLOBAL wsrep_provider_options='evs.evict=%s'", uuid);
 	j = job_new(m, via, sql);
 	if (!j) {
@@ -660,9 +660,9 @@ static void node_evict(gp_mon_node_t *n)
 	j->evict = true;
 	j->victim = n->idx;
 	snprintf(j->uuid, sizeof(j->uuid), "%s", uuid);
-	gp_log(GP_LOG_WARN, "evict", "node=%s uuid=%s via=%s evidence=refused last_ok_ms=%lld",
+	gp_log(GP_LOG_WARN, "evict", "node=%s uuid=%s via=%s evidence=refused last_ok_ms_ago=%lld",
 	       node_name(n), uuid, m->backends[via].name,
-	       (long long)((int64_t)uv_now(m->loop) - n->probe.at_ms));
+	       (long long)((int64_t)uv_now(m->loop) - n->ok_at_ms));
 	job_connect(j);
 }
 
@@ -728,6 +728,7 @@ static void node_probe_fail(gp_mon_node_t *n, gp_probe_err_t err, const char *ms
 
 static void node_on_lost(gp_mconn_t *mc);
 static void node_on_deadline(uv_timer_t *t);
+static void node_on_retry(uv_timer_t *t);
 
 static void node_probe_ok(gp_mon_node_t *n)
 {
@@ -740,9 +741,12 @@ static void node_probe_ok(gp_mon_node_t *n)
 
 	gp_probe_begin(&p);
 	while ((row = mysql_fetch_row(mc->res))) {
-		if (row[0] && !gp_probe_set_var(&p, row[0], row[1] ? row[1] : ""))
-			gp_log(GP_LOG_WARN, "probe_bad_value", "node=%s var=%s value=\"%s\"",
-			       node_name(n), row[0], row[1] ? row[1] : "");
+		const char *v = row[1] ? row[1] : "";
+		char q[80];
+		if (row[0] && !gp_probe_set_var(&p, row[0], v))
+			gp_log(GP_LOG_WARN, "probe_bad_value", "node=%s var=%s value=%s",
+			       node_name(n), row[0],
+			       gp_log_quote(q, sizeof(q), v, (unsigned)strlen(v)));
 	}
 	gp_probe_end(&p);
 	mysql_free_result(mc->res);
@@ -762,7 +766,9 @@ static void node_probe_ok(gp_mon_node_t *n)
 	n->fails = 0;
 	n->oks++;
 	n->last_ok = true;
+	n->ok_at_ms = p.at_ms;
 	n->fast_retry_used = false;
+	n->evict_until = 0;
 	/* The first success marks a node up at once; after a down, rise successes do. */
 	if (!n->up && (n->oks >= m->rise || !n->ever_up)) {
 		n->up = true;
@@ -786,13 +792,13 @@ static void node_probe_start(gp_mon_node_t *n)
 		return;
 	n->in_probe = true;
 	n->retried = false;
-	n->t_start = uv_hrtime();
+	n->resets = 0;
 	uv_timer_start(&n->deadline, node_on_deadline, (uint64_t)m->timeout_ms, 0);
 	if (n->mc.connected) {
 		n->fresh = false;
 		n->phase = NP_QUERY;
 		n->t_qry = uv_hrtime();
-		mc_query(&n->mc, PROBE_SQL);
+		mc_query(&n->mc, GP_PROBE_SQL);
 		return;
 	}
 	node_connect(n);
@@ -848,6 +854,14 @@ static void node_on_done(gp_mconn_t *mc)
 
 	switch (n->phase) {
 	case NP_CONNECT:
+		if (!mc->ret_mysql && !mc->oom && n->last_ok && n->resets < RESET_RETRIES &&
+		    handshake_reset(&mc->mysql)) {
+			n->resets++;
+			gp_log(GP_LOG_INFO, "monitor_connect_reset", "node=%s retry=%d",
+			       node_name(n), n->resets);
+			node_close_then(n, AC_RETRY, GP_PROBE_OK, "");
+			return;
+		}
 		if (!mc->ret_mysql) {
 			node_close_then(n, AC_FAIL,
 			                mc->oom ? GP_PROBE_CONNECT : classify_connect(&mc->mysql),
@@ -857,7 +871,7 @@ static void node_on_done(gp_mconn_t *mc)
 		mc->connected = true;
 		n->phase = NP_QUERY;
 		n->t_qry = uv_hrtime();
-		mc_query(mc, PROBE_SQL);
+		mc_query(mc, GP_PROBE_SQL);
 		return;
 	case NP_QUERY:
 		if (mc->ret_int != 0) {
@@ -886,6 +900,10 @@ static void node_on_done(gp_mconn_t *mc)
 		case AC_RECONNECT:
 			node_connect(n);
 			return;
+		case AC_RETRY: /* the probe's deadline still runs; mc_unwait stops this timer */
+			n->phase = NP_CONNECT;
+			uv_timer_start(&mc->timer, node_on_retry, RESET_RETRY_MS, 0);
+			return;
 		case AC_LOST:
 			n->phase = NP_IDLE;
 			if (!n->fast_retry_used) {
@@ -904,6 +922,12 @@ static void node_on_done(gp_mconn_t *mc)
 	}
 }
 
+static void node_on_retry(uv_timer_t *t)
+{
+	gp_mconn_t *mc = t->data;
+	node_connect(mc->owner);
+}
+
 static void node_on_deadline(uv_timer_t *t)
 {
 	gp_mon_node_t *n = t->data;
@@ -919,8 +943,14 @@ static void node_on_deadline(uv_timer_t *t)
 static void mon_on_tick(uv_timer_t *t)
 {
 	gp_monitor_t *m = t->data;
-	for (size_t i = 0; i < m->n && !m->closing; i++)
-		node_probe_start(&m->nodes[i]);
+	for (size_t i = 0; i < m->n && !m->closing; i++) {
+		gp_mon_node_t *n = &m->nodes[i];
+		if (n->evict_until && (n->up || (int64_t)uv_now(m->loop) > n->evict_until))
+			n->evict_until = 0;
+		else if (n->evict_until)
+			node_evict(n); /* evidence still waits for a survivor */
+		node_probe_start(n);
+	}
 }
 
 /* ---- lifecycle ----------------------------------------------------------------------- */

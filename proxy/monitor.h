@@ -16,7 +16,8 @@
  * non-blocking API on the caller's uv loop: no thread, no blocking call. Every
  * monitor.interval_ms each idle node runs ONE query that reads all the wsrep status and
  * global variables the policy needs (information_schema GLOBAL_STATUS UNION ALL
- * GLOBAL_VARIABLES: a single result set, same cost as SHOW STATUS + @@vars, see monitor.c).
+ * GLOBAL_VARIABLES: one result set, as cheap as SHOW STATUS + @@vars: GP_PROBE_SQL in
+ * galera.h, parsed by gp_probe_set_var).
  *
  * Up/down: a connect error (refused, auth, too many connections) marks a node down at once;
  * a timeout (monitor.timeout_ms, connect + query) or a failed query counts one failure and
@@ -26,17 +27,21 @@
  * Lost connection: if the idle monitor connection sees EOF/reset (the server died or killed
  * it) the node is re-probed AT ONCE with a fresh connect rather than at the next interval,
  * once per successful probe; a connection that breaks mid-probe is reconnected within the
- * same probe. A refused fresh connect after a good probe is the evidence for eviction.
+ * same probe. A refused fresh connect after a good probe is the evidence for eviction. A
+ * kill -9 closes the server's descriptors one by one, so that first reconnect is often
+ * accepted and then reset in the handshake (the listener was still there): after a good
+ * probe such a reset is retried 20 ms later (up to 3 times within the probe), and that
+ * connect is refused. A reset alone never evicts.
  *
  * Eviction (eviction.enabled): when a node whose previous probe was fine gets a REFUSED
  * connect, the monitor runs SET GLOBAL wsrep_provider_options='evs.evict=<its last
  * wsrep_gcomm_uuid>' on a surviving node (up, Synced, Primary, ready) over a separate
  * short-lived non-blocking connection as eviction.user (default: monitor.user; needs SUPER
  * on MariaDB 10.11). Never on a timeout. Once per (node, UUID); if the survivor fails the
- * next one is tried. One log line each: event=evict node=db1 uuid=... via=db2
- * evidence=refused, then evict_done or evict_failed. Evicted UUIDs stay in every node's
- * evict list (wsrep_evs_evict_list); a restarted node comes back with a new gcomm UUID and
- * joins normally. SET GLOBAL wsrep_provider_options='evs.evict=' clears the list, on the
+ * next one is tried; if none qualifies yet, every interval for 10 s. One log line each: event=evict
+ * node=db1 uuid=... via=db2 evidence=refused, then evict_done or evict_failed. Evicted UUIDs stay
+ * in every node's evict list (wsrep_evs_evict_list); a restarted node comes back with a new gcomm
+ * UUID and joins normally. SET GLOBAL wsrep_provider_options='evs.evict=' clears the list, on the
  * node where it is run only.
  *
  * Wiring (the lead's side):
@@ -47,14 +52,18 @@
  *     blocking getaddrinfo inside connect.
  *   - gp_monitor_start(m): the first round starts on the next loop iteration.
  *   - cb(m, ev, arg) runs on the loop after EVERY probe of a node (success or failure);
- *     ev->probe is the monitor's own copy, valid until the next probe of that node. The
+ *     ev->probe points at the monitor's record of that node: the pointer stays valid until
+ *     gp_monitor_free, its contents change with every probe of the node. The
  *     router keeps a gp_galera_in_t whose node[i].probe points at gp_monitor_probe(m, i),
  *     sets node[i].up from ev->up and calls gp_galera_decide() from this callback.
  *   - gp_monitor_probe_now(m): an extra round now (admin action, writer lost).
  *   - shutdown: gp_monitor_close(m, done, arg) aborts probes in flight, sends COM_QUIT on
  *     idle connections and closes every handle; done(m, arg) runs once the last handle is
  *     closed, and only then may m be freed with gp_monitor_free(m) (also valid on a monitor
- *     that was never started). No callback fires after gp_monitor_close.
+ *     that was never started). No probe callback fires once gp_monitor_close is called;
+ *     pending gp_monitor_exec callbacks run from inside it (ok=false, "monitor closing").
+ *     Pointers from gp_monitor_probe()/ev->probe die with gp_monitor_free: drop them
+ *     (e.g. gp_galera_in_t.node[i].probe) before freeing or when swapping monitors.
  */
 
 typedef struct gp_monitor gp_monitor_t;

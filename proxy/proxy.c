@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "bufpool.h"
 #include "cluster.h"
 #include "log.h"
@@ -131,6 +132,7 @@ static void proxy_teardown(gp_proxy_t *p)
 	uv_close((uv_handle_t *)&p->sweep, NULL);
 	uv_close((uv_handle_t *)&p->shutdown_timer, NULL);
 	gp_cluster_stop(p);
+	gp_admin_stop(p);
 	gp_bufpool_drain();
 	gp_log(GP_LOG_INFO, "shutdown_complete", "closed=%llu",
 	       (unsigned long long)p->stats.closed);
@@ -183,8 +185,8 @@ static void on_signal(uv_signal_t *h, int signum)
 {
 	gp_proxy_t *p = h->data;
 	if (signum == SIGHUP) {
-		gp_log(GP_LOG_WARN, "reload_unsupported",
-		       "detail=\"reload arrives with the HTTP issue\"");
+		char msg[512];
+		gp_admin_reload(p, "sighup", msg, sizeof(msg));
 		return;
 	}
 	gp_log(GP_LOG_INFO, "signal", "signal=%s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -247,6 +249,8 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 		st = proxy_listen(p, GP_EP_RO, cfg->top_listen_ro);
 	if (st == GP_OK)
 		st = gp_cluster_start(p);
+	if (st == GP_OK)
+		st = gp_admin_start(p);
 	if (st != GP_OK) {
 		p->shutting_down = true;
 		proxy_teardown(p);

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "galera.h"
 #include "list.h"
+#include "metrics.h"
 #include "status.h"
 
 typedef enum gp_endpoint {
@@ -47,7 +48,8 @@ const char *gp_session_state_name(gp_session_state_t st);
 typedef struct gp_stats {
 	uint64_t accepted;       /* client connections accepted */
 	uint64_t rejected_limit; /* refused: max_client_connections */
-	uint64_t rejected_other; /* refused: no backend, shutting down */
+	uint64_t rejected_other; /* refused: no backend */
+	uint64_t rejected_shutdown; /* refused: shutting down */
 	uint64_t closed;         /* sessions ended */
 	uint64_t commands;       /* commands relayed */
 	uint64_t err_packets;    /* ERR packets relayed from backends */
@@ -56,6 +58,7 @@ typedef struct gp_stats {
 } gp_stats_t;
 
 struct gp_monitor;
+struct gp_admin;
 
 typedef struct gp_proxy {
 	uv_loop_t *loop;                        /* the one loop */
@@ -83,6 +86,8 @@ typedef struct gp_proxy {
 	uv_timer_t barrier_timer;               /* closes what the barrier still waits for */
 	uint64_t writer_changes;                /* writer changes since start */
 	uint64_t no_writer_since;               /* loop ms the writer was lost (0: have one) */
+	gp_metrics_t metrics;                   /* what /metrics shows beyond stats (metrics.c) */
+	struct gp_admin *admin;                 /* HTTP server, reloads, VRRP role (admin.c) */
 } gp_proxy_t;
 
 /* Set up listeners, signals and timers on loop. */

@@ -11,12 +11,19 @@
 #include "monitor.h"
 #include "router.h"
 
-/* Capabilities the proxy cannot relay (yet): TLS and compression change the framing. */
-#define GP_CAPS_UNRELAYABLE                                                   \
-	(MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_CLIENT_ZSTD_COMPRESSION | \
-	 MYP_MARIADB_CLIENT_COM_MULTI)
+/* MariaDB extended capabilities the codec tracks; any other (newer) one is masked out,
+ * so a server never switches on a response format the proxy cannot follow. */
+#define GP_CAPS_KNOWN_EXT                                                                  \
+	(MYP_MARIADB_CLIENT_PROGRESS | MYP_MARIADB_CLIENT_STMT_BULK_OPERATIONS |           \
+	 MYP_MARIADB_CLIENT_EXTENDED_METADATA | MYP_MARIADB_CLIENT_CACHE_METADATA)
+/* Capabilities the proxy cannot relay (yet): TLS and compression change the framing,
+ * MySQL's optional result-set metadata changes the column-count packet. */
+#define GP_CAPS_UNRELAYABLE                                                                \
+	(MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_CLIENT_ZSTD_COMPRESSION |               \
+	 MYP_CLIENT_OPTIONAL_RESULTSET_METADATA | (~0xFFFFFFFFull & ~GP_CAPS_KNOWN_EXT))
 #define GP_CLIENT_PEEK 64 /* command bytes seen whole: enough for any KILL <id> */
 #define GP_CLOSE_GRACE_MS 5000 /* a closing client that does not read is cut off after this */
+#define GP_DRAIN_FRESH_MS 100  /* a drained session that never sent a command waits this long */
 
 /* Server error codes the proxy uses for answers of its own. */
 #define GP_ER_CON_COUNT       1040 /* Too many connections */
@@ -161,6 +168,7 @@ void gp_session_close(gp_session_t *s, const char *reason)
 	slog(s, GP_LOG_INFO, "session_close", "reason=%s state=%s", reason,
 	     gp_session_state_name(s->state));
 	s->proxy->stats.closed++;
+	gp_metrics_session_closed(&s->proxy->metrics, reason);
 	bool polite = s->state == GP_SS_READY && !s->in_flight && !s->server.ended;
 	session_set_state(s, GP_SS_CLOSING);
 	if (polite) {
@@ -494,6 +502,8 @@ static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 	s->client_cont = pkt->len == MYP_MAX_PAYLOAD;
 	s->last_active = uv_now(s->proxy->loop);
 	s->proxy->stats.commands++;
+	s->cmd_start_ns = uv_hrtime();
+	gp_metrics_command(&s->proxy->metrics, (int)s->endpoint, cmd);
 	switch (myp_cmd_kind(cmd)) {
 	case MYP_CMDK_QUIT:
 		gp_session_close(s, "client_quit");
@@ -585,6 +595,9 @@ static const gp_io_proto_t client_proto = {
 /* The response (or authentication) in flight is complete. */
 static void session_response_done(gp_session_t *s)
 {
+	if (!s->internal && s->state == GP_SS_READY)
+		gp_metrics_request_done(&s->proxy->metrics, (int)s->endpoint,
+		                        uv_hrtime() - s->cmd_start_ns);
 	s->in_flight = false;
 	if (s->resp.status_seen)
 		s->status = s->resp.status;
@@ -622,8 +635,14 @@ static void session_response_done(gp_session_t *s)
 		return;
 	}
 	if (s->draining && gp_session_idle(s) && !s->inject_ro) {
-		s->close_after_relay = "drained";
-		return;
+		if (s->cmd_start_ns) {
+			s->close_after_relay = "drained";
+			return;
+		}
+		/* Just authenticated: give its first command a moment (see gp_session_drain). */
+		uint64_t soon = uv_now(s->proxy->loop) + GP_DRAIN_FRESH_MS;
+		if (soon < s->drain_deadline)
+			s->drain_deadline = soon;
 	}
 	s->resume_client = true;
 }
@@ -796,7 +815,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->wait_deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_connect_wait_ms;
 	p->stats.accepted++;
 	if (p->shutting_down) {
-		p->stats.rejected_other++;
+		p->stats.rejected_shutdown++;
 		session_fail(s, 0, GP_ER_SERVER_SHUTDOWN, "08S01",
 		             "galera-proxy: shutdown in progress", "shutdown");
 		return;
@@ -833,9 +852,17 @@ void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
 {
 	if (s->state == GP_SS_CLOSING)
 		return;
+	if (!s->draining)
+		gp_metrics_session_drained(&s->proxy->metrics);
 	if (s->state == GP_SS_READY && gp_session_idle(s)) {
-		gp_session_close(s, why);
-		return;
+		if (s->cmd_start_ns) {
+			gp_session_close(s, why);
+			return;
+		}
+		/* Just authenticated: its first command is most likely on the wire already, and
+		 * closing now would fail it. Let it run; the sweep closes it if it stays quiet. */
+		uint64_t soon = uv_now(s->proxy->loop) + GP_DRAIN_FRESH_MS;
+		deadline = deadline < soon ? deadline : soon;
 	}
 	if (!s->draining || deadline < s->drain_deadline)
 		s->drain_deadline = deadline;

@@ -47,6 +47,7 @@ typedef struct gp_session {
 	uint16_t status;               /* server status flags after the last response */
 	uint8_t open_handles;          /* client, server, timer still open */
 	uint64_t last_active;          /* loop time (ms) of the last command */
+	uint64_t cmd_start_ns;         /* uv_hrtime() when that command arrived (latency metric) */
 	const char *close_reason;      /* why it is closing (logs) */
 	char client_addr[64];          /* "ip:port" of the client */
 	char user[64];                 /* user name from the handshake (logs) */

@@ -188,13 +188,13 @@ myp_cmd_kind_t myp_cmd_kind(uint8_t cmd);
 /* ---- generic response packets (OK / ERR / EOF) ------------------------- */
 
 typedef struct myp_ok {
-	uint64_t affected_rows;  /* rows changed */
-	uint64_t last_insert_id; /* auto-increment id */
-	uint16_t status;         /* server status flags */
-	uint16_t warnings;       /* warning count */
-	const uint8_t *info;     /* human-readable info (slice, may be NULL) */
-	size_t info_len;         /* its length */
-	const uint8_t *session_state; /* CLIENT_SESSION_TRACK state-change block (slice, may be NULL) */
+	uint64_t affected_rows;       /* rows changed */
+	uint64_t last_insert_id;      /* auto-increment id */
+	uint16_t status;              /* server status flags */
+	uint16_t warnings;            /* warning count */
+	const uint8_t *info;          /* human-readable info (slice, may be NULL) */
+	size_t info_len;              /* its length */
+	const uint8_t *session_state; /* SESSION_TRACK state changes (slice, may be NULL) */
 	size_t session_state_len;     /* its length */
 } myp_ok_t;
 

@@ -387,12 +387,13 @@ static myp_resp_event_t on_auth(myp_resp_t *r, uint32_t len, const uint8_t *p, s
 		return on_single(r, len, p, n);
 	case 0xFF:
 		return end_with_err(r, p, n);
-	case 0xFE: /* AuthSwitchRequest */
-	case 0x01: /* AuthMoreData: the server may also go on by itself (fast auth) */
+	default:
+		/* 0xFE AuthSwitchRequest, 0x01 AuthMoreData, or raw plugin data: MariaDB sends
+		 * plugin packets as they are and prefixes 0x01 only to those starting 0x01,
+		 * 0xFE or 0xFF (PAM's dialog asks with 0x02/0x04). The server may also go on by
+		 * itself (caching_sha2 fast auth: 0x01 0x03, then OK). */
 		r->client_turn = true;
 		return MYP_RESP_CONTINUE;
-	default:
-		return MYP_RESP_EPROTO;
 	}
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh - prove the monitor against a real 3-node cluster: detection, eviction, rejoin, timeouts.
 #
-# Usage: test/galera/run.sh [--valgrind] [--keep]
+# Usage: test/galera/run.sh [--valgrind|--asan] [--keep]
 #   --valgrind  run the probe harness under valgrind (leaks and errors fail the run)
+#   --asan      build it with AddressSanitizer + UndefinedBehaviorSanitizer
 #   --keep      leave the cluster running at the end (a cluster found running is always kept)
 # Env: GALERA_DIR (default /tmp/galera-dev), BUILD (default build-galera).
 #
@@ -24,13 +25,15 @@ DIR=${GALERA_DIR:-/tmp/galera-dev}
 BUILD=${BUILD:-$ROOT/build-galera}
 OUT=$BUILD/galera-harness
 VALGRIND=0
+ASAN=0
 KEEP=0
 for arg in "$@"; do
   case "$arg" in
   --valgrind) VALGRIND=1 ;;
+  --asan) ASAN=1 ;;
   --keep) KEEP=1 ;;
   *)
-    echo "usage: $0 [--valgrind] [--keep]" >&2
+    echo "usage: $0 [--valgrind|--asan] [--keep]" >&2
     exit 2
     ;;
   esac
@@ -48,7 +51,8 @@ cleanup() {
   fi
   if [ "$started_cluster" = 1 ] && [ "$KEEP" = 0 ]; then galera_stop "$DIR"; fi
   if [ "$rc" != 0 ]; then
-    echo "FAILED (rc=$rc); harness output in $OUT" >&2
+    echo "FAILED (rc=$rc); harness output in $OUT; its last lines:" >&2
+    tail -n 15 "$OUT/probe.out" "$OUT/probe.err" >&2 2>/dev/null || true
   fi
   exit "$rc"
 }
@@ -83,8 +87,13 @@ lines() { wc -l <"$1"; }
 mkdir -p "$OUT"
 rm -f "$OUT"/*
 say "building monitor_probe"
+san=()
+if [ "$ASAN" = 1 ]; then
+  san=("-fsanitize=address,undefined" -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+fi
 # shellcheck disable=SC2046 # pkg-config output is a list of words
-gcc -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+gcc "${san[@]}" -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wshadow -Wstrict-prototypes \
   -Wmissing-prototypes -Werror -I"$ROOT/proxy" $(pkg-config --cflags libuv libmariadb) \
   -o "$BUILD/monitor_probe" "$ROOT/test/galera/monitor_probe.c" "$ROOT/proxy/monitor.c" \
   "$ROOT/proxy/galera.c" "$ROOT/proxy/log.c" "$ROOT/proxy/status.c" \
@@ -119,7 +128,7 @@ probe_pid=$!
 
 # 1. up, writer, exec
 wait_for "WRITER from=none to=db1" "$OUT/probe.out" $((10 * slow))
-wait_for "EXEC node=db3 ok=1" "$OUT/probe.out" $((10 * slow))
+for n in 1 2 3; do wait_for "EXEC node=db$n " "$OUT/probe.out" $((10 * slow)); done
 [ "$(grep -c 'EXEC node=db. ok=1' "$OUT/probe.out")" = 3 ] || fail "exec on every node"
 say "1. three nodes up, writer db1, exec ok on all"
 
@@ -130,7 +139,8 @@ for id in $(galera_sql 1 "SELECT ID FROM information_schema.PROCESSLIST WHERE US
 done
 wait_for "event=monitor_conn_lost node=db1" "$OUT/probe.err" $((5 * slow))
 sleep 1
-if tail -n +"$from" "$OUT/probe.err" | grep -q "event=backend_down node=db1"; then
+# (a timeout would be the machine's load, not the lost connection)
+if tail -n +"$from" "$OUT/probe.err" | grep "event=backend_down node=db1" | grep -vq error=timeout; then
   fail "a killed monitor connection must not mark the node down"
 fi
 say "2. monitor connection killed by the server: reconnected, node stayed up"
@@ -166,7 +176,7 @@ say "3. node3 killed: down after $((t_down - t_kill)) ms (refused), evict issued
   "$((t_evict - t_kill)) ms, done after $((t_evicted - t_kill)) ms, node1 cluster_size=2 after" \
   "$size2_ms ms (evict list has $old_uuid)"
 [ "$((t_down - t_kill))" -le $((1000 * slow)) ] || fail "detection took too long"
-[ "$size2_ms" -le $((2000 * slow)) ] || fail "the group did not shrink fast"
+[ "$size2_ms" -le $((2500 * slow)) ] || fail "the group did not shrink fast (baseline without eviction: ~5.5 s)"
 
 # 4. restart node3: a new gcomm UUID, rejoins despite the evict list; then clear the lists
 from_out=$(lines "$OUT/probe.out")
@@ -234,6 +244,6 @@ say "harness stopped cleanly: $stats"
   echo "kill -9 node3 -> evict_done:              $((t_evicted - t_kill)) ms"
   echo "kill -9 node3 -> node1 cluster_size=2:    $size2_ms ms"
   echo "SIGSTOP node2 -> backend_down db2 (timeout): $((t_down2 - t_stop)) ms"
-  echo "valgrind: $VALGRIND"
+  echo "valgrind: $VALGRIND asan: $ASAN"
 } | tee "$OUT/results.txt"
 say "PASS"

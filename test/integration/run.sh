@@ -73,6 +73,7 @@ PROXY_PID=""
 DB_PID=""
 PASSED=0
 FAILED=0
+FINISHED=0
 N=0
 FAILED_NAMES=()
 
@@ -114,6 +115,7 @@ print_proxy_log_tail() {
   fi
 }
 
+# shellcheck disable=SC2317 # only ever reached through the EXIT trap
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -122,7 +124,7 @@ cleanup() {
     mariadb_stop "$DB_DIR" 2>/dev/null
   fi
   if [[ $KEEP -eq 1 || $FAILED -ne 0 || $rc -ne 0 ]]; then
-    log "scratch directory kept: $WORK"
+    [[ $FINISHED -eq 1 ]] || log "scratch directory kept: $WORK"
   else
     rm -rf "$WORK"
   fi
@@ -148,6 +150,10 @@ finish() {
   if ((FAILED)); then
     log "failed: ${FAILED_NAMES[*]}"
   fi
+  if ((FAILED || KEEP)); then
+    log "scratch directory kept (logs, datadir): $WORK"
+  fi
+  FINISHED=1
   echo "$PASSED passed, $FAILED failed"
   if ((FAILED)); then
     exit 1
@@ -207,7 +213,8 @@ else
   ready=0
   for ((i = 0; i < 200; i++)); do
     proxy_alive || break
-    if mariadb -h127.0.0.1 -P"$LISTEN_PORT" -uapp -papp -N -B -e 'SELECT 1' >/dev/null 2>&1; then
+    if timeout 5 mariadb --connect-timeout=2 -h127.0.0.1 -P"$LISTEN_PORT" -uapp -papp -N -B \
+      -e 'SELECT 1' >/dev/null 2>&1; then
       ready=1
       break
     fi
@@ -246,7 +253,7 @@ for t in "${tests[@]}"; do
   mkdir -p "$TEST_TMP"
   chmod 755 "$TEST_TMP"
   case "$t" in
-  *.php) cmd=(php -d display_errors=stderr -d error_reporting=-1 "$t") ;;
+  *.php) cmd=(php -d display_errors=stderr -d error_reporting=-1 -d memory_limit=1G "$t") ;;
   *) cmd=(bash "$t") ;;
   esac
   start=$(date +%s.%N)
@@ -267,7 +274,7 @@ for t in "${tests[@]}"; do
   fi
 done
 if [[ $ran -eq 0 ]]; then
-  result FAIL "no test matched${ONLY:+ '$ONLY'}"
+  result FAIL "no test matched ${ONLY:-t_*}"
 fi
 
 # ---- shutdown ------------------------------------------------------------------------------
@@ -286,7 +293,7 @@ if [[ $DIRECT -eq 0 ]]; then
   if ((${#problems[@]} == 0)); then
     result OK "proxy shut down cleanly on SIGTERM (exit 0, no sanitizer report)"
   else
-    result FAIL "proxy shutdown: ${problems[*]}"
+    result FAIL "proxy shutdown: $(IFS=';'; echo "${problems[*]}")"
     grep -n -A 30 -e "ERROR: AddressSanitizer" -e "ERROR: LeakSanitizer" -e "runtime error:" \
       "$PROXY_LOG" | head -n 120 | sed 's/^/#   /'
   fi

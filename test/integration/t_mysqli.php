@@ -249,6 +249,38 @@ gp_section('stored procedure: several result sets, OUT params', function () use 
     gp_eq('1', gp_one($m, 'SELECT 1'), 'connection usable after CALL');
 });
 
+gp_section('prepared CALL with OUT placeholders (raw binary protocol)', function () {
+    // mysqlnd cannot bind OUT placeholders; the C API can, and the server then sends the OUT
+    // values as an extra result set flagged SERVER_PS_OUT_PARAMS before the final OK.
+    $w = new GpWire(10.0);
+    $w->login();
+    $w->command("\x16", 'CALL mi_proc(?, ?, ?)');
+    $p = $w->readPacket();
+    gp_eq(0, ord($p[0] ?? "\xff"), 'COM_STMT_PREPARE answered OK');
+    $id = unpack('V', substr($p, 1, 4))[1];
+    [$ncols, $nparams] = array_values(unpack('v2', substr($p, 5, 4)));
+    gp_eq([0, 3], [$ncols, $nparams], 'no columns, three parameters');
+    for ($i = 0; $i < $nparams + ($nparams > 0 ? 1 : 0); $i++) {
+        $w->readPacket(); // parameter definitions and their EOF
+    }
+    // stmt id, no cursor, 1 iteration, NULL bitmap, new-params-bound, types LONG LONG VAR_STRING.
+    $w->command("\x17", pack('VCV', $id, 0, 1) . "\x00\x01" . pack('v3', 3, 3, 253) .
+        pack('V', 6) . pack('V', 0) . "\x01x");
+    $res = $w->readResults();
+    gp_eq(['rs', 'rs', 'rs', 'ok'], array_column($res, 'type'), 'three result sets then OK');
+    gp_eq([1, 2, 1], array_map(fn($r) => count($r['rows']), array_slice($res, 0, 3)), 'row counts');
+    gp_check((($res[2]['status'] ?? 0) & 0x1000) !== 0, 'third set flagged SERVER_PS_OUT_PARAMS');
+    $out = $res[2]['rows'][0] ?? '';
+    gp_check(str_contains($out, pack('V', 60)) && str_contains($out, "\x05x-out"),
+        'OUT b = 60 and INOUT c = x-out', bin2hex($out));
+    gp_check(($res[3]['status'] & 0x0008) === 0, 'final OK ends the batch');
+    $w->command("\x19", pack('V', $id)); // COM_STMT_CLOSE: no reply
+    $w->sendQuery('SELECT 7');
+    $r = $w->readResult();
+    gp_eq(['rs', ["\x017"]], [$r['type'], $r['rows']], 'connection in step afterwards');
+    $w->close();
+});
+
 gp_section('change_user and ping', function () use ($m) {
     gp_check($m->ping(), 'ping');
     gp_q($m, 'SET @marker = 1');

@@ -101,12 +101,12 @@ galera_wait_synced() {
     fi
     if ! galera_pid "$n" "$dir" >/dev/null; then
       galera_log "node$n died while starting; tail of $dir/node$n/error.log:"
-      tail -n 20 "$dir/node$n/error.log" >&2
+      tail -n 20 "$dir/node$n/error.log" >&2 2>/dev/null || true
       return 1
     fi
     if [ $(((now - t0) / 1000000000)) -ge "$GALERA_WAIT_S" ]; then
       galera_log "node$n not Synced after ${GALERA_WAIT_S}s (wsrep_local_state=${st:-?})"
-      tail -n 20 "$dir/node$n/error.log" >&2
+      tail -n 20 "$dir/node$n/error.log" >&2 2>/dev/null || true
       return 1
     fi
     sleep 0.2
@@ -125,8 +125,19 @@ galera_start_node() {
   chown -R mysql:mysql "$nd"
   galera_log "node$n starting (sql $(galera_sql_port "$n") gcomm 451$n) $*"
   mariadbd --defaults-file="$nd/my.cnf" "$@" </dev/null >>"$nd/stdout.log" 2>&1 &
-  echo $! >"$nd/proc.pid"
-  disown $! 2>/dev/null || true # no "Killed" job notice when galera_kill ends it
+  local pid=$! i
+  echo "$pid" >"$nd/proc.pid"
+  disown "$pid" 2>/dev/null || true # no "Killed" job notice when galera_kill ends it
+  # Until the child has exec'd, its cmdline is ours and galera_pid would not recognise it.
+  for i in $(seq 1 100); do
+    grep -q "node$n/my.cnf" "/proc/$pid/cmdline" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.02
+    : "$i"
+  done
+  galera_log "node$n did not start; tail of $nd/error.log:"
+  tail -n 20 "$nd/error.log" >&2 2>/dev/null || true
+  return 1
 }
 
 galera_create_users() {
@@ -176,6 +187,13 @@ galera_start() {
   fi
   for n in $(seq 2 $GALERA_NODES); do
     if ! { galera_start_node "$n" "$dir" && galera_wait_synced "$n" "$dir"; }; then
+      galera_stop "$dir"
+      return 1
+    fi
+  done
+  # A donor stays Donor/Desynced a moment after its joiner is Synced.
+  for n in $(seq 1 $GALERA_NODES); do
+    if ! galera_wait_synced "$n" "$dir" 2>/dev/null; then
       galera_stop "$dir"
       return 1
     fi

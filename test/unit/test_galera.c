@@ -548,6 +548,65 @@ START_TEST(test_probe_rows_values)
 }
 END_TEST
 
+/* Which node carries an eviction of db3: up, Synced, Primary, ready; config order. */
+START_TEST(test_pick_survivor)
+{
+	gp_probe_t p[3];
+	const gp_probe_t *pp[3] = {&p[0], &p[1], &p[2]};
+	bool up[3] = {true, true, false};
+
+	for (int i = 0; i < 3; i++) {
+		probe_synced(&p[i]);
+		snprintf(p[i].gcomm_uuid, sizeof(p[i].gcomm_uuid),
+		         "00000000-0000-0000-0000-00000000000%d", i);
+	}
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), 0);
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 1u << 0), 1); /* db1 tried */
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 3u), -1);     /* both tried */
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 0, 0), 1);       /* db3 is down */
+	up[0] = false;
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), 1);
+	up[0] = true;
+	p[0].ok = false; /* one failed probe does not disqualify: its last values count */
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), 0);
+	p[0].local_state = 2; /* donor */
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), 1);
+	probe_synced(&p[0]);
+	p[0].cluster_status = GP_CLUSTER_NON_PRIMARY;
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), 1);
+	probe_synced(&p[0]);
+	p[0].wsrep_on = false;
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), 1);
+	probe_synced(&p[0]);
+	p[0].provider = false;
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), 1);
+	probe_synced(&p[0]);
+	p[0].ready = false;
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), 1);
+	probe_synced(&p[0]);
+	p[0].have_vars = false;
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), 1);
+	probe_synced(&p[0]);
+	snprintf(p[0].gcomm_uuid, sizeof(p[0].gcomm_uuid), "%s", p[2].gcomm_uuid); /* same node */
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), 1);
+	pp[0] = NULL;
+	pp[1] = NULL;
+	ck_assert_int_eq(gp_galera_pick_survivor(pp, up, 3, 2, 0), -1);
+}
+END_TEST
+
+START_TEST(test_uuid_valid)
+{
+	ck_assert(gp_uuid_valid("d86cee78-e9a4-11f1-8e6f-ca6da7d5ced6"));
+	ck_assert(!gp_uuid_valid(""));
+	ck_assert(!gp_uuid_valid("d86cee78-e9a4-11f1-8e6f-ca6da7d5ced"));   /* short */
+	ck_assert(!gp_uuid_valid("d86cee78-e9a4-11f1-8e6f-ca6da7d5ced6a")); /* long */
+	ck_assert(!gp_uuid_valid("d86cee78-e9a4-11f1-8e6f-ca6da7d5ce'6"));  /* quote */
+	ck_assert(!gp_uuid_valid(
+	        "D86CEE78-E9A4-11F1-8E6F-CA6DA7D5CED6")); /* as Galera never writes */
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	ck_assert_str_eq(gp_node_state_name(GP_NODE_SYNCED), "synced");
@@ -575,6 +634,8 @@ static Suite *galera_suite(void)
 	tcase_add_test(tc, test_probe_rows_standalone_and_wsrep_off);
 	tcase_add_test(tc, test_probe_rows_values);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_pick_survivor);
+	tcase_add_test(tc, test_uuid_valid);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -165,7 +165,8 @@ final class GpWire
     {
         $buf = '';
         while (strlen($buf) < $n) {
-            $chunk = fread($this->sock, $n - strlen($buf));
+            // fread() allocates its whole length up front: ask for modest chunks.
+            $chunk = fread($this->sock, min($n - strlen($buf), 262144));
             if ($chunk === false || $chunk === '') {
                 if (feof($this->sock) || stream_get_meta_data($this->sock)['timed_out']) {
                     return null;
@@ -245,8 +246,8 @@ final class GpWire
     {
         $this->readGreeting();
         // LONG_PASSWORD FOUND_ROWS LONG_FLAG CONNECT_WITH_DB PROTOCOL_41 TRANSACTIONS
-        // SECURE_CONNECTION MULTI_RESULTS PLUGIN_AUTH
-        $caps = 0x1 | 0x2 | 0x4 | 0x8 | 0x200 | 0x2000 | 0x8000 | 0x20000 | 0x80000;
+        // SECURE_CONNECTION MULTI_STATEMENTS MULTI_RESULTS PS_MULTI_RESULTS PLUGIN_AUTH
+        $caps = 0x1 | 0x2 | 0x4 | 0x8 | 0x200 | 0x2000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x80000;
         $token = self::nativeToken($pass, $this->scramble);
         $payload = pack('VVC', $caps, 16 << 20, 45) . str_repeat("\0", 23) . $user . "\0" .
             chr(strlen($token)) . $token . $db . "\0" . "mysql_native_password\0";
@@ -271,8 +272,84 @@ final class GpWire
 
     public function sendQuery(string $sql): void
     {
+        $this->command("\x03", $sql);
+    }
+
+    // command starts a new command (sequence 0): one byte of command, then its payload.
+    public function command(string $cmd, string $payload): void
+    {
         $this->seq = 0;
-        $this->writePacket("\x03" . $sql);
+        $this->writePacket($cmd . $payload);
+    }
+
+    public static function lenencInt(string $p, int &$pos): int
+    {
+        $c = ord($p[$pos++]);
+        if ($c < 0xfb) {
+            return $c;
+        }
+        $n = [0xfc => 2, 0xfd => 3, 0xfe => 8][$c] ?? 0;
+        $v = 0;
+        for ($i = 0; $i < $n; $i++) {
+            $v |= ord($p[$pos + $i]) << (8 * $i);
+        }
+        $pos += $n;
+        return $v;
+    }
+
+    // readResult reads one OK, ERR or result set (without CLIENT_DEPRECATE_EOF) and
+    // returns ['type' => ok|err|rs, 'status' => server status flags, 'rows' => raw payloads].
+    public function readResult(): array
+    {
+        $p = $this->readPacket();
+        if ($p === null || $p === '') {
+            throw new RuntimeException('connection closed while waiting for a result');
+        }
+        $first = ord($p[0]);
+        if ($first === 0x00) {
+            $pos = 1;
+            self::lenencInt($p, $pos);
+            self::lenencInt($p, $pos);
+            $st = unpack('v', substr($p, $pos, 2))[1];
+            return ['type' => 'ok', 'status' => $st, 'rows' => []];
+        }
+        if ($first === 0xff) {
+            return ['type' => 'err', 'status' => 0, 'rows' => [], 'code' => unpack('v', substr($p, 1, 2))[1],
+                'message' => substr($p, 9)];
+        }
+        $pos = 0;
+        $cols = self::lenencInt($p, $pos);
+        for ($i = 0; $i < $cols; $i++) {
+            $this->readPacket();
+        }
+        $this->readPacket(); // EOF after the column definitions
+        $rows = [];
+        while (true) {
+            $r = $this->readPacket();
+            if ($r === null) {
+                throw new RuntimeException('connection closed inside a result set');
+            }
+            if ($r !== '' && ord($r[0]) === 0xfe && strlen($r) < 9) {
+                return ['type' => 'rs', 'status' => unpack('v', substr($r, 3, 2))[1], 'rows' => $rows,
+                    'cols' => $cols];
+            }
+            if ($r !== '' && ord($r[0]) === 0xff) {
+                return ['type' => 'err', 'status' => 0, 'rows' => $rows, 'code' => unpack('v', substr($r, 1, 2))[1],
+                    'message' => substr($r, 9)];
+            }
+            $rows[] = $r;
+        }
+    }
+
+    // readResults reads results while the server announces more (SERVER_MORE_RESULTS_EXISTS).
+    public function readResults(): array
+    {
+        $all = [];
+        do {
+            $r = $this->readResult();
+            $all[] = $r;
+        } while ($r['type'] !== 'err' && ($r['status'] & 0x0008));
+        return $all;
     }
 
     public function close(): void

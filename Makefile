@@ -1,0 +1,39 @@
+# Thin wrapper over the scripts that do the work: deps, build, test, run, bench, fuzz.
+SHELL := /bin/bash
+BUILD ?= build
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build deps test run bench fuzz clean format
+
+all: build
+
+deps:
+	bash test/lib/deps.sh
+
+build: deps
+	@if [ ! -f $(BUILD)/build.ninja ]; then meson setup $(BUILD); fi
+	ninja -C $(BUILD)
+	@echo "built $(BUILD)/proxy/galera-proxy"
+
+# Everything CI runs: lint, unit (plain, valgrind, ASan), fuzz, integration (plain, ASan).
+test:
+	bash test/run-all.sh
+
+# One MariaDB (later a 3-node Galera cluster) and galera-proxy on 127.0.0.1:6033; Ctrl-C stops.
+run: build
+	BUILD=$(BUILD) bash test/lib/devrun.sh
+
+bench: deps
+	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench/run.sh not written yet"; exit 1; fi
+
+fuzz: deps
+	@if [ ! -f build-fuzz/build.ninja ]; then CC=clang meson setup build-fuzz -Dfuzz=true; fi
+	ninja -C build-fuzz
+	bash test/fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+format:
+	@git ls-files --cached --others --exclude-standard -- proxy test vrrp-hooks bench \
+		| grep -E '\.[ch]$$' | grep -Ev '(^|/)build[^/]*/' | xargs -r clang-format -i

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Everything `make test` and CI run, in order: deps, lint, builds, unit, valgrind, ASan, fuzz, integration.
+#
+# Build directories are build/, build-asan/ and build-fuzz/; GP_BUILD_PREFIX=build-x makes them
+# build-x/, build-x-asan/, build-x-fuzz/ (so a developer can run this beside someone else's build/).
+# FUZZ_SECONDS (default 15) bounds the fuzz run. Each step prints a "==> step" line; the last
+# line is "N passed, N failed" over the steps, and the exit status is non-zero if any failed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 2
+
+PREFIX=${GP_BUILD_PREFIX:-build}
+B_NORMAL=$PREFIX
+B_ASAN=$PREFIX-asan
+B_FUZZ=$PREFIX-fuzz
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+
+PASSED=0
+FAILED=0
+RESULTS=()
+declare -A OK=()
+T_START=$(date +%s)
+
+# step NAME [needs:OTHER]... -- COMMAND...: runs COMMAND unless a needed step failed.
+step() {
+  local name=$1 t0 rc need
+  shift
+  local needs=()
+  while [[ $1 != -- ]]; do
+    needs+=("${1#needs:}")
+    shift
+  done
+  shift
+  echo
+  echo "==> $name"
+  for need in "${needs[@]}"; do
+    if [[ "${OK[$need]:-}" != 1 ]]; then
+      echo "    skipped: it needs '$need', which failed"
+      FAILED=$((FAILED + 1))
+      OK[$name]=0
+      RESULTS+=("FAIL  $name (not run: '$need' failed)")
+      return 0
+    fi
+  done
+  t0=$(date +%s)
+  "$@"
+  rc=$?
+  local took=$(($(date +%s) - t0))
+  if [[ $rc -eq 0 ]]; then
+    PASSED=$((PASSED + 1))
+    OK[$name]=1
+    RESULTS+=("ok    $name (${took}s)")
+    echo "<== $name: ok (${took}s)"
+  else
+    FAILED=$((FAILED + 1))
+    OK[$name]=0
+    RESULTS+=("FAIL  $name (exit $rc, ${took}s)")
+    echo "<== $name: FAILED (exit $rc, ${took}s)"
+  fi
+}
+
+# setup_build DIR [meson options...]: configure DIR afresh if needed, else apply the options.
+setup_build() {
+  local dir=$1
+  shift
+  if [[ -f "$dir/build.ninja" ]]; then
+    meson setup --reconfigure "$dir" "$@"
+  else
+    rm -rf "$dir"
+    meson setup "$dir" "$@"
+  fi
+}
+
+build_normal() {
+  setup_build "$B_NORMAL" -Dwerror=true && meson compile -C "$B_NORMAL"
+}
+
+build_asan() {
+  setup_build "$B_ASAN" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false &&
+    meson compile -C "$B_ASAN"
+}
+
+build_fuzz() {
+  CC=clang setup_build "$B_FUZZ" -Dwerror=true -Dfuzz=true && meson compile -C "$B_FUZZ"
+}
+
+unit_tests() {
+  meson test -C "$1" --no-suite fuzz --print-errorlogs
+}
+
+unit_valgrind() {
+  # Check forks each test by default; valgrind must see the test bodies themselves.
+  CK_FORK=no meson test -C "$B_NORMAL" --no-suite fuzz --print-errorlogs --timeout-multiplier 4 \
+    --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --quiet'
+}
+
+unit_asan() {
+  ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 unit_tests "$B_ASAN"
+}
+
+fuzz_run() {
+  if [[ ! -x test/fuzz/run.sh ]]; then
+    echo "    test/fuzz/run.sh not present: built only"
+    return 0
+  fi
+  FUZZ_BUILD_DIR=$ROOT/$B_FUZZ test/fuzz/run.sh "$FUZZ_SECONDS"
+}
+
+shellcheck_all() {
+  local files=()
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.sh' |
+      grep -Ev '(^|/)build[^/]*/' | sort -u)
+  else
+    mapfile -t files < <(find . -path ./.git -prune -o -type d -name 'build*' -prune -o \
+      -type f -name '*.sh' -print | sed 's|^\./||' | sort)
+  fi
+  [[ -f .ci/run ]] && files+=(.ci/run)
+  local existing=()
+  for f in "${files[@]}"; do
+    [[ -f "$f" ]] && existing+=("$f")
+  done
+  echo "    ${#existing[@]} scripts"
+  shellcheck -x "${existing[@]}"
+}
+
+step deps -- bash test/lib/deps.sh
+step format -- bash test/check-format.sh
+step shellcheck -- shellcheck_all
+step "build ($B_NORMAL)" -- build_normal
+step "unit tests ($B_NORMAL)" needs:"build ($B_NORMAL)" -- unit_tests "$B_NORMAL"
+step "unit tests under valgrind" needs:"build ($B_NORMAL)" -- unit_valgrind
+step "build ($B_ASAN, ASan+UBSan)" -- build_asan
+step "unit tests ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- unit_asan
+step "build ($B_FUZZ, clang libFuzzer)" -- build_fuzz
+step "fuzz (${FUZZ_SECONDS}s per target)" needs:"build ($B_FUZZ, clang libFuzzer)" -- fuzz_run
+step "integration ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
+  bash test/integration/run.sh --build "$B_NORMAL"
+step "integration ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \
+  bash test/integration/run.sh --build "$B_ASAN"
+
+echo
+echo "==> summary ($(($(date +%s) - T_START))s)"
+printf '    %s\n' "${RESULTS[@]}"
+echo "$PASSED passed, $FAILED failed"
+((FAILED == 0))

@@ -14,8 +14,8 @@
 #include "monitor.h"
 #include "session.h"
 
-#define ADMIN_TICK_MS       100   /* how often pending reloads and drains are looked at */
-#define ADMIN_GRACE_MS      10000 /* beyond drain_timeout_ms: closing sessions need time too */
+#define ADMIN_TICK_MS  100   /* how often pending reloads and drains are looked at */
+#define ADMIN_GRACE_MS 10000 /* beyond drain_timeout_ms: closing sessions need time too */
 
 static const char *const vrrp_names[] = {
 #define GP_VRRP_NAME(e, name) name,
@@ -275,10 +275,14 @@ int gp_admin_health(const gp_proxy_t *p, char *msg, size_t cap)
 static const char *admin_cluster_status(gp_cluster_status_t s)
 {
 	switch (s) {
-	case GP_CLUSTER_PRIMARY: return "Primary";
-	case GP_CLUSTER_NON_PRIMARY: return "non-Primary";
-	case GP_CLUSTER_DISCONNECTED: return "Disconnected";
-	default: return NULL;
+	case GP_CLUSTER_PRIMARY:
+		return "Primary";
+	case GP_CLUSTER_NON_PRIMARY:
+		return "non-Primary";
+	case GP_CLUSTER_DISCONNECTED:
+		return "Disconnected";
+	default:
+		return NULL;
 	}
 }
 
@@ -287,19 +291,18 @@ static json_t *admin_backend_json(const gp_proxy_t *p, size_t i)
 	const gp_backend_t *b = &p->backends[i];
 	const gp_probe_t *pr = p->gin.node[i].probe;
 	const gp_probe_t *v = pr && pr->have_vars ? pr : NULL;
-	const char *role = p->writer == (int)i                           ? "writer"
+	const char *role = p->writer == (int)i                        ? "writer"
 	                   : p->decided && p->gout.reader_eligible[i] ? "reader"
-	                                                               : "none";
-	json_t *o = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:I,s:I}", "name",
-	                      b->conf->name, "address", b->conf->address, "priority",
-	                      (json_int_t)b->conf->priority, "state",
-	                      p->decided ? gp_node_state_name(p->gout.state[i]) : "unknown",
-	                      "reason", p->decided ? gp_reason_name(p->gout.why[i]) : "no_data",
-	                      "role", role, "up", p->gin.node[i].up, "maintenance",
-	                      p->gin.node[i].maintenance, "draining",
-	                      p->admin && p->admin->drain_deadline[i] != 0, "sessions",
-	                      (json_int_t)b->sessions, "sessions_rw", (json_int_t)b->sessions_rw,
-	                      "connect_failures", (json_int_t)b->connect_failures);
+	                                                              : "none";
+	json_t *o = json_pack(
+	        "{s:s,s:s,s:I,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:I,s:I}", "name", b->conf->name,
+	        "address", b->conf->address, "priority", (json_int_t)b->conf->priority, "state",
+	        p->decided ? gp_node_state_name(p->gout.state[i]) : "unknown", "reason",
+	        p->decided ? gp_reason_name(p->gout.why[i]) : "no_data", "role", role, "up",
+	        p->gin.node[i].up, "maintenance", p->gin.node[i].maintenance, "draining",
+	        p->admin && p->admin->drain_deadline[i] != 0, "sessions", (json_int_t)b->sessions,
+	        "sessions_rw", (json_int_t)b->sessions_rw, "connect_failures",
+	        (json_int_t)b->connect_failures);
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "wsrep_local_state",
@@ -323,9 +326,10 @@ static json_t *admin_backend_json(const gp_proxy_t *p, size_t i)
 		json_object_set_new(probe, "ok", json_boolean(pr->ok));
 		json_object_set_new(probe, "error",
 		                    pr->ok ? json_null() : json_string(gp_probe_err_name(pr->err)));
-		json_object_set_new(probe, "latency_ms",
-		                    pr->ok ? json_real((double)(pr->connect_us + pr->latency_us) / 1000.0)
-		                           : json_null());
+		json_object_set_new(
+		        probe, "latency_ms",
+		        pr->ok ? json_real((double)(pr->connect_us + pr->latency_us) / 1000.0)
+		               : json_null());
 	}
 	json_object_set_new(o, "probe", pr ? probe : json_null());
 	if (!pr)
@@ -360,13 +364,13 @@ json_t *gp_admin_status(const gp_proxy_t *p)
 	json_object_set_new(o, "writer_changes", json_integer((json_int_t)p->writer_changes));
 	json_object_set_new(o, "started_at", admin_time_json(m->start_unix_ms));
 	if (m->last_change_unix_ms) {
-		json_object_set_new(
-		        o, "last_change",
-		        json_pack("{s:o,s:s?,s:s?,s:s,s:s}", "at",
-		                  admin_time_json(m->last_change_unix_ms), "from",
-		                  m->last_from[0] ? m->last_from : NULL, "to",
-		                  m->last_to[0] ? m->last_to : NULL, "reason",
-		                  gp_reason_name(m->last_reason), "detail", m->last_detail));
+		json_object_set_new(o, "last_change",
+		                    json_pack("{s:o,s:s?,s:s?,s:s,s:s}", "at",
+		                              admin_time_json(m->last_change_unix_ms), "from",
+		                              m->last_from[0] ? m->last_from : NULL, "to",
+		                              m->last_to[0] ? m->last_to : NULL, "reason",
+		                              gp_reason_name(m->last_reason), "detail",
+		                              m->last_detail));
 	} else {
 		json_object_set_new(o, "last_change", json_null());
 	}
@@ -376,8 +380,8 @@ json_t *gp_admin_status(const gp_proxy_t *p)
 	                              "http",
 	                              p->cfg->top_http_listen[0] ? p->cfg->top_http_listen : NULL));
 	json_object_set_new(o, "clients",
-	                    json_pack("{s:I,s:I,s:I}", "active", (json_int_t)p->nclients, "sessions",
-	                              (json_int_t)p->nsessions, "limit",
+	                    json_pack("{s:I,s:I,s:I}", "active", (json_int_t)p->nclients,
+	                              "sessions", (json_int_t)p->nsessions, "limit",
 	                              (json_int_t)p->cfg->limits_max_client_connections));
 	json_object_set_new(
 	        o, "reload",
@@ -442,9 +446,9 @@ static void reload_changed_keys(const gp_config_t *o, const gp_config_t *n, char
 {
 	size_t len = 0;
 	buf[0] = '\0';
-#define RELOAD_KEY(sec, field, key, type, def, help)                                             \
-	if (RELOAD_DIFF_##type(o->sec##_##field, n->sec##_##field) && len < cap) {               \
-		int w = snprintf(buf + len, cap - len, "%s%s%s%s", len ? "," : "",               \
+#define RELOAD_KEY(sec, field, key, type, def, help)                                              \
+	if (RELOAD_DIFF_##type(o->sec##_##field, n->sec##_##field) && len < cap) {                \
+		int w = snprintf(buf + len, cap - len, "%s%s%s%s", len ? "," : "",                \
 		                 strcmp(#sec, "top") ? #sec : "", strcmp(#sec, "top") ? "." : "", \
 		                 key);                                                            \
 		len += w > 0 ? (size_t)w : 0;                                                     \
@@ -460,8 +464,9 @@ static bool reload_monitor_changed(const gp_config_t *o, const gp_config_t *n)
 	return RELOAD_DIFF_STR(o->monitor_user, n->monitor_user) ||
 	       RELOAD_DIFF_STR(o->monitor_password, n->monitor_password) ||
 	       o->monitor_interval_ms != n->monitor_interval_ms ||
-	       o->monitor_timeout_ms != n->monitor_timeout_ms || o->monitor_fall != n->monitor_fall ||
-	       o->monitor_rise != n->monitor_rise || o->eviction_enabled != n->eviction_enabled ||
+	       o->monitor_timeout_ms != n->monitor_timeout_ms ||
+	       o->monitor_fall != n->monitor_fall || o->monitor_rise != n->monitor_rise ||
+	       o->eviction_enabled != n->eviction_enabled ||
 	       RELOAD_DIFF_STR(o->eviction_user, n->eviction_user) ||
 	       RELOAD_DIFF_STR(o->eviction_password, n->eviction_password);
 }
@@ -685,7 +690,8 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 			known |= map[i] == (int)j;
 		size_t l = strlen(added);
 		if (!known)
-			snprintf(added + l, sizeof(added) - l, "%s%s", l ? "," : "", nw->backends[j].name);
+			snprintf(added + l, sizeof(added) - l, "%s%s", l ? "," : "",
+			         nw->backends[j].name);
 	}
 	reload_remap_sessions(p, map, nold);
 	reload_remap_policy(p, map, nold, nw->nbackends, restart);
@@ -773,8 +779,8 @@ gp_reload_result_t gp_admin_reload(gp_proxy_t *p, const char *source, char *msg,
 	int map[GP_MAX_BACKENDS];
 	gp_config_t *nw = NULL;
 	if (!a || p->shutting_down || a->pending) {
-		snprintf(msg, cap, "%s", a && a->pending ? "an earlier reload is still pending"
-		                                          : "shutting down");
+		snprintf(msg, cap, "%s",
+		         a && a->pending ? "an earlier reload is still pending" : "shutting down");
 		gp_log(GP_LOG_WARN, "reload_busy", "source=%s detail=\"%s\"", source, msg);
 		return GP_RELOAD_BUSY;
 	}
@@ -817,8 +823,8 @@ gp_reload_result_t gp_admin_reload(gp_proxy_t *p, const char *source, char *msg,
 	a->pending_deadline =
 	        uv_now(p->loop) + (uint64_t)p->cfg->routing_drain_timeout_ms + ADMIN_GRACE_MS;
 	admin_tick_on(a);
-	gp_log(GP_LOG_INFO, "reload_pending", "source=%s sessions=%u timeout_ms=%lld", source, asked,
-	       (long long)(p->cfg->routing_drain_timeout_ms + ADMIN_GRACE_MS));
+	gp_log(GP_LOG_INFO, "reload_pending", "source=%s sessions=%u timeout_ms=%lld", source,
+	       asked, (long long)(p->cfg->routing_drain_timeout_ms + ADMIN_GRACE_MS));
 	snprintf(msg, cap, "valid; applied once the sessions of removed backends are gone");
 	return GP_RELOAD_PENDING;
 }

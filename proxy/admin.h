@@ -11,11 +11,11 @@
 #include "proxy.h"
 
 /* X(enum, name): the roles keepalived reports; UNKNOWN until POST /vrrp says otherwise. */
-#define GP_VRRP_STATE_TABLE(X)        \
-	X(GP_VRRP_MASTER, "MASTER")   \
-	X(GP_VRRP_BACKUP, "BACKUP")   \
-	X(GP_VRRP_FAULT, "FAULT")     \
-	X(GP_VRRP_STOP, "STOP")       \
+#define GP_VRRP_STATE_TABLE(X)      \
+	X(GP_VRRP_MASTER, "MASTER") \
+	X(GP_VRRP_BACKUP, "BACKUP") \
+	X(GP_VRRP_FAULT, "FAULT")   \
+	X(GP_VRRP_STOP, "STOP")     \
 	X(GP_VRRP_UNKNOWN, "UNKNOWN")
 
 typedef enum gp_vrrp_state {

@@ -111,8 +111,8 @@ static void cluster_writer_change(gp_proxy_t *p, const gp_galera_out_t *out)
 	gp_log(GP_LOG_WARN, "writer_change", "from=%s to=%s reason=%s detail=%s",
 	       cluster_name(p, from), cluster_name(p, to), gp_reason_name(out->reason), detail);
 	gp_metrics_writer_change(&p->metrics, from >= 0 ? cluster_name(p, from) : NULL,
-	                         to >= 0 ? cluster_name(p, to) : NULL, out->reason, out->reason_text,
-	                         now);
+	                         to >= 0 ? cluster_name(p, to) : NULL, out->reason,
+	                         out->reason_text, now);
 	p->writer_changes++;
 	p->writer = to;
 	if (to < 0) {
@@ -171,7 +171,8 @@ void gp_cluster_decide(gp_proxy_t *p)
 		if (cluster_node_dead(out.state[i]))
 			cluster_each_session(p, (int)i, GP_EP_RO, cluster_close_fn, "reader_down");
 		else
-			cluster_each_session(p, (int)i, GP_EP_RO, cluster_drain_fn, "reader_ineligible");
+			cluster_each_session(p, (int)i, GP_EP_RO, cluster_drain_fn,
+			                     "reader_ineligible");
 	}
 	if (!was_decided || !gp_list_empty(&p->sessions[GP_SS_WAITING]))
 		cluster_wake_waiting(p);

@@ -26,59 +26,59 @@ typedef struct http_count {
 } http_count_t;
 
 struct gp_http {
-	gp_proxy_t *proxy;                     /* owner */
-	uv_tcp_t listener;                     /* the http_listen socket */
-	bool listener_open;                    /* listener not closed yet */
-	gp_list_t conns;                       /* open connections */
-	size_t nconns;                         /* how many */
-	bool stopping;                         /* gp_http_stop called: free when all closed */
-	http_parser_settings settings;         /* parser callbacks, shared */
-	http_count_t counts[HTTP_MAX_COUNTS];  /* requests by handler and code */
-	size_t ncounts;                        /* entries in use */
+	gp_proxy_t *proxy;                    /* owner */
+	uv_tcp_t listener;                    /* the http_listen socket */
+	bool listener_open;                   /* listener not closed yet */
+	gp_list_t conns;                      /* open connections */
+	size_t nconns;                        /* how many */
+	bool stopping;                        /* gp_http_stop called: free when all closed */
+	http_parser_settings settings;        /* parser callbacks, shared */
+	http_count_t counts[HTTP_MAX_COUNTS]; /* requests by handler and code */
+	size_t ncounts;                       /* entries in use */
 };
 
 typedef struct http_conn {
-	gp_list_t link;               /* in http->conns */
-	gp_http_t *http;              /* server */
-	uv_tcp_t tcp;                 /* the client socket */
-	uv_timer_t timer;             /* request or idle deadline */
-	http_parser parser;           /* request parser */
-	int open_handles;             /* tcp, timer */
-	bool closing;                 /* uv_close called */
-	bool same_host;               /* client IP == local IP (POST without a token) */
-	bool in_request;              /* between message begin and complete */
-	bool close_after;             /* close once the queued answers are written */
-	bool reading;                 /* uv_read_start in effect */
-	size_t queued;                /* answer bytes not written yet */
-	int reject;                   /* answer this status instead of dispatching */
-	size_t head_bytes;            /* request line + header bytes so far */
-	size_t body_bytes;            /* body bytes so far */
-	char url[HTTP_URL_MAX + 1];   /* request target */
-	size_t url_len;               /* its length */
+	gp_list_t link;                 /* in http->conns */
+	gp_http_t *http;                /* server */
+	uv_tcp_t tcp;                   /* the client socket */
+	uv_timer_t timer;               /* request or idle deadline */
+	http_parser parser;             /* request parser */
+	int open_handles;               /* tcp, timer */
+	bool closing;                   /* uv_close called */
+	bool same_host;                 /* client IP == local IP (POST without a token) */
+	bool in_request;                /* between message begin and complete */
+	bool close_after;               /* close once the queued answers are written */
+	bool reading;                   /* uv_read_start in effect */
+	size_t queued;                  /* answer bytes not written yet */
+	int reject;                     /* answer this status instead of dispatching */
+	size_t head_bytes;              /* request line + header bytes so far */
+	size_t body_bytes;              /* body bytes so far */
+	char url[HTTP_URL_MAX + 1];     /* request target */
+	size_t url_len;                 /* its length */
 	char field[HTTP_FIELD_MAX + 1]; /* header name being read */
-	size_t field_len;             /* its length (> HTTP_FIELD_MAX: not one we want) */
-	bool in_value;                /* the parser is in a header value */
-	bool value_is_auth;           /* that value is Authorization */
-	char auth[HTTP_AUTH_MAX + 1]; /* Authorization value */
-	size_t auth_len;              /* its length (> HTTP_AUTH_MAX: too long) */
-	uint64_t started_ns;          /* when the request began (debug log) */
-	char peer[64];                /* client IP (logs) */
+	size_t field_len;               /* its length (> HTTP_FIELD_MAX: not one we want) */
+	bool in_value;                  /* the parser is in a header value */
+	bool value_is_auth;             /* that value is Authorization */
+	char auth[HTTP_AUTH_MAX + 1];   /* Authorization value */
+	size_t auth_len;                /* its length (> HTTP_AUTH_MAX: too long) */
+	uint64_t started_ns;            /* when the request began (debug log) */
+	char peer[64];                  /* client IP (logs) */
 } http_conn_t;
 
 typedef struct http_write {
-	uv_write_t req;   /* libuv request */
-	http_conn_t *c;   /* connection */
-	size_t len;       /* bytes in data */
-	char data[];      /* the answer */
+	uv_write_t req; /* libuv request */
+	http_conn_t *c; /* connection */
+	size_t len;     /* bytes in data */
+	char data[];    /* the answer */
 } http_write_t;
 
 typedef struct http_answer {
-	int code;                 /* status */
-	const char *ctype;        /* Content-Type */
-	const char *extra;        /* extra header lines ("" or "X: y\r\n") */
-	const char *body;         /* body */
-	size_t body_len;          /* its length */
-	const char *handler;      /* for the request counter */
+	int code;            /* status */
+	const char *ctype;   /* Content-Type */
+	const char *extra;   /* extra header lines ("" or "X: y\r\n") */
+	const char *body;    /* body */
+	size_t body_len;     /* its length */
+	const char *handler; /* for the request counter */
 } http_answer_t;
 
 static void conn_close(http_conn_t *c);
@@ -91,7 +91,8 @@ bool gp_http_token_equal(const char *given, const char *want)
 	unsigned diff = gl != wl;
 	/* Walk the whole configured token whatever was given: time depends on its length only. */
 	for (size_t i = 0; i < wl; i++)
-		diff |= (unsigned)(unsigned char)want[i] ^ (unsigned)(unsigned char)(i < gl ? given[i] : 0);
+		diff |= (unsigned)(unsigned char)want[i] ^
+		        (unsigned)(unsigned char)(i < gl ? given[i] : 0);
 	return diff == 0 && wl > 0;
 }
 
@@ -147,21 +148,36 @@ void gp_http_each_count(const gp_http_t *h, gp_http_count_fn fn, void *arg)
 static const char *status_text(int code)
 {
 	switch (code) {
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -275,9 +291,9 @@ static int conn_authorize(const http_conn_t *c)
 }
 
 typedef struct http_reply {
-	char *owned;        /* malloc'd body to free after sending */
-	gp_strbuf_t sbuf;   /* or a strbuf body */
-	char text[600];     /* or a short text body */
+	char *owned;      /* malloc'd body to free after sending */
+	gp_strbuf_t sbuf; /* or a strbuf body */
+	char text[600];   /* or a short text body */
 } http_reply_t;
 
 static void answer_json(http_answer_t *a, http_reply_t *r, int code, json_t *j)
@@ -307,7 +323,8 @@ static void dispatch_post(http_conn_t *c, const char *path, size_t plen, const c
 		code = gp_admin_reload_http(p, c->peer, &body);
 	} else if (plen == 5 && !memcmp(path, "/vrrp", 5)) {
 		a->handler = "vrrp";
-		code = gp_admin_vrrp(p, query_get(q, qlen, "state", val, sizeof(val)), c->peer, &body);
+		code = gp_admin_vrrp(p, query_get(q, qlen, "state", val, sizeof(val)), c->peer,
+		                     &body);
 	} else {
 		/* /backends/NAME/maintenance or /backends/NAME/drain */
 		const char *slash = NULL;
@@ -326,7 +343,8 @@ static void dispatch_post(http_conn_t *c, const char *path, size_t plen, const c
 		name[nlen] = '\0';
 		if (alen == 11 && !memcmp(action, "maintenance", 11)) {
 			a->handler = "maintenance";
-			code = gp_admin_maintenance(p, name, query_get(q, qlen, "on", val, sizeof(val)),
+			code = gp_admin_maintenance(p, name,
+			                            query_get(q, qlen, "on", val, sizeof(val)),
 			                            c->peer, &body);
 		} else if (alen == 5 && !memcmp(action, "drain", 5)) {
 			a->handler = "drain";
@@ -342,7 +360,8 @@ static void dispatch_post(http_conn_t *c, const char *path, size_t plen, const c
 
 static bool is_post_path(const char *path, size_t plen)
 {
-	return (plen == 7 && !memcmp(path, "/reload", 7)) || (plen == 5 && !memcmp(path, "/vrrp", 5)) ||
+	return (plen == 7 && !memcmp(path, "/reload", 7)) ||
+	       (plen == 5 && !memcmp(path, "/vrrp", 5)) ||
 	       (plen > 10 && !memcmp(path, "/backends/", 10));
 }
 
@@ -353,7 +372,8 @@ static void dispatch(http_conn_t *c, http_answer_t *a, http_reply_t *r)
 	a->extra = "";
 	a->handler = "other";
 	http_parser_url_init(&u);
-	if (http_parser_parse_url(c->url, c->url_len, 0, &u) != 0 || !(u.field_set & (1 << UF_PATH))) {
+	if (http_parser_parse_url(c->url, c->url_len, 0, &u) != 0 ||
+	    !(u.field_set & (1 << UF_PATH))) {
 		answer_text(a, 400, "bad request target\n");
 		return;
 	}
@@ -412,7 +432,8 @@ static void dispatch(http_conn_t *c, http_answer_t *a, http_reply_t *r)
 		a->handler = "denied";
 		if (deny == 401)
 			a->extra = "WWW-Authenticate: Bearer realm=\"galera-proxy\"\r\n";
-		answer_text(a, deny, deny == 401 ? "unauthorized\n" : "forbidden: no token configured\n");
+		answer_text(a, deny,
+		            deny == 401 ? "unauthorized\n" : "forbidden: no token configured\n");
 		return;
 	}
 	dispatch_post(c, path, plen, q, qlen, a, r);
@@ -435,9 +456,10 @@ static void conn_respond(http_conn_t *c)
 	}
 	count_request(c->http, a.handler, a.code);
 	if (gp_log_enabled(GP_LOG_DEBUG))
-		gp_log(GP_LOG_DEBUG, "http_request", "client=%s method=%s handler=%s code=%d us=%llu",
-		       c->peer, http_method_str((enum http_method)c->parser.method), a.handler,
-		       a.code, (unsigned long long)((uv_hrtime() - c->started_ns) / 1000));
+		gp_log(GP_LOG_DEBUG, "http_request",
+		       "client=%s method=%s handler=%s code=%d us=%llu", c->peer,
+		       http_method_str((enum http_method)c->parser.method), a.handler, a.code,
+		       (unsigned long long)((uv_hrtime() - c->started_ns) / 1000));
 	conn_send(c, &a, c->parser.method == HTTP_HEAD);
 	free(r.owned);
 	gp_strbuf_free(&r.sbuf);
@@ -508,7 +530,8 @@ static int on_header_value(http_parser *hp, const char *at, size_t n)
 		return 1;
 	if (!c->in_value) {
 		c->in_value = true;
-		c->value_is_auth = c->field_len == 13 && !strncasecmp(c->field, "Authorization", 13);
+		c->value_is_auth =
+		        c->field_len == 13 && !strncasecmp(c->field, "Authorization", 13);
 		if (c->value_is_auth)
 			c->auth_len = 0;
 	}
@@ -708,7 +731,8 @@ static void on_accept(uv_stream_t *l, int status)
 	int plen = sizeof(peer), llen = sizeof(local);
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &plen) == 0 &&
 	    uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &llen) == 0) {
-		c->same_host = gp_http_same_host((struct sockaddr *)&peer, (struct sockaddr *)&local);
+		c->same_host =
+		        gp_http_same_host((struct sockaddr *)&peer, (struct sockaddr *)&local);
 		addr_name(&peer, c->peer, sizeof(c->peer));
 	} else {
 		snprintf(c->peer, sizeof(c->peer), "?");

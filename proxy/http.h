@@ -22,12 +22,12 @@
  * refused (403) when no token is configured.
  */
 
-#define GP_HTTP_MAX_HEAD          8192  /* request line + headers */
-#define GP_HTTP_MAX_BODY          65536 /* bodies are read and ignored */
-#define GP_HTTP_REQUEST_TIMEOUT_MS 5000 /* first byte -> complete request */
-#define GP_HTTP_IDLE_TIMEOUT_MS   30000 /* keep-alive connection without a request */
-#define GP_HTTP_MAX_CONNS         256   /* more are closed at accept */
-#define GP_HTTP_MAX_QUEUED        (4u << 20) /* unsent answers: stop reading beyond this */
+#define GP_HTTP_MAX_HEAD           8192       /* request line + headers */
+#define GP_HTTP_MAX_BODY           65536      /* bodies are read and ignored */
+#define GP_HTTP_REQUEST_TIMEOUT_MS 5000       /* first byte -> complete request */
+#define GP_HTTP_IDLE_TIMEOUT_MS    30000      /* keep-alive connection without a request */
+#define GP_HTTP_MAX_CONNS          256        /* more are closed at accept */
+#define GP_HTTP_MAX_QUEUED         (4u << 20) /* unsent answers: stop reading beyond this */
 
 typedef struct gp_http gp_http_t;
 

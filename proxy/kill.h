@@ -10,10 +10,10 @@
 #define GP_CONN_ID_BASE (1u << 30)
 
 typedef struct gp_kill {
-	bool query;          /* KILL QUERY (else the whole connection) */
-	uint64_t id;         /* the thread id named */
-	size_t id_off;       /* where its digits start in the statement */
-	size_t id_len;       /* how many digits */
+	bool query;           /* KILL QUERY (else the whole connection) */
+	uint64_t id;          /* the thread id named */
+	size_t id_off;        /* where its digits start in the statement */
+	size_t id_len;        /* how many digits */
 	const char *hardsoft; /* "HARD", "SOFT" or "" as written */
 } gp_kill_t;
 

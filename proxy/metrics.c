@@ -82,8 +82,8 @@ void gp_strbuf_free(gp_strbuf_t *b)
 static const double hist_bounds[GP_HIST__COUNT][GP_HIST_BUCKETS + 1] = {
         [GP_HIST_REQUEST] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                              0.25, 0.5, 1, 2.5, 5, 10},
-        [GP_HIST_PROBE] = {0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                           0.5, 1, 2.5, 5},
+        [GP_HIST_PROBE] = {0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                           1, 2.5, 5},
         [GP_HIST_FAILOVER] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300},
 };
 
@@ -106,10 +106,11 @@ void gp_hist_observe(gp_hist_t *h, gp_hist_kind_t kind, double seconds)
 
 /* Close reasons listed up front so their series exist before the first such close. */
 static const char *const known_reasons[] = {
-        "client_quit",  "client_closed",     "client_error",  "idle_timeout",   "drained",
-        "drain_timeout", "writer_changed",   "writer_down",   "reader_down",    "reader_ineligible",
-        "backend_lost", "backend_timeout",   "auth_failed",   "handshake_timeout", "shutdown",
-        "shutdown_timeout", "limit",         "no_backend",    "protocol_error", "admin_drain",
+        "client_quit",     "client_closed",     "client_error",   "idle_timeout",
+        "drained",         "drain_timeout",     "writer_changed", "writer_down",
+        "reader_down",     "reader_ineligible", "backend_lost",   "backend_timeout",
+        "auth_failed",     "handshake_timeout", "shutdown",       "shutdown_timeout",
+        "limit",           "no_backend",        "protocol_error", "admin_drain",
         "backend_removed",
 };
 
@@ -251,9 +252,9 @@ double gp_metrics_no_writer_seconds(const gp_proxy_t *p)
 /* ---- exposition -------------------------------------------------------------------- */
 
 typedef struct mw {
-	gp_strbuf_t *o;        /* output */
-	const char *name;      /* family name without the prefix */
-	const gp_proxy_t *p;   /* what is exposed */
+	gp_strbuf_t *o;      /* output */
+	const char *name;    /* family name without the prefix */
+	const gp_proxy_t *p; /* what is exposed */
 } mw_t;
 
 /* Label values are escaped as the text format wants: backslash, quote, newline. */
@@ -602,7 +603,7 @@ static void emit_commands(mw_t *w)
 {
 	/* Always present, so that rate() has a series from the start. */
 	static const uint8_t common[] = {MYP_COM_QUERY, MYP_COM_STMT_PREPARE, MYP_COM_STMT_EXECUTE,
-	                                 MYP_COM_PING, MYP_COM_INIT_DB, MYP_COM_QUIT};
+	                                 MYP_COM_PING,  MYP_COM_INIT_DB,      MYP_COM_QUIT};
 	for (int ep = 0; ep < GP_EP__COUNT; ep++) {
 		for (int c = 0; c < 256; c++) {
 			uint64_t n = w->p->metrics.commands[ep][c];
@@ -611,8 +612,8 @@ static void emit_commands(mw_t *w)
 				show = common[k] == c;
 			if (!show)
 				continue;
-			const char *lb[] = {"endpoint", gp_endpoint_name((gp_endpoint_t)ep), "command",
-			                    myp_cmd_name((uint8_t)c)};
+			const char *lb[] = {"endpoint", gp_endpoint_name((gp_endpoint_t)ep),
+			                    "command", myp_cmd_name((uint8_t)c)};
 			sample_u(w, lb, 2, n);
 		}
 	}
@@ -690,89 +691,90 @@ static void emit_http_requests(mw_t *w)
  * X(name, type, help, emitter, per-backend value): every family, in output order.
  * A family with a per-backend value function uses the generic per-backend gauge emitter.
  */
-#define GP_METRICS_TABLE(X)                                                                       \
-	X("build_info", "gauge", "Always 1; the version is in the label", emit_build_info, NULL)  \
-	X("start_time_seconds", "gauge", "Unix time the proxy started", emit_start_time, NULL)    \
-	X("config_version", "gauge", "Configuration generation: 1 at start, +1 per applied reload", \
-	  emit_config_version, NULL)                                                              \
-	X("config_reloads_total", "counter", "Configuration reloads by result",                  \
-	  emit_reloads, NULL)                                                                     \
-	X("config_last_reload_successful", "gauge",                                               \
-	  "0 if the last reload attempt was refused or abandoned", emit_last_reload_ok, NULL)     \
-	X("vrrp_state", "gauge", "keepalived role reported to the proxy (one-hot)", emit_vrrp,   \
-	  NULL)                                                                                   \
-	X("listener_up", "gauge", "1 while the endpoint accepts clients", emit_listener_up, NULL) \
-	X("has_writer", "gauge", "1 while a writer is chosen", emit_has_writer, NULL)             \
-	X("no_writer_seconds", "gauge", "Seconds since the proxy has had no writer (0 with one)", \
-	  emit_no_writer, NULL)                                                                   \
-	X("no_writer_seconds_total", "counter", "Seconds spent without a writer since start",    \
-	  emit_no_writer_total, NULL)                                                             \
-	X("writer_changes_total", "counter", "Writer changes by reason", emit_writer_changes,     \
-	  NULL)                                                                                   \
-	X("failover_duration_seconds", "histogram", "Writer lost until a new writer was chosen",  \
-	  emit_failover, NULL)                                                                    \
-	X("backend_up", "gauge", "Monitor verdict after fall/rise: 1 up, 0 down", NULL, v_up)     \
-	X("backend_state", "gauge", "Node state from the Galera policy (one-hot)",               \
-	  emit_backend_state, NULL)                                                               \
-	X("backend_is_writer", "gauge", "1 for the writer", NULL, v_is_writer)                    \
-	X("backend_is_reader", "gauge", "1 if the read-only endpoint may use the node", NULL,     \
-	  v_is_reader)                                                                            \
-	X("backend_maintenance", "gauge", "1 while an operator holds the node in maintenance",   \
-	  NULL, v_maintenance)                                                                    \
-	X("backend_priority", "gauge", "Configured writer priority (lower is preferred)", NULL,   \
-	  v_priority)                                                                             \
-	X("backend_wsrep_local_state", "gauge",                                                   \
-	  "wsrep_local_state (4 Synced, 2 Donor/Desynced, NaN without Galera)", NULL,             \
-	  v_local_state)                                                                          \
-	X("backend_wsrep_cluster_size", "gauge", "wsrep_cluster_size as the node reports it",    \
-	  NULL, v_cluster_size)                                                                   \
-	X("backend_wsrep_local_recv_queue", "gauge", "wsrep_local_recv_queue: write sets queued", \
-	  NULL, v_recv_queue)                                                                     \
-	X("backend_probe_duration_seconds", "histogram", "Successful health probes (connect+query)", \
-	  emit_probe_duration, NULL)                                                              \
-	X("backend_probe_failures_total", "counter", "Failed health probes by cause",             \
-	  emit_probe_failures, NULL)                                                              \
-	X("backend_sessions", "gauge", "Client sessions on the backend by endpoint",             \
-	  emit_backend_sessions, NULL)                                                            \
-	X("backend_connect_failures_total", "counter", "Session connects to the backend that failed", \
-	  emit_connect_failures, NULL)                                                            \
-	X("backend_evictions_total", "counter", "Times the node was evicted from the group",      \
-	  emit_backend_evictions, NULL)                                                           \
-	X("evictions_total", "counter", "evs.evict statements that succeeded", emit_evictions,    \
-	  NULL)                                                                                   \
-	X("eviction_failures_total", "counter", "evs.evict attempts that failed",                \
-	  emit_eviction_failures, NULL)                                                           \
-	X("client_connections_accepted_total", "counter", "Client connections accepted",         \
-	  emit_accepted, NULL)                                                                    \
-	X("client_connections_rejected_total", "counter", "Client connections refused by reason", \
-	  emit_rejected, NULL)                                                                    \
-	X("client_connections_closed_total", "counter", "Client sessions ended by reason",       \
-	  emit_closed, NULL)                                                                      \
-	X("client_connections_active", "gauge", "Client sessions counted against the limit",     \
-	  emit_active, NULL)                                                                      \
-	X("sessions", "gauge", "Sessions by state", emit_sessions, NULL)                          \
-	X("commands_total", "counter", "Client commands by endpoint and command type",           \
-	  emit_commands, NULL)                                                                    \
-	X("client_received_bytes_total", "counter", "Bytes read from clients", emit_bytes_in,    \
-	  NULL)                                                                                   \
-	X("client_sent_bytes_total", "counter", "Bytes written to clients", emit_bytes_out, NULL) \
-	X("err_packets_relayed_total", "counter", "ERR packets relayed from backends to clients", \
-	  emit_err_packets, NULL)                                                                 \
+#define GP_METRICS_TABLE(X)                                                                        \
+	X("build_info", "gauge", "Always 1; the version is in the label", emit_build_info, NULL)   \
+	X("start_time_seconds", "gauge", "Unix time the proxy started", emit_start_time, NULL)     \
+	X("config_version", "gauge",                                                               \
+	  "Configuration generation: 1 at start, +1 per applied reload", emit_config_version,      \
+	  NULL)                                                                                    \
+	X("config_reloads_total", "counter", "Configuration reloads by result", emit_reloads,      \
+	  NULL)                                                                                    \
+	X("config_last_reload_successful", "gauge",                                                \
+	  "0 if the last reload attempt was refused or abandoned", emit_last_reload_ok, NULL)      \
+	X("vrrp_state", "gauge", "keepalived role reported to the proxy (one-hot)", emit_vrrp,     \
+	  NULL)                                                                                    \
+	X("listener_up", "gauge", "1 while the endpoint accepts clients", emit_listener_up, NULL)  \
+	X("has_writer", "gauge", "1 while a writer is chosen", emit_has_writer, NULL)              \
+	X("no_writer_seconds", "gauge", "Seconds since the proxy has had no writer (0 with one)",  \
+	  emit_no_writer, NULL)                                                                    \
+	X("no_writer_seconds_total", "counter", "Seconds spent without a writer since start",      \
+	  emit_no_writer_total, NULL)                                                              \
+	X("writer_changes_total", "counter", "Writer changes by reason", emit_writer_changes,      \
+	  NULL)                                                                                    \
+	X("failover_duration_seconds", "histogram", "Writer lost until a new writer was chosen",   \
+	  emit_failover, NULL)                                                                     \
+	X("backend_up", "gauge", "Monitor verdict after fall/rise: 1 up, 0 down", NULL, v_up)      \
+	X("backend_state", "gauge", "Node state from the Galera policy (one-hot)",                 \
+	  emit_backend_state, NULL)                                                                \
+	X("backend_is_writer", "gauge", "1 for the writer", NULL, v_is_writer)                     \
+	X("backend_is_reader", "gauge", "1 if the read-only endpoint may use the node", NULL,      \
+	  v_is_reader)                                                                             \
+	X("backend_maintenance", "gauge", "1 while an operator holds the node in maintenance",     \
+	  NULL, v_maintenance)                                                                     \
+	X("backend_priority", "gauge", "Configured writer priority (lower is preferred)", NULL,    \
+	  v_priority)                                                                              \
+	X("backend_wsrep_local_state", "gauge",                                                    \
+	  "wsrep_local_state (4 Synced, 2 Donor/Desynced, NaN without Galera)", NULL,              \
+	  v_local_state)                                                                           \
+	X("backend_wsrep_cluster_size", "gauge", "wsrep_cluster_size as the node reports it",      \
+	  NULL, v_cluster_size)                                                                    \
+	X("backend_wsrep_local_recv_queue", "gauge", "wsrep_local_recv_queue: write sets queued",  \
+	  NULL, v_recv_queue)                                                                      \
+	X("backend_probe_duration_seconds", "histogram",                                           \
+	  "Successful health probes (connect+query)", emit_probe_duration, NULL)                   \
+	X("backend_probe_failures_total", "counter", "Failed health probes by cause",              \
+	  emit_probe_failures, NULL)                                                               \
+	X("backend_sessions", "gauge", "Client sessions on the backend by endpoint",               \
+	  emit_backend_sessions, NULL)                                                             \
+	X("backend_connect_failures_total", "counter",                                             \
+	  "Session connects to the backend that failed", emit_connect_failures, NULL)              \
+	X("backend_evictions_total", "counter", "Times the node was evicted from the group",       \
+	  emit_backend_evictions, NULL)                                                            \
+	X("evictions_total", "counter", "evs.evict statements that succeeded", emit_evictions,     \
+	  NULL)                                                                                    \
+	X("eviction_failures_total", "counter", "evs.evict attempts that failed",                  \
+	  emit_eviction_failures, NULL)                                                            \
+	X("client_connections_accepted_total", "counter", "Client connections accepted",           \
+	  emit_accepted, NULL)                                                                     \
+	X("client_connections_rejected_total", "counter", "Client connections refused by reason",  \
+	  emit_rejected, NULL)                                                                     \
+	X("client_connections_closed_total", "counter", "Client sessions ended by reason",         \
+	  emit_closed, NULL)                                                                       \
+	X("client_connections_active", "gauge", "Client sessions counted against the limit",       \
+	  emit_active, NULL)                                                                       \
+	X("sessions", "gauge", "Sessions by state", emit_sessions, NULL)                           \
+	X("commands_total", "counter", "Client commands by endpoint and command type",             \
+	  emit_commands, NULL)                                                                     \
+	X("client_received_bytes_total", "counter", "Bytes read from clients", emit_bytes_in,      \
+	  NULL)                                                                                    \
+	X("client_sent_bytes_total", "counter", "Bytes written to clients", emit_bytes_out, NULL)  \
+	X("err_packets_relayed_total", "counter", "ERR packets relayed from backends to clients",  \
+	  emit_err_packets, NULL)                                                                  \
 	X("request_duration_seconds", "histogram", "Command sent until its response was complete", \
-	  emit_request_duration, NULL)                                                            \
+	  emit_request_duration, NULL)                                                             \
 	X("sessions_drained_total", "counter", "Sessions asked to close at their next idle point", \
-	  emit_drained, NULL)                                                                     \
-	X("sessions_killed_total", "counter", "Sessions cut without waiting for an idle point",   \
-	  emit_killed, NULL)                                                                      \
-	X("http_requests_total", "counter", "HTTP requests by handler and status code",           \
+	  emit_drained, NULL)                                                                      \
+	X("sessions_killed_total", "counter", "Sessions cut without waiting for an idle point",    \
+	  emit_killed, NULL)                                                                       \
+	X("http_requests_total", "counter", "HTTP requests by handler and status code",            \
 	  emit_http_requests, NULL)
 
 typedef struct family {
-	const char *name;         /* without the prefix */
-	const char *type;         /* gauge, counter, histogram */
-	const char *help;         /* HELP text */
-	void (*emit)(mw_t *w);    /* samples, or NULL for a per-backend gauge */
-	backend_value_fn value;   /* the per-backend gauge's value */
+	const char *name;       /* without the prefix */
+	const char *type;       /* gauge, counter, histogram */
+	const char *help;       /* HELP text */
+	void (*emit)(mw_t *w);  /* samples, or NULL for a per-backend gauge */
+	backend_value_fn value; /* the per-backend gauge's value */
 } family_t;
 
 static const family_t families[] = {

@@ -56,29 +56,30 @@ typedef struct gp_metrics_reason {
 } gp_metrics_reason_t;
 
 typedef struct gp_metrics {
-	uint64_t commands[GP_METRICS_ENDPOINTS][256];  /* commands by endpoint and command byte */
-	gp_hist_t request[GP_METRICS_ENDPOINTS];       /* command latency by endpoint */
-	gp_hist_t probe[GP_MAX_BACKENDS];              /* successful probe durations by backend */
+	uint64_t commands[GP_METRICS_ENDPOINTS][256]; /* commands by endpoint and command byte */
+	gp_hist_t request[GP_METRICS_ENDPOINTS];      /* command latency by endpoint */
+	gp_hist_t probe[GP_MAX_BACKENDS];             /* successful probe durations by backend */
 	uint64_t probe_failures[GP_MAX_BACKENDS][GP_PROBE_ERR_COUNT]; /* by backend and cause */
-	uint64_t evictions_base[GP_MAX_BACKENDS]; /* evictions counted by monitors a reload replaced */
-	uint64_t evictions_gone;              /* evictions of backends a reload removed */
-	uint64_t eviction_failures_base;      /* failures counted by replaced monitors */
+	uint64_t evictions_base[GP_MAX_BACKENDS]; /* evictions counted by monitors a reload replaced
+	                                           */
+	uint64_t evictions_gone;                  /* evictions of backends a reload removed */
+	uint64_t eviction_failures_base;          /* failures counted by replaced monitors */
 	uint64_t writer_changes[GP_REASON_COUNT]; /* writer changes by reason */
-	gp_hist_t failover;                   /* writer lost -> new writer */
-	int64_t start_unix_ms;                /* wall clock at start */
-	bool had_writer;                      /* a writer was ever chosen */
-	uint64_t no_writer_since_ms;          /* loop ms the current writerless spell began */
-	uint64_t no_writer_ms_total;          /* writerless time of spells that ended */
-	uint64_t sessions_drained;            /* sessions asked to drain (closed at an idle point) */
-	uint64_t sessions_killed;             /* sessions cut: drain deadline, node down */
+	gp_hist_t failover;                       /* writer lost -> new writer */
+	int64_t start_unix_ms;                    /* wall clock at start */
+	bool had_writer;                          /* a writer was ever chosen */
+	uint64_t no_writer_since_ms;              /* loop ms the current writerless spell began */
+	uint64_t no_writer_ms_total;              /* writerless time of spells that ended */
+	uint64_t sessions_drained; /* sessions asked to drain (closed at an idle point) */
+	uint64_t sessions_killed;  /* sessions cut: drain deadline, node down */
 	gp_metrics_reason_t closed[GP_METRICS_REASONS]; /* sessions closed, by reason */
 	size_t nclosed;                                 /* entries of closed in use */
 	uint64_t closed_other;                          /* reasons beyond the table */
-	int64_t last_change_unix_ms;          /* wall clock of the last writer change (0: none) */
-	char last_from[GP_NAME_MAX];          /* its old writer ("" = none) */
-	char last_to[GP_NAME_MAX];            /* its new writer ("" = none) */
-	gp_reason_t last_reason;              /* why */
-	char last_detail[256];                /* the policy's one-line explanation */
+	int64_t last_change_unix_ms; /* wall clock of the last writer change (0: none) */
+	char last_from[GP_NAME_MAX]; /* its old writer ("" = none) */
+	char last_to[GP_NAME_MAX];   /* its new writer ("" = none) */
+	gp_reason_t last_reason;     /* why */
+	char last_detail[256];       /* the policy's one-line explanation */
 } gp_metrics_t;
 
 struct gp_proxy;

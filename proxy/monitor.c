@@ -7,54 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "log.h"
+#include "mconn.h"
 
 #define EVICT_TIMEOUT_S 5 /* SET GLOBAL evs.evict waits for the new view: give it time */
 #define EVICT_RETRY_MS                                                         \
 	10000 /* evidence without a survivor: keep looking this long (Galera's \
 	       * own suspect timeout, 5 s, has removed the node by then) */
-
-/* ---- one non-blocking libmariadb connection ----------------------------------------- */
-
-/*
- * Handle rule (libuv + libmariadb): a uv_poll_t exists only while libmariadb waits on the
- * socket (or while an idle connection is watched for EOF). It is closed BEFORE every call
- * back into libmariadb, because any call may close the descriptor (mysql_close, a failed
- * read) and a poll handle must never watch a closed descriptor, whose number the kernel
- * may already have handed to another connection of the proxy. Each wait gets a fresh
- * handle; the old one is freed in its close callback.
- */
-
-typedef struct gp_mconn gp_mconn_t;
-
-typedef enum mc_op { MC_NONE, MC_CONNECT, MC_QUERY, MC_STORE, MC_CLOSE } mc_op_t;
-
-typedef struct mc_poll {
-	uv_poll_t handle; /* watches the socket for one wait */
-	gp_monitor_t *m;  /* for the close callback: the connection may be gone by then */
-} mc_poll_t;
-
-struct gp_mconn {
-	gp_monitor_t *m;                  /* owner monitor */
-	void *owner;                      /* node or eviction job */
-	MYSQL mysql;                      /* the library's handle (our storage) */
-	bool inited;                      /* mysql_init done, mysql_close not finished */
-	bool connected;                   /* handshake done and not broken */
-	mc_op_t op;                       /* operation in flight */
-	int wait;                         /* MYSQL_WAIT_* it waits for */
-	mc_poll_t *poll;                  /* only while waiting or idle-watching */
-	bool idle_watch;                  /* poll watches an idle connection for EOF */
-	uv_timer_t timer;                 /* libmariadb's own timeout during a wait */
-	MYSQL *ret_mysql;                 /* result of connect */
-	int ret_int;                      /* result of query */
-	MYSQL_RES *res;                   /* result of store_result */
-	bool oom;                         /* mysql_init/options failed */
-	void (*done)(gp_mconn_t *mc);     /* the operation finished (maybe synchronously) */
-	void (*lost)(gp_mconn_t *mc);     /* the idle connection became readable: broken */
-	void (*disposed)(gp_mconn_t *mc); /* timer closed: the owner may be freed */
-};
 
 /* ---- the monitor ---------------------------------------------------------------------- */
 
@@ -127,285 +87,23 @@ struct gp_monitor {
 	int fall, rise;                  /* monitor.* */
 	uv_timer_t tick;                 /* every interval_ms */
 	bool started, closing;           /* lifecycle */
-	size_t handles;                  /* open uv handles; close completes at 0 */
+	gp_mconn_env_t env;              /* loop and open uv handles; close completes at 0 */
 	gp_monitor_close_cb close_cb;    /* gp_monitor_close's callback */
 	void *close_arg;                 /* its argument */
 	gp_mon_job_t *jobs;              /* jobs in flight */
 	gp_monitor_stats_t stats;        /* counters */
 };
 
-static void handle_closed(gp_monitor_t *m)
+/* The last uv handle closed (gp_mconn_env_release). */
+static void mon_on_last_closed(gp_mconn_env_t *env)
 {
-	if (--m->handles == 0 && m->closing && m->close_cb) {
+	gp_monitor_t *m = env->arg;
+
+	if (m->closing && m->close_cb) {
 		gp_monitor_close_cb cb = m->close_cb;
 		m->close_cb = NULL;
 		cb(m, m->close_arg);
 	}
-}
-
-static void mpoll_closed(uv_handle_t *h)
-{
-	mc_poll_t *p = (mc_poll_t *)h;
-	gp_monitor_t *m = p->m;
-	free(p);
-	handle_closed(m);
-}
-
-static void mc_unwait(gp_mconn_t *mc)
-{
-	if (mc->poll) {
-		uv_close((uv_handle_t *)&mc->poll->handle, mpoll_closed); /* stops it now */
-		mc->poll = NULL;
-	}
-	uv_timer_stop(&mc->timer);
-	mc->idle_watch = false;
-	mc->wait = 0;
-}
-
-static int mc_cont(gp_mconn_t *mc, int ready)
-{
-	switch (mc->op) {
-	case MC_CONNECT:
-		return mysql_real_connect_cont(&mc->ret_mysql, &mc->mysql, ready);
-	case MC_QUERY:
-		return mysql_real_query_cont(&mc->ret_int, &mc->mysql, ready);
-	case MC_STORE:
-		return mysql_store_result_cont(&mc->res, &mc->mysql, ready);
-	case MC_CLOSE:
-		return mysql_close_cont(&mc->mysql, ready);
-	case MC_NONE:
-		break;
-	}
-	return 0;
-}
-
-static void mc_wait(gp_mconn_t *mc, int status);
-
-/* An operation returned: wait again, or it is finished. */
-static void mc_step(gp_mconn_t *mc, int status)
-{
-	if (status) {
-		mc_wait(mc, status);
-		return;
-	}
-	if (mc->op == MC_CLOSE) {
-		mc->inited = false;
-		mc->connected = false;
-	}
-	mc->op = MC_NONE;
-	mc->done(mc);
-}
-
-static void mc_resume(gp_mconn_t *mc, int ready)
-{
-	mc_unwait(mc);
-	mc_step(mc, mc_cont(mc, ready));
-}
-
-static void mc_on_poll(uv_poll_t *h, int status, int events)
-{
-	gp_mconn_t *mc = h->data;
-	int ready = 0;
-
-	if (mc->idle_watch) {
-		mc_unwait(mc);
-		mc->lost(mc);
-		return;
-	}
-	if (events & UV_READABLE)
-		ready |= MYSQL_WAIT_READ;
-	if (events & UV_WRITABLE)
-		ready |= MYSQL_WAIT_WRITE;
-	if (events & UV_PRIORITIZED)
-		ready |= MYSQL_WAIT_EXCEPT;
-	/* An error or a hang-up: let libmariadb find out on the socket itself. */
-	if (status < 0 || (events & UV_DISCONNECT))
-		ready |= mc->wait & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT);
-	mc_resume(mc, ready);
-}
-
-static void mc_on_timer(uv_timer_t *t)
-{
-	gp_mconn_t *mc = t->data;
-	/* Also used, with no wait pending, to fail an operation whose socket cannot be watched. */
-	mc_resume(mc, mc->wait ? MYSQL_WAIT_TIMEOUT
-	                       : MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_TIMEOUT);
-}
-
-static bool mc_poll_open(gp_mconn_t *mc, int fd, int events)
-{
-	mc_poll_t *p = malloc(sizeof(*p));
-
-	if (!p)
-		return false;
-	if (uv_poll_init(mc->m->loop, &p->handle, fd) != 0) {
-		free(p); /* never registered: nothing to close */
-		return false;
-	}
-	p->m = mc->m;
-	p->handle.data = mc;
-	mc->m->handles++;
-	mc->poll = p;
-	if (uv_poll_start(&p->handle, events, mc_on_poll) != 0) {
-		mc_unwait(mc);
-		return false;
-	}
-	return true;
-}
-
-static void mc_wait(gp_mconn_t *mc, int status)
-{
-	int fd = (int)mysql_get_socket(&mc->mysql);
-	int ev = 0;
-
-	if (status & MYSQL_WAIT_READ)
-		ev |= UV_READABLE;
-	if (status & MYSQL_WAIT_WRITE)
-		ev |= UV_WRITABLE;
-	if (status & MYSQL_WAIT_EXCEPT)
-		ev |= UV_PRIORITIZED;
-	mc->wait = status;
-	if (ev && (fd < 0 || !mc_poll_open(mc, fd, ev))) {
-		/* Cannot watch it (out of memory, libuv refused): make the operation fail fast
-		 * on the next loop turn rather than hang. The wait mask is dropped so the timer
-		 * callback knows. */
-		gp_log(GP_LOG_ERROR, "monitor_poll_failed", "fd=%d", fd);
-		if (fd >= 0)
-			shutdown(fd, SHUT_RDWR);
-		mc->wait = 0;
-		uv_timer_start(&mc->timer, mc_on_timer, 0, 0);
-		return;
-	}
-	if (status & MYSQL_WAIT_TIMEOUT)
-		uv_timer_start(&mc->timer, mc_on_timer, mysql_get_timeout_value_ms(&mc->mysql), 0);
-}
-
-static void mc_init(gp_mconn_t *mc, gp_monitor_t *m, void *owner, void (*done)(gp_mconn_t *))
-{
-	memset(mc, 0, sizeof(*mc));
-	mc->m = m;
-	mc->owner = owner;
-	mc->done = done;
-	uv_timer_init(m->loop, &mc->timer);
-	mc->timer.data = mc;
-	m->handles++;
-}
-
-static void mc_connect(gp_mconn_t *mc, const gp_backend_conf_t *b, const char *user,
-                       const char *pass, unsigned timeout_s)
-{
-	unsigned proto = MYSQL_PROTOCOL_TCP;
-
-	mc_unwait(mc);
-	mc->op = MC_CONNECT;
-	mc->ret_mysql = NULL;
-	mc->oom = false;
-	if (!mysql_init(&mc->mysql)) {
-		mc->oom = true;
-		mc_step(mc, 0);
-		return;
-	}
-	mc->inited = true;
-	if (mysql_options(&mc->mysql, MYSQL_OPT_NONBLOCK, 0) != 0) {
-		mc->oom = true;
-		mc_step(mc, 0);
-		return;
-	}
-	/* TCP even for "localhost"; the library's own timeouts are a backstop behind ours. */
-	mysql_options(&mc->mysql, MYSQL_OPT_PROTOCOL, &proto);
-	mysql_options(&mc->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
-	mysql_options(&mc->mysql, MYSQL_OPT_READ_TIMEOUT, &timeout_s);
-	mysql_options(&mc->mysql, MYSQL_OPT_WRITE_TIMEOUT, &timeout_s);
-	mc_step(mc, mysql_real_connect_start(&mc->ret_mysql, &mc->mysql, b->host, user, pass, NULL,
-	                                     b->port, NULL, 0));
-}
-
-static void mc_query(gp_mconn_t *mc, const char *sql)
-{
-	mc_unwait(mc);
-	mc->op = MC_QUERY;
-	mc->ret_int = 1;
-	mc_step(mc, mysql_real_query_start(&mc->ret_int, &mc->mysql, sql, strlen(sql)));
-}
-
-static void mc_store(gp_mconn_t *mc)
-{
-	mc_unwait(mc);
-	mc->op = MC_STORE;
-	mc->res = NULL;
-	mc_step(mc, mysql_store_result_start(&mc->res, &mc->mysql));
-}
-
-/* Sends COM_QUIT if connected and frees the library's state; done() follows. */
-static void mc_close(gp_mconn_t *mc)
-{
-	mc_unwait(mc);
-	mc->op = MC_CLOSE;
-	mc->connected = false;
-	if (!mc->inited) {
-		mc_step(mc, 0);
-		return;
-	}
-	mc_step(mc, mysql_close_start(&mc->mysql));
-}
-
-/*
- * Abandon the operation in flight without calling done(): shut the socket down (the
- * descriptor stays open, so no watcher is harmed) and resume the suspended call until it
- * fails, which it does at once on a dead socket. Afterwards only mc_close() is valid.
- */
-static void mc_abort(gp_mconn_t *mc)
-{
-	int fd;
-
-	mc_unwait(mc);
-	if (mc->op == MC_NONE)
-		return;
-	fd = (int)mysql_get_socket(&mc->mysql);
-	if (fd >= 0)
-		shutdown(fd, SHUT_RDWR);
-	for (int i = 0; i < 64 && mc->op != MC_NONE; i++) {
-		int ready =
-		        MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT | MYSQL_WAIT_TIMEOUT;
-		if (mc_cont(mc, ready) == 0) {
-			if (mc->op == MC_STORE && mc->res)
-				mysql_free_result(mc->res);
-			if (mc->op == MC_CLOSE)
-				mc->inited = false;
-			mc->op = MC_NONE;
-		}
-	}
-	if (mc->op != MC_NONE)
-		gp_log(GP_LOG_ERROR, "monitor_abort_stuck", "op=%d", (int)mc->op);
-	mc->res = NULL;
-	mc->connected = false;
-}
-
-static void mc_timer_closed(uv_handle_t *h)
-{
-	gp_mconn_t *mc = h->data;
-	gp_monitor_t *m = mc->m;
-	if (mc->disposed)
-		mc->disposed(mc); /* may free mc */
-	handle_closed(m);
-}
-
-/* The connection is closed (inited == false): release its timer. */
-static void mc_dispose(gp_mconn_t *mc, void (*disposed)(gp_mconn_t *))
-{
-	mc_unwait(mc);
-	mc->disposed = disposed;
-	uv_close((uv_handle_t *)&mc->timer, mc_timer_closed);
-}
-
-static void mc_watch_idle(gp_mconn_t *mc, void (*lost)(gp_mconn_t *))
-{
-	int fd = (int)mysql_get_socket(&mc->mysql);
-
-	mc_unwait(mc);
-	mc->lost = lost;
-	if (fd >= 0 && mc_poll_open(mc, fd, UV_READABLE | UV_DISCONNECT))
-		mc->idle_watch = true;
 }
 
 /* "Can't connect to server on '127.0.0.1' (111)": the system errno is the last "(N)". */
@@ -482,7 +180,8 @@ static void job_connect(gp_mon_job_t *j)
 	j->code = 0;
 	j->err[0] = '\0';
 	m->stats.connects++;
-	mc_connect(&j->mc, &m->backends[j->via], m->evict_user, m->evict_pass, EVICT_TIMEOUT_S);
+	gp_mconn_connect(&j->mc, &m->backends[j->via], m->evict_user, m->evict_pass,
+	                 EVICT_TIMEOUT_S);
 }
 
 /* The statement ran (or not) and the connection is closed. */
@@ -521,7 +220,7 @@ static void job_finish(gp_mon_job_t *j)
 			break;
 		}
 	}
-	mc_dispose(&j->mc, job_disposed);
+	gp_mconn_dispose(&j->mc, job_disposed);
 }
 
 static void job_failed(gp_mon_job_t *j, unsigned code, const char *msg)
@@ -530,7 +229,7 @@ static void job_failed(gp_mon_job_t *j, unsigned code, const char *msg)
 	j->code = code;
 	snprintf(j->err, sizeof(j->err), "%s", msg);
 	j->phase = EJ_CLOSE;
-	mc_close(&j->mc);
+	gp_mconn_close(&j->mc);
 }
 
 static void job_on_done(gp_mconn_t *mc)
@@ -546,7 +245,7 @@ static void job_on_done(gp_mconn_t *mc)
 		}
 		mc->connected = true;
 		j->phase = EJ_QUERY;
-		mc_query(mc, j->sql);
+		gp_mconn_query(mc, j->sql);
 		return;
 	case EJ_QUERY:
 		if (mc->ret_int != 0) {
@@ -556,18 +255,18 @@ static void job_on_done(gp_mconn_t *mc)
 		j->ok = true;
 		if (mysql_field_count(&mc->mysql)) { /* a result set nobody wants: read it off */
 			j->phase = EJ_STORE;
-			mc_store(mc);
+			gp_mconn_store(mc);
 			return;
 		}
 		j->phase = EJ_CLOSE;
-		mc_close(mc);
+		gp_mconn_close(mc);
 		return;
 	case EJ_STORE:
 		if (mc->res)
 			mysql_free_result(mc->res);
 		mc->res = NULL;
 		j->phase = EJ_CLOSE;
-		mc_close(mc);
+		gp_mconn_close(mc);
 		return;
 	case EJ_CLOSE:
 		job_finish(j);
@@ -588,7 +287,7 @@ static gp_mon_job_t *job_new(gp_monitor_t *m, int via, const char *sql)
 	j->t0 = uv_hrtime();
 	j->next = m->jobs;
 	m->jobs = j;
-	mc_init(&j->mc, m, j, job_on_done);
+	gp_mconn_init(&j->mc, &m->env, j, job_on_done);
 	return j;
 }
 
@@ -686,7 +385,8 @@ static void node_connect(gp_mon_node_t *n)
 	n->fresh = true;
 	n->phase = NP_CONNECT;
 	n->t_conn = uv_hrtime();
-	mc_connect(&n->mc, &m->backends[n->idx], m->user, m->password, timeout_s(m->timeout_ms));
+	gp_mconn_connect(&n->mc, &m->backends[n->idx], m->user, m->password,
+	                 timeout_s(m->timeout_ms));
 }
 
 static void node_probe_fail(gp_mon_node_t *n, gp_probe_err_t err, const char *msg)
@@ -780,7 +480,7 @@ static void node_probe_ok(gp_mon_node_t *n)
 		       p.local_state_comment[0] ? p.local_state_comment : "-", p.cluster_size,
 		       p.gcomm_uuid[0] ? p.gcomm_uuid : "-", (long long)p.latency_us);
 	}
-	mc_watch_idle(mc, node_on_lost);
+	gp_mconn_watch_idle(mc, node_on_lost);
 	node_emit(n, up_changed);
 }
 
@@ -798,7 +498,7 @@ static void node_probe_start(gp_mon_node_t *n)
 		n->fresh = false;
 		n->phase = NP_QUERY;
 		n->t_qry = uv_hrtime();
-		mc_query(&n->mc, GP_PROBE_SQL);
+		gp_mconn_query(&n->mc, GP_PROBE_SQL);
 		return;
 	}
 	node_connect(n);
@@ -813,7 +513,7 @@ static void node_on_lost(gp_mconn_t *mc)
 	gp_log(GP_LOG_INFO, "monitor_conn_lost", "node=%s while=idle", node_name(n));
 	n->phase = NP_CLOSE;
 	n->after_close = AC_LOST;
-	mc_close(mc);
+	gp_mconn_close(mc);
 }
 
 static void node_close_then(gp_mon_node_t *n, after_close_t ac, gp_probe_err_t err, const char *msg)
@@ -822,7 +522,7 @@ static void node_close_then(gp_mon_node_t *n, after_close_t ac, gp_probe_err_t e
 	n->after_close = ac;
 	n->fail_err = err;
 	snprintf(n->fail_msg, sizeof(n->fail_msg), "%s", msg);
-	mc_close(&n->mc);
+	gp_mconn_close(&n->mc);
 }
 
 static void node_query_failed(gp_mon_node_t *n)
@@ -871,7 +571,7 @@ static void node_on_done(gp_mconn_t *mc)
 		mc->connected = true;
 		n->phase = NP_QUERY;
 		n->t_qry = uv_hrtime();
-		mc_query(mc, GP_PROBE_SQL);
+		gp_mconn_query(mc, GP_PROBE_SQL);
 		return;
 	case NP_QUERY:
 		if (mc->ret_int != 0) {
@@ -879,7 +579,7 @@ static void node_on_done(gp_mconn_t *mc)
 			return;
 		}
 		n->phase = NP_STORE;
-		mc_store(mc);
+		gp_mconn_store(mc);
 		return;
 	case NP_STORE:
 		if (!mc->res || mysql_num_fields(mc->res) < 2) {
@@ -900,7 +600,7 @@ static void node_on_done(gp_mconn_t *mc)
 		case AC_RECONNECT:
 			node_connect(n);
 			return;
-		case AC_RETRY: /* the probe's deadline still runs; mc_unwait stops this timer */
+		case AC_RETRY: /* the probe's deadline still runs; the connect stops this timer */
 			n->phase = NP_CONNECT;
 			uv_timer_start(&mc->timer, node_on_retry, RESET_RETRY_MS, 0);
 			return;
@@ -913,7 +613,7 @@ static void node_on_done(gp_mconn_t *mc)
 			return;
 		case AC_DISPOSE:
 			n->phase = NP_IDLE;
-			mc_dispose(mc, NULL);
+			gp_mconn_dispose(mc, NULL);
 			return;
 		}
 		return;
@@ -935,7 +635,7 @@ static void node_on_deadline(uv_timer_t *t)
 
 	if (!n->in_probe)
 		return;
-	mc_abort(&n->mc);
+	gp_mconn_abort(&n->mc);
 	snprintf(msg, sizeof(msg), "no answer within %lld ms", (long long)n->m->timeout_ms);
 	node_close_then(n, AC_FAIL, GP_PROBE_TIMEOUT, msg);
 }
@@ -973,6 +673,9 @@ gp_status_t gp_monitor_new(uv_loop_t *loop, const gp_config_t *cfg, gp_monitor_c
 	if (!m)
 		return GP_ENOMEM;
 	m->loop = loop;
+	m->env.loop = loop;
+	m->env.arg = m;
+	m->env.last_closed = mon_on_last_closed;
 	m->cb = cb;
 	m->arg = arg;
 	m->n = cfg->nbackends;
@@ -1013,13 +716,13 @@ gp_status_t gp_monitor_start(gp_monitor_t *m)
 	m->started = true;
 	uv_timer_init(m->loop, &m->tick);
 	m->tick.data = m;
-	m->handles++;
+	m->env.handles++;
 	for (size_t i = 0; i < m->n; i++) {
 		gp_mon_node_t *n = &m->nodes[i];
-		mc_init(&n->mc, m, n, node_on_done);
+		gp_mconn_init(&n->mc, &m->env, n, node_on_done);
 		uv_timer_init(m->loop, &n->deadline);
 		n->deadline.data = n;
-		m->handles++;
+		m->env.handles++;
 	}
 	rc = uv_timer_start(&m->tick, mon_on_tick, 0, (uint64_t)m->interval_ms);
 	if (rc)
@@ -1042,13 +745,13 @@ void gp_monitor_probe_now(gp_monitor_t *m)
 
 static void tick_closed(uv_handle_t *h)
 {
-	handle_closed(h->data);
+	gp_mconn_env_release(&((gp_monitor_t *)h->data)->env);
 }
 
 static void deadline_closed(uv_handle_t *h)
 {
 	gp_mon_node_t *n = h->data;
-	handle_closed(n->m);
+	gp_mconn_env_release(&n->m->env);
 }
 
 void gp_monitor_close(gp_monitor_t *m, gp_monitor_close_cb done, void *arg)
@@ -1066,24 +769,24 @@ void gp_monitor_close(gp_monitor_t *m, gp_monitor_close_cb done, void *arg)
 			done(m, arg);
 		return;
 	}
-	m->handles++; /* hold the count up while closing synchronously */
+	m->env.handles++; /* hold the count up while closing synchronously */
 	uv_close((uv_handle_t *)&m->tick, tick_closed);
 	for (size_t i = 0; i < m->n; i++) {
 		gp_mon_node_t *n = &m->nodes[i];
 		uv_timer_stop(&n->deadline);
 		uv_close((uv_handle_t *)&n->deadline, deadline_closed);
 		n->in_probe = false;
-		mc_abort(&n->mc); /* a probe in flight, or the idle watch */
+		gp_mconn_abort(&n->mc); /* a probe in flight, or the idle watch */
 		n->phase = NP_CLOSE;
 		n->after_close = AC_DISPOSE;
-		mc_close(&n->mc); /* COM_QUIT on a healthy connection; dispose follows */
+		gp_mconn_close(&n->mc); /* COM_QUIT on a healthy connection; dispose follows */
 	}
 	for (j = m->jobs; j; j = next) {
 		next = j->next;
-		mc_abort(&j->mc);
+		gp_mconn_abort(&j->mc);
 		job_failed(j, 0, "monitor closing"); /* exec callers hear of it now */
 	}
-	handle_closed(m);
+	gp_mconn_env_release(&m->env);
 }
 
 void gp_monitor_free(gp_monitor_t *m)

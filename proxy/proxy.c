@@ -13,7 +13,7 @@
 #include "session.h"
 
 #define GP_LISTEN_BACKLOG 1024
-#define GP_SWEEP_MS 250 /* resolution of idle timeouts and drain deadlines */
+#define GP_SWEEP_MS       250 /* resolution of idle timeouts and drain deadlines */
 
 static const char *const endpoint_names[GP_EP__COUNT] = {"rw", "ro"};
 static const char *const state_names[GP_SS__COUNT] = {

@@ -33,28 +33,28 @@ typedef struct gp_backend {
 
 /* Where a session sits; gp_session_set_state moves it between the proxy's lists. */
 typedef enum gp_session_state {
-	GP_SS_WAITING = 0,    /* waiting for a backend to route to (no writer yet, barrier) */
-	GP_SS_CONNECTING,     /* backend TCP connect under way */
-	GP_SS_GREETING,       /* waiting for the backend's greeting */
-	GP_SS_HANDSHAKE,      /* greeting relayed, waiting for the client's response */
-	GP_SS_AUTH,           /* relaying the authentication exchange */
-	GP_SS_READY,          /* authenticated: relaying commands */
-	GP_SS_CLOSING,        /* closing both sides */
+	GP_SS_WAITING = 0, /* waiting for a backend to route to (no writer yet, barrier) */
+	GP_SS_CONNECTING,  /* backend TCP connect under way */
+	GP_SS_GREETING,    /* waiting for the backend's greeting */
+	GP_SS_HANDSHAKE,   /* greeting relayed, waiting for the client's response */
+	GP_SS_AUTH,        /* relaying the authentication exchange */
+	GP_SS_READY,       /* authenticated: relaying commands */
+	GP_SS_CLOSING,     /* closing both sides */
 	GP_SS__COUNT
 } gp_session_state_t;
 
 const char *gp_session_state_name(gp_session_state_t st);
 
 typedef struct gp_stats {
-	uint64_t accepted;       /* client connections accepted */
-	uint64_t rejected_limit; /* refused: max_client_connections */
-	uint64_t rejected_other; /* refused: no backend */
+	uint64_t accepted;          /* client connections accepted */
+	uint64_t rejected_limit;    /* refused: max_client_connections */
+	uint64_t rejected_other;    /* refused: no backend */
 	uint64_t rejected_shutdown; /* refused: shutting down */
-	uint64_t closed;         /* sessions ended */
-	uint64_t commands;       /* commands relayed */
-	uint64_t err_packets;    /* ERR packets relayed from backends */
-	uint64_t bytes_in;       /* bytes read from clients */
-	uint64_t bytes_out;      /* bytes written to clients */
+	uint64_t closed;            /* sessions ended */
+	uint64_t commands;          /* commands relayed */
+	uint64_t err_packets;       /* ERR packets relayed from backends */
+	uint64_t bytes_in;          /* bytes read from clients */
+	uint64_t bytes_out;         /* bytes written to clients */
 } gp_stats_t;
 
 struct gp_monitor;

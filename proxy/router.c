@@ -52,7 +52,8 @@ int gp_router_pick(gp_proxy_t *p, gp_endpoint_t ep, uint32_t tried, char *why, s
 	}
 	if (p->barrier_from >= 0) {
 		snprintf(why, whycap, "writer switch from %s to %s still draining",
-		         p->backends[p->barrier_from].conf->name, p->backends[p->writer].conf->name);
+		         p->backends[p->barrier_from].conf->name,
+		         p->backends[p->writer].conf->name);
 		return -1;
 	}
 	if (tried & (1u << p->writer)) {

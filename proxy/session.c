@@ -13,15 +13,15 @@
 
 /* MariaDB extended capabilities the codec tracks; any other (newer) one is masked out,
  * so a server never switches on a response format the proxy cannot follow. */
-#define GP_CAPS_KNOWN_EXT                                                                  \
-	(MYP_MARIADB_CLIENT_PROGRESS | MYP_MARIADB_CLIENT_STMT_BULK_OPERATIONS |           \
+#define GP_CAPS_KNOWN_EXT                                                        \
+	(MYP_MARIADB_CLIENT_PROGRESS | MYP_MARIADB_CLIENT_STMT_BULK_OPERATIONS | \
 	 MYP_MARIADB_CLIENT_EXTENDED_METADATA | MYP_MARIADB_CLIENT_CACHE_METADATA)
 /* Capabilities the proxy cannot relay (yet): TLS and compression change the framing,
  * MySQL's optional result-set metadata changes the column-count packet. */
-#define GP_CAPS_UNRELAYABLE                                                                \
-	(MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_CLIENT_ZSTD_COMPRESSION |               \
+#define GP_CAPS_UNRELAYABLE                                                   \
+	(MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_CLIENT_ZSTD_COMPRESSION | \
 	 MYP_CLIENT_OPTIONAL_RESULTSET_METADATA | (~0xFFFFFFFFull & ~GP_CAPS_KNOWN_EXT))
-#define GP_CLIENT_PEEK 64 /* command bytes seen whole: enough for any KILL <id> */
+#define GP_CLIENT_PEEK    64   /* command bytes seen whole: enough for any KILL <id> */
 #define GP_CLOSE_GRACE_MS 5000 /* a closing client that does not read is cut off after this */
 #define GP_DRAIN_FRESH_MS 100  /* a drained session that never sent a command waits this long */
 
@@ -480,7 +480,8 @@ static gp_pkt_action_t session_on_kill(gp_session_t *s, gp_pkt_t *pkt)
 	         t->server_thread);
 	if (gp_monitor_exec(s->proxy->monitor, (size_t)t->backend, sql, session_kill_done, s) !=
 	    GP_OK) {
-		session_answer(s, (uint8_t)(pkt->seq + 1), 1094, "galera-proxy: could not reach the target's node");
+		session_answer(s, (uint8_t)(pkt->seq + 1), 1094,
+		               "galera-proxy: could not reach the target's node");
 		return GP_PKT_DROP;
 	}
 	s->pending_ops++;

@@ -123,7 +123,9 @@ shellcheck_all() {
     [[ -f "$f" ]] && existing+=("$f")
   done
   echo "    ${#existing[@]} scripts"
-  shellcheck -x "${existing[@]}"
+  # SC2317 (unreachable command) misfires in version 0.9 on every function that only a
+  # trap calls, and cleanup traps are how these scripts stop what they start.
+  shellcheck -x -e SC2317 "${existing[@]}"
 }
 
 step deps -- bash test/lib/deps.sh
@@ -131,6 +133,8 @@ step format -- bash test/check-format.sh
 step shellcheck -- shellcheck_all
 step "build ($B_NORMAL)" -- build_normal
 step "unit tests ($B_NORMAL)" needs:"build ($B_NORMAL)" -- unit_tests "$B_NORMAL"
+step "docs match the binary" needs:"build ($B_NORMAL)" -- \
+  bash test/check-docs.sh "$B_NORMAL/proxy/galera-proxy"
 step "unit tests under valgrind" needs:"build ($B_NORMAL)" -- unit_valgrind
 step "build ($B_ASAN, ASan+UBSan)" -- build_asan
 step "unit tests ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- unit_asan

@@ -7,7 +7,7 @@
 #   --keep      leave the cluster running at the end (a cluster found running is always kept)
 # Env: GALERA_DIR (default /tmp/galera-dev), BUILD (default build-galera).
 #
-# Builds test/galera/monitor_probe.c with a plain gcc line (monitor.c, galera.c, log.c,
+# Builds test/galera/monitor_probe.c with a plain gcc line (monitor.c, mconn.c, galera.c, log.c,
 # status.c; no meson), starts the cluster unless it already runs, then:
 #   1. all three nodes come up; gp_monitor_exec runs "DO 1" on each
 #   2. the server kills the monitor's connection: it reconnects at once, no failure
@@ -96,7 +96,7 @@ fi
 gcc "${san[@]}" -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wshadow -Wstrict-prototypes \
   -Wmissing-prototypes -Werror -I"$ROOT/proxy" $(pkg-config --cflags libuv libmariadb) \
   -o "$BUILD/monitor_probe" "$ROOT/test/galera/monitor_probe.c" "$ROOT/proxy/monitor.c" \
-  "$ROOT/proxy/galera.c" "$ROOT/proxy/log.c" "$ROOT/proxy/status.c" \
+  "$ROOT/proxy/mconn.c" "$ROOT/proxy/galera.c" "$ROOT/proxy/log.c" "$ROOT/proxy/status.c" \
   $(pkg-config --libs libuv libmariadb)
 
 running=0

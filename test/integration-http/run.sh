@@ -325,7 +325,9 @@ $BK2"
 "$PROXY_BIN" --check-config -c "$CONF" >"$WORK/check.log" 2>&1 ||
   setup_failed "--check-config: $(cat "$WORK/check.log")"
 log "starting galera-proxy (http $HTTP)"
-(cd "$WORK" && exec "$PROXY_BIN" -c proxy.conf </dev/null >>"$PROXY_LOG" 2>&1) &
+# GP_HTTP_TEST_WRAPPER="valgrind --error-exitcode=99 --leak-check=full" runs the proxy under it.
+read -r -a WRAPPER <<<"${GP_HTTP_TEST_WRAPPER:-}"
+(cd "$WORK" && exec "${WRAPPER[@]}" "$PROXY_BIN" -c proxy.conf </dev/null >>"$PROXY_LOG" 2>&1) &
 PROXY_PID=$!
 wait_for 20 curl -sf "http://$HTTP/health" || setup_failed "/health did not answer 200 within 20 s"
 
@@ -835,7 +837,8 @@ proxy_stop
 problems=()
 ((was_alive)) || problems+=("it had already exited")
 [[ "$PROXY_RC" == 0 ]] || problems+=("exit status $PROXY_RC on SIGTERM")
-grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$PROXY_LOG" && problems+=("sanitizer report in the log")
+grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|definitely lost: [1-9]|Invalid (read|write)' "$PROXY_LOG" &&
+  problems+=("sanitizer or valgrind report in the log")
 if ((${#problems[@]} == 0)); then
   result OK "proxy shut down cleanly on SIGTERM"
 else

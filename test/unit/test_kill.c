@@ -6,31 +6,31 @@
 #include "kill.h"
 
 typedef struct kill_case {
-	const char *sql;   /* statement text */
-	bool ok;           /* recognised */
-	bool query;        /* KILL QUERY */
-	uint64_t id;       /* id named */
-	const char *hs;    /* HARD/SOFT as written */
+	const char *sql; /* statement text */
+	bool ok;         /* recognised */
+	bool query;      /* KILL QUERY */
+	uint64_t id;     /* id named */
+	const char *hs;  /* HARD/SOFT as written */
 } kill_case_t;
 
 static const kill_case_t cases[] = {
-	{"KILL 1073741825", true, false, 1073741825, ""},
-	{"kill query 1073741825", true, true, 1073741825, ""},
-	{"  KILL\tCONNECTION\n42 ;", true, false, 42, ""},
-	{"KILL HARD QUERY 7;", true, true, 7, "HARD"},
-	{"KILL SOFT 9", true, false, 9, "SOFT"},
-	{"KILL QUERY ID 5", false, false, 0, ""},
-	{"KILL USER app", false, false, 0, ""},
-	{"KILL", false, false, 0, ""},
-	{"KILL ", false, false, 0, ""},
-	{"KILLQUERY 5", false, false, 0, ""},
-	{"KILL 5 6", false, false, 0, ""},
-	{"KILL 5; SELECT 1", false, false, 0, ""},
-	{"SELECT 1", false, false, 0, ""},
-	{"KILL 99999999999999999999", false, false, 0, ""},
-	{"KILL -5", false, false, 0, ""},
-	{"/* c */ KILL 5", false, false, 0, ""},
-	{"", false, false, 0, ""},
+        {"KILL 1073741825", true, false, 1073741825, ""},
+        {"kill query 1073741825", true, true, 1073741825, ""},
+        {"  KILL\tCONNECTION\n42 ;", true, false, 42, ""},
+        {"KILL HARD QUERY 7;", true, true, 7, "HARD"},
+        {"KILL SOFT 9", true, false, 9, "SOFT"},
+        {"KILL QUERY ID 5", false, false, 0, ""},
+        {"KILL USER app", false, false, 0, ""},
+        {"KILL", false, false, 0, ""},
+        {"KILL ", false, false, 0, ""},
+        {"KILLQUERY 5", false, false, 0, ""},
+        {"KILL 5 6", false, false, 0, ""},
+        {"KILL 5; SELECT 1", false, false, 0, ""},
+        {"SELECT 1", false, false, 0, ""},
+        {"KILL 99999999999999999999", false, false, 0, ""},
+        {"KILL -5", false, false, 0, ""},
+        {"/* c */ KILL 5", false, false, 0, ""},
+        {"", false, false, 0, ""},
 };
 
 START_TEST(test_kill_table)

@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# gt.sh - shared helpers of the Galera integration suite: proxy control, clients, checks.
+#
+# Sourced by run.sh and by every t_*.sh (and by bench/drill_writer.sh). The runner exports
+# GT_WORK (scratch dir), GALERA_DIR, GT_BIN (galera-proxy), GT_PORT / GT_RO_PORT (the proxy's
+# endpoints) and GT_LOG (the main proxy's log); a scenario gets its own GT_TMP.
+#
+# Everything started here is recorded by pid: proxies in $GT_WORK/proxy-NAME.pid, background
+# clients in $GT_WORK/pids. gt_cleanup_all stops all of it (the runner's EXIT trap).
+
+GT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+GT_ROOT=$(cd "$GT_LIB/../../.." && pwd)
+# shellcheck source=test/lib/galera.sh
+. "$GT_ROOT/test/lib/galera.sh"
+# shellcheck source=test/lib/mariadb.sh
+. "$GT_ROOT/test/lib/mariadb.sh"
+
+GT_PORT=${GT_PORT:-16233}
+GT_RO_PORT=${GT_RO_PORT:-16234}
+GT_CLIENT_TIMEOUT=${GT_CLIENT_TIMEOUT:-15} # seconds: no client call may hang longer
+
+gt_now_ms() { date +%s%3N; }
+
+# gt_ts_ms LINE: epoch ms of a logfmt line's ts= field.
+gt_ts_ms() {
+  local ts
+  ts=$(sed -n 's/^ts=\([^ ]*\).*/\1/p' <<<"$1")
+  [ -n "$ts" ] && date -d "$ts" +%s%3N
+}
+
+# ---- checks -----------------------------------------------------------------------------
+
+GT_PASS=0
+GT_FAIL=0
+gt_ok() {
+  GT_PASS=$((GT_PASS + 1))
+  echo "  ok - $*"
+}
+gt_notok() {
+  GT_FAIL=$((GT_FAIL + 1))
+  echo "  not ok - $*"
+}
+# gt_check COND_EXIT_STATUS WHAT: gt_check "$([ a = b ]; echo $?)" ... is clumsy; use gt_eq/gt_le.
+gt_eq() { if [ "$1" = "$2" ]; then gt_ok "$3"; else gt_notok "$3: expected [$1], got [$2]"; fi; }
+gt_ne() { if [ "$1" != "$2" ]; then gt_ok "$3"; else gt_notok "$3: got [$2], must differ"; fi; }
+gt_match() { if [[ "$2" =~ $1 ]]; then gt_ok "$3"; else gt_notok "$3: [$2] !~ /$1/"; fi; }
+# gt_le A B WHAT: integers, A <= B.
+gt_le() {
+  if [[ "$1" =~ ^-?[0-9]+$ && "$2" =~ ^-?[0-9]+$ ]] && [ "$1" -le "$2" ]; then
+    gt_ok "$3 ($1 <= $2)"
+  else
+    gt_notok "$3: [$1] not <= [$2]"
+  fi
+}
+gt_info() { echo "  # $*"; }
+# gt_finish: a scenario's exit status.
+gt_finish() {
+  echo "  # $GT_PASS checks passed, $GT_FAIL failed"
+  [ "$GT_FAIL" = 0 ]
+}
+
+# ---- background processes ---------------------------------------------------------------
+
+# gt_track PID: remember a background process so that cleanup stops it whatever happens.
+gt_track() { echo "$1" >>"$GT_WORK/pids"; }
+
+# gt_stop_pid PID: TERM, then KILL after 3 s; only if it is still one of ours (php/mariadb/bash).
+gt_stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill "$pid" 2>/dev/null || true
+  for i in $(seq 1 30); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+    : "$i"
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# gt_stop_tracked: stop every tracked background process still alive.
+gt_stop_tracked() {
+  local pid
+  [ -f "$GT_WORK/pids" ] || return 0
+  while read -r pid; do
+    [ -n "$pid" ] && [ -d "/proc/$pid" ] && gt_stop_pid "$pid"
+  done <"$GT_WORK/pids"
+  : >"$GT_WORK/pids"
+}
+
+# ---- the proxy --------------------------------------------------------------------------
+
+# gt_proxy_conf FILE [key=value...]: the suite's proxy configuration. Keys (defaults):
+#   listen=127.0.0.1:$GT_PORT listen_ro=127.0.0.1:$GT_RO_PORT failback=false
+#   failback_after_ms=30000 eviction=true connect_wait_ms=3000 drain_timeout_ms=5000
+#   backends=galera (the 3 nodes) | single:PORT (one server)
+gt_proxy_conf() {
+  local file=$1 kv
+  shift
+  local listen=127.0.0.1:$GT_PORT listen_ro=127.0.0.1:$GT_RO_PORT failback=false
+  local failback_after_ms=30000 eviction=true connect_wait_ms=3000 drain_timeout_ms=5000
+  local backends=galera
+  for kv in "$@"; do
+    case "$kv" in
+    listen=*) listen=${kv#*=} ;;
+    listen_ro=*) listen_ro=${kv#*=} ;;
+    failback=*) failback=${kv#*=} ;;
+    failback_after_ms=*) failback_after_ms=${kv#*=} ;;
+    eviction=*) eviction=${kv#*=} ;;
+    connect_wait_ms=*) connect_wait_ms=${kv#*=} ;;
+    drain_timeout_ms=*) drain_timeout_ms=${kv#*=} ;;
+    backends=*) backends=${kv#*=} ;;
+    *)
+      echo "gt_proxy_conf: unknown key $kv" >&2
+      return 2
+      ;;
+    esac
+  done
+  {
+    cat <<EOF
+listen = "$listen";
+listen_ro = "$listen_ro";
+log_level = "info";
+limits = { shutdown_timeout_ms = 2000; backend_connect_timeout_ms = 2000; };
+monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; timeout_ms = 1000; };
+routing = {
+  connect_wait_ms = $connect_wait_ms;
+  drain_timeout_ms = $drain_timeout_ms;
+  failback = $failback;
+  failback_after_ms = $failback_after_ms;
+};
+eviction = { enabled = $eviction; };
+EOF
+    case "$backends" in
+    galera)
+      echo 'backends = ('
+      echo '  { name = "db1"; address = "127.0.0.1:3311"; priority = 1; },'
+      echo '  { name = "db2"; address = "127.0.0.1:3312"; priority = 2; },'
+      echo '  { name = "db3"; address = "127.0.0.1:3313"; priority = 3; }'
+      echo ');'
+      ;;
+    single:*)
+      echo "backends = ( { name = \"single\"; address = \"127.0.0.1:${backends#single:}\"; } );"
+      ;;
+    esac
+  } >"$file"
+}
+
+# gt_proxy_pid [NAME]: pid of proxy NAME (default main) if it runs (and really is ours).
+gt_proxy_pid() {
+  local name=${1:-main} f pid
+  f=$GT_WORK/proxy-$name.pid
+  [ -s "$f" ] || return 1
+  pid=$(cat "$f")
+  [ -d "/proc/$pid" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "galera-proxy -c $GT_WORK/" || return 1
+  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1
+  echo "$pid"
+}
+
+# gt_proxy_log [NAME]: the log file of proxy NAME.
+gt_proxy_log() {
+  local name=${1:-main}
+  if [ "$name" = main ]; then echo "$GT_LOG"; else echo "$GT_WORK/proxy-$name.log"; fi
+}
+
+# gt_proxy_start NAME CONF [PORT]: start galera-proxy, wait until PORT answers SELECT 1.
+gt_proxy_start() {
+  local name=$1 conf=$2 port=${3:-$GT_PORT} log pid i
+  log=$(gt_proxy_log "$name")
+  if gt_proxy_pid "$name" >/dev/null; then
+    echo "gt_proxy_start: proxy $name already runs" >&2
+    return 1
+  fi
+  echo "ts=- event=gt_proxy_start conf=$conf" >>"$log"
+  "$GT_BIN" -c "$conf" </dev/null >>"$log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$GT_WORK/proxy-$name.pid"
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || {
+      echo "gt_proxy_start: proxy $name exited; log tail:" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    }
+    if gt_sql "$port" "SELECT 1" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+    : "$i"
+  done
+  echo "gt_proxy_start: proxy $name did not serve 127.0.0.1:$port within 10 s" >&2
+  return 1
+}
+
+# gt_proxy_stop [NAME]: SIGTERM, wait up to 10 s, then SIGKILL.
+gt_proxy_stop() {
+  local name=${1:-main} pid i
+  pid=$(gt_proxy_pid "$name") || {
+    rm -f "$GT_WORK/proxy-$name.pid"
+    return 0
+  }
+  kill "$pid" 2>/dev/null || true
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+    : "$i"
+  done
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
+  rm -f "$GT_WORK/proxy-$name.pid"
+}
+
+# gt_proxy_restart [key=value...]: the main proxy with the suite's config plus these keys.
+gt_proxy_restart() {
+  local conf=$GT_WORK/proxy-main.conf
+  gt_proxy_stop main
+  gt_proxy_conf "$conf" "$@" || return 1
+  gt_proxy_start main "$conf" "$GT_PORT"
+}
+
+# gt_log_lines [NAME]: current line count of a proxy log (grep after it with gt_log_since).
+gt_log_lines() { wc -l <"$(gt_proxy_log "${1:-main}")"; }
+# gt_log_since FROM PATTERN [NAME]: matching lines after line FROM.
+gt_log_since() { tail -n +"$(($1 + 1))" "$(gt_proxy_log "${3:-main}")" | grep -E "$2"; }
+# gt_log_wait FROM PATTERN SECONDS [NAME]: wait for a matching line; prints it.
+gt_log_wait() {
+  local from=$1 pat=$2 t=$3 name=${4:-main} i line
+  for i in $(seq 1 $((t * 20))); do
+    line=$(gt_log_since "$from" "$pat" "$name" | head -n 1)
+    if [ -n "$line" ]; then
+      echo "$line"
+      return 0
+    fi
+    sleep 0.05
+    : "$i"
+  done
+  return 1
+}
+
+# ---- clients ----------------------------------------------------------------------------
+
+# gt_sql PORT SQL: one statement through 127.0.0.1:PORT as app/app; tab-separated, no header.
+gt_sql() {
+  timeout -k 2 "$GT_CLIENT_TIMEOUT" mariadb --no-defaults -h127.0.0.1 -P"$1" -uapp -papp \
+    --connect-timeout=10 -N -B -e "$2" test
+}
+
+# gt_node PORT: @@wsrep_node_name of a fresh session through PORT (empty on failure).
+gt_node() { gt_sql "$1" "SELECT @@wsrep_node_name" 2>/dev/null; }
+gt_writer() { gt_node "$GT_PORT"; }
+# gt_writer_name: the proxy's writer as a backend name db1..db3 (from the node name).
+gt_writer_db() {
+  local n
+  n=$(gt_writer) || return 1
+  [ -n "$n" ] && echo "db${n#node}"
+}
+
+# gt_wait_writer_not NODE SECONDS: wait until new sessions through the proxy land elsewhere.
+gt_wait_writer_not() {
+  local node=$1 t=$2 t0 w
+  t0=$(date +%s)
+  while [ $(($(date +%s) - t0)) -lt "$t" ]; do
+    w=$(gt_writer)
+    if [ -n "$w" ] && [ "$w" != "$node" ]; then
+      echo "$w"
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# gt_node_num NODE_NAME: node2 -> 2
+gt_node_num() { echo "${1#node}"; }
+
+# gt_status N VAR: a wsrep status value of node N over its socket.
+gt_status() { galera_status_var "$1" "$2" "$GALERA_DIR"; }
+gt_nsql() { timeout -k 2 "$GT_CLIENT_TIMEOUT" mariadb --no-defaults -S "$GALERA_DIR/node$1/mysqld.sock" -uroot -N -B -e "$2"; }
+
+# gt_cluster_healthy: every node runs, is Synced, and sees 3 members.
+gt_cluster_healthy() {
+  local n
+  for n in 1 2 3; do
+    galera_pid "$n" "$GALERA_DIR" >/dev/null || return 1
+    [ "$(gt_status "$n" wsrep_local_state 2>/dev/null)" = 4 ] || return 1
+    [ "$(gt_status "$n" wsrep_cluster_size 2>/dev/null)" = 3 ] || return 1
+  done
+}
+
+# gt_wait_healthy SECONDS
+gt_wait_healthy() {
+  local t0
+  t0=$(date +%s)
+  while [ $(($(date +%s) - t0)) -lt "$1" ]; do
+    gt_cluster_healthy && return 0
+    sleep 0.3
+  done
+  return 1
+}
+
+# ---- interactive sessions (a PHP client per name, driven over two FIFOs) ----------------
+#
+# gt_sess_open NAME PORT: connects; the first reply is "connected THREAD_ID MS" or
+# "connect_err MS ERRNO MSG" (read it with gt_sess_recv). gt_sess_send NAME SQL runs one
+# statement; its reply: "ok T0 T1 VALUE" (first column of the first row, "-" if none) or
+# "err T0 T1 ERRNO MESSAGE". Times are epoch ms. gt_sess_close NAME ends the client.
+
+declare -A GT_SESS_W=() GT_SESS_R=() GT_SESS_PID=()
+
+gt_sess_open() {
+  local name=$1 port=$2 d w r
+  d=$GT_TMP/sess-$name
+  rm -f "$d.in" "$d.out"
+  mkfifo "$d.in" "$d.out"
+  timeout -k 2 "${GT_SESS_LIFE:-120}" php "$GT_LIB/sess.php" 127.0.0.1 "$port" app app \
+    <"$d.in" >"$d.out" 2>"$d.err" &
+  GT_SESS_PID[$name]=$!
+  gt_track $!
+  exec {w}>"$d.in"
+  exec {r}<"$d.out"
+  GT_SESS_W[$name]=$w
+  GT_SESS_R[$name]=$r
+}
+
+gt_sess_send() {
+  printf '%s\n' "$2" >&"${GT_SESS_W[$1]}" 2>/dev/null
+}
+
+# gt_sess_recv NAME SECONDS: the next reply line on stdout (status 1 on timeout/EOF).
+gt_sess_recv() {
+  local line
+  if read -r -t "$2" -u "${GT_SESS_R[$1]}" line; then
+    echo "$line"
+    return 0
+  fi
+  return 1
+}
+
+# gt_sess_q NAME SQL [SECONDS]: send and wait for the reply.
+gt_sess_q() {
+  gt_sess_send "$1" "$2"
+  gt_sess_recv "$1" "${3:-$GT_CLIENT_TIMEOUT}"
+}
+
+gt_sess_close() {
+  local name=$1 w=${GT_SESS_W[$1]:-} r=${GT_SESS_R[$1]:-} pid=${GT_SESS_PID[$1]:-}
+  [ -n "$w" ] && exec {w}>&-
+  [ -n "$r" ] && exec {r}<&-
+  if [ -n "$pid" ]; then
+    gt_stop_pid "$pid"
+    wait "$pid" 2>/dev/null || true
+  fi
+  unset "GT_SESS_W[$name]" "GT_SESS_R[$name]" "GT_SESS_PID[$name]"
+  rm -f "$GT_TMP/sess-$name.in" "$GT_TMP/sess-$name.out"
+}
+
+gt_sess_close_all() {
+  local name
+  for name in "${!GT_SESS_PID[@]}"; do gt_sess_close "$name"; done
+}
+
+# gt_field N LINE: the Nth space-separated word of a reply (1-based).
+gt_field() { awk -v n="$1" '{print $n}' <<<"$2"; }
+
+# ---- scenario boilerplate ---------------------------------------------------------------
+
+# gt_scenario_init: call first in a t_*.sh; sets GT_TMP and a trap that stops its clients.
+gt_scenario_init() {
+  GT_TMP=${GT_TMP:-$(mktemp -d "$GT_WORK/t.XXXXXX")}
+  mkdir -p "$GT_TMP"
+  trap '' PIPE # a dead client's FIFO must not kill the scenario
+  trap 'gt_sess_close_all; gt_stop_tracked' EXIT
+  trap 'exit 143' TERM INT
+}
+
+# gt_restore_node N: bring node N back (IST) if it is not running; wait Synced.
+gt_restore_node() {
+  galera_pid "$1" "$GALERA_DIR" >/dev/null && return 0
+  galera_restart "$1" "$GALERA_DIR" >>"$GT_WORK/galera.log" 2>&1
+}

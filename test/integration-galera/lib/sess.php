@@ -1,0 +1,53 @@
+<?php
+// sess.php - one client session driven line by line over stdin/stdout (see gt.sh gt_sess_*).
+//
+//   php sess.php HOST PORT USER PASS
+// Prints "connected THREAD_ID MS" or "connect_err MS ERRNO MSG", then for every line of SQL
+// on stdin "ok T0 T1 VALUE" (first column of the first row, "-" if none) or
+// "err T0 T1 ERRNO MESSAGE". THREAD_ID is mysqli's thread_id: what the client sees.
+declare(strict_types=1);
+mysqli_report(MYSQLI_REPORT_OFF);
+
+function ms(): int
+{
+    return (int)floor(microtime(true) * 1000);
+}
+
+function say(string $s): void
+{
+    fwrite(STDOUT, str_replace(["\n", "\r"], ' ', $s) . "\n");
+    fflush(STDOUT);
+}
+
+[$_, $host, $port, $user, $pass] = $argv + [null, '127.0.0.1', '16233', 'app', 'app'];
+$m = mysqli_init();
+$m->options(MYSQLI_OPT_CONNECT_TIMEOUT, 10);
+$m->options(MYSQLI_OPT_READ_TIMEOUT, (int)(getenv('GT_READ_TIMEOUT') ?: 60));
+$t0 = ms();
+if (!@$m->real_connect($host, $user, $pass, 'test', (int)$port)) {
+    say('connect_err ' . ms() . ' ' . mysqli_connect_errno() . ' ' . mysqli_connect_error());
+    exit(0);
+}
+say("connected {$m->thread_id} " . ms());
+while (($line = fgets(STDIN)) !== false) {
+    $sql = rtrim($line, "\r\n");
+    if ($sql === '') {
+        continue;
+    }
+    $t0 = ms();
+    $r = @$m->query($sql);
+    $t1 = ms();
+    if ($r === false) {
+        say("err $t0 $t1 {$m->errno} {$m->error}");
+        continue;
+    }
+    $v = '-';
+    if ($r instanceof mysqli_result) {
+        $row = $r->fetch_row();
+        if ($row !== null && $row[0] !== null) {
+            $v = (string)$row[0];
+        }
+        $r->free();
+    }
+    say("ok $t0 $t1 $v");
+}

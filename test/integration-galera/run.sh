@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# run.sh - Galera integration suite: one real 3-node cluster, galera-proxy in front, t_* scenarios.
+#
+#   test/integration-galera/run.sh [--build DIR] [--only NAME[,NAME...]] [--keep]
+#
+#   --build DIR  meson build directory holding proxy/galera-proxy (default: build)
+#   --only NAME  run only these scenarios (t_03_desync, 03, t_03_desync.sh, ...)
+#   --keep       keep the scratch directory (logs, datadirs) even when everything passed
+#
+# Ports: Galera nodes SQL 3311-3313, gcomm 4511-4513, IST 4521-4523, SST 4531-4533 (see
+# test/lib/galera.sh); proxy 127.0.0.1:16233 (listen) and :16234 (listen_ro); scenario 7 adds
+# a standalone MariaDB on 3360 and a second proxy on 16235/16236.
+# Each scenario gets GT_WORK GALERA_DIR GT_BIN GT_PORT GT_RO_PORT GT_LOG GT_TMP, runs under a
+# time limit, and must leave 3 Synced nodes and the main proxy running (the runner checks, and
+# repairs before the next scenario if not). Prints "ok N - name" / "not ok N - name" and
+# "N passed, N failed"; exits non-zero on any failure. Stops everything it started, by pid.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+BUILD=$ROOT/build
+ONLY=""
+KEEP=0
+while (($#)); do
+  case "$1" in
+  --build)
+    BUILD=$2
+    shift 2
+    ;;
+  --only)
+    ONLY=$2
+    shift 2
+    ;;
+  --keep)
+    KEEP=1
+    shift
+    ;;
+  -h | --help)
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *)
+    echo "run.sh: unknown argument $1" >&2
+    exit 2
+    ;;
+  esac
+done
+[[ "$BUILD" = /* ]] || BUILD=$ROOT/$BUILD
+
+SCENARIO_TIMEOUT=${GT_SCENARIO_TIMEOUT:-240}
+GT_BIN=$BUILD/proxy/galera-proxy
+if [[ ! -x "$GT_BIN" ]]; then
+  echo "run.sh: no $GT_BIN (build it: meson setup $BUILD && ninja -C $BUILD)" >&2
+  exit 2
+fi
+
+GT_WORK=$(mktemp -d /tmp/gp-itg.XXXXXX)
+chmod 755 "$GT_WORK" # mariadbd runs as mysql and must reach its datadir
+GALERA_DIR=$GT_WORK/galera
+GT_LOG=$GT_WORK/proxy.log
+export GT_WORK GALERA_DIR GT_BIN GT_LOG
+# shellcheck source=test/integration-galera/lib/gt.sh
+. "$HERE/lib/gt.sh"
+export GT_PORT GT_RO_PORT
+: >"$GT_WORK/pids"
+
+PASSED=0
+FAILED=0
+N=0
+T_START=$(date +%s)
+
+say() { printf '# %s\n' "$*"; }
+
+# shellcheck disable=SC2317 # reached through the trap
+cleanup() {
+  local rc=$? f name
+  trap - EXIT INT TERM
+  gt_stop_tracked
+  for f in "$GT_WORK"/proxy-*.pid; do
+    [ -e "$f" ] || continue
+    name=${f##*/proxy-}
+    gt_proxy_stop "${name%.pid}"
+  done
+  [ -d "$GT_WORK/single" ] && mariadb_stop "$GT_WORK/single" 2>/dev/null
+  galera_stop "$GALERA_DIR" >>"$GT_WORK/galera.log" 2>&1
+  if [ "$FAILED" != 0 ] || [ "$rc" != 0 ]; then
+    echo "# proxy log tail ($GT_LOG):"
+    tail -n 40 "$GT_LOG" 2>/dev/null | sed 's/^/#   /'
+    KEEP=1
+  fi
+  if [ "$KEEP" = 1 ]; then
+    echo "# scratch directory kept: $GT_WORK"
+  else
+    rm -rf "$GT_WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Nothing may already listen on our ports (another run, a developer's cluster).
+busy=$(ss -Hltn 2>/dev/null | awk '{print $4}' |
+  grep -E ':(331[123]|45[123][123]|1623[3456]|3360)$' || true)
+if [ -n "$busy" ]; then
+  echo "run.sh: ports already in use: $(echo "$busy" | tr '\n' ' ')" >&2
+  exit 2
+fi
+
+# repair: bring the cluster back to 3 Synced nodes and the main proxy up (after a scenario
+# that failed half-way). Returns non-zero if it could not.
+repair() {
+  local n primary=0
+  gt_stop_tracked
+  for n in 1 2 3; do
+    if galera_pid "$n" "$GALERA_DIR" >/dev/null &&
+      [ "$(gt_status "$n" wsrep_cluster_status)" = Primary ]; then
+      primary=1
+    fi
+  done
+  if [ "$primary" = 0 ]; then
+    for n in 1 2 3; do
+      if galera_pid "$n" "$GALERA_DIR" >/dev/null; then
+        say "repair: bootstrapping node$n"
+        gt_nsql "$n" "SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'"
+        break
+      fi
+    done
+  fi
+  for n in 1 2 3; do
+    if ! galera_pid "$n" "$GALERA_DIR" >/dev/null; then
+      say "repair: restarting node$n"
+      galera_restart "$n" "$GALERA_DIR" >>"$GT_WORK/galera.log" 2>&1
+    fi
+    gt_nsql "$n" "SET GLOBAL wsrep_desync=OFF; SET GLOBAL read_only=OFF;
+      SET GLOBAL wsrep_reject_queries=NONE" 2>/dev/null
+  done
+  gt_wait_healthy 60 || return 1
+  if [ -d "$GT_WORK/single" ]; then
+    gt_proxy_stop single
+    mariadb_stop "$GT_WORK/single" 2>/dev/null
+  fi
+  gt_proxy_restart
+}
+
+say "starting a 3-node Galera cluster in $GALERA_DIR"
+if ! galera_start "$GALERA_DIR" >>"$GT_WORK/galera.log" 2>&1; then
+  echo "run.sh: the cluster did not start; $GT_WORK/galera.log:" >&2
+  tail -n 30 "$GT_WORK/galera.log" >&2
+  exit 1
+fi
+say "cluster up after $(($(date +%s) - T_START)) s; starting galera-proxy"
+if ! gt_proxy_restart; then
+  echo "run.sh: galera-proxy did not start" >&2
+  exit 1
+fi
+
+selected() {
+  local name=$1 o
+  [ -z "$ONLY" ] && return 0
+  for o in ${ONLY//,/ }; do
+    o=${o%.sh}
+    o=${o%.php}
+    case "$name" in "$o" | "t_$o"_*) return 0 ;; esac
+  done
+  return 1
+}
+
+for t in "$HERE"/t_*.sh "$HERE"/t_*.php; do
+  [ -e "$t" ] || continue
+  name=$(basename "$t")
+  name=${name%.*}
+  selected "$name" || continue
+  N=$((N + 1))
+  echo "# --- $name"
+  t0=$(date +%s)
+  tmp=$GT_WORK/$name
+  mkdir -p "$tmp"
+  case "$t" in
+  *.sh) runner=(bash "$t") ;;
+  *.php) runner=(php "$t") ;;
+  esac
+  GT_TMP=$tmp timeout -k 10 "$SCENARIO_TIMEOUT" "${runner[@]}" 2>"$tmp/stderr" | tee "$tmp/out"
+  rc=${PIPESTATUS[0]}
+  [ "$rc" = 124 ] && echo "  not ok - timed out after ${SCENARIO_TIMEOUT}s"
+  note=""
+  gt_stop_tracked
+  if ! gt_cluster_healthy || ! gt_proxy_pid main >/dev/null; then
+    note=" # left the cluster or the proxy unhealthy: repaired"
+    [ "$rc" = 0 ] && rc=1
+    galera_status "$GALERA_DIR" 2>/dev/null | sed 's/^/#   /'
+    if ! repair; then
+      echo "not ok $N - $name (took $(($(date +%s) - t0)) s)$note; repair failed, stopping"
+      FAILED=$((FAILED + 1))
+      break
+    fi
+  fi
+  if [ "$rc" = 0 ]; then
+    echo "ok $N - $name (took $(($(date +%s) - t0)) s)"
+    PASSED=$((PASSED + 1))
+  else
+    echo "not ok $N - $name (took $(($(date +%s) - t0)) s, exit $rc)$note"
+    FAILED=$((FAILED + 1))
+    if [ -s "$tmp/stderr" ]; then
+      echo "# its stderr:"
+      tail -n 15 "$tmp/stderr" | sed 's/^/#   /'
+    fi
+    echo "# proxy log tail:"
+    tail -n 25 "$GT_LOG" | sed 's/^/#   /'
+  fi
+done
+
+echo "# total $(($(date +%s) - T_START)) s"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ] && [ "$N" -gt 0 ]

@@ -1,0 +1,277 @@
+/* test_metrics.c - metric hooks, histograms, the exposition text and the HTTP auth helpers. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "metrics.h"
+#include "proxy.h"
+
+static gp_config_t cfg;
+static gp_proxy_t proxy;
+
+/* A proxy with two backends and a decision, without a loop: enough for the exposition. */
+static gp_proxy_t *fake_proxy(void)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&proxy, 0, sizeof(proxy));
+	cfg.nbackends = 2;
+	strcpy(cfg.backends[0].name, "db1");
+	strcpy(cfg.backends[1].name, "db2");
+	cfg.backends[0].priority = 1;
+	cfg.backends[1].priority = 2;
+	proxy.cfg = &cfg;
+	proxy.nbackends = 2;
+	for (int i = 0; i < 2; i++)
+		proxy.backends[i].conf = &cfg.backends[i];
+	for (int i = 0; i < GP_SS__COUNT; i++)
+		gp_list_init(&proxy.sessions[i]);
+	gp_galera_in_init(&proxy.gin);
+	gp_metrics_init(&proxy.metrics, 1000);
+	proxy.decided = true;
+	proxy.gout.state[0] = GP_NODE_SYNCED;
+	proxy.gout.state[1] = GP_NODE_DONOR;
+	proxy.writer = 0;
+	proxy.barrier_from = -1;
+	proxy.gin.node[0].up = true;
+	return &proxy;
+}
+
+static char *expose(const gp_proxy_t *p)
+{
+	gp_strbuf_t b = {0};
+	gp_metrics_write(p, &b);
+	ck_assert(!b.failed);
+	ck_assert_ptr_nonnull(b.data);
+	return b.data;
+}
+
+/* Value of one series in the text, or -1 if absent. */
+static double value_of(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, series, n) && l[n] == ' ')
+			return strtod(l + n + 1, NULL);
+	}
+	return -1;
+}
+
+START_TEST(test_hist_buckets)
+{
+	gp_hist_t h = {0};
+	gp_hist_observe(&h, GP_HIST_REQUEST, 0.0003); /* <= 0.0005, the third bound */
+	gp_hist_observe(&h, GP_HIST_REQUEST, 0.0001); /* exactly the first bound */
+	gp_hist_observe(&h, GP_HIST_REQUEST, 100);    /* beyond all: +Inf only */
+	gp_hist_observe(&h, GP_HIST_REQUEST, -1);     /* clock step: counted as 0 */
+	ck_assert_uint_eq(h.bucket[0], 2);
+	ck_assert_uint_eq(h.bucket[2], 1);
+	ck_assert_uint_eq(h.count, 4);
+	ck_assert(h.sum > 100.0003 && h.sum < 100.0005);
+}
+END_TEST
+
+START_TEST(test_closed_reasons)
+{
+	gp_metrics_t m;
+	gp_metrics_init(&m, 1);
+	size_t known = m.nclosed;
+	gp_metrics_session_closed(&m, "client_quit");
+	gp_metrics_session_closed(&m, "drain_timeout");
+	gp_metrics_session_closed(&m, "a_new_reason");
+	gp_metrics_session_closed(&m, "a_new_reason");
+	ck_assert_uint_eq(m.nclosed, known + 1);
+	ck_assert_str_eq(m.closed[known].reason, "a_new_reason");
+	ck_assert_uint_eq(m.closed[known].n, 2);
+	ck_assert_uint_eq(m.sessions_killed, 1);
+	static char names[GP_METRICS_REASONS][16];
+	for (int i = 0; i < GP_METRICS_REASONS; i++) {
+		snprintf(names[i], sizeof(names[i]), "r%d", i);
+		gp_metrics_session_closed(&m, names[i]);
+	}
+	ck_assert_uint_eq(m.nclosed, GP_METRICS_REASONS);
+	ck_assert_uint_gt(m.closed_other, 0);
+}
+END_TEST
+
+START_TEST(test_writer_change_failover)
+{
+	gp_metrics_t m;
+	gp_metrics_init(&m, 1000);
+	gp_metrics_writer_change(&m, NULL, "db1", GP_REASON_INITIAL, "db1 is best", 1500);
+	ck_assert_uint_eq(m.failover.count, 0); /* the first writer is no failover */
+	ck_assert_uint_eq(m.no_writer_ms_total, 500);
+	gp_metrics_writer_change(&m, "db1", NULL, GP_REASON_DOWN, "db1 down", 2000);
+	gp_metrics_writer_change(&m, NULL, "db2", GP_REASON_INITIAL, "db2 is best", 4500);
+	ck_assert_uint_eq(m.failover.count, 1);
+	ck_assert(m.failover.sum > 2.49 && m.failover.sum < 2.51);
+	gp_metrics_writer_change(&m, "db2", "db1", GP_REASON_MAINTENANCE, "db2 maintenance", 5000);
+	ck_assert_uint_eq(m.failover.count, 2); /* direct hand-over: 0 s */
+	gp_metrics_writer_change(&m, "db1", "db2", GP_REASON_FAILBACK, "db2 preferred", 6000);
+	ck_assert_uint_eq(m.failover.count, 2); /* a failback is no failover */
+	ck_assert_uint_eq(m.writer_changes[GP_REASON_INITIAL], 2);
+	ck_assert_str_eq(m.last_from, "db1");
+	ck_assert_str_eq(m.last_to, "db2");
+	ck_assert_int_eq(m.last_reason, GP_REASON_FAILBACK);
+	ck_assert_uint_eq(m.no_writer_ms_total, 3000);
+}
+END_TEST
+
+START_TEST(test_remap)
+{
+	gp_metrics_t m;
+	gp_metrics_init(&m, 1);
+	gp_hist_observe(&m.probe[0], GP_HIST_PROBE, 0.001);
+	m.probe_failures[1][GP_PROBE_REFUSED] = 7;
+	m.evictions_base[0] = 3;
+	m.evictions_base[1] = 4;
+	int map[2] = {-1, 0}; /* db1 removed, db2 moves to index 0 */
+	gp_metrics_remap(&m, map, 2);
+	ck_assert_uint_eq(m.probe[0].count, 0);
+	ck_assert_uint_eq(m.probe_failures[0][GP_PROBE_REFUSED], 7);
+	ck_assert_uint_eq(m.evictions_base[0], 4);
+	ck_assert_uint_eq(m.evictions_gone, 3);
+}
+END_TEST
+
+START_TEST(test_exposition)
+{
+	gp_proxy_t *p = fake_proxy();
+	gp_metrics_command(&p->metrics, GP_EP_RW, 0x03);
+	gp_metrics_request_done(&p->metrics, GP_EP_RW, 2000000); /* 2 ms */
+	gp_metrics_session_closed(&p->metrics, "we\"ird\\reason\n");
+	char *t = expose(p);
+
+	/* every sample line belongs to a family declared just before with HELP and TYPE */
+	const char *family = NULL;
+	size_t flen = 0;
+	int lines = 0;
+	for (char *l = t; *l; l = strchr(l, '\n') + 1) {
+		ck_assert_ptr_nonnull(strchr(l, '\n'));
+		if (!strncmp(l, "# HELP galera_proxy_", 20)) {
+			family = l + 7;
+			flen = strcspn(family, " ");
+			continue;
+		}
+		if (!strncmp(l, "# TYPE ", 7)) {
+			ck_assert(!strncmp(l + 7, family, flen));
+			continue;
+		}
+		ck_assert_msg(family && !strncmp(l, family, flen),
+		              "sample outside its family: %.60s", l);
+		lines++;
+	}
+	ck_assert_int_gt(lines, 100);
+
+	ck_assert(value_of(t, "galera_proxy_backend_state{backend=\"db1\",state=\"synced\"}") == 1);
+	ck_assert(value_of(t, "galera_proxy_backend_state{backend=\"db1\",state=\"down\"}") == 0);
+	ck_assert(value_of(t, "galera_proxy_backend_state{backend=\"db2\",state=\"donor\"}") == 1);
+	ck_assert(value_of(t, "galera_proxy_backend_state{backend=\"db2\",state=\"unknown\"}") ==
+	          0);
+	ck_assert(value_of(t, "galera_proxy_backend_is_writer{backend=\"db1\"}") == 1);
+	ck_assert(value_of(t, "galera_proxy_backend_is_writer{backend=\"db2\"}") == 0);
+	ck_assert(value_of(t, "galera_proxy_backend_up{backend=\"db1\"}") == 1);
+	ck_assert(value_of(t, "galera_proxy_backend_priority{backend=\"db2\"}") == 2);
+	ck_assert(value_of(t, "galera_proxy_vrrp_state{state=\"UNKNOWN\"}") == 1);
+	ck_assert(value_of(t, "galera_proxy_vrrp_state{state=\"MASTER\"}") == 0);
+	ck_assert(value_of(t, "galera_proxy_has_writer") == 1);
+	ck_assert(value_of(t, "galera_proxy_commands_total{endpoint=\"rw\",command=\"query\"}") ==
+	          1);
+	/* 2 ms: not in the 1 ms bucket, in the 2.5 ms one and all above */
+	ck_assert(value_of(t, "galera_proxy_request_duration_seconds_bucket{endpoint=\"rw\",le=\"0."
+	                      "001\"}") == 0);
+	ck_assert(value_of(t, "galera_proxy_request_duration_seconds_bucket{endpoint=\"rw\",le=\"0."
+	                      "0025\"}") == 1);
+	ck_assert(value_of(t, "galera_proxy_request_duration_seconds_bucket{endpoint=\"rw\",le=\"+"
+	                      "Inf\"}") == 1);
+	ck_assert(value_of(t, "galera_proxy_request_duration_seconds_count{endpoint=\"rw\"}") == 1);
+	/* label values are escaped */
+	ck_assert_ptr_nonnull(strstr(t, "reason=\"we\\\"ird\\\\reason\\n\"} 1\n"));
+	/* no wsrep values from a node never probed: NaN, not a made-up 0 */
+	ck_assert_ptr_nonnull(
+	        strstr(t, "galera_proxy_backend_wsrep_local_state{backend=\"db1\"} NaN\n"));
+	free(t);
+}
+END_TEST
+
+START_TEST(test_exposition_undecided)
+{
+	gp_proxy_t *p = fake_proxy();
+	p->decided = false;
+	p->writer = -1;
+	char *t = expose(p);
+	ck_assert(value_of(t, "galera_proxy_backend_state{backend=\"db1\",state=\"unknown\"}") ==
+	          1);
+	ck_assert(value_of(t, "galera_proxy_backend_state{backend=\"db1\",state=\"synced\"}") == 0);
+	ck_assert(value_of(t, "galera_proxy_has_writer") == 0);
+	free(t);
+}
+END_TEST
+
+static struct sockaddr_storage v4(const char *ip)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+	a->sin_family = AF_INET;
+	inet_pton(AF_INET, ip, &a->sin_addr);
+	return ss;
+}
+
+static struct sockaddr_storage v6(const char *ip)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+	a->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, ip, &a->sin6_addr);
+	return ss;
+}
+
+START_TEST(test_same_host)
+{
+	struct sockaddr_storage a = v4("127.0.0.1"), b = v4("127.0.0.1"), c = v4("127.0.0.2");
+	struct sockaddr_storage m = v6("::ffff:127.0.0.1"), l6 = v6("::1");
+	ck_assert(gp_http_same_host((struct sockaddr *)&a, (struct sockaddr *)&b));
+	ck_assert(!gp_http_same_host((struct sockaddr *)&c, (struct sockaddr *)&a));
+	ck_assert(gp_http_same_host((struct sockaddr *)&m, (struct sockaddr *)&a));
+	ck_assert(gp_http_same_host((struct sockaddr *)&l6, (struct sockaddr *)&l6));
+	ck_assert(!gp_http_same_host((struct sockaddr *)&l6, (struct sockaddr *)&a));
+}
+END_TEST
+
+START_TEST(test_token_equal)
+{
+	ck_assert(gp_http_token_equal("s3cret", "s3cret"));
+	ck_assert(!gp_http_token_equal("s3cre", "s3cret"));
+	ck_assert(!gp_http_token_equal("s3cretX", "s3cret"));
+	ck_assert(!gp_http_token_equal("S3cret", "s3cret"));
+	ck_assert(!gp_http_token_equal("", "")); /* no token configured: never equal */
+	ck_assert(!gp_http_token_equal("x", ""));
+}
+END_TEST
+
+static Suite *metrics_suite(void)
+{
+	Suite *s = suite_create("metrics");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_hist_buckets);
+	tcase_add_test(tc, test_closed_reasons);
+	tcase_add_test(tc, test_writer_change_failover);
+	tcase_add_test(tc, test_remap);
+	tcase_add_test(tc, test_exposition);
+	tcase_add_test(tc, test_exposition_undecided);
+	tcase_add_test(tc, test_same_host);
+	tcase_add_test(tc, test_token_equal);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(metrics_suite());
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

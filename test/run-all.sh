@@ -144,6 +144,10 @@ step "integration ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration/run.sh --build "$B_NORMAL"
 step "integration ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \
   bash test/integration/run.sh --build "$B_ASAN"
+step "integration-http ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
+  bash test/integration-http/run.sh --build "$B_NORMAL"
+step "integration-http ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \
+  bash test/integration-http/run.sh --build "$B_ASAN"
 
 echo
 echo "==> summary ($(($(date +%s) - T_START))s)"

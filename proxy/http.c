@@ -45,7 +45,7 @@ typedef struct http_conn {
 	http_parser parser;             /* request parser */
 	int open_handles;               /* tcp, timer */
 	bool closing;                   /* uv_close called */
-	bool same_host;                 /* client IP == local IP (POST without a token) */
+	bool same_host;                 /* loopback or own address (POST without a token) */
 	bool in_request;                /* between message begin and complete */
 	bool close_after;               /* close once the queued answers are written */
 	bool reading;                   /* uv_read_start in effect */
@@ -112,10 +112,19 @@ static bool addr_bytes(const struct sockaddr *sa, uint8_t out[16])
 	return false;
 }
 
+/* Same host: the client is on loopback (127.0.0.0/8, ::1) or connects from the address it
+ * reached the proxy on, i.e. one of the proxy's own addresses. */
 bool gp_http_same_host(const struct sockaddr *peer, const struct sockaddr *local)
 {
+	static const uint8_t v4_loopback[13] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127};
+	static const uint8_t v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 	uint8_t a[16], b[16];
-	return addr_bytes(peer, a) && addr_bytes(local, b) && memcmp(a, b, 16) == 0;
+	if (!addr_bytes(peer, a))
+		return false;
+	if (memcmp(a, v4_loopback, sizeof(v4_loopback)) == 0 ||
+	    memcmp(a, v6_loopback, sizeof(v6_loopback)) == 0)
+		return true;
+	return addr_bytes(local, b) && memcmp(a, b, 16) == 0;
 }
 
 static void addr_name(const struct sockaddr_storage *ss, char *buf, size_t cap)

@@ -230,13 +230,20 @@ static struct sockaddr_storage v6(const char *ip)
 
 START_TEST(test_same_host)
 {
-	struct sockaddr_storage a = v4("127.0.0.1"), b = v4("127.0.0.1"), c = v4("127.0.0.2");
-	struct sockaddr_storage m = v6("::ffff:127.0.0.1"), l6 = v6("::1");
-	ck_assert(gp_http_same_host((struct sockaddr *)&a, (struct sockaddr *)&b));
-	ck_assert(!gp_http_same_host((struct sockaddr *)&c, (struct sockaddr *)&a));
-	ck_assert(gp_http_same_host((struct sockaddr *)&m, (struct sockaddr *)&a));
-	ck_assert(gp_http_same_host((struct sockaddr *)&l6, (struct sockaddr *)&l6));
-	ck_assert(!gp_http_same_host((struct sockaddr *)&l6, (struct sockaddr *)&a));
+	/* loopback sources and the proxy's own address are the same host; others are not */
+	struct sockaddr_storage lo = v4("127.0.0.1"), lo2 = v4("127.0.0.2"), own = v4("10.0.0.5");
+	struct sockaddr_storage other = v4("10.0.0.6"), m = v6("::ffff:127.0.0.1"), l6 = v6("::1");
+	struct sockaddr_storage own6 = v6("fd00::5"), other6 = v6("fd00::6");
+	ck_assert(gp_http_same_host((struct sockaddr *)&lo, (struct sockaddr *)&lo));
+	ck_assert(gp_http_same_host((struct sockaddr *)&lo2, (struct sockaddr *)&lo));
+	ck_assert(gp_http_same_host((struct sockaddr *)&lo2, (struct sockaddr *)&own));
+	ck_assert(gp_http_same_host((struct sockaddr *)&m, (struct sockaddr *)&lo));
+	ck_assert(gp_http_same_host((struct sockaddr *)&l6, (struct sockaddr *)&own6));
+	ck_assert(gp_http_same_host((struct sockaddr *)&own, (struct sockaddr *)&own));
+	ck_assert(gp_http_same_host((struct sockaddr *)&own6, (struct sockaddr *)&own6));
+	ck_assert(!gp_http_same_host((struct sockaddr *)&other, (struct sockaddr *)&own));
+	ck_assert(!gp_http_same_host((struct sockaddr *)&other6, (struct sockaddr *)&own6));
+	ck_assert(!gp_http_same_host((struct sockaddr *)&other, (struct sockaddr *)&lo));
 }
 END_TEST
 

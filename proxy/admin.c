@@ -17,17 +17,6 @@
 #define ADMIN_TICK_MS  100   /* how often pending reloads and drains are looked at */
 #define ADMIN_GRACE_MS 10000 /* beyond drain_timeout_ms: closing sessions need time too */
 
-static const char *const vrrp_names[] = {
-#define GP_VRRP_NAME(e, name) name,
-        GP_VRRP_STATE_TABLE(GP_VRRP_NAME)
-#undef GP_VRRP_NAME
-};
-
-const char *gp_vrrp_state_name(gp_vrrp_state_t s)
-{
-	return (unsigned)s < GP_VRRP__COUNT ? vrrp_names[s] : "?";
-}
-
 static int64_t admin_wall_ms(void)
 {
 	struct timespec ts;
@@ -223,20 +212,15 @@ int gp_admin_drain(gp_proxy_t *p, const char *backend, const char *source, json_
 
 int gp_admin_vrrp(gp_proxy_t *p, const char *state, const char *source, json_t **body)
 {
-	gp_admin_t *a = p->admin;
-	int s = -1;
-	for (int i = 0; state && i < GP_VRRP_UNKNOWN; i++)
-		if (!strcasecmp(state, vrrp_names[i]))
-			s = i;
-	if (s < 0) {
+	int s = state ? gp_vrrp_state_parse(state) : -1;
+	if (s < 0 || s == GP_VRRP_UNKNOWN) {
 		*body = admin_error("parameter state must be MASTER, BACKUP, FAULT or STOP");
 		return 400;
 	}
-	if ((gp_vrrp_state_t)s != a->vrrp)
-		gp_log(GP_LOG_INFO, "vrrp_state", "from=%s to=%s source=%s",
-		       gp_vrrp_state_name(a->vrrp), vrrp_names[s], source);
-	a->vrrp = (gp_vrrp_state_t)s;
-	*body = json_pack("{s:s}", "vrrp_state", vrrp_names[s]);
+	gp_vrrp_notify(p, (gp_vrrp_state_t)s, source);
+	*body = json_pack("{s:s, s:s, s:b}", "vrrp_state", gp_vrrp_state_name(p->vrrp.effective),
+	                  "notified", gp_vrrp_state_name(p->vrrp.notified), "fenced",
+	                  p->vrrp.fenced);
 	return 200;
 }
 
@@ -255,7 +239,7 @@ int gp_admin_reload_http(gp_proxy_t *p, const char *source, json_t **body)
 
 int gp_admin_health(const gp_proxy_t *p, char *msg, size_t cap)
 {
-	if (p->shutting_down) {
+	if (p->shutting_down || p->vrrp.leaving) {
 		snprintf(msg, cap, "unavailable: shutting down");
 		return 503;
 	}
@@ -349,7 +333,20 @@ json_t *gp_admin_status(const gp_proxy_t *p)
 	const char *w = admin_writer_name(p);
 	json_object_set_new(o, "version", json_string(GP_VERSION));
 	json_object_set_new(o, "writer", w ? json_string(w) : json_null());
-	json_object_set_new(o, "vrrp_state", json_string(gp_vrrp_state_name(a->vrrp)));
+	json_object_set_new(o, "proxy", json_string(p->vrrp.name));
+	json_object_set_new(o, "vrrp_state", json_string(gp_vrrp_state_name(p->vrrp.effective)));
+	json_object_set_new(o, "vrrp_notified", json_string(gp_vrrp_state_name(p->vrrp.notified)));
+	json_object_set_new(o, "vip_present",
+	                    p->vrrp.vip_present < 0 ? json_null()
+	                                            : json_boolean(p->vrrp.vip_present));
+	json_object_set_new(o, "fenced", json_boolean(p->vrrp.fenced));
+	json_object_set_new(
+	        o, "peer",
+	        !p->vrrp.view.valid
+	                ? json_null()
+	                : json_pack("{s:s, s:s, s:s?}", "proxy", p->vrrp.view.name, "vrrp_state",
+	                            gp_vrrp_state_name(p->vrrp.view.state), "writer",
+	                            p->vrrp.view.writer[0] ? p->vrrp.view.writer : NULL));
 	json_object_set_new(o, "config_version", json_integer((json_int_t)a->config_version));
 	json_object_set_new(o, "healthy", json_boolean(hcode == 200));
 	json_object_set_new(o, "health", json_string(health));
@@ -838,7 +835,6 @@ gp_status_t gp_admin_start(gp_proxy_t *p)
 	if (!a)
 		return GP_ENOMEM;
 	a->proxy = p;
-	a->vrrp = GP_VRRP_UNKNOWN;
 	a->config_version = 1;
 	a->last_reload_ok = true;
 	uv_timer_init(p->loop, &a->tick);

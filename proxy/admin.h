@@ -10,22 +10,6 @@
 
 #include "proxy.h"
 
-/* X(enum, name): the roles keepalived reports; UNKNOWN until POST /vrrp says otherwise. */
-#define GP_VRRP_STATE_TABLE(X)      \
-	X(GP_VRRP_MASTER, "MASTER") \
-	X(GP_VRRP_BACKUP, "BACKUP") \
-	X(GP_VRRP_FAULT, "FAULT")   \
-	X(GP_VRRP_STOP, "STOP")     \
-	X(GP_VRRP_UNKNOWN, "UNKNOWN")
-
-typedef enum gp_vrrp_state {
-#define GP_VRRP_ENUM(e, name) e,
-	GP_VRRP_STATE_TABLE(GP_VRRP_ENUM)
-#undef GP_VRRP_ENUM
-	        GP_VRRP__COUNT
-} gp_vrrp_state_t;
-
-const char *gp_vrrp_state_name(gp_vrrp_state_t s);
 
 typedef enum gp_reload_result {
 	GP_RELOAD_APPLIED, /* the new configuration runs */
@@ -39,7 +23,6 @@ struct gp_http;
 typedef struct gp_admin {
 	gp_proxy_t *proxy;                        /* owner */
 	struct gp_http *http;                     /* HTTP server; NULL when http_listen is "" */
-	gp_vrrp_state_t vrrp;                     /* role last reported by POST /vrrp */
 	uint64_t config_version;                  /* 1 at start, +1 per applied reload */
 	uint64_t reloads_ok;                      /* reloads applied */
 	uint64_t reloads_failed;                  /* reloads refused or abandoned */

@@ -151,7 +151,7 @@ void gp_cluster_decide(gp_proxy_t *p)
 {
 	gp_galera_out_t out;
 	p->gin.writer = p->writer;
-	p->gin.peer_writer = -1;
+	p->gin.peer_writer = gp_vrrp_peer_writer(p);
 	p->gin.now_ms = (int64_t)uv_now(p->loop);
 	gp_galera_decide(p->cfg, &p->gin, &out);
 	for (size_t i = 0; i < p->nbackends; i++) {

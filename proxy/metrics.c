@@ -427,7 +427,7 @@ static void emit_last_reload_ok(mw_t *w)
 
 static void emit_vrrp(mw_t *w)
 {
-	gp_vrrp_state_t cur = w->p->admin ? w->p->admin->vrrp : GP_VRRP_UNKNOWN;
+	gp_vrrp_state_t cur = w->p->vrrp.effective;
 	for (int s = 0; s < GP_VRRP__COUNT; s++) {
 		const char *lb[] = {"state", gp_vrrp_state_name((gp_vrrp_state_t)s)};
 		sample_u(w, lb, 1, s == (int)cur);

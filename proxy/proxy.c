@@ -132,6 +132,7 @@ static void proxy_teardown(gp_proxy_t *p)
 	uv_close((uv_handle_t *)&p->sweep, NULL);
 	uv_close((uv_handle_t *)&p->shutdown_timer, NULL);
 	gp_cluster_stop(p);
+	gp_vrrp_stop(p);
 	gp_admin_stop(p);
 	gp_bufpool_drain();
 	gp_log(GP_LOG_INFO, "shutdown_complete", "closed=%llu",
@@ -162,7 +163,17 @@ void gp_proxy_shutdown(gp_proxy_t *p)
 {
 	if (p->shutting_down)
 		return;
+	if (gp_vrrp_begin_leave(p))
+		return; /* vrrp.c calls gp_proxy_shutdown_now once the VIP has moved */
+	gp_proxy_shutdown_now(p);
+}
+
+void gp_proxy_shutdown_now(gp_proxy_t *p)
+{
+	if (p->shutting_down)
+		return;
 	p->shutting_down = true;
+	p->vrrp.leaving = false;
 	gp_log(GP_LOG_INFO, "shutdown_start", "sessions=%u timeout_ms=%lld", p->nsessions,
 	       (long long)p->cfg->limits_shutdown_timeout_ms);
 	proxy_close_listeners(p);
@@ -247,6 +258,8 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 	gp_status_t st = proxy_listen(p, GP_EP_RW, cfg->top_listen);
 	if (st == GP_OK && cfg->top_listen_ro[0])
 		st = proxy_listen(p, GP_EP_RO, cfg->top_listen_ro);
+	if (st == GP_OK)
+		st = gp_vrrp_start(p);
 	if (st == GP_OK)
 		st = gp_cluster_start(p);
 	if (st == GP_OK)

@@ -12,6 +12,7 @@
 #include "list.h"
 #include "metrics.h"
 #include "status.h"
+#include "vrrp.h"
 
 typedef enum gp_endpoint {
 	GP_EP_RW = 0, /* listen: sessions go to the writer */
@@ -78,6 +79,7 @@ typedef struct gp_proxy {
 	bool handles_closed;                    /* teardown started */
 	gp_stats_t stats;                       /* counters */
 	struct gp_monitor *monitor;             /* health probes */
+	gp_vrrp_t vrrp;                         /* VRRP role, VIP, fencing, peer */
 	gp_galera_in_t gin;                     /* policy input, kept between decisions */
 	gp_galera_out_t gout;                   /* last decision */
 	bool decided;                           /* gout holds a decision */
@@ -92,8 +94,10 @@ typedef struct gp_proxy {
 
 /* Set up listeners, signals and timers on loop. */
 GP_WUR gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg);
-/* Begin a graceful shutdown (also what SIGTERM does). */
+/* Begin a graceful shutdown (also what SIGTERM does): a MASTER first lets the VIP move. */
 void gp_proxy_shutdown(gp_proxy_t *p);
+/* Stop accepting and drain now. */
+void gp_proxy_shutdown_now(gp_proxy_t *p);
 /* A session left the proxy: maybe the shutdown is complete. */
 void gp_proxy_session_gone(gp_proxy_t *p);
 /* Backends in priority order (ties by name): fills idx, returns the count. */

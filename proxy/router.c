@@ -38,6 +38,12 @@ int gp_router_pick(gp_proxy_t *p, gp_endpoint_t ep, uint32_t tried, char *why, s
 		snprintf(why, whycap, "no probe finished yet");
 		return -1;
 	}
+	if (p->vrrp.fenced) {
+		/* Not holding the VIP: no stray writes (or reads) from this proxy. */
+		snprintf(why, whycap, "fenced: VRRP state %s",
+		         gp_vrrp_state_name(p->vrrp.effective));
+		return -1;
+	}
 	if (ep == GP_EP_RO) {
 		int b = router_pick_reader(p, tried);
 		if (b < 0 && tried)
@@ -65,6 +71,8 @@ int gp_router_pick(gp_proxy_t *p, gp_endpoint_t ep, uint32_t tried, char *why, s
 
 bool gp_router_still_valid(const gp_proxy_t *p, gp_endpoint_t ep, int b)
 {
+	if (p->vrrp.fenced)
+		return false;
 	if (ep == GP_EP_RO)
 		return p->decided && p->gout.reader_eligible[b];
 	return p->writer == b && p->barrier_from < 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_01_initial_writer.sh - the best-priority node is the writer; listen_ro sessions go elsewhere.
 set -uo pipefail
+# shellcheck source=test/integration-galera/lib/gt.sh
 . "$(dirname "$0")/lib/gt.sh"
 gt_scenario_init
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_02_kill_writer.sh - kill -9 the writer: failover, eviction (on and off), old sessions, rejoin.
 set -uo pipefail
+# shellcheck source=test/integration-galera/lib/gt.sh
 . "$(dirname "$0")/lib/gt.sh"
 gt_scenario_init
 

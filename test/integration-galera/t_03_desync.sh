@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_03_desync.sh - a planned switch: an open transaction commits, new sessions wait, then move.
 set -uo pipefail
+# shellcheck source=test/integration-galera/lib/gt.sh
 . "$(dirname "$0")/lib/gt.sh"
 gt_scenario_init
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_04_failback.sh - a rejoining old writer does not take the role back, unless failback is on.
 set -uo pipefail
+# shellcheck source=test/integration-galera/lib/gt.sh
 . "$(dirname "$0")/lib/gt.sh"
 gt_scenario_init
 
@@ -21,7 +22,7 @@ gt_eq node1 "$(gt_writer)" "sticky: db1 (priority 1) is the writer after a proxy
 from=$(gt_log_lines)
 new=$(kill_restart_db1)
 gt_match '^node[23]$' "$new" "sticky: node1 killed, the writer moved to $new"
-gt_cluster_healthy && gt_ok "sticky: node1 rejoined, 3 x Synced" || gt_notok "sticky: node1 rejoined"
+if gt_cluster_healthy; then gt_ok "sticky: node1 rejoined, 3 x Synced"; else gt_notok "sticky: node1 rejoined"; fi
 gt_log_wait "$from" "event=node_state backend=db1 .*to=synced" 10 >/dev/null ||
   gt_notok "sticky: the proxy saw db1 Synced again"
 sleep 3 # well past any rise/eligibility delay

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_05_quorum.sh - two of three nodes killed: a clear error at once, service back after recovery.
 set -uo pipefail
+# shellcheck source=test/integration-galera/lib/gt.sh
 . "$(dirname "$0")/lib/gt.sh"
 gt_scenario_init
 

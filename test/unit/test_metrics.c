@@ -35,6 +35,7 @@ static gp_proxy_t *fake_proxy(void)
 	proxy.gout.state[1] = GP_NODE_DONOR;
 	proxy.writer = 0;
 	proxy.barrier_from = -1;
+	proxy.vrrp.notified = proxy.vrrp.effective = GP_VRRP_UNKNOWN;
 	proxy.gin.node[0].up = true;
 	return &proxy;
 }

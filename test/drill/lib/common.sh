@@ -6,6 +6,7 @@
 # and `run.sh --cleanup` after a crashed run stop exactly our processes, by pid, and never a
 # recycled pid (the start time must match too).
 
+# shellcheck disable=SC2034 # the other libs and run.sh use these
 GPD_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GPD_DIR=$(cd "$GPD_LIB/.." && pwd)
 GPD_ROOT=$(cd "$GPD_DIR/../.." && pwd)

@@ -210,6 +210,7 @@ gt_proxy_stop() {
 }
 
 # gt_proxy_restart [key=value...]: the main proxy with the suite's config plus these keys.
+# shellcheck disable=SC2120 # the keys are optional
 gt_proxy_restart() {
   local conf=$GT_WORK/proxy-main.conf
   gt_proxy_stop main
@@ -217,6 +218,7 @@ gt_proxy_restart() {
   gt_proxy_start main "$conf" "$GT_PORT"
 }
 
+# shellcheck disable=SC2120 # NAME is optional
 # gt_log_lines [NAME]: current line count of a proxy log (grep after it with gt_log_since).
 gt_log_lines() { wc -l <"$(gt_proxy_log "${1:-main}")"; }
 # gt_log_since FROM PATTERN [NAME]: matching lines after line FROM.
@@ -238,9 +240,11 @@ gt_log_wait() {
 
 # ---- clients ----------------------------------------------------------------------------
 
-# gt_sql PORT SQL: one statement through 127.0.0.1:PORT as app/app; tab-separated, no header.
+# gt_sql PORT SQL: statements through 127.0.0.1:PORT as app/app; tab-separated, no header.
+# --skip-ssl: the proxy speaks no TLS, and this client reports an ERR packet sent in place of
+# the greeting (ERROR 1047 when no node is usable) as "ERROR 2002 ... TLS handshake" otherwise.
 gt_sql() {
-  timeout -k 2 "$GT_CLIENT_TIMEOUT" mariadb --no-defaults -h127.0.0.1 -P"$1" -uapp -papp \
+  timeout -k 2 "$GT_CLIENT_TIMEOUT" mariadb --no-defaults --skip-ssl -h127.0.0.1 -P"$1" -uapp -papp \
     --connect-timeout=10 -N -B -e "$2" test
 }
 
@@ -322,7 +326,8 @@ gt_sess_open() {
 }
 
 gt_sess_send() {
-  printf '%s\n' "$2" >&"${GT_SESS_W[$1]}" 2>/dev/null
+  local w=${GT_SESS_W[$1]}
+  { printf '%s\n' "$2" 1>&"$w"; } 2>/dev/null
 }
 
 # gt_sess_recv NAME SECONDS: the next reply line on stdout (status 1 on timeout/EOF).

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 BUILD ?= build
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build deps test run bench fuzz clean format
+.PHONY: all build deps test run bench drill drill-writer fuzz clean format
 
 all: build
 
@@ -25,6 +25,14 @@ run: build
 
 bench: deps
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench/run.sh not written yet"; exit 1; fi
+
+# 10 x kill -9 of the writer under a writing client, eviction on and off (bench/DRILL-WRITER.md).
+drill-writer: build
+	bash bench/drill_writer.sh --build $(BUILD)
+
+# keepalived + two proxies + three Galera nodes in network namespaces (test/drill/RESULTS.md).
+drill: build
+	bash test/drill/run.sh --build $(BUILD)
 
 fuzz: deps
 	@if [ ! -f build-fuzz/build.ninja ]; then CC=clang meson setup build-fuzz -Dfuzz=true; fi

@@ -226,6 +226,8 @@ static void on_monitor_closed(gp_monitor_t *m, void *arg)
 
 void gp_cluster_stop(gp_proxy_t *p)
 {
+	if (!p->barrier_timer.data)
+		return; /* never started (a listener failed first) */
 	uv_close((uv_handle_t *)&p->barrier_timer, NULL);
 	if (p->monitor)
 		gp_monitor_close(p->monitor, on_monitor_closed, p);

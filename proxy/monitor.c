@@ -315,6 +315,20 @@ gp_status_t gp_monitor_exec(gp_monitor_t *m, size_t idx, const char *sql, gp_mon
 	return GP_OK;
 }
 
+/*
+ * Eviction only hastens what Galera does anyway: the other nodes still up must be a strict
+ * majority of the group the victim last saw. Evicting every dead node would hand a lone
+ * survivor a Primary component of its own (2 of 3 killed, both evicted: the third stays
+ * Primary), where Galera alone loses quorum.
+ */
+static bool evict_keeps_quorum(const gp_monitor_t *m, const gp_mon_node_t *victim)
+{
+	int up = 0;
+	for (size_t i = 0; i < m->n; i++)
+		up += i != victim->idx && m->nodes[i].up;
+	return 2 * up > victim->probe.cluster_size;
+}
+
 /* Positive evidence: a fresh connect was refused right after a good probe. */
 static void node_evict(gp_mon_node_t *n)
 {
@@ -334,6 +348,13 @@ static void node_evict(gp_mon_node_t *n)
 	}
 	if (!strcmp(n->evicted_uuid, uuid))
 		return; /* done already for this incarnation */
+	if (!evict_keeps_quorum(m, n)) {
+		m->stats.evictions_skipped++;
+		gp_log(GP_LOG_WARN, "evict_skipped",
+		       "node=%s uuid=%s reason=no_majority cluster_size=%d evidence=refused",
+		       node_name(n), uuid, n->probe.cluster_size);
+		return;
+	}
 	via = pick_survivor(m, n->idx, 0);
 	if (via < 0) {
 		if (!n->evict_until) { /* once per evidence; mon_on_tick retries meanwhile */

@@ -144,6 +144,10 @@ step "integration ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration/run.sh --build "$B_NORMAL"
 step "integration ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \
   bash test/integration/run.sh --build "$B_ASAN"
+step "docker/ and systemd unit" needs:"build ($B_NORMAL)" -- \
+  bash test/docker/check.sh --bin "$B_NORMAL/proxy/galera-proxy"
+step "integration-galera ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
+  bash test/integration-galera/run.sh --build "$B_NORMAL"
 step "integration-http ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration-http/run.sh --build "$B_NORMAL"
 step "integration-http ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \

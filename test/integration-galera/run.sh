@@ -84,11 +84,11 @@ cleanup() {
   done
   [ -d "$GT_WORK/single" ] && mariadb_stop "$GT_WORK/single" 2>/dev/null
   galera_stop "$GALERA_DIR" >>"$GT_WORK/galera.log" 2>&1
-  if [ "$FAILED" != 0 ] || [ "$rc" != 0 ]; then
+  if [ "$rc" != 0 ] && [ "$FAILED" = 0 ]; then # failed outside a scenario
     echo "# proxy log tail ($GT_LOG):"
     tail -n 40 "$GT_LOG" 2>/dev/null | sed 's/^/#   /'
-    KEEP=1
   fi
+  [ "$FAILED" != 0 ] || [ "$rc" != 0 ] && KEEP=1
   if [ "$KEEP" = 1 ]; then
     echo "# scratch directory kept: $GT_WORK"
   else
@@ -174,6 +174,7 @@ for t in "$HERE"/t_*.sh "$HERE"/t_*.php; do
   N=$((N + 1))
   echo "# --- $name"
   t0=$(date +%s)
+  log_from=$(wc -l <"$GT_LOG")
   tmp=$GT_WORK/$name
   mkdir -p "$tmp"
   case "$t" in
@@ -205,8 +206,11 @@ for t in "$HERE"/t_*.sh "$HERE"/t_*.php; do
       echo "# its stderr:"
       tail -n 15 "$tmp/stderr" | sed 's/^/#   /'
     fi
-    echo "# proxy log tail:"
-    tail -n 25 "$GT_LOG" | sed 's/^/#   /'
+    # The decisions the proxy logged during the scenario (the whole log is in GT_WORK).
+    echo "# proxy log tail (warnings, node states, writer changes, evictions during $name):"
+    tail -n +"$((log_from + 1))" "$GT_LOG" |
+      grep -E 'level=(warn|error)|event=(node_state|writer_change|evict|barrier|start )' |
+      tail -n 30 | sed 's/^/#   /'
   fi
 done
 

@@ -9,6 +9,7 @@ DEPS_PACKAGES=(
   php-cli php-mysql sysbench haproxy
   valgrind clang-format shellcheck
   prometheus keepalived iproute2 procps curl docker-compose psmisc
+  wordpress nginx php-fpm php-curl
 )
 
 # deps_missing prints the packages of DEPS_PACKAGES that dpkg does not report as installed.

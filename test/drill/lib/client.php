@@ -32,8 +32,13 @@ function say(string $s): void
     fflush(STDOUT);
 }
 
-function connect_to(string $host, int $port, string $socket = '', string $user = 'app', string $pw = 'app'): mysqli|string
-{
+function connect_to(
+    string $host,
+    int $port,
+    string $socket = '',
+    string $user = 'app',
+    string $pw = 'app'
+): mysqli|string {
     $m = mysqli_init();
     // 1 s: during a VIP move the address may not answer ARP at all; fail fast and try again.
     $m->options(MYSQLI_OPT_CONNECT_TIMEOUT, 1);
@@ -66,7 +71,8 @@ function run_write(string $mode, string $host, int $port, int $base, int $interv
             }
         }
         if ($m !== null) {
-            $ok = @$m->query("INSERT INTO test.w (id, t, node) VALUES ($id, $t0, @@wsrep_node_name)");
+            $sql = "INSERT INTO test.w (id, t, node) VALUES ($id, $t0, @@wsrep_node_name)";
+            $ok = @$m->query($sql);
             $t1 = ms();
             if ($ok) {
                 say("ok $id $t0 $t1");
@@ -105,7 +111,8 @@ function run_size(string $socket): void
             }
             $m = $c;
         }
-        $r = @$m->query("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME='wsrep_cluster_size'");
+        $r = @$m->query("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+            . " WHERE VARIABLE_NAME='wsrep_cluster_size'");
         if ($r instanceof mysqli_result) {
             $v = (string)($r->fetch_row()[0] ?? '?');
             if ($v !== $last) {
@@ -126,6 +133,7 @@ if ($cmd === 'write' && count($argv) >= 6 && in_array($argv[2], ['conn', 'persis
 } elseif ($cmd === 'size' && count($argv) === 3) {
     run_size($argv[2]);
 } else {
-    fwrite(STDERR, "usage: client.php write conn|persist HOST PORT BASE [INTERVAL_MS] | size SOCKET\n");
+    fwrite(STDERR, "usage: client.php write conn|persist HOST PORT BASE [INTERVAL_MS]\n"
+        . "       client.php size SOCKET\n");
     exit(2);
 }

@@ -111,6 +111,16 @@ gpd_stop_tag() {
   gpd_stop_pid "$pid" "${2:-10}"
 }
 
+# gpd_tracked_alive: some recorded process still runs.
+gpd_tracked_alive() {
+  local pid st tag
+  [ -f "$GPD_STATE/pids" ] || return 1
+  while read -r pid st tag; do
+    gpd_is_ours "$pid" "$st" && return 0
+  done <"$GPD_STATE/pids"
+  return 1
+}
+
 # gpd_stop_all_tracked: every recorded process still alive, newest first, KILL after 5 s.
 gpd_stop_all_tracked() {
   local pid st tag lines=()
@@ -119,6 +129,9 @@ gpd_stop_all_tracked() {
   for l in "${lines[@]}"; do
     read -r pid st tag <<<"$l"
     gpd_is_ours "$pid" "$st" || continue
+    # keepalived's VRRP child goes with its main process (TERM to the child alone would
+    # only get it respawned).
+    [[ "$tag" == keepalived-vrrp-* ]] && continue
     gpd_log "stopping $tag (pid $pid)"
     kill -TERM "$pid" 2>/dev/null
   done
@@ -144,7 +157,9 @@ gpd_stop_all_tracked() {
 
 # ---- namespaces -------------------------------------------------------------------------
 
-# gpd_ns HOST CMD...: run CMD on "host" HOST (inside namespace gpd-HOST).
+# gpd_ns HOST CMD...: run CMD on "host" HOST (inside namespace gpd-HOST). Not for a process
+# started with & whose pid is recorded: a backgrounded function is a subshell with its own pid;
+# call `ip netns exec gpd-HOST CMD &` directly (ip execs CMD, so $! is CMD's pid).
 gpd_ns() {
   local h=$1
   shift
@@ -162,7 +177,8 @@ gpd_ns_sweep() {
   local ns pid pids=()
   for ns in $(gpd_existing_ns); do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do
-      gpd_log "left in $ns: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"
+      gpd_log "left in $ns: pid $pid" \
+        "($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"
       kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
     done
   done

@@ -31,6 +31,7 @@ port=3306
 bind-address=${GPD_IP[$n]}
 skip-name-resolve
 innodb_buffer_pool_size=32M
+innodb_log_file_size=32M
 innodb_flush_log_at_trx_commit=2
 binlog_format=ROW
 innodb_autoinc_lock_mode=2
@@ -42,7 +43,7 @@ wsrep_cluster_address=gcomm://${GPD_IP[db1]},${GPD_IP[db2]},${GPD_IP[db3]}
 wsrep_node_name=$n
 wsrep_node_address=${GPD_IP[$n]}
 wsrep_sst_method=rsync
-wsrep_provider_options="gcache.size=64M"
+wsrep_provider_options="gcache.size=32M"
 [sst]
 sst-log-archive=0
 EOF
@@ -73,7 +74,8 @@ gpd_db_start() {
   fi
   chown -R mysql:mysql "$d"
   gpd_log "$n: starting mariadbd $*"
-  gpd_ns "$n" mariadbd --defaults-file="$d/my.cnf" "$@" </dev/null >>"$d/stdout.log" 2>&1 &
+  ip netns exec "gpd-$n" mariadbd --defaults-file="$d/my.cnf" "$@" </dev/null \
+    >>"$d/stdout.log" 2>&1 &
   pid=$!
   disown "$pid" 2>/dev/null
   gpd_track "$pid" "mariadbd-$n"

@@ -6,7 +6,7 @@
 # checks. A row in $GPD_WORK/results.tsv holds, for the connection-per-write ("conn") and the
 # persistent ("pers") client: downtime = the longest gap between two consecutive acknowledged
 # writes from E-2 s to the end of the window (at 10 ms per write, ~10-50 ms means no outage),
-# recovery = E to the first acknowledged write sent after E, errors; and for the drill: 1213
+# gap at = where that gap began, relative to E; errors; and for the drill: 1213
 # errors, VIP move (E to the MASTER notify on the other host) and MASTER transitions, writer
 # changes logged by each proxy (initial choices not counted), each proxy's writer afterwards, the
 # nodes that took the writes in time order, acknowledged ids and how many of them are missing
@@ -26,7 +26,7 @@ GPD_MAX_WAIT_S=${GPD_MAX_WAIT_S:-45}
 GPD_KEEP_DAMAGE=${GPD_KEEP_DAMAGE:-0}
 GPD_STRICT=${GPD_STRICT:-0}
 
-D_NAME="" D_ROUND=0 D_BASE=0 D_EVENT=0 D_MASTER0="" D_NOTES="" D_TARGET="" D_FAIL=""
+D_NAME="" D_ROUND=0 D_BASE=0 D_EVENT=0 D_END=0 D_MASTER0="" D_NOTES="" D_TARGET="" D_FAIL=""
 D_SIZEW=0
 declare -A D_OFF=() D_CERT=() D_BF=()
 
@@ -42,8 +42,8 @@ gpd_clients_start() {
   for mode in conn pers; do
     base=$D_BASE
     [ "$mode" = pers ] && base=$((D_BASE + 50000000))
-    gpd_ns cl php "$GPD_LIB/client.php" write "$([ "$mode" = conn ] && echo conn || echo persist)" \
-      "$GPD_VIP" "$GPD_SQL_PORT" "$base" 10 </dev/null >"$(gpd_client_log "$mode")" 2>&1 &
+    ip netns exec gpd-cl php "$GPD_LIB/client.php" write "${mode/pers/persist}" "$GPD_VIP" \
+      "$GPD_SQL_PORT" "$base" 10 </dev/null >"$(gpd_client_log "$mode")" 2>&1 &
     gpd_track "$!" "client-$mode"
     disown "$!" 2>/dev/null
   done
@@ -63,19 +63,29 @@ gpd_clients_acked_after() {
   done
 }
 
-# gpd_client_stats MODE: "downtime recovery errors e1213 acked" for the drill's event.
+# gpd_client_stats MODE: "downtime gap_at errors e1213 acked restore_gap restore_errors" for
+# the drill's event (E-2 s to the end of the window) and for the repair after the window.
+# downtime and gap_at are "none" if no write sent after E was acknowledged in the window.
 gpd_client_stats() {
-  awk -v ev="$D_EVENT" '
+  awk -v ev="$D_EVENT" -v end="$D_END" '
     $1 == "ok" {
       acked++
-      if (prev != "" && $4 >= ev - 2000 && $4 - prev > gap) gap = $4 - prev
+      if (prev != "") {
+        g = $4 - prev
+        if ($4 >= ev - 2000 && prev <= end && g > gap) { gap = g; at = prev - ev }
+        if (prev > end && g > rgap) rgap = g
+      }
       prev = $4
-      if (first == "" && $3 >= ev) first = $4 - ev
+      if (first == "" && $3 >= ev && $4 <= end) first = $4
     }
-    $1 == "err" || $1 == "cerr" { errs++; if ($5 == 1213) e1213++ }
+    $1 == "err" || $1 == "cerr" {
+      if ($3 > end) rerrs++
+      else errs++
+      if ($5 == 1213) e1213++
+    }
     END {
-      if (first == "") print "none", "none", errs + 0, e1213 + 0, acked + 0
-      else print gap + 0, first, errs + 0, e1213 + 0, acked + 0
+      if (first == "") print "none", "none", errs + 0, e1213 + 0, acked + 0, rgap + 0, rerrs + 0
+      else print gap + 0, at + 0, errs + 0, e1213 + 0, acked + 0, rgap + 0, rerrs + 0
     }' "$(gpd_client_log "$1")"
 }
 
@@ -109,7 +119,7 @@ gpd_wait_until() {
 # or a proxy host down (drill 2 after drill 1, drill 6).
 gpd_drill_begin() {
   local h kind n v
-  D_NAME=$1 D_ROUND=$2 D_NOTES="" D_TARGET="" D_FAIL="" D_SIZEW=0 D_EVENT=0
+  D_NAME=$1 D_ROUND=$2 D_NOTES="" D_TARGET="" D_FAIL="" D_SIZEW=0 D_EVENT=0 D_END=0
   GPD_SEQ=$((GPD_SEQ + 1))
   D_BASE=$((GPD_SEQ * 100000000))
   gpd_log "==== drill $D_NAME round $D_ROUND (ids from $D_BASE)"
@@ -157,11 +167,13 @@ gpd_event() {
 
 # gpd_observe [SECONDS]: let the clients run SECONDS (default GPD_OBSERVE_S) more, then until
 # both have an acknowledged write sent after the event (GPD_MAX_WAIT_S at most).
+# The window ends here (D_END): what the drill does after it (the repair) is measured apart.
 gpd_observe() {
   sleep "${1:-$GPD_OBSERVE_S}"
   if ! gpd_wait_until "$GPD_MAX_WAIT_S" gpd_clients_acked_after "$D_EVENT"; then
     gpd_drill_note "a client had no acknowledged write ${GPD_MAX_WAIT_S}s after the event"
   fi
+  D_END=$(gpd_now_ms)
 }
 
 gpd_sizewatch_start() {
@@ -182,7 +194,7 @@ gpd_galera_drop_ms() {
 # gpd_drill_end: stop the clients, check, and append the result row. The drill has repaired
 # what it broke (or left it for drill 6) before calling this.
 gpd_drill_end() {
-  local conn pers c_gap c_rec c_err c_1213 c_ack p_gap p_rec p_err p_1213 p_ack
+  local c_gap c_at c_err c_1213 p_gap p_at p_err p_1213 c_rgap c_rerr p_rgap p_rerr
   local ev_new vip_ms vip_n wc h n kind v writers nodes lost acked cert_d=0 bf_d=0 drop
   gpd_clients_stop
   ((D_SIZEW)) && gpd_stop_tag sizewatch 3
@@ -190,8 +202,13 @@ gpd_drill_end() {
     gpd_result_row
     return
   fi
-  read -r c_gap c_rec c_err c_1213 c_ack <<<"$(gpd_client_stats conn)"
-  read -r p_gap p_rec p_err p_1213 p_ack <<<"$(gpd_client_stats pers)"
+  ((D_END)) || D_END=$(gpd_now_ms)
+  read -r c_gap c_at c_err c_1213 _ c_rgap c_rerr <<<"$(gpd_client_stats conn)"
+  read -r p_gap p_at p_err p_1213 _ p_rgap p_rerr <<<"$(gpd_client_stats pers)"
+  if ((c_rgap > 250 || p_rgap > 250 || c_rerr + p_rerr > 0)); then
+    gpd_drill_note "during the repair: longest gap conn/pers $c_rgap/$p_rgap ms," \
+      "errors $c_rerr/$p_rerr"
+  fi
 
   # VRRP: MASTER notifies after the event.
   ev_new=$(tail -n +"$((D_OFF[events] + 1))" "$GPD_WORK/vrrp-events.log" 2>/dev/null |
@@ -234,9 +251,14 @@ gpd_drill_end() {
   ((D_SIZEW)) && drop=$(gpd_galera_drop_ms)
   [ -n "$drop" ] && gpd_drill_note "Galera shrank the cluster ${drop} ms after the event"
 
-  R_COLS=("$c_gap" "$c_rec" "$c_err" "$p_gap" "$p_rec" "$p_err" "$((c_1213 + p_1213))"
+  if [[ "$writers" =~ ^(db[0-9])/(db[0-9])$ ]] &&
+    [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
+    gpd_drill_note "the two proxies disagree on the writer"
+  fi
+
+  R_COLS=("$c_gap" "$c_at" "$c_err" "$p_gap" "$p_at" "$p_err" "$((c_1213 + p_1213))"
     "${vip_ms:--}" "$vip_n" "$wc" "$writers" "$nodes" "$acked" "$lost" "$cert_d" "$bf_d")
-  gpd_verdict "$c_gap" "$p_gap" "$c_err" "$lost" "$vip_ms" "$vip_n" "$wc" "$c_rec" "$p_rec"
+  gpd_verdict "$c_gap" "$p_gap" "$c_err" "$lost" "$vip_ms" "$vip_n" "$wc" "$nodes"
   gpd_result_row
 }
 
@@ -285,10 +307,10 @@ AND id < $((D_BASE + 100000000)) ORDER BY t, id" 2>/dev/null | uniq | paste -sd 
 
 # gpd_verdict ...: "ok", or what missed; D_FAIL for what must fail the run.
 gpd_verdict() {
-  local c_gap=$1 p_gap=$2 c_err=$3 lost=$4 vip_ms=$5 vip_n=$6 wc=$7 c_rec=$8 p_rec=$9
+  local c_gap=$1 p_gap=$2 c_err=$3 lost=$4 vip_ms=$5 vip_n=$6 wc=$7 nodes=$8
   local miss=()
   [ "$lost" = 0 ] || D_FAIL="${D_FAIL:+$D_FAIL; }acknowledged writes lost: $lost"
-  if [ "$c_rec" = none ] || [ "$p_rec" = none ]; then
+  if [ "$c_gap" = none ] || [ "$p_gap" = none ]; then
     D_FAIL="${D_FAIL:+$D_FAIL; }writes did not resume"
   fi
   case $D_NAME in
@@ -311,6 +333,15 @@ gpd_verdict() {
     [[ "$wc" =~ ^ha1:0\ ha2:0$ ]] || miss+=("no_writer_change")
     ;;
   esac
+  # 2, 3, 7: the writer node stays healthy throughout, so a VIP move must not move the writer.
+  case $D_NAME in
+  d2 | d3 | d7) [[ "$nodes" != *">"* ]] || miss+=("writer_kept") ;;
+  esac
+  # Either proxy may get the VIP next: they must agree on the writer (issue: peer agreement).
+  if [[ "${R_COLS[10]}" =~ ^(db[0-9])/(db[0-9])$ ]] &&
+    [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
+    miss+=("writers_agree")
+  fi
   if ((${#miss[@]})); then
     D_TARGET="miss: ${miss[*]}"
   else
@@ -361,6 +392,7 @@ gpd_drill_kill_writer() {
 
 gpd_drill_1() { gpd_drill_kill_writer d1 "$1"; }
 
+# shellcheck disable=SC2034 # GPD_EVICTION is read by gpd_ha_proxy_conf (ha.sh)
 gpd_drill_1n() {
   local h
   GPD_EVICTION=false
@@ -498,7 +530,8 @@ gpd_drill_7() {
   gpd_event "SIGTERM galera-proxy on $m (pid $pid), start it again once it has exited"
   t0=$(gpd_now_ms)
   kill -TERM "$pid"
-  while kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+  while kill -0 "$pid" 2>/dev/null &&
+    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
     if (($(gpd_now_ms) - t0 > 30000)); then
       gpd_drill_note "galera-proxy on $m ignored SIGTERM for 30 s: SIGKILL"
       kill -KILL "$pid"

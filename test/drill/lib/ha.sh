@@ -11,7 +11,9 @@
 # GPD_EVICTION (true/false) the proxies' eviction of a dead writer.
 
 GPD_HA_HOSTS=(ha1 ha2)
-declare -A GPD_HA_PRIO=([ha1]=150 [ha2]=100)
+# High priorities: a BACKUP waits 3 x advert_int + (256 - priority) / 256 x advert_int for a
+# silent MASTER; with priority 100 that skew alone is 0.6 s at advert_int 1.
+declare -A GPD_HA_PRIO=([ha1]=250 [ha2]=240)
 GPD_ADVERT=${GPD_ADVERT:-1}
 GPD_CHECK_FALL=${GPD_CHECK_FALL:-2}
 GPD_CHECK_RISE=${GPD_CHECK_RISE:-2}
@@ -100,6 +102,7 @@ gpd_http() {
 
 # gpd_json_get KEY: a top-level field of the JSON on stdin ("" if absent or null).
 gpd_json_get() {
+  # shellcheck disable=SC2016 # PHP code, not shell
   php -r '$j = json_decode(stream_get_contents(STDIN), true);
     $v = is_array($j) ? ($j[$argv[1]] ?? "") : "";
     echo is_bool($v) ? ($v ? "true" : "false") : (is_scalar($v) ? $v : json_encode($v));' "$1"
@@ -117,7 +120,7 @@ gpd_proxy_start() {
   d=$(gpd_ha_dir "$h")
   [ -f "$d/proxy.conf" ] || gpd_ha_proxy_conf "$h"
   echo "ts=- event=drill_proxy_start" >>"$d/proxy.log"
-  gpd_ns "$h" "$GPD_PROXY_BIN" -c "$d/proxy.conf" </dev/null >>"$d/proxy.log" 2>&1 &
+  ip netns exec "gpd-$h" "$GPD_PROXY_BIN" -c "$d/proxy.conf" </dev/null >>"$d/proxy.log" 2>&1 &
   pid=$!
   disown "$pid" 2>/dev/null
   gpd_track "$pid" "proxy-$h"
@@ -160,7 +163,7 @@ gpd_ka_start() {
   d=$(gpd_ha_dir "$h")
   gpd_ha_keepalived_conf "$h"
   rm -f "$d/ka.pid" "$d/ka-vrrp.pid" "$d/ka-chk.pid" # stale after a crash: "already running"
-  gpd_ns "$h" keepalived -n -l -D -P -f "$d/keepalived.conf" -p "$d/ka.pid" \
+  ip netns exec "gpd-$h" keepalived -n -l -D -P -f "$d/keepalived.conf" -p "$d/ka.pid" \
     -r "$d/ka-vrrp.pid" -c "$d/ka-chk.pid" </dev/null >>"$d/keepalived.log" 2>&1 &
   pid=$!
   disown "$pid" 2>/dev/null
@@ -226,7 +229,10 @@ gpd_wait_master() {
 # gpd_ha_up_host HOST: proxy, then keepalived (a keepalived must never run before its proxy).
 gpd_ha_up_host() {
   local h=$1
-  gpd_vip_on "$h" && ip -n "gpd-$h" addr del "$GPD_VIP/$GPD_PREFIX" dev veth0 2>/dev/null
+  # A crashed keepalived leaves the VIP configured; a rebooted host would not have it.
+  if ! gpd_ka_pid "$h" >/dev/null && gpd_vip_on "$h"; then
+    ip -n "gpd-$h" addr del "$GPD_VIP/$GPD_PREFIX" dev veth0
+  fi
   gpd_topo_plug "$h"
   gpd_proxy_pid "$h" >/dev/null || gpd_proxy_start "$h" || return 1
   gpd_ka_pid "$h" >/dev/null || gpd_ka_start "$h" || return 1
@@ -250,6 +256,22 @@ gpd_ha_bootstrap() {
     return 1
   }
   gpd_log "VRRP up: $m is MASTER (advert_int $GPD_ADVERT), VIP $GPD_VIP"
+}
+
+# gpd_ka_restart_all: keepalived stopped on both hosts and started again (new GPD_ADVERT):
+# the BACKUP first, then the MASTER, which is started again first.
+gpd_ka_restart_all() {
+  local m o
+  m=$(gpd_wait_master 20) || m=ha1
+  o=$(gpd_ha_other "$m")
+  gpd_ka_stop "$o"
+  gpd_ka_stop "$m"
+  gpd_ka_start "$m" || return 1
+  gpd_wait_master 20 >/dev/null || return 1
+  gpd_ka_start "$o" || return 1
+  sleep 3
+  m=$(gpd_master) || return 1
+  gpd_log "VRRP again: $m is MASTER (advert_int $GPD_ADVERT)"
 }
 
 # gpd_ha_repair: both hosts plugged in, proxies and keepalived running, one master.

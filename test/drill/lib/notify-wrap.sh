@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# notify-wrap.sh - the drills' keepalived notify: timestamps the VRRP event, then runs vrrp-hooks/notify.
+# notify-wrap.sh - the drills' keepalived notify: timestamps each VRRP event, then runs the hook.
 #
 #   notify-wrap.sh HOST WORKDIR TYPE NAME STATE PRIORITY   (keepalived appends the last four)
 #

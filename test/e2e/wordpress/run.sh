@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# WordPress end to end through galera-proxy: install, REST write + read back, load, admin drain under load.
+#
+#   test/e2e/wordpress/run.sh [--build DIR] [--keep]
+#
+#   --build DIR  meson build directory holding proxy/galera-proxy (default: build)
+#   --keep       keep the scratch directory (logs, summaries, datadir) even when all passed
+#
+# One standalone MariaDB on 127.0.0.1:3370 (the 3311-3313 cluster ports belong to the Galera
+# suite), galera-proxy in front (rw 16333, ro 16334, HTTP 19680), and Debian's WordPress on
+# nginx + php-fpm at 127.0.0.1:18080 with DB_HOST = the proxy (setup.sh). All real HTTP: the
+# REST API with an application password, load.php for the load. The planned-maintenance check
+# is an admin drain of db1 during the load (POST /backends/db1/drain: every session closed at
+# its next idle point; WordPress reconnects) with 0 failed requests and 0 lost acknowledged
+# posts/comments expected. Prints "ok N - name" / "not ok N - name" and "N passed, N failed";
+# exits non-zero on any failure. Stops everything it started (by pid) on any exit.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+# shellcheck source=test/lib/mariadb.sh
+source "$ROOT/test/lib/mariadb.sh"
+
+BUILD=$ROOT/build
+KEEP=0
+while (($#)); do
+  case "$1" in
+  --build)
+    BUILD=$2
+    shift 2
+    ;;
+  --keep)
+    KEEP=1
+    shift
+    ;;
+  -h | --help)
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *)
+    echo "run.sh: unknown argument $1" >&2
+    exit 2
+    ;;
+  esac
+done
+[[ "$BUILD" = /* ]] || BUILD=$ROOT/$BUILD
+PROXY_BIN=$BUILD/proxy/galera-proxy
+
+DB_PORT=3370
+RW=127.0.0.1:16333
+RO=127.0.0.1:16334
+HTTP=127.0.0.1:19680
+WEB=127.0.0.1:18080
+LOAD_SECONDS=${GP_WP_LOAD_SECONDS:-10}
+LOAD_CONCURRENCY=${GP_WP_LOAD_CONCURRENCY:-8}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+WORK=$(mktemp -d /tmp/gp-wp.XXXXXX)
+chmod 755 "$WORK" # mariadbd (mysql) and the web workers (www-data) must reach their files
+SITE=$WORK/site
+PROXY_PID=""
+LOAD_PID=""
+PASSED=0
+FAILED=0
+N=0
+T_START=$(date +%s)
+
+log() { printf '# %s\n' "$*"; }
+
+alive() { # alive PID: exists and is not a zombie
+  local state
+  [[ -n "$1" ]] || return 1
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ "$state" != "Z" ]]
+}
+
+stop_pid() { # stop_pid PID: TERM, wait up to 20 s, KILL
+  local pid=$1 i
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 200; i++)); do
+    alive "$pid" || break
+    sleep 0.1
+  done
+  if alive "$pid"; then
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_pid "$LOAD_PID"
+  [[ -d "$SITE" ]] && bash "$HERE/stop.sh" "$SITE"
+  stop_pid "$PROXY_PID"
+  mariadb_stop "$WORK/db1" >/dev/null 2>&1
+  if [[ $KEEP -eq 1 || $FAILED -ne 0 || $rc -ne 0 ]]; then
+    log "scratch directory kept: $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+result() { # result OK|FAIL NAME [detail]
+  N=$((N + 1))
+  if [[ $1 == OK ]]; then
+    PASSED=$((PASSED + 1))
+    echo "ok $N - $2"
+  else
+    FAILED=$((FAILED + 1))
+    echo "not ok $N - $2"
+    [[ -z "${3:-}" ]] || log "$3"
+  fi
+}
+
+verdict() { # verdict RC NAME [detail]: ok if RC (the $? of a test just run) is 0
+  if [[ $1 -eq 0 ]]; then result OK "$2"; else result FAIL "$2" "${3:-}"; fi
+}
+
+finish() {
+  log "runtime $(($(date +%s) - T_START)) s"
+  echo "$PASSED passed, $FAILED failed"
+  ((FAILED == 0))
+  exit
+}
+
+# json FILE EXPR: a value of a JSON file (PHP, as the rest of the client side).
+json() {
+  # shellcheck disable=SC2016 # PHP code, not shell
+  php -r '$j = json_decode(file_get_contents($argv[1]), true); $v = eval("return " . $argv[2] . ";");
+    echo is_string($v) ? $v : json_encode($v), "\n";' "$1" "\$j$2"
+}
+
+metric() { # metric NAME: the value of an unlabelled family from /metrics (0 if absent)
+  curl -s -m 5 "http://$HTTP/metrics" | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'
+}
+
+# ---- start: MariaDB, galera-proxy ------------------------------------------------------------
+[[ -x "$PROXY_BIN" ]] || {
+  echo "run.sh: $PROXY_BIN not built" >&2
+  exit 2
+}
+busy=$(ss -Hltn 2>/dev/null | awk '{print $4}' |
+  grep -E ":($DB_PORT|16333|16334|19680|18080)\$" || true)
+if [[ -n "$busy" ]]; then
+  echo "run.sh: ports already in use: $busy" >&2
+  exit 2
+fi
+
+if ! mariadb_start "$WORK/db1" "$DB_PORT" >/dev/null; then
+  result FAIL "MariaDB on $DB_PORT started"
+  finish
+fi
+
+cat >"$WORK/proxy.conf" <<EOF
+listen = "$RW";
+listen_ro = "$RO";
+http_listen = "$HTTP";
+name = "wp-e2e";
+monitor = { user = "monitor"; password = "monitor"; };
+backends = (
+  { name = "db1"; address = "127.0.0.1:$DB_PORT"; priority = 1; }
+);
+EOF
+"$PROXY_BIN" -c "$WORK/proxy.conf" </dev/null >>"$WORK/proxy.log" 2>&1 &
+PROXY_PID=$!
+for ((i = 0; i < 100; i++)); do
+  [[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://$HTTP/health")" == 200 ]] && break
+  alive "$PROXY_PID" || break
+  sleep 0.1
+done
+if ! [[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://$HTTP/health")" == 200 ]]; then
+  result FAIL "galera-proxy healthy with writer db1" "$(tail -n 5 "$WORK/proxy.log")"
+  finish
+fi
+
+# ---- WordPress through the proxy -------------------------------------------------------------
+t0=$(date +%s%N)
+if ! bash "$HERE/setup.sh" "$SITE" "$RW" "$WEB" >"$WORK/setup.out" 2>"$WORK/setup.err"; then
+  result FAIL "WordPress installed through galera-proxy, served by nginx + php-fpm" \
+    "$(tail -n 5 "$WORK/setup.err")"
+  finish
+fi
+log "set-up took $((($(date +%s%N) - t0) / 1000000)) ms"
+# shellcheck source=/dev/null
+source "$SITE/site.env"
+tables=$(mariadb_sql "$WORK/db1" "SELECT COUNT(*) FROM information_schema.TABLES
+  WHERE TABLE_SCHEMA = 'wordpress' AND TABLE_NAME LIKE 'wp\\_%'")
+sessions=$(grep -c 'event=session_open .*user=app' "$WORK/proxy.log")
+if [[ "$tables" -ge 12 && "$sessions" -ge 1 ]]; then
+  result OK "WordPress installed through galera-proxy, served by nginx + php-fpm"
+else
+  result FAIL "WordPress installed through galera-proxy, served by nginx + php-fpm" \
+    "wp_ tables on db1: $tables, proxy sessions of user app: $sessions"
+fi
+
+# A post created by a REST write (application password), read back by REST.
+TITLE="gp-e2e post $$"
+code=$(curl -s -m 20 -o "$WORK/create.json" -w '%{http_code}' -u "$GP_WP_USER:$GP_WP_APP_PASSWORD" \
+  -H 'Content-Type: application/json' \
+  -d "{\"title\":\"$TITLE\",\"content\":\"written through galera-proxy\",\"status\":\"publish\"}" \
+  "$GP_WP_URL/?rest_route=/wp/v2/posts")
+POST_ID=$(json "$WORK/create.json" "['id'] ?? 0" 2>/dev/null || echo 0)
+if [[ "$code" == 201 && "$POST_ID" -gt 0 ]]; then
+  result OK "REST POST /wp/v2/posts with the application password: 201, id $POST_ID"
+else
+  result FAIL "REST POST /wp/v2/posts with the application password" \
+    "HTTP $code: $(head -c 300 "$WORK/create.json")"
+fi
+code=$(curl -s -m 20 -o "$WORK/read.json" -w '%{http_code}' \
+  "$GP_WP_URL/?rest_route=/wp/v2/posts/$POST_ID")
+got=$(json "$WORK/read.json" "['title']['rendered'] ?? ''" 2>/dev/null)
+[[ "$code" == 200 && "$got" == "$TITLE" ]]
+verdict $? "REST GET /wp/v2/posts/$POST_ID reads it back" "HTTP $code, title '$got'"
+got=$(mariadb -h127.0.0.1 -P"${RO##*:}" -uapp -papp -N -B -e \
+  "SELECT post_title FROM wordpress.wp_posts WHERE ID = $POST_ID" 2>&1)
+[[ "$got" == "$TITLE" ]]
+verdict $? "the post is read through the read-only endpoint ($RO)" "got: $got"
+code=$(curl -s -m 20 -o "$WORK/front.html" -w '%{http_code}' "$GP_WP_URL/?p=$POST_ID")
+[[ "$code" == 200 ]] && ! grep -q 'Error establishing a database connection' "$WORK/front.html"
+verdict $? "GET /?p=$POST_ID: 200, no database error page" "HTTP $code"
+
+# ---- load -------------------------------------------------------------------------------------
+LOAD=(php "$HERE/load.php")
+VERIFY_DB=(--db "$RW" --db "127.0.0.1:$DB_PORT")
+"${LOAD[@]}" run --site-env "$SITE/site.env" --seconds "$LOAD_SECONDS" \
+  --concurrency "$LOAD_CONCURRENCY" --tag steady --out "$WORK/steady.json" \
+  --log "$WORK/steady.tsv" 2>"$WORK/steady.err"
+log "$(tail -n 1 "$WORK/steady.err")"
+req=$(json "$WORK/steady.json" "['requests']" 2>/dev/null || echo 0)
+fail=$(json "$WORK/steady.json" "['failed']" 2>/dev/null || echo -1)
+acked=$(json "$WORK/steady.json" "count(\$j['acked_posts']) + count(\$j['acked_comments'])" \
+  2>/dev/null || echo 0)
+[[ "$req" -gt 0 && "$fail" == 0 && "$acked" -gt 0 ]]
+verdict $? "load ${LOAD_SECONDS} s x $LOAD_CONCURRENCY: $req requests, $fail failed, $acked writes acknowledged" \
+  "$(json "$WORK/steady.json" "['failed_by_reason']" 2>/dev/null)"
+"${LOAD[@]}" verify --site-env "$SITE/site.env" --summary "$WORK/steady.json" "${VERIFY_DB[@]}" \
+  --out "$WORK/steady-verify.json" 2>"$WORK/steady-verify.err"
+verdict $? "every acknowledged post/comment exists (REST, proxy, db1 directly)" \
+  "$(cat "$WORK/steady-verify.err")"
+
+# The verifier must see a loss: a summary claiming a post that was never written.
+# shellcheck disable=SC2016 # PHP code, not shell
+php -r '$j = json_decode(file_get_contents($argv[1]), true);
+  $j["acked"]["posts"][] = ["id" => 99999999, "title" => "never written"];
+  file_put_contents($argv[2], json_encode($j));' "$WORK/steady.json" "$WORK/fake.json"
+"${LOAD[@]}" verify --site-env "$SITE/site.env" --summary "$WORK/fake.json" "${VERIFY_DB[@]}" \
+  --out "$WORK/fake-verify.json" 2>/dev/null
+[[ $? -eq 1 ]]
+verdict $? "verify reports an acknowledged post that does not exist"
+
+# ---- planned maintenance: admin drain of the writer under load ---------------------------------
+# WordPress keeps no connection between requests, but within a request a drained session is
+# closed after a response; the next query gets "server has gone away" (2006) and wpdb
+# reconnects through the proxy. Nothing may fail.
+drained0=$(metric galera_proxy_sessions_drained_total)
+"${LOAD[@]}" run --site-env "$SITE/site.env" --seconds $((LOAD_SECONDS + 2)) \
+  --concurrency "$LOAD_CONCURRENCY" --tag drain --out "$WORK/drain.json" \
+  --log "$WORK/drain.tsv" 2>"$WORK/drain.err" &
+LOAD_PID=$!
+sleep 2
+drain_codes=()
+for ((i = 0; i < LOAD_SECONDS - 2; i++)); do
+  drain_codes+=("$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST \
+    "http://$HTTP/backends/db1/drain")")
+  sleep 1
+done
+wait "$LOAD_PID"
+LOAD_PID=""
+log "$(tail -n 1 "$WORK/drain.err")"
+drained=$(($(metric galera_proxy_sessions_drained_total) - drained0))
+closed=$(grep -c 'event=session_close .*reason=drained' "$WORK/proxy.log")
+! printf '%s\n' "${drain_codes[@]}" | grep -qv '^200$'
+verdict $? "${#drain_codes[@]} admin drains of db1 answered 200 (${drain_codes[*]})"
+[[ "$drained" -gt 0 ]]
+verdict $? "the drains cut live WordPress sessions ($drained drained, $closed closed as drained)"
+req=$(json "$WORK/drain.json" "['requests']" 2>/dev/null || echo 0)
+fail=$(json "$WORK/drain.json" "['failed']" 2>/dev/null || echo -1)
+win=$(json "$WORK/drain.json" "['longest_failing_window_ms']" 2>/dev/null || echo '?')
+[[ "$req" -gt 0 && "$fail" == 0 ]]
+verdict $? "load during the drains: $req requests, $fail failed (longest failing window $win ms)" \
+  "$(json "$WORK/drain.json" "['failed_by_reason']" 2>/dev/null)"
+"${LOAD[@]}" verify --site-env "$SITE/site.env" --summary "$WORK/drain.json" "${VERIFY_DB[@]}" \
+  --out "$WORK/drain-verify.json" 2>"$WORK/drain-verify.err"
+verdict $? "every post/comment acknowledged during the drains exists (REST, proxy, db1)" \
+  "$(cat "$WORK/drain-verify.err")"
+log "reconnects seen by WordPress (mysqli 'gone away' warnings): $(grep -c 'gone away' \
+  "$SITE/logs/php-errors.log" 2>/dev/null)"
+
+alive "$PROXY_PID"
+verdict $? "galera-proxy still running"
+finish

@@ -10,7 +10,6 @@
 
 #include "proxy.h"
 
-
 typedef enum gp_reload_result {
 	GP_RELOAD_APPLIED, /* the new configuration runs */
 	GP_RELOAD_PENDING, /* valid; applied once the sessions of removed backends are gone */

@@ -25,7 +25,8 @@
 	X(top, http_listen, "http_listen", STR, "", "HTTP /metrics /health /status (empty = off)") \
 	X(top, http_admin_token, "http_admin_token", STR, "",                                      \
 	  "bearer token for POST from other hosts")                                                \
-	X(top, name, "name", STR, "", "this proxy's name: /status, peer tie-break (default: host name)") \
+	X(top, name, "name", STR, "",                                                              \
+	  "this proxy's name: /status, peer tie-break (default: host name)")                       \
 	X(top, log_level, "log_level", STR, "info", "debug|info|warn|error")                       \
 	X(top, vip, "vip", STR, "", "keepalived VIP (optional)")                                   \
 	X(top, peer, "peer", STR, "", "the other proxy's http_listen (optional)")                  \

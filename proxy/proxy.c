@@ -13,7 +13,7 @@
 #include "session.h"
 
 #define GP_LISTEN_BACKLOG 1024
-#define GP_SWEEP_MS       250 /* resolution of idle timeouts and drain deadlines */
+#define GP_SWEEP_MS       250 /* resolution of idle timeouts */
 
 static const char *const endpoint_names[GP_EP__COUNT] = {"rw", "ro"};
 static const char *const state_names[GP_SS__COUNT] = {
@@ -130,6 +130,7 @@ static void proxy_teardown(gp_proxy_t *p)
 	uv_close((uv_handle_t *)&p->sig_int, NULL);
 	uv_close((uv_handle_t *)&p->sig_hup, NULL);
 	uv_close((uv_handle_t *)&p->sweep, NULL);
+	uv_close((uv_handle_t *)&p->drain_timer, NULL);
 	uv_close((uv_handle_t *)&p->shutdown_timer, NULL);
 	gp_cluster_stop(p);
 	gp_vrrp_stop(p);
@@ -214,10 +215,8 @@ static void on_sweep(uv_timer_t *t)
 		gp_list_each_safe(pos, tmp, &p->sessions[st])
 		{
 			gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-			if (s->draining && now >= s->drain_deadline)
-				gp_session_close(s, "drain_timeout");
-			else if (idle_ms > 0 && st == GP_SS_READY && !s->in_flight &&
-			         now - s->last_active >= (uint64_t)idle_ms)
+			if (idle_ms > 0 && st == GP_SS_READY && !s->in_flight &&
+			    now - s->last_active >= (uint64_t)idle_ms)
 				gp_session_close(s, "idle_timeout");
 		}
 	}
@@ -230,6 +229,7 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 	p->cfg = cfg;
 	for (int i = 0; i < GP_SS__COUNT; i++)
 		gp_list_init(&p->sessions[i]);
+	gp_list_init(&p->draining);
 	p->nbackends = cfg->nbackends;
 	for (size_t i = 0; i < cfg->nbackends; i++) {
 		gp_backend_t *b = &p->backends[i];
@@ -248,6 +248,8 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 	uv_signal_start(&p->sig_term, on_signal, SIGTERM);
 	uv_signal_start(&p->sig_int, on_signal, SIGINT);
 	uv_signal_start(&p->sig_hup, on_signal, SIGHUP);
+	uv_timer_init(loop, &p->drain_timer);
+	p->drain_timer.data = p;
 	uv_timer_init(loop, &p->sweep);
 	uv_timer_init(loop, &p->shutdown_timer);
 	p->sweep.data = p->shutdown_timer.data = p;

@@ -69,6 +69,8 @@ typedef struct gp_proxy {
 	gp_backend_t backends[GP_MAX_BACKENDS]; /* runtime state, config order */
 	size_t nbackends;                       /* how many */
 	gp_list_t sessions[GP_SS__COUNT];       /* sessions by state */
+	gp_list_t draining;                     /* sessions being drained (drain_link) */
+	uv_timer_t drain_timer;                 /* closes them when quiet or overdue */
 	uint32_t nsessions;                     /* all sessions, any state */
 	uint32_t nclients;                      /* sessions counted against the limit */
 	uint32_t next_conn_id;                  /* proxy connection ids */

@@ -23,7 +23,6 @@
 	 MYP_CLIENT_OPTIONAL_RESULTSET_METADATA | (~0xFFFFFFFFull & ~GP_CAPS_KNOWN_EXT))
 #define GP_CLIENT_PEEK    64   /* command bytes seen whole: enough for any KILL <id> */
 #define GP_CLOSE_GRACE_MS 5000 /* a closing client that does not read is cut off after this */
-#define GP_DRAIN_FRESH_MS 100  /* a drained session that never sent a command waits this long */
 
 /* Server error codes the proxy uses for answers of its own. */
 #define GP_ER_CON_COUNT       1040 /* Too many connections */
@@ -105,6 +104,7 @@ static void session_release(gp_session_t *s)
 {
 	gp_proxy_t *p = s->proxy;
 	gp_list_del(&s->link);
+	gp_list_del(&s->drain_link);
 	session_leave_backend(s);
 	if (s->counted)
 		p->nclients--;
@@ -631,20 +631,10 @@ static void session_response_done(gp_session_t *s)
 		slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s", s->user,
 		     gp_endpoint_name(s->endpoint));
 	}
-	if (s->proxy->shutting_down && gp_session_idle(s) && !s->inject_ro) {
-		s->close_after_relay = "shutdown";
-		return;
-	}
-	if (s->draining && gp_session_idle(s) && !s->inject_ro) {
-		if (s->cmd_start_ns) {
-			s->close_after_relay = "drained";
-			return;
-		}
-		/* Just authenticated: give its first command a moment (see gp_session_drain). */
-		uint64_t soon = uv_now(s->proxy->loop) + GP_DRAIN_FRESH_MS;
-		if (soon < s->drain_deadline)
-			s->drain_deadline = soon;
-	}
+	/* A draining session is closed by gp_session_drain_tick once it has been quiet for
+	 * GP_DRAIN_QUIET_MS: closing at the first idle instant would cut a client between the
+	 * statements of one request (WordPress: SET NAMES, SELECT @@sql_mode, USE db, ...). */
+	s->last_active = uv_now(s->proxy->loop);
 	s->resume_client = true;
 }
 
@@ -788,6 +778,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->backend = -1;
 	s->id = ++p->next_conn_id;
 	gp_list_init(&s->link);
+	gp_list_init(&s->drain_link);
 	if (gp_io_init(&s->client, p->loop, &client_proto, s) != GP_OK) {
 		free(s);
 		return;
@@ -840,37 +831,64 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 
 void gp_session_shutdown(gp_session_t *s)
 {
-	if (s->state != GP_SS_READY) {
-		gp_session_close(s, "shutdown");
+	if (s->state <= GP_SS_GREETING) {
+		/* The client has seen nothing yet: refuse it the way servers do. */
+		s->proxy->stats.rejected_shutdown++;
+		session_fail(s, 0, GP_ER_SERVER_SHUTDOWN, "08S01",
+		             "galera-proxy: shutdown in progress", "shutdown");
 		return;
 	}
-	if (gp_session_idle(s))
-		gp_session_close(s, "shutdown");
-	/* else: closed when its transaction ends (session_response_done) */
+	/* Finish the command and transaction in flight; close once quiet (as a drain does),
+	 * so a client between the statements of one request is not cut. */
+	uint64_t deadline =
+	        uv_now(s->proxy->loop) + (uint64_t)s->proxy->cfg->limits_shutdown_timeout_ms;
+	gp_session_drain(s, deadline, "shutdown");
 }
 
 void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
 {
 	if (s->state == GP_SS_CLOSING)
 		return;
+	gp_proxy_t *p = s->proxy;
 	if (!s->draining)
-		gp_metrics_session_drained(&s->proxy->metrics);
-	if (s->state == GP_SS_READY && gp_session_idle(s)) {
-		if (s->cmd_start_ns) {
-			gp_session_close(s, why);
-			return;
-		}
-		/* Just authenticated: its first command is most likely on the wire already, and
-		 * closing now would fail it. Let it run; the sweep closes it if it stays quiet. */
-		uint64_t soon = uv_now(s->proxy->loop) + GP_DRAIN_FRESH_MS;
-		deadline = deadline < soon ? deadline : soon;
+		gp_metrics_session_drained(&p->metrics);
+	if (gp_session_drain_quiet(s, uv_now(p->loop))) {
+		gp_session_close(s, why);
+		return;
 	}
 	if (!s->draining || deadline < s->drain_deadline)
 		s->drain_deadline = deadline;
-	if (!s->draining)
-		slog(s, GP_LOG_INFO, "session_drain", "reason=%s state=%s in_trans=%d", why,
-		     gp_session_state_name(s->state), !!(s->status & MYP_SERVER_STATUS_IN_TRANS));
+	if (s->draining)
+		return;
+	slog(s, GP_LOG_INFO, "session_drain", "reason=%s state=%s in_trans=%d", why,
+	     gp_session_state_name(s->state), !!(s->status & MYP_SERVER_STATUS_IN_TRANS));
 	s->draining = true;
+	gp_list_append(&p->draining, &s->drain_link);
+	if (!uv_is_active((uv_handle_t *)&p->drain_timer))
+		uv_timer_start(&p->drain_timer, gp_session_drain_tick, GP_DRAIN_TICK_MS,
+		               GP_DRAIN_TICK_MS);
+}
+
+bool gp_session_drain_quiet(const gp_session_t *s, uint64_t now)
+{
+	return gp_session_idle(s) && now - s->last_active >= GP_DRAIN_QUIET_MS;
+}
+
+void gp_session_drain_tick(uv_timer_t *t)
+{
+	gp_proxy_t *p = t->data;
+	uint64_t now = uv_now(p->loop);
+	gp_list_t *pos, *tmp;
+	gp_list_each_safe(pos, tmp, &p->draining)
+	{
+		gp_session_t *s = gp_container_of(pos, gp_session_t, drain_link);
+		if (now >= s->drain_deadline)
+			gp_session_close(s, "drain_timeout");
+		else if (gp_session_drain_quiet(s, now))
+			gp_session_close(s, "drained");
+	}
+	if (gp_list_empty(&p->draining))
+		uv_timer_stop(&p->drain_timer);
 }
 
 void gp_session_wake(gp_session_t *s)

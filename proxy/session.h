@@ -13,6 +13,7 @@
 
 typedef struct gp_session {
 	gp_list_t link;              /* in proxy->sessions[state] */
+	gp_list_t drain_link;        /* in proxy->draining while draining */
 	gp_proxy_t *proxy;           /* owner */
 	gp_io_t client;              /* the client's connection */
 	gp_io_t server;              /* the backend connection */
@@ -65,6 +66,12 @@ void gp_session_shutdown(gp_session_t *s);
 bool gp_session_idle(const gp_session_t *s);
 /* Close the session at its next idle point, or at the deadline (loop ms), whichever first. */
 void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why);
+#define GP_DRAIN_QUIET_MS 100 /* a draining session closes after this long without a command */
+#define GP_DRAIN_TICK_MS  25  /* how often draining sessions are looked at */
+/* Idle outside a transaction and quiet for GP_DRAIN_QUIET_MS. */
+bool gp_session_drain_quiet(const gp_session_t *s, uint64_t now);
+/* p->drain_timer: close draining sessions that went quiet or passed their deadline. */
+void gp_session_drain_tick(uv_timer_t *t);
 /* A waiting session: try to route it now (a writer or reader appeared). */
 void gp_session_wake(gp_session_t *s);
 

@@ -118,6 +118,11 @@ shellcheck_all() {
       -type f -name '*.sh' -print | sed 's|^\./||' | sort)
   fi
   [[ -f .ci/run ]] && files+=(.ci/run)
+  # shell scripts without a .sh extension
+  local extra
+  for extra in vrrp-hooks/check vrrp-hooks/notify docker/entrypoint.sh; do
+    [[ -f "$extra" ]] && files+=("$extra")
+  done
   local existing=()
   for f in "${files[@]}"; do
     [[ -f "$f" ]] && existing+=("$f")
@@ -152,6 +157,10 @@ step "integration-http ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration-http/run.sh --build "$B_NORMAL"
 step "integration-http ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \
   bash test/integration-http/run.sh --build "$B_ASAN"
+step "e2e WordPress ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
+  bash test/e2e/wordpress/run.sh --build "$B_NORMAL"
+step "drills, short form ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
+  bash test/drill/run.sh --quick --build "$B_NORMAL" --no-results
 
 echo
 echo "==> summary ($(($(date +%s) - T_START))s)"

@@ -6,11 +6,11 @@
 # checks. A row in $GPD_WORK/results.tsv holds, for the connection-per-write ("conn") and the
 # persistent ("pers") client: downtime = the longest gap between two consecutive acknowledged
 # writes from E-2 s to the end of the window (at 10 ms per write, ~10-50 ms means no outage),
-# gap at = where that gap began, relative to E; errors; and for the drill: 1213
-# errors, VIP move (E to the MASTER notify on the other host) and MASTER transitions, writer
-# changes logged by each proxy (initial choices not counted), each proxy's writer afterwards, the
-# nodes that took the writes in time order, acknowledged ids and how many of them are missing
-# on any running node ("lost", must be 0), and the deltas of wsrep_local_cert_failures and
+# "gap at" = where that gap began, relative to E, and errors; for the drill: 1213 errors, VIP
+# move (E to the MASTER notify on the other host) and MASTER transitions, writer changes logged
+# by each proxy (initial choices not counted), each proxy's writer afterwards, the nodes that
+# took the writes in time order, acknowledged ids and how many of them are missing on any
+# running node ("lost", must be 0), and the deltas of wsrep_local_cert_failures and
 # wsrep_local_bf_aborts summed over the nodes.
 #
 # Drill numbers (the issue's): 1 kill -9 the writer node, 1n the same with the proxies' eviction
@@ -20,9 +20,9 @@
 # GPD_KEEP_DAMAGE=1 (set by the runner when drill 6 follows in the round): drills 1 and 2 leave
 # their dead node / dead host for drill 6 to bring back.
 
-GPD_SEQ=${GPD_SEQ:-0}        # drills run so far: each gets its own id range
-GPD_OBSERVE_S=${GPD_OBSERVE_S:-8} # the window after the event (after the repair for 3, 6, 7)
-GPD_MAX_WAIT_S=${GPD_MAX_WAIT_S:-45}
+GPD_SEQ=${GPD_SEQ:-0}                # drills run so far: each gets its own id range
+GPD_OBSERVE_S=${GPD_OBSERVE_S:-8}    # the window after the event (after the restart: 3, 6, 7)
+GPD_MAX_WAIT_S=${GPD_MAX_WAIT_S:-45} # at most this long for writes to resume
 GPD_KEEP_DAMAGE=${GPD_KEEP_DAMAGE:-0}
 GPD_STRICT=${GPD_STRICT:-0}
 
@@ -357,7 +357,7 @@ gpd_result_row() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$D_NAME" "$D_ROUND" "$GPD_ADVERT" \
     "$(printf '%s\t' "${R_COLS[@]}" | sed 's/\t$//')" "$verdict" "${D_NOTES:--}" \
     >>"$GPD_WORK/results.tsv"
-  gpd_log "result $D_NAME r$D_ROUND: conn gap/rec/err ${R_COLS[0]}/${R_COLS[1]}/${R_COLS[2]}" \
+  gpd_log "result $D_NAME r$D_ROUND: conn gap/at/err ${R_COLS[0]}/${R_COLS[1]}/${R_COLS[2]}" \
     "pers ${R_COLS[3]}/${R_COLS[4]}/${R_COLS[5]} vip ${R_COLS[7]} ms x${R_COLS[8]}" \
     "writers ${R_COLS[9]} -> ${R_COLS[10]} nodes ${R_COLS[11]} acked ${R_COLS[12]}" \
     "lost ${R_COLS[13]} | $verdict | ${D_NOTES:-}"

@@ -31,6 +31,7 @@ gpd_ha_proxy_conf() {
   mkdir -p "$d"
   cat >"$d/proxy.conf.new" <<EOF
 # galera-proxy on drill host $h
+name = "$h";
 listen = "0.0.0.0:$GPD_SQL_PORT";
 http_listen = "0.0.0.0:$GPD_HTTP_PORT";
 http_admin_token = "$(cat "$GPD_WORK/token")";
@@ -40,7 +41,7 @@ peer = "${GPD_IP[$other]}:$GPD_HTTP_PORT";
 limits = { shutdown_timeout_ms = 5000; backend_connect_timeout_ms = 2000; };
 monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; timeout_ms = 1000;
   fall = 2; rise = 2; };
-routing = { connect_wait_ms = 3000; drain_timeout_ms = 3000; fence_timeout_ms = 3000; };
+routing = { connect_wait_ms = 3000; drain_timeout_ms = 3000; fence_timeout_ms = 6000; };
 eviction = { enabled = $GPD_EVICTION; };
 backends = (
   { name = "db1"; address = "${GPD_IP[db1]}:3306"; priority = 1; },

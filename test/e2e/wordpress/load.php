@@ -1,5 +1,5 @@
 <?php
-// Bounded WordPress load (page/REST reads + REST writes) with per-request outcomes, and its verifier.
+// Bounded WordPress load (page/REST reads, REST writes) with per-request outcomes; its verifier.
 //
 //   php load.php run    --url URL --user U --app-password P --seconds T --concurrency N
 //                       [--write-percent 30] [--timeout 15] [--tag NAME] [--max-requests N]
@@ -28,7 +28,10 @@
 // backend; a Galera node is read with wsrep_sync_wait=1). Exit 0 when nothing is missing.
 declare(strict_types=1);
 
-const DB_ERROR_MARKERS = ['Error establishing a database connection', 'Error reconnecting to the database'];
+const DB_ERROR_MARKERS = [
+    'Error establishing a database connection',
+    'Error reconnecting to the database',
+];
 
 function usage(string $msg): never
 {
@@ -202,9 +205,9 @@ final class Load
             CURLOPT_TIMEOUT_MS => $this->timeout_ms,
             CURLOPT_CONNECTTIMEOUT_MS => min(5000, $this->timeout_ms),
             CURLOPT_FOLLOWLOCATION => false,
-            CURLOPT_HTTPHEADER => ['Expect:', 'Content-Type: application/json'],
         ]);
         if ($body !== null) {
+            curl_setopt($ch, CURLOPT_HTTPHEADER, ['Expect:', 'Content-Type: application/json']);
             curl_setopt($ch, CURLOPT_POST, true);
             curl_setopt($ch, CURLOPT_POSTFIELDS, json_encode($body));
             curl_setopt($ch, CURLOPT_USERPWD, $this->auth);
@@ -288,6 +291,16 @@ function failing_windows(array $records): array
     return $wins;
 }
 
+// The gist of a failed answer for the log: WordPress's <h1> if any, else the text's start.
+function excerpt(string $body): string
+{
+    if (preg_match('~<h1[^>]*>(.*?)</h1>~s', $body, $m)) {
+        $body = $m[1];
+    }
+    $t = trim(preg_replace('/\s+/', ' ', strip_tags($body)));
+    return substr($t, 0, 120);
+}
+
 function percentile(array $sorted, float $p): float
 {
     if (!$sorted) {
@@ -333,6 +346,7 @@ function cmd_run(array $o): int
     $mh = curl_multi_init();
     $inflight = [];
     $issued = 0;
+    $examples = [];
     $next_progress = $t0 + 1000;
     $add = function () use ($L, $mh, &$inflight, &$issued, $t0) {
         [$kind, $ch, $meta] = $L->next();
@@ -354,12 +368,18 @@ function cmd_run(array $o): int
             $end = now_ms() - $t0;
             $status = (int)curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
             $errno = (int)$info['result'];
+            $body = (string)curl_multi_getcontent($ch);
             [$ok, $reason] = $L->judge($kind, $meta, $status, $errno,
-                $errno ? curl_strerror($errno) : '', (string)curl_multi_getcontent($ch));
+                $errno ? curl_strerror($errno) : '', $body);
             $L->records[] = [$kind, $start, $end, $status, $ok, $reason];
+            $detail = $ok ? '' : excerpt($body);
+            if (!$ok && count($examples) < 10) {
+                $examples[] = ['at_ms' => round($unix0 + $end), 'kind' => $kind,
+                               'status' => $status, 'reason' => $reason, 'body' => $detail];
+            }
             if ($log) {
-                fprintf($log, "%.1f\t%.1f\t%s\t%d\t%d\t%s\n", $unix0 + $start, $unix0 + $end, $kind,
-                    $status, $ok ? 1 : 0, $reason);
+                fprintf($log, "%.1f\t%.1f\t%s\t%d\t%d\t%s\t%s\n", $unix0 + $start, $unix0 + $end,
+                    $kind, $status, $ok ? 1 : 0, $reason, $detail);
             }
             curl_multi_remove_handle($mh, $ch);
             curl_close($ch);
@@ -426,6 +446,7 @@ function cmd_run(array $o): int
             'duration_ms' => round($w['end'] - $w['start'], 1), 'failed' => $w['failed'],
         ], array_slice($wins, 0, 10)),
         'failed_by_reason' => (object)$reasons,
+        'failure_examples' => $examples,
         'by_kind' => $kinds,
         'status_counts' => $statuses,
         'latency_ms' => ['p50' => percentile($lat, 0.5), 'p99' => percentile($lat, 0.99),
@@ -480,7 +501,8 @@ function verify_rest(array $o, array $posts, array $comments): array
         }
         return $have;
     };
-    $have_p = $fetch('/wp/v2/posts', array_column($posts, 'id'), fn($i) => $i['title']['raw'] ?? '');
+    $have_p = $fetch('/wp/v2/posts', array_column($posts, 'id'),
+        fn($i) => $i['title']['raw'] ?? '');
     $have_c = $fetch('/wp/v2/comments', array_column($comments, 'id'),
         fn($i) => $i['content']['raw'] ?? '');
     return [missing($posts, 'title', $have_p), missing($comments, 'token', $have_c)];
@@ -538,8 +560,8 @@ function cmd_verify(array $o): int
     if (!$targets) {
         usage('verify needs --url and/or --db');
     }
-    $out = ['summary' => $file, 'acked_posts' => count($posts), 'acked_comments' => count($comments),
-            'targets' => [], 'ok' => true];
+    $out = ['summary' => $file, 'acked_posts' => count($posts),
+            'acked_comments' => count($comments), 'targets' => [], 'ok' => true];
     foreach ($targets as [$type, $where]) {
         $t = ['target' => "$type $where", 'posts_missing' => [], 'comments_missing' => [],
               'error' => null];
@@ -553,8 +575,9 @@ function cmd_verify(array $o): int
         $out['ok'] = $out['ok'] && !$bad;
         fprintf(STDERR, "load.php: verify %-28s %s\n", $t['target'], $t['error'] !== null
             ? 'ERROR ' . $t['error']
-            : sprintf('%d/%d posts, %d/%d comments present', count($posts) - count($t['posts_missing']),
-                count($posts), count($comments) - count($t['comments_missing']), count($comments)));
+            : sprintf('%d/%d posts, %d/%d comments present',
+                count($posts) - count($t['posts_missing']), count($posts),
+                count($comments) - count($t['comments_missing']), count($comments)));
         $out['targets'][] = $t;
     }
     write_json($o['out'] ?? null, $out);

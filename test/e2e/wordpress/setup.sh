@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up a self-contained WordPress (Debian's package) on nginx + php-fpm in DIR, installed through DB_HOST.
+# Sets up a self-contained WordPress on nginx + php-fpm in DIR, installed through DB_HOST.
 #
 #   setup.sh DIR DB_HOST:PORT [HTTP_HOST:]HTTP_PORT
 #
@@ -157,7 +157,7 @@ code=000
 for ((i = 0; i < 150; i++)); do
   for p in php-fpm nginx; do
     kill -0 "$(<"$DIR/run/$p.launch.pid")" 2>/dev/null ||
-      die "$p exited at start; see $DIR/logs/ ($(tail -n 3 "$DIR/logs/$p.out" "$DIR/logs/$p"*.log 2>/dev/null | tr '\n' ' '))"
+      die "$p exited at start: $(tail -n 3 "$DIR/logs/$p.out" 2>/dev/null | tr '\n' ' ')"
   done
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL/?rest_route=/" || true)
   [[ "$code" == 200 ]] && break
@@ -176,5 +176,6 @@ done
   printf 'GP_WP_DB_PASSWORD=%q\n' "$DB_PASSWORD"
 } >"$DIR/site.env"
 chmod 600 "$DIR/site.env"
-log "WordPress at $URL (php-fpm pid $(<"$DIR/run/php-fpm.launch.pid"), nginx pid $(<"$DIR/run/nginx.launch.pid"))"
+log "WordPress at $URL (php-fpm pid $(<"$DIR/run/php-fpm.launch.pid")," \
+  "nginx pid $(<"$DIR/run/nginx.launch.pid"))"
 cat "$DIR/site.env"

@@ -65,7 +65,8 @@ function tool_read_config(string $wpdir): array
         tool_die("cannot read $wpdir/wp-config.php (run setup.sh)");
     }
     $out = [];
-    preg_match_all("/define\\(\\s*'([A-Z_]+)',\\s*'((?:[^'\\\\]|\\\\.)*)'\\s*\\)/", $src, $m, PREG_SET_ORDER);
+    $re = "/define\\(\\s*'([A-Z_]+)',\\s*'((?:[^'\\\\]|\\\\.)*)'\\s*\\)/";
+    preg_match_all($re, $src, $m, PREG_SET_ORDER);
     foreach ($m as $d) {
         $out[$d[1]] = stripcslashes($d[2]);
     }

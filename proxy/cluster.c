@@ -1,6 +1,7 @@
 /* cluster.c - the proxy's live view of the cluster: probes in, writer changes and drains out. */
 #include "cluster.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,11 @@
 static bool cluster_node_dead(gp_node_state_t st)
 {
 	return st == GP_NODE_DOWN || st == GP_NODE_NON_PRIMARY;
+}
+
+static const char *cluster_name(const gp_proxy_t *p, int b)
+{
+	return b >= 0 ? p->backends[b].conf->name : "none";
 }
 
 typedef void (*cluster_session_fn)(gp_proxy_t *p, gp_session_t *s, void *arg);
@@ -43,6 +49,11 @@ static void cluster_drain_fn(gp_proxy_t *p, gp_session_t *s, void *arg)
 	gp_session_drain(s, deadline, arg);
 }
 
+static void cluster_drain_now_fn(gp_proxy_t *p, gp_session_t *s, void *arg)
+{
+	gp_session_drain(s, uv_now(p->loop), arg);
+}
+
 static void cluster_wake_waiting(gp_proxy_t *p)
 {
 	gp_list_t *pos, *tmp;
@@ -51,6 +62,13 @@ static void cluster_wake_waiting(gp_proxy_t *p)
 		gp_session_wake(gp_container_of(pos, gp_session_t, link));
 	}
 }
+
+static void on_writer_synced(void *arg, bool ok, unsigned code, const char *msg);
+
+/* The new writer has applied every write set committed before this moment: nothing the
+ * old writer acknowledged can still be in its apply queue, where it would conflict with
+ * (BF-abort, fail certification of) the first transactions it takes. */
+#define GP_SYNC_SQL "SET STATEMENT wsrep_sync_wait=1 FOR SELECT 1"
 
 static void cluster_barrier_end(gp_proxy_t *p, const char *how)
 {
@@ -61,6 +79,30 @@ static void cluster_barrier_end(gp_proxy_t *p, const char *how)
 	       p->writer >= 0 ? p->backends[p->writer].conf->name : "none", how);
 	p->barrier_from = -1;
 	uv_timer_stop(&p->barrier_timer);
+	uint32_t gen = ++p->sync_gen;
+	if (p->writer >= 0 && !p->gout.standalone_mode && p->monitor &&
+	    gp_monitor_exec(p->monitor, (size_t)p->writer, GP_SYNC_SQL, on_writer_synced,
+	                    (void *)(uintptr_t)gen) == GP_OK) {
+		p->syncing = true;
+		p->sync_started = uv_now(p->loop);
+		return;
+	}
+	cluster_wake_waiting(p);
+}
+
+static gp_proxy_t *sync_proxy; /* the one proxy (callbacks carry the generation) */
+
+static void on_writer_synced(void *arg, bool ok, unsigned code, const char *msg)
+{
+	gp_proxy_t *p = sync_proxy;
+	if (!p || (uint32_t)(uintptr_t)arg != p->sync_gen || !p->syncing)
+		return; /* a later switch took over */
+	p->syncing = false;
+	gp_log(ok ? GP_LOG_INFO : GP_LOG_WARN, "writer_synced",
+	       "writer=%s ok=%d ms=%llu code=%u%s%s", cluster_name(p, p->writer), ok,
+	       (unsigned long long)(uv_now(p->loop) - p->sync_started), code,
+	       ok ? "" : " error=", ok ? "" : "see_monitor_log");
+	(void)msg;
 	cluster_wake_waiting(p);
 }
 
@@ -72,19 +114,16 @@ static void on_barrier_timeout(uv_timer_t *t)
 		return;
 	gp_log(GP_LOG_WARN, "barrier_timeout", "backend=%s sessions=%u", p->backends[b].conf->name,
 	       p->backends[b].sessions_rw);
-	/* Transactions still open on the old writer are cut: two writers never overlap. */
-	cluster_each_session(p, b, GP_EP_RW, cluster_close_fn, "drain_timeout");
+	/* Transactions still open on the old writer are cut (statements in flight finish
+	 * first): two writers never overlap. */
+	cluster_each_session(p, b, GP_EP_RW, cluster_drain_now_fn, "drain_timeout");
+	gp_session_drain_tick(&p->drain_timer);
 }
 
 void gp_cluster_session_left(gp_proxy_t *p, int b)
 {
 	if (b >= 0 && b == p->barrier_from && p->backends[b].sessions_rw == 0)
 		cluster_barrier_end(p, "drained");
-}
-
-static const char *cluster_name(const gp_proxy_t *p, int b)
-{
-	return b >= 0 ? p->backends[b].conf->name : "none";
 }
 
 static void cluster_log_node(const gp_proxy_t *p, int i, const gp_galera_out_t *out)
@@ -135,16 +174,21 @@ static void cluster_writer_change(gp_proxy_t *p, const gp_galera_out_t *out)
 		return;
 	}
 	/* A planned switch: a barrier holds new sessions until the old writer's
-	 * transactions are done, so two nodes never take writes from this proxy. */
+	 * transactions are done and the new writer has applied them, so two nodes never
+	 * take writes from this proxy. */
 	cluster_each_session(p, from, GP_EP_RW, cluster_drain_fn, "writer_changed");
-	if (p->backends[from].sessions_rw > 0 && p->barrier_from < 0) {
-		p->barrier_from = from;
-		gp_log(GP_LOG_INFO, "barrier_start", "from=%s to=%s sessions=%u timeout_ms=%lld",
-		       cluster_name(p, from), cluster_name(p, to), p->backends[from].sessions_rw,
-		       (long long)p->cfg->routing_drain_timeout_ms);
-		uv_timer_start(&p->barrier_timer, on_barrier_timeout,
-		               (uint64_t)p->cfg->routing_drain_timeout_ms, 0);
+	if (p->barrier_from >= 0)
+		return;
+	p->barrier_from = from;
+	gp_log(GP_LOG_INFO, "barrier_start", "from=%s to=%s sessions=%u timeout_ms=%lld",
+	       cluster_name(p, from), cluster_name(p, to), p->backends[from].sessions_rw,
+	       (long long)p->cfg->routing_drain_timeout_ms);
+	if (p->backends[from].sessions_rw == 0) {
+		cluster_barrier_end(p, "no_sessions");
+		return;
 	}
+	uv_timer_start(&p->barrier_timer, on_barrier_timeout,
+	               (uint64_t)p->cfg->routing_drain_timeout_ms, 0);
 }
 
 void gp_cluster_decide(gp_proxy_t *p)
@@ -211,6 +255,7 @@ gp_status_t gp_cluster_start(gp_proxy_t *p)
 	p->no_writer_since = 0;
 	uv_timer_init(p->loop, &p->barrier_timer);
 	p->barrier_timer.data = p;
+	sync_proxy = p;
 	gp_status_t st = gp_monitor_new(p->loop, p->cfg, on_probe, p, &p->monitor);
 	if (st != GP_OK)
 		return st;

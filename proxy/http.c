@@ -63,6 +63,7 @@ typedef struct http_conn {
 	size_t auth_len;                /* its length (> HTTP_AUTH_MAX: too long) */
 	uint64_t started_ns;            /* when the request began (debug log) */
 	char peer[64];                  /* client IP (logs) */
+	gp_strbuf_t *capture;           /* socketless (gp_http_test_open): answers go here */
 } http_conn_t;
 
 typedef struct http_write {
@@ -223,6 +224,11 @@ static void conn_send(http_conn_t *c, const http_answer_t *a, bool head_only)
 		return;
 	}
 	size_t blen = head_only ? 0 : a->body_len;
+	if (c->capture) {
+		gp_strbuf_append(c->capture, hdr, (size_t)n);
+		gp_strbuf_append(c->capture, a->body, blen);
+		return;
+	}
 	http_write_t *w = malloc(sizeof(*w) + (size_t)n + blen);
 	if (!w) {
 		conn_close(c);
@@ -469,7 +475,9 @@ static void conn_respond(http_conn_t *c)
 		       "client=%s method=%s handler=%s code=%d us=%llu", c->peer,
 		       http_method_str((enum http_method)c->parser.method), a.handler, a.code,
 		       (unsigned long long)((uv_hrtime() - c->started_ns) / 1000));
-	conn_send(c, &a, c->parser.method == HTTP_HEAD);
+	/* A rejected request (bad syntax, too large, timed out) is not a HEAD even if it began
+	 * like one: its answer keeps the body its Content-Length announces. */
+	conn_send(c, &a, !c->reject && c->parser.method == HTTP_HEAD);
 	free(r.owned);
 	gp_strbuf_free(&r.sbuf);
 }
@@ -765,18 +773,12 @@ static gp_status_t http_resolve(const char *addr, struct sockaddr_storage *ss)
 	return GP_EINVAL; /* http_listen takes a numeric address */
 }
 
-gp_status_t gp_http_start(gp_proxy_t *p, const char *addr, gp_http_t **out)
+/* The server without a socket: parser settings, connection list, an unbound listener. */
+static gp_http_t *http_new(gp_proxy_t *p)
 {
-	struct sockaddr_storage ss;
-	*out = NULL;
-	if (http_resolve(addr, &ss) != GP_OK) {
-		gp_log(GP_LOG_ERROR, "listen_failed", "endpoint=http address=%s error=bad_address",
-		       addr);
-		return GP_EINVAL;
-	}
 	gp_http_t *h = calloc(1, sizeof(*h));
 	if (!h)
-		return GP_ENOMEM;
+		return NULL;
 	h->proxy = p;
 	gp_list_init(&h->conns);
 	h->settings.on_message_begin = on_message_begin;
@@ -788,6 +790,21 @@ gp_status_t gp_http_start(gp_proxy_t *p, const char *addr, gp_http_t **out)
 	uv_tcp_init(p->loop, &h->listener);
 	h->listener.data = h;
 	h->listener_open = true;
+	return h;
+}
+
+gp_status_t gp_http_start(gp_proxy_t *p, const char *addr, gp_http_t **out)
+{
+	struct sockaddr_storage ss;
+	*out = NULL;
+	if (http_resolve(addr, &ss) != GP_OK) {
+		gp_log(GP_LOG_ERROR, "listen_failed", "endpoint=http address=%s error=bad_address",
+		       addr);
+		return GP_EINVAL;
+	}
+	gp_http_t *h = http_new(p);
+	if (!h)
+		return GP_ENOMEM;
 	*out = h;
 	int r = uv_tcp_bind(&h->listener, (const struct sockaddr *)&ss, 0);
 	if (r == 0)
@@ -819,4 +836,54 @@ void gp_http_stop(gp_http_t *h)
 		conn_close(gp_container_of(pos, http_conn_t, link));
 	}
 	uv_close((uv_handle_t *)&h->listener, on_listener_closed);
+}
+
+/* ---- socketless connections (fuzzing, tests) ------------------------------------------ */
+
+gp_http_t *gp_http_test_new(gp_proxy_t *p)
+{
+	return http_new(p);
+}
+
+gp_http_conn_t *gp_http_test_open(gp_http_t *h, bool same_host, gp_strbuf_t *out)
+{
+	http_conn_t *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->http = h;
+	c->capture = out;
+	c->same_host = same_host;
+	snprintf(c->peer, sizeof(c->peer), "test");
+	uv_tcp_init(h->proxy->loop, &c->tcp);
+	uv_timer_init(h->proxy->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->open_handles = 2;
+	gp_list_append(&h->conns, &c->link);
+	h->nconns++;
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	conn_arm(c, GP_HTTP_IDLE_TIMEOUT_MS);
+	return c;
+}
+
+bool gp_http_test_feed(gp_http_conn_t *c, const char *data, size_t n)
+{
+	if (c->closing)
+		return false;
+	if (n == 0)
+		on_read((uv_stream_t *)&c->tcp, UV_EOF, NULL); /* the client closed */
+	else
+		conn_feed(c, data, n);
+	return !c->closing;
+}
+
+void gp_http_test_timeout(gp_http_conn_t *c)
+{
+	if (!c->closing)
+		on_conn_timer(&c->timer);
+}
+
+void gp_http_test_close(gp_http_conn_t *c)
+{
+	conn_close(c);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "metrics.h"
 #include "proxy.h"
 
 /*
@@ -44,5 +45,20 @@ void gp_http_each_count(const gp_http_t *h, gp_http_count_fn fn, void *arg);
 bool gp_http_same_host(const struct sockaddr *peer, const struct sockaddr *local);
 /* Compare a presented token with the configured one in time independent of the contents. */
 bool gp_http_token_equal(const char *given, const char *want);
+
+/*
+ * Socketless connections, for the fuzzer and tests: the same parser, limits, dispatch and
+ * answers, with the answers appended to a buffer instead of written to a socket. Make the
+ * server with gp_http_test_new (nothing listens; free it with gp_http_stop), open
+ * connections on it, feed them bytes (n == 0: the client closed), run p->loop to let closed
+ * connections go. A connection must not be used once feed returned false (it is closing).
+ */
+typedef struct http_conn gp_http_conn_t;
+gp_http_t *gp_http_test_new(gp_proxy_t *p);
+gp_http_conn_t *gp_http_test_open(gp_http_t *h, bool same_host, gp_strbuf_t *out);
+bool gp_http_test_feed(gp_http_conn_t *c, const char *data, size_t n);
+/* The connection's deadline passed (request or idle timeout). */
+void gp_http_test_timeout(gp_http_conn_t *c);
+void gp_http_test_close(gp_http_conn_t *c);
 
 #endif

@@ -88,10 +88,13 @@ typedef struct gp_proxy {
 	int writer;                             /* current writer, -1 if none */
 	int barrier_from;                       /* old writer still draining, -1 if none */
 	uv_timer_t barrier_timer;               /* closes what the barrier still waits for */
-	uint64_t writer_changes;                /* writer changes since start */
-	uint64_t no_writer_since;               /* loop ms the writer was lost (0: have one) */
-	gp_metrics_t metrics;                   /* what /metrics shows beyond stats (metrics.c) */
-	struct gp_admin *admin;                 /* HTTP server, reloads, VRRP role (admin.c) */
+	bool syncing;                           /* new writer catching up before release */
+	uint32_t sync_gen;        /* tells a stale catch-up answer from the live one */
+	uint64_t sync_started;    /* loop ms the catch-up began */
+	uint64_t writer_changes;  /* writer changes since start */
+	uint64_t no_writer_since; /* loop ms the writer was lost (0: have one) */
+	gp_metrics_t metrics;     /* what /metrics shows beyond stats (metrics.c) */
+	struct gp_admin *admin;   /* HTTP server, reloads, VRRP role (admin.c) */
 } gp_proxy_t;
 
 /* Set up listeners, signals and timers on loop. */

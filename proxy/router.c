@@ -62,6 +62,11 @@ int gp_router_pick(gp_proxy_t *p, gp_endpoint_t ep, uint32_t tried, char *why, s
 		         p->backends[p->writer].conf->name);
 		return -1;
 	}
+	if (p->syncing) {
+		snprintf(why, whycap, "new writer %s still applying the old writer's commits",
+		         p->backends[p->writer].conf->name);
+		return -1;
+	}
 	if (tried & (1u << p->writer)) {
 		router_why_tried(p, tried, why, whycap);
 		return -1;
@@ -75,5 +80,5 @@ bool gp_router_still_valid(const gp_proxy_t *p, gp_endpoint_t ep, int b)
 		return false;
 	if (ep == GP_EP_RO)
 		return p->decided && p->gout.reader_eligible[b];
-	return p->writer == b && p->barrier_from < 0;
+	return p->writer == b && p->barrier_from < 0 && !p->syncing;
 }

@@ -600,6 +600,7 @@ static void session_response_done(gp_session_t *s)
 		gp_metrics_request_done(&s->proxy->metrics, (int)s->endpoint,
 		                        uv_hrtime() - s->cmd_start_ns);
 	s->in_flight = false;
+	bool was_in_trans = s->status & MYP_SERVER_STATUS_IN_TRANS;
 	if (s->resp.status_seen)
 		s->status = s->resp.status;
 	if (s->internal) {
@@ -635,6 +636,14 @@ static void session_response_done(gp_session_t *s)
 	 * GP_DRAIN_QUIET_MS: closing at the first idle instant would cut a client between the
 	 * statements of one request (WordPress: SET NAMES, SELECT @@sql_mode, USE db, ...). */
 	s->last_active = uv_now(s->proxy->loop);
+	/* ...but a transaction that just ended is a clean cut: a busy client that runs one
+	 * transaction after another is never quiet, and the switch barrier waits for it. A
+	 * statement that finishes past the drain deadline also closes the session. */
+	if (s->draining && gp_session_idle(s) && !s->inject_ro &&
+	    (was_in_trans || s->last_active >= s->drain_deadline)) {
+		s->close_after_relay = "drained";
+		return;
+	}
 	s->resume_client = true;
 }
 
@@ -882,7 +891,13 @@ void gp_session_drain_tick(uv_timer_t *t)
 	gp_list_each_safe(pos, tmp, &p->draining)
 	{
 		gp_session_t *s = gp_container_of(pos, gp_session_t, drain_link);
-		if (now >= s->drain_deadline)
+		/* Past the deadline a statement in flight may still finish (and then closes
+		 * the session): cutting it could let it commit after a writer switch released
+		 * the new writer. Only GP_DRAIN_HARD_MS later is it cut too. */
+		bool overdue =
+		        now >= s->drain_deadline && (s->state != GP_SS_READY || !s->in_flight ||
+		                                     now >= s->drain_deadline + GP_DRAIN_HARD_MS);
+		if (overdue)
 			gp_session_close(s, "drain_timeout");
 		else if (gp_session_drain_quiet(s, now))
 			gp_session_close(s, "drained");

@@ -66,8 +66,9 @@ void gp_session_shutdown(gp_session_t *s);
 bool gp_session_idle(const gp_session_t *s);
 /* Close the session at its next idle point, or at the deadline (loop ms), whichever first. */
 void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why);
-#define GP_DRAIN_QUIET_MS 100 /* a draining session closes after this long without a command */
-#define GP_DRAIN_TICK_MS  25  /* how often draining sessions are looked at */
+#define GP_DRAIN_QUIET_MS 100   /* a draining session closes after this long without a command */
+#define GP_DRAIN_TICK_MS  25    /* how often draining sessions are looked at */
+#define GP_DRAIN_HARD_MS  10000 /* a statement still running this long past the deadline is cut */
 /* Idle outside a transaction and quiet for GP_DRAIN_QUIET_MS. */
 bool gp_session_drain_quiet(const gp_session_t *s, uint64_t now);
 /* p->drain_timer: close draining sessions that went quiet or passed their deadline. */

@@ -5,13 +5,17 @@
 #                     [--build DIR] [--results FILE | --no-results] [--strict] [--keep]
 #                     [--cleanup | --cleanup-only]
 #
-#   --quick          make test's short form: one round of drills 1 2 6 3 4 5 7 at advert_int
-#                    1 with 6 s windows (about 2.5 minutes on 2 cores)
+#   --quick          make test's short form: one round of drills 1 2 6 3 4 5 7 w1 at
+#                    advert_int 1 with 6 s windows (about 3 minutes on 2 cores)
 #   --rounds N       rounds of the drill list per advert_int (default 10; --quick: 1)
-#   --drills LIST    which drills, in order, e.g. "1 2 6 3 4 5 7" (default: 1 1n 2 6 3 4 5 7)
+#   --drills LIST    which drills, in order, e.g. "1 2 6 3 4 5 7" or "w1,w2,w3" (default:
+#                    1 1n 2 6 3 4 5 7 w1 w2 w3)
 #                    1 kill -9 writer node, 1n same with eviction off, 2 crash MASTER proxy
 #                    host, 3 kill -9 galera-proxy on MASTER, 4 desync writer, 5 cut writer
-#                    node off, 6 restart old writer + old MASTER host, 7 SIGTERM MASTER proxy
+#                    node off, 6 restart old writer + old MASTER host, 7 SIGTERM MASTER proxy;
+#                    with WordPress (nginx + php-fpm on the client host) under load: w1
+#                    maintenance of the writer on both proxies, w2 kill -9 writer node, w3
+#                    crash MASTER proxy host
 #   --advert-int L   keepalived advert_int values to run the rounds with, in order: 1
 #                    (VRRPv2) and/or 0.2 (VRRPv3); default "1 0.2", --quick "1"
 #   --build DIR      meson build directory with proxy/galera-proxy (default: build-drill)
@@ -21,9 +25,11 @@
 #   --cleanup        first remove what a crashed run left (gpd-* namespaces, the processes
 #                    recorded in /run/gpd-drill/pids); --cleanup-only does that and exits
 #
-# Needs root (namespaces), keepalived, mariadbd + galera-4, php with mysqli, curl.
-# Exit status: 0 when every drill ran and no acknowledged write was lost (and, with --strict,
-# every target was met); 1 otherwise; 2 for usage or a refused start.
+# Needs root (namespaces), keepalived, mariadbd + galera-4, php with mysqli, curl; the w drills
+# also wordpress, nginx, php-fpm, php-curl.
+# Exit status: 0 when every drill ran and no acknowledged write (nor WordPress post or comment)
+# was lost (and, with --strict, every target was met); 1 otherwise; 2 for usage, or a refused
+# start.
 # Everything runs inside namespaces gpd-*: nothing is added to the root namespace, and the EXIT
 # trap stops every process the run started (by recorded pid) and deletes the namespaces.
 set -uo pipefail
@@ -39,9 +45,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib/ha.sh"
 # shellcheck source=test/drill/lib/drills.sh
 . "$HERE/lib/drills.sh"
+# shellcheck source=test/drill/lib/wordpress.sh
+. "$HERE/lib/wordpress.sh"
 
 ROUNDS=10
-DRILLS="1 1n 2 6 3 4 5 7"
+DRILLS="1 1n 2 6 3 4 5 7 w1 w2 w3"
 ADVERTS="1 0.2"
 adverts_set=0
 QUICK=0
@@ -99,7 +107,7 @@ while (($#)); do
 done
 if ((QUICK)); then
   ((rounds_set)) || ROUNDS=1
-  ((drills_set)) || DRILLS="1 2 6 3 4 5 7"
+  ((drills_set)) || DRILLS="1 2 6 3 4 5 7 w1"
   ((adverts_set)) || ADVERTS=1
   GPD_OBSERVE_S=6
 fi
@@ -108,6 +116,7 @@ for a in $ADVERTS; do
   case $a in 1 | 0.2) ;; *) usage 2 ;; esac
 done
 GPD_ADVERT=${ADVERTS%% *}
+DRILLS=${DRILLS//,/ }
 for d in $DRILLS; do
   declare -F "gpd_drill_$d" >/dev/null || {
     echo "run.sh: no drill '$d'" >&2
@@ -174,6 +183,8 @@ echo "$GPD_WORK" >"$GPD_STATE/work"
 : >"$GPD_STATE/pids"
 : >"$GPD_WORK/vrrp-events.log"
 : >"$GPD_WORK/results.tsv"
+: >"$GPD_WORK/wp-results.tsv"
+: >"$GPD_WORK/wp-verdicts"
 head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$GPD_WORK/token"
 chmod 600 "$GPD_WORK/token"
 T_START=$(gpd_now_ms)
@@ -183,6 +194,7 @@ on_exit() {
   local rc=$?
   trap - EXIT INT TERM
   gpd_log "tearing down"
+  gpd_wp_stop
   gpd_stop_all_tracked
   gpd_ns_sweep
   gpd_ns_delete_all
@@ -245,6 +257,8 @@ if gpd_db_repair; then
     ((nmiss == 0)) || GPD_FAILED=$((GPD_FAILED + 1))
   done
   final_note="$(grep -c . "$GPD_WORK/all-acked") acknowledged ids in all;$final_note"
+  gpd_wp_final_check
+  final_note="$final_note$GPD_WP_FINAL"
 else
   final_note="the cluster could not be brought back to 3 nodes for the final check"
   GPD_FAILED=$((GPD_FAILED + 1))
@@ -308,6 +322,15 @@ echo "Drill results ($(date -u +%FT%TZ), advert_int [$ADVERTS], $ROUNDS round(s)
   cut -f1-20 "$GPD_WORK/results.tsv"
 } | column -t -s $'\t'
 awk -F'\t' '$21 != "-" {print "  " $1 " r" $2 ": " $21}' "$GPD_WORK/results.tsv"
+if [ -s "$GPD_WORK/wp-results.tsv" ]; then
+  echo
+  echo "WordPress drills:"
+  gpd_wp_table
+  if ((ROUNDS > 1)); then
+    echo
+    gpd_wp_rounds_summary | column -t -s $'\t'
+  fi
+fi
 if ((ROUNDS > 1)); then
   echo
   summary | column -t -s $'\t'
@@ -345,7 +368,32 @@ if [ -n "$RESULTS" ]; then
     echo "Targets: 1 downtime ≤ 1000 ms; 2 VIP move ≤ 3500 ms (advert_int 1) or downtime"
     echo "≤ 1500 ms (0.2); 4 and 7 no error on the conn client; 6 no VIP move, no writer change."
     echo
+    echo "w1-w3: WordPress (Debian's, nginx + php-fpm on the client host, DB_HOST = the VIP)"
+    echo "under load.php ($GPD_WP_CONCURRENCY requests in flight, 30 % REST writes of posts and"
+    echo "comments) while: w1 the writer is put in maintenance on both proxies (and taken out"
+    echo "again), w2 the writer node is killed (-9), w3 the MASTER proxy host crashes as in 2."
+    echo "The conn client writes as in the other drills (first table; pers does not run: its"
+    echo "never-idle session would hold a planned writer move for the drain timeout). The"
+    echo "WordPress figures are in the second table: failed = no answer, a database error page"
+    echo "or an unexpected status; failing window = a run of failed requests with no success"
+    echo "between them; failed at = the first failed request's start to the last one's end,"
+    echo "from the event; lost = acknowledged (201) posts + comments missing through REST, the"
+    echo "VIP or a node. Targets: w1 no failed request; w2 longest failing window ≤ 1000 ms;"
+    echo "w3 every failed request ended after the event and had started before the VIP move;"
+    echo "all: nothing lost (else FAIL)."
+    echo
     md_table
+    if [ -s "$GPD_WORK/wp-results.tsv" ]; then
+      echo
+      echo "## WordPress drills"
+      echo
+      gpd_wp_table md
+      if ((ROUNDS > 1)); then
+        echo
+        gpd_wp_rounds_summary | sed 's/\t/ | /g; s/^/| /; s/$/ |/' |
+          sed '1a|---|---|---|---|---|---|---|---|---|---|'
+      fi
+    fi
     if ((ROUNDS > 1)); then
       echo
       echo "## Summary per drill"

@@ -17,6 +17,9 @@
 # off, 2 crash the MASTER proxy host, 3 kill -9 galera-proxy on the MASTER, 4 desync the writer
 # (planned maintenance), 5 cut the writer node off the network, 6 restart the old writer node and
 # the old MASTER host, 7 planned restart (SIGTERM) of galera-proxy on the MASTER.
+# WordPress drills (lib/wordpress.sh; the site's load runs around the event, the clients too):
+# w1 planned maintenance of the writer (maintenance on both proxies, off again), w2 kill -9 the
+# writer node, w3 crash the MASTER proxy host. They always repair what they broke.
 # GPD_KEEP_DAMAGE=1 (set by the runner when drill 6 follows in the round): drills 1 and 2 leave
 # their dead node / dead host for drill 6 to bring back.
 
@@ -25,6 +28,7 @@ GPD_OBSERVE_S=${GPD_OBSERVE_S:-8}    # the window after the event (after the res
 GPD_MAX_WAIT_S=${GPD_MAX_WAIT_S:-45} # at most this long for writes to resume
 GPD_KEEP_DAMAGE=${GPD_KEEP_DAMAGE:-0}
 GPD_STRICT=${GPD_STRICT:-0}
+GPD_CLIENT_MODES="conn pers" # the drill clients that run (the w drills run conn only)
 
 D_NAME="" D_ROUND=0 D_BASE=0 D_EVENT=0 D_END=0 D_MASTER0="" D_NOTES="" D_TARGET="" D_FAIL=""
 D_SIZEW=0
@@ -39,7 +43,7 @@ gpd_client_log() { echo "$GPD_WORK/clients/$D_NAME.r$D_ROUND.$1.log"; }
 gpd_clients_start() {
   local mode base
   mkdir -p "$GPD_WORK/clients"
-  for mode in conn pers; do
+  for mode in $GPD_CLIENT_MODES; do
     base=$D_BASE
     [ "$mode" = pers ] && base=$((D_BASE + 50000000))
     ip netns exec gpd-cl php "$GPD_LIB/client.php" write "${mode/pers/persist}" "$GPD_VIP" \
@@ -57,7 +61,7 @@ gpd_clients_stop() {
 # gpd_clients_acked_after T: both clients have an acknowledged write sent at or after T.
 gpd_clients_acked_after() {
   local mode
-  for mode in conn pers; do
+  for mode in $GPD_CLIENT_MODES; do
     awk -v t="$1" '$1 == "ok" && $3 >= t {f = 1; exit} END {exit !f}' \
       "$(gpd_client_log "$mode")" || return 1
   done
@@ -65,8 +69,13 @@ gpd_clients_acked_after() {
 
 # gpd_client_stats MODE: "downtime gap_at errors e1213 acked restore_gap restore_errors" for
 # the drill's event (E-2 s to the end of the window) and for the repair after the window.
-# downtime and gap_at are "none" if no write sent after E was acknowledged in the window.
+# downtime and gap_at are "none" if no write sent after E was acknowledged in the window, "-"
+# if that client did not run.
 gpd_client_stats() {
+  [ -f "$(gpd_client_log "$1")" ] || {
+    echo "- - 0 0 0 0 0"
+    return
+  }
   awk -v ev="$D_EVENT" -v end="$D_END" '
     $1 == "ok" {
       acked++
@@ -235,6 +244,7 @@ gpd_drill_end() {
     gpd_db_healthy || gpd_db_repair || gpd_drill_note "cluster not repaired after the drill"
   fi
   read -r acked lost <<<"$(gpd_check_acked)"
+  [[ "$D_NAME" == w* ]] && gpd_wp_check "$vip_ms"
   nodes=$(gpd_write_nodes)
   while read -r kind n v; do
     if [ "$kind" = cert ]; then
@@ -276,8 +286,8 @@ gpd_running_synced() {
 gpd_check_acked() {
   local d=$GPD_WORK/check n miss max=0
   mkdir -p "$d"
-  cat "$(gpd_client_log conn)" "$(gpd_client_log pers)" | awk '$1 == "ok" {print $2}' |
-    sort -u >"$d/acked"
+  cat "$(gpd_client_log conn)" "$(gpd_client_log pers)" 2>/dev/null |
+    awk '$1 == "ok" {print $2}' | sort -u >"$d/acked"
   for n in "${GPD_DB_NODES[@]}"; do
     gpd_db_pid "$n" >/dev/null || continue
     if ! gpd_db_sql "$n" "SET SESSION wsrep_sync_wait=1; SELECT id FROM test.w WHERE id >= $D_BASE \
@@ -337,6 +347,7 @@ gpd_verdict() {
   case $D_NAME in
   d2 | d3 | d7) [[ "$nodes" != *">"* ]] || miss+=("writer_kept") ;;
   esac
+  [[ "$D_NAME" == w* ]] && gpd_wp_targets
   # Either proxy may get the VIP next: they must agree on the writer (issue: peer agreement).
   if [[ "${R_COLS[10]}" =~ ^(db[0-9])/(db[0-9])$ ]] &&
     [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
@@ -361,6 +372,7 @@ gpd_result_row() {
     "pers ${R_COLS[3]}/${R_COLS[4]}/${R_COLS[5]} vip ${R_COLS[7]} ms x${R_COLS[8]}" \
     "writers ${R_COLS[9]} -> ${R_COLS[10]} nodes ${R_COLS[11]} acked ${R_COLS[12]}" \
     "lost ${R_COLS[13]} | $verdict | ${D_NOTES:-}"
+  [[ "$D_NAME" == w* ]] && gpd_wp_row "$verdict"
   if [ -n "$D_FAIL" ]; then GPD_FAILED=$((GPD_FAILED + 1)); fi
   if [ "$GPD_STRICT" = 1 ] && [[ "$verdict" == miss* ]]; then GPD_FAILED=$((GPD_FAILED + 1)); fi
 }
@@ -541,5 +553,106 @@ gpd_drill_7() {
   gpd_drill_note "galera-proxy on $m exited $(($(gpd_now_ms) - t0)) ms after SIGTERM"
   gpd_proxy_start "$m" || gpd_drill_note "galera-proxy on $m did not restart"
   gpd_observe
+  gpd_drill_end
+}
+
+# ---- WordPress drills -------------------------------------------------------------------
+
+# gpd_wp_drill_begin NAME ROUND: gpd_drill_begin, then the site (set up on first use). The
+# callers run only the conn client (local GPD_CLIENT_MODES): the pers client's write every
+# 10 ms never leaves its session idle, so a planned writer move would hold new connections for
+# the whole drain timeout on its account, which measures that client, not WordPress (d4 and d7
+# measure it).
+gpd_wp_drill_begin() {
+  gpd_drill_begin "$1" "$2" || return 1
+  gpd_wp_ensure || {
+    D_FAIL="WordPress could not be set up in gpd-cl"
+    return 1
+  }
+}
+
+# gpd_wp_maintenance BACKEND 0|1: POST /backends/BACKEND/maintenance on both proxies, from
+# their own hosts (no token needed).
+gpd_wp_maintenance() {
+  local h code
+  for h in "${GPD_HA_HOSTS[@]}"; do
+    code=$(gpd_http "$h" "/backends/$1/maintenance?on=$2" -X POST -o /dev/null \
+      -w '%{http_code}')
+    [ "$code" = 200 ] || gpd_drill_note "maintenance?on=$2 of $1 on $h answered ${code:-nothing}"
+  done
+}
+
+# gpd_writers_not NODE: both proxies report a writer and it is not NODE.
+gpd_writers_not() {
+  local h w
+  for h in "${GPD_HA_HOSTS[@]}"; do
+    w=$(gpd_proxy_writer "$h")
+    [ -n "$w" ] && [ "$w" != "$1" ] || return 1
+  done
+}
+
+# drill w1: planned maintenance of the writer under the WordPress load: maintenance on both
+# proxies (the writer moves, its sessions drain), off again after a while (the writer stays).
+gpd_drill_w1() {
+  local w t0 hold=$((GPD_OBSERVE_S < 8 ? GPD_OBSERVE_S : 8)) GPD_CLIENT_MODES=$GPD_WP_CLIENTS
+  gpd_wp_drill_begin w1 "$1" || {
+    gpd_drill_end
+    return
+  }
+  w=$(gpd_proxy_writer "$D_MASTER0")
+  gpd_wp_load_start $((3 + hold + 3))
+  sleep 3
+  gpd_event "maintenance on for the writer $w on both proxies"
+  t0=$(gpd_now_ms)
+  gpd_wp_maintenance "$w" 1
+  if gpd_wait_until 10 gpd_writers_not "$w"; then
+    gpd_drill_note "$w in maintenance; writer moved within $(($(gpd_now_ms) - t0)) ms"
+  else
+    gpd_drill_note "$w in maintenance; the writer did not move within 10 s"
+  fi
+  gpd_sleep_until_ms $((t0 + hold * 1000))
+  gpd_wp_maintenance "$w" 0
+  gpd_wp_load_wait
+  gpd_observe 0
+  gpd_drill_end
+}
+
+# drill w2: kill -9 the writer node under the WordPress load (then restarted).
+gpd_drill_w2() {
+  local w GPD_CLIENT_MODES=$GPD_WP_CLIENTS
+  gpd_wp_drill_begin w2 "$1" || {
+    gpd_drill_end
+    return
+  }
+  w=$(gpd_proxy_writer "$D_MASTER0")
+  gpd_wp_load_start $((3 + GPD_OBSERVE_S))
+  sleep 3
+  gpd_event "kill -9 the writer node $w"
+  gpd_db_kill "$w"
+  gpd_wp_load_wait
+  gpd_observe 0
+  gpd_drill_note "killed $w"
+  gpd_db_restart "$w" >/dev/null || gpd_drill_note "$w did not restart"
+  gpd_drill_end
+}
+
+# drill w3: crash the MASTER proxy host under the WordPress load (drill 2's crash), then back.
+# The load goes on until a query stuck on the dead host has hit php's read timeout.
+gpd_drill_w3() {
+  local m after=$((GPD_WP_READ_TIMEOUT + 5)) GPD_CLIENT_MODES=$GPD_WP_CLIENTS
+  ((after > GPD_OBSERVE_S)) || after=$GPD_OBSERVE_S
+  gpd_wp_drill_begin w3 "$1" || {
+    gpd_drill_end
+    return
+  }
+  m=$D_MASTER0
+  gpd_wp_load_start $((3 + after))
+  sleep 3
+  gpd_event "crash proxy host $m (unplug, keepalived crash, kill -9 galera-proxy)"
+  gpd_crash_host "$m"
+  gpd_wp_load_wait
+  gpd_observe 0
+  gpd_drill_note "crashed $m"
+  gpd_ha_up_host "$m" || gpd_drill_note "$m did not come back"
   gpd_drill_end
 }

@@ -10,7 +10,8 @@
 #   HTTP       where nginx listens; a bare port means 127.0.0.1:PORT
 #
 # Environment: WP_DB_NAME (wordpress), WP_DB_USER (app), WP_DB_PASSWORD (app), WP_FPM_CHILDREN
-# (8 php-fpm workers), WP_URL (site URL, default http://HTTP_HOST:HTTP_PORT), WP_ADMIN_USER (admin).
+# (8 php-fpm workers), WP_NET_READ_TIMEOUT (the workers' mysqlnd.net_read_timeout, 30 s), WP_URL
+# (site URL, default http://HTTP_HOST:HTTP_PORT), WP_ADMIN_USER (admin).
 #
 # Creates the database through DB_HOST, installs WordPress (idempotent: an installed site is
 # kept), creates a fresh application password for the admin, starts php-fpm and nginx in the
@@ -40,6 +41,8 @@ DB_NAME=${WP_DB_NAME:-wordpress}
 DB_USER=${WP_DB_USER:-app}
 DB_PASSWORD=${WP_DB_PASSWORD:-app}
 FPM_CHILDREN=${WP_FPM_CHILDREN:-8}
+NET_READ_TIMEOUT=${WP_NET_READ_TIMEOUT:-30}
+[[ "$NET_READ_TIMEOUT" =~ ^[0-9]+$ ]] || die "WP_NET_READ_TIMEOUT: seconds, not '$NET_READ_TIMEOUT'"
 ADMIN_USER=${WP_ADMIN_USER:-admin}
 SRC=/usr/share/wordpress
 
@@ -122,7 +125,7 @@ render() {
   fi
   local key val text
   text=$(<"$1")
-  for key in DIR LISTEN NGINX_USER FPM_USER FPM_LISTEN_OWNER FPM_CHILDREN; do
+  for key in DIR LISTEN NGINX_USER FPM_USER FPM_LISTEN_OWNER FPM_CHILDREN NET_READ_TIMEOUT; do
     case $key in
     DIR) val=$DIR ;;
     LISTEN) val=$HTTP ;;
@@ -130,6 +133,7 @@ render() {
     FPM_USER) val=$user_fpm ;;
     FPM_LISTEN_OWNER) val=$owner_fpm ;;
     FPM_CHILDREN) val=$FPM_CHILDREN ;;
+    NET_READ_TIMEOUT) val=$NET_READ_TIMEOUT ;;
     esac
     text=${text//@$key@/"$val"}
   done

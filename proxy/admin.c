@@ -478,22 +478,6 @@ static bool reload_moved(const gp_config_t *o, const gp_config_t *n, const int *
 	return false;
 }
 
-static gp_status_t reload_resolve(const char *host, uint16_t port, struct sockaddr_storage *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (uv_ip4_addr(host, port, (struct sockaddr_in *)out) == 0 ||
-	    uv_ip6_addr(host, port, (struct sockaddr_in6 *)out) == 0)
-		return GP_OK;
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-	char svc[8];
-	snprintf(svc, sizeof(svc), "%u", port);
-	if (getaddrinfo(host, svc, &hints, &res) != 0 || !res)
-		return GP_EINVAL;
-	memcpy(out, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	return GP_OK;
-}
-
 /* A removed backend that sessions still point at (connecting, open, or counted on it). */
 static bool reload_busy(const gp_proxy_t *p, int b)
 {
@@ -655,7 +639,7 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	for (size_t j = 0; j < nw->nbackends; j++) {
 		nb[j].conf = &nw->backends[j];
 		nb[j].last_error = GP_OK;
-		if (reload_resolve(nb[j].conf->host, nb[j].conf->port, &nb[j].addr) != GP_OK) {
+		if (gp_proxy_resolve(nb[j].conf->host, nb[j].conf->port, &nb[j].addr) != GP_OK) {
 			snprintf(msg, cap, "%s: backend %s: cannot resolve %s", nw->path,
 			         nb[j].conf->name, nb[j].conf->address);
 			return GP_ECONFIG;

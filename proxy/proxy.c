@@ -54,7 +54,7 @@ size_t gp_proxy_backends_by_priority(const gp_proxy_t *p, int *idx)
 }
 
 /* Resolve HOST:PORT once; numeric addresses never touch the resolver. */
-static gp_status_t proxy_resolve(const char *host, uint16_t port, struct sockaddr_storage *out)
+gp_status_t gp_proxy_resolve(const char *host, uint16_t port, struct sockaddr_storage *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (uv_ip4_addr(host, port, (struct sockaddr_in *)out) == 0)
@@ -88,7 +88,7 @@ static gp_status_t proxy_listen(gp_proxy_t *p, gp_endpoint_t ep, const char *add
 	uint16_t port;
 	struct sockaddr_storage ss;
 	if (gp_config_split_addr(addr, host, sizeof(host), &port) != GP_OK ||
-	    proxy_resolve(host, port, &ss) != GP_OK) {
+	    gp_proxy_resolve(host, port, &ss) != GP_OK) {
 		gp_log(GP_LOG_ERROR, "listen_failed", "endpoint=%s address=%s error=bad_address",
 		       gp_endpoint_name(ep), addr);
 		return GP_EINVAL;
@@ -235,7 +235,7 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 		gp_backend_t *b = &p->backends[i];
 		b->conf = &cfg->backends[i];
 		b->last_error = GP_OK;
-		if (proxy_resolve(b->conf->host, b->conf->port, &b->addr) != GP_OK) {
+		if (gp_proxy_resolve(b->conf->host, b->conf->port, &b->addr) != GP_OK) {
 			gp_log(GP_LOG_ERROR, "backend_unresolvable", "backend=%s address=%s",
 			       b->conf->name, b->conf->address);
 			return GP_ECONFIG;

@@ -105,6 +105,8 @@ void gp_proxy_shutdown(gp_proxy_t *p);
 void gp_proxy_shutdown_now(gp_proxy_t *p);
 /* A session left the proxy: maybe the shutdown is complete. */
 void gp_proxy_session_gone(gp_proxy_t *p);
+/* Resolve HOST:PORT (numeric addresses never touch the resolver; names block once). */
+GP_WUR gp_status_t gp_proxy_resolve(const char *host, uint16_t port, struct sockaddr_storage *out);
 /* Backends in priority order (ties by name): fills idx, returns the count. */
 size_t gp_proxy_backends_by_priority(const gp_proxy_t *p, int *idx);
 

@@ -363,12 +363,11 @@ gp_status_t gp_vrrp_start(gp_proxy_t *p)
 		char host[GP_ADDR_MAX];
 		uint16_t port;
 		if (gp_config_split_addr(c->top_peer, host, sizeof(host), &port) == GP_OK &&
-		    (uv_ip4_addr(host, port, (struct sockaddr_in *)&v->peer) == 0 ||
-		     uv_ip6_addr(host, port, (struct sockaddr_in6 *)&v->peer) == 0))
+		    gp_proxy_resolve(host, port, &v->peer) == GP_OK)
 			v->have_peer = true;
 		else
-			gp_log(GP_LOG_WARN, "peer_unusable",
-			       "peer=%s detail=\"needs a numeric HOST:PORT\"", c->top_peer);
+			gp_log(GP_LOG_WARN, "peer_unusable", "peer=%s detail=\"cannot resolve\"",
+			       c->top_peer);
 	}
 	uv_timer_init(p->loop, &v->timer);
 	v->timer.data = p;

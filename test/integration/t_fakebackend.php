@@ -260,7 +260,7 @@ gp_section('close mid-result', fn() => expect_error('close_mid', 1.5, 15));
 // same): the client's own read timeout (2 s) ends it, and the proxy must then let go.
 gp_section('stall mid-result', fn() => expect_error('stall_mid', 2 + 1.5, 3, 2));
 gp_section('oversized packet mid-result (16 MB announced, then a stall)',
-    fn() => expect_error('oversized', 2 + 1.5, 3, 2));
+    fn() => expect_error('oversized', 2 * 2 + 1.5, 3, 2)); // two reads time out: header, body
 
 // ---- the monitor ---------------------------------------------------------------------
 $downBound = MON_FALL * (MON_INTERVAL_MS + MON_TIMEOUT_MS) / 1000 + 2.0;

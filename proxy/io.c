@@ -223,7 +223,11 @@ static void io_settle(gp_io_t *io)
 			io->start = 0;
 		}
 	}
-	bool want = io->want_read && !io->held && io->pending == 0 && !io->ended && !io->closing &&
+	/* A held side keeps reading while its buffer has room: the held bytes stay put, but an
+	 * EOF or reset behind them is seen (a client that pipelined COM_QUIT and left while a
+	 * backend stalls must not keep the session and its backend connection forever). */
+	bool room = !io->held || !io->buf || io->end < GP_BUF_SIZE;
+	bool want = io->want_read && room && io->pending == 0 && !io->ended && !io->closing &&
 	            !io->close_after_write && io->connected;
 	if (want && !io->reading) {
 		if (uv_read_start((uv_stream_t *)&io->tcp, on_alloc, on_read) == 0)

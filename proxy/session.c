@@ -11,17 +11,6 @@
 #include "monitor.h"
 #include "router.h"
 
-/* MariaDB extended capabilities the codec tracks; any other (newer) one is masked out,
- * so a server never switches on a response format the proxy cannot follow. */
-#define GP_CAPS_KNOWN_EXT                                                        \
-	(MYP_MARIADB_CLIENT_PROGRESS | MYP_MARIADB_CLIENT_STMT_BULK_OPERATIONS | \
-	 MYP_MARIADB_CLIENT_EXTENDED_METADATA | MYP_MARIADB_CLIENT_CACHE_METADATA)
-/* Capabilities the proxy cannot relay (yet): TLS and compression change the framing,
- * MySQL's optional result-set metadata changes the column-count packet. */
-#define GP_CAPS_UNRELAYABLE                                                   \
-	(MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_CLIENT_ZSTD_COMPRESSION | \
-	 MYP_CLIENT_OPTIONAL_RESULTSET_METADATA | (~0xFFFFFFFFull & ~GP_CAPS_KNOWN_EXT))
-#define GP_CLIENT_PEEK    64   /* command bytes seen whole: enough for any KILL <id> */
 #define GP_CLOSE_GRACE_MS 5000 /* a closing client that does not read is cut off after this */
 
 /* Server error codes the proxy uses for answers of its own. */

@@ -6,6 +6,7 @@
 #include "bufpool.h"
 #include "kill.h"
 #include "myp.h"
+#include "session.h" /* GP_CAPS_UNRELAYABLE, GP_CLIENT_PEEK: the proxy's own */
 
 /*
  * The sequence session.c runs on each packet, without sockets: the backend's greeting
@@ -31,15 +32,6 @@
 			abort();                                                                 \
 		}                                                                                \
 	} while (0)
-
-/* Mirrors of session.c's private constants (keep in step). */
-#define GP_CAPS_KNOWN_EXT                                                        \
-	(MYP_MARIADB_CLIENT_PROGRESS | MYP_MARIADB_CLIENT_STMT_BULK_OPERATIONS | \
-	 MYP_MARIADB_CLIENT_EXTENDED_METADATA | MYP_MARIADB_CLIENT_CACHE_METADATA)
-#define GP_CAPS_UNRELAYABLE                                                   \
-	(MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_CLIENT_ZSTD_COMPRESSION | \
-	 MYP_CLIENT_OPTIONAL_RESULTSET_METADATA | (~0xFFFFFFFFull & ~GP_CAPS_KNOWN_EXT))
-#define GP_CLIENT_PEEK 64
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -629,7 +629,8 @@ static void session_response_done(gp_session_t *s)
 	 * transaction after another is never quiet, and the switch barrier waits for it. A
 	 * statement that finishes past the drain deadline also closes the session. */
 	if (s->draining && gp_session_idle(s) && !s->inject_ro &&
-	    (was_in_trans || s->last_active >= s->drain_deadline)) {
+	    (was_in_trans || s->last_active >= s->drain_deadline ||
+	     gp_session_drain_quiet(s, s->last_active))) {
 		s->close_after_relay = "drained";
 		return;
 	}
@@ -861,6 +862,7 @@ void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
 	slog(s, GP_LOG_INFO, "session_drain", "reason=%s state=%s in_trans=%d", why,
 	     gp_session_state_name(s->state), !!(s->status & MYP_SERVER_STATUS_IN_TRANS));
 	s->draining = true;
+	s->drain_started = uv_now(p->loop);
 	gp_list_append(&p->draining, &s->drain_link);
 	if (!uv_is_active((uv_handle_t *)&p->drain_timer))
 		uv_timer_start(&p->drain_timer, gp_session_drain_tick, GP_DRAIN_TICK_MS,
@@ -869,7 +871,12 @@ void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
 
 bool gp_session_drain_quiet(const gp_session_t *s, uint64_t now)
 {
-	return gp_session_idle(s) && now - s->last_active >= GP_DRAIN_QUIET_MS;
+	if (!gp_session_idle(s))
+		return false;
+	/* Quiet for a moment, or drained long enough that it is a busy persistent client
+	 * rather than one request's statements: then any idle instant will do. */
+	return now - s->last_active >= GP_DRAIN_QUIET_MS ||
+	       (s->draining && now - s->drain_started >= GP_DRAIN_PATIENCE_MS);
 }
 
 void gp_session_drain_tick(uv_timer_t *t)

@@ -39,6 +39,7 @@ typedef struct gp_session {
 	uint64_t handshake_deadline; /* loop time (ms) by which auth must finish */
 	uint64_t wait_deadline;      /* loop time (ms) until which it may wait for a backend */
 	uint64_t drain_deadline;     /* loop time (ms) a draining session is closed at */
+	uint64_t drain_started;      /* loop time (ms) the drain began */
 	bool draining;               /* close at the next idle point (drain, fence) */
 	bool internal;               /* the command in flight is the proxy's own */
 	bool inject_ro;              /* after this server scan: make the session read-only */
@@ -78,9 +79,10 @@ void gp_session_shutdown(gp_session_t *s);
 bool gp_session_idle(const gp_session_t *s);
 /* Close the session at its next idle point, or at the deadline (loop ms), whichever first. */
 void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why);
-#define GP_DRAIN_QUIET_MS 100   /* a draining session closes after this long without a command */
-#define GP_DRAIN_TICK_MS  25    /* how often draining sessions are looked at */
-#define GP_DRAIN_HARD_MS  10000 /* a statement still running this long past the deadline is cut */
+#define GP_DRAIN_QUIET_MS    100   /* a draining session closes after this long without a command */
+#define GP_DRAIN_PATIENCE_MS 1000  /* after this, any idle instant closes a draining session */
+#define GP_DRAIN_TICK_MS     25    /* how often draining sessions are looked at */
+#define GP_DRAIN_HARD_MS     10000 /* a statement still running this long past the deadline is cut */
 /* Idle outside a transaction and quiet for GP_DRAIN_QUIET_MS. */
 bool gp_session_drain_quiet(const gp_session_t *s, uint64_t now);
 /* p->drain_timer: close draining sessions that went quiet or passed their deadline. */

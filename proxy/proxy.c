@@ -209,16 +209,15 @@ static void on_sweep(uv_timer_t *t)
 {
 	gp_proxy_t *p = t->data;
 	int64_t idle_ms = p->cfg->limits_client_idle_timeout_ms;
+	if (idle_ms <= 0)
+		return; /* off (the default); drains have their own list and timer */
 	uint64_t now = uv_now(p->loop);
 	gp_list_t *pos, *tmp;
-	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++) {
-		gp_list_each_safe(pos, tmp, &p->sessions[st])
-		{
-			gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-			if (idle_ms > 0 && st == GP_SS_READY && !s->in_flight &&
-			    now - s->last_active >= (uint64_t)idle_ms)
-				gp_session_close(s, "idle_timeout");
-		}
+	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_READY])
+	{
+		gp_session_t *s = gp_container_of(pos, gp_session_t, link);
+		if (!s->in_flight && now - s->last_active >= (uint64_t)idle_ms)
+			gp_session_close(s, "idle_timeout");
 	}
 }
 

@@ -19,34 +19,9 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 
-BUILD=$ROOT/build
-ONLY=""
-KEEP=0
-while (($#)); do
-  case "$1" in
-  --build)
-    BUILD=$2
-    shift 2
-    ;;
-  --only)
-    ONLY=$2
-    shift 2
-    ;;
-  --keep)
-    KEEP=1
-    shift
-    ;;
-  -h | --help)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-    ;;
-  *)
-    echo "run.sh: unknown argument $1" >&2
-    exit 2
-    ;;
-  esac
-done
-[[ "$BUILD" = /* ]] || BUILD=$ROOT/$BUILD
+# shellcheck source=test/lib/runner.sh
+source "$ROOT/test/lib/runner.sh"
+runner_args "$@"
 
 SCENARIO_TIMEOUT=${GT_SCENARIO_TIMEOUT:-240}
 GT_BIN=$BUILD/proxy/galera-proxy
@@ -64,11 +39,6 @@ export GT_WORK GALERA_DIR GT_BIN GT_LOG
 . "$HERE/lib/gt.sh"
 export GT_PORT GT_RO_PORT
 : >"$GT_WORK/pids"
-
-PASSED=0
-FAILED=0
-N=0
-T_START=$(date +%s)
 
 say() { printf '# %s\n' "$*"; }
 

@@ -17,29 +17,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=test/lib/mariadb.sh
 source "$ROOT/test/lib/mariadb.sh"
 
-BUILD=$ROOT/build
-KEEP=0
-while (($#)); do
-  case "$1" in
-  --build)
-    BUILD=$2
-    shift 2
-    ;;
-  --keep)
-    KEEP=1
-    shift
-    ;;
-  -h | --help)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-    ;;
-  *)
-    echo "run.sh: unknown argument $1" >&2
-    exit 2
-    ;;
-  esac
-done
-[[ "$BUILD" = /* ]] || BUILD=$ROOT/$BUILD
+# shellcheck source=test/lib/runner.sh
+source "$ROOT/test/lib/runner.sh"
+runner_args "$@"
 
 read -r -a DB_PORTS <<<"${GP_HTTP_TEST_DB_PORTS:-3350 3351 3352}"
 LISTEN_PORT=${GP_HTTP_TEST_PROXY_PORT:-16133}
@@ -64,35 +44,8 @@ PROXY_PID=""
 PROM_PID=""
 LOOP_PID=""
 LOAD_PID=""
-PASSED=0
-FAILED=0
-N=0
-FAILED_NAMES=()
-
-log() { printf '# %s\n' "$*"; }
 
 # ---- process control ------------------------------------------------------------------------
-
-alive() { # alive PID: exists and is not a zombie
-  local state
-  [[ -n "$1" ]] || return 1
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ "$state" != "Z" ]]
-}
-
-stop_pid() { # stop_pid PID: TERM, wait up to 20 s, KILL
-  local pid=$1 i
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 200; i++)); do
-    alive "$pid" || break
-    sleep 0.1
-  done
-  if alive "$pid"; then
-    kill -KILL "$pid" 2>/dev/null
-  fi
-  wait "$pid" 2>/dev/null
-}
 
 PROXY_RC=""
 proxy_stop() {
@@ -116,11 +69,7 @@ cleanup() {
   for d in db1 db2 db3; do
     mariadb_stop "$WORK/$d" >/dev/null 2>&1
   done
-  if [[ $KEEP -eq 1 || $FAILED -ne 0 || $rc -ne 0 ]]; then
-    log "scratch directory kept: $WORK"
-  else
-    rm -rf "$WORK"
-  fi
+  runner_scratch_done "$WORK" "$rc"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -128,25 +77,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- results --------------------------------------------------------------------------------
-
-result() { # result OK|FAIL NAME
-  N=$((N + 1))
-  if [[ $1 == OK ]]; then
-    PASSED=$((PASSED + 1))
-    echo "ok $N - $2"
-  else
-    FAILED=$((FAILED + 1))
-    FAILED_NAMES+=("$2")
-    echo "not ok $N - $2"
-  fi
-}
-
-finish() {
-  ((FAILED)) && log "failed: ${FAILED_NAMES[*]}"
-  echo "$PASSED passed, $FAILED failed"
-  ((FAILED)) && exit 1
-  exit 0
-}
 
 # run_test NAME FUNCTION: the function prints why it failed and returns non-zero.
 run_test() {

@@ -21,29 +21,9 @@ ROOT=$(cd "$HERE/../../.." && pwd)
 # shellcheck source=test/lib/mariadb.sh
 source "$ROOT/test/lib/mariadb.sh"
 
-BUILD=$ROOT/build
-KEEP=0
-while (($#)); do
-  case "$1" in
-  --build)
-    BUILD=$2
-    shift 2
-    ;;
-  --keep)
-    KEEP=1
-    shift
-    ;;
-  -h | --help)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-    ;;
-  *)
-    echo "run.sh: unknown argument $1" >&2
-    exit 2
-    ;;
-  esac
-done
-[[ "$BUILD" = /* ]] || BUILD=$ROOT/$BUILD
+# shellcheck source=test/lib/runner.sh
+source "$ROOT/test/lib/runner.sh"
+runner_args "$@"
 PROXY_BIN=$BUILD/proxy/galera-proxy
 
 DB_PORT=3370
@@ -62,33 +42,6 @@ chmod 755 "$WORK" # mariadbd (mysql) and the web workers (www-data) must reach t
 SITE=$WORK/site
 PROXY_PID=""
 LOAD_PID=""
-PASSED=0
-FAILED=0
-N=0
-T_START=$(date +%s)
-
-log() { printf '# %s\n' "$*"; }
-
-alive() { # alive PID: exists and is not a zombie
-  local state
-  [[ -n "$1" ]] || return 1
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ "$state" != "Z" ]]
-}
-
-stop_pid() { # stop_pid PID: TERM, wait up to 20 s, KILL
-  local pid=$1 i
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 200; i++)); do
-    alive "$pid" || break
-    sleep 0.1
-  done
-  if alive "$pid"; then
-    kill -KILL "$pid" 2>/dev/null
-  fi
-  wait "$pid" 2>/dev/null
-}
 
 cleanup() {
   local rc=$?
@@ -97,39 +50,12 @@ cleanup() {
   [[ -d "$SITE" ]] && bash "$HERE/stop.sh" "$SITE"
   stop_pid "$PROXY_PID"
   mariadb_stop "$WORK/db1" >/dev/null 2>&1
-  if [[ $KEEP -eq 1 || $FAILED -ne 0 || $rc -ne 0 ]]; then
-    log "scratch directory kept: $WORK"
-  else
-    rm -rf "$WORK"
-  fi
+  runner_scratch_done "$WORK" "$rc"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-result() { # result OK|FAIL NAME [detail]
-  N=$((N + 1))
-  if [[ $1 == OK ]]; then
-    PASSED=$((PASSED + 1))
-    echo "ok $N - $2"
-  else
-    FAILED=$((FAILED + 1))
-    echo "not ok $N - $2"
-    [[ -z "${3:-}" ]] || log "$3"
-  fi
-}
-
-verdict() { # verdict RC NAME [detail]: ok if RC (the $? of a test just run) is 0
-  if [[ $1 -eq 0 ]]; then result OK "$2"; else result FAIL "$2" "${3:-}"; fi
-}
-
-finish() {
-  log "runtime $(($(date +%s) - T_START)) s"
-  echo "$PASSED passed, $FAILED failed"
-  ((FAILED == 0))
-  exit
-}
 
 # json FILE EXPR: the value of the PHP expression EXPR over $j, the decoded JSON FILE.
 json() {

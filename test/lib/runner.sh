@@ -1,0 +1,125 @@
+# runner.sh - what every test runner shares: its options, stopping its own pids, counting results.
+#
+# Source it from a runner whose header comment (from line 2 to the first line that is not a
+# comment) is its --help text, then:
+#
+#   RUNNER_FLAGS=(--direct DIRECT)   # optional: extra boolean flags and the variable each sets to 1
+#   runner_args "$@"                 # sets BUILD (absolute), KEEP, ONLY; exits on --help or a typo
+#
+# Results: `result OK|FAIL NAME [detail]`, `verdict RC NAME [detail]`, and `finish`, which prints
+# the runtime, the failed names and "N passed, N failed" and exits non-zero on any failure.
+# Processes: `alive PID`, `stop_pid PID` (TERM, up to 20 s, then KILL; only pids we started).
+# shellcheck shell=bash
+
+RUNNER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=$RUNNER_ROOT/build
+KEEP=0
+ONLY=""
+PASSED=0
+FAILED=0
+N=0
+FAILED_NAMES=()
+T_START=$(date +%s)
+
+log() { printf '# %s\n' "$*"; }
+
+runner_help() { # the runner's header comment, without the leading "# "
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
+}
+
+runner_args() {
+  local i found
+  while (($#)); do
+    case "$1" in
+    --build)
+      BUILD=$2
+      shift 2
+      ;;
+    --keep)
+      KEEP=1
+      shift
+      ;;
+    --only)
+      ONLY=${2%.sh}
+      ONLY=${ONLY%.php}
+      shift 2
+      ;;
+    -h | --help)
+      runner_help
+      exit 0
+      ;;
+    *)
+      found=0
+      for ((i = 0; i + 1 < ${#RUNNER_FLAGS[@]}; i += 2)); do
+        if [[ "$1" == "${RUNNER_FLAGS[i]}" ]]; then
+          printf -v "${RUNNER_FLAGS[i + 1]}" 1
+          found=1
+        fi
+      done
+      if ((!found)); then
+        echo "$(basename "$0"): unknown argument $1 (--help lists them)" >&2
+        exit 2
+      fi
+      shift
+      ;;
+    esac
+  done
+  [[ "$BUILD" = /* ]] || BUILD=$RUNNER_ROOT/$BUILD
+}
+RUNNER_FLAGS=()
+
+alive() { # alive PID: exists and is not a zombie
+  local state
+  [[ -n "${1:-}" ]] || return 1
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ "$state" != "Z" ]]
+}
+
+stop_pid() { # stop_pid PID: TERM, wait up to 20 s, KILL; reaps it if it is our child
+  local pid=${1:-} i
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 200; i++)); do
+    alive "$pid" || break
+    sleep 0.1
+  done
+  if alive "$pid"; then
+    log "pid $pid did not exit within 20 s of SIGTERM; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null
+}
+
+# runner_scratch_done WORK RC: keep the scratch directory when asked or when anything failed.
+runner_scratch_done() {
+  if [[ $KEEP -eq 1 || $FAILED -ne 0 || $2 -ne 0 ]]; then
+    log "scratch directory kept: $1"
+  else
+    rm -rf "$1"
+  fi
+}
+
+result() { # result OK|FAIL NAME [detail]
+  N=$((N + 1))
+  if [[ $1 == OK ]]; then
+    PASSED=$((PASSED + 1))
+    echo "ok $N - $2"
+  else
+    FAILED=$((FAILED + 1))
+    FAILED_NAMES+=("$2")
+    echo "not ok $N - $2"
+    [[ -z "${3:-}" ]] || log "$3"
+  fi
+}
+
+verdict() { # verdict RC NAME [detail]: ok if RC (the $? of a check just run) is 0
+  if [[ $1 -eq 0 ]]; then result OK "$2"; else result FAIL "$2" "${3:-}"; fi
+}
+
+finish() {
+  log "runtime $(($(date +%s) - T_START)) s"
+  ((FAILED)) && log "failed: ${FAILED_NAMES[*]}"
+  echo "$PASSED passed, $FAILED failed"
+  ((FAILED == 0 && N > 0)) && exit 0
+  exit 1
+}

@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 BUILD ?= build
 FUZZ_SECONDS ?= 60
+SOAK_MINUTES ?= 30
 
-.PHONY: all build deps test run bench drill drill-writer fuzz clean format
+.PHONY: all build deps test run bench drill drill-writer fuzz soak clean format
 
 all: build
 
@@ -33,6 +34,11 @@ drill-writer: build
 # keepalived + two proxies + three Galera nodes in network namespaces (test/drill/RESULTS.md).
 drill: build
 	bash test/drill/run.sh --build $(BUILD)
+
+# sysbench + connection churn through the proxy for SOAK_MINUTES; RSS, fds and session gauges
+# must come back (test/soak/run.sh). `make test` runs it for 2 minutes.
+soak: build
+	bash test/soak/run.sh --minutes $(SOAK_MINUTES) --build $(BUILD)
 
 fuzz: deps
 	@if [ ! -f build-fuzz/build.ninja ]; then CC=clang meson setup build-fuzz -Dfuzz=true; fi

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Everything `make test` and CI run, in order: deps, lint, builds, unit, valgrind, ASan, fuzz, integration.
+# Everything `make test` and CI run, in order: deps, lint, builds, unit (plain, valgrind, ASan),
+# fuzz, integration (plain, ASan, valgrind), soak, the other suites.
 #
 # Build directories are build/, build-asan/ and build-fuzz/; GP_BUILD_PREFIX=build-x makes them
 # build-x/, build-x-asan/, build-x-fuzz/ (so a developer can run this beside someone else's build/).
-# FUZZ_SECONDS (default 15) bounds the fuzz run. Each step prints a "==> step" line; the last
-# line is "N passed, N failed" over the steps, and the exit status is non-zero if any failed.
+# FUZZ_SECONDS (default 15) bounds the fuzz run, TEST_SOAK_MINUTES (default 2) the soak. Each
+# step prints a "==> step" line; the last line is "N passed, N failed" over the steps, and the
+# exit status is non-zero if any failed.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,6 +17,7 @@ B_NORMAL=$PREFIX
 B_ASAN=$PREFIX-asan
 B_FUZZ=$PREFIX-fuzz
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+TEST_SOAK_MINUTES=${TEST_SOAK_MINUTES:-2}
 
 PASSED=0
 FAILED=0
@@ -149,6 +152,10 @@ step "integration ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration/run.sh --build "$B_NORMAL"
 step "integration ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \
   bash test/integration/run.sh --build "$B_ASAN"
+step "integration under valgrind ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
+  bash test/integration/run.sh --build "$B_NORMAL" --valgrind
+step "soak, ${TEST_SOAK_MINUTES} min ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
+  bash test/soak/run.sh --minutes "$TEST_SOAK_MINUTES" --build "$B_NORMAL"
 step "docker/ and systemd unit" needs:"build ($B_NORMAL)" -- \
   bash test/docker/check.sh --bin "$B_NORMAL/proxy/galera-proxy"
 step "integration-galera ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \

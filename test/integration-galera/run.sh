@@ -125,22 +125,11 @@ if ! gt_proxy_restart; then
   exit 1
 fi
 
-selected() {
-  local name=$1 o
-  [ -z "$ONLY" ] && return 0
-  for o in ${ONLY//,/ }; do
-    o=${o%.sh}
-    o=${o%.php}
-    case "$name" in "$o" | "t_$o"_*) return 0 ;; esac
-  done
-  return 1
-}
-
 for t in "$HERE"/t_*.sh "$HERE"/t_*.php; do
   [ -e "$t" ] || continue
   name=$(basename "$t")
   name=${name%.*}
-  selected "$name" || continue
+  runner_selected "$name" || continue
   N=$((N + 1))
   echo "# --- $name"
   t0=$(date +%s)

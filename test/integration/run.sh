@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Integration runner: one real MariaDB, one galera-proxy in front of it, every t_* test against them.
 #
-#   test/integration/run.sh [--build DIR] [--only NAME] [--direct] [--keep]
+#   test/integration/run.sh [--build DIR] [--only NAME] [--direct] [--valgrind] [--keep]
 #
 #   --build DIR  meson build directory holding proxy/galera-proxy (default: build)
-#   --only NAME  run one test (t_cli, t_cli.sh, ...)
+#   --only NAME  run one test (t_cli, t_cli.sh, ...); repeat it for several
 #   --direct     no proxy: point the tests at MariaDB itself (proves the tests are right)
+#   --valgrind   run the proxy under valgrind memcheck, for the tests in VALGRIND_TESTS
+#                (unless --only): any invalid access, or a definite or indirect leak at
+#                exit, fails the run (suppressions: lib/valgrind.supp)
 #   --keep       keep the scratch directory (logs, datadir) even when everything passed
 #
 # Tests get PROXY_HOST PROXY_PORT PROXY_RO_PORT PROXY_HTTP PROXY_PID PROXY_LOG PROXY_MODE
@@ -17,40 +20,12 @@ ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=test/lib/mariadb.sh
 source "$ROOT/test/lib/mariadb.sh"
 
-BUILD=$ROOT/build
-ONLY=""
 DIRECT=0
-KEEP=0
-while (($#)); do
-  case "$1" in
-  --build)
-    BUILD=$2
-    shift 2
-    ;;
-  --only)
-    ONLY=${2%.sh}
-    ONLY=${ONLY%.php}
-    shift 2
-    ;;
-  --direct)
-    DIRECT=1
-    shift
-    ;;
-  --keep)
-    KEEP=1
-    shift
-    ;;
-  -h | --help)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-    ;;
-  *)
-    echo "run.sh: unknown argument $1" >&2
-    exit 2
-    ;;
-  esac
-done
-[[ "$BUILD" = /* ]] || BUILD=$ROOT/$BUILD
+VALGRIND=0
+# shellcheck source=test/lib/runner.sh
+source "$ROOT/test/lib/runner.sh"
+RUNNER_FLAGS=(--direct DIRECT --valgrind VALGRIND)
+runner_args "$@"
 
 DB_PORT=${GP_TEST_DB_PORT:-3320}
 LISTEN_PORT=${GP_TEST_PROXY_PORT:-16033}
@@ -60,6 +35,22 @@ HANDSHAKE_MS=3000
 TEST_TIMEOUT=${GP_TEST_TIMEOUT:-180}
 PROXY_BIN=$BUILD/proxy/galera-proxy
 
+# Under valgrind the proxy runs 20-50 times slower. These tests fit; the others do not belong
+# here: t_fakebackend and t_flood start proxies of their own (not under valgrind) and bound
+# their timing against the runner's binary (t_fakebackend finds it through /proc/PID/exe, which is
+# valgrind's own executable here).
+VALGRIND_TESTS=(t_badinput t_cli t_mysqli t_pdo t_readonly t_sysbench)
+VALGRIND_EXIT=99 # the proxy's exit status when valgrind found an error
+if ((VALGRIND)); then
+  if ((DIRECT)); then
+    echo "run.sh: --valgrind and --direct exclude each other" >&2
+    exit 2
+  fi
+  if [[ -z "$ONLY" ]]; then
+    ONLY=$(IFS=,; echo "${VALGRIND_TESTS[*]}")
+  fi
+  TEST_TIMEOUT=$((TEST_TIMEOUT * 2))
+fi
 # Sanitizer builds abort on the first report; the log is grepped as well in case one only prints.
 # A small quarantine keeps ASan's RSS close to the real allocator's for the memory-bound test.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leaks=1:quarantine_size_mb=16:malloc_context_size=20}
@@ -71,15 +62,7 @@ DB_DIR=$WORK/db
 PROXY_LOG=$WORK/proxy.log
 PROXY_PID=""
 DB_PID=""
-PASSED=0
-FAILED=0
 FINISHED=0
-N=0
-FAILED_NAMES=()
-
-log() {
-  printf '# %s\n' "$*"
-}
 
 # proxy_alive: our proxy child exists and is not a zombie.
 proxy_alive() {
@@ -89,18 +72,20 @@ proxy_alive() {
   [[ "$state" != "Z" ]]
 }
 
-# proxy_stop: SIGTERM, wait for exit (up to 20 s), SIGKILL; sets PROXY_RC.
+# proxy_stop: SIGTERM, wait for exit (up to 20 s, 90 s under valgrind: its leak check takes
+# time), SIGKILL; sets PROXY_RC.
 PROXY_RC=""
 proxy_stop() {
-  local i
+  local i limit=200
   [[ -n "$PROXY_PID" ]] || return 0
+  ((VALGRIND)) && limit=900
   kill -TERM "$PROXY_PID" 2>/dev/null
-  for ((i = 0; i < 200; i++)); do
+  for ((i = 0; i < limit; i++)); do
     proxy_alive || break
     sleep 0.1
   done
   if proxy_alive; then
-    log "proxy pid $PROXY_PID did not exit within 20 s of SIGTERM; sending SIGKILL"
+    log "proxy pid $PROXY_PID did not exit within $((limit / 10)) s of SIGTERM; sending SIGKILL"
     kill -KILL "$PROXY_PID" 2>/dev/null
   fi
   wait "$PROXY_PID" 2>/dev/null
@@ -133,18 +118,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-result() { # result OK|FAIL NAME
-  N=$((N + 1))
-  if [[ $1 == OK ]]; then
-    PASSED=$((PASSED + 1))
-    echo "ok $N - $2"
-  else
-    FAILED=$((FAILED + 1))
-    FAILED_NAMES+=("$2")
-    echo "not ok $N - $2"
-  fi
-}
 
 finish() {
   if ((FAILED)); then
@@ -208,10 +181,21 @@ else
     setup_failed "galera-proxy --check-config rejected the test config"
   fi
   log "starting $PROXY_BIN on 127.0.0.1:$LISTEN_PORT"
-  "$PROXY_BIN" -c "$WORK/proxy.conf" </dev/null >>"$PROXY_LOG" 2>&1 &
+  launcher=()
+  if ((VALGRIND)); then
+    command -v valgrind >/dev/null || setup_failed "valgrind is not installed"
+    VALGRIND_LOG=$WORK/valgrind.log
+    launcher=(valgrind --tool=memcheck --leak-check=full "--show-leak-kinds=definite,indirect"
+      "--errors-for-leak-kinds=definite,indirect" "--error-exitcode=$VALGRIND_EXIT"
+      --suppressions="$HERE/lib/valgrind.supp" --num-callers=30 --log-file="$VALGRIND_LOG")
+    log "under valgrind memcheck (report: $VALGRIND_LOG); tests: $ONLY"
+  fi
+  "${launcher[@]}" "$PROXY_BIN" -c "$WORK/proxy.conf" </dev/null >>"$PROXY_LOG" 2>&1 &
   PROXY_PID=$!
   ready=0
-  for ((i = 0; i < 200; i++)); do
+  tries=200
+  ((VALGRIND)) && tries=600 # valgrind's start-up alone takes seconds
+  for ((i = 0; i < tries; i++)); do
     proxy_alive || break
     if timeout 5 mariadb --connect-timeout=2 -h127.0.0.1 -P"$LISTEN_PORT" -uapp -papp -N -B \
       -e 'SELECT 1' >/dev/null 2>&1; then
@@ -221,10 +205,11 @@ else
     sleep 0.1
   done
   if [[ $ready -ne 1 ]]; then
-    setup_failed "proxy did not relay SELECT 1 within 20 s (alive: $(proxy_alive && echo yes || echo no))"
+    setup_failed "proxy did not relay SELECT 1 within $((tries / 10)) s (alive: $(proxy_alive && echo yes || echo no))"
   fi
   export PROXY_MODE=proxy PROXY_PORT=$LISTEN_PORT PROXY_RO_PORT=$LISTEN_RO_PORT PROXY_PID PROXY_LOG
 fi
+export GP_PROXY_BIN=$PROXY_BIN # for tests that start proxies of their own
 export PROXY_HOST=127.0.0.1 PROXY_HTTP=127.0.0.1:$HTTP_PORT
 export DB_PORT DB_SOCKET=$DB_DIR/mysqld.sock DB_DIR HANDSHAKE_TIMEOUT_MS=$HANDSHAKE_MS
 export DB_PID
@@ -238,9 +223,7 @@ ran=0
 for t in "${tests[@]}"; do
   name=$(basename "$t")
   base=${name%.*}
-  if [[ -n "$ONLY" && "$base" != "$ONLY" ]]; then
-    continue
-  fi
+  runner_selected "$base" || continue
   ran=$((ran + 1))
   if [[ $DIRECT -eq 0 ]] && ! proxy_alive; then
     result FAIL "$name (proxy is not running)"
@@ -290,12 +273,29 @@ if [[ $DIRECT -eq 0 ]]; then
       problems+=("log contains '$marker'")
     fi
   done
+  if ((VALGRIND)); then
+    [[ "$PROXY_RC" == "$VALGRIND_EXIT" ]] && problems+=("valgrind found errors")
+    vg_summary=$(grep -m 1 -o 'ERROR SUMMARY: [0-9]* errors' "$VALGRIND_LOG" 2>/dev/null)
+    [[ -n "$vg_summary" ]] || problems+=("no valgrind summary in $VALGRIND_LOG")
+    [[ "$vg_summary" == "ERROR SUMMARY: 0 errors" ]] || problems+=("valgrind: $vg_summary")
+    log "valgrind: ${vg_summary:-no summary};" \
+      "$(grep -E 'in use at exit:|total heap usage:|definitely lost:|indirectly lost:' "$VALGRIND_LOG" |
+        sed 's/^==[0-9]*== *//' | paste -sd ';' -)"
+  fi
   if ((${#problems[@]} == 0)); then
-    result OK "proxy shut down cleanly on SIGTERM (exit 0, no sanitizer report)"
+    if ((VALGRIND)); then
+      result OK "proxy shut down cleanly on SIGTERM (exit 0, valgrind: no invalid access, no definite/indirect leak)"
+    else
+      result OK "proxy shut down cleanly on SIGTERM (exit 0, no sanitizer report)"
+    fi
   else
     result FAIL "proxy shutdown: $(IFS=';'; echo "${problems[*]}")"
     grep -n -A 30 -e "ERROR: AddressSanitizer" -e "ERROR: LeakSanitizer" -e "runtime error:" \
       "$PROXY_LOG" | head -n 120 | sed 's/^/#   /'
+    if ((VALGRIND)) && [[ -s "$VALGRIND_LOG" ]]; then
+      log "valgrind report (first 150 lines of $VALGRIND_LOG):"
+      grep -v '^==[0-9]*== *$' "$VALGRIND_LOG" | head -n 150 | sed 's/^/#   /'
+    fi
   fi
   if ((FAILED)); then
     print_proxy_log_tail

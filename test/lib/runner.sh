@@ -6,6 +6,8 @@
 #   RUNNER_FLAGS=(--direct DIRECT)   # optional: extra boolean flags and the variable each sets to 1
 #   runner_args "$@"                 # sets BUILD (absolute), KEEP, ONLY; exits on --help or a typo
 #
+# ONLY is a comma-separated list of test names (--only may be repeated, and take a list).
+#
 # Results: `result OK|FAIL NAME [detail]`, `verdict RC NAME [detail]`, and `finish`, which prints
 # the runtime, the failed names and "N passed, N failed" and exits non-zero on any failure.
 # Processes: `alive PID`, `stop_pid PID` (TERM, up to 20 s, then KILL; only pids we started).
@@ -40,8 +42,7 @@ runner_args() {
       shift
       ;;
     --only)
-      ONLY=${2%.sh}
-      ONLY=${ONLY%.php}
+      ONLY=${ONLY:+$ONLY,}$2
       shift 2
       ;;
     -h | --help)
@@ -65,6 +66,19 @@ runner_args() {
     esac
   done
   [[ "$BUILD" = /* ]] || BUILD=$RUNNER_ROOT/$BUILD
+}
+
+# runner_selected NAME: NAME (a t_* file's base name) is to run under --only. An --only entry
+# matches the name itself, the name with .sh/.php, or its number (03 matches t_03_desync).
+runner_selected() {
+  local o
+  [[ -z "$ONLY" ]] && return 0
+  for o in ${ONLY//,/ }; do
+    o=${o%.sh}
+    o=${o%.php}
+    [[ "$1" == "$o" || "$1" == "t_$o"_* ]] && return 0
+  done
+  return 1
 }
 RUNNER_FLAGS=()
 

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Helpers for tests that run their own galera-proxy: start, stop, fds, RSS and session gauges.
+#
+# Source it. Only processes started through gp_inst_start are ever signalled, by pid.
+# Results for the caller: GP_INST_PID (gp_inst_start), GP_INST_RC (gp_inst_stop).
+# shellcheck disable=SC2034
+
+# gp_inst_start BIN CONF LOG: starts the proxy in the background; its pid is in GP_INST_PID.
+# (Not in a subshell, so that the caller's shell owns the child and can wait for it.)
+gp_inst_start() {
+  "$1" -c "$2" </dev/null >>"$3" 2>&1 &
+  GP_INST_PID=$!
+}
+
+# gp_inst_alive PID: the process exists and is not a zombie.
+gp_inst_alive() {
+  local state
+  [[ -n "${1:-}" ]] || return 1
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n "$state" && "$state" != "Z" ]]
+}
+
+# gp_inst_wait_ready PID PORT SECONDS: SELECT 1 through 127.0.0.1:PORT works (as app/app).
+gp_inst_wait_ready() {
+  local pid=$1 port=$2 end=$((SECONDS + $3))
+  while ((SECONDS < end)); do
+    gp_inst_alive "$pid" || return 1
+    if timeout 5 mariadb --connect-timeout=2 -h127.0.0.1 -P"$port" -uapp -papp -N -B \
+      -e 'SELECT 1' >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# gp_inst_stop PID [SECONDS]: SIGTERM, wait (default 20 s), then SIGKILL. The exit status
+# (137 after SIGKILL) is left in GP_INST_RC: the caller must be the process's parent, so
+# this must not run in a subshell ($(...)).
+gp_inst_stop() {
+  local pid=$1 limit=${2:-20} i
+  GP_INST_RC=""
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < limit * 10; i++)); do
+    gp_inst_alive "$pid" || break
+    sleep 0.1
+  done
+  if gp_inst_alive "$pid"; then
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null
+  GP_INST_RC=$?
+}
+
+# gp_fd_count PID: open file descriptors of the process.
+gp_fd_count() {
+  find "/proc/$1/fd/" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
+}
+
+# gp_rss_kib PID [FIELD]: VmRSS (or another /proc/PID/status field, e.g. RssAnon) in KiB.
+gp_rss_kib() {
+  awk -v f="${2:-VmRSS}:" '$1 == f {print $2; exit}' "/proc/$1/status" 2>/dev/null
+}
+
+# gp_metrics HOST:PORT: the /metrics exposition (empty on failure).
+gp_metrics() {
+  curl -s --max-time 5 "http://$1/metrics" 2>/dev/null
+}
+
+# gp_session_gauges HOST:PORT: "SESSIONS ACTIVE BACKEND_SESSIONS" - the sums of
+# galera_proxy_sessions{state=...}, galera_proxy_client_connections_active and
+# galera_proxy_backend_sessions{...}; "? ? ?" if /metrics does not answer.
+gp_session_gauges() {
+  gp_metrics "$1" | awk '
+    /^galera_proxy_sessions\{/ { s += $NF; seen = 1 }
+    /^galera_proxy_client_connections_active / { a += $NF }
+    /^galera_proxy_backend_sessions\{/ { b += $NF }
+    END { if (seen) printf "%d %d %d\n", s, a, b; else print "? ? ?" }'
+}
+
+# gp_metric_value HOST:PORT 'NAME{LABELS}': one sample's value (empty if absent).
+gp_metric_value() {
+  gp_metrics "$1" | awk -v k="$2" '$1 == k { print $2; exit }'
+}
+
+# gp_wait_baseline PID HTTP FDS GAUGES SECONDS: waits until the fd count is FDS and the
+# session gauges are GAUGES; prints the last "fds gauges" seen; 0 when both matched.
+gp_wait_baseline() {
+  local pid=$1 http=$2 want_fds=$3 want_gauges=$4 end=$((SECONDS + $5)) f g
+  while :; do
+    g=$(gp_session_gauges "$http")
+    f=$(gp_fd_count "$pid")
+    if [[ "$f" == "$want_fds" && "$g" == "$want_gauges" ]]; then
+      echo "$f $g"
+      return 0
+    fi
+    if ((SECONDS >= end)); then
+      echo "$f $g"
+      return 1
+    fi
+    sleep 0.2
+  done
+}

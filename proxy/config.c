@@ -461,6 +461,9 @@ static const struct gp_cfg_min {
         {"monitor", "timeout_ms", offsetof(gp_config_t, monitor_timeout_ms), 10},
         {"monitor", "fall", offsetof(gp_config_t, monitor_fall), 1},
         {"monitor", "rise", offsetof(gp_config_t, monitor_rise), 1},
+        {"handshake", "greeting_timeout_ms", offsetof(gp_config_t, handshake_greeting_timeout_ms),
+         200},
+        {"handshake", "takeover_after_ms", offsetof(gp_config_t, handshake_takeover_after_ms), 100},
 };
 
 /* Cross-key rules, run once the whole file has been read. */
@@ -501,12 +504,21 @@ static gp_status_t gp_cfg_validate(gp_cfg_ctx_t *ctx, const config_t *cf, gp_con
 			                    "'%s' in %s must be at least %lld", m->key, m->section,
 			                    (long long)m->min);
 	}
+	if (gp_config_proxy_protocol(c) < 0)
+		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "handshake", "proxy_protocol"),
+		                    "'proxy_protocol' in handshake must be one of off, v1, v2");
 	if (c->monitor_user[0] == '\0')
 		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "monitor", "user"),
 		                    "'user' in monitor must not be empty");
 	if (!saw_backends)
 		return gp_cfg_error(ctx, NULL, "'backends' is required");
 	return GP_OK;
+}
+
+int gp_config_proxy_protocol(const gp_config_t *c)
+{
+	const char *v = c->handshake_proxy_protocol;
+	return !strcmp(v, "off") ? 0 : !strcmp(v, "v1") ? 1 : !strcmp(v, "v2") ? 2 : -1;
 }
 
 /* Eviction uses the monitor account unless told otherwise; store the effective value. */

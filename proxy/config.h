@@ -60,7 +60,18 @@
 	  "BACKUP/FAULT: sessions are drained within this")                                        \
 	X(eviction, enabled, "enabled", BOOL, true, "evict a dead writer from the group")          \
 	X(eviction, user, "user", STR, "", "eviction account (default: monitor's)")                \
-	X(eviction, password, "password", STR, "", "its password (default: monitor's)")
+	X(eviction, password, "password", STR, "", "its password (default: monitor's)")            \
+	X(handshake, proxy_protocol, "proxy_protocol", STR, "off",                                 \
+	  "off|v1|v2: send a PROXY protocol header naming the client to every backend")            \
+	X(handshake, park, "park", BOOL, true,                                                     \
+	  "keep a greeting a client left unanswered for the next client (off with "                \
+	  "proxy_protocol)")                                                                       \
+	X(handshake, greeting_timeout_ms, "greeting_timeout_ms", INT, 5000,                        \
+	  "a client must answer the backend's greeting within this (< servers' connect_timeout)")  \
+	X(handshake, slots, "slots", INT, 50,                                                      \
+	  "per backend: connections of clients not yet authenticated (0 = unbounded)")             \
+	X(handshake, takeover_after_ms, "takeover_after_ms", INT, 1000,                            \
+	  "slots full: a client silent this long after its greeting yields its slot")
 
 typedef struct gp_backend_conf {
 	char name[GP_NAME_MAX];    /* unique name, used in logs and metrics */
@@ -92,6 +103,9 @@ void gp_config_free(gp_config_t *c);
 /* Split "HOST:PORT" ("[v6]:PORT" too). GP_EINVAL if malformed. */
 GP_WUR gp_status_t gp_config_split_addr(const char *addr, char *host, size_t hostcap,
                                         uint16_t *port);
+
+/* handshake.proxy_protocol as a number: 0 off, 1 v1, 2 v2 (-1: not a valid value). */
+int gp_config_proxy_protocol(const gp_config_t *c);
 
 /* Print a Markdown table of every key (section, key, type, default, description) from
  * GP_CONFIG_TABLE, plus the backend entry keys; the README embeds this output. */

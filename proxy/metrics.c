@@ -106,12 +106,12 @@ void gp_hist_observe(gp_hist_t *h, gp_hist_kind_t kind, double seconds)
 
 /* Close reasons listed up front so their series exist before the first such close. */
 static const char *const known_reasons[] = {
-        "client_quit",     "client_closed",     "client_error",   "idle_timeout",
-        "drained",         "drain_timeout",     "writer_changed", "writer_down",
-        "reader_down",     "reader_ineligible", "backend_lost",   "backend_timeout",
-        "auth_failed",     "handshake_timeout", "shutdown",       "shutdown_timeout",
-        "limit",           "no_backend",        "protocol_error", "admin_drain",
-        "backend_removed",
+        "client_quit",     "client_closed",      "client_error",    "idle_timeout",
+        "drained",         "drain_timeout",      "writer_changed",  "writer_down",
+        "reader_down",     "reader_ineligible",  "backend_lost",    "backend_timeout",
+        "auth_failed",     "handshake_timeout",  "shutdown",        "shutdown_timeout",
+        "limit",           "no_backend",         "protocol_error",  "admin_drain",
+        "backend_removed", "handshake_takeover", "handshake_slots",
 };
 
 /* Closes that cut a session instead of waiting for an idle point. */
@@ -393,6 +393,40 @@ static double v_recv_queue(const gp_proxy_t *p, size_t i)
 {
 	const gp_probe_t *pr = bprobe(p, i);
 	return pr && (pr->seen & GP_VAR_RECV_QUEUE) ? (double)pr->recv_queue : NAN;
+}
+
+static double v_hs_slots(const gp_proxy_t *p, size_t i)
+{
+	return p->backends[i].hs_slots;
+}
+
+static double v_hs_queued(const gp_proxy_t *p, size_t i)
+{
+	return p->backends[i].hs_queued;
+}
+
+static double v_parked(const gp_proxy_t *p, size_t i)
+{
+	return p->backends[i].parked;
+}
+
+static void emit_park_events(mw_t *w)
+{
+	static const char *const names[] = {"parked", "reused", "finished", "dropped"};
+	for (size_t i = 0; i < w->p->nbackends; i++) {
+		for (size_t e = 0; e < sizeof(names) / sizeof(names[0]); e++) {
+			const char *lb[] = {"backend", bname(w->p, i), "event", names[e]};
+			sample_u(w, lb, 2, w->p->backends[i].park_events[e]);
+		}
+	}
+}
+
+static void emit_takeovers(mw_t *w)
+{
+	for (size_t i = 0; i < w->p->nbackends; i++) {
+		const char *lb[] = {"backend", bname(w->p, i)};
+		sample_u(w, lb, 1, w->p->backends[i].takeovers);
+	}
 }
 
 static void emit_build_info(mw_t *w)
@@ -738,6 +772,19 @@ static void emit_http_requests(mw_t *w)
 	  emit_backend_sessions, NULL)                                                             \
 	X("backend_connect_failures_total", "counter",                                             \
 	  "Session connects to the backend that failed", emit_connect_failures, NULL)              \
+	X("backend_handshake_slots_used", "gauge",                                                 \
+	  "Backend connections of clients not yet authenticated, parked ones included", NULL,      \
+	  v_hs_slots)                                                                              \
+	X("backend_handshake_queued", "gauge", "Clients waiting for a handshake slot", NULL,       \
+	  v_hs_queued)                                                                             \
+	X("backend_handshake_takeovers_total", "counter",                                          \
+	  "Handshake slots taken from clients silent after their greeting", emit_takeovers, NULL)  \
+	X("backend_parked_connections", "gauge",                                                   \
+	  "Greeted backend connections kept for the next client", NULL, v_parked)                  \
+	X("backend_parked_total", "counter",                                                       \
+	  "Unanswered greetings kept (parked) and what became of them (reused, finished, "         \
+	  "dropped)",                                                                              \
+	  emit_park_events, NULL)                                                                  \
 	X("backend_evictions_total", "counter", "Times the node was evicted from the group",       \
 	  emit_backend_evictions, NULL)                                                            \
 	X("evictions_total", "counter", "evs.evict statements that succeeded", emit_evictions,     \

@@ -30,6 +30,11 @@ typedef struct gp_backend {
 	uint32_t sessions_rw;          /* of which came through the read-write endpoint */
 	uint64_t connect_failures;     /* backend connects that failed */
 	gp_status_t last_error;        /* why the last connect failed */
+	uint32_t hs_slots;             /* unauthenticated clients' + parked connections */
+	uint32_t hs_queued;            /* sessions waiting for one of those slots */
+	uint32_t parked;               /* greeted connections waiting for a client */
+	uint64_t park_events[4];       /* parked, reused, finished, dropped (park.c) */
+	uint64_t takeovers;            /* slots taken from silent clients (handoff.c) */
 } gp_backend_t;
 
 /* Where a session sits; gp_session_set_state moves it between the proxy's lists. */
@@ -95,6 +100,7 @@ typedef struct gp_proxy {
 	uint64_t no_writer_since; /* loop ms the writer was lost (0: have one) */
 	gp_metrics_t metrics;     /* what /metrics shows beyond stats (metrics.c) */
 	struct gp_admin *admin;   /* HTTP server, reloads, VRRP role (admin.c) */
+	struct gp_handoff *ho;    /* parked greetings, slot queue (handoff.c) */
 } gp_proxy_t;
 
 /* Set up listeners, signals and timers on loop. */

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cluster.h"
+#include "handoff.h"
 #include "kill.h"
 #include "log.h"
 #include "monitor.h"
@@ -84,6 +87,8 @@ static void session_join_backend(gp_session_t *s)
 static void session_retry(gp_session_t *s)
 {
 	session_leave_backend(s);
+	gp_handoff_release(s);
+	s->greeted_at = 0;
 	session_set_state(s, GP_SS_CONNECTING);
 	s->retry_connect = true;
 	gp_io_close(&s->server, false);
@@ -95,6 +100,8 @@ static void session_release(gp_session_t *s)
 	gp_list_del(&s->link);
 	gp_list_del(&s->drain_link);
 	session_leave_backend(s);
+	gp_handoff_unqueue(s);
+	free(s->greeting);
 	if (s->counted)
 		p->nclients--;
 	p->nsessions--;
@@ -159,6 +166,7 @@ void gp_session_close(gp_session_t *s, const char *reason)
 	s->proxy->stats.closed++;
 	gp_metrics_session_closed(&s->proxy->metrics, reason);
 	bool polite = s->state == GP_SS_READY && !s->in_flight && !s->server.ended;
+	gp_handoff_closing(s); /* may park an unanswered backend connection */
 	session_set_state(s, GP_SS_CLOSING);
 	if (polite) {
 		/* An idle backend session gets a COM_QUIT, so the server counts no abort. */
@@ -265,6 +273,7 @@ static void on_connected(uv_connect_t *req, int status)
 	}
 	session_join_backend(s);
 	gp_io_tune(&s->server);
+	gp_handoff_connected(s);
 	gp_io_set_whole(&s->server, true);
 	session_set_state(s, GP_SS_GREETING);
 	gp_io_read(&s->server, true);
@@ -291,6 +300,21 @@ static void session_route(gp_session_t *s)
 		slog(s, GP_LOG_WARN, "client_rejected", "reason=no_backend detail=\"%s\"", why);
 		session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "no_backend");
 		return;
+	}
+	switch (gp_handoff_acquire(s, b)) {
+	case GP_HO_ADOPTED:
+		return;
+	case GP_HO_QUEUED: /* for a handshake slot, until the client's handshake deadline */
+		session_set_state(s, GP_SS_WAITING);
+		session_arm_handshake(s);
+		return;
+	case GP_HO_FULL:
+		session_fail(s, 0, GP_ER_CON_COUNT, "08004",
+		             "galera-proxy: too many connections still authenticating; try again",
+		             "handshake_slots");
+		return;
+	case GP_HO_CONNECT:
+		break;
 	}
 	session_set_state(s, GP_SS_CONNECTING);
 	s->backend = b;
@@ -331,12 +355,13 @@ static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
 		             "galera-proxy: backend sent an invalid greeting", "backend_protocol");
 		return GP_PKT_DROP;
 	}
+	gp_handoff_greeted(s, pkt->p - MYP_HEADER_LEN, pkt->n + MYP_HEADER_LEN);
 	/* The client sees a proxy-wide id (KILL of it is translated, see session_on_kill). */
 	s->server_thread = g.conn_id;
 	myp_greeting_patch(pkt->p, pkt->n, &g, gp_session_conn_id(s), GP_CAPS_UNRELAYABLE);
 	s->server_caps = g.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	session_set_state(s, GP_SS_HANDSHAKE);
-	session_arm_handshake(s);
+	session_arm(s, on_timeout, gp_handoff_answer_ms(s));
 	gp_io_set_whole(&s->client, true);
 	gp_io_read(&s->client, true);
 	return GP_PKT_FORWARD;
@@ -368,6 +393,7 @@ static gp_pkt_action_t session_on_hsresp(gp_session_t *s, gp_pkt_t *pkt)
 	myp_resp_begin_auth(&s->resp, s->caps);
 	s->in_flight = true;
 	session_set_state(s, GP_SS_AUTH);
+	session_arm_handshake(s); /* the backend has seen the client now: never parked */
 	return GP_PKT_FORWARD;
 }
 
@@ -614,6 +640,7 @@ static void session_response_done(gp_session_t *s)
 			return;
 		}
 		uv_timer_stop(&s->timer);
+		gp_handoff_release(s);
 		gp_io_set_whole(&s->client, false);
 		gp_io_set_whole(&s->server, false);
 		session_set_state(s, GP_SS_READY);
@@ -778,6 +805,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->id = ++p->next_conn_id;
 	gp_list_init(&s->link);
 	gp_list_init(&s->drain_link);
+	gp_list_init(&s->slot_link);
 	if (gp_io_init(&s->client, p->loop, &client_proto, s) != GP_OK) {
 		free(s);
 		return;
@@ -906,4 +934,31 @@ void gp_session_wake(gp_session_t *s)
 {
 	if (s->state == GP_SS_WAITING)
 		session_route(s);
+}
+
+bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, uint32_t n,
+                      uint64_t greeted_at)
+{
+	if (n < MYP_HEADER_LEN || n > GP_GREETING_MAX || uv_tcp_open(&s->server.tcp, fd) != 0) {
+		close(fd);
+		return false;
+	}
+	uint8_t buf[GP_GREETING_MAX];
+	memcpy(buf, greeting, n);
+	s->backend = b;
+	s->tried |= 1u << b;
+	s->greeted_at = greeted_at;
+	session_join_backend(s);
+	gp_io_tune(&s->server);
+	gp_io_set_whole(&s->server, true);
+	session_set_state(s, GP_SS_GREETING);
+	gp_pkt_t pkt = {.len = n - MYP_HEADER_LEN,
+	                .seq = buf[3],
+	                .p = buf + MYP_HEADER_LEN,
+	                .n = n - MYP_HEADER_LEN};
+	if (session_on_greeting(s, &pkt) == GP_PKT_FORWARD &&
+	    gp_io_send(&s->client, buf, n) != GP_OK)
+		gp_session_close(s, "client_error");
+	gp_io_read(&s->server, true);
+	return true;
 }

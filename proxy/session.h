@@ -65,6 +65,15 @@ typedef struct gp_session {
 	const char *close_reason;      /* why it is closing (logs) */
 	char client_addr[64];          /* "ip:port" of the client */
 	char user[64];                 /* user name from the handshake (logs) */
+	gp_list_t slot_link;           /* in the handoff queue while waiting for a handshake slot */
+	uint8_t *greeting;             /* the backend's greeting (with header) while unanswered */
+	uint32_t greeting_len;         /* its length */
+	uint64_t greeted_at;        /* loop ms the backend connection greeted (kept on hand-over) */
+	uint64_t client_greeted_at; /* loop ms this client was sent its greeting */
+	uint64_t queued_at;         /* loop ms it joined the slot queue */
+	bool slot;                  /* holds a handshake slot of its backend (handoff.c) */
+	bool queued;                /* in the slot queue (slot_link) */
+	bool no_park;               /* its backend connection went to another client */
 } gp_session_t;
 
 /* The connection id the client sees (greeting, CONNECTION_ID() excepted). */
@@ -89,5 +98,9 @@ bool gp_session_drain_quiet(const gp_session_t *s, uint64_t now);
 void gp_session_drain_tick(uv_timer_t *t);
 /* A waiting session: try to route it now (a writer or reader appeared). */
 void gp_session_wake(gp_session_t *s);
+/* Take over a greeted, unanswered backend connection of backend b (fd is consumed) and
+ * relay its greeting to the client; false (fd closed) if the socket cannot be taken. */
+bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, uint32_t n,
+                      uint64_t greeted_at);
 
 #endif

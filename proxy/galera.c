@@ -116,6 +116,7 @@ void gp_probe_begin(gp_probe_t *p)
 	p->read_only = false;
 	p->wsrep_on = false;
 	p->provider = false;
+	p->evict_count = 0;
 }
 
 static bool parse_bool(const char *v, bool *out)
@@ -149,6 +150,31 @@ static bool parse_int(const char *v, int64_t *out)
 static void copy_str(char *dst, size_t cap, const char *src)
 {
 	snprintf(dst, cap, "%s", src);
+}
+
+/* "uuid,uuid,...": count every entry, keep the first GP_EVICT_LIST_MAX well-formed ones. */
+static void parse_evict_list(gp_probe_t *p, const char *v)
+{
+	p->evict_count = 0;
+	while (*v) {
+		size_t len = strcspn(v, ",");
+		if (len) {
+			if (p->evict_count < GP_EVICT_LIST_MAX) {
+				char *dst = p->evict_list[p->evict_count];
+				dst[0] = '\0';
+				if (len < GP_UUID_MAX) {
+					memcpy(dst, v, len);
+					dst[len] = '\0';
+					if (!gp_uuid_valid(dst))
+						dst[0] = '\0';
+				}
+			}
+			p->evict_count++;
+		}
+		v += len;
+		if (*v == ',')
+			v++;
+	}
 }
 
 bool gp_probe_set_var(gp_probe_t *p, const char *name, const char *v)
@@ -202,6 +228,9 @@ bool gp_probe_set_var(gp_probe_t *p, const char *name, const char *v)
 				return false;
 			p->recv_queue = n;
 			p->seen |= GP_VAR_RECV_QUEUE;
+		} else if (!strcasecmp(k, "evs_evict_list")) {
+			parse_evict_list(p, v);
+			p->seen |= GP_VAR_EVICT_LIST;
 		} else if (!strcasecmp(k, "gcomm_uuid")) {
 			copy_str(p->gcomm_uuid, sizeof(p->gcomm_uuid), v);
 			p->seen |= GP_VAR_GCOMM_UUID;
@@ -275,6 +304,21 @@ int gp_galera_pick_survivor(const gp_probe_t *const *probes, const bool *up, siz
 		return (int)i;
 	}
 	return -1;
+}
+
+bool gp_galera_evict_list_stale(const gp_probe_t *p, const char (*dead)[GP_UUID_MAX], size_t n_dead)
+{
+	if (!p || !p->have_vars || !(p->seen & GP_VAR_EVICT_LIST) || p->evict_count <= 0 ||
+	    p->evict_count > GP_EVICT_LIST_MAX)
+		return false;
+	for (int i = 0; i < p->evict_count; i++) {
+		bool ours = false;
+		for (size_t j = 0; j < n_dead && !ours; j++)
+			ours = p->evict_list[i][0] && !strcmp(p->evict_list[i], dead[j]);
+		if (!ours)
+			return false;
+	}
+	return true;
 }
 
 /* ---- policy -------------------------------------------------------------------------- */

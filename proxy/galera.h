@@ -14,7 +14,8 @@
  * argument. That keeps every rule testable from a table (test/unit/test_galera.c).
  */
 
-#define GP_UUID_MAX 40 /* 36 chars of a UUID + NUL, rounded up */
+#define GP_UUID_MAX       40 /* 36 chars of a UUID + NUL, rounded up */
+#define GP_EVICT_LIST_MAX 8  /* wsrep_evs_evict_list entries kept per probe */
 
 /* Why a probe failed. REFUSED is positive evidence that no server listens any more. */
 typedef enum gp_probe_err {
@@ -58,6 +59,7 @@ enum {
 	GP_VAR_READ_ONLY = 1u << 13,
 	GP_VAR_WSREP_ON = 1u << 14,
 	GP_VAR_PROVIDER = 1u << 15,
+	GP_VAR_EVICT_LIST = 1u << 16,
 };
 
 /*
@@ -90,10 +92,12 @@ typedef struct gp_probe {
 	bool read_only;                       /* read_only is anything but OFF */
 	bool wsrep_on;                        /* wsrep_on=ON */
 	bool provider;                        /* a wsrep provider is loaded (not "none") */
+	int evict_count;                      /* entries in wsrep_evs_evict_list */
+	char evict_list[GP_EVICT_LIST_MAX][GP_UUID_MAX]; /* the first ones ("" if malformed) */
 } gp_probe_t;
 
 /*
- * The probe: one statement, one result set, 16 (VARIABLE_NAME, VARIABLE_VALUE) rows for
+ * The probe: one statement, one result set, 17 (VARIABLE_NAME, VARIABLE_VALUE) rows for
  * gp_probe_set_var. Measured on the loopback cluster (MariaDB 10.11, 2000 queries each):
  * this 0.57-0.65 ms; SHOW GLOBAL STATUS LIKE 'wsrep%' + SELECT @@... as a multi-statement
  * 0.51-0.54 ms but ~70 rows in two result sets; I_S status UNION @@vars 0.54-0.58 ms. No
@@ -105,7 +109,7 @@ typedef struct gp_probe {
 	"WHERE VARIABLE_NAME IN ('WSREP_LOCAL_STATE','WSREP_LOCAL_STATE_COMMENT','WSREP_READY',"   \
 	"'WSREP_CONNECTED','WSREP_CLUSTER_STATUS','WSREP_CLUSTER_SIZE',"                           \
 	"'WSREP_CLUSTER_STATE_UUID','WSREP_LOCAL_INDEX','WSREP_LOCAL_RECV_QUEUE',"                 \
-	"'WSREP_GCOMM_UUID') "                                                                     \
+	"'WSREP_GCOMM_UUID','WSREP_EVS_EVICT_LIST') "                                              \
 	"UNION ALL SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES " \
 	"WHERE VARIABLE_NAME IN ('READ_ONLY','WSREP_ON','WSREP_PROVIDER','WSREP_DESYNC',"          \
 	"'WSREP_REJECT_QUERIES','WSREP_SST_DONOR_REJECTS_QUERIES')"
@@ -221,6 +225,17 @@ bool gp_uuid_valid(const char *s);
  */
 int gp_galera_pick_survivor(const gp_probe_t *const *probes, const bool *up, size_t n,
                             size_t victim, uint64_t tried);
+
+/*
+ * Whether to clear a node's evict list (evs.evict= with no value): it is not empty and every
+ * entry is one of dead[0..n_dead), gcomm UUIDs the proxy evicted on the evidence of a refused
+ * connect (process gone: a restart gets a new UUID, so these can never come back). Measured
+ * in the namespace drill: while a node's list holds ANY entry, even an unrelated one, the next
+ * evs.evict takes Galera's suspect timeout (~5 s) instead of ~50 ms. Galera clears only the
+ * whole list, so an entry of other origin (an operator's evs.evict, evs.auto_evict) keeps it.
+ */
+bool gp_galera_evict_list_stale(const gp_probe_t *p, const char (*dead)[GP_UUID_MAX],
+                                size_t n_dead);
 
 /* Initialise in: every node not eligible before, no writer, no peer. */
 void gp_galera_in_init(gp_galera_in_t *in);

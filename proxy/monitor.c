@@ -16,6 +16,12 @@
 	10000 /* evidence without a survivor: keep looking this long (Galera's \
 	       * own suspect timeout, 5 s, has removed the node by then) */
 
+#define EVICT_DEAD_MAX 16 /* UUIDs this proxy evicted, remembered for clearing evict lists */
+#define EVICT_CLEAR_AFTER_MS                                                                    \
+	3000 /* clear evict lists this long after the last eviction: its view is long installed \
+	      * everywhere (tens of ms) and gmcast has cleaned the dead peer up (~3 s) */
+#define EVICT_CLEAR_RETRY_MS 5000 /* per node, between attempts */
+
 /* ---- the monitor ---------------------------------------------------------------------- */
 
 typedef enum node_phase { NP_IDLE, NP_CONNECT, NP_QUERY, NP_STORE, NP_CLOSE } node_phase_t;
@@ -51,6 +57,9 @@ typedef struct gp_mon_node {
 	int64_t evict_until;            /* evidence but no survivor yet: retry until (loop ms) */
 	int64_t ok_at_ms;               /* loop ms of the last successful probe */
 	uint64_t evictions;             /* successful evictions of this node */
+	bool clearing;                  /* evs.evict= (clear the evict list) in flight */
+	int64_t clear_at_ms;            /* loop ms of the last clear attempt */
+	bool foreign_logged;            /* "evict list not ours" said for the list as it is */
 } gp_mon_node_t;
 
 /* A short-lived connection that runs one statement: an eviction or gp_monitor_exec(). */
@@ -74,24 +83,27 @@ typedef struct gp_mon_job {
 } gp_mon_job_t;
 
 struct gp_monitor {
-	uv_loop_t *loop;                 /* the one loop */
-	gp_monitor_cb cb;                /* per-probe callback */
-	void *arg;                       /* its argument */
-	gp_backend_conf_t *backends;     /* copy of cfg->backends */
-	gp_mon_node_t *nodes;            /* one per backend */
-	size_t n;                        /* how many */
-	char *user, *password;           /* monitor account */
-	char *evict_user, *evict_pass;   /* eviction account */
-	bool evict_enabled;              /* eviction.enabled */
-	int64_t interval_ms, timeout_ms; /* monitor.* */
-	int fall, rise;                  /* monitor.* */
-	uv_timer_t tick;                 /* every interval_ms */
-	bool started, closing;           /* lifecycle */
-	gp_mconn_env_t env;              /* loop and open uv handles; close completes at 0 */
-	gp_monitor_close_cb close_cb;    /* gp_monitor_close's callback */
-	void *close_arg;                 /* its argument */
-	gp_mon_job_t *jobs;              /* jobs in flight */
-	gp_monitor_stats_t stats;        /* counters */
+	uv_loop_t *loop;                        /* the one loop */
+	gp_monitor_cb cb;                       /* per-probe callback */
+	void *arg;                              /* its argument */
+	gp_backend_conf_t *backends;            /* copy of cfg->backends */
+	gp_mon_node_t *nodes;                   /* one per backend */
+	size_t n;                               /* how many */
+	char *user, *password;                  /* monitor account */
+	char *evict_user, *evict_pass;          /* eviction account */
+	bool evict_enabled;                     /* eviction.enabled */
+	int64_t interval_ms, timeout_ms;        /* monitor.* */
+	int fall, rise;                         /* monitor.* */
+	uv_timer_t tick;                        /* every interval_ms */
+	bool started, closing;                  /* lifecycle */
+	gp_mconn_env_t env;                     /* loop and open uv handles; close completes at 0 */
+	gp_monitor_close_cb close_cb;           /* gp_monitor_close's callback */
+	void *close_arg;                        /* its argument */
+	gp_mon_job_t *jobs;                     /* jobs in flight */
+	gp_monitor_stats_t stats;               /* counters */
+	char dead[EVICT_DEAD_MAX][GP_UUID_MAX]; /* gcomm UUIDs evicted here (gone for good) */
+	size_t n_dead, dead_next;               /* filled / next slot of the ring */
+	int64_t evict_done_ms;                  /* loop ms of the last successful eviction */
 };
 
 /* The last uv handle closed (gp_mconn_env_release). */
@@ -194,6 +206,11 @@ static void job_finish(gp_mon_job_t *j)
 	if (j->evict && j->ok) {
 		m->stats.evictions++;
 		m->nodes[j->victim].evictions++;
+		snprintf(m->dead[m->dead_next], GP_UUID_MAX, "%s", j->uuid);
+		m->dead_next = (m->dead_next + 1) % EVICT_DEAD_MAX;
+		if (m->n_dead < EVICT_DEAD_MAX)
+			m->n_dead++;
+		m->evict_done_ms = (int64_t)uv_now(m->loop);
 		gp_log(GP_LOG_WARN, "evict_done", "node=%s uuid=%s via=%s ms=%.1f",
 		       m->backends[j->victim].name, j->uuid, via,
 		       (double)(uv_hrtime() - j->t0) / 1e6);
@@ -386,6 +403,73 @@ static void node_evict(gp_mon_node_t *n)
 	job_connect(j);
 }
 
+/* ---- clearing evict lists --------------------------------------------------------------- */
+
+static bool evict_in_flight(const gp_monitor_t *m)
+{
+	for (const gp_mon_job_t *j = m->jobs; j; j = j->next)
+		if (j->evict)
+			return true;
+	return false;
+}
+
+static void clear_done(void *arg, bool ok, unsigned code, const char *err)
+{
+	gp_mon_node_t *n = arg;
+	char q[200];
+
+	n->clearing = false;
+	if (n->m->closing)
+		return;
+	if (ok)
+		gp_log(GP_LOG_INFO, "evict_list_cleared", "node=%s entries=%d", node_name(n),
+		       n->probe.evict_count);
+	else
+		gp_log(GP_LOG_WARN, "evict_list_clear_failed", "node=%s code=%u error=%s",
+		       node_name(n), code, gp_log_quote(q, sizeof(q), err, (unsigned)strlen(err)));
+}
+
+/*
+ * A node's evict list holds only incarnations this proxy evicted, which can never come back:
+ * clear it, because while it holds anything the next eviction takes Galera's suspect timeout
+ * (gp_galera_evict_list_stale). Not while an eviction runs, nor soon after one.
+ */
+static void node_clear_evict_list(gp_mon_node_t *n)
+{
+	gp_monitor_t *m = n->m;
+	const gp_probe_t *p = &n->probe;
+	int64_t now = (int64_t)uv_now(m->loop);
+	gp_mon_job_t *j;
+
+	if (p->evict_count <= 0) {
+		n->foreign_logged = false;
+		return;
+	}
+	if (!m->evict_enabled || m->closing || n->clearing || !n->up || p->local_state != 4 ||
+	    p->cluster_status != GP_CLUSTER_PRIMARY)
+		return;
+	if (!gp_galera_evict_list_stale(p, (const char(*)[GP_UUID_MAX])m->dead, m->n_dead)) {
+		if (!n->foreign_logged)
+			gp_log(GP_LOG_WARN, "evict_list_kept",
+			       "node=%s entries=%d reason=not_all_evicted_here first=%s",
+			       node_name(n), p->evict_count,
+			       p->evict_list[0][0] ? p->evict_list[0] : "-");
+		n->foreign_logged = true;
+		return;
+	}
+	if (now - m->evict_done_ms < EVICT_CLEAR_AFTER_MS || evict_in_flight(m) ||
+	    (n->clear_at_ms && now - n->clear_at_ms < EVICT_CLEAR_RETRY_MS))
+		return;
+	j = job_new(m, (int)n->idx, "SET GLOBAL wsrep_provider_options='evs.evict='");
+	if (!j)
+		return;
+	j->cb = clear_done;
+	j->arg = n;
+	n->clearing = true;
+	n->clear_at_ms = now;
+	job_connect(j);
+}
+
 /* ---- probes -------------------------------------------------------------------------- */
 
 static void node_on_done(gp_mconn_t *mc);
@@ -502,6 +586,7 @@ static void node_probe_ok(gp_mon_node_t *n)
 		       p.gcomm_uuid[0] ? p.gcomm_uuid : "-", (long long)p.latency_us);
 	}
 	gp_mconn_watch_idle(mc, node_on_lost);
+	node_clear_evict_list(n);
 	node_emit(n, up_changed);
 }
 

@@ -1,7 +1,10 @@
 /* proxy.c - the daemon's state: listeners, backends, session lists, shutdown. */
 #include "proxy.h"
 
+#include <errno.h>
+#include <linux/filter.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,12 +163,88 @@ static void on_shutdown_deadline(uv_timer_t *t)
 	}
 }
 
+/*
+ * Classic BPF for a listening socket: drop every packet addressed to vip (all packets if vip
+ * is NULL), accept the rest. On a listener, Linux runs the filter on SYNs and on the ACKs that
+ * complete handshakes, so no new connection to the VIP is established here; the client's
+ * kernel sends its SYN again (Linux 6.5+: every second four times; before: 1 s, 3 s, 7 s) and
+ * once keepalived has moved the VIP that SYN reaches the peer: a delay, instead of a session
+ * accepted here being cut in mid-request by the move. Connections accepted before keep no
+ * filter (a child copies its listener's filter only when it is created). The network header
+ * sits at SKF_NET_OFF for a TCP socket. Returns the instructions written (at most 13).
+ */
+static unsigned hold_syns_prog(struct sock_filter *prog, const struct sockaddr *vip)
+{
+	unsigned n = 0;
+	const uint32_t all = 0xffffffffu;
+
+	if (!vip) {
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+		return n;
+	}
+	if (vip->sa_family == AF_INET) {
+		uint32_t a = ntohl(((const struct sockaddr_in *)vip)->sin_addr.s_addr);
+		/* IPv4 header (a dual-stack listener sees IPv6 too), destination == vip: drop */
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0);
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x40, 0, 3);
+		prog[n++] =
+		        (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 16);
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, a, 0, 1);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, all);
+		return n;
+	}
+	/* IPv6: version 6, and the four words of the destination (offset 24) equal */
+	const uint8_t *b = ((const struct sockaddr_in6 *)vip)->sin6_addr.s6_addr;
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0);
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x60, 0, 9);
+	for (int w = 0; w < 4; w++) {
+		uint32_t k = (uint32_t)b[4 * w] << 24 | (uint32_t)b[4 * w + 1] << 16 |
+		             (uint32_t)b[4 * w + 2] << 8 | b[4 * w + 3];
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		                                         SKF_NET_OFF + 24 + 4 * w);
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, 0,
+		                                         (uint8_t)(7 - 2 * w));
+	}
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, all);
+	return n;
+}
+
+/* Planned shutdown under keepalived: no new connection to the VIP until it has moved. */
+static void proxy_hold_syns(gp_proxy_t *p)
+{
+	const struct sockaddr *vip =
+	        p->vrrp.vip_present >= 0 ? (const struct sockaddr *)&p->vrrp.vip : NULL;
+	struct sock_filter prog[16];
+	struct sock_fprog fp = {.len = (unsigned short)hold_syns_prog(prog, vip), .filter = prog};
+	int held = 0;
+
+	for (int ep = 0; ep < GP_EP__COUNT; ep++) {
+		uv_os_fd_t fd;
+		if (!p->listening[ep] || uv_fileno((uv_handle_t *)&p->listeners[ep], &fd) != 0)
+			continue;
+		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) != 0) {
+			gp_log(GP_LOG_WARN, "shutdown_hold_syns_failed", "endpoint=%s errno=%d",
+			       gp_endpoint_name((gp_endpoint_t)ep), errno);
+			continue;
+		}
+		held++;
+	}
+	gp_log(GP_LOG_INFO, "shutdown_hold_syns", "listeners=%d to=%s", held,
+	       vip ? p->cfg->top_vip : "any");
+}
+
 void gp_proxy_shutdown(gp_proxy_t *p)
 {
 	if (p->shutting_down)
 		return;
-	if (gp_vrrp_begin_leave(p))
+	if (gp_vrrp_begin_leave(p)) {
+		proxy_hold_syns(p);
 		return; /* vrrp.c calls gp_proxy_shutdown_now once the VIP has moved */
+	}
 	gp_proxy_shutdown_now(p);
 }
 

@@ -595,6 +595,57 @@ START_TEST(test_pick_survivor)
 }
 END_TEST
 
+/* wsrep_evs_evict_list: parsed into the probe; cleared only when every entry was ours. */
+START_TEST(test_evict_list_stale)
+{
+	static const char dead[3][GP_UUID_MAX] = {
+	        "f0eb00fa-e9bb-11f1-ae18-82916018b41f",
+	        "f128750e-e9bb-11f1-bfa9-e383c22b43c2",
+	        "f0eb00fa-e9bb-11f1-ae19-82916018b41f",
+	};
+	static const struct {
+		const char *list; /* wsrep_evs_evict_list as the server shows it */
+		int count;        /* entries parsed */
+		size_t n_dead;    /* how many of dead[] the proxy knows */
+		bool stale;       /* gp_galera_evict_list_stale */
+	} t[] = {
+	        {"", 0, 3, false}, /* empty: nothing to clear */
+	        {"f0eb00fa-e9bb-11f1-ae18-82916018b41f", 1, 3, true},
+	        {"f0eb00fa-e9bb-11f1-ae18-82916018b41f", 1, 0, false}, /* not evicted here */
+	        {"f0eb00fa-e9bb-11f1-ae18-82916018b41f,f128750e-e9bb-11f1-bfa9-e383c22b43c2", 2, 3,
+	         true},
+	        {"f0eb00fa-e9bb-11f1-ae18-82916018b41f,f128750e-e9bb-11f1-bfa9-e383c22b43c2", 2, 1,
+	         false}, /* the second one is someone else's */
+	        {"f0eb00fa-e9bb-11f1-ae18-82916018b41f,1234abcd-1111-11f1-8000-0123456789ab", 2, 3,
+	         false}, /* an operator's evs.evict keeps the list */
+	        {"f0eb00fa-e9bb-11f1-ae18-82916018b41f,garbage", 2, 3, false},
+	        {"F0EB00FA-E9BB-11F1-AE18-82916018B41F", 1, 3, false}, /* not as Galera writes */
+	        {",f0eb00fa-e9bb-11f1-ae18-82916018b41f,", 1, 3, true},
+	        {"f0eb00fa-e9bb-11f1-ae18-82916018b41f,f0eb00fa-e9bb-11f1-ae18-82916018b41f,"
+	         "f0eb00fa-e9bb-11f1-ae18-82916018b41f,f0eb00fa-e9bb-11f1-ae18-82916018b41f,"
+	         "f0eb00fa-e9bb-11f1-ae18-82916018b41f,f0eb00fa-e9bb-11f1-ae18-82916018b41f,"
+	         "f0eb00fa-e9bb-11f1-ae18-82916018b41f,f0eb00fa-e9bb-11f1-ae18-82916018b41f,"
+	         "f0eb00fa-e9bb-11f1-ae18-82916018b41f",
+	         9, 3, false}, /* more than the probe keeps: unknown entries */
+	};
+	gp_probe_t p;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		probe_synced(&p);
+		ck_assert(gp_probe_set_var(&p, "WSREP_EVS_EVICT_LIST", t[i].list));
+		ck_assert_int_eq(p.evict_count, t[i].count);
+		ck_assert_msg(gp_galera_evict_list_stale(&p, dead, t[i].n_dead) == t[i].stale,
+		              "case %zu", i);
+	}
+	/* A probe that did not return the variable (or never succeeded) clears nothing. */
+	probe_synced(&p);
+	ck_assert(!gp_galera_evict_list_stale(&p, dead, 3));
+	ck_assert(!gp_galera_evict_list_stale(NULL, dead, 3));
+	gp_probe_begin(&p);
+	ck_assert_int_eq(p.evict_count, 0);
+}
+END_TEST
+
 START_TEST(test_uuid_valid)
 {
 	ck_assert(gp_uuid_valid("d86cee78-e9a4-11f1-8e6f-ca6da7d5ced6"));
@@ -636,6 +687,7 @@ static Suite *galera_suite(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_pick_survivor);
 	tcase_add_test(tc, test_uuid_valid);
+	tcase_add_test(tc, test_evict_list_stale);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,13 +1,13 @@
 <?php
 // client.php - the drills' writer: a unique increasing id every INTERVAL ms, every outcome logged.
 //
-//   php client.php write conn|persist HOST PORT BASE [INTERVAL_MS]
+//   php client.php write conn|persist HOST PORT BASE [INTERVAL_MS [CONNECT_TIMEOUT_S]]
 //   php client.php size SOCKET
 //
 // write: INSERT INTO test.w (id, t, node) VALUES (BASE + n, T0, @@wsrep_node_name) as app/app,
 // autocommit, on a fixed INTERVAL_MS grid (a late write does not bunch up the next ones).
 // "conn" opens a connection per write (the PHP-FPM way); "persist" keeps one session and
-// reconnects only after an error. Runs until SIGTERM. Lines on stdout, times in epoch ms:
+// reconnects only after an error. CONNECT_TIMEOUT_S (default 1) bounds each connect. Runs until SIGTERM. Lines on stdout, times in epoch ms:
 //   ok ID T0 T1               acknowledged (T0 sent, T1 answered)
 //   err ID T0 T1 ERRNO MSG    the INSERT failed: not acknowledged (the session is dropped)
 //   cerr ID T0 T1 ERRNO MSG   could not connect; ID was not sent
@@ -18,6 +18,7 @@ declare(strict_types=1);
 mysqli_report(MYSQLI_REPORT_OFF);
 pcntl_async_signals(true);
 $stop = false;
+$connect_timeout = 1;
 pcntl_signal(SIGTERM, function () use (&$stop) { $stop = true; });
 pcntl_signal(SIGINT, function () use (&$stop) { $stop = true; });
 
@@ -39,9 +40,12 @@ function connect_to(
     string $user = 'app',
     string $pw = 'app'
 ): mysqli|string {
+    global $connect_timeout;
     $m = mysqli_init();
-    // 1 s: during a VIP move the address may not answer ARP at all; fail fast and try again.
-    $m->options(MYSQLI_OPT_CONNECT_TIMEOUT, 1);
+    // 1 s by default: during a VIP move the address may not answer ARP at all; fail fast and
+    // try again. Drill 7 gives more (PHP's own default is 60 s): a SYN the old host holds
+    // back during a planned restart is sent again after 1 s and 3 s, and must be waited for.
+    $m->options(MYSQLI_OPT_CONNECT_TIMEOUT, $connect_timeout);
     // 3 s: a query to a host that died mid-flight errs when the new master answers RST, sooner.
     $m->options(MYSQLI_OPT_READ_TIMEOUT, 3);
     if (!@$m->real_connect($host, $user, $pw, 'test', $port, $socket !== '' ? $socket : null)) {
@@ -129,6 +133,7 @@ function run_size(string $socket): void
 
 $cmd = $argv[1] ?? '';
 if ($cmd === 'write' && count($argv) >= 6 && in_array($argv[2], ['conn', 'persist'], true)) {
+    $connect_timeout = max(1, (int)($argv[7] ?? 1));
     run_write($argv[2], $argv[3], (int)$argv[4], (int)$argv[5], (int)($argv[6] ?? 10));
 } elseif ($cmd === 'size' && count($argv) === 3) {
     run_size($argv[2]);

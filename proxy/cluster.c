@@ -231,14 +231,26 @@ static void on_probe(gp_monitor_t *m, const gp_monitor_event_t *ev, void *arg)
 	gp_metrics_probe(&p->metrics, ev->idx, ev->probe);
 	p->gin.node[ev->idx].probe = ev->probe;
 	p->gin.node[ev->idx].up = ev->up;
-	if (!p->decided) {
-		/* The first decision waits until every node has answered or failed once, so
-		 * the first writer is the best one, not the quickest to answer. */
-		for (size_t i = 0; i < p->nbackends; i++) {
-			if (!p->gin.node[i].probe)
-				return;
-		}
+	if (p->decided)
+		gp_cluster_decide(p);
+	else
+		gp_cluster_decide_first(p);
+}
+
+void gp_cluster_decide_first(gp_proxy_t *p)
+{
+	if (p->decided)
+		return;
+	/* The first decision waits until every node has answered or failed once, so the first
+	 * writer is the best one, not the quickest to answer; and, with a peer, until the peer
+	 * has answered or failed once, so a proxy started beside a MASTER takes its writer
+	 * instead of picking its own and switching a moment later. */
+	for (size_t i = 0; i < p->nbackends; i++) {
+		if (!p->gin.node[i].probe)
+			return;
 	}
+	if (!gp_vrrp_peer_settled(p))
+		return;
 	gp_cluster_decide(p);
 }
 

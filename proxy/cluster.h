@@ -12,6 +12,8 @@ void gp_cluster_stop(gp_proxy_t *p);
 void gp_cluster_session_left(gp_proxy_t *p, int b);
 /* Run the policy now (admin flags changed, peer writer changed). */
 void gp_cluster_decide(gp_proxy_t *p);
+/* The first decision, once every node and the peer (if any) have answered or failed once. */
+void gp_cluster_decide_first(gp_proxy_t *p);
 /* The monitor callback, for a monitor re-created by a reload (admin.c). */
 struct gp_monitor_event;
 void gp_cluster_on_probe(struct gp_monitor *m, const struct gp_monitor_event *ev, void *arg);

@@ -155,6 +155,12 @@ int gp_vrrp_peer_writer(const gp_proxy_t *p)
 	return -1;
 }
 
+bool gp_vrrp_peer_settled(const gp_proxy_t *p)
+{
+	const gp_vrrp_t *v = &p->vrrp;
+	return !v->have_peer || v->view.valid || v->view.failures > 0;
+}
+
 static void peer_req_closed(uv_handle_t *h)
 {
 	gp_peer_req_t *r = gp_container_of(h, gp_peer_req_t, tcp); /* tcp.data is the proxy */
@@ -203,6 +209,7 @@ static void peer_req_end(gp_proxy_t *p, bool ok)
 		uv_close((uv_handle_t *)&r->tcp, peer_req_closed);
 	else
 		peer_req_closed((uv_handle_t *)&r->tcp);
+	gp_cluster_decide_first(p); /* it may have waited for this answer */
 }
 
 static int peer_on_body(http_parser *hp, const char *at, size_t len)
@@ -374,6 +381,8 @@ gp_status_t gp_vrrp_start(gp_proxy_t *p)
 	v->timer_open = true;
 	if (v->vip_present >= 0 || v->have_peer)
 		uv_timer_start(&v->timer, vrrp_tick, vrrp_interval(p), vrrp_interval(p));
+	if (v->have_peer)
+		peer_poll(p); /* the first decision waits for this answer: ask now */
 	return GP_OK;
 }
 

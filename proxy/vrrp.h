@@ -80,6 +80,8 @@ void gp_vrrp_notify(struct gp_proxy *p, gp_vrrp_state_t st, const char *source);
 /* The writer the peer proxy suggests (backend index), or -1: a fenced proxy follows the
  * MASTER's writer; of two MASTERs (split brain) the one with the higher name follows. */
 int gp_vrrp_peer_writer(const struct gp_proxy *p);
+/* No peer is configured, or it has answered or failed at least once. */
+bool gp_vrrp_peer_settled(const struct gp_proxy *p);
 /* SIGTERM: true if the proxy must first let the VIP move away (it then calls
  * gp_proxy_shutdown_now itself when the VIP has left or fence_timeout_ms passed). */
 bool gp_vrrp_begin_leave(struct gp_proxy *p);

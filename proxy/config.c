@@ -463,7 +463,6 @@ static const struct gp_cfg_min {
         {"monitor", "rise", offsetof(gp_config_t, monitor_rise), 1},
         {"handshake", "greeting_timeout_ms", offsetof(gp_config_t, handshake_greeting_timeout_ms),
          200},
-        {"handshake", "takeover_after_ms", offsetof(gp_config_t, handshake_takeover_after_ms), 100},
 };
 
 /* Cross-key rules, run once the whole file has been read. */

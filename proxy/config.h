@@ -70,8 +70,8 @@
 	  "a client must answer the backend's greeting within this (< servers' connect_timeout)")  \
 	X(handshake, slots, "slots", INT, 50,                                                      \
 	  "per backend: connections of clients not yet authenticated (0 = unbounded)")             \
-	X(handshake, takeover_after_ms, "takeover_after_ms", INT, 1000,                            \
-	  "slots full: a client silent this long after its greeting yields its slot")
+	X(handshake, defer, "defer", BOOL, true,                                                   \
+	  "slots full: greet from the proxy and connect once the client answers")
 
 typedef struct gp_backend_conf {
 	char name[GP_NAME_MAX];    /* unique name, used in logs and metrics */

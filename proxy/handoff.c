@@ -1,8 +1,10 @@
-/* handoff.c - the backend front door: handshake slots, the slot queue and takeovers. */
+/* handoff.c - the backend front door: handshake slots, deferred greetings, the slot queue. */
 #include "handoff.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -10,6 +12,9 @@
 #include "router.h"
 
 static void handoff_tick(uv_timer_t *t);
+static bool handoff_defer_greet(gp_session_t *s, int b);
+static bool handoff_defer_ready(const gp_proxy_t *p, int b);
+static void handoff_defer_remember(gp_proxy_t *p, int b, const uint8_t *pkt, uint32_t n);
 
 static void handoff_closed(uv_handle_t *h)
 {
@@ -63,74 +68,12 @@ static bool handoff_may_hand_on(const gp_proxy_t *p)
 	return p->cfg->handshake_park && gp_config_proxy_protocol(p->cfg) == 0;
 }
 
-/* The client of backend b silent longest after its greeting, if long enough to be a victim. */
-static gp_session_t *handoff_victim(gp_proxy_t *p, int b, uint64_t now)
-{
-	gp_list_t *pos;
-	uint64_t after = (uint64_t)p->cfg->handshake_takeover_after_ms;
-	for (pos = p->sessions[GP_SS_HANDSHAKE].next; pos != &p->sessions[GP_SS_HANDSHAKE];
-	     pos = pos->next) {
-		gp_session_t *v = gp_container_of(pos, gp_session_t, link);
-		if (v->backend != b || !v->slot)
-			continue;
-		/* The list is in the order clients were greeted: the first is the oldest. */
-		return now - v->client_greeted_at >= after ? v : NULL;
-	}
-	return NULL;
-}
-
 /* The backend connection of s can go to another client: greeted, untouched, intact. */
 static bool handoff_intact(const gp_session_t *s)
 {
 	return s->state == GP_SS_HANDSHAKE && !s->no_park && s->greeting && s->server.connected &&
 	       !s->server.ended && !s->server.closing && gp_io_buffered(&s->server) == 0 &&
 	       s->server.own_pending == 0;
-}
-
-/* All slots of b are busy: s takes the slot of victim v (closed as a slowloris). */
-static gp_handoff_result_t handoff_takeover(gp_session_t *s, gp_session_t *v, int b, uint64_t now)
-{
-	gp_proxy_t *p = s->proxy;
-	p->backends[b].takeovers++;
-	gp_log(GP_LOG_WARN, "handshake_takeover",
-	       "backend=%s victim=%u victim_client=%s silent_ms=%llu conn=%u client=%s",
-	       p->backends[b].conf->name, v->id, v->client_addr,
-	       (unsigned long long)(now - v->client_greeted_at), s->id, s->client_addr);
-	int fd = -1;
-	uv_os_fd_t ofd;
-	if (handoff_may_hand_on(p) && handoff_intact(v) &&
-	    uv_fileno((const uv_handle_t *)&v->server.tcp, &ofd) == 0)
-		fd = dup(ofd);
-	if (fd < 0) {
-		/* The victim's connection ends with it (with PROXY protocol: an abort counted
-		 * against its own client's address); its slot is s's now. */
-		gp_session_close(v, "handshake_takeover");
-		s->slot = true;
-		p->backends[b].hs_slots++;
-		return GP_HO_CONNECT;
-	}
-	uint8_t greeting[GP_GREETING_MAX];
-	uint32_t n = v->greeting_len;
-	uint64_t greeted_at = v->greeted_at;
-	memcpy(greeting, v->greeting, n);
-	v->slot = false; /* the slot moves with the connection */
-	v->no_park = true;
-	gp_session_close(v, "handshake_takeover");
-	s->slot = true;
-	if (gp_session_adopt(s, b, fd, greeting, n, greeted_at))
-		return GP_HO_ADOPTED;
-	return GP_HO_CONNECT; /* the socket could not be taken over: connect afresh */
-}
-
-/* Serve b's queue newest first: its oldest has waited past takeover_after_ms. Under a
- * flood of half-open connections the old ones are mostly dead weight, and a fresh client
- * is the likeliest to still be there (an "adaptive LIFO" queue). */
-static bool handoff_lifo(const gp_handoff_t *h, uint64_t now)
-{
-	if (!h || gp_list_empty(&h->queue))
-		return false;
-	const gp_session_t *head = gp_container_of(h->queue.next, gp_session_t, slot_link);
-	return now - head->queued_at >= (uint64_t)h->proxy->cfg->handshake_takeover_after_ms;
 }
 
 gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b)
@@ -145,12 +88,10 @@ gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b)
 		gp_handoff_unqueue(s);
 		return GP_HO_FULL;
 	}
-	/* While others wait for b, only the tick hands out b's capacity, in its order; a new
-	 * client goes straight for it only when the queue is served newest first anyway. */
-	bool wait = h && !h->serving && (s->queued || (be->hs_queued && !handoff_lifo(h, now)));
+	/* While others wait for b, only the tick hands out b's capacity, in its order. */
+	bool wait = h && !h->serving && !s->deferred && (s->queued || be->hs_queued);
 	if (!wait) {
 		gp_handoff_result_t r = GP_HO_QUEUED;
-		gp_session_t *v;
 		uint64_t slots = handoff_slots(p);
 		gp_handoff_unqueue(s);
 		if (h && handoff_may_hand_on(p) && gp_park_take(h, s, b)) {
@@ -159,8 +100,10 @@ gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b)
 			s->slot = true;
 			be->hs_slots++;
 			r = GP_HO_CONNECT;
-		} else if ((v = handoff_victim(p, b, now)) != NULL) {
-			r = handoff_takeover(s, v, b, now);
+		} else if (s->deferred) {
+			r = GP_HO_CONNECT; /* it answered: proven, it may exceed the slots */
+		} else if (handoff_defer_greet(s, b)) {
+			r = GP_HO_DEFERRED;
 		}
 		if (r != GP_HO_QUEUED)
 			return r;
@@ -208,6 +151,7 @@ void gp_handoff_release(gp_session_t *s)
 void gp_handoff_greeted(gp_session_t *s, const uint8_t *pkt, uint32_t n)
 {
 	uint64_t now = uv_now(s->proxy->loop);
+	handoff_defer_remember(s->proxy, s->backend, pkt, n);
 	if (!s->greeted_at)
 		s->greeted_at = now; /* a handed-over connection keeps the time it greeted */
 	s->client_greeted_at = now;
@@ -236,6 +180,18 @@ void gp_handoff_closing(gp_session_t *s)
 {
 	gp_proxy_t *p = s->proxy;
 	gp_handoff_unqueue(s);
+	if (s->defer_resp && s->state == GP_SS_AUTH && s->in_flight && s->server.connected &&
+	    !s->server.ended && !s->server.closing &&
+	    uv_stream_get_write_queue_size((const uv_stream_t *)&s->server.tcp) == 0) {
+		/* The server has the rewritten response (all of it in the socket) and waits for
+		 * its plugin's round trip: a vanished client would be an aborted connect. Refuse
+		 * it instead. */
+		gp_handoff_t *h = gp_handoff_get(p);
+		if (h)
+			gp_park_refuse(h, s);
+	}
+	free(s->defer_resp);
+	s->defer_resp = NULL;
 	if (s->slot && handoff_may_hand_on(p) && handoff_intact(s)) {
 		gp_handoff_t *h = gp_handoff_get(p);
 		if (h)
@@ -271,14 +227,12 @@ void gp_handoff_connected(gp_session_t *s)
 
 /* ---- the tick ------------------------------------------------------------------------- */
 
-/* Queued sessions of backends that can serve one now go routing again (handoff_lifo says
- * in which order). */
+/* Queued sessions of backends that can serve one now go routing again, oldest first. */
 static void handoff_serve_queue(gp_handoff_t *h, uint64_t now)
 {
 	gp_proxy_t *p = h->proxy;
 	if (gp_list_empty(&h->queue))
 		return;
-	bool lifo = handoff_lifo(h, now);
 	uint64_t slots = handoff_slots(p);
 	bool tried[GP_MAX_BACKENDS] = {false}; /* backends found with nothing to give */
 	size_t n = 0, max = 0;
@@ -287,22 +241,22 @@ static void handoff_serve_queue(gp_handoff_t *h, uint64_t now)
 		max++;
 	/* Waking a session unqueues it if it gets something (routed to another backend it may
 	 * queue again at the tail: max bounds the walk); nothing else in the queue changes. */
-	pos = lifo ? h->queue.prev : h->queue.next;
+	pos = h->queue.next;
 	while (n++ < max && pos != &h->queue) {
-		gp_list_t *next = lifo ? pos->prev : pos->next;
+		gp_list_t *next = pos->next;
 		gp_session_t *s = gp_container_of(pos, gp_session_t, slot_link);
 		int b = s->backend;
 		bool can = b < 0 || (size_t)b >= p->nbackends || now >= s->handshake_deadline;
 		if (!can && !tried[b])
 			can = slots == 0 || p->backends[b].hs_slots < slots ||
-			      gp_park_available(h, b) || handoff_victim(p, b, now);
+			      gp_park_available(h, b) || handoff_defer_ready(p, b);
 		if (!can) {
 			tried[b] = true;
 			pos = next;
 			continue;
 		}
 		h->serving = true;
-		gp_session_wake(s); /* routes again: a slot, a parked greeting or a takeover */
+		gp_session_wake(s); /* routes again: a slot, a parked greeting or a deferred one */
 		h->serving = false;
 		pos = next;
 	}
@@ -321,4 +275,186 @@ static void handoff_tick(uv_timer_t *t)
 		uv_timer_stop(&h->timer);
 		uv_close((uv_handle_t *)&h->timer, handoff_closed);
 	}
+}
+
+/* ---- deferred greetings ------------------------------------------------------------------ */
+
+/* The last real greeting of each backend, to greet clients from while the slots are full.
+ * One proxy per process: kept here rather than in gp_backend_t, found by name and address
+ * so a reload that moves backends to other indexes finds its entries again. */
+typedef struct gp_defer_cache {
+	char name[GP_NAME_MAX];            /* backend name ("" = free entry) */
+	char address[GP_ADDR_MAX];         /* and address */
+	uint32_t len;                      /* payload bytes in greeting (0: none yet) */
+	uint8_t greeting[GP_GREETING_MAX]; /* the server's greeting payload, unpatched */
+	uint64_t deferred;                 /* clients greeted from it (metric) */
+} gp_defer_cache_t;
+
+static gp_defer_cache_t defer_cache[GP_MAX_BACKENDS];
+
+#define GP_DEFER_PLUGIN               "galera_proxy_deferred" /* no server has it: it must switch */
+#define GP_ER_NOT_SUPPORTED_AUTH_MODE 1251
+#define GP_NONCE_LEN                  20
+
+static const char defer_native[] = "mysql_native_password";
+
+static gp_defer_cache_t *defer_entry(const gp_proxy_t *p, int b, bool create)
+{
+	if (b < 0 || (size_t)b >= p->nbackends)
+		return NULL;
+	const gp_backend_conf_t *c = p->backends[b].conf;
+	gp_defer_cache_t *free_e = NULL;
+	for (size_t i = 0; i < GP_MAX_BACKENDS; i++) {
+		gp_defer_cache_t *e = &defer_cache[i];
+		if (!e->name[0]) {
+			if (!free_e)
+				free_e = e;
+		} else if (!strcmp(e->name, c->name) && !strcmp(e->address, c->address)) {
+			return e;
+		}
+	}
+	if (!create)
+		return NULL;
+	if (!free_e)
+		free_e = &defer_cache[b]; /* more backends came and went than fit: reuse */
+	memset(free_e, 0, sizeof(*free_e));
+	snprintf(free_e->name, sizeof(free_e->name), "%s", c->name);
+	snprintf(free_e->address, sizeof(free_e->address), "%s", c->address);
+	return free_e;
+}
+
+uint64_t gp_handoff_deferred_count(const gp_proxy_t *p, int b)
+{
+	const gp_defer_cache_t *e = defer_entry(p, b, false);
+	return e ? e->deferred : 0;
+}
+
+static void handoff_defer_remember(gp_proxy_t *p, int b, const uint8_t *pkt, uint32_t n)
+{
+	if (n <= MYP_HEADER_LEN || n - MYP_HEADER_LEN > GP_GREETING_MAX)
+		return;
+	gp_defer_cache_t *e = defer_entry(p, b, true);
+	if (!e)
+		return;
+	e->len = n - MYP_HEADER_LEN;
+	memcpy(e->greeting, pkt + MYP_HEADER_LEN, e->len);
+}
+
+/* Clients of b can be greeted from a cached greeting. */
+static bool handoff_defer_ready(const gp_proxy_t *p, int b)
+{
+	const gp_defer_cache_t *e = defer_entry(p, b, false);
+	return p->cfg->handshake_defer && e && e->len;
+}
+
+/* Greet s from b's last greeting, without a backend connection; false if none is known. */
+static bool handoff_defer_greet(gp_session_t *s, int b)
+{
+	gp_proxy_t *p = s->proxy;
+	gp_defer_cache_t *e = defer_entry(p, b, false);
+	myp_greeting_t g;
+	uint8_t nonce[GP_NONCE_LEN], buf[GP_GREETING_MAX + 64];
+	if (!p->cfg->handshake_defer || !e || !e->len ||
+	    myp_greeting_parse(e->greeting, e->len, &g) != MYP_OK)
+		return false;
+	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
+		return false;
+	for (size_t i = 0; i < sizeof(nonce); i++)
+		nonce[i] =
+		        (uint8_t)(nonce[i] % 94 + 33); /* printable and NUL-free, as servers do */
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_greeting_reissue(&w, &g, gp_session_conn_id(s), nonce, sizeof(nonce), defer_native,
+	                     GP_CAPS_UNRELAYABLE);
+	if (w.failed || gp_io_send(&s->client, buf, w.len) != GP_OK)
+		return false;
+	e->deferred++;
+	s->deferred = true;
+	s->backend = b; /* where it will most likely go (logs); it has not joined it */
+	s->server_caps = (g.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) | MYP_CLIENT_PLUGIN_AUTH |
+	                 MYP_CLIENT_SECURE_CONNECTION;
+	s->client_greeted_at = uv_now(p->loop);
+	gp_log(GP_LOG_DEBUG, "greeting_deferred", "backend=%s conn=%u client=%s",
+	       p->backends[b].conf->name, s->id, s->client_addr);
+	return true;
+}
+
+/* Send an ERR of the proxy's own to the client of s and close it. */
+static void handoff_refuse_client(gp_session_t *s, uint8_t seq, uint16_t code, const char *state,
+                                  const char *msg, const char *reason)
+{
+	uint8_t buf[256];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_err_build(&w, seq, MYP_CLIENT_PROTOCOL_41, code, state, msg);
+	if (!w.failed && gp_io_send(&s->client, buf, w.len) != GP_OK)
+		gp_log(GP_LOG_DEBUG, "send_err_failed", "conn=%u code=%u", s->id, code);
+	gp_session_close(s, reason);
+}
+
+bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_hsresp_t *r)
+{
+	const uint64_t need =
+	        MYP_CLIENT_PROTOCOL_41 | MYP_CLIENT_SECURE_CONNECTION | MYP_CLIENT_PLUGIN_AUTH;
+	if ((r->caps & need) != need) {
+		/* It could not follow the auth switch that brings the server's real nonce. */
+		gp_log(GP_LOG_INFO, "defer_refused", "conn=%u client=%s caps=0x%llx", s->id,
+		       s->client_addr, (unsigned long long)r->caps);
+		handoff_refuse_client(s, (uint8_t)(pkt->seq + 1), GP_ER_NOT_SUPPORTED_AUTH_MODE,
+		                      "08004",
+		                      "Client does not support authentication protocol requested "
+		                      "by server; consider upgrading MariaDB client",
+		                      "auth_unsupported");
+		return false;
+	}
+	s->defer_resp = malloc(pkt->n);
+	if (!s->defer_resp) {
+		gp_session_close(s, "out_of_memory");
+		return false;
+	}
+	memcpy(s->defer_resp, pkt->p, pkt->n);
+	s->defer_resp_len = pkt->n;
+	return true;
+}
+
+gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g)
+{
+	myp_hsresp_t r;
+	if (!s->defer_resp || myp_hsresp_parse(s->defer_resp, s->defer_resp_len, &r) != MYP_OK)
+		return GP_EPROTO;
+	uint64_t real = (g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) | MYP_CLIENT_PLUGIN_AUTH |
+	                MYP_CLIENT_SECURE_CONNECTION;
+	uint64_t agreed = r.caps & s->server_caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
+	if (agreed & ~real) {
+		/* The client took up something this server does not offer (an upgrade between
+		 * the cached greeting and now): relaying on would garble the stream. */
+		gp_log(GP_LOG_WARN, "defer_caps_changed", "conn=%u client=%s missing=0x%llx", s->id,
+		       s->client_addr, (unsigned long long)(agreed & ~real));
+		return GP_EPROTO;
+	}
+	uint8_t buf[1024];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_hsresp_defer_build(&w, seq, &r, GP_DEFER_PLUGIN, GP_CAPS_UNRELAYABLE);
+	if (w.failed)
+		return GP_ETOOBIG;
+	s->server_thread = g->conn_id;
+	s->server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
+	s->caps = ((r.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) & s->server_caps) |
+	          (r.caps & MYP_CLIENT_PROTOCOL_41);
+	return gp_io_send(&s->server, buf, w.len);
+}
+
+void gp_handoff_defer_server(gp_session_t *s, const gp_pkt_t *pkt)
+{
+	myp_authswitch_t sw;
+	if (!s->defer_resp || pkt->n == 0 || pkt->p[0] != 0xFE)
+		return;
+	if (myp_authswitch_parse(pkt->p, pkt->n, &sw) != MYP_OK)
+		return;
+	/* A refusal must be a wrong answer of the right size: a size the plugin does not
+	 * expect is a handshake error, which counts toward max_connect_errors. */
+	static const char ed[] = "client_ed25519";
+	bool is_ed = sw.plugin_len == sizeof(ed) - 1 && !memcmp(sw.plugin, ed, sw.plugin_len);
+	s->defer_answer_len = is_ed ? 64 : 20;
 }

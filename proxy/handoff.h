@@ -1,4 +1,4 @@
-/* handoff.h - the backend front door: handshake slots, parked greetings, takeovers. */
+/* handoff.h - the backend front door: handshake slots, deferred and parked greetings. */
 #ifndef GP_HANDOFF_H
 #define GP_HANDOFF_H
 
@@ -22,19 +22,27 @@
  *   parked connection not reused within half of handshake.greeting_timeout_ms is
  *   finished cleanly: a real login with the monitor account, then COM_QUIT.
  * - Slots. Per backend, at most handshake.slots connections belong to clients that have
- *   not authenticated (parked ones included). When all are busy, a new client takes the
- *   slot (and the greeted connection) of the client that has been silent longest after
- *   its greeting, if that is at least handshake.takeover_after_ms; else it queues.
+ *   not authenticated (parked ones included).
+ * - Deferred greetings. When all slots are busy, the proxy greets a new client itself,
+ *   from the backend's last real greeting with a nonce of its own, and opens a backend
+ *   connection only once the client has answered (proving it speaks the protocol; it may
+ *   then exceed the slots). The backend gets the client's response with an empty auth
+ *   response and a plugin name no server has, so it answers with an auth switch carrying
+ *   its real nonce, which is relayed; from there the login is relayed as usual. A client
+ *   that leaves at that switch has its login refused (a wrong answer): a credentials error,
+ *   which unlike an aborted handshake does not count toward max_connect_errors. Until a
+ *   backend has greeted once there is nothing to greet from, and clients queue.
  * - PROXY protocol. With handshake.proxy_protocol the header naming the client goes
  *   first on every backend connection; a connection then belongs to one client and is
  *   never parked or handed on (an abort counts against the client's own address).
  */
 
 typedef enum gp_handoff_result {
-	GP_HO_CONNECT, /* a slot is the session's: open a backend connection */
-	GP_HO_ADOPTED, /* a greeted connection was handed over (gp_session_adopt ran) */
-	GP_HO_QUEUED,  /* all slots busy: wait (the caller puts the session in WAITING) */
-	GP_HO_FULL     /* no slot before the session's handshake deadline: refuse it */
+	GP_HO_CONNECT,  /* a slot is the session's: open a backend connection */
+	GP_HO_ADOPTED,  /* a greeted connection was handed over (gp_session_adopt ran) */
+	GP_HO_QUEUED,   /* slots busy, no greeting to defer with: wait (in WAITING) */
+	GP_HO_DEFERRED, /* all slots busy: the proxy greeted the client itself (no backend) */
+	GP_HO_FULL      /* no slot before the session's handshake deadline: refuse it */
 } gp_handoff_result_t;
 
 typedef enum gp_park_event {
@@ -75,6 +83,16 @@ uint64_t gp_handoff_answer_ms(const gp_session_t *s);
 void gp_handoff_closing(gp_session_t *s);
 /* s's backend connection is up: send the PROXY protocol header if configured. */
 void gp_handoff_connected(gp_session_t *s);
+/* A deferred client answered with r (pkt its packet): keep it for the backend, or refuse a
+ * client that could not follow an auth switch (ERR 1251 sent, s closed: false). */
+bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_hsresp_t *r);
+/* The backend greeted a deferred s (g): send it the client's response with an empty auth
+ * response and a plugin name it lacks (seq: the greeting's + 1); sets s->caps. */
+GP_WUR gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g);
+/* A server packet of a deferred s's authentication (notes what an auth switch asks for). */
+void gp_handoff_defer_server(gp_session_t *s, const gp_pkt_t *pkt);
+/* Clients of backend b greeted by the proxy itself (metric). */
+uint64_t gp_handoff_deferred_count(const gp_proxy_t *p, int b);
 
 /* ---- between handoff.c and park.c ---------------------------------------------------- */
 
@@ -93,6 +111,8 @@ void gp_park_put(gp_handoff_t *h, gp_session_t *s);
 bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b);
 /* Backend b has a parked connection ready to hand out. */
 bool gp_park_available(gp_handoff_t *h, int b);
+/* s's client left a deferred login midway: answer the server wrongly, close after its ERR. */
+void gp_park_refuse(gp_handoff_t *h, gp_session_t *s);
 /* The tick's share: expire, finish and drop parked connections; follow reloads. */
 void gp_park_tick(gp_handoff_t *h, uint64_t now);
 

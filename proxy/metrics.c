@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "handoff.h"
 #include "http.h"
 #include "monitor.h"
 #include "myp.h"
@@ -106,12 +107,12 @@ void gp_hist_observe(gp_hist_t *h, gp_hist_kind_t kind, double seconds)
 
 /* Close reasons listed up front so their series exist before the first such close. */
 static const char *const known_reasons[] = {
-        "client_quit",     "client_closed",      "client_error",    "idle_timeout",
-        "drained",         "drain_timeout",      "writer_changed",  "writer_down",
-        "reader_down",     "reader_ineligible",  "backend_lost",    "backend_timeout",
-        "auth_failed",     "handshake_timeout",  "shutdown",        "shutdown_timeout",
-        "limit",           "no_backend",         "protocol_error",  "admin_drain",
-        "backend_removed", "handshake_takeover", "handshake_slots",
+        "client_quit",     "client_closed",     "client_error",     "idle_timeout",
+        "drained",         "drain_timeout",     "writer_changed",   "writer_down",
+        "reader_down",     "reader_ineligible", "backend_lost",     "backend_timeout",
+        "auth_failed",     "handshake_timeout", "shutdown",         "shutdown_timeout",
+        "limit",           "no_backend",        "protocol_error",   "admin_drain",
+        "backend_removed", "handshake_slots",   "auth_unsupported",
 };
 
 /* Closes that cut a session instead of waiting for an idle point. */
@@ -421,11 +422,11 @@ static void emit_park_events(mw_t *w)
 	}
 }
 
-static void emit_takeovers(mw_t *w)
+static void emit_deferred(mw_t *w)
 {
 	for (size_t i = 0; i < w->p->nbackends; i++) {
 		const char *lb[] = {"backend", bname(w->p, i)};
-		sample_u(w, lb, 1, w->p->backends[i].takeovers);
+		sample_u(w, lb, 1, gp_handoff_deferred_count(w->p, (int)i));
 	}
 }
 
@@ -777,8 +778,9 @@ static void emit_http_requests(mw_t *w)
 	  v_hs_slots)                                                                              \
 	X("backend_handshake_queued", "gauge", "Clients waiting for a handshake slot", NULL,       \
 	  v_hs_queued)                                                                             \
-	X("backend_handshake_takeovers_total", "counter",                                          \
-	  "Handshake slots taken from clients silent after their greeting", emit_takeovers, NULL)  \
+	X("backend_deferred_greetings_total", "counter",                                           \
+	  "Clients greeted by the proxy itself while the handshake slots were full",               \
+	  emit_deferred, NULL)                                                                     \
 	X("backend_parked_connections", "gauge",                                                   \
 	  "Greeted backend connections kept for the next client", NULL, v_parked)                  \
 	X("backend_parked_total", "counter",                                                       \

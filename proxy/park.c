@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,7 +15,8 @@ typedef enum gp_park_state {
 	GP_PARK_IDLE,  /* waiting for a client */
 	GP_PARK_LOGIN, /* finishing: the monitor's handshake response sent */
 	GP_PARK_QUIT,  /* logged in, COM_QUIT on its way, closing */
-	GP_PARK_GONE   /* closing without a word (the server already spoke or left) */
+	GP_PARK_GONE,  /* closing without a word (the server already spoke or left) */
+	GP_PARK_REFUSE /* a deferred login its client left: answered wrongly, awaiting the ERR */
 } gp_park_state_t;
 
 typedef struct gp_parked {
@@ -28,12 +30,13 @@ typedef struct gp_parked {
 	uint64_t greeted_at;       /* loop ms the server greeted (its connect_timeout runs) */
 	uint64_t deadline;         /* LOGIN/QUIT: give up at this loop ms */
 	uint32_t greeting_len;     /* bytes in greeting */
+	uint8_t answer_len;        /* REFUSE: bytes of a wrong answer to an auth switch */
 	uint8_t greeting[GP_GREETING_MAX]; /* the greeting as the server sent it, header included */
 } gp_parked_t;
 
 static const gp_io_proto_t park_proto;
 
-static const char *const park_state_names[] = {"idle", "login", "quit", "gone"};
+static const char *const park_state_names[] = {"idle", "login", "quit", "gone", "refuse"};
 
 static gp_backend_t *park_backend(const gp_parked_t *e)
 {
@@ -190,10 +193,57 @@ static void park_on_reply(gp_parked_t *e, gp_pkt_t *pkt)
 	park_drop(e, "login_refused");
 }
 
+/* Answer an auth round with random bytes of the size the plugin expects: the server ends
+ * with access denied, a credentials error that does not count toward max_connect_errors. */
+static void park_send_wrong(gp_parked_t *e, uint8_t seq)
+{
+	uint8_t buf[MYP_HEADER_LEN + 64];
+	size_t n = e->answer_len ? e->answer_len : 20;
+	if (n > sizeof(buf) - MYP_HEADER_LEN)
+		n = sizeof(buf) - MYP_HEADER_LEN;
+	if (getrandom(buf + MYP_HEADER_LEN, n, 0) != (ssize_t)n)
+		memset(buf + MYP_HEADER_LEN, 0x5a, n);
+	myp_frame_put_header(buf, (uint32_t)n, seq);
+	if (gp_io_send(&e->io, buf, MYP_HEADER_LEN + n) != GP_OK)
+		park_drop(e, "send_failed");
+}
+
+static void park_on_refused(gp_parked_t *e, gp_pkt_t *pkt)
+{
+	static const uint8_t quit[5] = {1, 0, 0, 0, MYP_COM_QUIT};
+	uint8_t kind = pkt->n ? pkt->p[0] : 0xFF;
+	if (kind == 0xFE || kind == 0x01) {
+		static const char ed[] = "client_ed25519";
+		myp_authswitch_t sw;
+		if (kind == 0xFE && myp_authswitch_parse(pkt->p, pkt->n, &sw) == MYP_OK)
+			e->answer_len = sw.plugin_len == sizeof(ed) - 1 &&
+			                                !memcmp(sw.plugin, ed, sw.plugin_len)
+			                        ? 64
+			                        : 20;
+		park_send_wrong(e, (uint8_t)(pkt->seq + 1));
+		return;
+	}
+	gp_log(GP_LOG_INFO, "defer_abandoned", "backend=%s outcome=%s", e->name,
+	       kind == 0x00 ? "ok" : "refused");
+	if (kind == 0x00) {
+		/* It got in after all (an account without a password): leave politely. */
+		park_set_state(e, GP_PARK_QUIT);
+		if (gp_io_send(&e->io, quit, sizeof(quit)) == GP_OK) {
+			gp_io_close(&e->io, true);
+			return;
+		}
+	}
+	park_set_state(e, GP_PARK_GONE);
+	gp_io_close(&e->io, false);
+}
+
 static gp_pkt_action_t park_packet(gp_io_t *io, gp_pkt_t *pkt)
 {
 	gp_parked_t *e = io->owner;
 	switch (e->state) {
+	case GP_PARK_REFUSE:
+		park_on_refused(e, pkt);
+		return GP_PKT_STOP;
 	case GP_PARK_IDLE:
 		/* Unprompted: a timeout or shutdown notice. Nothing to hand out any more. */
 		park_drop(e, "server_spoke");
@@ -289,6 +339,65 @@ void gp_park_put(gp_handoff_t *h, gp_session_t *s)
 		park_finish(e, finish);
 	else
 		gp_handoff_slot_freed(p, s->backend); /* a queued client may take it at once */
+}
+
+void gp_park_refuse(gp_handoff_t *h, gp_session_t *s)
+{
+	gp_proxy_t *p = h->proxy;
+	uv_os_fd_t ofd;
+	gp_backend_t *b = &p->backends[s->backend];
+	if (uv_fileno((const uv_handle_t *)&s->server.tcp, &ofd) != 0)
+		return;
+	gp_parked_t *e = calloc(1, sizeof(*e));
+	if (!e)
+		return;
+	int fd = dup(ofd);
+	if (fd < 0 || gp_io_init(&e->io, p->loop, &park_proto, e) != GP_OK) {
+		if (fd >= 0)
+			close(fd);
+		free(e);
+		return;
+	}
+	e->h = h;
+	gp_list_init(&e->link);
+	if (uv_tcp_open(&e->io.tcp, fd) != 0) {
+		close(fd);
+		e->backend = -1;
+		e->state = GP_PARK_GONE;
+		gp_io_close(&e->io, false);
+		return;
+	}
+	/* Until its ERR it is an unauthenticated connection of the backend: it holds a slot. */
+	e->backend = s->backend;
+	if (s->slot)
+		s->slot = false;
+	else
+		b->hs_slots++;
+	snprintf(e->name, sizeof(e->name), "%s", b->conf->name);
+	snprintf(e->address, sizeof(e->address), "%s", b->conf->address);
+	e->greeted_at = s->greeted_at;
+	e->answer_len = s->defer_answer_len;
+	e->state = GP_PARK_REFUSE;
+	e->deadline = uv_now(p->loop) + GP_PARK_LOGIN_MS;
+	gp_list_append(&h->parked, &e->link);
+	gp_io_tune(&e->io);
+	gp_io_set_whole(&e->io, true);
+	gp_io_read(&e->io, true);
+	gp_log(GP_LOG_INFO, "defer_abandoning", "backend=%s conn=%u client=%s switched=%d", e->name,
+	       s->id, s->client_addr, s->resp.client_turn);
+	/* The server asked already: its switch went to the client (answer now), or it was read
+	 * and not yet looked at (the session's buffer holds it: act on it here). */
+	uint32_t n = gp_io_buffered(&s->server);
+	myp_frame_t f;
+	if (n && myp_frame_packet(s->server.buf + s->server.start, n, &f) == MYP_OK) {
+		gp_pkt_t pkt = {.len = f.len, .seq = f.seq, .p = (uint8_t *)f.payload, .n = f.len};
+		park_on_refused(e, &pkt);
+	} else if (n) {
+		park_set_state(e, GP_PARK_GONE); /* half a packet: cannot tell what it asked */
+		gp_io_close(&e->io, false);
+	} else if (s->resp.client_turn) {
+		park_send_wrong(e, (uint8_t)(s->server_seq + 1));
+	}
 }
 
 typedef enum gp_park_fit {

@@ -198,6 +198,8 @@ static void session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char
 {
 	if (s->state == GP_SS_CLOSING)
 		return;
+	if (seq == 0 && s->defer_resp && s->state < GP_SS_AUTH)
+		seq = 2; /* a deferred client answered the proxy's greeting: it expects 2 */
 	session_send_err(s, seq, code, sqlstate, msg);
 	gp_session_close(s, reason);
 }
@@ -304,6 +306,12 @@ static void session_route(gp_session_t *s)
 	switch (gp_handoff_acquire(s, b)) {
 	case GP_HO_ADOPTED:
 		return;
+	case GP_HO_DEFERRED: /* greeted by the proxy: a backend once the client answers */
+		session_set_state(s, GP_SS_HANDSHAKE);
+		session_arm_handshake(s);
+		gp_io_set_whole(&s->client, true);
+		gp_io_read(&s->client, true);
+		return;
 	case GP_HO_QUEUED: /* for a handshake slot, until the client's handshake deadline */
 		session_set_state(s, GP_SS_WAITING);
 		session_arm_handshake(s);
@@ -356,6 +364,20 @@ static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
 		return GP_PKT_DROP;
 	}
 	gp_handoff_greeted(s, pkt->p - MYP_HEADER_LEN, pkt->n + MYP_HEADER_LEN);
+	if (s->deferred) {
+		/* The client has its greeting (the proxy's): this one stays here. */
+		if (gp_handoff_defer_respond(s, (uint8_t)(pkt->seq + 1), &g) != GP_OK) {
+			session_fail(s, 2, GP_ER_NOT_READY, "08S01",
+			             "galera-proxy: backend changed", "backend_protocol");
+			return GP_PKT_DROP;
+		}
+		myp_resp_begin_auth(&s->resp, s->caps);
+		s->in_flight = true;
+		session_set_state(s, GP_SS_AUTH);
+		session_arm_handshake(s);
+		gp_io_read(&s->client, true);
+		return GP_PKT_DROP;
+	}
 	/* The client sees a proxy-wide id (KILL of it is translated, see session_on_kill). */
 	s->server_thread = g.conn_id;
 	myp_greeting_patch(pkt->p, pkt->n, &g, gp_session_conn_id(s), GP_CAPS_UNRELAYABLE);
@@ -388,6 +410,16 @@ static gp_pkt_action_t session_on_hsresp(gp_session_t *s, gp_pkt_t *pkt)
 	size_t ulen = r.user_len < sizeof(s->user) - 1 ? r.user_len : sizeof(s->user) - 1;
 	memcpy(s->user, r.user, ulen);
 	s->user[ulen] = '\0';
+	if (s->deferred) {
+		if (gp_handoff_defer_answered(s, pkt, &r)) {
+			/* Not read until the backend has its response: a client that leaves now is
+			 * noticed then, and its login refused rather than aborted. */
+			gp_io_read(&s->client, false);
+			session_set_state(s, GP_SS_CONNECTING);
+			session_route(s); /* the backend's greeting is answered, not relayed */
+		}
+		return s->state == GP_SS_CLOSING ? GP_PKT_STOP : GP_PKT_DROP;
+	}
 	myp_hsresp_clear_caps(pkt->p, pkt->n, GP_CAPS_UNRELAYABLE);
 	s->caps = (r.caps & s->server_caps) | (r.caps & MYP_CLIENT_PROTOCOL_41);
 	myp_resp_begin_auth(&s->resp, s->caps);
@@ -718,6 +750,8 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 	}
 	s->server_seq = pkt->seq;
 	s->server_replied = true;
+	if (s->state == GP_SS_AUTH && s->deferred)
+		gp_handoff_defer_server(s, pkt);
 	myp_resp_event_t ev = myp_resp_feed_server(&s->resp, pkt->len, pkt->p, pkt->n);
 	if (ev == MYP_RESP_EPROTO) {
 		slog(s, GP_LOG_ERROR, "backend_protocol_error", "cmd=%s len=%u first=%u",

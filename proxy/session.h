@@ -74,6 +74,10 @@ typedef struct gp_session {
 	bool slot;                  /* holds a handshake slot of its backend (handoff.c) */
 	bool queued;                /* in the slot queue (slot_link) */
 	bool no_park;               /* its backend connection went to another client */
+	bool deferred;              /* greeted by the proxy itself, no backend yet (handoff.c) */
+	uint8_t *defer_resp;        /* then: the client's handshake response payload */
+	uint32_t defer_resp_len;    /* its length */
+	uint8_t defer_answer_len;   /* what a refusal sends the server's last auth switch */
 } gp_session_t;
 
 /* The connection id the client sees (greeting, CONNECTION_ID() excepted). */

@@ -265,6 +265,12 @@ void myp_greeting_patch(uint8_t *p, size_t n, const myp_greeting_t *g, uint32_t 
                         uint64_t clear_caps);
 /* Build a greeting packet (used by tests and fake servers). */
 void myp_greeting_build(myp_wbuf_t *w, uint8_t seq, const myp_greeting_t *g);
+/* Build a greeting (seq 0) modelled on a server's parsed one: its version, charset and
+ * status, its capabilities less clear_caps (PLUGIN_AUTH and SECURE_CONNECTION forced on),
+ * with another connection id, nonce (<= 20 bytes) and auth plugin. */
+void myp_greeting_reissue(myp_wbuf_t *w, const myp_greeting_t *g, uint32_t conn_id,
+                          const uint8_t *nonce, size_t nonce_len, const char *plugin,
+                          uint64_t clear_caps);
 
 typedef struct myp_hsresp {
 	uint64_t caps;              /* client capabilities incl. MariaDB extended ones */
@@ -290,6 +296,10 @@ MYP_WUR myp_status_t myp_hsresp_parse(const uint8_t *p, size_t n, myp_hsresp_t *
 void myp_hsresp_clear_caps(uint8_t *p, size_t n, uint64_t clear_caps);
 /* Build a handshake response (tests, monitor-less clients). */
 void myp_hsresp_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r);
+/* Build r again less clear_caps, with an empty auth response and plugin as its auth
+ * plugin name: a server that has no such plugin answers with an AuthSwitchRequest. */
+void myp_hsresp_defer_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r, const char *plugin,
+                            uint64_t clear_caps);
 
 typedef struct myp_authswitch {
 	const uint8_t *plugin; /* plugin name (slice) */

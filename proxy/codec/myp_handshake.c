@@ -173,6 +173,25 @@ void myp_greeting_build(myp_wbuf_t *w, uint8_t seq, const myp_greeting_t *g)
 	myp_wbuf_packet_end(w, start, seq);
 }
 
+void myp_greeting_reissue(myp_wbuf_t *w, const myp_greeting_t *g, uint32_t conn_id,
+                          const uint8_t *nonce, size_t nonce_len, const char *plugin,
+                          uint64_t clear_caps)
+{
+	myp_greeting_t out = *g;
+
+	if (nonce_len > 20)
+		nonce_len = 20; /* what every client expects of mysql_native_password */
+	out.protocol = 10;
+	out.conn_id = conn_id;
+	out.caps = (g->caps & ~clear_caps) | MYP_CLIENT_PLUGIN_AUTH | MYP_CLIENT_SECURE_CONNECTION;
+	memset(out.scramble, 0, sizeof(out.scramble));
+	memcpy(out.scramble, nonce, nonce_len);
+	out.scramble_len = nonce_len;
+	out.auth_plugin = (const uint8_t *)(plugin ? plugin : "");
+	out.auth_plugin_len = strlen((const char *)out.auth_plugin);
+	myp_greeting_build(w, 0, &out);
+}
+
 /* ---- handshake response (Protocol::HandshakeResponse41, SSLRequest) -------- */
 
 myp_status_t myp_hsresp_parse(const uint8_t *p, size_t n, myp_hsresp_t *out)
@@ -287,6 +306,20 @@ void myp_hsresp_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r)
 	if (r->caps & MYP_CLIENT_CONNECT_ATTRS)
 		myp_wbuf_lenenc_str(w, r->attrs, r->attrs_len);
 	myp_wbuf_packet_end(w, start, seq);
+}
+
+void myp_hsresp_defer_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r, const char *plugin,
+                            uint64_t clear_caps)
+{
+	myp_hsresp_t out = *r;
+
+	out.caps = (r->caps & ~clear_caps) | MYP_CLIENT_PLUGIN_AUTH;
+	out.ssl_request = false;
+	out.auth = NULL;
+	out.auth_len = 0;
+	out.auth_plugin = (const uint8_t *)(plugin ? plugin : "");
+	out.auth_plugin_len = strlen((const char *)out.auth_plugin);
+	myp_hsresp_build(w, seq, &out);
 }
 
 /* ---- auth switch ------------------------------------------------------------ */

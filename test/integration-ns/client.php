@@ -4,6 +4,9 @@
 //   client.php close HOST PORT N          N clients: read the greeting, close
 //   client.php garbage HOST PORT N        N clients: read the greeting, send HTTP, close
 //   client.php hold HOST PORT N SECONDS   N clients that connect and send nothing, held
+//   client.php vanish HOST PORT N         N clients: answer the greeting (app/app), read the
+//                                         server's reply (an auth switch when deferred), close
+//   client.php vanish-early HOST PORT N   N clients: answer the greeting, close at once
 //   client.php login HOST PORT            a healthy client: prints "ok USER() ms" or "err MSG"
 declare(strict_types=1);
 
@@ -51,6 +54,34 @@ case 'garbage':
     }
     echo "greeted $got of $n\n";
     break;
+case 'vanish':
+case 'vanish-early':
+    $switched = 0;
+    for ($i = 0; $i < $n; $i++) {
+        $s = @stream_socket_client("tcp://$host:$port", $en, $es, 5);
+        if (!$s) {
+            continue;
+        }
+        $g = greeting($s);
+        if ($g === '' || ord($g[0]) !== 10) {
+            fclose($s);
+            continue;
+        }
+        // PROTOCOL_41 SECURE_CONNECTION PLUGIN_AUTH LONG_PASSWORD CONNECT_WITH_DB TRANSACTIONS
+        $caps = 0x200 | 0x8000 | 0x80000 | 0x1 | 0x8 | 0x2000;
+        $p = pack('VVC', $caps, 1 << 24, 45) . str_repeat("\0", 23) . "app\0" . chr(20) .
+            random_bytes(20) . "test\0mysql_native_password\0";
+        fwrite($s, substr(pack('V', strlen($p)), 0, 3) . "\x01" . $p);
+        if ($mode === 'vanish') {
+            $r = greeting($s); // the next packet, whatever it is
+            if ($r !== '' && ord($r[0]) === 0xfe) {
+                $switched++;
+            }
+        }
+        fclose($s);
+    }
+    echo "switched $switched of $n\n";
+    break;
 case 'hold':
     $secs = (float)($argv[5] ?? 5);
     $held = [];
@@ -81,6 +112,6 @@ case 'login':
     $m->close();
     break;
 default:
-    fwrite(STDERR, "usage: client.php close|garbage|hold|login HOST PORT [N [SECONDS]]\n");
+    fwrite(STDERR, "usage: client.php close|garbage|hold|vanish|vanish-early|login HOST PORT [N [SECONDS]]\n");
     exit(2);
 }

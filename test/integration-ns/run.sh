@@ -14,7 +14,10 @@
 #   3 PROXY protocol v2: the server sees the client's address; the abuse blocks only the
 #     abusive client host, the other still logs in
 #   4 slots: 4 slots, 300 half-open connections held: a healthy client logs in quickly
-#     and the server's Threads_connected stays bounded
+#     (greeted by the proxy itself) and the server's Threads_connected stays bounded
+#   5 deferred greetings: 1 slot held; 20 clients answer the proxy's greeting and leave at
+#     the server's auth switch, 20 leave right after answering: the proxy's host has no
+#     connect errors (their logins were refused, not aborted) and a healthy client logs in
 # Namespaces, /etc/netns/gpx-db and every process started are removed on any exit.
 set -uo pipefail
 
@@ -266,7 +269,7 @@ proxy_stop
 # ---- 4: slots -----------------------------------------------------------------------------
 log "scenario 4: 4 handshake slots, 300 half-open connections"
 reset_server
-proxy_start 'slots = 4; takeover_after_ms = 500;' || exit 1
+proxy_start 'slots = 4;' || exit 1
 client gpx-c1 hold 300 8 | sed 's/^/#   /' &
 HOLD_PID=$!
 sleep 2
@@ -277,11 +280,34 @@ ms=$(awk '{print $3}' <<<"$out")
 check "slots: a healthy client logs in during the flood" grep -q "^ok" <<<"$out"
 check "slots: ...within 2 s (${ms:-?} ms)" test "${ms:-99999}" -le 2000
 check "slots: the server holds at most slots + 3 connections ($threads)" test "$threads" -le 7
-takeovers=$(metric 'galera_proxy_backend_handshake_takeovers_total{backend="db1"}')
-log "takeovers: $takeovers, queued: $(metric 'galera_proxy_backend_handshake_queued{backend="db1"}')"
+deferred=$(metric 'galera_proxy_backend_deferred_greetings_total{backend="db1"}')
+log "deferred greetings: $deferred, queued: $(metric 'galera_proxy_backend_handshake_queued{backend="db1"}')"
+check "slots: clients beyond the slots were greeted by the proxy ($deferred)" test "${deferred%.*}" -ge 290
 wait "$HOLD_PID"
 errs=$(host_errors $PX_IP)
 check "slots: no connect errors for the proxy's host ($errs)" test "$errs" -eq 0
+proxy_stop
+
+# ---- 5: deferred greetings, clients that leave at the auth switch --------------------------
+log "scenario 5: 1 slot held, 40 clients leave a deferred login midway"
+reset_server
+proxy_start 'slots = 1;' || exit 1
+client gpx-c1 hold 3 12 | sed 's/^/#   /' &
+HOLD_PID=$!
+sleep 1
+client gpx-c1 vanish 20 | sed 's/^/#   vanish at the switch: /'
+client gpx-c1 vanish-early 20 | sed 's/^/#   vanish after answering: /'
+sleep 2 # the proxy answers the switches wrongly; the server refuses the logins
+deferred=$(metric 'galera_proxy_backend_deferred_greetings_total{backend="db1"}')
+check "deferred: the 40 were greeted by the proxy ($deferred)" test "${deferred%.*}" -ge 40
+refused=$(grep -c 'event=defer_abandoned backend=db1 outcome=refused' "$WORK/proxy.log")
+check "deferred: the server refused all 40 abandoned logins ($refused)" test "$refused" -ge 40
+errs=$(host_errors $PX_IP)
+check "deferred: no connect errors for the proxy's host ($errs)" test "$errs" -eq 0
+out=$(client gpx-c2 login)
+log "healthy client: $out"
+check "deferred: a healthy client logs in (its host is not blocked)" grep -q "^ok" <<<"$out"
+wait "$HOLD_PID"
 proxy_stop
 
 if grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$WORK/proxy.log"; then

@@ -388,6 +388,89 @@ START_TEST(test_authswitch)
 }
 END_TEST
 
+/* A deferred greeting: the server's version, charset, status and caps (less the cleared
+ * ones, plugin auth forced on), another id and nonce, and mysql_native_password. */
+START_TEST(test_greeting_reissue)
+{
+	uint8_t b[FIX_MAX], out[FIX_MAX];
+	size_t n = unhex(GREETING_MARIADB, b, sizeof(b));
+	const uint8_t nonce[20] = "ABCDEFGHIJKLMNOPQRST";
+	uint64_t clear = MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_MARIADB_CLIENT_PROGRESS;
+	myp_greeting_t g, back;
+	myp_wbuf_t w;
+	myp_frame_t f;
+
+	ck_assert_int_eq(myp_greeting_parse(b, n, &g), MYP_OK);
+	myp_wbuf_init(&w, out, sizeof(out));
+	myp_greeting_reissue(&w, &g, 0x40000007u, nonce, sizeof(nonce), "mysql_native_password",
+	                     clear);
+	ck_assert(!w.failed);
+	ck_assert_int_eq(myp_frame_packet(out, w.len, &f), MYP_OK);
+	ck_assert_uint_eq(f.seq, 0);
+	ck_assert_int_eq(myp_greeting_parse(f.payload, f.len, &back), MYP_OK);
+	ck_assert(slices_eq(back.version, back.version_len, g.version, g.version_len));
+	ck_assert_uint_eq(back.conn_id, 0x40000007u);
+	ck_assert_uint_eq(back.caps, g.caps & ~clear);
+	ck_assert_uint_eq(back.charset, g.charset);
+	ck_assert_uint_eq(back.status, g.status);
+	ck_assert(slices_eq(back.scramble, back.scramble_len, nonce, sizeof(nonce)));
+	ck_assert(slice_eq(back.auth_plugin, back.auth_plugin_len, "mysql_native_password"));
+	/* a template without plugin auth still yields a greeting a modern client can follow */
+	n = unhex(greeting_cases[2].hex, b, sizeof(b));
+	ck_assert_int_eq(myp_greeting_parse(b, n, &g), MYP_OK);
+	myp_wbuf_init(&w, out, sizeof(out));
+	myp_greeting_reissue(&w, &g, 9, nonce, sizeof(nonce), "mysql_native_password", 0);
+	ck_assert(!w.failed);
+	ck_assert_int_eq(myp_frame_packet(out, w.len, &f), MYP_OK);
+	ck_assert_int_eq(myp_greeting_parse(f.payload, f.len, &back), MYP_OK);
+	ck_assert(back.caps & MYP_CLIENT_PLUGIN_AUTH);
+	ck_assert(back.caps & MYP_CLIENT_SECURE_CONNECTION);
+	ck_assert(slices_eq(back.scramble, back.scramble_len, nonce, sizeof(nonce)));
+	/* too small a buffer fails, never overruns */
+	for (size_t cap = 0; cap < w.len; cap++) {
+		myp_wbuf_t s;
+		myp_wbuf_init(&s, out, cap);
+		myp_greeting_reissue(&s, &g, 9, nonce, sizeof(nonce), "mysql_native_password", 0);
+		ck_assert(s.failed);
+		ck_assert_uint_le(s.len, cap);
+	}
+}
+END_TEST
+
+/* The response a backend gets for a deferred client: everything kept but the auth data
+ * (empty) and the plugin name, which no server has. */
+START_TEST(test_hsresp_defer_build)
+{
+	const struct hsresp_case *c = &hsresp_cases[_i];
+	uint8_t b[FIX_MAX], out[FIX_MAX];
+	size_t n = unhex(c->hex, b, sizeof(b));
+	myp_hsresp_t r, back;
+	myp_wbuf_t w;
+	myp_frame_t f;
+
+	if (c->st != MYP_OK || c->ssl)
+		return;
+	ck_assert_int_eq(myp_hsresp_parse(b, n, &r), MYP_OK);
+	myp_wbuf_init(&w, out, sizeof(out));
+	myp_hsresp_defer_build(&w, 1, &r, "galera_proxy_deferred", MYP_CLIENT_SSL);
+	ck_assert(!w.failed);
+	ck_assert_int_eq(myp_frame_packet(out, w.len, &f), MYP_OK);
+	ck_assert_uint_eq(f.seq, 1);
+	ck_assert_int_eq(myp_hsresp_parse(f.payload, f.len, &back), MYP_OK);
+	ck_assert_uint_eq(back.caps, (r.caps & ~MYP_CLIENT_SSL) | MYP_CLIENT_PLUGIN_AUTH);
+	ck_assert_uint_eq(back.max_packet, r.max_packet);
+	ck_assert_uint_eq(back.charset, r.charset);
+	ck_assert(slices_eq(back.user, back.user_len, r.user, r.user_len));
+	ck_assert_uint_eq(back.auth_len, 0);
+	if (r.db)
+		ck_assert(slices_eq(back.db, back.db_len, r.db, r.db_len));
+	ck_assert(slice_eq(back.auth_plugin, back.auth_plugin_len, "galera_proxy_deferred"));
+	ck_assert_uint_eq(back.attrs_len, r.attrs_len);
+	if (r.attrs_len)
+		ck_assert_int_eq(memcmp(back.attrs, r.attrs, r.attrs_len), 0);
+}
+END_TEST
+
 static TCase *handshake_tcase(void)
 {
 	TCase *tc = tcase_create("handshake");
@@ -402,5 +485,7 @@ static TCase *handshake_tcase(void)
 	tcase_add_test(tc, test_hsresp_build_long_auth);
 	tcase_add_test(tc, test_hsresp_clear_caps);
 	tcase_add_test(tc, test_authswitch);
+	tcase_add_test(tc, test_greeting_reissue);
+	tcase_add_loop_test(tc, test_hsresp_defer_build, 0, nh);
 	return tc;
 }

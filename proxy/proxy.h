@@ -34,7 +34,6 @@ typedef struct gp_backend {
 	uint32_t hs_queued;            /* sessions waiting for one of those slots */
 	uint32_t parked;               /* greeted connections waiting for a client */
 	uint64_t park_events[4];       /* parked, reused, finished, dropped (park.c) */
-	uint64_t takeovers;            /* slots taken from silent clients (handoff.c) */
 } gp_backend_t;
 
 /* Where a session sits; gp_session_set_state moves it between the proxy's lists. */

@@ -613,10 +613,14 @@ static gp_pkt_action_t client_packet(gp_io_t *io, gp_pkt_t *pkt)
 		return GP_PKT_HOLD;
 	}
 	if (s->client_cont) {
-		/* The rest of a command longer than 16 MB. */
+		/* The rest of a command longer than 16 MB. If the server has already answered
+		 * (ERR 1153, packet too large), it reads no more of it: the client may finish
+		 * sending and then read that answer. */
 		s->client_cont = pkt->len == MYP_MAX_PAYLOAD;
 		s->cmd_seq = pkt->seq;
-		return GP_PKT_FORWARD;
+		bool discard = s->client_discard;
+		s->client_discard = discard && s->client_cont;
+		return discard ? GP_PKT_DROP : GP_PKT_FORWARD;
 	}
 	if (s->in_flight) {
 		if (!s->resp.client_turn)
@@ -763,6 +767,7 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 	if (ev == MYP_RESP_DONE) {
 		if (s->resp.failed && !internal)
 			s->proxy->stats.err_packets++;
+		s->client_discard = s->client_cont;
 		session_response_done(s); /* acted on in server_scanned, after the relay */
 	}
 	return internal ? GP_PKT_DROP : GP_PKT_FORWARD;
@@ -904,64 +909,6 @@ void gp_session_shutdown(gp_session_t *s)
 	uint64_t deadline =
 	        uv_now(s->proxy->loop) + (uint64_t)s->proxy->cfg->limits_shutdown_timeout_ms;
 	gp_session_drain(s, deadline, "shutdown");
-}
-
-void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
-{
-	if (s->state == GP_SS_CLOSING)
-		return;
-	gp_proxy_t *p = s->proxy;
-	if (!s->draining)
-		gp_metrics_session_drained(&p->metrics);
-	if (gp_session_drain_quiet(s, uv_now(p->loop))) {
-		gp_session_close(s, why);
-		return;
-	}
-	if (!s->draining || deadline < s->drain_deadline)
-		s->drain_deadline = deadline;
-	if (s->draining)
-		return;
-	slog(s, GP_LOG_INFO, "session_drain", "reason=%s state=%s in_trans=%d", why,
-	     gp_session_state_name(s->state), !!(s->status & MYP_SERVER_STATUS_IN_TRANS));
-	s->draining = true;
-	s->drain_started = uv_now(p->loop);
-	gp_list_append(&p->draining, &s->drain_link);
-	if (!uv_is_active((uv_handle_t *)&p->drain_timer))
-		uv_timer_start(&p->drain_timer, gp_session_drain_tick, GP_DRAIN_TICK_MS,
-		               GP_DRAIN_TICK_MS);
-}
-
-bool gp_session_drain_quiet(const gp_session_t *s, uint64_t now)
-{
-	if (!gp_session_idle(s))
-		return false;
-	/* Quiet for a moment, or drained long enough that it is a busy persistent client
-	 * rather than one request's statements: then any idle instant will do. */
-	return now - s->last_active >= GP_DRAIN_QUIET_MS ||
-	       (s->draining && now - s->drain_started >= GP_DRAIN_PATIENCE_MS);
-}
-
-void gp_session_drain_tick(uv_timer_t *t)
-{
-	gp_proxy_t *p = t->data;
-	uint64_t now = uv_now(p->loop);
-	gp_list_t *pos, *tmp;
-	gp_list_each_safe(pos, tmp, &p->draining)
-	{
-		gp_session_t *s = gp_container_of(pos, gp_session_t, drain_link);
-		/* Past the deadline a statement in flight may still finish (and then closes
-		 * the session): cutting it could let it commit after a writer switch released
-		 * the new writer. Only GP_DRAIN_HARD_MS later is it cut too. */
-		bool overdue =
-		        now >= s->drain_deadline && (s->state != GP_SS_READY || !s->in_flight ||
-		                                     now >= s->drain_deadline + GP_DRAIN_HARD_MS);
-		if (overdue)
-			gp_session_close(s, "drain_timeout");
-		else if (gp_session_drain_quiet(s, now))
-			gp_session_close(s, "drained");
-	}
-	if (gp_list_empty(&p->draining))
-		uv_timer_stop(&p->drain_timer);
 }
 
 void gp_session_wake(gp_session_t *s)

@@ -35,6 +35,11 @@ bool gp_session_drain_quiet(const gp_session_t *s, uint64_t now)
 {
 	if (!gp_session_idle(s))
 		return false;
+	/* A young session is most likely one request's own connection (PHP: connect, a few
+	 * statements, close): it ends by itself within moments, and a pause between its
+	 * statements on a loaded machine must not get it cut. */
+	if (now - s->opened_at < GP_DRAIN_YOUNG_MS)
+		return false;
 	/* Quiet for a moment, or drained long enough that it is a busy persistent client
 	 * rather than one request's statements: then any idle instant will do. */
 	return now - s->last_active >= GP_DRAIN_QUIET_MS ||

@@ -680,7 +680,7 @@ static void session_response_done(gp_session_t *s)
 		gp_io_set_whole(&s->client, false);
 		gp_io_set_whole(&s->server, false);
 		session_set_state(s, GP_SS_READY);
-		s->last_active = uv_now(s->proxy->loop);
+		s->opened_at = s->last_active = uv_now(s->proxy->loop);
 		slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s", s->user,
 		     gp_endpoint_name(s->endpoint));
 	}

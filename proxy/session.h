@@ -62,6 +62,7 @@ typedef struct gp_session {
 	uint16_t status;               /* server status flags after the last response */
 	uint8_t open_handles;          /* client, server, timer still open */
 	uint64_t last_active;          /* loop time (ms) of the last command */
+	uint64_t opened_at;            /* loop time (ms) it authenticated */
 	uint64_t cmd_start_ns;         /* uv_hrtime() when that command arrived (latency metric) */
 	const char *close_reason;      /* why it is closing (logs) */
 	char client_addr[64];          /* "ip:port" of the client */
@@ -95,6 +96,7 @@ bool gp_session_idle(const gp_session_t *s);
 void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why);
 #define GP_DRAIN_QUIET_MS    100   /* a draining session closes after this long without a command */
 #define GP_DRAIN_PATIENCE_MS 1000  /* after this, any idle instant closes a draining session */
+#define GP_DRAIN_YOUNG_MS    1000  /* a session this young is left to end by itself */
 #define GP_DRAIN_TICK_MS     25    /* how often draining sessions are looked at */
 #define GP_DRAIN_HARD_MS     10000 /* a statement still running this long past the deadline is cut */
 /* Idle outside a transaction and quiet for GP_DRAIN_QUIET_MS. */

@@ -26,25 +26,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=test/lib/mariadb.sh
 source "$ROOT/test/lib/mariadb.sh"
 
-BUILD=$ROOT/build
-KEEP=0
-while (($#)); do
-  case "$1" in
-  --build)
-    BUILD=$2
-    shift 2
-    ;;
-  --keep)
-    KEEP=1
-    shift
-    ;;
-  *)
-    echo "run.sh: unknown argument $1" >&2
-    exit 2
-    ;;
-  esac
-done
-[[ "$BUILD" = /* ]] || BUILD=$ROOT/$BUILD
+# shellcheck source=test/lib/runner.sh
+source "$ROOT/test/lib/runner.sh"
+runner_args "$@"
 BIN=$BUILD/proxy/galera-proxy
 [[ -x "$BIN" ]] || {
   echo "run.sh: no $BIN (build first)" >&2
@@ -61,35 +45,17 @@ WORK=$(mktemp -d /tmp/gp-ns.XXXXXX)
 chmod 755 "$WORK"
 DB_DIR=$WORK/db
 PROXY_PID=""
-FAILS=0
-N=0
 
-log() { printf '# %s\n' "$*"; }
-ok() {
-  N=$((N + 1))
-  echo "ok $N - $*"
-}
-fail() {
-  N=$((N + 1))
-  FAILS=$((FAILS + 1))
-  echo "not ok $N - $*"
-}
-check() { # check DESCRIPTION COMMAND...
+# check DESCRIPTION COMMAND...: one result line, from the command's exit status.
+check() {
   local what=$1
   shift
-  if "$@"; then ok "$what"; else fail "$what"; fi
+  "$@"
+  verdict $? "$what"
 }
 
 proxy_stop() {
-  [[ -n "$PROXY_PID" ]] || return 0
-  kill -TERM "$PROXY_PID" 2>/dev/null
-  local i
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$PROXY_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$PROXY_PID" 2>/dev/null
-  wait "$PROXY_PID" 2>/dev/null
+  stop_pid "$PROXY_PID"
   PROXY_PID=""
 }
 
@@ -104,11 +70,7 @@ cleanup() {
     ip netns del "$ns" 2>/dev/null
   done
   rm -rf /etc/netns/gpx-db
-  if ((KEEP || FAILS || rc)); then
-    echo "# scratch directory kept: $WORK"
-  else
-    rm -rf "$WORK"
-  fi
+  runner_scratch_done "$WORK" "$rc"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -310,11 +272,7 @@ check "deferred: a healthy client logs in (its host is not blocked)" grep -q "^o
 wait "$HOLD_PID"
 proxy_stop
 
-if grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$WORK/proxy.log"; then
-  fail "sanitizer reports in the proxy log"
-fi
-echo "1..$N"
-if ((FAILS)); then
-  log "$FAILS failed; proxy log: $WORK/proxy.log"
-  exit 1
-fi
+check "no sanitizer report in the proxy log" \
+  test "$(grep -c "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$WORK/proxy.log")" = 0
+[[ $FAILED -eq 0 ]] || log "proxy log: $WORK/proxy.log"
+finish

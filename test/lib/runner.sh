@@ -4,6 +4,7 @@
 # comment) is its --help text, then:
 #
 #   RUNNER_FLAGS=(--direct DIRECT)   # optional: extra boolean flags and the variable each sets to 1
+#   RUNNER_VALUES=(--minutes MINUTES) # optional: extra options with a value, and its variable
 #   runner_args "$@"                 # sets BUILD (absolute), KEEP, ONLY; exits on --help or a typo
 #
 # ONLY is a comma-separated list of test names (--only may be repeated, and take a list).
@@ -57,11 +58,17 @@ runner_args() {
           found=1
         fi
       done
+      for ((i = 0; i + 1 < ${#RUNNER_VALUES[@]}; i += 2)); do
+        if [[ "$1" == "${RUNNER_VALUES[i]}" && $# -ge 2 ]]; then
+          printf -v "${RUNNER_VALUES[i + 1]}" '%s' "$2"
+          found=2
+        fi
+      done
       if ((!found)); then
         echo "$(basename "$0"): unknown argument $1 (--help lists them)" >&2
         exit 2
       fi
-      shift
+      shift "$found"
       ;;
     esac
   done
@@ -81,6 +88,7 @@ runner_selected() {
   return 1
 }
 RUNNER_FLAGS=()
+RUNNER_VALUES=()
 
 alive() { # alive PID: exists and is not a zombie
   local state

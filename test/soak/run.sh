@@ -31,38 +31,13 @@ source "$ROOT/test/lib/mariadb.sh"
 # shellcheck source=test/integration/lib/proxyinst.sh
 source "$ROOT/test/integration/lib/proxyinst.sh"
 
-LOAD_SECONDS=1800
-BUILD=$ROOT/build
-KEEP=0
-while (($#)); do
-  case "$1" in
-  --minutes)
-    LOAD_SECONDS=$(($2 * 60))
-    shift 2
-    ;;
-  --seconds)
-    LOAD_SECONDS=$2
-    shift 2
-    ;;
-  --build)
-    BUILD=$2
-    shift 2
-    ;;
-  --keep)
-    KEEP=1
-    shift
-    ;;
-  -h | --help)
-    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-    ;;
-  *)
-    echo "soak: unknown argument $1" >&2
-    exit 2
-    ;;
-  esac
-done
-[[ "$BUILD" = /* ]] || BUILD=$ROOT/$BUILD
+MINUTES=30
+SECONDS_OPT=""
+# shellcheck source=test/lib/runner.sh
+source "$ROOT/test/lib/runner.sh"
+RUNNER_VALUES=(--minutes MINUTES --seconds SECONDS_OPT)
+runner_args "$@"
+LOAD_SECONDS=${SECONDS_OPT:-$((MINUTES * 60))}
 PROXY_BIN=$BUILD/proxy/galera-proxy
 if ((LOAD_SECONDS < 20)); then
   echo "soak: the load must run at least 20 s (the RSS check needs samples)" >&2

@@ -96,10 +96,11 @@ bench_port_check_free() {
 
 # ---- MariaDB ------------------------------------------------------------------
 
-# bench_mariadb_start DIR PORT: fresh datadir, start, wait; registers PID[db] and WORD[db]
-# (run.sh's arrays, which its EXIT trap stops) as soon as the process exists.
+# bench_mariadb_start DIR PORT MAXCONN THREADING: fresh datadir, start, wait; registers PID[db]
+# and WORD[db] (run.sh's arrays, which its EXIT trap stops) as soon as the process exists.
+# THREADING is thread_handling: pool-of-threads holds 10,000 idle sessions without 10,000 threads.
 bench_mariadb_start() {
-  local dir=$1 port=$2 i
+  local dir=$1 port=$2 maxconn=${3:-12000} threading=${4:-one-thread-per-connection} i
   mkdir -p "$dir/data"
   cat >"$dir/my.cnf" <<EOF
 [client]
@@ -115,7 +116,11 @@ port=$port
 bind-address=127.0.0.1
 skip-name-resolve
 innodb_buffer_pool_size=1G
-max_connections=12000
+max_connections=$maxconn
+open_files_limit=$((2 * maxconn + 1000))
+table_open_cache=400
+thread_handling=$threading
+thread_pool_max_threads=2000
 performance_schema=OFF
 EOF
   chown -R mysql:mysql "$dir"
@@ -181,10 +186,10 @@ EOF
   bench_wait_listening "${PID[$name]}" "$port" "$name" "$dir/$name.log"
 }
 
-# bench_gp_start DIR BIN PORT DBPORT MAXCLIENTS: registers PID[galera-proxy], waits for PORT.
+# bench_gp_start DIR NAME BIN PORT DBPORT MAXCLIENTS: registers PID[NAME], waits for PORT.
 bench_gp_start() {
-  local dir=$1 bin=$2 port=$3 dbport=$4 maxclients=$5 cfg
-  cfg="$dir/galera-proxy.conf"
+  local dir=$1 name=$2 bin=$3 port=$4 dbport=$5 maxclients=$6 cfg
+  cfg="$dir/$name.conf"
   cat >"$cfg" <<EOF
 # galera-proxy config written by bench/run.sh
 listen = "127.0.0.1:$port";
@@ -193,10 +198,10 @@ log_level = "warn";
 limits = { max_client_connections = $maxclients; };
 monitor = { user = "monitor"; password = "monitor"; };
 EOF
-  "$bin" -c "$cfg" </dev/null >"$dir/galera-proxy.log" 2>&1 &
-  PID[galera-proxy]=$!
-  WORD[galera-proxy]=$cfg
-  bench_wait_listening "${PID[galera-proxy]}" "$port" galera-proxy "$dir/galera-proxy.log"
+  "$bin" -c "$cfg" </dev/null >"$dir/$name.log" 2>&1 &
+  PID[$name]=$!
+  WORD[$name]=$cfg
+  bench_wait_listening "${PID[$name]}" "$port" "$name" "$dir/$name.log"
 }
 
 # bench_wait_listening PID PORT NAME LOG: wait up to 10 s for PORT, die if PID exits.
@@ -384,16 +389,101 @@ report_idle() {
   echo
 }
 
+# report_targets checks issue 6's targets and goal for each galera-proxy build measured, from
+# the medians in this run's TSVs. "HAProxy" in a QPS comparison is the better of the two.
+report_targets() {
+  local gp
+  for gp in galera-proxy galera-proxy-b; do
+    has_path "$gp" || continue
+    echo "### $gp$([[ "$gp" == galera-proxy-b ]] && echo " (BENCH_PROXY_BIN_B: the build compared against)")"
+    echo
+    awk -F'\t' -v gp="$gp" -v phase=sb "$BENCH_AWK_LIB$BENCH_AWK_TARGETS" "$SB_TSV"
+    awk -F'\t' -v gp="$gp" -v phase=churn "$BENCH_AWK_LIB$BENCH_AWK_TARGETS" "$CHURN_TSV"
+    if [[ -s "$IDLE_TSV" ]]; then
+      awk -F'\t' -v gp="$gp" -v phase=idle -v want="$IDLE_WANTED" "$BENCH_AWK_LIB$BENCH_AWK_TARGETS" \
+        "$IDLE_TSV"
+    fi
+    echo
+  done
+}
+
+# The awk program behind report_targets; phase (sb, churn, idle) says which TSV it reads.
+# shellcheck disable=SC2016 # awk code, expanded by awk
+BENCH_AWK_TARGETS='
+function mark(ok) { return ok ? "met" : "**missed**" }
+function med(list) { return stats(list) ? MED : "" }
+phase == "sb" && NR > 1 && $5 != "NA" {
+  k = $2 SUBSEP $3 SUBSEP $4
+  qps[k] = qps[k] " " $5; if ($11 != "NA") cpu[k] = cpu[k] " " $11
+  if (!($2 SUBSEP $3 in seen)) { seen[$2 SUBSEP $3] = 1; order[++nrow] = $2 SUBSEP $3 }
+}
+phase == "churn" && NR > 1 && $3 != "NA" { rate[$2] = rate[$2] " " $3 }
+phase == "idle" && $1 == gp { held[$2] = $3; per[$2] = ($3 > 0) ? ($5 - $4) / $3 : -1; nidle++ }
+END {
+  if (phase == "sb") {
+    # CPU per query: the issue asks <= 0.8x HAProxy (target), <= 0.75x (goal); compared with
+    # HAProxy nbthread 1 (the cheaper of the two per query) and, for information, default.
+    printf "- proxy CPU per query ÷ HAProxy nbthread 1 (÷ HAProxy default), target ≤ 0.80, goal ≤ 0.75:\n"
+    for (i = 1; i <= nrow; i++) {
+      split(order[i], wt, SUBSEP)
+      g = med(cpu[order[i] SUBSEP gp]); h1 = med(cpu[order[i] SUBSEP "haproxy-1t"])
+      hd = med(cpu[order[i] SUBSEP "haproxy-default"])
+      if (g == "" || h1 == "") continue
+      r = g / h1; all = all " " r
+      if (wt[1] == "oltp_point_select" && wt[2] == 8) head = r
+      printf "  - %s %s threads: %.1f vs %.1f µs = %.2f× (%s) → target %s, goal %s\n", wt[1], wt[2],
+        g, h1, r, (hd != "" ? sprintf("%.2f×", g / hd) : "—"), mark(r <= 0.8), mark(r <= 0.75)
+    }
+    if (stats(all))
+      printf "  - median over these %d rows: %.2f× (target %s, goal %s; %+.0f %% from the target)\n", N,
+        MED, mark(MED <= 0.8), mark(MED <= 0.75), (MED / 0.8 - 1) * 100
+    printf "- QPS ÷ the better HAProxy, target ≥ 1.00 in every point_select/read_only row at 8 and 64 threads, goal ≥ 1.25 at 8 and 64 threads:\n"
+    for (i = 1; i <= nrow; i++) {
+      split(order[i], wt, SUBSEP)
+      if (wt[2] != 8 && wt[2] != 64) continue
+      g = med(qps[order[i] SUBSEP gp]); h1 = med(qps[order[i] SUBSEP "haproxy-1t"])
+      hd = med(qps[order[i] SUBSEP "haproxy-default"])
+      h = (h1 + 0 > hd + 0) ? h1 : hd
+      if (g == "" || h == "") continue
+      r = g / h; tgt = (wt[1] != "oltp_read_write")
+      if (tgt && r < 1) qmiss++
+      if (r < 1.25) gmiss++
+      printf "  - %s %s threads: %.2f× → %s, goal %s\n", wt[1], wt[2], r,
+        (tgt ? "target " mark(r >= 1) : "(no target for read_write)"), mark(r >= 1.25)
+    }
+  } else if (phase == "churn") {
+    g = med(rate[gp]); h1 = med(rate["haproxy-1t"]); hd = med(rate["haproxy-default"])
+    h = (h1 + 0 > hd + 0) ? h1 : hd
+    if (g != "" && h != "")
+      printf "- connection churn: %s vs %s conn/s (the better HAProxy) = %.2f× → target %s\n",
+        commas(g), commas(h), g / h, mark(g >= h)
+  } else if (phase == "idle" && nidle) {
+    for (n in per) {
+      printf "- %s idle clients: %d held, %.1f KiB each → ≤ 32 KiB per idle client %s\n", n, held[n],
+        per[n], mark(per[n] >= 0 && per[n] <= 32 && held[n] == n)
+      if (held[n] + 0 > maxheld) maxheld = held[n]
+    }
+    printf "- 10,000 concurrent clients: %s held at once", commas(maxheld)
+    if (maxheld >= 10000) print " → met"
+    else if (want + 0 > maxheld) printf " of %s asked → **not shown here** (see the note on descriptors)\n", commas(want)
+    else print " → **missed**"
+  }
+}'
+
 # report_noise summarises the other load measured during the sysbench runs.
 report_noise() {
   awk -F'\t' "$BENCH_AWK_LIB"'
     NR > 1 && $13 != "NA" { l = l " " $13; if ($13 + 0 >= 10) hi++; n++ }
+    NR > 1 && $15 != "" && $15 != "NA" { la = la " " $15 }
     END {
       if (!stats(l)) exit
       printf "- This run: CPU used by other processes on the machine was %.0f %% of all CPUs " \
         "(median over the %d sysbench runs), at most %.0f %%", MED, n, MAX
       if (hi) printf "; %d runs saw 10 %% or more: treat their cells with care", hi
       print "."
+      if (stats(la))
+        printf "- Load average (1 min) at the end of each sysbench run: median %.1f, min %.1f, " \
+          "max %.1f (2 CPUs; column load1 of the raw data).\n", MED, MIN, MAX
     }' "$SB_TSV"
 }
 
@@ -416,19 +506,34 @@ $((SECONDS - BENCH_T0)) s. How it works and how to rerun it: [README.md](README.
 - HAProxy: $(haproxy -v 2>/dev/null | head -n 1)
 - sysbench: $(sysbench --version 2>/dev/null)
 - galera-proxy: $GP_VERSION (buildtype release from the tree at $commit, $dirty uncommitted changes)
-- server: one MariaDB on 127.0.0.1:3340, innodb_buffer_pool_size=1G, max_connections=$DB_MAXCONN,
-  skip-name-resolve, performance_schema=OFF; data: $BENCH_TABLES tables × $BENCH_TABLE_SIZE rows
-- HAProxy: mode tcp, maxconn $HA_MAXCONN, no health check; \`nbthread 1\` on :3341, default
-  threads on :3342. galera-proxy on :3343, log_level warn, one backend.
+- server: one MariaDB on 127.0.0.1:${PORT[db]}, innodb_buffer_pool_size=1G, max_connections=$DB_MAXCONN,
+  thread_handling=$BENCH_DB_THREADING, skip-name-resolve, performance_schema=OFF; data:
+  $BENCH_TABLES tables × $BENCH_TABLE_SIZE rows
+- HAProxy: mode tcp, maxconn $HA_MAXCONN, no health check; \`nbthread 1\` on :${PORT[haproxy-1t]}, default
+  threads on :${PORT[haproxy-default]}. galera-proxy on :${PORT[galera-proxy]}, log_level warn, one backend$(
+    has_path galera-proxy-b && echo "; galera-proxy-b ($BENCH_PROXY_BIN_B: $GP_VERSION_B) on :${PORT[galera-proxy-b]}")
+- descriptor limit per process: $FD_LIMIT$([[ -n "$IDLE_CAPPED" ]] && echo "; note: $IDLE_CAPPED")
 - settings: BENCH_TIME=$BENCH_TIME s, BENCH_REPEATS=$BENCH_REPEATS, BENCH_THREADS="${THREADS[*]}",
   BENCH_WORKLOADS="${WORKLOADS[*]}", churn ${BENCH_CHURN_WORKERS} workers × ${BENCH_CHURN_TIME} s,
-  ${BENCH_IDLE_CLIENTS} idle clients$([[ "${BENCH_QUICK:-0}" == 1 ]] && echo " (BENCH_QUICK=1 smoke run)")
-- at the end of the run: load average $(cut -d' ' -f1-3 /proc/loadavg), $others mariadbd
+  ${IDLE_NS[*]} idle clients$([[ "${BENCH_QUICK:-0}" == 1 ]] && echo " (BENCH_QUICK=1 smoke run)")
+- load average at the start of the run: ${BENCH_LOAD0:-?}; at the end: $(cut -d' ' -f1-3 /proc/loadavg), $others mariadbd
   processes on the machine (ours is one of them)
+
+## Targets and goal (issue 6)
+
+Medians of this run. Targets: proxy CPU per query ≤ 0.8× HAProxy's, QPS ≥ HAProxy's in every
+point_select/read_only row at 8 and 64 threads, churn ≥ HAProxy's, ≤ 32 KiB per idle client,
+10,000 clients held. Goal: QPS ≥ 1.25× HAProxy's at 8 and 64 threads, CPU ≤ 0.75×.
+
+$(report_targets)
+
+## What changed in the I/O engine and its effect
+
+$(if [[ -f "$HERE/CHANGES.md" ]]; then cat "$HERE/CHANGES.md"; else echo "(bench/CHANGES.md is missing)"; fi)
 
 ## sysbench
 
-Paths ran interleaved (direct, HAProxy 1t, HAProxy default, galera-proxy, then again), each
+Paths ran interleaved (${PATHS[*]}, then again), each
 run ${BENCH_TIME} s. QPS: median over the $BENCH_REPEATS repeat(s) (for an even count, the mean of
 the middle two), min–max in brackets. Ratios divide medians of this same run. p95: median of
 the runs' 95th-percentile latency. Proxy CPU: the proxy's utime+stime over the run (all
@@ -456,7 +561,7 @@ $(report_idle)
 
 ## Where the proxy's time goes
 
-One 8-thread point_select load per proxy while counting; statements are the server's
+One ${BENCH_PROFILE_THREADS:-${THREADS[0]}}-thread point_select load per proxy while counting; statements are the server's
 \`Questions\` counter over the counting window.
 
 $(if [[ -s "$PROFILE_MD" ]]; then cat "$PROFILE_MD"; else echo "Not run (BENCH_PROFILE=0)."; fi)

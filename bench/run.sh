@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: sysbench, connection churn and idle memory, direct vs HAProxy vs galera-proxy.
 #
-# One MariaDB (127.0.0.1:3340), HAProxy nbthread 1 (:3341), HAProxy default threads (:3342)
-# and galera-proxy (:3343), all in front of that one server, all on loopback. Paths are run
+# One MariaDB (127.0.0.1:3430), HAProxy nbthread 1 (:16434), HAProxy default threads (:16435)
+# and galera-proxy (:16436; optionally a second build, galera-proxy-b, on :16437 for before/after
+# comparisons), all in front of that one server, all on loopback. Paths are run
 # interleaved so that drift on the shared machine hits every path alike. Writes
 # bench/RESULTS.md. See bench/README.md for the knobs (BENCH_* environment variables).
 set -euo pipefail
@@ -16,19 +17,27 @@ source "$HERE/lib.sh"
 
 if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
   : "${BENCH_TIME:=5}" "${BENCH_REPEATS:=1}" "${BENCH_THREADS:=8}" "${BENCH_CHURN_TIME:=3}"
-  : "${BENCH_WARMUP:=2}" "${BENCH_PROFILE_TIME:=3}"
+  : "${BENCH_WARMUP:=2}" "${BENCH_PROFILE_TIME:=3}" "${BENCH_WORKLOADS:=oltp_point_select}"
+  : "${BENCH_IDLE_CLIENTS:=1000}"
 fi
-BENCH_TIME=${BENCH_TIME:-20}
-BENCH_REPEATS=${BENCH_REPEATS:-2}
-BENCH_THREADS=${BENCH_THREADS:-"8 64"}
-BENCH_WORKLOADS=${BENCH_WORKLOADS:-oltp_point_select}
-BENCH_PATHS=${BENCH_PATHS:-"direct haproxy-1t haproxy-default galera-proxy"}
-BENCH_CHURN_TIME=${BENCH_CHURN_TIME:-10}
+BENCH_TIME=${BENCH_TIME:-10}
+BENCH_REPEATS=${BENCH_REPEATS:-3}
+BENCH_THREADS=${BENCH_THREADS:-"1 8 64 256"}
+BENCH_WORKLOADS=${BENCH_WORKLOADS:-"oltp_point_select oltp_read_only oltp_read_write"}
+BENCH_PROXY_BIN_B=${BENCH_PROXY_BIN_B:-}
+if [[ -z "${BENCH_PATHS:-}" ]]; then
+  BENCH_PATHS="direct haproxy-1t haproxy-default galera-proxy"
+  [[ -z "$BENCH_PROXY_BIN_B" ]] || BENCH_PATHS+=" galera-proxy-b"
+fi
+BENCH_CHURN_TIME=${BENCH_CHURN_TIME:-5}
 BENCH_CHURN_WORKERS=${BENCH_CHURN_WORKERS:-4}
-BENCH_IDLE_CLIENTS=${BENCH_IDLE_CLIENTS:-1000}
+BENCH_IDLE_CLIENTS=${BENCH_IDLE_CLIENTS:-"1000 10000"}
+BENCH_DB_THREADING=${BENCH_DB_THREADING:-pool-of-threads}
 BENCH_WARMUP=${BENCH_WARMUP:-5}
 BENCH_PROFILE=${BENCH_PROFILE:-1}
 BENCH_PROFILE_TIME=${BENCH_PROFILE_TIME:-5}
+BENCH_PROFILE_THREADS=${BENCH_PROFILE_THREADS:-8}
+BENCH_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 BENCH_BUILDDIR=${BENCH_BUILDDIR:-build-bench}
 BENCH_PROXY_BIN=${BENCH_PROXY_BIN:-}
 BENCH_RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
@@ -39,9 +48,16 @@ BENCH_USER=sb
 BENCH_PASS=sb
 BENCH_DB=sbtest
 
-declare -A PORT=([db]=3340 [direct]=3340 [haproxy-1t]=3341 [haproxy-default]=3342
-  [galera-proxy]=3343)
+# Ports in the range this benchmark owns (3430-3439, 16430-16449), clear of the integration tests'
+# 3431 and 16431-16433 so both can run at once.
+declare -A PORT=([db]=3430 [direct]=3430 [haproxy-1t]=16434 [haproxy-default]=16435
+  [galera-proxy]=16436 [galera-proxy-b]=16437)
 read -r -a PATHS <<<"$BENCH_PATHS"
+read -r -a IDLE_NS <<<"$BENCH_IDLE_CLIENTS"
+IDLE_MAX=0
+for n in "${IDLE_NS[@]}"; do
+  ((n <= IDLE_MAX)) || IDLE_MAX=$n
+done
 read -r -a THREADS <<<"$BENCH_THREADS"
 read -r -a WORKLOADS <<<"$BENCH_WORKLOADS"
 for p in "${PATHS[@]}"; do
@@ -73,7 +89,7 @@ cleanup() {
       wait "$p" 2>/dev/null || true
     fi
   done
-  for p in galera-proxy haproxy-default haproxy-1t; do
+  for p in galera-proxy-b galera-proxy haproxy-default haproxy-1t; do
     [[ -z "${PID[$p]:-}" ]] || bench_stop_pid "${PID[$p]}" "${WORD[$p]}" "$p"
   done
   [[ -z "${PID[db]:-}" ]] || bench_stop_pid "${PID[db]}" "${WORD[db]}" "mariadbd"
@@ -96,6 +112,29 @@ done
 for tool in sysbench haproxy mariadbd mariadb-install-db gcc mariadb_config ss; do
   command -v "$tool" >/dev/null || bench_die "$tool not found (test/lib/deps.sh installs it)"
 done
+
+# N idle clients need N sockets in churn and the server and 2 N in each proxy (client and backend
+# socket): raise the descriptor limit for everything started from this shell. Raising the hard
+# limit needs CAP_SYS_RESOURCE, which a container may lack: then the idle counts are capped.
+FD_WANT=$((2 * IDLE_MAX + 1000))
+if ((FD_WANT > $(ulimit -n))); then
+  ((FD_WANT <= $(ulimit -Hn))) || ulimit -Hn "$FD_WANT" 2>/dev/null || true
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fi
+FD_LIMIT=$(ulimit -n)
+IDLE_WANTED=$IDLE_MAX
+IDLE_CAP=$(((FD_LIMIT - 200) / 2))
+IDLE_CAPPED=""
+if ((IDLE_MAX > IDLE_CAP)); then
+  IDLE_CAPPED="the descriptor limit here is $FD_LIMIT per process (hard limit, not raisable"
+  IDLE_CAPPED+=" without CAP_SYS_RESOURCE) and a proxy needs two per client, so $IDLE_MAX idle"
+  IDLE_CAPPED+=" clients became $IDLE_CAP"
+  bench_log "warning: $IDLE_CAPPED"
+  for i in "${!IDLE_NS[@]}"; do
+    ((IDLE_NS[i] <= IDLE_CAP)) || IDLE_NS[i]=$IDLE_CAP
+  done
+  IDLE_MAX=$IDLE_CAP
+fi
 
 WORK=$(mktemp -d /tmp/gp-bench.XXXXXX)
 chmod 755 "$WORK" # mariadbd runs as user mysql and must reach its datadir
@@ -132,10 +171,15 @@ if has_path galera-proxy; then
 else
   GP_VERSION="not measured"
 fi
+GP_VERSION_B="not measured"
+if has_path galera-proxy-b; then
+  [[ -x "$BENCH_PROXY_BIN_B" ]] || bench_die "galera-proxy-b needs BENCH_PROXY_BIN_B (a binary)"
+  GP_VERSION_B=$("$BENCH_PROXY_BIN_B" --version 2>&1 | head -n 1) || GP_VERSION_B="unknown"
+fi
 
 # ---- the server ---------------------------------------------------------------
 
-bench_mariadb_start "$WORK/db" "${PORT[db]}"
+bench_mariadb_start "$WORK/db" "${PORT[db]}" "$((IDLE_MAX + 2000))" "$BENCH_DB_THREADING"
 bench_sql "$WORK/db" "
   CREATE USER '$BENCH_USER'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('$BENCH_PASS');
   GRANT ALL PRIVILEGES ON *.* TO '$BENCH_USER'@'%';
@@ -154,7 +198,8 @@ sysbench oltp_point_select --tables="$BENCH_TABLES" --table-size="$BENCH_TABLE_S
 # ---- the proxies -----------------------------------------------------------------
 
 HA_MAXCONN=4096
-((BENCH_IDLE_CLIENTS + 100 <= HA_MAXCONN)) || HA_MAXCONN=$((BENCH_IDLE_CLIENTS + 100))
+((IDLE_MAX + 100 <= HA_MAXCONN)) || HA_MAXCONN=$((IDLE_MAX + 100))
+((2 * HA_MAXCONN + 100 <= FD_LIMIT)) || HA_MAXCONN=$(((FD_LIMIT - 100) / 2))
 if has_path haproxy-1t; then
   bench_haproxy_start "$WORK" haproxy-1t "${PORT[haproxy-1t]}" "${PORT[db]}" 1 "$HA_MAXCONN"
 fi
@@ -162,9 +207,14 @@ if has_path haproxy-default; then
   bench_haproxy_start "$WORK" haproxy-default "${PORT[haproxy-default]}" "${PORT[db]}" "" \
     "$HA_MAXCONN"
 fi
+GP_MAXCLIENTS=$((IDLE_MAX + 100 > 10000 ? IDLE_MAX + 100 : 10000))
 if has_path galera-proxy; then
-  GP_MAXCLIENTS=$((BENCH_IDLE_CLIENTS + 100 > 10000 ? BENCH_IDLE_CLIENTS + 100 : 10000))
-  bench_gp_start "$WORK" "$BENCH_PROXY_BIN" "${PORT[galera-proxy]}" "${PORT[db]}" "$GP_MAXCLIENTS"
+  bench_gp_start "$WORK" galera-proxy "$BENCH_PROXY_BIN" "${PORT[galera-proxy]}" "${PORT[db]}" \
+    "$GP_MAXCLIENTS"
+fi
+if has_path galera-proxy-b; then
+  bench_gp_start "$WORK" galera-proxy-b "$BENCH_PROXY_BIN_B" "${PORT[galera-proxy-b]}" \
+    "${PORT[db]}" "$GP_MAXCLIENTS"
 fi
 for p in "${PATHS[@]}"; do
   bench_wait_query "${PORT[$p]}" "$BENCH_USER" "$BENCH_PASS" 15 ||
@@ -185,7 +235,7 @@ IDLE_TSV=$WORK/idle.tsv
 
 # idle_measure PATH N: hold N authenticated idle sessions through PATH, read the proxy's RSS.
 idle_measure() {
-  local path=$1 n=$2 pid=${PID[$1]} out=$WORK/hold-$1.txt r0 r1 r2 cpid i held
+  local path=$1 n=$2 pid=${PID[$1]} out=$WORK/hold-$1-$2.txt r0 r1 r2 cpid i held
   r0=$(bench_rss_kib "$pid")
   "$CHURN" -h 127.0.0.1 -P "${PORT[$path]}" -u "$BENCH_USER" -p "$BENCH_PASS" \
     hold "$n" 600 >"$out" 2>"$out.err" &
@@ -212,10 +262,13 @@ idle_measure() {
       'BEGIN { if (n > 0) printf "%.2f KiB/client", (b - a) / n; else print "n/a" }')"
 }
 
-for p in galera-proxy haproxy-1t; do
-  if has_path "$p"; then
-    idle_measure "$p" "$BENCH_IDLE_CLIENTS"
-  fi
+for n in "${IDLE_NS[@]}"; do
+  ((n > 0)) || continue
+  for p in galera-proxy galera-proxy-b haproxy-1t; do
+    if has_path "$p"; then
+      idle_measure "$p" "$n"
+    fi
+  done
 done
 
 # ---- warm-up --------------------------------------------------------------------
@@ -231,7 +284,7 @@ done
 # ---- sysbench, interleaved -------------------------------------------------------
 
 SB_TSV=$WORK/sysbench.tsv
-printf 'rep\tworkload\tthreads\tpath\tqps\ttps\tp95_ms\tqueries\terrors\tproxy_cpu_s\tproxy_us_per_q\tdb_us_per_q\tother_load_pct\tproxy_sys_pct\n' \
+printf 'rep\tworkload\tthreads\tpath\tqps\ttps\tp95_ms\tqueries\terrors\tproxy_cpu_s\tproxy_us_per_q\tdb_us_per_q\tother_load_pct\tproxy_sys_pct\tload1\n' \
   >"$SB_TSV"
 FAILURES=0
 
@@ -243,7 +296,7 @@ sb_one() {
   pid=${PID[$path]:-}
   if ! path_alive "$path"; then
     bench_log "rep $rep $wl t=$th $path: proxy is not running, skipped"
-    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n' "$rep" "$wl" "$th" "$path" \
+    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n' "$rep" "$wl" "$th" "$path" \
       >>"$SB_TSV"
     FAILURES=$((FAILURES + 1))
     return 0
@@ -284,9 +337,9 @@ sb_one() {
         (q + 0 > 0 ? sprintf("%.2f", (d1 - d0) / hz * 1e6 / q) : "NA"), other,
         (proxy && c1 > c0 ? sprintf("%.0f", k * 100 / (c1 - c0)) : "NA")
     }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$wl" "$th" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$wl" "$th" \
     "$path" "$qps" "$tps" "$p95" "$q" "$err" "$cpu_s" "$us_q" "$db_us" "$other" "$sys_pct" \
-    >>"$SB_TSV"
+    "$(cut -d' ' -f1 /proc/loadavg)" >>"$SB_TSV"
   bench_log "$(printf 'rep %s %-18s t=%-3s %-15s %10s qps  p95 %6s ms  proxy %6s us/q  other %5s%%' \
     "$rep" "$wl" "$th" "$path" "$qps" "$p95" "$us_q" "$other")"
 }
@@ -362,7 +415,7 @@ server_questions() {
 with_load() {
   local path=$1 secs=$2 sbpid q0 q1
   shift 2
-  bench_sysbench "${PORT[$path]}" oltp_point_select "${THREADS[0]}" "$((secs + 6))" \
+  bench_sysbench "${PORT[$path]}" oltp_point_select "$BENCH_PROFILE_THREADS" "$((secs + 6))" \
     "$WORK/load-$path.txt" &
   sbpid=$!
   AUX_PIDS+=("$sbpid")
@@ -448,7 +501,7 @@ profile_path() {
 }
 
 if [[ "$BENCH_PROFILE" == 1 ]]; then
-  for p in galera-proxy haproxy-1t; do
+  for p in galera-proxy galera-proxy-b haproxy-1t; do
     if has_path "$p"; then
       profile_path "$p"
     fi

@@ -17,6 +17,11 @@
  * the peer is queued, this side stops reading (backpressure: one buffer per direction
  * is the bound). Large payloads stream through: callbacks see only the first
  * `peek` bytes (or the whole packet in whole mode, used for the handshake).
+ *
+ * Small reads are not scanned in the read callback but once libuv has done all the reads
+ * of its poll phase (a uv_check_t): every socket that epoll reported is read before the
+ * first relayed write wakes up a server thread or a client that then competes for the CPU,
+ * so the proxy is preempted less and handles more events per wakeup.
  */
 
 typedef struct gp_io gp_io_t;
@@ -59,6 +64,8 @@ struct gp_io {
 	uint32_t peek;              /* prefix bytes callbacks need (whole mode: all) */
 	uint32_t pending;           /* our writes queued on the peer's socket */
 	uint32_t own_pending;       /* writes of our own (gp_io_send) queued on this socket */
+	int fd;                     /* the socket's descriptor once connected, else -1 */
+	gp_io_t *scan_next;         /* next io in the deferred-scan queue */
 	uint64_t bytes_in;          /* bytes read from this socket */
 	uint64_t bytes_out;         /* bytes written to this socket */
 	bool skip_drop;             /* the streaming bytes are dropped, not relayed */
@@ -70,6 +77,7 @@ struct gp_io {
 	bool closing;               /* gp_io_close called */
 	bool close_after_write;     /* close once our queued writes are done */
 	bool connected;             /* tcp is open (accepted or connected) */
+	bool scan_queued;           /* read data waits for the end of the poll phase */
 };
 
 /* Prepare an io on the loop (uv_tcp_init). */

@@ -15,7 +15,8 @@
 #include "proxy.h"
 #include "session.h"
 
-#define GP_PEER_STALE_POLLS 4 /* a peer answer older than this many polls is not trusted */
+#define GP_PEER_STALE_POLLS   4    /* a peer answer older than this many polls is not trusted */
+#define GP_PEER_FIRST_WAIT_MS 5000 /* a fenced proxy's first decision waits this for the peer */
 
 static const char *const vrrp_names[] = {
 #define GP_VRRP_NAME(e, name) name,
@@ -158,7 +159,12 @@ int gp_vrrp_peer_writer(const gp_proxy_t *p)
 bool gp_vrrp_peer_settled(const gp_proxy_t *p)
 {
 	const gp_vrrp_t *v = &p->vrrp;
-	return !v->have_peer || v->view.valid || v->view.failures > 0;
+	if (!v->have_peer || v->view.valid)
+		return true;
+	/* A serving proxy does not wait past a failed poll; a fenced one serves nobody, so it
+	 * waits a little for an answer (a host coming back up may fail its first connects). */
+	return v->view.failures > 0 &&
+	       (!v->fenced || uv_now(p->loop) - v->started_at >= GP_PEER_FIRST_WAIT_MS);
 }
 
 static void peer_req_closed(uv_handle_t *h)
@@ -351,6 +357,7 @@ gp_status_t gp_vrrp_start(gp_proxy_t *p)
 	const gp_config_t *c = p->cfg;
 	v->notified = v->effective = GP_VRRP_UNKNOWN;
 	v->vip_present = -1;
+	v->started_at = uv_now(p->loop);
 	if (c->top_name[0])
 		snprintf(v->name, sizeof(v->name), "%s", c->top_name);
 	else if (gethostname(v->name, sizeof(v->name) - 1) != 0)

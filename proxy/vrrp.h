@@ -68,6 +68,7 @@ typedef struct gp_vrrp {
 	bool have_peer;               /* peer configured and resolvable */
 	gp_peer_view_t view;          /* the peer's last answer */
 	uint64_t leave_deadline;      /* planned shutdown: loop ms to stop waiting for the VIP */
+	uint64_t started_at;          /* loop ms gp_vrrp_start ran */
 	bool leaving;                 /* SIGTERM while MASTER: waiting for the VIP to move */
 	char name[64];                /* this proxy's name */
 } gp_vrrp_t;

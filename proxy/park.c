@@ -284,47 +284,57 @@ static const gp_io_proto_t park_proto = {
         .closed = park_closed,
 };
 
-void gp_park_put(gp_handoff_t *h, gp_session_t *s)
+/* Take the session's backend socket over (the session closes its handle and descriptor;
+ * the socket lives on in ours) into a new entry for its backend, listed in h->parked and
+ * reading; NULL if that failed (then the session's close is an ordinary close). */
+static gp_parked_t *park_take_socket(gp_handoff_t *h, gp_session_t *s, gp_park_state_t state)
 {
 	gp_proxy_t *p = h->proxy;
 	uv_os_fd_t ofd;
 	if (uv_fileno((const uv_handle_t *)&s->server.tcp, &ofd) != 0)
-		return;
+		return NULL;
 	gp_parked_t *e = calloc(1, sizeof(*e));
 	if (!e)
-		return;
-	/* The session closes its handle (and its descriptor); the socket lives on in ours. */
+		return NULL;
 	int fd = dup(ofd);
 	if (fd < 0 || gp_io_init(&e->io, p->loop, &park_proto, e) != GP_OK) {
 		if (fd >= 0)
 			close(fd);
 		free(e);
-		return;
-	}
-	if (uv_tcp_open(&e->io.tcp, fd) != 0) {
-		close(fd);
-		e->h = h;
-		e->backend = -1;
-		gp_list_init(&e->link);
-		e->state = GP_PARK_GONE;
-		gp_io_close(&e->io, false); /* frees e in park_closed; counts nothing */
-		return;
+		return NULL;
 	}
 	e->h = h;
+	gp_list_init(&e->link);
+	if (uv_tcp_open(&e->io.tcp, fd) != 0) {
+		close(fd);
+		e->backend = -1;
+		e->state = GP_PARK_GONE;
+		gp_io_close(&e->io, false); /* frees e in park_closed; counts nothing */
+		return NULL;
+	}
+	const gp_backend_t *b = &p->backends[s->backend];
 	e->backend = s->backend;
-	snprintf(e->name, sizeof(e->name), "%s", p->backends[s->backend].conf->name);
-	snprintf(e->address, sizeof(e->address), "%s", p->backends[s->backend].conf->address);
+	snprintf(e->name, sizeof(e->name), "%s", b->conf->name);
+	snprintf(e->address, sizeof(e->address), "%s", b->conf->address);
 	e->greeted_at = s->greeted_at;
-	e->greeting_len = s->greeting_len;
-	memcpy(e->greeting, s->greeting, s->greeting_len);
-	e->state = GP_PARK_IDLE;
+	e->state = state;
 	gp_list_append(&h->parked, &e->link);
-	s->slot = false; /* the slot is the parked connection's now */
 	gp_io_tune(&e->io);
 	gp_io_set_whole(&e->io, true);
 	gp_io_read(&e->io, true);
-	gp_backend_t *b = &p->backends[s->backend];
-	b->parked++;
+	return e;
+}
+
+void gp_park_put(gp_handoff_t *h, gp_session_t *s)
+{
+	gp_proxy_t *p = h->proxy;
+	gp_parked_t *e = park_take_socket(h, s, GP_PARK_IDLE);
+	if (!e)
+		return;
+	e->greeting_len = s->greeting_len;
+	memcpy(e->greeting, s->greeting, s->greeting_len);
+	s->slot = false; /* the slot is the parked connection's now */
+	p->backends[s->backend].parked++;
 	uint64_t now = uv_now(p->loop);
 	uint64_t half = (uint64_t)p->cfg->handshake_greeting_timeout_ms / 2;
 	const char *finish = p->shutting_down                    ? "shutdown"
@@ -344,45 +354,16 @@ void gp_park_put(gp_handoff_t *h, gp_session_t *s)
 void gp_park_refuse(gp_handoff_t *h, gp_session_t *s)
 {
 	gp_proxy_t *p = h->proxy;
-	uv_os_fd_t ofd;
-	gp_backend_t *b = &p->backends[s->backend];
-	if (uv_fileno((const uv_handle_t *)&s->server.tcp, &ofd) != 0)
-		return;
-	gp_parked_t *e = calloc(1, sizeof(*e));
+	gp_parked_t *e = park_take_socket(h, s, GP_PARK_REFUSE);
 	if (!e)
 		return;
-	int fd = dup(ofd);
-	if (fd < 0 || gp_io_init(&e->io, p->loop, &park_proto, e) != GP_OK) {
-		if (fd >= 0)
-			close(fd);
-		free(e);
-		return;
-	}
-	e->h = h;
-	gp_list_init(&e->link);
-	if (uv_tcp_open(&e->io.tcp, fd) != 0) {
-		close(fd);
-		e->backend = -1;
-		e->state = GP_PARK_GONE;
-		gp_io_close(&e->io, false);
-		return;
-	}
 	/* Until its ERR it is an unauthenticated connection of the backend: it holds a slot. */
-	e->backend = s->backend;
 	if (s->slot)
 		s->slot = false;
 	else
-		b->hs_slots++;
-	snprintf(e->name, sizeof(e->name), "%s", b->conf->name);
-	snprintf(e->address, sizeof(e->address), "%s", b->conf->address);
-	e->greeted_at = s->greeted_at;
+		p->backends[s->backend].hs_slots++;
 	e->answer_len = s->defer_answer_len;
-	e->state = GP_PARK_REFUSE;
 	e->deadline = uv_now(p->loop) + GP_PARK_LOGIN_MS;
-	gp_list_append(&h->parked, &e->link);
-	gp_io_tune(&e->io);
-	gp_io_set_whole(&e->io, true);
-	gp_io_read(&e->io, true);
 	gp_log(GP_LOG_INFO, "defer_abandoning", "backend=%s conn=%u client=%s switched=%d", e->name,
 	       s->id, s->client_addr, s->resp.client_turn);
 	/* The server asked already: its switch went to the client (answer now), or it was read

@@ -164,6 +164,10 @@ step "integration-http ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration-http/run.sh --build "$B_NORMAL"
 step "integration-http ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \
   bash test/integration-http/run.sh --build "$B_ASAN"
+step "integration-ns: aborted handshakes across namespaces ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
+  bash test/integration-ns/run.sh --build "$B_NORMAL"
+step "integration-ns ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \
+  bash test/integration-ns/run.sh --build "$B_ASAN"
 step "e2e WordPress ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/e2e/wordpress/run.sh --build "$B_NORMAL"
 step "drills, short form ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \

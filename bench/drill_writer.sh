@@ -23,39 +23,12 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-BUILD=$ROOT/build
 ROUNDS=10
 OUT=$HERE/DRILL-WRITER.md
-KEEP=0
-while (($#)); do
-  case "$1" in
-  --build)
-    BUILD=$2
-    shift 2
-    ;;
-  --rounds)
-    ROUNDS=$2
-    shift 2
-    ;;
-  --out)
-    OUT=$2
-    shift 2
-    ;;
-  --keep)
-    KEEP=1
-    shift
-    ;;
-  -h | --help)
-    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-    ;;
-  *)
-    echo "drill_writer.sh: unknown argument $1" >&2
-    exit 2
-    ;;
-  esac
-done
-[[ "$BUILD" = /* ]] || BUILD=$ROOT/$BUILD
+# shellcheck source=test/lib/runner.sh
+source "$ROOT/test/lib/runner.sh"
+RUNNER_VALUES=(--rounds ROUNDS --out OUT)
+runner_args "$@"
 GT_BIN=$BUILD/proxy/galera-proxy
 [ -x "$GT_BIN" ] || {
   echo "drill_writer.sh: no $GT_BIN (meson setup $BUILD && ninja -C $BUILD)" >&2
@@ -75,7 +48,6 @@ export GT_WORK GALERA_DIR GT_BIN GT_LOG GT_TMP
 LIB=$ROOT/test/integration-galera/lib
 
 say() { printf '# %s\n' "$*"; }
-FAILED=0
 
 # shellcheck disable=SC2317 # reached through the trap
 cleanup() {

@@ -59,7 +59,11 @@ runner_args() {
         fi
       done
       for ((i = 0; i + 1 < ${#RUNNER_VALUES[@]}; i += 2)); do
-        if [[ "$1" == "${RUNNER_VALUES[i]}" && $# -ge 2 ]]; then
+        if [[ "$1" == "${RUNNER_VALUES[i]}" ]]; then
+          if (($# < 2)); then
+            echo "$(basename "$0"): $1 needs a value" >&2
+            exit 2
+          fi
           printf -v "${RUNNER_VALUES[i + 1]}" '%s' "$2"
           found=2
         fi

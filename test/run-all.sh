@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything `make test` and CI run, in order: deps, lint, builds, unit (plain, valgrind, ASan),
-# fuzz, integration (plain, ASan, valgrind), soak, the other suites.
+# fuzz, integration (plain, ASan, valgrind), soak, the other suites (most also under ASan).
 #
 # Build directories are build/, build-asan/ and build-fuzz/; GP_BUILD_PREFIX=build-x makes them
 # build-x/, build-x-asan/, build-x-fuzz/ (so a developer can run this beside someone else's build/).
@@ -160,6 +160,8 @@ step "docker/ and systemd unit" needs:"build ($B_NORMAL)" -- \
   bash test/docker/check.sh --bin "$B_NORMAL/proxy/galera-proxy"
 step "integration-galera ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration-galera/run.sh --build "$B_NORMAL"
+step "integration-galera ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \
+  bash test/integration-galera/run.sh --build "$B_ASAN"
 step "integration-http ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration-http/run.sh --build "$B_NORMAL"
 step "integration-http ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \

@@ -279,83 +279,47 @@ static void handoff_tick(uv_timer_t *t)
 
 /* ---- deferred greetings ------------------------------------------------------------------ */
 
-/* The last real greeting of each backend, to greet clients from while the slots are full.
- * One proxy per process: kept here rather than in gp_backend_t, found by name and address
- * so a reload that moves backends to other indexes finds its entries again. */
-typedef struct gp_defer_cache {
-	char name[GP_NAME_MAX];            /* backend name ("" = free entry) */
-	char address[GP_ADDR_MAX];         /* and address */
-	uint32_t len;                      /* payload bytes in greeting (0: none yet) */
-	uint8_t greeting[GP_GREETING_MAX]; /* the server's greeting payload, unpatched */
-	uint64_t deferred;                 /* clients greeted from it (metric) */
-} gp_defer_cache_t;
-
-static gp_defer_cache_t defer_cache[GP_MAX_BACKENDS];
-
 #define GP_DEFER_PLUGIN               "galera_proxy_deferred" /* no server has it: it must switch */
 #define GP_ER_NOT_SUPPORTED_AUTH_MODE 1251
 #define GP_NONCE_LEN                  20
 
 static const char defer_native[] = "mysql_native_password";
 
-static gp_defer_cache_t *defer_entry(const gp_proxy_t *p, int b, bool create)
+/* What a deferred login relays of a server's capabilities: the relayable ones, and always
+ * plugin auth with a 20-byte scramble (the deferred greeting and its auth switch need them). */
+static uint64_t defer_caps(uint64_t server_caps)
 {
-	if (b < 0 || (size_t)b >= p->nbackends)
-		return NULL;
-	const gp_backend_conf_t *c = p->backends[b].conf;
-	gp_defer_cache_t *free_e = NULL;
-	for (size_t i = 0; i < GP_MAX_BACKENDS; i++) {
-		gp_defer_cache_t *e = &defer_cache[i];
-		if (!e->name[0]) {
-			if (!free_e)
-				free_e = e;
-		} else if (!strcmp(e->name, c->name) && !strcmp(e->address, c->address)) {
-			return e;
-		}
-	}
-	if (!create)
-		return NULL;
-	if (!free_e)
-		free_e = &defer_cache[b]; /* more backends came and went than fit: reuse */
-	memset(free_e, 0, sizeof(*free_e));
-	snprintf(free_e->name, sizeof(free_e->name), "%s", c->name);
-	snprintf(free_e->address, sizeof(free_e->address), "%s", c->address);
-	return free_e;
+	return (server_caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) | MYP_CLIENT_PLUGIN_AUTH |
+	       MYP_CLIENT_SECURE_CONNECTION;
 }
 
-uint64_t gp_handoff_deferred_count(const gp_proxy_t *p, int b)
-{
-	const gp_defer_cache_t *e = defer_entry(p, b, false);
-	return e ? e->deferred : 0;
-}
-
+/* Remember b's greeting (pkt: header + payload): clients are greeted from the last one while
+ * b's slots are full. It lives in gp_backend_t, so a reload carries it with the backend. */
 static void handoff_defer_remember(gp_proxy_t *p, int b, const uint8_t *pkt, uint32_t n)
 {
-	if (n <= MYP_HEADER_LEN || n - MYP_HEADER_LEN > GP_GREETING_MAX)
+	if (b < 0 || (size_t)b >= p->nbackends || n <= MYP_HEADER_LEN ||
+	    n - MYP_HEADER_LEN > GP_GREETING_MAX)
 		return;
-	gp_defer_cache_t *e = defer_entry(p, b, true);
-	if (!e)
-		return;
-	e->len = n - MYP_HEADER_LEN;
-	memcpy(e->greeting, pkt + MYP_HEADER_LEN, e->len);
+	gp_backend_t *be = &p->backends[b];
+	be->greeting_len = n - MYP_HEADER_LEN;
+	memcpy(be->greeting, pkt + MYP_HEADER_LEN, be->greeting_len);
 }
 
 /* Clients of b can be greeted from a cached greeting. */
 static bool handoff_defer_ready(const gp_proxy_t *p, int b)
 {
-	const gp_defer_cache_t *e = defer_entry(p, b, false);
-	return p->cfg->handshake_defer && e && e->len;
+	return p->cfg->handshake_defer && b >= 0 && (size_t)b < p->nbackends &&
+	       p->backends[b].greeting_len;
 }
 
 /* Greet s from b's last greeting, without a backend connection; false if none is known. */
 static bool handoff_defer_greet(gp_session_t *s, int b)
 {
 	gp_proxy_t *p = s->proxy;
-	gp_defer_cache_t *e = defer_entry(p, b, false);
 	myp_greeting_t g;
 	uint8_t nonce[GP_NONCE_LEN], buf[GP_GREETING_MAX + 64];
-	if (!p->cfg->handshake_defer || !e || !e->len ||
-	    myp_greeting_parse(e->greeting, e->len, &g) != MYP_OK)
+	if (!handoff_defer_ready(p, b) ||
+	    myp_greeting_parse(p->backends[b].greeting, p->backends[b].greeting_len, &g) != MYP_OK)
 		return false;
 	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
 		return false;
@@ -368,28 +332,14 @@ static bool handoff_defer_greet(gp_session_t *s, int b)
 	                     GP_CAPS_UNRELAYABLE);
 	if (w.failed || gp_io_send(&s->client, buf, w.len) != GP_OK)
 		return false;
-	e->deferred++;
+	p->backends[b].deferred++;
 	s->deferred = true;
 	s->backend = b; /* where it will most likely go (logs); it has not joined it */
-	s->server_caps = (g.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) | MYP_CLIENT_PLUGIN_AUTH |
-	                 MYP_CLIENT_SECURE_CONNECTION;
+	s->server_caps = defer_caps(g.caps);
 	s->client_greeted_at = uv_now(p->loop);
 	gp_log(GP_LOG_DEBUG, "greeting_deferred", "backend=%s conn=%u client=%s",
 	       p->backends[b].conf->name, s->id, s->client_addr);
 	return true;
-}
-
-/* Send an ERR of the proxy's own to the client of s and close it. */
-static void handoff_refuse_client(gp_session_t *s, uint8_t seq, uint16_t code, const char *state,
-                                  const char *msg, const char *reason)
-{
-	uint8_t buf[256];
-	myp_wbuf_t w;
-	myp_wbuf_init(&w, buf, sizeof(buf));
-	myp_err_build(&w, seq, MYP_CLIENT_PROTOCOL_41, code, state, msg);
-	if (!w.failed && gp_io_send(&s->client, buf, w.len) != GP_OK)
-		gp_log(GP_LOG_DEBUG, "send_err_failed", "conn=%u code=%u", s->id, code);
-	gp_session_close(s, reason);
 }
 
 bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_hsresp_t *r)
@@ -400,11 +350,10 @@ bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_h
 		/* It could not follow the auth switch that brings the server's real nonce. */
 		gp_log(GP_LOG_INFO, "defer_refused", "conn=%u client=%s caps=0x%llx", s->id,
 		       s->client_addr, (unsigned long long)r->caps);
-		handoff_refuse_client(s, (uint8_t)(pkt->seq + 1), GP_ER_NOT_SUPPORTED_AUTH_MODE,
-		                      "08004",
-		                      "Client does not support authentication protocol requested "
-		                      "by server; consider upgrading MariaDB client",
-		                      "auth_unsupported");
+		gp_session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_NOT_SUPPORTED_AUTH_MODE, "08004",
+		                "Client does not support authentication protocol requested by "
+		                "server; consider upgrading MariaDB client",
+		                "auth_unsupported");
 		return false;
 	}
 	s->defer_resp = malloc(pkt->n);
@@ -422,8 +371,7 @@ gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_gre
 	myp_hsresp_t r;
 	if (!s->defer_resp || myp_hsresp_parse(s->defer_resp, s->defer_resp_len, &r) != MYP_OK)
 		return GP_EPROTO;
-	uint64_t real = (g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) | MYP_CLIENT_PLUGIN_AUTH |
-	                MYP_CLIENT_SECURE_CONNECTION;
+	uint64_t real = defer_caps(g->caps);
 	uint64_t agreed = r.caps & s->server_caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	if (agreed & ~real) {
 		/* The client took up something this server does not offer (an upgrade between
@@ -452,9 +400,5 @@ void gp_handoff_defer_server(gp_session_t *s, const gp_pkt_t *pkt)
 		return;
 	if (myp_authswitch_parse(pkt->p, pkt->n, &sw) != MYP_OK)
 		return;
-	/* A refusal must be a wrong answer of the right size: a size the plugin does not
-	 * expect is a handshake error, which counts toward max_connect_errors. */
-	static const char ed[] = "client_ed25519";
-	bool is_ed = sw.plugin_len == sizeof(ed) - 1 && !memcmp(sw.plugin, ed, sw.plugin_len);
-	s->defer_answer_len = is_ed ? 64 : 20;
+	s->defer_answer_len = gp_park_wrong_len(&sw);
 }

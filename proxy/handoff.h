@@ -53,7 +53,6 @@ typedef enum gp_park_event {
 	GP_PARK_EV__COUNT
 } gp_park_event_t;
 
-#define GP_GREETING_MAX  512  /* greetings kept for a hand-over (MariaDB's are ~110 bytes) */
 #define GP_HANDOFF_TICK  100  /* ms between looks at parked connections and the queue */
 #define GP_PARK_LOGIN_MS 2000 /* a finishing login must be done within this */
 
@@ -91,8 +90,6 @@ bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_h
 GP_WUR gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g);
 /* A server packet of a deferred s's authentication (notes what an auth switch asks for). */
 void gp_handoff_defer_server(gp_session_t *s, const gp_pkt_t *pkt);
-/* Clients of backend b greeted by the proxy itself (metric). */
-uint64_t gp_handoff_deferred_count(const gp_proxy_t *p, int b);
 
 /* ---- between handoff.c and park.c ---------------------------------------------------- */
 
@@ -111,6 +108,10 @@ void gp_park_put(gp_handoff_t *h, gp_session_t *s);
 bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b);
 /* Backend b has a parked connection ready to hand out. */
 bool gp_park_available(gp_handoff_t *h, int b);
+/* How many bytes a wrong answer to the auth switch sw must have: a refusal must be a wrong
+ * answer of the right size, since a size the plugin does not expect is a handshake error,
+ * which counts toward max_connect_errors. */
+uint8_t gp_park_wrong_len(const myp_authswitch_t *sw);
 /* s's client left a deferred login midway: answer the server wrongly, close after its ERR. */
 void gp_park_refuse(gp_handoff_t *h, gp_session_t *s);
 /* The tick's share: expire, finish and drop parked connections; follow reloads. */

@@ -426,7 +426,7 @@ static void emit_deferred(mw_t *w)
 {
 	for (size_t i = 0; i < w->p->nbackends; i++) {
 		const char *lb[] = {"backend", bname(w->p, i)};
-		sample_u(w, lb, 1, gp_handoff_deferred_count(w->p, (int)i));
+		sample_u(w, lb, 1, w->p->backends[i].deferred);
 	}
 }
 

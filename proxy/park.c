@@ -75,6 +75,14 @@ static void park_drop(gp_parked_t *e, const char *why)
 	gp_io_close(&e->io, false);
 }
 
+/* Logged in after all: say goodbye with COM_QUIT, so the server counts no abort, and close. */
+static void park_quit(gp_parked_t *e)
+{
+	static const uint8_t quit[5] = {1, 0, 0, 0, MYP_COM_QUIT};
+	park_set_state(e, GP_PARK_QUIT);
+	gp_io_close(&e->io, gp_io_send(&e->io, quit, sizeof(quit)) == GP_OK);
+}
+
 /* mysql_native_password: SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw))). */
 static void park_native_password(const char *pw, const uint8_t *scramble, size_t slen,
                                  uint8_t out[SHA1_DIGEST_SIZE])
@@ -152,16 +160,10 @@ static void park_finish(gp_parked_t *e, const char *why)
 
 static void park_on_reply(gp_parked_t *e, gp_pkt_t *pkt)
 {
-	static const uint8_t quit[5] = {1, 0, 0, 0, MYP_COM_QUIT};
 	uint8_t kind = pkt->n ? pkt->p[0] : 0xFF;
 	if (kind == 0x00) {
 		park_event(e, GP_PARK_EV_FINISHED);
-		park_set_state(e, GP_PARK_QUIT);
-		if (gp_io_send(&e->io, quit, sizeof(quit)) != GP_OK) {
-			gp_io_close(&e->io, false);
-			return;
-		}
-		gp_io_close(&e->io, true);
+		park_quit(e);
 		return;
 	}
 	if (kind == 0xFE) {
@@ -193,6 +195,13 @@ static void park_on_reply(gp_parked_t *e, gp_pkt_t *pkt)
 	park_drop(e, "login_refused");
 }
 
+uint8_t gp_park_wrong_len(const myp_authswitch_t *sw)
+{
+	static const char ed[] = "client_ed25519";
+	return sw->plugin_len == sizeof(ed) - 1 && !memcmp(sw->plugin, ed, sw->plugin_len) ? 64
+	                                                                                   : 20;
+}
+
 /* Answer an auth round with random bytes of the size the plugin expects: the server ends
  * with access denied, a credentials error that does not count toward max_connect_errors. */
 static void park_send_wrong(gp_parked_t *e, uint8_t seq)
@@ -210,28 +219,19 @@ static void park_send_wrong(gp_parked_t *e, uint8_t seq)
 
 static void park_on_refused(gp_parked_t *e, gp_pkt_t *pkt)
 {
-	static const uint8_t quit[5] = {1, 0, 0, 0, MYP_COM_QUIT};
 	uint8_t kind = pkt->n ? pkt->p[0] : 0xFF;
 	if (kind == 0xFE || kind == 0x01) {
-		static const char ed[] = "client_ed25519";
 		myp_authswitch_t sw;
 		if (kind == 0xFE && myp_authswitch_parse(pkt->p, pkt->n, &sw) == MYP_OK)
-			e->answer_len = sw.plugin_len == sizeof(ed) - 1 &&
-			                                !memcmp(sw.plugin, ed, sw.plugin_len)
-			                        ? 64
-			                        : 20;
+			e->answer_len = gp_park_wrong_len(&sw);
 		park_send_wrong(e, (uint8_t)(pkt->seq + 1));
 		return;
 	}
 	gp_log(GP_LOG_INFO, "defer_abandoned", "backend=%s outcome=%s", e->name,
 	       kind == 0x00 ? "ok" : "refused");
 	if (kind == 0x00) {
-		/* It got in after all (an account without a password): leave politely. */
-		park_set_state(e, GP_PARK_QUIT);
-		if (gp_io_send(&e->io, quit, sizeof(quit)) == GP_OK) {
-			gp_io_close(&e->io, true);
-			return;
-		}
+		park_quit(e); /* it got in after all (an account without a password) */
+		return;
 	}
 	park_set_state(e, GP_PARK_GONE);
 	gp_io_close(&e->io, false);

@@ -22,6 +22,8 @@ typedef enum gp_endpoint {
 
 const char *gp_endpoint_name(gp_endpoint_t ep);
 
+#define GP_GREETING_MAX 512 /* greetings kept for a hand-over (MariaDB's are ~110 bytes) */
+
 /* A backend as the daemon sees it at run time. */
 typedef struct gp_backend {
 	const gp_backend_conf_t *conf; /* name, address, priority */
@@ -34,6 +36,9 @@ typedef struct gp_backend {
 	uint32_t hs_queued;            /* sessions waiting for one of those slots */
 	uint32_t parked;               /* greeted connections waiting for a client */
 	uint64_t park_events[4];       /* parked, reused, finished, dropped (park.c) */
+	uint64_t deferred;             /* clients greeted from greeting while the slots were full */
+	uint32_t greeting_len;         /* payload bytes of the last real greeting (0: none yet) */
+	uint8_t greeting[GP_GREETING_MAX]; /* that payload, unpatched (handoff.c greets from it) */
 } gp_backend_t;
 
 /* Where a session sits; gp_session_set_state moves it between the proxy's lists. */

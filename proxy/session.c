@@ -193,8 +193,8 @@ static void session_send_err(gp_session_t *s, uint8_t seq, uint16_t code, const 
 		     gp_strerror(st));
 }
 
-static void session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sqlstate,
-                         const char *msg, const char *reason)
+void gp_session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sqlstate,
+                     const char *msg, const char *reason)
 {
 	if (s->state == GP_SS_CLOSING)
 		return;
@@ -235,7 +235,7 @@ static void on_timeout(uv_timer_t *t)
 			snprintf(msg, sizeof(msg),
 			         "galera-proxy: backend %s did not answer in time",
 			         session_backend_name(s));
-			session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "backend_timeout");
+			gp_session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "backend_timeout");
 			return;
 		}
 		session_retry(s);
@@ -300,7 +300,7 @@ static void session_route(gp_session_t *s)
 		         s->endpoint == GP_EP_RW ? "writable" : "readable", why);
 		s->proxy->stats.rejected_other++;
 		slog(s, GP_LOG_WARN, "client_rejected", "reason=no_backend detail=\"%s\"", why);
-		session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "no_backend");
+		gp_session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "no_backend");
 		return;
 	}
 	switch (gp_handoff_acquire(s, b)) {
@@ -317,9 +317,10 @@ static void session_route(gp_session_t *s)
 		session_arm_handshake(s);
 		return;
 	case GP_HO_FULL:
-		session_fail(s, 0, GP_ER_CON_COUNT, "08004",
-		             "galera-proxy: too many connections still authenticating; try again",
-		             "handshake_slots");
+		gp_session_fail(
+		        s, 0, GP_ER_CON_COUNT, "08004",
+		        "galera-proxy: too many connections still authenticating; try again",
+		        "handshake_slots");
 		return;
 	case GP_HO_CONNECT:
 		break;
@@ -359,16 +360,17 @@ static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
 	if (myp_greeting_parse(pkt->p, pkt->n, &g) != MYP_OK) {
 		slog(s, GP_LOG_ERROR, "backend_bad_greeting", "len=%u", pkt->len);
 		s->proxy->backends[s->backend].last_error = GP_EPROTO;
-		session_fail(s, 0, GP_ER_NOT_READY, "08S01",
-		             "galera-proxy: backend sent an invalid greeting", "backend_protocol");
+		gp_session_fail(s, 0, GP_ER_NOT_READY, "08S01",
+		                "galera-proxy: backend sent an invalid greeting",
+		                "backend_protocol");
 		return GP_PKT_DROP;
 	}
 	gp_handoff_greeted(s, pkt->p - MYP_HEADER_LEN, pkt->n + MYP_HEADER_LEN);
 	if (s->deferred) {
 		/* The client has its greeting (the proxy's): this one stays here. */
 		if (gp_handoff_defer_respond(s, (uint8_t)(pkt->seq + 1), &g) != GP_OK) {
-			session_fail(s, 2, GP_ER_NOT_READY, "08S01",
-			             "galera-proxy: backend changed", "backend_protocol");
+			gp_session_fail(s, 2, GP_ER_NOT_READY, "08S01",
+			                "galera-proxy: backend changed", "backend_protocol");
 			return GP_PKT_DROP;
 		}
 		myp_resp_begin_auth(&s->resp, s->caps);
@@ -397,14 +399,14 @@ static gp_pkt_action_t session_on_hsresp(gp_session_t *s, gp_pkt_t *pkt)
 	myp_status_t st = myp_hsresp_parse(pkt->p, pkt->n, &r);
 	if (st != MYP_OK) {
 		slog(s, GP_LOG_WARN, "client_bad_handshake", "len=%u", pkt->len);
-		session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01", "Bad handshake",
-		             "bad_handshake");
+		gp_session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
+		                "Bad handshake", "bad_handshake");
 		return GP_PKT_DROP;
 	}
 	if (r.ssl_request || (r.caps & MYP_CLIENT_SSL)) {
-		session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
-		             "galera-proxy: TLS is not supported yet; connect without SSL",
-		             "ssl_requested");
+		gp_session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
+		                "galera-proxy: TLS is not supported yet; connect without SSL",
+		                "ssl_requested");
 		return GP_PKT_DROP;
 	}
 	size_t ulen = r.user_len < sizeof(s->user) - 1 ? r.user_len : sizeof(s->user) - 1;
@@ -541,8 +543,8 @@ static gp_pkt_action_t session_on_kill(gp_session_t *s, gp_pkt_t *pkt)
 static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 {
 	if (pkt->len == 0) {
-		session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
-		             "galera-proxy: empty command packet", "protocol_error");
+		gp_session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
+		                "galera-proxy: empty command packet", "protocol_error");
 		return GP_PKT_STOP;
 	}
 	uint8_t cmd = pkt->p[0];
@@ -796,7 +798,7 @@ static void server_ended(gp_io_t *io, gp_status_t st)
 		snprintf(msg, sizeof(msg),
 		         "galera-proxy: lost connection to backend %s during query",
 		         session_backend_name(s));
-		session_fail(s, seq, GP_CR_SERVER_LOST, "HY000", msg, "backend_lost");
+		gp_session_fail(s, seq, GP_CR_SERVER_LOST, "HY000", msg, "backend_lost");
 		return;
 	}
 	gp_session_close(s, "backend_lost");
@@ -874,15 +876,15 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	p->stats.accepted++;
 	if (p->shutting_down) {
 		p->stats.rejected_shutdown++;
-		session_fail(s, 0, GP_ER_SERVER_SHUTDOWN, "08S01",
-		             "galera-proxy: shutdown in progress", "shutdown");
+		gp_session_fail(s, 0, GP_ER_SERVER_SHUTDOWN, "08S01",
+		                "galera-proxy: shutdown in progress", "shutdown");
 		return;
 	}
 	if (p->nclients >= (uint32_t)p->cfg->limits_max_client_connections) {
 		p->stats.rejected_limit++;
 		slog(s, GP_LOG_WARN, "client_rejected", "reason=max_client_connections limit=%lld",
 		     (long long)p->cfg->limits_max_client_connections);
-		session_fail(s, 0, GP_ER_CON_COUNT, "08004", "Too many connections", "limit");
+		gp_session_fail(s, 0, GP_ER_CON_COUNT, "08004", "Too many connections", "limit");
 		return;
 	}
 	s->counted = true;
@@ -900,8 +902,8 @@ void gp_session_shutdown(gp_session_t *s)
 	if (s->state <= GP_SS_GREETING) {
 		/* The client has seen nothing yet: refuse it the way servers do. */
 		s->proxy->stats.rejected_shutdown++;
-		session_fail(s, 0, GP_ER_SERVER_SHUTDOWN, "08S01",
-		             "galera-proxy: shutdown in progress", "shutdown");
+		gp_session_fail(s, 0, GP_ER_SERVER_SHUTDOWN, "08S01",
+		                "galera-proxy: shutdown in progress", "shutdown");
 		return;
 	}
 	/* Finish the command and transaction in flight; close once quiet (as a drain does),

@@ -88,6 +88,10 @@ uint32_t gp_session_conn_id(const gp_session_t *s);
 void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener);
 /* Close the session (idempotent). */
 void gp_session_close(gp_session_t *s, const char *reason);
+/* Send the client an ERR of the proxy's own (code, sqlstate, msg; seq as the client
+ * expects it), then close the session with reason. */
+void gp_session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sqlstate,
+                     const char *msg, const char *reason);
 /* Shutdown: close now if idle outside a transaction, else after the transaction. */
 void gp_session_shutdown(gp_session_t *s);
 /* Idle outside a transaction (a safe point to close or move the session). */

@@ -136,7 +136,6 @@ static void io_do_close(gp_io_t *io)
 	if (uv_is_closing((uv_handle_t *)&io->tcp))
 		return;
 	io->closing = true;
-	io->fd = -1;
 	if (io->reading) {
 		uv_read_stop((uv_stream_t *)&io->tcp);
 		io->reading = false;
@@ -219,17 +218,18 @@ static void on_fwd_written(uv_write_t *req, int status)
 	io_settle(io);
 }
 
-/* Write what fits now, as libuv's uv_try_write would, but with send(): a socket write that
- * skips the VFS layer write() goes through (measurably cheaper per relayed packet). Returns
- * the bytes written, 0 when none fit (or libuv still has bytes queued), or a libuv error. */
+/* Write what fits now, as libuv's uv_try_write would, but with send(), which skips the VFS
+ * layer write() goes through (~2 % of the proxy's profile; bench/CHANGES.md). Returns the
+ * bytes written, 0 when none fit (or libuv still has bytes queued), or a libuv error. */
 static int io_try_send(gp_io_t *io, const uv_buf_t *ub)
 {
-	if (io->fd < 0)
+	uv_os_fd_t fd;
+	if (uv_fileno((const uv_handle_t *)&io->tcp, &fd) != 0)
 		return uv_try_write((uv_stream_t *)&io->tcp, ub, 1);
 	if (uv_stream_get_write_queue_size((uv_stream_t *)&io->tcp) != 0)
 		return 0; /* keep the byte order: libuv's queue goes first */
 	for (;;) {
-		ssize_t r = send(io->fd, ub->base, ub->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t r = send(fd, ub->base, ub->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (r >= 0)
 			return (int)r;
 		if (errno == EINTR)
@@ -360,7 +360,6 @@ static void io_settle(gp_io_t *io)
 gp_status_t gp_io_init(gp_io_t *io, uv_loop_t *loop, const gp_io_proto_t *proto, void *owner)
 {
 	memset(io, 0, sizeof(*io));
-	io->fd = -1;
 	io->proto = proto;
 	io->owner = owner;
 	io->peek = MYP_RESP_PEEK;
@@ -375,9 +374,6 @@ gp_status_t gp_io_init(gp_io_t *io, uv_loop_t *loop, const gp_io_proto_t *proto,
 void gp_io_tune(gp_io_t *io)
 {
 	io->connected = true;
-	uv_os_fd_t fd;
-	if (uv_fileno((uv_handle_t *)&io->tcp, &fd) == 0)
-		io->fd = fd;
 	uv_tcp_nodelay(&io->tcp, 1);
 	uv_tcp_keepalive(&io->tcp, 1, GP_KEEPALIVE_S);
 }

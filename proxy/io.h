@@ -64,7 +64,6 @@ struct gp_io {
 	uint32_t peek;              /* prefix bytes callbacks need (whole mode: all) */
 	uint32_t pending;           /* our writes queued on the peer's socket */
 	uint32_t own_pending;       /* writes of our own (gp_io_send) queued on this socket */
-	int fd;                     /* the socket's descriptor once connected, else -1 */
 	gp_io_t *scan_next;         /* next io in the deferred-scan queue */
 	uint64_t bytes_in;          /* bytes read from this socket */
 	uint64_t bytes_out;         /* bytes written to this socket */

@@ -48,24 +48,9 @@ if ($proc === false) {
 }
 $pid = proc_get_status($proc)['pid'];
 
-// stop_proxy: SIGTERM, wait up to 15 s, SIGKILL; the exit code (-1 if it had to be killed).
-function stop_proxy($p): int
-{
-    proc_terminate($p, SIGTERM);
-    for ($i = 0; $i < 150; $i++) {
-        $st = proc_get_status($p);
-        if (!$st['running']) {
-            return $st['exitcode'];
-        }
-        usleep(100000);
-    }
-    proc_terminate($p, SIGKILL);
-    return -1;
-}
-
 register_shutdown_function(function () use ($proc) {
     if (proc_get_status($proc)['running']) {
-        stop_proxy($proc);
+        gp_proc_stop($proc);
     }
 });
 
@@ -234,7 +219,7 @@ gp_section('back to the baseline', function () use ($http, $hold, $proc, $log, $
             metric($http, 'galera_proxy_backend_handshake_slots_used{backend="db1"}') === 0.0;
     }
     gp_check($ok, 'no sessions and no slot in use once the clients are gone');
-    gp_eq(0, stop_proxy($proc), 'the proxy exits 0 on SIGTERM');
+    gp_eq(0, gp_proc_stop($proc), 'the proxy exits 0 on SIGTERM');
     foreach (['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'] as $m) {
         gp_check(log_count($log, $m) === 0, "proxy log has no '$m'");
     }

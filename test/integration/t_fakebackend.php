@@ -80,29 +80,10 @@ function start(array $cmd, string $log)
     return $p;
 }
 
-// stop: SIGTERM, wait up to 15 s, SIGKILL; returns the exit code (-1 if it had to be killed).
-function stop($p): int
-{
-    $st = proc_get_status($p);
-    if (!$st['running']) {
-        return $st['exitcode'];
-    }
-    proc_terminate($p, SIGTERM);
-    for ($i = 0; $i < 150; $i++) {
-        $st = proc_get_status($p);
-        if (!$st['running']) {
-            return $st['exitcode'];
-        }
-        usleep(100000);
-    }
-    proc_terminate($p, SIGKILL);
-    return -1;
-}
-
 register_shutdown_function(function () {
     foreach ($GLOBALS['procs'] as $p) {
         if (proc_get_status($p)['running']) {
-            stop($p);
+            gp_proc_stop($p);
         }
     }
 });
@@ -314,11 +295,11 @@ gp_check(count($h) === 3 && (int)$h[0] > 50 && (int)$h[1] === 0 && (float)$h[2] 
         (float)($h[2] ?? 0)));
 
 foreach (['A' => $pa, 'B' => $pb] as $name => $p) {
-    $rc = stop($p);
+    $rc = gp_proc_stop($p);
     gp_eq(0, $rc, "proxy $name exits 0 on SIGTERM");
     $log = (string)@file_get_contents("$tmp/proxy-" . strtolower($name) . '.log');
     gp_check(!preg_match('/ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/', $log),
         "proxy $name's log has no sanitizer report");
 }
-stop($fake);
+gp_proc_stop($fake);
 gp_done();

@@ -141,6 +141,26 @@ function gp_pid_alive(int $pid): bool
     return substr($s, $rp + 2, 1) !== 'Z';
 }
 
+// gp_proc_stop stops a process a test started with proc_open: SIGTERM, up to 15 s, then
+// SIGKILL. Returns its exit code (-1 if it had to be killed).
+function gp_proc_stop($p): int
+{
+    $st = proc_get_status($p);
+    if (!$st['running']) {
+        return $st['exitcode'];
+    }
+    proc_terminate($p, SIGTERM);
+    for ($i = 0; $i < 150; $i++) {
+        $st = proc_get_status($p);
+        if (!$st['running']) {
+            return $st['exitcode'];
+        }
+        usleep(100000);
+    }
+    proc_terminate($p, SIGKILL);
+    return -1;
+}
+
 // GpWire is a minimal MySQL client on a raw socket, for things real drivers will not do.
 final class GpWire
 {

@@ -51,8 +51,7 @@ PROXY_RC=""
 proxy_stop() {
   [[ -n "$PROXY_PID" ]] || return 0
   stop_pid "$PROXY_PID"
-  wait "$PROXY_PID" 2>/dev/null
-  PROXY_RC=$?
+  PROXY_RC=$STOP_RC
   PROXY_PID=""
 }
 

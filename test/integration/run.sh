@@ -64,32 +64,15 @@ PROXY_PID=""
 DB_PID=""
 FINISHED=0
 
-# proxy_alive: our proxy child exists and is not a zombie.
-proxy_alive() {
-  [[ -n "$PROXY_PID" ]] || return 1
-  local state
-  state=$(awk '{print $3}' "/proc/$PROXY_PID/stat" 2>/dev/null) || return 1
-  [[ "$state" != "Z" ]]
-}
+proxy_alive() { alive "$PROXY_PID"; }
 
-# proxy_stop: SIGTERM, wait for exit (up to 20 s, 90 s under valgrind: its leak check takes
-# time), SIGKILL; sets PROXY_RC.
+# proxy_stop: stop_pid with 20 s (90 s under valgrind: its leak check takes time); sets
+# PROXY_RC.
 PROXY_RC=""
 proxy_stop() {
-  local i limit=200
   [[ -n "$PROXY_PID" ]] || return 0
-  ((VALGRIND)) && limit=900
-  kill -TERM "$PROXY_PID" 2>/dev/null
-  for ((i = 0; i < limit; i++)); do
-    proxy_alive || break
-    sleep 0.1
-  done
-  if proxy_alive; then
-    log "proxy pid $PROXY_PID did not exit within $((limit / 10)) s of SIGTERM; sending SIGKILL"
-    kill -KILL "$PROXY_PID" 2>/dev/null
-  fi
-  wait "$PROXY_PID" 2>/dev/null
-  PROXY_RC=$?
+  stop_pid "$PROXY_PID" "$( ((VALGRIND)) && echo 90 || echo 20)"
+  PROXY_RC=$STOP_RC
   PROXY_PID=""
 }
 

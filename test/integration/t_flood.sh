@@ -47,7 +47,7 @@ STARTED=()
 cleanup() {
   local p
   for p in "${STARTED[@]}"; do
-    gp_inst_alive "$p" && gp_inst_stop "$p" 10
+    alive "$p" && stop_pid "$p" 10
   done
 }
 trap cleanup EXIT
@@ -121,8 +121,8 @@ finish_proxy() {
     find "/proc/$PID/fd" -mindepth 1 -printf '%f -> %l\n' 2>/dev/null | tail -n 5 | sed 's/^/#   /'
   fi
   echo "# proxy $name RSS $(gp_rss_kib "$PID") KiB"
-  gp_inst_stop "$PID" 20
-  gp_eq 0 "$GP_INST_RC" "proxy $name exits 0 on SIGTERM"
+  stop_pid "$PID" 20
+  gp_eq 0 "$STOP_RC" "proxy $name exits 0 on SIGTERM"
   local m
   for m in "ERROR: AddressSanitizer" "ERROR: LeakSanitizer" "runtime error:"; do
     if grep -qF "$m" "$LOG"; then

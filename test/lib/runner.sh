@@ -11,10 +11,12 @@
 #
 # Results: `result OK|FAIL NAME [detail]`, `verdict RC NAME [detail]`, and `finish`, which prints
 # the runtime, the failed names and "N passed, N failed" and exits non-zero on any failure.
-# Processes: `alive PID`, `stop_pid PID` (TERM, up to 20 s, then KILL; only pids we started).
+# Processes: `alive PID`, `stop_pid PID [SECONDS]` from test/lib/procs.sh.
 # shellcheck shell=bash
 
 RUNNER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=test/lib/procs.sh
+source "$RUNNER_ROOT/test/lib/procs.sh"
 BUILD=$RUNNER_ROOT/build
 KEEP=0
 ONLY=""
@@ -93,28 +95,6 @@ runner_selected() {
 }
 RUNNER_FLAGS=()
 RUNNER_VALUES=()
-
-alive() { # alive PID: exists and is not a zombie
-  local state
-  [[ -n "${1:-}" ]] || return 1
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ "$state" != "Z" ]]
-}
-
-stop_pid() { # stop_pid PID: TERM, wait up to 20 s, KILL; reaps it if it is our child
-  local pid=${1:-} i
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 200; i++)); do
-    alive "$pid" || break
-    sleep 0.1
-  done
-  if alive "$pid"; then
-    log "pid $pid did not exit within 20 s of SIGTERM; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null
-  fi
-  wait "$pid" 2>/dev/null
-}
 
 # runner_scratch_done WORK RC: keep the scratch directory when asked or when anything failed.
 runner_scratch_done() {

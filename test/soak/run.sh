@@ -78,8 +78,8 @@ cleanup() {
   for p in "${LOAD_PIDS[@]}"; do
     wait "$p" 2>/dev/null
   done
-  if [[ -n "$PROXY_PID" ]] && gp_inst_alive "$PROXY_PID"; then
-    gp_inst_stop "$PROXY_PID" 20
+  if [[ -n "$PROXY_PID" ]] && alive "$PROXY_PID"; then
+    stop_pid "$PROXY_PID" 20
   fi
   ((DB_STARTED)) && mariadb_stop "$WORK/db" 2>/dev/null
   if ((KEEP || rc != 0)); then
@@ -196,7 +196,7 @@ while :; do
     sample $((now - T0)) load
     next=$((next + INTERVAL))
   fi
-  gp_inst_alive "$PROXY_PID" || break
+  alive "$PROXY_PID" || break
   if ! kill -0 "$SB_PID" 2>/dev/null && ! kill -0 "$CHURN_PID" 2>/dev/null; then
     break
   fi
@@ -212,7 +212,7 @@ wait "$CHURN_PID"
 CHURN_RC=$?
 LOAD_PIDS=()
 T_LOAD=$(($(date +%s) - T0))
-gp_inst_alive "$PROXY_PID" || die "the proxy died during the load"
+alive "$PROXY_PID" || die "the proxy died during the load"
 
 # ---- settle ------------------------------------------------------------------------------------
 log "load done after ${T_LOAD} s; waiting up to ${SETTLE} s for the baseline"
@@ -284,9 +284,9 @@ warn_events=$(grep -o 'level=warn event=[a-z_]*' "$PROXY_LOG" | sort | uniq -c |
 check "proxy logged no error" "$((n_err == 0 ? 1 : 0))" \
   "$n_err error lines, $n_warn warn lines${warn_events:+ ($warn_events)}"
 
-gp_inst_stop "$PROXY_PID" 20
+stop_pid "$PROXY_PID" 20
 PROXY_PID=""
-check "proxy exits 0 on SIGTERM" "$([[ "$GP_INST_RC" == 0 ]] && echo 1)" "exit $GP_INST_RC"
+check "proxy exits 0 on SIGTERM" "$([[ "$STOP_RC" == 0 ]] && echo 1)" "exit $STOP_RC"
 
 echo
 echo "soak summary: ${T_LOAD} s of load, $n samples in samples.csv, accepted ${ACC_END:-?} client connections"

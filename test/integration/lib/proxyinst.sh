@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Helpers for tests that run their own galera-proxy: start, stop, fds, RSS and session gauges.
 #
-# Source it. Only processes started through gp_inst_start are ever signalled, by pid.
-# Results for the caller: GP_INST_PID (gp_inst_start), GP_INST_RC (gp_inst_stop).
+# Source it. Only processes started through gp_inst_start are ever signalled, by pid (with
+# alive and stop_pid from test/lib/procs.sh). gp_inst_start leaves the pid in GP_INST_PID.
 # shellcheck disable=SC2034
+# shellcheck source=test/lib/procs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/procs.sh"
 
 # gp_inst_start BIN CONF LOG: starts the proxy in the background; its pid is in GP_INST_PID.
 # (Not in a subshell, so that the caller's shell owns the child and can wait for it.)
@@ -12,19 +14,11 @@ gp_inst_start() {
   GP_INST_PID=$!
 }
 
-# gp_inst_alive PID: the process exists and is not a zombie.
-gp_inst_alive() {
-  local state
-  [[ -n "${1:-}" ]] || return 1
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n "$state" && "$state" != "Z" ]]
-}
-
 # gp_inst_wait_ready PID PORT SECONDS: SELECT 1 through 127.0.0.1:PORT works (as app/app).
 gp_inst_wait_ready() {
   local pid=$1 port=$2 end=$((SECONDS + $3))
   while ((SECONDS < end)); do
-    gp_inst_alive "$pid" || return 1
+    alive "$pid" || return 1
     if timeout 5 mariadb --connect-timeout=2 -h127.0.0.1 -P"$port" -uapp -papp -N -B \
       -e 'SELECT 1' >/dev/null 2>&1; then
       return 0
@@ -32,25 +26,6 @@ gp_inst_wait_ready() {
     sleep 0.1
   done
   return 1
-}
-
-# gp_inst_stop PID [SECONDS]: SIGTERM, wait (default 20 s), then SIGKILL. The exit status
-# (137 after SIGKILL) is left in GP_INST_RC: the caller must be the process's parent, so
-# this must not run in a subshell ($(...)).
-gp_inst_stop() {
-  local pid=$1 limit=${2:-20} i
-  GP_INST_RC=""
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < limit * 10; i++)); do
-    gp_inst_alive "$pid" || break
-    sleep 0.1
-  done
-  if gp_inst_alive "$pid"; then
-    kill -KILL "$pid" 2>/dev/null
-  fi
-  wait "$pid" 2>/dev/null
-  GP_INST_RC=$?
 }
 
 # gp_fd_count PID: open file descriptors of the process.

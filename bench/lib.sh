@@ -415,6 +415,9 @@ function med(list) { return stats(list) ? MED : "" }
 phase == "sb" && NR > 1 && $5 != "NA" {
   k = $2 SUBSEP $3 SUBSEP $4
   qps[k] = qps[k] " " $5; if ($11 != "NA") cpu[k] = cpu[k] " " $11
+  if ($11 != "NA" && $14 != "NA" && $14 != "") {
+    kern[k] = kern[k] " " $11 * $14 / 100; user[k] = user[k] " " $11 * (100 - $14) / 100
+  }
   if (!($2 SUBSEP $3 in seen)) { seen[$2 SUBSEP $3] = 1; order[++nrow] = $2 SUBSEP $3 }
 }
 phase == "churn" && NR > 1 && $3 != "NA" { rate[$2] = rate[$2] " " $3 }
@@ -437,6 +440,23 @@ END {
     if (stats(all))
       printf "  - median over these %d rows: %.2f× (target %s, goal %s; %+.0f %% from the target)\n", N,
         MED, mark(MED <= 0.8), mark(MED <= 0.75), (MED / 0.8 - 1) * 100
+    # The floor: galera-proxy'"'"'s kernel time alone (its reads, sends and epoll waits, the TCP
+    # work and peer wake-ups inside them) over HAProxy'"'"'s whole CPU, i.e. the ratio if
+    # galera-proxy spent no user-space time at all.
+    printf "- the kernel floor: galera-proxy'"'"'s kernel time per query alone ÷ HAProxy nbthread 1'"'"'s whole CPU per query (the ratio with no user-space time at all); user-space µs per query, galera-proxy vs HAProxy nbthread 1:\n"
+    for (i = 1; i <= nrow; i++) {
+      split(order[i], wt, SUBSEP)
+      gk = med(kern[order[i] SUBSEP gp]); h1 = med(cpu[order[i] SUBSEP "haproxy-1t"])
+      gu = med(user[order[i] SUBSEP gp]); hu = med(user[order[i] SUBSEP "haproxy-1t"])
+      if (gk == "" || h1 == "" || hu == "") continue
+      fl = fl " " gk / h1
+      printf "  - %s %s threads: kernel %.1f ÷ %.1f µs = %.2f×; user space %.2f vs %.2f µs\n", wt[1],
+        wt[2], gk, h1, gk / h1, gu, hu
+    }
+    if (stats(fl))
+      printf "  - median floor over these %d rows: %.2f× (%s)\n", N, MED, (MED > 0.8 ? "the 0.80× " \
+        "target lies below it: only less kernel work per query could reach it, not user-space work" \
+        : "the 0.80× target lies above it: user-space work decides")
     printf "- QPS ÷ the better HAProxy, target ≥ 1.00 in every point_select/read_only row at 8 and 64 threads, goal ≥ 1.25 at 8 and 64 threads:\n"
     for (i = 1; i <= nrow; i++) {
       split(order[i], wt, SUBSEP)

@@ -548,6 +548,7 @@ else
     pass "SIGHUP to the entrypoint reloads the proxy (config_version $before -> $((before + 1)))"
   else
     fail "SIGHUP to the entrypoint reloads the proxy (config_version $(ns_status config_version))"
+    evidence "$(grep -e 'signal' "$EP_LOG"; grep -e 'reload' -e 'signal' "$EP/run1.proxy.log")"
   fi
   kill -TERM "$EP_PID"
   ep_wait_exit 30

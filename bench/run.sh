@@ -115,7 +115,7 @@ done
 
 # N idle clients need N sockets in churn and the server and 2 N in each proxy (client and backend
 # socket): raise the descriptor limit for everything started from this shell. Raising the hard
-# limit needs CAP_SYS_RESOURCE, which a container may lack: then the idle counts are capped.
+# limit needs CAP_SYS_RESOURCE, which a container may not honour: then the idle counts are capped.
 FD_WANT=$((2 * IDLE_MAX + 1000))
 if ((FD_WANT > $(ulimit -n))); then
   ((FD_WANT <= $(ulimit -Hn))) || ulimit -Hn "$FD_WANT" 2>/dev/null || true
@@ -126,8 +126,8 @@ IDLE_WANTED=$IDLE_MAX
 IDLE_CAP=$(((FD_LIMIT - 200) / 2))
 IDLE_CAPPED=""
 if ((IDLE_MAX > IDLE_CAP)); then
-  IDLE_CAPPED="the descriptor limit here is $FD_LIMIT per process (hard limit, not raisable"
-  IDLE_CAPPED+=" without CAP_SYS_RESOURCE) and a proxy needs two per client, so $IDLE_MAX idle"
+  IDLE_CAPPED="the descriptor limit here is $FD_LIMIT per process (a hard limit that setrlimit"
+  IDLE_CAPPED+=" refused to raise) and a proxy needs two per client, so $IDLE_MAX idle"
   IDLE_CAPPED+=" clients became $IDLE_CAP"
   bench_log "warning: $IDLE_CAPPED"
   for i in "${!IDLE_NS[@]}"; do

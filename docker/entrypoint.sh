@@ -95,6 +95,10 @@ on_hup() {
 
 trap on_term TERM INT
 trap on_hup HUP
+# A shell cannot trap a signal that was ignored when it started (nohup, some supervisors).
+if [[ $(trap -p HUP) == "trap -- '' SIGHUP" ]]; then
+  say warn signal "signal=HUP detail=\"ignored by whoever started this entrypoint, so SIGHUP cannot reload; use POST /reload\""
+fi
 
 if [[ ! -r "$conf" ]]; then
   say error config_missing "file=$conf detail=\"mount the configuration there (docker/README.md)\""

@@ -463,7 +463,9 @@ EP=$WORK/ep
 ep_start() {
   EP_LOG=$EP/$1.log
   # Not through in_ns: a function would run in a forked shell, and $! must be the entrypoint.
-  ip netns exec "$NETNS" env GALERA_PROXY_CONF="$EP/proxy.conf" \
+  # SIGHUP back to its default, as a container's init has it: a test run under nohup would
+  # otherwise hand the entrypoint an ignored SIGHUP, which a shell cannot trap.
+  ip netns exec "$NETNS" env --default-signal=HUP GALERA_PROXY_CONF="$EP/proxy.conf" \
     KEEPALIVED_CONF="$EP/keepalived.conf" GALERA_PROXY_HTTP=127.0.0.1:9480 \
     GALERA_PROXY_LOG_FILE="$EP/$1.proxy.log" GALERA_PROXY_USER=nobody GALERA_PROXY_BIN="$BIN" \
     KEEPALIVED_RUN_DIR="$EP/run-$1" \

@@ -506,6 +506,19 @@ static gp_status_t gp_cfg_validate(gp_cfg_ctx_t *ctx, const config_t *cf, gp_con
 	if (gp_config_proxy_protocol(c) < 0)
 		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "handshake", "proxy_protocol"),
 		                    "'proxy_protocol' in handshake must be one of off, v1, v2");
+	if (c->handshake_warm > GP_WARM_MAX)
+		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "handshake", "warm"),
+		                    "'warm' in handshake must be at most %d", GP_WARM_MAX);
+	if (c->handshake_warm > 0 && (!c->handshake_park || gp_config_proxy_protocol(c) != 0))
+		return gp_cfg_error(
+		        ctx, gp_cfg_lookup(cf, "handshake", "warm"),
+		        "'warm' in handshake needs park = true and proxy_protocol = \"off\" "
+		        "(a greeting fetched ahead cannot name a client)");
+	if (c->handshake_warm > 0 && c->handshake_slots > 0 &&
+	    c->handshake_warm > c->handshake_slots)
+		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "handshake", "warm"),
+		                    "'warm' in handshake must not exceed 'slots' (%lld)",
+		                    (long long)c->handshake_slots);
 	if (c->monitor_user[0] == '\0')
 		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "monitor", "user"),
 		                    "'user' in monitor must not be empty");

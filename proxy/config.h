@@ -12,6 +12,7 @@
 #define GP_MAX_BACKENDS 32
 #define GP_NAME_MAX     64
 #define GP_ADDR_MAX     128
+#define GP_WARM_MAX     64 /* handshake.warm: greeted connections kept ahead per backend */
 
 /*
  * X(section, field, key, type, default, help) for every scalar key.
@@ -71,7 +72,9 @@
 	X(handshake, slots, "slots", INT, 50,                                                      \
 	  "per backend: connections of clients not yet authenticated (0 = unbounded)")             \
 	X(handshake, defer, "defer", BOOL, true,                                                   \
-	  "slots full: greet from the proxy and connect once the client answers")
+	  "slots full: greet from the proxy and connect once the client answers")                  \
+	X(handshake, warm, "warm", INT, 0,                                                         \
+	  "per backend: connections greeted ahead, ready for arriving clients (0 = off)")
 
 typedef struct gp_backend_conf {
 	char name[GP_NAME_MAX];    /* unique name, used in logs and metrics */

@@ -52,6 +52,13 @@ bool gp_handoff_usable(const gp_proxy_t *p, int b)
 	       (gp_router_still_valid(p, GP_EP_RW, b) || gp_router_still_valid(p, GP_EP_RO, b));
 }
 
+void gp_handoff_client_arrived(gp_proxy_t *p)
+{
+	p->last_accept_ms = uv_now(p->loop);
+	if (p->cfg->handshake_warm > 0 && !p->ho && !p->shutting_down)
+		gp_handoff_kick(p, 0); /* the tick fetches greetings for the clients to come */
+}
+
 void gp_handoff_slot_freed(gp_proxy_t *p, int b)
 {
 	if (b >= 0 && (size_t)b < p->nbackends && p->backends[b].hs_queued)

@@ -50,11 +50,14 @@ typedef enum gp_park_event {
 	GP_PARK_EV_REUSED,   /* ...and handed to the next client */
 	GP_PARK_EV_FINISHED, /* ...or finished with a monitor login and COM_QUIT */
 	GP_PARK_EV_DROPPED,  /* ...or closed (server spoke or left, login refused or timed out) */
+	GP_PARK_EV_WARMED,   /* a greeting fetched ahead of any client (handshake.warm) */
 	GP_PARK_EV__COUNT
 } gp_park_event_t;
 
-#define GP_HANDOFF_TICK  100  /* ms between looks at parked connections and the queue */
-#define GP_PARK_LOGIN_MS 2000 /* a finishing login must be done within this */
+#define GP_HANDOFF_TICK  100   /* ms between looks at parked connections and the queue */
+#define GP_PARK_LOGIN_MS 2000  /* a finishing login must be done within this */
+#define GP_WARM_RETRY_MS 1000  /* after a failed warm connection, none to that node for this */
+#define GP_WARM_IDLE_MS  10000 /* no client accepted for this long: let the warm greetings go */
 
 /* Shared by handoff.c and park.c; one per proxy while anything is parked or queued. */
 typedef struct gp_handoff {
@@ -80,6 +83,8 @@ void gp_handoff_greeted(gp_session_t *s, const uint8_t *pkt, uint32_t n);
 uint64_t gp_handoff_answer_ms(const gp_session_t *s);
 /* s is closing: park its unanswered backend connection if allowed, free its slot. */
 void gp_handoff_closing(gp_session_t *s);
+/* A client was accepted: with handshake.warm, greetings are fetched ahead from now on. */
+void gp_handoff_client_arrived(gp_proxy_t *p);
 /* s's backend connection is up: send the PROXY protocol header if configured. */
 void gp_handoff_connected(gp_session_t *s);
 /* A deferred client answered with r (pkt its packet): keep it for the backend, or refuse a
@@ -114,7 +119,10 @@ bool gp_park_available(gp_handoff_t *h, int b);
 uint8_t gp_park_wrong_len(const myp_authswitch_t *sw);
 /* s's client left a deferred login midway: answer the server wrongly, close after its ERR. */
 void gp_park_refuse(gp_handoff_t *h, gp_session_t *s);
-/* The tick's share: expire, finish and drop parked connections; follow reloads. */
+/* The tick's share: expire, finish and drop parked connections; follow reloads; warm up. */
 void gp_park_tick(gp_handoff_t *h, uint64_t now);
+/* handshake.warm: open connections until each usable backend has that many greetings
+ * fetched ahead (idle or on their way), while clients keep arriving (GP_WARM_IDLE_MS). */
+void gp_park_warm(gp_handoff_t *h);
 
 #endif

@@ -413,7 +413,7 @@ static double v_parked(const gp_proxy_t *p, size_t i)
 
 static void emit_park_events(mw_t *w)
 {
-	static const char *const names[] = {"parked", "reused", "finished", "dropped"};
+	static const char *const names[] = {"parked", "reused", "finished", "dropped", "warmed"};
 	for (size_t i = 0; i < w->p->nbackends; i++) {
 		for (size_t e = 0; e < sizeof(names) / sizeof(names[0]); e++) {
 			const char *lb[] = {"backend", bname(w->p, i), "event", names[e]};
@@ -784,8 +784,8 @@ static void emit_http_requests(mw_t *w)
 	X("backend_parked_connections", "gauge",                                                   \
 	  "Greeted backend connections kept for the next client", NULL, v_parked)                  \
 	X("backend_parked_total", "counter",                                                       \
-	  "Unanswered greetings kept (parked) and what became of them (reused, finished, "         \
-	  "dropped)",                                                                              \
+	  "Greetings kept (parked: a client left them unanswered; warmed: fetched ahead) and "     \
+	  "what became of them (reused, finished, dropped)",                                       \
 	  emit_park_events, NULL)                                                                  \
 	X("backend_evictions_total", "counter", "Times the node was evicted from the group",       \
 	  emit_backend_evictions, NULL)                                                            \

@@ -12,16 +12,18 @@
 #include "log.h"
 
 typedef enum gp_park_state {
-	GP_PARK_IDLE,  /* waiting for a client */
-	GP_PARK_LOGIN, /* finishing: the monitor's handshake response sent */
-	GP_PARK_QUIT,  /* logged in, COM_QUIT on its way, closing */
-	GP_PARK_GONE,  /* closing without a word (the server already spoke or left) */
-	GP_PARK_REFUSE /* a deferred login its client left: answered wrongly, awaiting the ERR */
+	GP_PARK_IDLE,   /* waiting for a client */
+	GP_PARK_LOGIN,  /* finishing: the monitor's handshake response sent */
+	GP_PARK_QUIT,   /* logged in, COM_QUIT on its way, closing */
+	GP_PARK_GONE,   /* closing without a word (the server already spoke or left) */
+	GP_PARK_REFUSE, /* a deferred login its client left: answered wrongly, awaiting the ERR */
+	GP_PARK_WARMING /* handshake.warm: connecting, or waiting for the server's greeting */
 } gp_park_state_t;
 
 typedef struct gp_parked {
 	gp_list_t link;            /* in handoff->parked, oldest first */
 	gp_io_t io;                /* the backend connection */
+	uv_connect_t connect;      /* WARMING: the connect request */
 	gp_handoff_t *h;           /* owner */
 	int backend;               /* index in proxy->backends, -1: a reload removed it */
 	char name[GP_NAME_MAX];    /* backend name (logs; reloads find it again by it) */
@@ -35,8 +37,10 @@ typedef struct gp_parked {
 } gp_parked_t;
 
 static const gp_io_proto_t park_proto;
+static void park_warm_failed(gp_parked_t *e);
 
-static const char *const park_state_names[] = {"idle", "login", "quit", "gone", "refuse"};
+static const char *const park_state_names[] = {"idle", "login",  "quit",
+                                               "gone", "refuse", "warming"};
 
 static gp_backend_t *park_backend(const gp_parked_t *e)
 {
@@ -237,10 +241,15 @@ static void park_on_refused(gp_parked_t *e, gp_pkt_t *pkt)
 	gp_io_close(&e->io, false);
 }
 
+static void park_on_warm_greeting(gp_parked_t *e, gp_pkt_t *pkt);
+
 static gp_pkt_action_t park_packet(gp_io_t *io, gp_pkt_t *pkt)
 {
 	gp_parked_t *e = io->owner;
 	switch (e->state) {
+	case GP_PARK_WARMING:
+		park_on_warm_greeting(e, pkt);
+		return GP_PKT_STOP;
 	case GP_PARK_REFUSE:
 		park_on_refused(e, pkt);
 		return GP_PKT_STOP;
@@ -261,6 +270,8 @@ static void park_ended(gp_io_t *io, gp_status_t st)
 	gp_parked_t *e = io->owner;
 	if (e->state == GP_PARK_QUIT)
 		return;
+	if (e->state == GP_PARK_WARMING)
+		park_warm_failed(e);
 	park_drop(e, st == GP_ECLOSED ? "server_closed" : "server_error");
 }
 
@@ -450,8 +461,10 @@ bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b)
 		gp_log(GP_LOG_DEBUG, "greeting_reused", "backend=%s conn=%u client=%s age_ms=%llu",
 		       h->proxy->backends[b].conf->name, s->id, s->client_addr,
 		       (unsigned long long)(now - e->greeted_at));
-		if (gp_session_adopt(s, b, fd, e->greeting, e->greeting_len, e->greeted_at))
+		if (gp_session_adopt(s, b, fd, e->greeting, e->greeting_len, e->greeted_at)) {
+			gp_park_warm(h); /* one more greeting ahead, for the next client */
 			return true;
+		}
 		/* Lost on the way (cannot happen short of running out of descriptors). */
 		s->slot = false;
 		if (h->proxy->backends[b].hs_slots)
@@ -494,7 +507,8 @@ void gp_park_tick(gp_handoff_t *h, uint64_t now)
 			continue;
 		if (e->state != GP_PARK_IDLE) {
 			if (now >= e->deadline)
-				park_drop(e, "login_timeout");
+				park_drop(e, e->state == GP_PARK_WARMING ? "greeting_timeout"
+				                                         : "login_timeout");
 			continue;
 		}
 		if (p->shutting_down)
@@ -505,5 +519,126 @@ void gp_park_tick(gp_handoff_t *h, uint64_t now)
 			park_finish(e, "backend_unusable");
 		else if (now >= e->greeted_at + half)
 			park_finish(e, "unused");
+	}
+	gp_park_warm(h);
+}
+
+/* ---- warm greetings (handshake.warm) -------------------------------------------------- */
+
+/* A warm connection failed: no new one to that backend for a while, so a node that refuses
+ * (down, max_connections) is not hammered; the monitor judges its health, not this. */
+static void park_warm_failed(gp_parked_t *e)
+{
+	gp_backend_t *b = park_backend(e);
+	if (b)
+		b->warm_retry_at = uv_now(e->h->proxy->loop) + GP_WARM_RETRY_MS;
+}
+
+/* The first packet on a warm connection: the greeting to keep, or a refusal. */
+static void park_on_warm_greeting(gp_parked_t *e, gp_pkt_t *pkt)
+{
+	gp_proxy_t *p = e->h->proxy;
+	gp_backend_t *b = park_backend(e);
+	myp_greeting_t g;
+	uint32_t n = MYP_HEADER_LEN + pkt->n;
+	if (pkt->n == 0 || pkt->p[0] == 0xFF || n > GP_GREETING_MAX ||
+	    myp_greeting_parse(pkt->p, pkt->n, &g) != MYP_OK ||
+	    !(g.caps & MYP_CLIENT_PROTOCOL_41)) {
+		myp_err_t er;
+		if (pkt->n && pkt->p[0] == 0xFF &&
+		    myp_err_parse(pkt->p, pkt->n, MYP_CLIENT_PROTOCOL_41, &er) == MYP_OK)
+			gp_log(GP_LOG_WARN, "warm_refused", "backend=%s code=%u", e->name, er.code);
+		park_warm_failed(e);
+		park_drop(e, pkt->n && pkt->p[0] == 0xFF ? "refused" : "bad_greeting");
+		return;
+	}
+	myp_frame_put_header(e->greeting, pkt->len, pkt->seq);
+	memcpy(e->greeting + MYP_HEADER_LEN, pkt->p, pkt->n);
+	e->greeting_len = n;
+	e->greeted_at = uv_now(p->loop);
+	park_set_state(e, GP_PARK_IDLE);
+	park_event(e, GP_PARK_EV_WARMED);
+	if (b)
+		b->parked++;
+	if (p->shutting_down || !gp_handoff_usable(p, e->backend))
+		park_finish(e, p->shutting_down ? "shutdown" : "backend_unusable");
+	else
+		gp_handoff_slot_freed(p, e->backend); /* a queued client may take it at once */
+}
+
+static void park_warm_connected(uv_connect_t *req, int status)
+{
+	gp_parked_t *e = req->data;
+	if (status < 0) {
+		if (status != UV_ECANCELED) {
+			park_warm_failed(e);
+			gp_log(GP_LOG_INFO, "warm_connect_failed", "backend=%s error=\"%s\"",
+			       e->name, gp_strerror(gp_status_from_uv(status)));
+		}
+		park_drop(e, "connect_failed");
+		return;
+	}
+	if (e->io.closing)
+		return;
+	gp_io_tune(&e->io);
+	gp_io_set_whole(&e->io, true);
+	gp_io_read(&e->io, true);
+}
+
+/* Open one warm connection to backend b; it holds a handshake slot like a parked one. */
+static bool park_warm_one(gp_handoff_t *h, int b)
+{
+	gp_proxy_t *p = h->proxy;
+	gp_backend_t *be = &p->backends[b];
+	gp_parked_t *e = calloc(1, sizeof(*e));
+	if (!e || gp_io_init(&e->io, p->loop, &park_proto, e) != GP_OK) {
+		free(e);
+		return false;
+	}
+	e->h = h;
+	gp_list_init(&e->link);
+	e->backend = b;
+	snprintf(e->name, sizeof(e->name), "%s", be->conf->name);
+	snprintf(e->address, sizeof(e->address), "%s", be->conf->address);
+	e->state = GP_PARK_WARMING;
+	e->deadline = uv_now(p->loop) + (uint64_t)p->cfg->limits_backend_connect_timeout_ms;
+	be->hs_slots++;
+	gp_list_append(&h->parked, &e->link);
+	e->connect.data = e;
+	int r = uv_tcp_connect(&e->connect, &e->io.tcp, (const struct sockaddr *)&be->addr,
+	                       park_warm_connected);
+	if (r < 0) {
+		park_warm_failed(e);
+		park_drop(e, "connect_failed");
+		return false;
+	}
+	return true;
+}
+
+void gp_park_warm(gp_handoff_t *h)
+{
+	gp_proxy_t *p = h->proxy;
+	const gp_config_t *c = p->cfg;
+	uint64_t now = uv_now(p->loop);
+	if (c->handshake_warm <= 0 || h->cfg != c || p->shutting_down ||
+	    now >= p->last_accept_ms + GP_WARM_IDLE_MS)
+		return;
+	uint64_t have[GP_MAX_BACKENDS] = {0};
+	gp_list_t *pos;
+	for (pos = h->parked.next; pos != &h->parked; pos = pos->next) {
+		gp_parked_t *e = gp_container_of(pos, gp_parked_t, link);
+		if (e->backend >= 0 && !e->io.closing &&
+		    (e->state == GP_PARK_WARMING || e->state == GP_PARK_IDLE))
+			have[e->backend]++;
+	}
+	uint64_t slots = (uint64_t)c->handshake_slots;
+	for (size_t i = 0; i < p->nbackends; i++) {
+		gp_backend_t *be = &p->backends[i];
+		/* Queued clients come first: the slots they wait for are theirs. */
+		if (!gp_handoff_usable(p, (int)i) || be->hs_queued || now < be->warm_retry_at)
+			continue;
+		while (have[i] < (uint64_t)c->handshake_warm &&
+		       (slots == 0 || be->hs_slots < slots) && park_warm_one(h, (int)i))
+			have[i]++;
 	}
 }

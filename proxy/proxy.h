@@ -35,7 +35,8 @@ typedef struct gp_backend {
 	uint32_t hs_slots;             /* unauthenticated clients' + parked connections */
 	uint32_t hs_queued;            /* sessions waiting for one of those slots */
 	uint32_t parked;               /* greeted connections waiting for a client */
-	uint64_t park_events[4];       /* parked, reused, finished, dropped (park.c) */
+	uint64_t park_events[5];       /* parked, reused, finished, dropped, warmed (park.c) */
+	uint64_t warm_retry_at;        /* loop ms: no warm connection before (after a failure) */
 	uint64_t deferred;             /* clients greeted from greeting while the slots were full */
 	uint32_t greeting_len;         /* payload bytes of the last real greeting (0: none yet) */
 	uint8_t greeting[GP_GREETING_MAX]; /* that payload, unpatched (handoff.c greets from it) */
@@ -83,6 +84,7 @@ typedef struct gp_proxy {
 	uint32_t nsessions;                     /* all sessions, any state */
 	uint32_t nclients;                      /* sessions counted against the limit */
 	uint32_t next_conn_id;                  /* proxy connection ids */
+	uint64_t last_accept_ms;                /* loop ms of the last client accepted */
 	uv_signal_t sig_term, sig_int, sig_hup; /* signal watchers */
 	uv_timer_t sweep;                       /* idle-timeout sweep */
 	uv_timer_t shutdown_timer;              /* shutdown deadline */

@@ -894,6 +894,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	if (s->wait_deadline > s->handshake_deadline)
 		s->wait_deadline = s->handshake_deadline;
 	slog(s, GP_LOG_DEBUG, "client_accept", "endpoint=%s", gp_endpoint_name(ep));
+	gp_handoff_client_arrived(p);
 	session_route(s);
 }
 

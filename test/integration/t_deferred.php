@@ -21,16 +21,8 @@ if (getenv('PROXY_MODE') === 'direct') {
 }
 $port = (int)(getenv('GP_TEST_DEFER_PORT') ?: 16560);
 $http = $port + 1;
-$bin = @readlink('/proc/' . gp_env('PROXY_PID') . '/exe');
-if ($bin === false || !is_executable($bin)) {
-    fwrite(STDERR, "cannot find the proxy binary through PROXY_PID\n");
-    exit(1);
-}
-$tmp = gp_tmp();
-$log = "$tmp/deferred-proxy.log";
-$conf = "$tmp/deferred-proxy.conf";
 $dbPort = (int)gp_env('DB_PORT');
-file_put_contents($conf, <<<EOF
+[$proc, , $log] = gp_own_proxy('deferred', <<<EOF
 listen = "127.0.0.1:$port";
 http_listen = "127.0.0.1:$http";
 log_level = "info";
@@ -40,41 +32,10 @@ handshake = { slots = 1; greeting_timeout_ms = 8000; }; # < the server's connect
 backends = ( { name = "db1"; address = "127.0.0.1:$dbPort"; } );
 
 EOF);
-$proc = proc_open([$bin, '-c', $conf], [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'a'],
-    2 => ['file', $log, 'a']], $pipes);
-if ($proc === false) {
-    fwrite(STDERR, "cannot start $bin\n");
-    exit(1);
-}
-$pid = proc_get_status($proc)['pid'];
-
-register_shutdown_function(function () use ($proc) {
-    if (proc_get_status($proc)['running']) {
-        gp_proc_stop($proc);
-    }
-});
-
-// metric: the value of one sample of /metrics (NAN if absent).
-function metric(int $http, string $sample): float
-{
-    $ctx = stream_context_create(['http' => ['timeout' => 2, 'ignore_errors' => true]]);
-    $s = @file_get_contents("http://127.0.0.1:$http/metrics", false, $ctx);
-    foreach (explode("\n", (string)$s) as $line) {
-        if (str_starts_with($line, $sample . ' ')) {
-            return (float)substr($line, strlen($sample) + 1);
-        }
-    }
-    return NAN;
-}
 
 function deferred(int $http): float
 {
-    return metric($http, 'galera_proxy_backend_deferred_greetings_total{backend="db1"}');
-}
-
-function log_count(string $log, string $needle): int
-{
-    return substr_count((string)@file_get_contents($log), $needle);
+    return gp_metric($http, 'galera_proxy_backend_deferred_greetings_total{backend="db1"}');
 }
 
 // A raw client that reads its greeting and answers with caps (native password for app/app).
@@ -116,7 +77,7 @@ for ($i = 0; $i < 3; $i++) {
     $hold[] = $w;
 }
 usleep(200000);
-gp_eq(1.0, metric($http, 'galera_proxy_backend_handshake_slots_used{backend="db1"}'),
+gp_eq(1.0, gp_metric($http, 'galera_proxy_backend_handshake_slots_used{backend="db1"}'),
     'the half-open clients hold the one handshake slot');
 gp_check(deferred($http) >= 2.0, 'half-open clients beyond the slot are greeted by the proxy itself');
 
@@ -187,7 +148,7 @@ gp_section('refusals', function () use ($http, $port) {
 });
 
 gp_section('a client that leaves at the auth switch', function () use ($http, $port, $log) {
-    $refused = log_count($log, 'event=defer_abandoned backend=db1 outcome=refused');
+    $refused = gp_log_count($log, 'event=defer_abandoned backend=db1 outcome=refused');
     $d0 = deferred($http);
     $w = answer($port, CAPS);
     $p = $w->readPacket();
@@ -201,10 +162,10 @@ gp_section('a client that leaves at the auth switch', function () use ($http, $p
     $ok = false;
     for ($i = 0; $i < 50 && !$ok; $i++) {
         usleep(100000);
-        $ok = log_count($log, 'event=defer_abandoned backend=db1 outcome=refused') >= $refused + 2;
+        $ok = gp_log_count($log, 'event=defer_abandoned backend=db1 outcome=refused') >= $refused + 2;
     }
     gp_check($ok, 'the proxy answered both switches wrongly and the server refused the logins');
-    gp_check(log_count($log, 'event=park_dropped') === 0, 'no backend connection was dropped');
+    gp_check(gp_log_count($log, 'event=park_dropped') === 0, 'no backend connection was dropped');
 });
 
 gp_section('back to the baseline', function () use ($http, $hold, $proc, $log, $direct) {
@@ -215,14 +176,12 @@ gp_section('back to the baseline', function () use ($http, $hold, $proc, $log, $
     $ok = false;
     for ($i = 0; $i < 100 && !$ok; $i++) {
         usleep(100000);
-        $ok = metric($http, 'galera_proxy_client_connections_active') === 0.0 &&
-            metric($http, 'galera_proxy_backend_handshake_slots_used{backend="db1"}') === 0.0;
+        $ok = gp_metric($http, 'galera_proxy_client_connections_active') === 0.0 &&
+            gp_metric($http, 'galera_proxy_backend_handshake_slots_used{backend="db1"}') === 0.0;
     }
     gp_check($ok, 'no sessions and no slot in use once the clients are gone');
     gp_eq(0, gp_proc_stop($proc), 'the proxy exits 0 on SIGTERM');
-    foreach (['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'] as $m) {
-        gp_check(log_count($log, $m) === 0, "proxy log has no '$m'");
-    }
+    gp_no_sanitizer_reports($log);
 });
 
 gp_done();

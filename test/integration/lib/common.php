@@ -161,6 +161,60 @@ function gp_proc_stop($p): int
     return -1;
 }
 
+// gp_own_proxy starts a galera-proxy of the test's own (the runner's binary, found through
+// PROXY_PID) with the configuration text $conf, logging to gp_tmp()/$name-proxy.log; it is
+// stopped when the test ends. Returns [proc, pid, log] (exits the test if it cannot start).
+function gp_own_proxy(string $name, string $conf): array
+{
+    $bin = @readlink('/proc/' . gp_env('PROXY_PID') . '/exe');
+    if ($bin === false || !is_executable($bin)) {
+        fwrite(STDERR, "cannot find the proxy binary through PROXY_PID\n");
+        exit(1);
+    }
+    $log = gp_tmp() . "/$name-proxy.log";
+    $path = gp_tmp() . "/$name-proxy.conf";
+    file_put_contents($path, $conf);
+    $proc = proc_open([$bin, '-c', $path], [0 => ['file', '/dev/null', 'r'],
+        1 => ['file', $log, 'a'], 2 => ['file', $log, 'a']], $pipes);
+    if ($proc === false) {
+        fwrite(STDERR, "cannot start $bin\n");
+        exit(1);
+    }
+    register_shutdown_function(function () use ($proc) {
+        if (proc_get_status($proc)['running']) {
+            gp_proc_stop($proc);
+        }
+    });
+    return [$proc, proc_get_status($proc)['pid'], $log];
+}
+
+// gp_metric reads one sample of a proxy's /metrics on 127.0.0.1:$http (NAN if absent).
+function gp_metric(int $http, string $sample): float
+{
+    $ctx = stream_context_create(['http' => ['timeout' => 2, 'ignore_errors' => true]]);
+    $s = @file_get_contents("http://127.0.0.1:$http/metrics", false, $ctx);
+    foreach (explode("\n", (string)$s) as $line) {
+        if (str_starts_with($line, $sample . ' ')) {
+            return (float)substr($line, strlen($sample) + 1);
+        }
+    }
+    return NAN;
+}
+
+// gp_log_count counts occurrences of $needle in a log file.
+function gp_log_count(string $log, string $needle): int
+{
+    return substr_count((string)@file_get_contents($log), $needle);
+}
+
+// gp_no_sanitizer_reports checks a proxy log for ASan/LSan/UBSan reports.
+function gp_no_sanitizer_reports(string $log): void
+{
+    foreach (['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'] as $m) {
+        gp_check(gp_log_count($log, $m) === 0, "proxy log has no '$m'");
+    }
+}
+
 // GpWire is a minimal MySQL client on a raw socket, for things real drivers will not do.
 final class GpWire
 {

@@ -186,9 +186,10 @@ EOF
   bench_wait_listening "${PID[$name]}" "$port" "$name" "$dir/$name.log"
 }
 
-# bench_gp_start DIR NAME BIN PORT DBPORT MAXCLIENTS: registers PID[NAME], waits for PORT.
+# bench_gp_start DIR NAME BIN PORT DBPORT MAXCLIENTS [EXTRA]: EXTRA is appended to the config
+# (BENCH_GP_CONF, BENCH_GP_CONF_B). Registers PID[NAME], waits for PORT.
 bench_gp_start() {
-  local dir=$1 name=$2 bin=$3 port=$4 dbport=$5 maxclients=$6 cfg
+  local dir=$1 name=$2 bin=$3 port=$4 dbport=$5 maxclients=$6 extra=${7:-} cfg
   cfg="$dir/$name.conf"
   cat >"$cfg" <<EOF
 # galera-proxy config written by bench/run.sh
@@ -197,6 +198,7 @@ backends = ( { name = "db1"; address = "127.0.0.1:$dbport"; priority = 1; } );
 log_level = "warn";
 limits = { max_client_connections = $maxclients; };
 monitor = { user = "monitor"; password = "monitor"; };
+$extra
 EOF
   "$bin" -c "$cfg" </dev/null >"$dir/$name.log" 2>&1 &
   PID[$name]=$!
@@ -531,7 +533,9 @@ $((SECONDS - BENCH_T0)) s. How it works and how to rerun it: [README.md](README.
   $BENCH_TABLES tables × $BENCH_TABLE_SIZE rows
 - HAProxy: mode tcp, maxconn $HA_MAXCONN, no health check; \`nbthread 1\` on :${PORT[haproxy-1t]}, default
   threads on :${PORT[haproxy-default]}. galera-proxy on :${PORT[galera-proxy]}, log_level warn, one backend$(
-    has_path galera-proxy-b && echo "; galera-proxy-b ($BENCH_PROXY_BIN_B: $GP_VERSION_B) on :${PORT[galera-proxy-b]}")
+    [[ -z "$BENCH_GP_CONF" ]] || echo ", \`$BENCH_GP_CONF\`")$(
+    has_path galera-proxy-b && echo "; galera-proxy-b ($BENCH_PROXY_BIN_B: $GP_VERSION_B) on :${PORT[galera-proxy-b]}$(
+      [[ -z "$BENCH_GP_CONF_B" ]] || echo ", \`$BENCH_GP_CONF_B\`")")
 - descriptor limit per process: $FD_LIMIT$([[ -n "$IDLE_CAPPED" ]] && echo "; note: $IDLE_CAPPED")
 - settings: BENCH_TIME=$BENCH_TIME s, BENCH_REPEATS=$BENCH_REPEATS, BENCH_THREADS="${THREADS[*]}",
   BENCH_WORKLOADS="${WORKLOADS[*]}", churn ${BENCH_CHURN_WORKERS} workers × ${BENCH_CHURN_TIME} s,

@@ -25,6 +25,8 @@ BENCH_REPEATS=${BENCH_REPEATS:-3}
 BENCH_THREADS=${BENCH_THREADS:-"1 8 64 256"}
 BENCH_WORKLOADS=${BENCH_WORKLOADS:-"oltp_point_select oltp_read_only oltp_read_write"}
 BENCH_PROXY_BIN_B=${BENCH_PROXY_BIN_B:-}
+BENCH_GP_CONF=${BENCH_GP_CONF:-}
+BENCH_GP_CONF_B=${BENCH_GP_CONF_B:-}
 if [[ -z "${BENCH_PATHS:-}" ]]; then
   BENCH_PATHS="direct haproxy-1t haproxy-default galera-proxy"
   [[ -z "$BENCH_PROXY_BIN_B" ]] || BENCH_PATHS+=" galera-proxy-b"
@@ -210,11 +212,11 @@ fi
 GP_MAXCLIENTS=$((IDLE_MAX + 100 > 10000 ? IDLE_MAX + 100 : 10000))
 if has_path galera-proxy; then
   bench_gp_start "$WORK" galera-proxy "$BENCH_PROXY_BIN" "${PORT[galera-proxy]}" "${PORT[db]}" \
-    "$GP_MAXCLIENTS"
+    "$GP_MAXCLIENTS" "$BENCH_GP_CONF"
 fi
 if has_path galera-proxy-b; then
   bench_gp_start "$WORK" galera-proxy-b "$BENCH_PROXY_BIN_B" "${PORT[galera-proxy-b]}" \
-    "${PORT[db]}" "$GP_MAXCLIENTS"
+    "${PORT[db]}" "$GP_MAXCLIENTS" "$BENCH_GP_CONF_B"
 fi
 for p in "${PATHS[@]}"; do
   bench_wait_query "${PORT[$p]}" "$BENCH_USER" "$BENCH_PASS" 15 ||

@@ -15,23 +15,12 @@ require __DIR__ . '/lib/common.php';
  * an aborted connect). Afterwards the proxy is back at its baseline and exits 0 on SIGTERM.
  */
 
-if (getenv('PROXY_MODE') === 'direct') {
-    echo "# direct mode: this test runs a proxy of its own; nothing to check\n";
-    exit(0);
-}
-$port = (int)(getenv('GP_TEST_DEFER_PORT') ?: 16560);
+$port = gp_own_proxy_port('GP_TEST_DEFER_PORT', 16560);
 $http = $port + 1;
-$dbPort = (int)gp_env('DB_PORT');
-[$proc, , $log] = gp_own_proxy('deferred', <<<EOF
-listen = "127.0.0.1:$port";
-http_listen = "127.0.0.1:$http";
-log_level = "info";
+[$proc, , $log] = gp_own_proxy('deferred', gp_own_proxy_conf($port, <<<EOF
 limits = { client_handshake_timeout_ms = 30000; shutdown_timeout_ms = 2000; };
-monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; timeout_ms = 1000; };
 handshake = { slots = 1; greeting_timeout_ms = 8000; }; # < the server's connect_timeout (10 s)
-backends = ( { name = "db1"; address = "127.0.0.1:$dbPort"; } );
-
-EOF);
+EOF));
 
 function deferred(int $http): float
 {

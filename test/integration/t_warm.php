@@ -15,23 +15,12 @@ require __DIR__ . '/lib/common.php';
  * with it are refused; SIGTERM with greetings waiting exits 0.
  */
 
-if (getenv('PROXY_MODE') === 'direct') {
-    echo "# direct mode: this test runs a proxy of its own; nothing to check\n";
-    exit(0);
-}
-$port = (int)(getenv('GP_TEST_WARM_PORT') ?: 16562);
+$port = gp_own_proxy_port('GP_TEST_WARM_PORT', 16562);
 $http = $port + 1;
-$dbPort = (int)gp_env('DB_PORT');
-$conf = <<<EOF
-listen = "127.0.0.1:$port";
-http_listen = "127.0.0.1:$http";
-log_level = "info";
+$conf = gp_own_proxy_conf($port, <<<EOF
 limits = { shutdown_timeout_ms = 2000; };
-monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; timeout_ms = 1000; };
 handshake = { warm = 3; greeting_timeout_ms = 2000; };
-backends = ( { name = "db1"; address = "127.0.0.1:$dbPort"; } );
-
-EOF;
+EOF);
 [$proc, $pid, $log] = gp_own_proxy('warm', $conf);
 
 function pm(string $event): float

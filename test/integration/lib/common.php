@@ -161,6 +161,35 @@ function gp_proc_stop($p): int
     return -1;
 }
 
+// gp_own_proxy_port: the port of a test's own proxy (HTTP on the next one), from the
+// environment variable $env or $default. A test that runs its own proxy checks nothing in
+// direct mode: it exits there.
+function gp_own_proxy_port(string $env, int $default): int
+{
+    if (getenv('PROXY_MODE') === 'direct') {
+        echo "# direct mode: this test runs a proxy of its own; nothing to check\n";
+        exit(0);
+    }
+    return (int)(getenv($env) ?: $default);
+}
+
+// gp_own_proxy_conf: the configuration of a test's own proxy on $port (HTTP on $port + 1) in
+// front of the runner's MariaDB, logging at info, with $extra (limits, handshake, ...).
+function gp_own_proxy_conf(int $port, string $extra): string
+{
+    $http = $port + 1;
+    $db = (int)gp_env('DB_PORT');
+    return <<<EOF
+    listen = "127.0.0.1:$port";
+    http_listen = "127.0.0.1:$http";
+    log_level = "info";
+    monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; timeout_ms = 1000; };
+    backends = ( { name = "db1"; address = "127.0.0.1:$db"; } );
+    $extra
+
+    EOF;
+}
+
 // gp_own_proxy starts a galera-proxy of the test's own (the runner's binary, found through
 // PROXY_PID) with the configuration text $conf, logging to gp_tmp()/$name-proxy.log; it is
 // stopped when the test ends. Returns [proc, pid, log] (exits the test if it cannot start).

@@ -119,13 +119,8 @@ gp_section('logins through the deferred path', function () use ($http, $port, $c
 
 gp_section('refusals', function () use ($http, $port) {
     $d0 = deferred($http);
-    try {
-        $m = @new mysqli('127.0.0.1', 'app', 'wrong', 'test', $port);
-        $code = $m->connect_errno;
-    } catch (mysqli_sql_exception $e) {
-        $code = $e->getCode();
-    }
-    gp_eq(1045, $code, 'wrong password: the server\'s access denied reaches the client');
+    gp_eq(1045, gp_login_error($port, 'app', 'wrong'),
+        'wrong password: the server\'s access denied reaches the client');
     gp_eq($d0 + 1, deferred($http), 'wrong password: through the deferred path');
 
     $w = answer($port, CAPS & ~0x80000);

@@ -93,13 +93,8 @@ gp_section('greetings ahead, handed out and replaced', function () use ($port) {
         $port, escapeshellarg('SELECT CURRENT_USER()')), $out, $rc);
     gp_check($rc === 0 && ($out[0] ?? '') === 'edapp@%', 'the mariadb CLI logs in with ed25519',
         implode(' ', $out));
-    try {
-        $m = @new mysqli('127.0.0.1', 'app', 'wrong', 'test', $port);
-        $code = $m->connect_errno;
-    } catch (mysqli_sql_exception $e) {
-        $code = $e->getCode();
-    }
-    gp_eq(1045, $code, 'a wrong password gets the server\'s access denied');
+    gp_eq(1045, gp_login_error($port, 'app', 'wrong'),
+        'a wrong password gets the server\'s access denied');
 });
 
 gp_section('unused ones are finished, then let go', function () use ($log, $aborted, $aborted0) {

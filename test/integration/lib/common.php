@@ -99,6 +99,21 @@ function gp_mysqli(string $user = 'app', string $pass = 'app', string $db = 'tes
 }
 
 // gp_direct connects to MariaDB itself, for comparing answers.
+// gp_login_error: the error code a mysqli login to 127.0.0.1:$port gets (0: it got in).
+function gp_login_error(int $port, string $user, string $pass, string $db = 'test'): int
+{
+    try {
+        $m = @new mysqli('127.0.0.1', $user, $pass, $db, $port);
+        $code = $m->connect_errno;
+        if ($code === 0) {
+            $m->close();
+        }
+        return $code;
+    } catch (mysqli_sql_exception $e) {
+        return $e->getCode();
+    }
+}
+
 function gp_direct(string $user = 'app', string $pass = 'app', string $db = 'test'): mysqli
 {
     return gp_mysqli($user, $pass, $db, [], (int)gp_env('DB_PORT'));

@@ -62,6 +62,8 @@ static void park_set_state(gp_parked_t *e, gp_park_state_t to)
 	gp_backend_t *b = park_backend(e);
 	if (b && e->state == GP_PARK_IDLE && to != GP_PARK_IDLE && b->parked)
 		b->parked--;
+	else if (b && e->state != GP_PARK_IDLE && to == GP_PARK_IDLE)
+		b->parked++;
 	gp_log(GP_LOG_DEBUG, "park_state", "backend=%s from=%s to=%s", e->name,
 	       park_state_names[e->state], park_state_names[to]);
 	e->state = to;
@@ -143,14 +145,21 @@ static gp_status_t park_send_auth(gp_parked_t *e, uint8_t seq, const uint8_t *sc
 
 /* Finish cleanly: log in with the monitor account, then COM_QUIT. A login that ends well
  * is no aborted connect, and it resets the host's error count on the server. */
+/* e's greeting is one the monitor can log in from (parsed into g). */
+static bool park_greeting(const gp_parked_t *e, myp_greeting_t *g)
+{
+	return e->greeting_len > MYP_HEADER_LEN &&
+	       myp_greeting_parse(e->greeting + MYP_HEADER_LEN, e->greeting_len - MYP_HEADER_LEN,
+	                          g) == MYP_OK &&
+	       (g->caps & MYP_CLIENT_PROTOCOL_41);
+}
+
 static void park_finish(gp_parked_t *e, const char *why)
 {
 	myp_greeting_t g;
 	if (e->io.closing || e->state != GP_PARK_IDLE)
 		return;
-	if (myp_greeting_parse(e->greeting + MYP_HEADER_LEN, e->greeting_len - MYP_HEADER_LEN,
-	                       &g) != MYP_OK ||
-	    !(g.caps & MYP_CLIENT_PROTOCOL_41)) {
+	if (!park_greeting(e, &g)) {
 		park_drop(e, "bad_greeting");
 		return;
 	}
@@ -295,41 +304,72 @@ static const gp_io_proto_t park_proto = {
         .closed = park_closed,
 };
 
+/* A new entry with its io ready for a socket, of no backend yet; NULL if out of memory. */
+static gp_parked_t *park_new(gp_handoff_t *h)
+{
+	gp_parked_t *e = calloc(1, sizeof(*e));
+	if (!e || gp_io_init(&e->io, h->proxy->loop, &park_proto, e) != GP_OK) {
+		free(e);
+		return NULL;
+	}
+	e->h = h;
+	e->backend = -1;
+	e->state = GP_PARK_GONE;
+	gp_list_init(&e->link);
+	return e;
+}
+
+/* e now belongs to backend b, in state, listed in h->parked (the parked gauge follows). */
+static void park_attach(gp_parked_t *e, int b, gp_park_state_t state)
+{
+	const gp_backend_t *be = &e->h->proxy->backends[b];
+	e->backend = b;
+	snprintf(e->name, sizeof(e->name), "%s", be->conf->name);
+	snprintf(e->address, sizeof(e->address), "%s", be->conf->address);
+	park_set_state(e, state);
+	gp_list_append(&e->h->parked, &e->link);
+}
+
+/* Why an entry that has just become idle cannot be handed out (to be finished), or NULL. */
+static const char *park_unfit(const gp_parked_t *e)
+{
+	gp_proxy_t *p = e->h->proxy;
+	uint64_t half = (uint64_t)p->cfg->handshake_greeting_timeout_ms / 2;
+	return p->shutting_down                          ? "shutdown"
+	       : !gp_handoff_usable(p, e->backend)       ? "backend_unusable"
+	       : uv_now(p->loop) >= e->greeted_at + half ? "too_old"
+	                                                 : NULL;
+}
+
+/* An entry has just become idle: finish it (why), or let a queued client take it now. */
+static void park_offer(gp_parked_t *e, const char *why)
+{
+	if (why)
+		park_finish(e, why);
+	else
+		gp_handoff_slot_freed(e->h->proxy, e->backend);
+}
+
 /* Take the session's backend socket over (the session closes its handle and descriptor;
  * the socket lives on in ours) into a new entry for its backend, listed in h->parked and
  * reading; NULL if that failed (then the session's close is an ordinary close). */
 static gp_parked_t *park_take_socket(gp_handoff_t *h, gp_session_t *s, gp_park_state_t state)
 {
-	gp_proxy_t *p = h->proxy;
 	uv_os_fd_t ofd;
 	if (uv_fileno((const uv_handle_t *)&s->server.tcp, &ofd) != 0)
 		return NULL;
-	gp_parked_t *e = calloc(1, sizeof(*e));
+	gp_parked_t *e = park_new(h);
 	if (!e)
 		return NULL;
 	int fd = dup(ofd);
-	if (fd < 0 || gp_io_init(&e->io, p->loop, &park_proto, e) != GP_OK) {
+	if (fd < 0 || uv_tcp_open(&e->io.tcp, fd) != 0) {
 		if (fd >= 0)
 			close(fd);
-		free(e);
-		return NULL;
-	}
-	e->h = h;
-	gp_list_init(&e->link);
-	if (uv_tcp_open(&e->io.tcp, fd) != 0) {
-		close(fd);
-		e->backend = -1;
-		e->state = GP_PARK_GONE;
 		gp_io_close(&e->io, false); /* frees e in park_closed; counts nothing */
 		return NULL;
 	}
-	const gp_backend_t *b = &p->backends[s->backend];
-	e->backend = s->backend;
-	snprintf(e->name, sizeof(e->name), "%s", b->conf->name);
-	snprintf(e->address, sizeof(e->address), "%s", b->conf->address);
 	e->greeted_at = s->greeted_at;
-	e->state = state;
-	gp_list_append(&h->parked, &e->link);
+	park_attach(e, s->backend, state);
 	gp_io_tune(&e->io);
 	gp_io_set_whole(&e->io, true);
 	gp_io_read(&e->io, true);
@@ -338,28 +378,18 @@ static gp_parked_t *park_take_socket(gp_handoff_t *h, gp_session_t *s, gp_park_s
 
 void gp_park_put(gp_handoff_t *h, gp_session_t *s)
 {
-	gp_proxy_t *p = h->proxy;
 	gp_parked_t *e = park_take_socket(h, s, GP_PARK_IDLE);
 	if (!e)
 		return;
 	e->greeting_len = s->greeting_len;
 	memcpy(e->greeting, s->greeting, s->greeting_len);
 	s->slot = false; /* the slot is the parked connection's now */
-	p->backends[s->backend].parked++;
-	uint64_t now = uv_now(p->loop);
-	uint64_t half = (uint64_t)p->cfg->handshake_greeting_timeout_ms / 2;
-	const char *finish = p->shutting_down                    ? "shutdown"
-	                     : !gp_handoff_usable(p, s->backend) ? "backend_unusable"
-	                     : now >= e->greeted_at + half       ? "too_old"
-	                                                         : NULL;
+	const char *finish = park_unfit(e);
 	gp_log(GP_LOG_INFO, "greeting_parked", "backend=%s conn=%u client=%s reason=%s%s%s",
 	       e->name, s->id, s->client_addr, s->close_reason ? s->close_reason : "-",
 	       finish ? " finish=" : "", finish ? finish : "");
 	park_event(e, GP_PARK_EV_PARKED);
-	if (finish)
-		park_finish(e, finish);
-	else
-		gp_handoff_slot_freed(p, s->backend); /* a queued client may take it at once */
+	park_offer(e, finish);
 }
 
 void gp_park_refuse(gp_handoff_t *h, gp_session_t *s)
@@ -537,33 +567,25 @@ static void park_warm_failed(gp_parked_t *e)
 /* The first packet on a warm connection: the greeting to keep, or a refusal. */
 static void park_on_warm_greeting(gp_parked_t *e, gp_pkt_t *pkt)
 {
-	gp_proxy_t *p = e->h->proxy;
-	gp_backend_t *b = park_backend(e);
 	myp_greeting_t g;
-	uint32_t n = MYP_HEADER_LEN + pkt->n;
-	if (pkt->n == 0 || pkt->p[0] == 0xFF || n > GP_GREETING_MAX ||
-	    myp_greeting_parse(pkt->p, pkt->n, &g) != MYP_OK ||
-	    !(g.caps & MYP_CLIENT_PROTOCOL_41)) {
+	bool refused = pkt->n && pkt->p[0] == 0xFF;
+	if (!refused && MYP_HEADER_LEN + pkt->n <= GP_GREETING_MAX) {
+		myp_frame_put_header(e->greeting, pkt->len, pkt->seq);
+		memcpy(e->greeting + MYP_HEADER_LEN, pkt->p, pkt->n);
+		e->greeting_len = MYP_HEADER_LEN + pkt->n;
+	}
+	if (refused || !park_greeting(e, &g)) {
 		myp_err_t er;
-		if (pkt->n && pkt->p[0] == 0xFF &&
-		    myp_err_parse(pkt->p, pkt->n, MYP_CLIENT_PROTOCOL_41, &er) == MYP_OK)
+		if (refused && myp_err_parse(pkt->p, pkt->n, MYP_CLIENT_PROTOCOL_41, &er) == MYP_OK)
 			gp_log(GP_LOG_WARN, "warm_refused", "backend=%s code=%u", e->name, er.code);
 		park_warm_failed(e);
-		park_drop(e, pkt->n && pkt->p[0] == 0xFF ? "refused" : "bad_greeting");
+		park_drop(e, refused ? "refused" : "bad_greeting");
 		return;
 	}
-	myp_frame_put_header(e->greeting, pkt->len, pkt->seq);
-	memcpy(e->greeting + MYP_HEADER_LEN, pkt->p, pkt->n);
-	e->greeting_len = n;
-	e->greeted_at = uv_now(p->loop);
+	e->greeted_at = uv_now(e->h->proxy->loop);
 	park_set_state(e, GP_PARK_IDLE);
 	park_event(e, GP_PARK_EV_WARMED);
-	if (b)
-		b->parked++;
-	if (p->shutting_down || !gp_handoff_usable(p, e->backend))
-		park_finish(e, p->shutting_down ? "shutdown" : "backend_unusable");
-	else
-		gp_handoff_slot_freed(p, e->backend); /* a queued client may take it at once */
+	park_offer(e, park_unfit(e));
 }
 
 static void park_warm_connected(uv_connect_t *req, int status)
@@ -590,20 +612,12 @@ static bool park_warm_one(gp_handoff_t *h, int b)
 {
 	gp_proxy_t *p = h->proxy;
 	gp_backend_t *be = &p->backends[b];
-	gp_parked_t *e = calloc(1, sizeof(*e));
-	if (!e || gp_io_init(&e->io, p->loop, &park_proto, e) != GP_OK) {
-		free(e);
+	gp_parked_t *e = park_new(h);
+	if (!e)
 		return false;
-	}
-	e->h = h;
-	gp_list_init(&e->link);
-	e->backend = b;
-	snprintf(e->name, sizeof(e->name), "%s", be->conf->name);
-	snprintf(e->address, sizeof(e->address), "%s", be->conf->address);
-	e->state = GP_PARK_WARMING;
+	park_attach(e, b, GP_PARK_WARMING);
 	e->deadline = uv_now(p->loop) + (uint64_t)p->cfg->limits_backend_connect_timeout_ms;
 	be->hs_slots++;
-	gp_list_append(&h->parked, &e->link);
 	e->connect.data = e;
 	int r = uv_tcp_connect(&e->connect, &e->io.tcp, (const struct sockaddr *)&be->addr,
 	                       park_warm_connected);

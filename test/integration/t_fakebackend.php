@@ -117,19 +117,6 @@ function status(int $http): ?array
     return is_array($j) ? $j : null;
 }
 
-// wait_for: poll fn() every 50 ms until it is true or limit seconds passed; returns seconds or null.
-function wait_for(callable $fn, float $limit): ?float
-{
-    $t0 = microtime(true);
-    do {
-        if ($fn()) {
-            return microtime(true) - $t0;
-        }
-        usleep(50000);
-    } while (microtime(true) - $t0 < $limit);
-    return null;
-}
-
 function node_up(): ?bool
 {
     $s = status(A_HTTP);
@@ -180,9 +167,9 @@ $pb = start([$bin, '-c', "$tmp/b.conf"], "$tmp/proxy-b.log");
 $pidA = proc_get_status($pa)['pid'];
 
 gp_section('setup: both proxies route, the fake node is up', function () {
-    gp_check(wait_for(fn() => node_up() === true && (status(A_HTTP)['writer'] ?? null) === 'db1', 20) !== null,
+    gp_check(gp_wait_for(fn() => node_up() === true && (status(A_HTTP)['writer'] ?? null) === 'db1', 20) !== null,
         'proxy A sees the fake backend up and as its writer');
-    gp_check(wait_for(fn() => (status(B_HTTP)['writer'] ?? null) === 'db1', 20) !== null,
+    gp_check(gp_wait_for(fn() => (status(B_HTTP)['writer'] ?? null) === 'db1', 20) !== null,
         'proxy B has its writer');
     [$ok, $errno, $err] = client_a();
     gp_check($ok, 'a client of A runs SELECT 1 on the well-behaved fake', "$errno $err");
@@ -198,7 +185,7 @@ $healthy = start(['php', '-d', 'display_errors=stderr', __FILE__, '--healthy', (
 for ($i = 0; $i < 10; $i++) {
     client_a();
 }
-wait_for(fn() => (status(A_HTTP)['clients']['sessions'] ?? -1) === 0, 5);
+gp_wait_for(fn() => (status(A_HTTP)['clients']['sessions'] ?? -1) === 0, 5);
 usleep(300000);
 $fd0 = fd_count($pidA);
 $rss0 = gp_rss_kb($pidA);
@@ -226,7 +213,7 @@ function expect_error(string $mode, float $limit, int $rounds, int $readTimeout 
         $limit, implode(' | ', array_keys($errs))));
     set_mode('ok');
     $c0 = $GLOBALS['fakeConns0'];
-    gp_check(wait_for(fn() => fake_conns() <= $c0, 5) !== null,
+    gp_check(gp_wait_for(fn() => fake_conns() <= $c0, 5) !== null,
         "$mode: the proxy closed its connections to the fake (" . fake_conns() . " open, baseline $c0)");
     gp_check(node_up() === true, "$mode: the monitor still has the node up (it answers the monitor)");
 }
@@ -248,7 +235,7 @@ $downBound = MON_FALL * (MON_INTERVAL_MS + MON_TIMEOUT_MS) / 1000 + 2.0;
 foreach (['garbage all', 'no_greet all', 'stall_mid all'] as $mode) {
     gp_section("monitor: $mode", function () use ($mode, $downBound) {
         set_mode($mode);
-        $t = wait_for(fn() => node_up() === false, $downBound + 2);
+        $t = gp_wait_for(fn() => node_up() === false, $downBound + 2);
         gp_check($t !== null && $t < $downBound,
             sprintf('the monitor marks the node down in %s (< %.1fs)',
                 $t === null ? 'never' : sprintf('%.2fs', $t), $downBound));
@@ -256,7 +243,7 @@ foreach (['garbage all', 'no_greet all', 'stall_mid all'] as $mode) {
         gp_check(!$ok && $errno === 1047 && $secs < CONNECT_WAIT_MS / 1000 + 1.5,
             sprintf('a client of A gets ERR 1047 in %.2fs while the node is down', $secs), "$errno $err");
         set_mode('ok');
-        $t = wait_for(fn() => node_up() === true, 10);
+        $t = gp_wait_for(fn() => node_up() === true, 10);
         gp_check($t !== null, 'the node comes back up when the fake behaves again');
     });
 }
@@ -266,13 +253,13 @@ gp_check(str_contains((string)@file_get_contents("$tmp/proxy-a.log"), 'db1'),
 // ---- no leak, the healthy client, clean exits ---------------------------------------
 gp_section('proxy A back to its baseline', function () use ($pidA, $fd0, $rss0) {
     set_mode('ok');
-    gp_check(wait_for(fn() => (status(A_HTTP)['clients']['sessions'] ?? -1) === 0, 5) !== null,
+    gp_check(gp_wait_for(fn() => (status(A_HTTP)['clients']['sessions'] ?? -1) === 0, 5) !== null,
         'no session left on A');
     $c0 = $GLOBALS['fakeConns0'];
-    gp_check(wait_for(fn() => fake_conns() <= $c0, 5) !== null,
+    gp_check(gp_wait_for(fn() => fake_conns() <= $c0, 5) !== null,
         'connections to the fake back to the monitor\'s (' . fake_conns() . ')');
     $fd = -1;
-    gp_check(wait_for(function () use ($pidA, $fd0, &$fd) {
+    gp_check(gp_wait_for(function () use ($pidA, $fd0, &$fd) {
         $fd = fd_count($pidA);
         return $fd <= $fd0;
     }, 5) !== null, "A's open fds back to baseline ($fd, baseline $fd0)");
@@ -288,7 +275,7 @@ gp_section('proxy A back to its baseline', function () use ($pidA, $fd0, $rss0) 
 });
 
 touch($stopFile);
-wait_for(fn() => !proc_get_status($healthy)['running'], 10);
+gp_wait_for(fn() => !proc_get_status($healthy)['running'], 10);
 $h = explode(' ', (string)@file_get_contents($healthyOut));
 gp_check(count($h) === 3 && (int)$h[0] > 50 && (int)$h[1] === 0 && (float)$h[2] < 1.0,
     sprintf('healthy client on B: %s queries, %s errors, worst %.3fs', $h[0] ?? '?', $h[1] ?? '?',
@@ -297,9 +284,7 @@ gp_check(count($h) === 3 && (int)$h[0] > 50 && (int)$h[1] === 0 && (float)$h[2] 
 foreach (['A' => $pa, 'B' => $pb] as $name => $p) {
     $rc = gp_proc_stop($p);
     gp_eq(0, $rc, "proxy $name exits 0 on SIGTERM");
-    $log = (string)@file_get_contents("$tmp/proxy-" . strtolower($name) . '.log');
-    gp_check(!preg_match('/ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/', $log),
-        "proxy $name's log has no sanitizer report");
+    gp_no_sanitizer_reports("$tmp/proxy-" . strtolower($name) . '.log');
 }
 gp_proc_stop($fake);
 gp_done();

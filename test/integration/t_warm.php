@@ -41,16 +41,10 @@ function slots(): float
     return gp_metric($http, 'galera_proxy_backend_handshake_slots_used{backend="db1"}');
 }
 
-// until: poll fn every 50 ms for up to $secs; true once it returned true.
+// until: fn came true within $secs.
 function until(callable $fn, float $secs): bool
 {
-    for ($t = 0.0; $t < $secs; $t += 0.05) {
-        if ($fn()) {
-            return true;
-        }
-        usleep(50000);
-    }
-    return (bool)$fn();
+    return gp_wait_for($fn, $secs) !== null;
 }
 
 $direct = gp_direct();

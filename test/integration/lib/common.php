@@ -98,7 +98,20 @@ function gp_mysqli(string $user = 'app', string $pass = 'app', string $db = 'tes
     return $m;
 }
 
-// gp_direct connects to MariaDB itself, for comparing answers.
+// gp_wait_for: poll fn() every 50 ms until it is true or limit seconds passed; returns the
+// seconds it took, or null.
+function gp_wait_for(callable $fn, float $limit): ?float
+{
+    $t0 = microtime(true);
+    do {
+        if ($fn()) {
+            return microtime(true) - $t0;
+        }
+        usleep(50000);
+    } while (microtime(true) - $t0 < $limit);
+    return null;
+}
+
 // gp_login_error: the error code a mysqli login to 127.0.0.1:$port gets (0: it got in).
 function gp_login_error(int $port, string $user, string $pass, string $db = 'test'): int
 {
@@ -114,6 +127,7 @@ function gp_login_error(int $port, string $user, string $pass, string $db = 'tes
     }
 }
 
+// gp_direct connects to MariaDB itself, for comparing answers.
 function gp_direct(string $user = 'app', string $pass = 'app', string $db = 'test'): mysqli
 {
     return gp_mysqli($user, $pass, $db, [], (int)gp_env('DB_PORT'));

@@ -101,6 +101,8 @@ static void session_release(gp_session_t *s)
 	gp_list_del(&s->drain_link);
 	session_leave_backend(s);
 	gp_handoff_unqueue(s);
+	if (s->kill.slot) /* closed while its cross-node KILL was checked */
+		gp_kill_slot_give(&p->kill_jobs);
 	free(s->greeting);
 	if (s->counted)
 		p->nclients--;
@@ -412,6 +414,7 @@ static gp_pkt_action_t session_on_hsresp(gp_session_t *s, gp_pkt_t *pkt)
 	size_t ulen = r.user_len < sizeof(s->user) - 1 ? r.user_len : sizeof(s->user) - 1;
 	memcpy(s->user, r.user, ulen);
 	s->user[ulen] = '\0';
+	gp_kill_login_set(&s->login, r.user, r.user_len, r.charset, true);
 	if (s->deferred) {
 		if (gp_handoff_defer_answered(s, pkt, &r)) {
 			/* Not read until the backend has its response: a client that leaves now is
@@ -466,77 +469,211 @@ static void session_answer(gp_session_t *s, uint8_t seq, uint16_t code, const ch
 		gp_session_close(s, "client_error");
 }
 
-static void session_kill_done(void *arg, bool ok, unsigned code, const char *msg)
+/* ---- KILL of a proxy id -------------------------------------------------------- */
+
+/* The translated KILL is over: its cross-node slot goes back. */
+static void session_kill_end(gp_session_t *s)
 {
-	gp_session_t *s = arg;
-	s->pending_ops--;
-	if (s->state == GP_SS_CLOSING) {
-		if (s->open_handles == 0 && s->pending_ops == 0)
-			session_release(s);
-		return;
-	}
-	session_answer(s, (uint8_t)(s->cmd_seq + 1), ok ? 0 : (uint16_t)(code ? code : 1094), msg);
+	if (s->kill.slot)
+		gp_kill_slot_give(&s->proxy->kill_jobs);
+	s->kill = (gp_kill_req_t){.phase = GP_KILL_IDLE};
+}
+
+/* Answer the cross-node KILL the client waits for (code 0: OK) and let its next command in. */
+static void session_kill_answer(gp_session_t *s, uint16_t code, const char *msg)
+{
+	session_kill_end(s);
+	session_answer(s, (uint8_t)(s->cmd_seq + 1), code, msg);
 	s->in_flight = false;
 	gp_io_resume(&s->client);
 }
 
+/* The server's own refusal, for a target on another node. One line names both sides. */
+static void session_kill_refuse(gp_session_t *s, const gp_session_t *t, const char *reason)
+{
+	char msg[96], user[80], tuser[80];
+	const gp_kill_login_t *tl = t ? &t->login : NULL;
+	slog(s, GP_LOG_WARN, "kill_refused",
+	     "target=%u target_backend=%s user=%s target_user=%s query=%d reason=%s code=%u",
+	     s->kill.target, t ? session_backend_name(t) : "-",
+	     s->login.known ? gp_log_quote(user, sizeof(user), s->login.name, s->login.len) : "-",
+	     tl && tl->known ? gp_log_quote(tuser, sizeof(tuser), tl->name, tl->len) : "-",
+	     s->kill.k.query, reason, s->resp.failed ? s->resp.err_code : 0);
+	session_kill_answer(s, GP_ER_KILL_DENIED,
+	                    gp_kill_message(msg, sizeof(msg), GP_ER_KILL_DENIED, s->kill.k.id));
+}
+
+static void session_kill_done(void *arg, bool ok, unsigned code, const char *msg)
+{
+	gp_session_t *s = arg;
+	char buf[96], q[200];
+	s->pending_ops--;
+	if (s->state == GP_SS_CLOSING) {
+		session_kill_end(s);
+		if (s->open_handles == 0 && s->pending_ops == 0)
+			session_release(s);
+		return;
+	}
+	if (ok) {
+		session_kill_answer(s, 0, NULL);
+		return;
+	}
+	/* 1094: the target's thread ended meanwhile. Anything else is the proxy's trouble (the
+	 * eviction account without SUPER answers 1095): logged, and not the server's words. */
+	const char *own = code == GP_ER_NO_SUCH_THREAD
+	                          ? gp_kill_message(buf, sizeof(buf), code, s->kill.k.id)
+	                          : NULL;
+	if (!own)
+		slog(s, GP_LOG_WARN, "kill_failed", "target=%u code=%u error=%s", s->kill.target,
+		     code, gp_log_quote(q, sizeof(q), msg, (unsigned)strlen(msg)));
+	session_kill_answer(s, own ? GP_ER_NO_SUCH_THREAD : GP_ER_UNKNOWN,
+	                    own ? own
+	                        : "galera-proxy: the KILL failed on the target's node (see the "
+	                          "proxy's log)");
+}
+
+/* Run the KILL on the target's node with the eviction account: the issuer may (decided). */
+static void session_kill_run(gp_session_t *s)
+{
+	char sql[64], msg[96];
+	gp_session_t *t = session_find(s->proxy, s->kill.target);
+	if (!t || !t->on_backend) {
+		session_kill_answer(
+		        s, GP_ER_NO_SUCH_THREAD,
+		        gp_kill_message(msg, sizeof(msg), GP_ER_NO_SUCH_THREAD, s->kill.k.id));
+		return;
+	}
+	if (!gp_kill_sql(sql, sizeof(sql), &s->kill.k, t->server_thread) ||
+	    gp_monitor_exec(s->proxy->monitor, (size_t)t->backend, sql, session_kill_done, s) !=
+	            GP_OK) {
+		slog(s, GP_LOG_WARN, "kill_failed", "target=%u error=\"could not start\"",
+		     s->kill.target);
+		session_kill_answer(s, GP_ER_UNKNOWN,
+		                    "galera-proxy: could not reach the target's node");
+		return;
+	}
+	s->kill.phase = GP_KILL_RUNNING;
+	s->pending_ops++;
+	s->in_flight = true; /* the client waits for our answer; its next command is held */
+	s->resp.client_turn = false;
+}
+
+static void session_send_internal(gp_session_t *s, const char *sql);
+
+/* The users differ: ask the issuer's own server what its session may do (kill.h). */
+static void session_kill_check(gp_session_t *s)
+{
+	s->kill.phase = GP_KILL_CHECKING;
+	s->server.peek = GP_KILL_GRANT_PEEK; /* rows are read, not relayed */
+	session_send_internal(s, GP_KILL_CHECK_SQL);
+}
+
+/* The grants are read (server_scanned, after the check's response): go on or refuse. */
+static void session_kill_checked(gp_session_t *s)
+{
+	s->server.peek = MYP_RESP_PEEK;
+	gp_session_t *t = session_find(s->proxy, s->kill.target);
+	if (s->kill.privileged ||
+	    (t && t->state == GP_SS_READY && gp_kill_login_same(&s->login, &t->login))) {
+		session_kill_run(s);
+		return;
+	}
+	session_kill_refuse(s, t, s->resp.failed ? "check_failed" : "not_owner");
+}
+
+/* The server's answer to a KILL translated on the same node: its refusal names the server's
+ * thread id; make it name the one the client gave. */
+static gp_pkt_action_t session_kill_reply(gp_session_t *s, const gp_pkt_t *pkt)
+{
+	myp_err_t e;
+	char msg[96];
+	uint64_t id = s->kill.k.id;
+	session_kill_end(s);
+	if (pkt->n < 1 || pkt->p[0] != 0xFF ||
+	    myp_err_parse(pkt->p, pkt->n, s->caps, &e) != MYP_OK ||
+	    !gp_kill_message(msg, sizeof(msg), e.code, id))
+		return GP_PKT_FORWARD;
+	session_send_err(s, pkt->seq, e.code, e.sqlstate, msg);
+	return GP_PKT_DROP;
+}
+
+/* A COM_CHANGE_USER: the user the session has once the server accepts it. */
+static void session_kill_note_user(gp_session_t *s, const gp_pkt_t *pkt)
+{
+	myp_change_user_t cu;
+	myp_status_t st = myp_change_user_parse(pkt->p, pkt->n, s->caps, &cu);
+	if (st == MYP_EPROTO || !cu.user) {
+		memset(&s->login_next, 0, sizeof(s->login_next)); /* unknown: equal to none */
+		return;
+	}
+	bool charset = st == MYP_OK && pkt->n == pkt->len && cu.has_charset;
+	gp_kill_login_set(&s->login_next, cu.user, cu.user_len, charset ? cu.charset : 0, false);
+}
+
 /*
  * KILL [QUERY] <proxy id> (and COM_PROCESS_KILL): the client knows only proxy ids, so
- * translate to the target's backend thread and run it on the target's node. Same node:
- * rewrite the statement in place and relay it. Another node: the proxy runs it there
- * with the eviction account and answers itself. Ids below the proxy range keep the
- * server's meaning (SELECT CONNECTION_ID() + KILL) and go to this session's node.
+ * translate to the target's backend thread. Same node: rewrite the statement in place and
+ * relay it; the server decides. Another node: the proxy decides as that one server would
+ * (same login user name, or SUPER / CONNECTION ADMIN as the issuer's own server reports
+ * them), then runs it there with the eviction account and answers itself. Ids below the
+ * proxy range keep the server's meaning (SELECT CONNECTION_ID() + KILL) and go to this
+ * session's node.
  */
 static gp_pkt_action_t session_on_kill(gp_session_t *s, gp_pkt_t *pkt)
 {
-	gp_kill_t k = {0};
+	gp_kill_t k = {.hardsoft = ""};
 	uint8_t cmd = pkt->p[0];
+	uint32_t id32;
 	bool is_query = cmd == MYP_COM_QUERY;
+	if (cmd == MYP_COM_CHANGE_USER) {
+		session_kill_note_user(s, pkt);
+		return GP_PKT_FORWARD;
+	}
 	if (is_query) {
 		if (pkt->n != pkt->len || !gp_kill_parse((const char *)pkt->p + 1, pkt->n - 1, &k))
 			return GP_PKT_FORWARD;
-	} else if (cmd == MYP_COM_PROCESS_KILL && pkt->n >= 5) {
-		k.id = (uint64_t)pkt->p[1] | (uint64_t)pkt->p[2] << 8 | (uint64_t)pkt->p[3] << 16 |
-		       (uint64_t)pkt->p[4] << 24;
+	} else if (cmd == MYP_COM_PROCESS_KILL &&
+	           myp_process_kill_parse(pkt->p, pkt->n, &id32) == MYP_OK) {
+		k.id = id32;
 	} else {
 		return GP_PKT_FORWARD;
 	}
 	if (k.id < GP_CONN_ID_BASE || k.id > UINT32_MAX)
 		return GP_PKT_FORWARD;
 	gp_session_t *t = session_find(s->proxy, k.id);
+	uint8_t seq = (uint8_t)(pkt->seq + 1);
 	char msg[96];
 	if (!t || !t->on_backend) {
-		snprintf(msg, sizeof(msg), "Unknown thread id: %llu", (unsigned long long)k.id);
-		session_answer(s, (uint8_t)(pkt->seq + 1), 1094, msg);
+		session_answer(s, seq, GP_ER_NO_SUCH_THREAD,
+		               gp_kill_message(msg, sizeof(msg), GP_ER_NO_SUCH_THREAD, k.id));
 		return GP_PKT_DROP;
 	}
 	slog(s, GP_LOG_INFO, "kill", "target=%u target_backend=%s thread=%u query=%d",
 	     gp_session_conn_id(t), session_backend_name(t), t->server_thread, k.query);
+	s->kill = (gp_kill_req_t){.k = k, .target = gp_session_conn_id(t)};
 	if (t->backend == s->backend) {
-		if (is_query) {
-			if (!gp_kill_rewrite((char *)pkt->p + 1, &k, t->server_thread))
-				return GP_PKT_FORWARD;
-		} else {
-			pkt->p[1] = (uint8_t)t->server_thread;
-			pkt->p[2] = (uint8_t)(t->server_thread >> 8);
-			pkt->p[3] = (uint8_t)(t->server_thread >> 16);
-			pkt->p[4] = (uint8_t)(t->server_thread >> 24);
-		}
+		bool ok = is_query ? gp_kill_rewrite((char *)pkt->p + 1, &k, t->server_thread)
+		                   : myp_process_kill_set_id(pkt->p, pkt->n, t->server_thread) ==
+		                             MYP_OK;
+		s->kill.phase = ok ? GP_KILL_RELAYED : GP_KILL_IDLE;
 		return GP_PKT_FORWARD;
 	}
-	char sql[64];
-	snprintf(sql, sizeof(sql), "KILL %s %s %u", k.hardsoft, k.query ? "QUERY" : "CONNECTION",
-	         t->server_thread);
-	if (gp_monitor_exec(s->proxy->monitor, (size_t)t->backend, sql, session_kill_done, s) !=
-	    GP_OK) {
-		session_answer(s, (uint8_t)(pkt->seq + 1), 1094,
-		               "galera-proxy: could not reach the target's node");
+	if (!gp_kill_slot_take(&s->proxy->kill_jobs)) {
+		slog(s, GP_LOG_WARN, "kill_refused",
+		     "target=%u target_backend=%s reason=busy jobs=%u", s->kill.target,
+		     session_backend_name(t), s->proxy->kill_jobs);
+		session_kill_end(s);
+		session_answer(s, seq, GP_ER_UNKNOWN,
+		               "galera-proxy: too many KILLs of sessions on other nodes in flight; "
+		               "try again");
 		return GP_PKT_DROP;
 	}
-	s->pending_ops++;
-	s->in_flight = true; /* the client waits for our answer; its next command is held */
-	s->resp.client_turn = false;
-	return GP_PKT_DROP;
+	s->kill.slot = true;
+	if (t->state == GP_SS_READY && gp_kill_login_same(&s->login, &t->login))
+		session_kill_run(s);
+	else
+		session_kill_check(s);
+	return s->state == GP_SS_CLOSING ? GP_PKT_STOP : GP_PKT_DROP;
 }
 
 /* A new command from an authenticated client. */
@@ -658,6 +795,10 @@ static void session_response_done(gp_session_t *s)
 		s->status = s->resp.status;
 	if (s->internal) {
 		s->internal = false;
+		if (s->kill.phase == GP_KILL_CHECKING) {
+			s->kill.phase = GP_KILL_CHECKED; /* server_scanned goes on with the KILL */
+			return;
+		}
 		if (s->resp.failed) {
 			slog(s, GP_LOG_ERROR, "read_only_failed", "code=%u", s->resp.err_code);
 			s->close_after_relay = "read_only_failed";
@@ -670,6 +811,8 @@ static void session_response_done(gp_session_t *s)
 		 * before the client's next command runs. */
 		s->inject_ro = true;
 	}
+	if (s->resp.cmd == MYP_COM_CHANGE_USER && !s->resp.failed)
+		s->login = s->login_next; /* the server took the new user */
 	if (s->state == GP_SS_AUTH) {
 		if (s->resp.failed) {
 			slog(s, GP_LOG_INFO, "auth_failed", "user=%s code=%u", s->user,
@@ -731,6 +874,10 @@ static void server_scanned(gp_io_t *io)
 		gp_session_close(s, reason);
 		return;
 	}
+	if (s->kill.phase == GP_KILL_CHECKED) {
+		session_kill_checked(s);
+		return;
+	}
 	if (s->inject_ro) {
 		s->inject_ro = false;
 		/* Portable: MariaDB 10.11 has no transaction_read_only variable. */
@@ -758,6 +905,9 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 	s->server_replied = true;
 	if (s->state == GP_SS_AUTH && s->deferred)
 		gp_handoff_defer_server(s, pkt);
+	if (s->kill.phase == GP_KILL_CHECKING && s->internal &&
+	    myp_resp_is_row(&s->resp, pkt->len, pkt->p, pkt->n))
+		s->kill.privileged |= gp_kill_grant_row_allows(pkt->p, pkt->n);
 	myp_resp_event_t ev = myp_resp_feed_server(&s->resp, pkt->len, pkt->p, pkt->n);
 	if (ev == MYP_RESP_EPROTO) {
 		slog(s, GP_LOG_ERROR, "backend_protocol_error", "cmd=%s len=%u first=%u",
@@ -771,6 +921,8 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 			s->proxy->stats.err_packets++;
 		s->client_discard = s->client_cont;
 		session_response_done(s); /* acted on in server_scanned, after the relay */
+		if (!internal && s->kill.phase == GP_KILL_RELAYED)
+			return session_kill_reply(s, pkt);
 	}
 	return internal ? GP_PKT_DROP : GP_PKT_FORWARD;
 }

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "io.h"
+#include "kill.h"
 #include "list.h"
 #include "myp.h"
 #include "proxy.h"
@@ -80,6 +81,9 @@ typedef struct gp_session {
 	uint8_t *defer_resp;        /* then: the client's handshake response payload */
 	uint32_t defer_resp_len;    /* its length */
 	uint8_t defer_answer_len;   /* what a refusal sends the server's last auth switch */
+	gp_kill_login_t login;      /* the login user as its server keeps it (who may KILL it) */
+	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
+	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent (session_on_kill) */
 } gp_session_t;
 
 /* The connection id the client sees (greeting, CONNECTION_ID() excepted). */

@@ -185,6 +185,24 @@ typedef enum myp_cmd_kind {
 } myp_cmd_kind_t;
 myp_cmd_kind_t myp_cmd_kind(uint8_t cmd);
 
+/* COM_PROCESS_KILL: the thread id it names (payload 0x0C + 4 bytes; more are ignored, as the
+ * server does), and the same packet made to name another. */
+MYP_WUR myp_status_t myp_process_kill_parse(const uint8_t *p, size_t n, uint32_t *id);
+MYP_WUR myp_status_t myp_process_kill_set_id(uint8_t *p, size_t n, uint32_t id);
+
+typedef struct myp_change_user {
+	const uint8_t *user; /* the new user name (slice, no NUL) */
+	size_t user_len;     /* its length */
+	uint16_t charset;    /* collation id the client names */
+	bool has_charset;    /* the packet carries one (else the session's current charset holds) */
+} myp_change_user_t;
+
+/* Parse a COM_CHANGE_USER payload (first byte 0x11) as far as the collation id. caps: the
+ * session's. MYP_NEED_MORE with out->user set when only the name is whole in p/n; given a
+ * prefix of the payload, has_charset false may mean the id was cut off. */
+MYP_WUR myp_status_t myp_change_user_parse(const uint8_t *p, size_t n, uint64_t caps,
+                                           myp_change_user_t *out);
+
 /* ---- generic response packets (OK / ERR / EOF) ------------------------- */
 
 typedef struct myp_ok {
@@ -367,6 +385,9 @@ void myp_resp_begin_len(myp_resp_t *r, uint64_t caps, uint32_t len, const uint8_
 /* Begin tracking the connection-phase authentication after the handshake response:
  * ends at the server's OK or ERR; AuthSwitch / AuthMoreData hand the turn to the client. */
 void myp_resp_begin_auth(myp_resp_t *r, uint64_t caps);
+/* The server packet about to be fed (len, p/n as for myp_resp_feed_server) is a row of a
+ * result set, not its metadata or terminator. */
+bool myp_resp_is_row(const myp_resp_t *r, uint32_t len, const uint8_t *p, size_t n);
 /* Feed one server packet: len is its full payload length, p/n its first bytes
  * (n = min(len, MYP_RESP_PEEK) at least). */
 MYP_WUR myp_resp_event_t myp_resp_feed_server(myp_resp_t *r, uint32_t len, const uint8_t *p,

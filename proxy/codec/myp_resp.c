@@ -123,6 +123,12 @@ static bool is_terminator(uint32_t len, const uint8_t *p, size_t n)
 	return n >= 1 && p[0] == 0xFE && len < MYP_MAX_PAYLOAD;
 }
 
+bool myp_resp_is_row(const myp_resp_t *r, uint32_t len, const uint8_t *p, size_t n)
+{
+	return r->phase == PH_ROWS && !r->server_cont && n >= 1 && p[0] != 0xFF &&
+	       !is_terminator(len, p, n);
+}
+
 /* The server status of an EOF or (deprecate_eof) an OK-as-EOF / OK. */
 static bool read_status(const myp_resp_t *r, uint32_t len, const uint8_t *p, size_t n, bool as_ok,
                         uint16_t *status, uint64_t *affected)

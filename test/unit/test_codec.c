@@ -737,6 +737,7 @@ END_TEST
 
 #include "test_codec_handshake.c"
 #include "test_codec_resp.c"
+#include "test_codec_cmd.c"
 
 static Suite *codec_suite(void)
 {
@@ -765,6 +766,7 @@ static Suite *codec_suite(void)
 
 	suite_add_tcase(s, handshake_tcase());
 	suite_add_tcase(s, resp_tcase());
+	suite_add_tcase(s, cmd_tcase());
 	return s;
 }
 

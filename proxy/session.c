@@ -722,6 +722,8 @@ static void session_response_done(gp_session_t *s)
 			s->close_after_relay = why;
 			return;
 		}
+		if (s->resp.cmd == MYP_COM_PING)
+			slog(s, GP_LOG_INFO, "txn_asked", "in_trans=%s", myp_trans_name(s->txn));
 	} else if (s->endpoint == GP_EP_RO && !s->resp.failed &&
 	           (s->state == GP_SS_AUTH || s->resp.cmd == MYP_COM_RESET_CONNECTION ||
 	            s->resp.cmd == MYP_COM_CHANGE_USER)) {

@@ -644,8 +644,6 @@ static const gp_io_proto_t client_proto = {
         .closed = session_io_closed,
 };
 
-/* ---- server side ------------------------------------------------------------ */
-
 /* ---- transaction state -------------------------------------------------------- */
 
 /* The one place s->txn changes: after each response, from the server's status flags or,
@@ -698,6 +696,8 @@ void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, ui
 			(*unknown)++;
 	}
 }
+
+/* ---- server side ------------------------------------------------------------ */
 
 /* The response (or authentication) in flight is complete. */
 static void session_response_done(gp_session_t *s)

@@ -387,7 +387,7 @@ MYP_WUR myp_resp_event_t myp_resp_feed_client(myp_resp_t *r, uint32_t len, const
 
 /*
  * An OK or EOF says whether a transaction is open (SERVER_STATUS_IN_TRANS); an ERR does
- * not, and what it did depends on the error. Checked against MariaDB 10.11 (Galera 26):
+ * not, and what it did depends on the error. Checked against MariaDB 10.11 with Galera 4:
  * - a deadlock, a Galera certification failure or a BF abort (all ERR 1213) roll the whole
  *   transaction back;
  * - most errors undo only their statement (duplicate key, bad value, parse error): a

@@ -45,7 +45,7 @@ static const char *session_backend_name(const gp_session_t *s)
 bool gp_session_idle(const gp_session_t *s)
 {
 	return s->state == GP_SS_READY && !s->in_flight && !s->client_cont &&
-	       !(s->status & MYP_SERVER_STATUS_IN_TRANS);
+	       s->txn == MYP_TRANS_NONE;
 }
 
 /* The one place a session changes state: it moves to the list of its new state. */
@@ -558,14 +558,19 @@ static void session_kill_run(gp_session_t *s)
 	s->resp.client_turn = false;
 }
 
-static void session_send_internal(gp_session_t *s, const char *sql);
+static void session_send_internal(gp_session_t *s, const myp_wbuf_t *w);
 
 /* The users differ: ask the issuer's own server what its session may do (kill.h). */
 static void session_kill_check(gp_session_t *s)
 {
 	s->kill.phase = GP_KILL_CHECKING;
 	s->server.peek = GP_KILL_GRANT_PEEK; /* rows are read, not relayed */
-	session_send_internal(s, GP_KILL_CHECK_SQL);
+	static const char sql[] = GP_KILL_CHECK_SQL;
+	uint8_t buf[MYP_HEADER_LEN + 8 + sizeof(sql)];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_query_build(&w, s->caps, sql, sizeof(sql) - 1);
+	session_send_internal(s, &w);
 }
 
 /* The grants are read (server_scanned, after the check's response): go on or refuse. */
@@ -781,29 +786,88 @@ static const gp_io_proto_t client_proto = {
         .closed = session_io_closed,
 };
 
+/* ---- transaction state -------------------------------------------------------- */
+
+/* The one place s->txn changes: after each response, from the server's status flags or,
+ * when an ERR ended it, from what that ERR implies (myp_resp_trans). */
+static void session_txn_after(gp_session_t *s)
+{
+	s->txn = myp_resp_trans(&s->resp, s->txn);
+	if (s->resp.failed)
+		s->txn_told = false;
+	else if (s->resp.status_seen)
+		s->txn_told = true;
+	if (s->resp.status_seen)
+		s->status = s->resp.status;
+	/* the proxy's own answers carry the flags: in a transaction unless known otherwise */
+	if (s->txn == MYP_TRANS_NONE)
+		s->status &= (uint16_t)~MYP_SERVER_STATUS_IN_TRANS;
+	else
+		s->status |= MYP_SERVER_STATUS_IN_TRANS;
+}
+
+void gp_session_txn_ask(gp_session_t *s)
+{
+	if (s->state != GP_SS_READY || s->in_flight || s->client_cont || s->inject_ro ||
+	    s->txn == MYP_TRANS_NONE || s->txn_told)
+		return;
+	/* Not a SELECT @@in_transaction: a statement would clear the warnings of the ERR. */
+	uint8_t buf[MYP_HEADER_LEN + 1];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_cmd_build(&w, MYP_COM_PING);
+	slog(s, GP_LOG_DEBUG, "txn_ask", "txn=%s code=%u", myp_trans_name(s->txn),
+	     s->resp.err_code);
+	session_send_internal(s, &w);
+}
+
+void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, uint32_t *unknown)
+{
+	gp_list_t *pos, *tmp;
+	*open = *unknown = 0;
+	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_READY])
+	{
+		const gp_session_t *s = gp_container_of(pos, gp_session_t, link);
+		if (s->backend != b || (ep >= 0 && (int)s->endpoint != ep))
+			continue;
+		if (s->txn == MYP_TRANS_OPEN)
+			(*open)++;
+		else if (s->txn == MYP_TRANS_UNKNOWN)
+			(*unknown)++;
+	}
+}
+
 /* ---- server side ------------------------------------------------------------ */
 
 /* The response (or authentication) in flight is complete. */
 static void session_response_done(gp_session_t *s)
 {
-	if (!s->internal && s->state == GP_SS_READY)
+	uint64_t now = uv_now(s->proxy->loop);
+	bool internal = s->internal;
+	if (!internal && s->state == GP_SS_READY)
 		gp_metrics_request_done(&s->proxy->metrics, (int)s->endpoint,
 		                        uv_hrtime() - s->cmd_start_ns);
 	s->in_flight = false;
-	bool was_in_trans = s->status & MYP_SERVER_STATUS_IN_TRANS;
-	if (s->resp.status_seen)
-		s->status = s->resp.status;
-	if (s->internal) {
+	bool was_open = s->txn == MYP_TRANS_OPEN;
+	session_txn_after(s);
+	if (internal) {
 		s->internal = false;
 		if (s->kill.phase == GP_KILL_CHECKING) {
 			s->kill.phase = GP_KILL_CHECKED; /* server_scanned goes on with the KILL */
 			return;
 		}
 		if (s->resp.failed) {
-			slog(s, GP_LOG_ERROR, "read_only_failed", "code=%u", s->resp.err_code);
-			s->close_after_relay = "read_only_failed";
+			/* A ping refused: a transaction BF-aborted while idle answers the next
+			 * command with 1213, which the client would then never see. Closing tells
+			 * it the transaction is gone. */
+			const char *why = s->resp.cmd == MYP_COM_PING ? "txn_check_failed"
+			                                              : "read_only_failed";
+			slog(s, GP_LOG_ERROR, why, "code=%u", s->resp.err_code);
+			s->close_after_relay = why;
 			return;
 		}
+		if (s->resp.cmd == MYP_COM_PING)
+			slog(s, GP_LOG_INFO, "txn_asked", "in_trans=%s", myp_trans_name(s->txn));
 	} else if (s->endpoint == GP_EP_RO && !s->resp.failed &&
 	           (s->state == GP_SS_AUTH || s->resp.cmd == MYP_COM_RESET_CONNECTION ||
 	            s->resp.cmd == MYP_COM_CHANGE_USER)) {
@@ -825,40 +889,37 @@ static void session_response_done(gp_session_t *s)
 		gp_io_set_whole(&s->client, false);
 		gp_io_set_whole(&s->server, false);
 		session_set_state(s, GP_SS_READY);
-		s->opened_at = s->last_active = uv_now(s->proxy->loop);
+		s->opened_at = now;
 		slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s", s->user,
 		     gp_endpoint_name(s->endpoint));
 	}
 	/* A draining session is closed by gp_session_drain_tick once it has been quiet for
 	 * GP_DRAIN_QUIET_MS: closing at the first idle instant would cut a client between the
-	 * statements of one request (WordPress: SET NAMES, SELECT @@sql_mode, USE db, ...). */
-	s->last_active = uv_now(s->proxy->loop);
+	 * statements of one request (WordPress: SET NAMES, SELECT @@sql_mode, USE db, ...).
+	 * The proxy's own commands (a ping asking about the transaction) are not activity. */
+	if (!internal)
+		s->last_active = now;
 	/* ...but a transaction that just ended is a clean cut: a busy client that runs one
 	 * transaction after another is never quiet, and the switch barrier waits for it. A
 	 * statement that finishes past the drain deadline also closes the session. */
 	if (s->draining && gp_session_idle(s) && !s->inject_ro &&
-	    (was_in_trans || s->last_active >= s->drain_deadline ||
-	     gp_session_drain_quiet(s, s->last_active))) {
+	    (was_open || now >= s->drain_deadline || gp_session_drain_quiet(s, now))) {
 		s->close_after_relay = "drained";
 		return;
 	}
 	s->resume_client = true;
 }
 
-/* Send a statement of the proxy's own; its response is tracked and not relayed. */
-static void session_send_internal(gp_session_t *s, const char *sql)
+/* Send a command of the proxy's own, built in w; its response is tracked and not relayed. */
+static void session_send_internal(gp_session_t *s, const myp_wbuf_t *w)
 {
-	uint8_t buf[128];
-	size_t n = strlen(sql);
-	buf[0] = (uint8_t)(n + 1);
-	buf[1] = buf[2] = buf[3] = 0;
-	buf[4] = MYP_COM_QUERY;
-	memcpy(buf + 5, sql, n);
-	if (gp_io_send(&s->server, buf, n + 5) != GP_OK) {
+	gp_status_t st = w->failed ? GP_ETOOBIG : gp_io_send(&s->server, w->buf, w->len);
+	if (st != GP_OK) {
+		slog(s, GP_LOG_ERROR, "internal_send_failed", "error=\"%s\"", gp_strerror(st));
 		gp_session_close(s, "backend_lost");
 		return;
 	}
-	myp_resp_begin(&s->resp, s->caps, buf + 4, n + 1);
+	myp_resp_begin(&s->resp, s->caps, w->buf + MYP_HEADER_LEN, w->len - MYP_HEADER_LEN);
 	s->in_flight = true;
 	s->internal = true;
 	s->server_replied = false;
@@ -881,7 +942,12 @@ static void server_scanned(gp_io_t *io)
 	if (s->inject_ro) {
 		s->inject_ro = false;
 		/* Portable: MariaDB 10.11 has no transaction_read_only variable. */
-		session_send_internal(s, "SET SESSION TRANSACTION READ ONLY");
+		static const char sql[] = "SET SESSION TRANSACTION READ ONLY";
+		uint8_t buf[MYP_HEADER_LEN + 8 + sizeof(sql)];
+		myp_wbuf_t w;
+		myp_wbuf_init(&w, buf, sizeof(buf));
+		myp_query_build(&w, s->caps, sql, sizeof(sql) - 1);
+		session_send_internal(s, &w);
 		return;
 	}
 	if (s->resume_client) {

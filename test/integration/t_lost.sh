@@ -182,25 +182,35 @@ LOST_PID=()
 wait_proxy_up || gp_notok "round 2: the proxy relays again"
 
 # ---- 3. a packet cut in the middle; a prepared statement; LOCAL INFILE ---------------------
-# lazy: the client sends a 40 MB result's query and reads nothing; the server blocks in the
-# middle of a packet behind the full socket buffers, and dies there. The client then reads.
+# lazy: the client sends the query of a 40 MB result and reads no further than its column
+# definitions; the server blocks in the middle of the row's packet behind the full socket
+# buffers, and dies there. The client reads on after the kill.
 echo "# round 3: mid-packet, prepared statements, LOCAL INFILE, kill -9"
-lost_start midpacket-libmariadb libmariadb lazy "SELECT /*lost-r3*/ REPEAT('y', 40000000)" "$PROXY_PORT"
-names=(midpacket-libmariadb)
-for lib in libmariadb mysqli pdo mysql2; do
+names=()
+lazy=(libmariadb mysqli pymysql mysql2) # PDO cannot send without reading the answer
+for lib in "${lazy[@]}"; do
+  lost_start "midpacket-$lib" "$lib" lazy "SELECT /*lost-r3*/ REPEAT('y', 40000000)" "$PROXY_PORT"
+  names+=("midpacket-$lib")
+done
+for lib in libmariadb mysqli pdo mysql2; do # PyMySQL has no server-side prepared statements
   lost_start "stmt-$lib" "$lib" stmt "SELECT /*lost-r3*/ SLEEP(60)" "$PROXY_PORT"
   names+=("stmt-$lib")
 done
 lost_start infile-libmariadb libmariadb infile \
   "LOAD DATA /*lost-r3*/ LOCAL INFILE 'endless' INTO TABLE lost_infile (v)" "$PROXY_PORT"
 names+=(infile-libmariadb)
-if wait_running lost-r3 6; then
-  sleep 1 # the 40 MB reply fills the buffers; LOCAL INFILE rows flow
+if wait_running lost-r3 9; then
+  sleep 1 # the 40 MB replies fill the buffers; LOCAL INFILE rows flow
   round_kill r3 9
-  lost_poke midpacket-libmariadb
+  for lib in "${lazy[@]}"; do
+    lost_poke "midpacket-$lib"
+  done
   settle "${names[@]}"
-  lost_check_lost midpacket-libmariadb "mid-packet"
-  lost_check_reconnect midpacket-libmariadb "$T_UP" "$RECONNECT_BOUND_MS" "mid-packet"
+  for lib in "${lazy[@]}"; do
+    lost_check_lost "midpacket-$lib" "mid-packet"
+    [[ -z "$(lost_line "midpacket-$lib" 'row 1')" ]] || gp_notok "midpacket-$lib: no whole row"
+    lost_check_reconnect "midpacket-$lib" "$T_UP" "$RECONNECT_BOUND_MS" "mid-packet"
+  done
   for lib in libmariadb mysqli pdo mysql2; do
     lost_check_lost "stmt-$lib" "prepared statement executing"
     lost_check_reconnect "stmt-$lib" "$T_UP" "$RECONNECT_BOUND_MS" "prepared statement executing"

@@ -4,7 +4,8 @@
 //
 // The arguments and the output are those of lost.c (see there); modes: once, loop, stmt
 // (connection.execute: a server-side prepared statement), rows (a streamed result, a line a
-// row). mysql2 names errors rather than numbering them, so the error line is
+// row), lazy (a streamed result whose socket is paused from its column definitions until
+// stdin has a line). mysql2 names errors rather than numbering them, so the error line is
 // "err CODE SQLSTATE ERRNO fatal=BOOL MESSAGE" (CODE e.g. PROTOCOL_CONNECTION_LOST,
 // ER_SERVER_SHUTDOWN). mysql2 reports a connection lost under a streamed result (a query
 // without a callback) on the connection, not on the query: that error ends the statement
@@ -14,8 +15,8 @@
 const mysql = require('mysql2');
 
 const [host, portArg, mode, sql] = process.argv.slice(2);
-if (!sql || !['once', 'loop', 'stmt', 'rows'].includes(mode)) {
-  process.stderr.write('usage: node lost.js HOST PORT once|loop|stmt|rows SQL\n');
+if (!sql || !['once', 'loop', 'stmt', 'rows', 'lazy'].includes(mode)) {
+  process.stderr.write('usage: node lost.js HOST PORT once|loop|stmt|rows|lazy SQL\n');
   process.exit(2);
 }
 const port = Number(portArg);
@@ -55,12 +56,17 @@ function run(c) {
       c.execute(sql, (e) => (e ? reject(e) : resolve()));
       return;
     }
-    if (mode !== 'rows') {
+    if (mode !== 'rows' && mode !== 'lazy') {
       c.query(sql, (e) => (e ? reject(e) : resolve()));
       return;
     }
     let n = 0;
     c.query(sql)
+      .on('fields', () => {
+        if (mode !== 'lazy') return;
+        c.pause();
+        process.stdin.once('data', () => c.resume());
+      })
       .on('result', (row) => {
         const v = Object.values(row)[0];
         say(`row ${++n} ${String(v).length}`);

@@ -4,14 +4,15 @@
 //   php lost.php HOST PORT MODE SQL      (LOST_API=mysqli|pdo; LOST_USER, LOST_PASS, LOST_DB)
 //
 // The arguments and the output are those of lost.c (see there); modes: once, loop, stmt (a
-// server-side prepared statement), rows (an unbuffered result, a line a row). PHP's own
+// server-side prepared statement), rows (an unbuffered result, a line a row), lazy (mysqli
+// only: sent with MYSQLI_ASYNC, its answer read once stdin has a line). PHP's own
 // warnings (mysqlnd prints "Packets out of order", "Error while reading ...") come out as
 // "warn MESSAGE" lines, so that the caller sees every complaint of the library.
 
 declare(strict_types=1);
 
 if ($argc !== 5) {
-    fwrite(STDERR, "usage: php lost.php HOST PORT once|loop|stmt|rows SQL\n");
+    fwrite(STDERR, "usage: php lost.php HOST PORT once|loop|stmt|rows|lazy SQL\n");
     exit(2);
 }
 [, $host, $port, $mode, $sql] = $argv;
@@ -20,7 +21,8 @@ $api = getenv('LOST_API') ?: 'mysqli';
 $user = getenv('LOST_USER') ?: 'app';
 $pass = getenv('LOST_PASS') ?: 'app';
 $db = getenv('LOST_DB') ?: 'test';
-if (!in_array($mode, ['once', 'loop', 'stmt', 'rows'], true) || !in_array($api, ['mysqli', 'pdo'], true)) {
+if (!in_array($mode, ['once', 'loop', 'stmt', 'rows', 'lazy'], true) || !in_array($api, ['mysqli', 'pdo'], true) ||
+    ($mode === 'lazy' && $api !== 'mysqli')) {
     fwrite(STDERR, "lost.php: mode $mode or api $api not supported\n");
     exit(2);
 }
@@ -70,6 +72,17 @@ function thread_id($c, string $api): int
 function run($c, string $api, string $mode, string $sql): void
 {
     if ($api === 'mysqli') {
+        if ($mode === 'lazy') {
+            $c->query($sql, MYSQLI_ASYNC);
+            fgets(STDIN);
+            $links = $errors = $rejects = [$c];
+            mysqli_poll($links, $errors, $rejects, 30);
+            $r = $c->reap_async_query();
+            if ($r instanceof mysqli_result) {
+                $r->free();
+            }
+            return;
+        }
         if ($mode === 'stmt') {
             $st = $c->prepare($sql);
             say('sent');

@@ -4,8 +4,9 @@
 
 Run it with Debian's interpreter (/usr/bin/python3, python3-pymysql). The arguments and the
 output are those of lost.c (see there); modes: once, loop, rows (an unbuffered SSCursor, a line
-a row). The error line names the exception class in place of the SQLSTATE, which PyMySQL does
-not keep: "err 2013 OperationalError Lost connection to MySQL server during query".
+a row), lazy (an SSCursor whose rows are read once stdin has a line). The error line names the
+exception class in place of the SQLSTATE, which PyMySQL does not keep:
+"err 2013 OperationalError Lost connection to MySQL server during query".
 """
 
 import os
@@ -44,10 +45,12 @@ def describe(e):
 
 
 def run(conn, mode, sql):
-    cls = pymysql.cursors.SSCursor if mode == "rows" else pymysql.cursors.Cursor
+    cls = pymysql.cursors.SSCursor if mode in ("rows", "lazy") else pymysql.cursors.Cursor
     cur = conn.cursor(cls)
     try:
         cur.execute(sql)
+        if mode == "lazy":
+            sys.stdin.readline()
         n = 0
         for row in cur:
             if mode == "rows":
@@ -63,8 +66,8 @@ def run(conn, mode, sql):
 
 
 def main():
-    if len(sys.argv) != 5 or sys.argv[3] not in ("once", "loop", "rows"):
-        print("usage: lost.py HOST PORT once|loop|rows SQL", file=sys.stderr)
+    if len(sys.argv) != 5 or sys.argv[3] not in ("once", "loop", "rows", "lazy"):
+        print("usage: lost.py HOST PORT once|loop|rows|lazy SQL", file=sys.stderr)
         return 2
     host, port, mode, sql = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     try:

@@ -74,9 +74,11 @@ for name in "${names[@]}"; do
 done
 for lib in "${LOST_LIBS[@]}"; do
   lost_check_lost "sleep-$lib" "SELECT SLEEP on the killed writer"
-  lost_check_reconnect "sleep-$lib" "$t_kill" "$RECONNECT_BOUND_MS" "SELECT SLEEP on the killed writer"
+  lost_check_reconnect "sleep-$lib" "$t_kill" "$RECONNECT_BOUND_MS" \
+    "SELECT SLEEP on the killed writer" "the kill"
   lost_check_lost "loop-$lib" "an INSERT every 10 ms"
-  lost_check_reconnect "loop-$lib" "$t_kill" "$RECONNECT_BOUND_MS" "an INSERT every 10 ms"
+  lost_check_reconnect "loop-$lib" "$t_kill" "$RECONNECT_BOUND_MS" "an INSERT every 10 ms" \
+    "the kill"
   count=$(lost_line "loop-$lib" count)
   if [[ "${count#count }" =~ ^[0-9]+$ ]] && [ "${count#count }" -gt 0 ]; then
     gt_ok "the persistent $lib client wrote before the kill ($count)"

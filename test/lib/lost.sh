@@ -18,7 +18,8 @@
 #   lost_end NAME SECS               wait for it to exit (killed after SECS)
 #   lost_check_lost NAME WHAT        its statement ended with a lost-connection error
 #   lost_check_ended NAME WHAT       ... with that or a server error parsed cleanly
-#   lost_check_reconnect NAME T_MS BOUND_MS WHAT   its new connection worked by T_MS + BOUND_MS
+#   lost_check_reconnect NAME T_MS BOUND_MS WHAT [T_NAME]   its new connection worked by
+#                                    T_MS + BOUND_MS (T_NAME: what T_MS is, for the message)
 #
 # Only the processes started here are ever signalled, by pid.
 
@@ -205,17 +206,17 @@ lost_check_quiet() {
   fi
 }
 
-# lost_check_reconnect NAME T_MS BOUND_MS WHAT: NAME's new connection ran SELECT 1 no later
-# than BOUND_MS after T_MS (epoch ms: when a backend could serve it again).
+# lost_check_reconnect NAME T_MS BOUND_MS WHAT [T_NAME]: NAME's new connection ran SELECT 1 no
+# later than BOUND_MS after T_MS (epoch ms, e.g. when a backend could serve it again).
 lost_check_reconnect() {
-  local name=$1 t=$2 bound=$3 what=$4 line at
+  local name=$1 t=$2 bound=$3 what=$4 tname=${5:-the backend was back} line at
   line=$(lost_line "$name" reconnect)
   if [[ "$line" =~ ^reconnect\ ok\ [0-9]+\ ([0-9]+)$ ]]; then
     at=${BASH_REMATCH[1]}
     if ((at - t <= bound)); then
-      lost_ok "$what: ${LOST_LIB[$name]} reconnected $((at - t)) ms after the backend was back (<= $bound)"
+      lost_ok "$what: ${LOST_LIB[$name]} reconnected $((at - t)) ms after $tname (<= $bound)"
     else
-      lost_notok "$what: ${LOST_LIB[$name]} reconnected only $((at - t)) ms after the backend was back (> $bound)"
+      lost_notok "$what: ${LOST_LIB[$name]} reconnected only $((at - t)) ms after $tname (> $bound)"
     fi
   else
     lost_notok "$what: ${LOST_LIB[$name]} reconnects: got [${line:-nothing}]"

@@ -81,7 +81,7 @@ lost_npm_install() {
       rm -f "$LOST_NPM_DIR/package-lock.json"
       exit 1
     fi
-  ) 9>"$LOST_NPM_DIR.lock"
+  ) 9>"$LOST_NPM_DIR/install.lock"
 }
 
 # lost_start NAME LIB MODE SQL PORT [HOST]: output in $LOST_DIR/NAME.out, stdin a fifo.

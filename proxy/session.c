@@ -21,7 +21,6 @@
 #define GP_ER_NOT_READY       1047 /* what Galera nodes say when not ready */
 #define GP_ER_HANDSHAKE       1043 /* Bad handshake */
 #define GP_ER_UNSUPPORTED     1235 /* ER_NOT_SUPPORTED_YET */
-#define GP_CR_SERVER_LOST     2013 /* Lost connection to server during query */
 #define GP_ER_SERVER_SHUTDOWN 1053 /* Server shutdown in progress */
 
 static const gp_io_proto_t client_proto;
@@ -89,6 +88,7 @@ static void session_retry(gp_session_t *s)
 	session_leave_backend(s);
 	gp_handoff_release(s);
 	s->greeted_at = 0;
+	s->tried_at = uv_now(s->proxy->loop);
 	session_set_state(s, GP_SS_CONNECTING);
 	s->retry_connect = true;
 	gp_io_close(&s->server, false);
@@ -996,7 +996,6 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 static void server_ended(gp_io_t *io, gp_status_t st)
 {
 	gp_session_t *s = io->owner;
-	char msg[200];
 	switch (s->state) {
 	case GP_SS_CONNECTING:
 	case GP_SS_GREETING:
@@ -1011,14 +1010,12 @@ static void server_ended(gp_io_t *io, gp_status_t st)
 	}
 	slog(s, GP_LOG_WARN, "backend_lost", "error=\"%s\" in_flight=%d", gp_strerror(st),
 	     s->in_flight);
-	if (s->in_flight && gp_io_at_boundary(&s->server)) {
-		uint8_t seq = (uint8_t)((s->server_replied ? s->server_seq : s->cmd_seq) + 1);
-		snprintf(msg, sizeof(msg),
-		         "galera-proxy: lost connection to backend %s during query",
-		         session_backend_name(s));
-		gp_session_fail(s, seq, GP_CR_SERVER_LOST, "HY000", msg, "backend_lost");
-		return;
-	}
+	/* The client's connection ends as the backend's did, after what was relayed: every client
+	 * library then reports its own lost-connection error for a statement in flight (and
+	 * marks the connection dead, so that its reconnect logic runs). An ERR of the proxy's own
+	 * would not do: libmariadb takes one with a client error code (2013) for a malformed
+	 * packet, one with a server code reads as that server error while the library still
+	 * believes the connection alive, and a result cut mid-packet cannot be ended by one. */
 	gp_session_close(s, "backend_lost");
 }
 
@@ -1134,8 +1131,15 @@ void gp_session_shutdown(gp_session_t *s)
 
 void gp_session_wake(gp_session_t *s)
 {
-	if (s->state == GP_SS_WAITING)
-		session_route(s);
+	if (s->state != GP_SS_WAITING)
+		return;
+	/* A backend this session failed to reach is skipped while it waits, but not for good:
+	 * once a probe interval has passed, the monitor's word that it serves again (a server
+	 * restarted, say) counts, and a client that reconnected at once is not refused later. */
+	uint64_t now = uv_now(s->proxy->loop);
+	if (s->tried && now - s->tried_at >= (uint64_t)s->proxy->cfg->monitor_interval_ms)
+		s->tried = 0;
+	session_route(s);
 }
 
 bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, uint32_t n,

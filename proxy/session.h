@@ -37,6 +37,7 @@ typedef struct gp_session {
 	uint32_t id;                 /* proxy connection id (logs) */
 	int backend;                 /* backend index, -1 before one is chosen */
 	uint32_t tried;              /* backends tried for this session (bit mask) */
+	uint64_t tried_at;           /* loop time (ms) of the last failed backend attempt */
 	uint64_t handshake_deadline; /* loop time (ms) by which auth must finish */
 	uint64_t wait_deadline;      /* loop time (ms) until which it may wait for a backend */
 	uint64_t drain_deadline;     /* loop time (ms) a draining session is closed at */

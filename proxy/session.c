@@ -720,7 +720,6 @@ static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 		return kill;
 	myp_resp_begin(&s->resp, s->caps, pkt->p, pkt->n);
 	s->in_flight = true;
-	s->server_replied = false;
 	return GP_PKT_FORWARD;
 }
 
@@ -922,7 +921,6 @@ static void session_send_internal(gp_session_t *s, const myp_wbuf_t *w)
 	myp_resp_begin(&s->resp, s->caps, w->buf + MYP_HEADER_LEN, w->len - MYP_HEADER_LEN);
 	s->in_flight = true;
 	s->internal = true;
-	s->server_replied = false;
 }
 
 /* The relayed bytes of a server scan are on their way: now act on what they ended. */
@@ -968,7 +966,6 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 		return GP_PKT_FORWARD;
 	}
 	s->server_seq = pkt->seq;
-	s->server_replied = true;
 	if (s->state == GP_SS_AUTH && s->deferred)
 		gp_handoff_defer_server(s, pkt);
 	if (s->kill.phase == GP_KILL_CHECKING && s->internal &&

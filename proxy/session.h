@@ -53,7 +53,6 @@ typedef struct gp_session {
 	bool in_flight;              /* resp is tracking something */
 	bool client_cont;            /* last client packet was 0xFFFFFF long */
 	bool client_discard;         /* the server answered mid-command: drop the rest of it */
-	bool server_replied;         /* a server packet of the current command was relayed */
 	bool counted;                /* counted in proxy->nclients */
 	bool retry_connect;          /* server io closing to try the next backend */
 	bool on_backend;             /* counted in its backend's sessions */

@@ -184,7 +184,7 @@ for t in "$HERE"/t_*.sh "$HERE"/t_*.php; do
   else
     echo "not ok $N - $name (took $(($(date +%s) - t0)) s, exit $rc)$note"
     FAILED=$((FAILED + 1))
-    [ -z "$new_problems" ] || sed 's/^/#   problem: /' <<<"$new_problems"
+    [ -z "$new_problems" ] || awk '{ print "#   problem: " $0 }' <<<"$new_problems"
     if [ -s "$tmp/stderr" ]; then
       echo "# its stderr:"
       tail -n 15 "$tmp/stderr" | sed 's/^/#   /'
@@ -218,7 +218,7 @@ if [ -z "$new_problems" ]; then
   PASSED=$((PASSED + 1))
 else
   echo "not ok $N - the proxy shut down cleanly on SIGTERM"
-  sed 's/^/#   problem: /' <<<"$new_problems"
+  awk '{ print "#   problem: " $0 }' <<<"$new_problems"
   FAILED=$((FAILED + 1))
 fi
 

@@ -9,17 +9,11 @@
 # says so when it could not run at all), ASan's deadly-signal line, UBSan's "runtime error:".
 SANITIZER_MARKERS='(ERROR|WARNING): [A-Za-z]*Sanitizer|LeakSanitizer|AddressSanitizer:DEADLYSIGNAL|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
 
-# sanitizer_env [ASAN_OPTION...]: export ASAN_OPTIONS and UBSAN_OPTIONS: stop at the first
-# report with a stack trace, leak detection on. The caller's own settings (and the extra
-# options given here) come first and these after them: the sanitizers take a flag's last
-# value, so a run can never turn leak detection or halting off by accident.
+# sanitizer_env: export ASAN_OPTIONS and UBSAN_OPTIONS: stop at the first report with a stack
+# trace, leak detection on. The caller's own settings come first and these after them: the
+# sanitizers take a flag's last value, so a run can never turn leak detection or halting off.
 sanitizer_env() {
-  local extra
-  extra=$(
-    IFS=:
-    echo "$*"
-  )
-  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}${extra:+$extra:}abort_on_error=1:halt_on_error=1:detect_leaks=1"
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}abort_on_error=1:halt_on_error=1:detect_leaks=1"
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1"
 }
 

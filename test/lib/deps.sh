@@ -9,6 +9,7 @@ DEPS_PACKAGES=(
   php-cli php-mysql sysbench haproxy
   valgrind clang-format shellcheck
   prometheus keepalived iproute2 procps curl docker-compose psmisc
+  systemd binutils python3-yaml
   wordpress nginx php-fpm php-curl
   python3-pymysql nodejs npm
 )

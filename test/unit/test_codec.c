@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gp_check.h"
 #include "myp.h"
 
 /*
@@ -816,18 +817,11 @@ static Suite *codec_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0)
 		return resp_write_corpus(argv[2]) ? 0 : 1;
 	if (argc != 1) {
 		fprintf(stderr, "usage: %s [--write-corpus DIR]\n", argv[0]);
 		return 2;
 	}
-	sr = srunner_create(codec_suite());
-	srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY, default normal */
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return gp_check_run(codec_suite(), CK_ENV); /* CK_VERBOSITY, default normal */
 }

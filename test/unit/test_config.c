@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "gp_check.h"
 #include "config.h"
 #include "log.h"
 #include "status.h"
@@ -879,11 +880,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return gp_check_run(config_suite(), CK_NORMAL);
 }

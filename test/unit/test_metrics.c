@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gp_check.h"
 #include "http.h"
 #include "metrics.h"
 #include "proxy.h"
@@ -277,9 +278,5 @@ static Suite *metrics_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(metrics_suite());
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return gp_check_run(metrics_suite(), CK_ENV);
 }

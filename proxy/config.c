@@ -14,6 +14,8 @@
 
 #define GP_HOSTNAME_MAX 253 /* DNS limit for a textual host name */
 
+static uint64_t gp_cfg_generations; /* configurations loaded so far (the loop thread loads) */
+
 typedef enum gp_cfg_type {
 	GP_CFG_STR,
 	GP_CFG_INT,
@@ -609,8 +611,14 @@ gp_status_t gp_config_load(const char *path, gp_config_t **out, char *err, size_
 		gp_config_free(c);
 		return st;
 	}
+	c->generation = ++gp_cfg_generations;
 	*out = c;
 	return GP_OK;
+}
+
+uint64_t gp_config_generation(const gp_config_t *c)
+{
+	return c->generation;
 }
 
 void gp_config_free(gp_config_t *c)

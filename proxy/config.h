@@ -95,6 +95,7 @@ typedef struct gp_config {
 	gp_backend_conf_t backends[GP_MAX_BACKENDS]; /* in file order */
 	size_t nbackends;                            /* how many */
 	char *path;                                  /* file it was read from */
+	uint64_t generation; /* unique per load (gp_config_generation); 0: not loaded from a file */
 } gp_config_t;
 
 /* Load and fully validate FILE. On failure returns GP_ECONFIG and writes a
@@ -102,6 +103,11 @@ typedef struct gp_config {
  * On success *out is owned by the caller (gp_config_free). */
 GP_WUR gp_status_t gp_config_load(const char *path, gp_config_t **out, char *err, size_t errcap);
 void gp_config_free(gp_config_t *c);
+
+/* A number no other configuration loaded by this process shares (1, 2, ... in load order).
+ * "Was there a reload?" compares these, never addresses: a freed configuration's address
+ * can come back from the next allocation. */
+uint64_t gp_config_generation(const gp_config_t *c);
 
 /* Split "HOST:PORT" ("[v6]:PORT" too). GP_EINVAL if malformed. */
 GP_WUR gp_status_t gp_config_split_addr(const char *addr, char *host, size_t hostcap,

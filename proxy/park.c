@@ -42,6 +42,12 @@ static void park_warm_failed(gp_parked_t *e);
 static const char *const park_state_names[] = {"idle", "login",  "quit",
                                                "gone", "refuse", "warming"};
 
+/* A reload replaced the configuration since the entries' backend indexes were taken. */
+static bool park_reloaded(const gp_handoff_t *h)
+{
+	return h->cfg_gen != gp_config_generation(h->proxy->cfg);
+}
+
 static gp_backend_t *park_backend(const gp_parked_t *e)
 {
 	gp_proxy_t *p = e->h->proxy;
@@ -454,7 +460,7 @@ bool gp_park_available(gp_handoff_t *h, int b)
 	uint64_t now = uv_now(h->proxy->loop);
 	for (pos = h->parked.next; pos != &h->parked; pos = pos->next) {
 		gp_parked_t *e = gp_container_of(pos, gp_parked_t, link);
-		if (e->backend == b && h->cfg == h->proxy->cfg && park_check(e, now) == GP_PARK_FIT)
+		if (e->backend == b && !park_reloaded(h) && park_check(e, now) == GP_PARK_FIT)
 			return true;
 	}
 	return false;
@@ -464,7 +470,7 @@ bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b)
 {
 	gp_list_t *pos, *tmp;
 	uint64_t now = uv_now(h->proxy->loop);
-	if (h->cfg != h->proxy->cfg)
+	if (park_reloaded(h))
 		return false; /* indexes from another configuration: the tick sorts them out */
 	gp_list_each_safe(pos, tmp, &h->parked)
 	{
@@ -520,14 +526,14 @@ static void park_follow_reload(gp_handoff_t *h)
 		 * took them along, so its entries count nowhere. */
 		e->backend = found;
 	}
-	h->cfg = p->cfg;
+	h->cfg_gen = gp_config_generation(p->cfg);
 }
 
 void gp_park_tick(gp_handoff_t *h, uint64_t now)
 {
 	gp_proxy_t *p = h->proxy;
 	gp_list_t *pos, *tmp;
-	if (h->cfg != p->cfg)
+	if (park_reloaded(h))
 		park_follow_reload(h);
 	uint64_t half = (uint64_t)p->cfg->handshake_greeting_timeout_ms / 2;
 	gp_list_each_safe(pos, tmp, &h->parked)
@@ -634,7 +640,7 @@ void gp_park_warm(gp_handoff_t *h)
 	gp_proxy_t *p = h->proxy;
 	const gp_config_t *c = p->cfg;
 	uint64_t now = uv_now(p->loop);
-	if (c->handshake_warm <= 0 || h->cfg != c || p->shutting_down ||
+	if (c->handshake_warm <= 0 || park_reloaded(h) || p->shutting_down ||
 	    now >= p->last_accept_ms + GP_WARM_IDLE_MS)
 		return;
 	uint64_t have[GP_MAX_BACKENDS] = {0};

@@ -529,6 +529,18 @@ static gp_status_t gp_cfg_validate(gp_cfg_ctx_t *ctx, const config_t *cf, gp_con
 	return GP_OK;
 }
 
+void gp_config_backend_resolved(gp_backend_conf_t *b, const struct sockaddr_storage *addr)
+{
+	b->addr = *addr;
+	b->ip[0] = '\0';
+	if (addr->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, b->ip,
+		          sizeof(b->ip));
+	else if (addr->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, b->ip,
+		          sizeof(b->ip));
+}
+
 int gp_config_proxy_protocol(const gp_config_t *c)
 {
 	const char *v = c->handshake_proxy_protocol;

@@ -6,12 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "status.h"
 
 #define GP_MAX_BACKENDS 32
 #define GP_NAME_MAX     64
 #define GP_ADDR_MAX     128
+#define GP_IP_MAX       46 /* an IPv6 address as text, with its NUL (INET6_ADDRSTRLEN) */
 #define GP_WARM_MAX     64 /* handshake.warm: greeted connections kept ahead per backend */
 
 /*
@@ -77,11 +79,14 @@
 	  "per backend: connections greeted ahead, ready for arriving clients (0 = off)")
 
 typedef struct gp_backend_conf {
-	char name[GP_NAME_MAX];    /* unique name, used in logs and metrics */
-	char address[GP_ADDR_MAX]; /* HOST:PORT as written */
-	char host[GP_ADDR_MAX];    /* host part */
-	uint16_t port;             /* port part */
-	int64_t priority;          /* lower is preferred for the writer */
+	char name[GP_NAME_MAX];       /* unique name, used in logs and metrics */
+	char address[GP_ADDR_MAX];    /* HOST:PORT as written */
+	char host[GP_ADDR_MAX];       /* host part */
+	uint16_t port;                /* port part */
+	int64_t priority;             /* lower is preferred for the writer */
+	struct sockaddr_storage addr; /* host resolved; the daemon fills it before it runs this */
+	char ip[GP_IP_MAX];           /* addr's IP as text ("" until resolved): what libmariadb
+	                               * gets, so it never resolves a name on the loop thread */
 } gp_backend_conf_t;
 
 #define GP_CONF_TYPE_STR  char *
@@ -112,6 +117,9 @@ uint64_t gp_config_generation(const gp_config_t *c);
 /* Split "HOST:PORT" ("[v6]:PORT" too). GP_EINVAL if malformed. */
 GP_WUR gp_status_t gp_config_split_addr(const char *addr, char *host, size_t hostcap,
                                         uint16_t *port);
+
+/* Record the address b's host resolved to (port included), in addr and ip. */
+void gp_config_backend_resolved(gp_backend_conf_t *b, const struct sockaddr_storage *addr);
 
 /* handshake.proxy_protocol as a number: 0 off, 1 v1, 2 v2 (-1: not a valid value). */
 int gp_config_proxy_protocol(const gp_config_t *c);

@@ -435,9 +435,10 @@ static int reload_index(const int *map, size_t nold, int i)
 	return i >= 0 && (size_t)i < nold ? map[i] : -1;
 }
 
-#define RELOAD_DIFF_STR(a, b)  strcmp((a) ? (a) : "", (b) ? (b) : "")
-#define RELOAD_DIFF_INT(a, b)  ((a) != (b))
-#define RELOAD_DIFF_BOOL(a, b) ((a) != (b))
+#define RELOAD_DIFF_STR(a, b)    strcmp((a) ? (a) : "", (b) ? (b) : "")
+#define RELOAD_DIFF_INT(a, b)    ((a) != (b))
+#define RELOAD_DIFF_BOOL(a, b)   ((a) != (b))
+#define RELOAD_DIFF_SECRET(a, b) RELOAD_DIFF_STR(a, b)
 
 /* The scalar keys that differ, "monitor.interval_ms,routing.failback" (names only, no values). */
 static void reload_changed_keys(const gp_config_t *o, const gp_config_t *n, char *buf, size_t cap)

@@ -612,6 +612,7 @@ static void on_conn_handle_closed(uv_handle_t *hd)
 	gp_http_t *h = c->http;
 	gp_list_del(&c->link);
 	h->nconns--;
+	explicit_bzero(c->auth, sizeof(c->auth)); /* a right token is the secret itself */
 	free(c);
 	http_maybe_free(h);
 }

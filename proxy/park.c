@@ -111,6 +111,10 @@ static void park_native_password(const char *pw, const uint8_t *scramble, size_t
 	sha1_digest(&c, SHA1_DIGEST_SIZE, h3);
 	for (size_t i = 0; i < SHA1_DIGEST_SIZE; i++)
 		out[i] = h1[i] ^ h3[i];
+	/* SHA1(pw) logs in as well as the password does: leave no copy on the stack. */
+	explicit_bzero(h1, sizeof(h1));
+	explicit_bzero(h2, sizeof(h2));
+	explicit_bzero(&c, sizeof(c));
 }
 
 static const char native_plugin[] = "mysql_native_password";

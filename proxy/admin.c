@@ -650,8 +650,8 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	gp_backend_t nb[GP_MAX_BACKENDS];
 	char changed[400], added[400] = "", removed[400] = "";
 	reload_map(old, nw, map);
-	bool restart = reload_moved(old, nw, map) | reload_readdressed(old, nw, map) |
-	               reload_monitor_changed(old, nw);
+	bool readdressed = reload_readdressed(old, nw, map); /* logs each one */
+	bool restart = readdressed || reload_moved(old, nw, map) || reload_monitor_changed(old, nw);
 
 	/* Everything that can fail comes first; every address was resolved before. */
 	memset(nb, 0, sizeof(nb));

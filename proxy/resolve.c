@@ -97,7 +97,6 @@ gp_status_t gp_resolve_start(uv_loop_t *loop, size_t n, const char *const *hosts
 				return gp_status_from_uv(rc);
 			}
 			/* The ones already asked come back later: forget them. */
-			r->cancelled = true;
 			gp_resolve_cancel(r);
 			return gp_status_from_uv(rc);
 		}

@@ -902,9 +902,9 @@ void gp_monitor_free(gp_monitor_t *m)
 	free(m->backends);
 	free(m->nodes);
 	free(m->user);
-	free(m->password);
+	gp_config_secret_free(m->password);
 	free(m->evict_user);
-	free(m->evict_pass);
+	gp_config_secret_free(m->evict_pass);
 	free(m);
 }
 

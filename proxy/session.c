@@ -1048,8 +1048,11 @@ static void session_name_client(gp_session_t *s)
 void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 {
 	gp_session_t *s = calloc(1, sizeof(*s));
-	if (!s) {
-		gp_log(GP_LOG_ERROR, "accept_failed", "error=\"%s\"", gp_strerror(GP_ENOMEM));
+	if (!s || gp_io_init(&s->client, p->loop, &client_proto, s) != GP_OK) {
+		/* Returning without uv_accept would leave the listener deaf (libuv stops polling
+		 * it while a connection is pending) and the descriptor open. */
+		free(s);
+		gp_proxy_refuse(p, listener);
 		return;
 	}
 	s->proxy = p;
@@ -1059,10 +1062,6 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	gp_list_init(&s->link);
 	gp_list_init(&s->drain_link);
 	gp_list_init(&s->slot_link);
-	if (gp_io_init(&s->client, p->loop, &client_proto, s) != GP_OK) {
-		free(s);
-		return;
-	}
 	s->open_handles = 1;
 	if (uv_accept(listener, (uv_stream_t *)&s->client.tcp) < 0 ||
 	    gp_io_init(&s->server, p->loop, &server_proto, s) != GP_OK) {

@@ -514,6 +514,9 @@ else
 
   # The image's files with this machine's paths: user nobody instead of galera-proxy.
   cp docker/galera-proxy/proxy-a.conf "$EP/proxy.conf"
+  cp -r docker/galera-proxy/secrets "$EP/secrets" # password_file etc. are relative to the config
+  chmod 755 "$EP/secrets"
+  chmod 644 "$EP"/secrets/*
   sed -e 's/^\([[:space:]]*script_user\).*/\1 nobody/' \
     -e "s#/usr/lib/galera-proxy/vrrp-hooks/#$ROOT/vrrp-hooks/#g" \
     docker/keepalived/proxy-a.conf >"$EP/keepalived.conf"

@@ -84,7 +84,7 @@ function check_status(array $s): array
 			if (!array_key_exists($k, $s['last_change']))
 				$bad[] = "last_change.$k missing";
 	}
-	foreach (['successes', 'failures', 'last_ok', 'pending'] as $k)
+	foreach (['successes', 'failures', 'last_ok', 'pending', 'resolving'] as $k)
 		if (!array_key_exists($k, $s['reload'] ?? []))
 			$bad[] = "reload.$k missing";
 	$bk = ['name' => 'string', 'address' => 'string', 'state' => 'string', 'role' => 'string',

@@ -134,20 +134,23 @@ gt_proxy_conf() {
       ;;
     esac
   done
+  # The monitor's and the eviction account's password come from a file (password_file),
+  # so the suite's logins and evictions prove the file form.
+  printf 'monitor\n' >"$(dirname "$file")/monitor-password"
   {
     cat <<EOF
 listen = "$listen";
 listen_ro = "$listen_ro";
 log_level = "info";
 limits = { shutdown_timeout_ms = 2000; backend_connect_timeout_ms = 2000; };
-monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; timeout_ms = 1000; };
+monitor = { user = "monitor"; password_file = "monitor-password"; interval_ms = 250; timeout_ms = 1000; };
 routing = {
   connect_wait_ms = $connect_wait_ms;
   drain_timeout_ms = $drain_timeout_ms;
   failback = $failback;
   failback_after_ms = $failback_after_ms;
 };
-eviction = { enabled = $eviction; };
+eviction = { enabled = $eviction; user = "monitor"; password_file = "monitor-password"; };
 EOF
     case "$backends" in
     galera)

@@ -652,6 +652,8 @@ static void session_response_done(gp_session_t *s)
 	if (!s->internal && s->state == GP_SS_READY)
 		gp_metrics_request_done(&s->proxy->metrics, (int)s->endpoint,
 		                        uv_hrtime() - s->cmd_start_ns);
+	if (!s->internal && s->state == GP_SS_READY && s->endpoint == GP_EP_RW && !s->resp.failed)
+		gp_cluster_rw_answer(s->proxy, s->backend, uv_hrtime());
 	s->in_flight = false;
 	bool was_in_trans = s->status & MYP_SERVER_STATUS_IN_TRANS;
 	if (s->resp.status_seen)
@@ -659,16 +661,20 @@ static void session_response_done(gp_session_t *s)
 	if (s->internal) {
 		s->internal = false;
 		if (s->resp.failed) {
-			slog(s, GP_LOG_ERROR, "read_only_failed", "code=%u", s->resp.err_code);
-			s->close_after_relay = "read_only_failed";
+			const char *what =
+			        s->internal_sync ? "causal_reads_failed" : "read_only_failed";
+			slog(s, GP_LOG_ERROR, what, "code=%u", s->resp.err_code);
+			s->close_after_relay = what;
 			return;
 		}
 	} else if (s->endpoint == GP_EP_RO && !s->resp.failed &&
 	           (s->state == GP_SS_AUTH || s->resp.cmd == MYP_COM_RESET_CONNECTION ||
 	            s->resp.cmd == MYP_COM_CHANGE_USER)) {
-		/* A fresh (or reset) session on the read-only endpoint: make it read-only
-		 * before the client's next command runs. */
+		/* A fresh (or reset) session on the read-only endpoint: make it read-only, and
+		 * with routing.ro_causal_reads make its reads wait for the node to apply what
+		 * the cluster committed before them, before the client's next command runs. */
 		s->inject_ro = true;
+		s->inject_sync = s->proxy->cfg->routing_ro_causal_reads;
 	}
 	if (s->state == GP_SS_AUTH) {
 		if (s->resp.failed) {
@@ -693,7 +699,7 @@ static void session_response_done(gp_session_t *s)
 	/* ...but a transaction that just ended is a clean cut: a busy client that runs one
 	 * transaction after another is never quiet, and the switch barrier waits for it. A
 	 * statement that finishes past the drain deadline also closes the session. */
-	if (s->draining && gp_session_idle(s) && !s->inject_ro &&
+	if (s->draining && gp_session_idle(s) && !s->inject_ro && !s->inject_sync &&
 	    (was_in_trans || s->last_active >= s->drain_deadline ||
 	     gp_session_drain_quiet(s, s->last_active))) {
 		s->close_after_relay = "drained";
@@ -731,10 +737,18 @@ static void server_scanned(gp_io_t *io)
 		gp_session_close(s, reason);
 		return;
 	}
-	if (s->inject_ro) {
-		s->inject_ro = false;
-		/* Portable: MariaDB 10.11 has no transaction_read_only variable. */
-		session_send_internal(s, "SET SESSION TRANSACTION READ ONLY");
+	if (s->inject_ro || s->inject_sync) {
+		/* Portable: MariaDB 10.11 has no transaction_read_only variable; SET TRANSACTION
+		 * takes no other assignment, so wsrep_sync_wait is a statement of its own. 1:
+		 * reads (SELECT, SHOW, BEGIN) see every transaction committed before they began. */
+		bool ro = s->inject_ro;
+		if (ro)
+			s->inject_ro = false;
+		else
+			s->inject_sync = false;
+		s->internal_sync = !ro;
+		session_send_internal(s, ro ? "SET SESSION TRANSACTION READ ONLY"
+		                            : "SET SESSION wsrep_sync_wait = 1");
 		return;
 	}
 	if (s->resume_client) {

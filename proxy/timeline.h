@@ -34,9 +34,9 @@
  * db1 -> db2 -> db3 with db2 failing at once) extends that record: one outage, one record.
  */
 
-#define GP_TL_TAIL_NS (5000ull * 1000000)  /* after the first answer, gaps count this long */
+#define GP_TL_TAIL_NS (2000ull * 1000000)  /* after the first answer, gaps count this long */
 #define GP_TL_WAIT_NS (60000ull * 1000000) /* no first answer within this: close without */
-#define GP_TL_BUSY_NS (1000ull * 1000000)  /* answered this recently before detection: busy */
+#define GP_TL_BUSY_NS (200ull * 1000000)   /* answered this recently before detection: busy */
 
 typedef enum gp_tl_phase {
 	GP_TL_DETECT,       /* t0 -> detected */

@@ -289,6 +289,10 @@ static json_t *admin_backend_json(const gp_proxy_t *p, size_t i)
 	        (json_int_t)b->connect_failures);
 	if (!o)
 		return NULL;
+	uint32_t open, unknown;
+	gp_session_txn_count(p, (int)i, -1, &open, &unknown);
+	json_object_set_new(o, "sessions_in_transaction", json_integer((json_int_t)open));
+	json_object_set_new(o, "sessions_transaction_unknown", json_integer((json_int_t)unknown));
 	json_object_set_new(o, "wsrep_local_state",
 	                    v && (v->seen & GP_VAR_LOCAL_STATE) ? json_integer(v->local_state)
 	                                                        : json_null());

@@ -85,6 +85,7 @@ typedef struct gp_proxy {
 	uint32_t nsessions;                     /* all sessions, any state */
 	uint32_t nclients;                      /* sessions counted against the limit */
 	uint32_t next_conn_id;                  /* proxy connection ids */
+	uint32_t kill_jobs;                     /* cross-node KILLs in flight (kill.h) */
 	uint64_t last_accept_ms;                /* loop ms of the last client accepted */
 	uv_signal_t sig_term, sig_int, sig_hup; /* signal watchers */
 	uv_timer_t sweep;                       /* idle-timeout sweep */

@@ -21,7 +21,6 @@
 #define GP_ER_NOT_READY       1047 /* what Galera nodes say when not ready */
 #define GP_ER_HANDSHAKE       1043 /* Bad handshake */
 #define GP_ER_UNSUPPORTED     1235 /* ER_NOT_SUPPORTED_YET */
-#define GP_CR_SERVER_LOST     2013 /* Lost connection to server during query */
 #define GP_ER_SERVER_SHUTDOWN 1053 /* Server shutdown in progress */
 
 static const gp_io_proto_t client_proto;
@@ -45,7 +44,7 @@ static const char *session_backend_name(const gp_session_t *s)
 bool gp_session_idle(const gp_session_t *s)
 {
 	return s->state == GP_SS_READY && !s->in_flight && !s->client_cont &&
-	       !(s->status & MYP_SERVER_STATUS_IN_TRANS);
+	       s->txn == MYP_TRANS_NONE;
 }
 
 /* The one place a session changes state: it moves to the list of its new state. */
@@ -89,6 +88,7 @@ static void session_retry(gp_session_t *s)
 	session_leave_backend(s);
 	gp_handoff_release(s);
 	s->greeted_at = 0;
+	s->tried_at = uv_now(s->proxy->loop);
 	session_set_state(s, GP_SS_CONNECTING);
 	s->retry_connect = true;
 	gp_io_close(&s->server, false);
@@ -101,6 +101,8 @@ static void session_release(gp_session_t *s)
 	gp_list_del(&s->drain_link);
 	session_leave_backend(s);
 	gp_handoff_unqueue(s);
+	if (s->kill.slot) /* closed while its cross-node KILL was checked */
+		gp_kill_slot_give(&p->kill_jobs);
 	free(s->greeting);
 	if (s->counted)
 		p->nclients--;
@@ -412,6 +414,7 @@ static gp_pkt_action_t session_on_hsresp(gp_session_t *s, gp_pkt_t *pkt)
 	size_t ulen = r.user_len < sizeof(s->user) - 1 ? r.user_len : sizeof(s->user) - 1;
 	memcpy(s->user, r.user, ulen);
 	s->user[ulen] = '\0';
+	gp_kill_login_set(&s->login, r.user, r.user_len, r.charset, true);
 	if (s->deferred) {
 		if (gp_handoff_defer_answered(s, pkt, &r)) {
 			/* Not read until the backend has its response: a client that leaves now is
@@ -466,77 +469,216 @@ static void session_answer(gp_session_t *s, uint8_t seq, uint16_t code, const ch
 		gp_session_close(s, "client_error");
 }
 
-static void session_kill_done(void *arg, bool ok, unsigned code, const char *msg)
+/* ---- KILL of a proxy id -------------------------------------------------------- */
+
+/* The translated KILL is over: its cross-node slot goes back. */
+static void session_kill_end(gp_session_t *s)
 {
-	gp_session_t *s = arg;
-	s->pending_ops--;
-	if (s->state == GP_SS_CLOSING) {
-		if (s->open_handles == 0 && s->pending_ops == 0)
-			session_release(s);
-		return;
-	}
-	session_answer(s, (uint8_t)(s->cmd_seq + 1), ok ? 0 : (uint16_t)(code ? code : 1094), msg);
+	if (s->kill.slot)
+		gp_kill_slot_give(&s->proxy->kill_jobs);
+	s->kill = (gp_kill_req_t){.phase = GP_KILL_IDLE};
+}
+
+/* Answer the cross-node KILL the client waits for (code 0: OK) and let its next command in. */
+static void session_kill_answer(gp_session_t *s, uint16_t code, const char *msg)
+{
+	session_kill_end(s);
+	session_answer(s, (uint8_t)(s->cmd_seq + 1), code, msg);
 	s->in_flight = false;
 	gp_io_resume(&s->client);
 }
 
+/* The server's own refusal, for a target on another node. One line names both sides. */
+static void session_kill_refuse(gp_session_t *s, const gp_session_t *t, const char *reason)
+{
+	char msg[96], user[80], tuser[80];
+	const gp_kill_login_t *tl = t ? &t->login : NULL;
+	slog(s, GP_LOG_WARN, "kill_refused",
+	     "target=%u target_backend=%s user=%s target_user=%s query=%d reason=%s code=%u",
+	     s->kill.target, t ? session_backend_name(t) : "-",
+	     s->login.known ? gp_log_quote(user, sizeof(user), s->login.name, s->login.len) : "-",
+	     tl && tl->known ? gp_log_quote(tuser, sizeof(tuser), tl->name, tl->len) : "-",
+	     s->kill.k.query, reason, s->resp.failed ? s->resp.err_code : 0);
+	session_kill_answer(s, GP_ER_KILL_DENIED,
+	                    gp_kill_message(msg, sizeof(msg), GP_ER_KILL_DENIED, s->kill.k.id));
+}
+
+static void session_kill_done(void *arg, bool ok, unsigned code, const char *msg)
+{
+	gp_session_t *s = arg;
+	char buf[96], q[200];
+	s->pending_ops--;
+	if (s->state == GP_SS_CLOSING) {
+		session_kill_end(s);
+		if (s->open_handles == 0 && s->pending_ops == 0)
+			session_release(s);
+		return;
+	}
+	if (ok) {
+		session_kill_answer(s, 0, NULL);
+		return;
+	}
+	/* 1094: the target's thread ended meanwhile. Anything else is the proxy's trouble (the
+	 * eviction account without SUPER answers 1095): logged, and not the server's words. */
+	const char *own = code == GP_ER_NO_SUCH_THREAD
+	                          ? gp_kill_message(buf, sizeof(buf), code, s->kill.k.id)
+	                          : NULL;
+	if (!own)
+		slog(s, GP_LOG_WARN, "kill_failed", "target=%u code=%u error=%s", s->kill.target,
+		     code, gp_log_quote(q, sizeof(q), msg, (unsigned)strlen(msg)));
+	session_kill_answer(s, own ? GP_ER_NO_SUCH_THREAD : GP_ER_UNKNOWN,
+	                    own ? own
+	                        : "galera-proxy: the KILL failed on the target's node (see the "
+	                          "proxy's log)");
+}
+
+/* Run the KILL on the target's node with the eviction account: the issuer may (decided). */
+static void session_kill_run(gp_session_t *s)
+{
+	char sql[64], msg[96];
+	gp_session_t *t = session_find(s->proxy, s->kill.target);
+	if (!t || !t->on_backend) {
+		session_kill_answer(
+		        s, GP_ER_NO_SUCH_THREAD,
+		        gp_kill_message(msg, sizeof(msg), GP_ER_NO_SUCH_THREAD, s->kill.k.id));
+		return;
+	}
+	if (!gp_kill_sql(sql, sizeof(sql), &s->kill.k, t->server_thread) ||
+	    gp_monitor_exec(s->proxy->monitor, (size_t)t->backend, sql, session_kill_done, s) !=
+	            GP_OK) {
+		slog(s, GP_LOG_WARN, "kill_failed", "target=%u error=\"could not start\"",
+		     s->kill.target);
+		session_kill_answer(s, GP_ER_UNKNOWN,
+		                    "galera-proxy: could not reach the target's node");
+		return;
+	}
+	s->kill.phase = GP_KILL_RUNNING;
+	s->pending_ops++;
+	s->in_flight = true; /* the client waits for our answer; its next command is held */
+	s->resp.client_turn = false;
+}
+
+static void session_send_internal(gp_session_t *s, const myp_wbuf_t *w);
+
+/* The users differ: ask the issuer's own server what its session may do (kill.h). */
+static void session_kill_check(gp_session_t *s)
+{
+	s->kill.phase = GP_KILL_CHECKING;
+	s->server.peek = GP_KILL_GRANT_PEEK; /* rows are read, not relayed */
+	static const char sql[] = GP_KILL_CHECK_SQL;
+	uint8_t buf[MYP_HEADER_LEN + 8 + sizeof(sql)];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_query_build(&w, s->caps, sql, sizeof(sql) - 1);
+	session_send_internal(s, &w);
+}
+
+/* The grants are read (server_scanned, after the check's response): go on or refuse. */
+static void session_kill_checked(gp_session_t *s)
+{
+	s->server.peek = MYP_RESP_PEEK;
+	gp_session_t *t = session_find(s->proxy, s->kill.target);
+	if (s->kill.privileged ||
+	    (t && t->state == GP_SS_READY && gp_kill_login_same(&s->login, &t->login))) {
+		session_kill_run(s);
+		return;
+	}
+	session_kill_refuse(s, t, s->resp.failed ? "check_failed" : "not_owner");
+}
+
+/* The server's answer to a KILL translated on the same node: its refusal names the server's
+ * thread id; make it name the one the client gave. */
+static gp_pkt_action_t session_kill_reply(gp_session_t *s, const gp_pkt_t *pkt)
+{
+	myp_err_t e;
+	char msg[96];
+	uint64_t id = s->kill.k.id;
+	session_kill_end(s);
+	if (pkt->n < 1 || pkt->p[0] != 0xFF ||
+	    myp_err_parse(pkt->p, pkt->n, s->caps, &e) != MYP_OK ||
+	    !gp_kill_message(msg, sizeof(msg), e.code, id))
+		return GP_PKT_FORWARD;
+	session_send_err(s, pkt->seq, e.code, e.sqlstate, msg);
+	return GP_PKT_DROP;
+}
+
+/* A COM_CHANGE_USER: the user the session has once the server accepts it. */
+static void session_kill_note_user(gp_session_t *s, const gp_pkt_t *pkt)
+{
+	myp_change_user_t cu;
+	myp_status_t st = myp_change_user_parse(pkt->p, pkt->n, s->caps, &cu);
+	if (st == MYP_EPROTO || !cu.user) {
+		memset(&s->login_next, 0, sizeof(s->login_next)); /* unknown: equal to none */
+		return;
+	}
+	bool charset = st == MYP_OK && pkt->n == pkt->len && cu.has_charset;
+	gp_kill_login_set(&s->login_next, cu.user, cu.user_len, charset ? cu.charset : 0, false);
+}
+
 /*
  * KILL [QUERY] <proxy id> (and COM_PROCESS_KILL): the client knows only proxy ids, so
- * translate to the target's backend thread and run it on the target's node. Same node:
- * rewrite the statement in place and relay it. Another node: the proxy runs it there
- * with the eviction account and answers itself. Ids below the proxy range keep the
- * server's meaning (SELECT CONNECTION_ID() + KILL) and go to this session's node.
+ * translate to the target's backend thread. Same node: rewrite the statement in place and
+ * relay it; the server decides. Another node: the proxy decides as that one server would
+ * (same login user name, or SUPER / CONNECTION ADMIN as the issuer's own server reports
+ * them), then runs it there with the eviction account and answers itself. Ids below the
+ * proxy range keep the server's meaning (SELECT CONNECTION_ID() + KILL) and go to this
+ * session's node.
  */
 static gp_pkt_action_t session_on_kill(gp_session_t *s, gp_pkt_t *pkt)
 {
-	gp_kill_t k = {0};
+	gp_kill_t k = {.hardsoft = ""};
 	uint8_t cmd = pkt->p[0];
+	uint32_t id32;
 	bool is_query = cmd == MYP_COM_QUERY;
+	if (cmd == MYP_COM_CHANGE_USER) {
+		session_kill_note_user(s, pkt);
+		return GP_PKT_FORWARD;
+	}
 	if (is_query) {
 		if (pkt->n != pkt->len || !gp_kill_parse((const char *)pkt->p + 1, pkt->n - 1, &k))
 			return GP_PKT_FORWARD;
-	} else if (cmd == MYP_COM_PROCESS_KILL && pkt->n >= 5) {
-		k.id = (uint64_t)pkt->p[1] | (uint64_t)pkt->p[2] << 8 | (uint64_t)pkt->p[3] << 16 |
-		       (uint64_t)pkt->p[4] << 24;
+	} else if (cmd == MYP_COM_PROCESS_KILL &&
+	           myp_process_kill_parse(pkt->p, pkt->n, &id32) == MYP_OK) {
+		k.id = id32;
 	} else {
 		return GP_PKT_FORWARD;
 	}
 	if (k.id < GP_CONN_ID_BASE || k.id > UINT32_MAX)
 		return GP_PKT_FORWARD;
 	gp_session_t *t = session_find(s->proxy, k.id);
+	uint8_t seq = (uint8_t)(pkt->seq + 1);
 	char msg[96];
 	if (!t || !t->on_backend) {
-		snprintf(msg, sizeof(msg), "Unknown thread id: %llu", (unsigned long long)k.id);
-		session_answer(s, (uint8_t)(pkt->seq + 1), 1094, msg);
+		session_answer(s, seq, GP_ER_NO_SUCH_THREAD,
+		               gp_kill_message(msg, sizeof(msg), GP_ER_NO_SUCH_THREAD, k.id));
 		return GP_PKT_DROP;
 	}
 	slog(s, GP_LOG_INFO, "kill", "target=%u target_backend=%s thread=%u query=%d",
 	     gp_session_conn_id(t), session_backend_name(t), t->server_thread, k.query);
+	s->kill = (gp_kill_req_t){.k = k, .target = gp_session_conn_id(t)};
 	if (t->backend == s->backend) {
-		if (is_query) {
-			if (!gp_kill_rewrite((char *)pkt->p + 1, &k, t->server_thread))
-				return GP_PKT_FORWARD;
-		} else {
-			pkt->p[1] = (uint8_t)t->server_thread;
-			pkt->p[2] = (uint8_t)(t->server_thread >> 8);
-			pkt->p[3] = (uint8_t)(t->server_thread >> 16);
-			pkt->p[4] = (uint8_t)(t->server_thread >> 24);
-		}
+		bool ok = is_query ? gp_kill_rewrite((char *)pkt->p + 1, &k, t->server_thread)
+		                   : myp_process_kill_set_id(pkt->p, pkt->n, t->server_thread) ==
+		                             MYP_OK;
+		s->kill.phase = ok ? GP_KILL_RELAYED : GP_KILL_IDLE;
 		return GP_PKT_FORWARD;
 	}
-	char sql[64];
-	snprintf(sql, sizeof(sql), "KILL %s %s %u", k.hardsoft, k.query ? "QUERY" : "CONNECTION",
-	         t->server_thread);
-	if (gp_monitor_exec(s->proxy->monitor, (size_t)t->backend, sql, session_kill_done, s) !=
-	    GP_OK) {
-		session_answer(s, (uint8_t)(pkt->seq + 1), 1094,
-		               "galera-proxy: could not reach the target's node");
+	if (!gp_kill_slot_take(&s->proxy->kill_jobs)) {
+		slog(s, GP_LOG_WARN, "kill_refused",
+		     "target=%u target_backend=%s reason=busy jobs=%u", s->kill.target,
+		     session_backend_name(t), s->proxy->kill_jobs);
+		session_kill_end(s);
+		session_answer(s, seq, GP_ER_UNKNOWN,
+		               "galera-proxy: too many KILLs of sessions on other nodes in flight; "
+		               "try again");
 		return GP_PKT_DROP;
 	}
-	s->pending_ops++;
-	s->in_flight = true; /* the client waits for our answer; its next command is held */
-	s->resp.client_turn = false;
-	return GP_PKT_DROP;
+	s->kill.slot = true;
+	if (t->state == GP_SS_READY && gp_kill_login_same(&s->login, &t->login))
+		session_kill_run(s);
+	else
+		session_kill_check(s);
+	return s->state == GP_SS_CLOSING ? GP_PKT_STOP : GP_PKT_DROP;
 }
 
 /* A new command from an authenticated client. */
@@ -578,7 +720,6 @@ static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 		return kill;
 	myp_resp_begin(&s->resp, s->caps, pkt->p, pkt->n);
 	s->in_flight = true;
-	s->server_replied = false;
 	return GP_PKT_FORWARD;
 }
 
@@ -644,29 +785,93 @@ static const gp_io_proto_t client_proto = {
         .closed = session_io_closed,
 };
 
+/* ---- transaction state -------------------------------------------------------- */
+
+/* The one place s->txn changes: after each response, from the server's status flags or,
+ * when an ERR ended it, from what that ERR implies (myp_resp_trans). */
+static void session_txn_after(gp_session_t *s)
+{
+	s->txn = myp_resp_trans(&s->resp, s->txn);
+	if (s->resp.failed)
+		s->txn_told = false;
+	else if (s->resp.status_seen)
+		s->txn_told = true;
+	if (s->resp.status_seen)
+		s->status = s->resp.status;
+	/* the proxy's own answers carry the flags: in a transaction unless known otherwise */
+	if (s->txn == MYP_TRANS_NONE)
+		s->status &= (uint16_t)~MYP_SERVER_STATUS_IN_TRANS;
+	else
+		s->status |= MYP_SERVER_STATUS_IN_TRANS;
+}
+
+void gp_session_txn_ask(gp_session_t *s)
+{
+	if (s->state != GP_SS_READY || s->in_flight || s->client_cont || s->inject_ro ||
+	    s->txn == MYP_TRANS_NONE || s->txn_told)
+		return;
+	/* Not a SELECT @@in_transaction: a statement would clear the warnings of the ERR. */
+	uint8_t buf[MYP_HEADER_LEN + 1];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_cmd_build(&w, MYP_COM_PING);
+	slog(s, GP_LOG_DEBUG, "txn_ask", "txn=%s code=%u", myp_trans_name(s->txn),
+	     s->resp.err_code);
+	session_send_internal(s, &w);
+}
+
+void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, uint32_t *unknown)
+{
+	gp_list_t *pos, *tmp;
+	*open = *unknown = 0;
+	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_READY])
+	{
+		const gp_session_t *s = gp_container_of(pos, gp_session_t, link);
+		if (s->backend != b || (ep >= 0 && (int)s->endpoint != ep))
+			continue;
+		if (s->txn == MYP_TRANS_OPEN)
+			(*open)++;
+		else if (s->txn == MYP_TRANS_UNKNOWN)
+			(*unknown)++;
+	}
+}
+
 /* ---- server side ------------------------------------------------------------ */
 
 /* The response (or authentication) in flight is complete. */
 static void session_response_done(gp_session_t *s)
 {
-	if (!s->internal && s->state == GP_SS_READY)
+	uint64_t now = uv_now(s->proxy->loop);
+	bool internal = s->internal;
+	if (!internal && s->state == GP_SS_READY)
 		gp_metrics_request_done(&s->proxy->metrics, (int)s->endpoint,
 		                        uv_hrtime() - s->cmd_start_ns);
-	if (!s->internal && s->state == GP_SS_READY && s->endpoint == GP_EP_RW && !s->resp.failed)
+	if (!internal && s->state == GP_SS_READY && s->endpoint == GP_EP_RW && !s->resp.failed)
 		gp_cluster_rw_answer(s->proxy, s->backend, uv_hrtime());
 	s->in_flight = false;
-	bool was_in_trans = s->status & MYP_SERVER_STATUS_IN_TRANS;
-	if (s->resp.status_seen)
-		s->status = s->resp.status;
-	if (s->internal) {
+	bool was_open = s->txn == MYP_TRANS_OPEN;
+	session_txn_after(s);
+	if (internal) {
 		s->internal = false;
-		if (s->resp.failed) {
-			const char *what =
-			        s->internal_sync ? "causal_reads_failed" : "read_only_failed";
-			slog(s, GP_LOG_ERROR, what, "code=%u", s->resp.err_code);
-			s->close_after_relay = what;
+		bool sync = s->internal_sync;
+		s->internal_sync = false;
+		if (s->kill.phase == GP_KILL_CHECKING) {
+			s->kill.phase = GP_KILL_CHECKED; /* server_scanned goes on with the KILL */
 			return;
 		}
+		if (s->resp.failed) {
+			/* A ping refused: a transaction BF-aborted while idle answers the next
+			 * command with 1213, which the client would then never see. Closing tells
+			 * it the transaction is gone. */
+			const char *why = s->resp.cmd == MYP_COM_PING ? "txn_check_failed"
+			                  : sync                      ? "causal_reads_failed"
+			                                              : "read_only_failed";
+			slog(s, GP_LOG_ERROR, why, "code=%u", s->resp.err_code);
+			s->close_after_relay = why;
+			return;
+		}
+		if (s->resp.cmd == MYP_COM_PING)
+			slog(s, GP_LOG_INFO, "txn_asked", "in_trans=%s", myp_trans_name(s->txn));
 	} else if (s->endpoint == GP_EP_RO && !s->resp.failed &&
 	           (s->state == GP_SS_AUTH || s->resp.cmd == MYP_COM_RESET_CONNECTION ||
 	            s->resp.cmd == MYP_COM_CHANGE_USER)) {
@@ -676,6 +881,8 @@ static void session_response_done(gp_session_t *s)
 		s->inject_ro = true;
 		s->inject_sync = s->proxy->cfg->routing_ro_causal_reads;
 	}
+	if (s->resp.cmd == MYP_COM_CHANGE_USER && !s->resp.failed)
+		s->login = s->login_next; /* the server took the new user */
 	if (s->state == GP_SS_AUTH) {
 		if (s->resp.failed) {
 			slog(s, GP_LOG_INFO, "auth_failed", "user=%s code=%u", s->user,
@@ -688,43 +895,39 @@ static void session_response_done(gp_session_t *s)
 		gp_io_set_whole(&s->client, false);
 		gp_io_set_whole(&s->server, false);
 		session_set_state(s, GP_SS_READY);
-		s->opened_at = s->last_active = uv_now(s->proxy->loop);
+		s->opened_at = now;
 		slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s", s->user,
 		     gp_endpoint_name(s->endpoint));
 	}
 	/* A draining session is closed by gp_session_drain_tick once it has been quiet for
 	 * GP_DRAIN_QUIET_MS: closing at the first idle instant would cut a client between the
-	 * statements of one request (WordPress: SET NAMES, SELECT @@sql_mode, USE db, ...). */
-	s->last_active = uv_now(s->proxy->loop);
+	 * statements of one request (WordPress: SET NAMES, SELECT @@sql_mode, USE db, ...).
+	 * The proxy's own commands (a ping asking about the transaction) are not activity. */
+	if (!internal)
+		s->last_active = now;
 	/* ...but a transaction that just ended is a clean cut: a busy client that runs one
 	 * transaction after another is never quiet, and the switch barrier waits for it. A
 	 * statement that finishes past the drain deadline also closes the session. */
 	if (s->draining && gp_session_idle(s) && !s->inject_ro && !s->inject_sync &&
-	    (was_in_trans || s->last_active >= s->drain_deadline ||
-	     gp_session_drain_quiet(s, s->last_active))) {
+	    (was_open || now >= s->drain_deadline || gp_session_drain_quiet(s, now))) {
 		s->close_after_relay = "drained";
 		return;
 	}
 	s->resume_client = true;
 }
 
-/* Send a statement of the proxy's own; its response is tracked and not relayed. */
-static void session_send_internal(gp_session_t *s, const char *sql)
+/* Send a command of the proxy's own, built in w; its response is tracked and not relayed. */
+static void session_send_internal(gp_session_t *s, const myp_wbuf_t *w)
 {
-	uint8_t buf[128];
-	size_t n = strlen(sql);
-	buf[0] = (uint8_t)(n + 1);
-	buf[1] = buf[2] = buf[3] = 0;
-	buf[4] = MYP_COM_QUERY;
-	memcpy(buf + 5, sql, n);
-	if (gp_io_send(&s->server, buf, n + 5) != GP_OK) {
+	gp_status_t st = w->failed ? GP_ETOOBIG : gp_io_send(&s->server, w->buf, w->len);
+	if (st != GP_OK) {
+		slog(s, GP_LOG_ERROR, "internal_send_failed", "error=\"%s\"", gp_strerror(st));
 		gp_session_close(s, "backend_lost");
 		return;
 	}
-	myp_resp_begin(&s->resp, s->caps, buf + 4, n + 1);
+	myp_resp_begin(&s->resp, s->caps, w->buf + MYP_HEADER_LEN, w->len - MYP_HEADER_LEN);
 	s->in_flight = true;
 	s->internal = true;
-	s->server_replied = false;
 }
 
 /* The relayed bytes of a server scan are on their way: now act on what they ended. */
@@ -737,18 +940,29 @@ static void server_scanned(gp_io_t *io)
 		gp_session_close(s, reason);
 		return;
 	}
+	if (s->kill.phase == GP_KILL_CHECKED) {
+		session_kill_checked(s);
+		return;
+	}
 	if (s->inject_ro || s->inject_sync) {
 		/* Portable: MariaDB 10.11 has no transaction_read_only variable; SET TRANSACTION
 		 * takes no other assignment, so wsrep_sync_wait is a statement of its own. 1:
 		 * reads (SELECT, SHOW, BEGIN) see every transaction committed before they began. */
+		static const char ro_sql[] = "SET SESSION TRANSACTION READ ONLY";
+		static const char sync_sql[] = "SET SESSION wsrep_sync_wait = 1";
 		bool ro = s->inject_ro;
+		const char *sql = ro ? ro_sql : sync_sql;
+		size_t n = ro ? sizeof(ro_sql) - 1 : sizeof(sync_sql) - 1;
+		uint8_t buf[MYP_HEADER_LEN + 8 + sizeof(ro_sql)];
+		myp_wbuf_t w;
 		if (ro)
 			s->inject_ro = false;
 		else
 			s->inject_sync = false;
+		myp_wbuf_init(&w, buf, sizeof(buf));
+		myp_query_build(&w, s->caps, sql, n);
 		s->internal_sync = !ro;
-		session_send_internal(s, ro ? "SET SESSION TRANSACTION READ ONLY"
-		                            : "SET SESSION wsrep_sync_wait = 1");
+		session_send_internal(s, &w);
 		return;
 	}
 	if (s->resume_client) {
@@ -769,9 +983,11 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 		return GP_PKT_FORWARD;
 	}
 	s->server_seq = pkt->seq;
-	s->server_replied = true;
 	if (s->state == GP_SS_AUTH && s->deferred)
 		gp_handoff_defer_server(s, pkt);
+	if (s->kill.phase == GP_KILL_CHECKING && s->internal &&
+	    myp_resp_is_row(&s->resp, pkt->len, pkt->p, pkt->n))
+		s->kill.privileged |= gp_kill_grant_row_allows(pkt->p, pkt->n);
 	myp_resp_event_t ev = myp_resp_feed_server(&s->resp, pkt->len, pkt->p, pkt->n);
 	if (ev == MYP_RESP_EPROTO) {
 		slog(s, GP_LOG_ERROR, "backend_protocol_error", "cmd=%s len=%u first=%u",
@@ -785,6 +1001,8 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 			s->proxy->stats.err_packets++;
 		s->client_discard = s->client_cont;
 		session_response_done(s); /* acted on in server_scanned, after the relay */
+		if (!internal && s->kill.phase == GP_KILL_RELAYED)
+			return session_kill_reply(s, pkt);
 	}
 	return internal ? GP_PKT_DROP : GP_PKT_FORWARD;
 }
@@ -792,7 +1010,6 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 static void server_ended(gp_io_t *io, gp_status_t st)
 {
 	gp_session_t *s = io->owner;
-	char msg[200];
 	switch (s->state) {
 	case GP_SS_CONNECTING:
 	case GP_SS_GREETING:
@@ -807,14 +1024,12 @@ static void server_ended(gp_io_t *io, gp_status_t st)
 	}
 	slog(s, GP_LOG_WARN, "backend_lost", "error=\"%s\" in_flight=%d", gp_strerror(st),
 	     s->in_flight);
-	if (s->in_flight && gp_io_at_boundary(&s->server)) {
-		uint8_t seq = (uint8_t)((s->server_replied ? s->server_seq : s->cmd_seq) + 1);
-		snprintf(msg, sizeof(msg),
-		         "galera-proxy: lost connection to backend %s during query",
-		         session_backend_name(s));
-		gp_session_fail(s, seq, GP_CR_SERVER_LOST, "HY000", msg, "backend_lost");
-		return;
-	}
+	/* The client's connection ends as the backend's did, after what was relayed: every client
+	 * library then reports its own lost-connection error for a statement in flight (and
+	 * marks the connection dead, so that its reconnect logic runs). An ERR of the proxy's own
+	 * would not do: libmariadb takes one with a client error code (2013) for a malformed
+	 * packet, one with a server code reads as that server error while the library still
+	 * believes the connection alive, and a result cut mid-packet cannot be ended by one. */
 	gp_session_close(s, "backend_lost");
 }
 
@@ -930,8 +1145,15 @@ void gp_session_shutdown(gp_session_t *s)
 
 void gp_session_wake(gp_session_t *s)
 {
-	if (s->state == GP_SS_WAITING)
-		session_route(s);
+	if (s->state != GP_SS_WAITING)
+		return;
+	/* A backend this session failed to reach is skipped while it waits, but not for good:
+	 * once a probe interval has passed, the monitor's word that it serves again (a server
+	 * restarted, say) counts, and a client that reconnected at once is not refused later. */
+	uint64_t now = uv_now(s->proxy->loop);
+	if (s->tried && now - s->tried_at >= (uint64_t)s->proxy->cfg->monitor_interval_ms)
+		s->tried = 0;
+	session_route(s);
 }
 
 bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, uint32_t n,

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "io.h"
+#include "kill.h"
 #include "list.h"
 #include "myp.h"
 #include "proxy.h"
@@ -36,6 +37,7 @@ typedef struct gp_session {
 	uint32_t id;                 /* proxy connection id (logs) */
 	int backend;                 /* backend index, -1 before one is chosen */
 	uint32_t tried;              /* backends tried for this session (bit mask) */
+	uint64_t tried_at;           /* loop time (ms) of the last failed backend attempt */
 	uint64_t handshake_deadline; /* loop time (ms) by which auth must finish */
 	uint64_t wait_deadline;      /* loop time (ms) until which it may wait for a backend */
 	uint64_t drain_deadline;     /* loop time (ms) a draining session is closed at */
@@ -53,7 +55,6 @@ typedef struct gp_session {
 	bool in_flight;              /* resp is tracking something */
 	bool client_cont;            /* last client packet was 0xFFFFFF long */
 	bool client_discard;         /* the server answered mid-command: drop the rest of it */
-	bool server_replied;         /* a server packet of the current command was relayed */
 	bool counted;                /* counted in proxy->nclients */
 	bool retry_connect;          /* server io closing to try the next backend */
 	bool on_backend;             /* counted in its backend's sessions */
@@ -62,6 +63,8 @@ typedef struct gp_session {
 	uint8_t cmd_seq;               /* sequence id of the current command's last client packet */
 	uint8_t server_seq;            /* sequence id of the last server packet relayed */
 	uint16_t status;               /* server status flags after the last response */
+	myp_trans_t txn;               /* transaction state: set in session_txn_after only */
+	bool txn_told;                 /* txn is what the server's flags said, not an ERR's guess */
 	uint8_t open_handles;          /* client, server, timer still open */
 	uint64_t last_active;          /* loop time (ms) of the last command */
 	uint64_t opened_at;            /* loop time (ms) it authenticated */
@@ -82,6 +85,9 @@ typedef struct gp_session {
 	uint8_t *defer_resp;        /* then: the client's handshake response payload */
 	uint32_t defer_resp_len;    /* its length */
 	uint8_t defer_answer_len;   /* what a refusal sends the server's last auth switch */
+	gp_kill_login_t login;      /* the login user as its server keeps it (who may KILL it) */
+	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
+	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent (session_on_kill) */
 } gp_session_t;
 
 /* The connection id the client sees (greeting, CONNECTION_ID() excepted). */
@@ -96,8 +102,15 @@ void gp_session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sq
                      const char *msg, const char *reason);
 /* Shutdown: close now if idle outside a transaction, else after the transaction. */
 void gp_session_shutdown(gp_session_t *s);
-/* Idle outside a transaction (a safe point to close or move the session). */
+/* Idle and known to hold no transaction (a safe point to close or move the session). */
 bool gp_session_idle(const gp_session_t *s);
+/* Idle but for a transaction only an ERR's guess says it may hold: ask the server (an
+ * internal COM_PING: warnings and transaction stay as they were); the answer settles it, a
+ * draining session found without one is then closed. */
+void gp_session_txn_ask(gp_session_t *s);
+/* Sessions on backend b (any endpoint when ep < 0) that hold a transaction (*open: as the
+ * server said, or as an ERR implies) and that may hold one (*unknown: asked when needed). */
+void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, uint32_t *unknown);
 /* Close the session at its next idle point, or at the deadline (loop ms), whichever first. */
 void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why);
 #define GP_DRAIN_QUIET_MS    100   /* a draining session closes after this long without a command */

@@ -13,7 +13,8 @@
  * (parse, refuse an ERR, patch the id and capabilities), the client's handshake response
  * (parse, refuse TLS, clear unrelayable capabilities), the authentication exchange, then
  * commands (kinds, KILL translation, response tracking with client turns and 16 MB
- * continuations). Packets are framed the way io.c frames them: whole packets during the
+ * continuations, COM_PROCESS_KILL and COM_CHANGE_USER, the SHOW GRANTS rows a cross-node
+ * KILL's check reads). Packets are framed the way io.c frames them: whole packets during the
  * handshake (bounded by GP_BUF_SIZE), the first GP_CLIENT_PEEK / MYP_RESP_PEEK bytes after
  * it, the rest of a long payload streamed past unseen.
  *
@@ -83,6 +84,9 @@ static void on_hsresp(sess_t *s, uint8_t *p, size_t n)
 	CHECK(myp_hsresp_parse(p, n, &r2) == MYP_OK);
 	CHECK((r2.caps & GP_CAPS_UNRELAYABLE) == 0);
 	CHECK(r2.user_len == r.user_len && r2.auth_len == r.auth_len && r2.db_len == r.db_len);
+	gp_kill_login_t l;
+	gp_kill_login_set(&l, r.user, r.user_len, r.charset, true);
+	CHECK(!l.known || l.len <= GP_KILL_USER_MAX);
 	s->caps = (r.caps & s->server_caps) | (r.caps & MYP_CLIENT_PROTOCOL_41);
 	myp_resp_begin_auth(&s->resp, s->caps);
 	s->in_flight = true;
@@ -92,6 +96,24 @@ static void on_hsresp(sess_t *s, uint8_t *p, size_t n)
 static void on_kill(sess_t *s, uint8_t *p, size_t n, uint32_t len)
 {
 	gp_kill_t k, k2;
+	uint32_t id;
+	myp_change_user_t cu;
+	if (p[0] == MYP_COM_CHANGE_USER) {
+		gp_kill_login_t l;
+		myp_status_t st = myp_change_user_parse(p, n, s->caps, &cu);
+		if (st != MYP_EPROTO && cu.user) {
+			gp_kill_login_set(&l, cu.user, cu.user_len, cu.charset, false);
+			CHECK(l.known == (cu.user_len <= GP_KILL_USER_MAX));
+			CHECK(!l.known ||
+			      (l.len == cu.user_len && memcmp(l.name, cu.user, l.len) == 0));
+		}
+		return;
+	}
+	if (p[0] == MYP_COM_PROCESS_KILL && myp_process_kill_parse(p, n, &id) == MYP_OK) {
+		CHECK(myp_process_kill_set_id(p, n, s->thread) == MYP_OK);
+		CHECK(myp_process_kill_parse(p, n, &id) == MYP_OK && id == s->thread);
+		return;
+	}
 	if (p[0] != MYP_COM_QUERY || n != len || !gp_kill_parse((const char *)p + 1, n - 1, &k))
 		return;
 	CHECK(k.id_off + k.id_len <= n - 1);
@@ -162,6 +184,8 @@ static void on_server(sess_t *s, uint32_t len, uint8_t *p, size_t n)
 	}
 	if (!s->in_flight)
 		return; /* unsolicited: relayed */
+	if (myp_resp_is_row(&s->resp, len, p, n))
+		(void)gp_kill_grant_row_allows(p, n); /* what a KILL's privilege check reads */
 	myp_resp_event_t ev = myp_resp_feed_server(&s->resp, len, p, n);
 	CHECK(ev == MYP_RESP_CONTINUE || ev == MYP_RESP_DONE || ev == MYP_RESP_EPROTO);
 	if (ev == MYP_RESP_EPROTO) {

@@ -238,6 +238,28 @@ static void fuzz_authswitch(const uint8_t *p, size_t n)
 	CHECK(same(f.payload, f.len, p, n)); /* canonical: byte-identical */
 }
 
+/* Client commands the proxy reads or rewrites: COM_PROCESS_KILL, COM_CHANGE_USER. */
+static void fuzz_client_cmd(uint64_t caps, const uint8_t *p, size_t n)
+{
+	myp_change_user_t cu;
+	uint32_t id, id2;
+	uint8_t *copy;
+
+	myp_status_t st = myp_change_user_parse(p, n, caps, &cu);
+	CHECK(st == MYP_OK || st == MYP_NEED_MORE || st == MYP_EPROTO);
+	CHECK(cu.user == NULL || (in_slice(cu.user, cu.user_len, p, n) && cu.user_len < n));
+	CHECK(st != MYP_OK || cu.user);
+	if (myp_process_kill_parse(p, n, &id) != MYP_OK)
+		return;
+	copy = malloc(n);
+	CHECK(copy);
+	memcpy(copy, p, n);
+	CHECK(myp_process_kill_set_id(copy, n, ~id) == MYP_OK);
+	CHECK(myp_process_kill_parse(copy, n, &id2) == MYP_OK && id2 == ~id);
+	CHECK(n == 5 || memcmp(copy + 5, p + 5, n - 5) == 0);
+	free(copy);
+}
+
 /* Framing over the raw input, as if it were a stream from a socket. */
 static void fuzz_frames(const uint8_t *data, size_t size)
 {
@@ -304,6 +326,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_greeting(p, k, caps);
 		fuzz_hsresp(p, k, caps);
 		fuzz_authswitch(p, k);
+		fuzz_client_cmd(caps, p, k);
 
 		if (rs == IDLE && client && k >= 1) {
 			myp_cmd_kind_t kind = myp_cmd_kind(p[0]);

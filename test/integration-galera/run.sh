@@ -9,7 +9,8 @@
 #
 # Ports: Galera nodes SQL 3311-3313, gcomm 4511-4513, IST 4521-4523, SST 4531-4533 (see
 # test/lib/galera.sh); proxy 127.0.0.1:16233 (listen) and :16234 (listen_ro); scenario 7 adds
-# a standalone MariaDB on 3360 and a second proxy on 16235/16236.
+# a standalone MariaDB on 3360 and a second proxy on 16235/16236; scenario 11 a second proxy
+# on 16235/16236 with HTTP on 16237.
 # Each scenario gets GT_WORK GALERA_DIR GT_BIN GT_PORT GT_RO_PORT GT_LOG GT_TMP, runs under a
 # time limit, and must leave 3 Synced nodes and the main proxy running (the runner checks, and
 # repairs before the next scenario if not). Prints "ok N - name" / "not ok N - name" and
@@ -71,7 +72,7 @@ trap 'exit 130' INT TERM
 
 # Nothing may already listen on our ports (another run, a developer's cluster).
 busy=$(ss -Hltn 2>/dev/null | awk '{print $4}' |
-  grep -E ':(331[123]|45[123][123]|1623[3456]|3360)$' || true)
+  grep -E ':(331[123]|45[123][123]|1623[34567]|3360)$' || true)
 if [ -n "$busy" ]; then
   echo "run.sh: ports already in use: $(echo "$busy" | tr '\n' ' ')" >&2
   exit 2

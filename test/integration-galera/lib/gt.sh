@@ -303,19 +303,20 @@ gt_wait_healthy() {
 
 # ---- interactive sessions (a PHP client per name, driven over two FIFOs) ----------------
 #
-# gt_sess_open NAME PORT: connects; the first reply is "connected THREAD_ID MS" or
-# "connect_err MS ERRNO MSG" (read it with gt_sess_recv). gt_sess_send NAME SQL runs one
-# statement; its reply: "ok T0 T1 VALUE" (first column of the first row, "-" if none) or
-# "err T0 T1 ERRNO MESSAGE". Times are epoch ms. gt_sess_close NAME ends the client.
+# gt_sess_open NAME PORT [USER PASS]: connects (as app/app by default); the first reply is
+# "connected THREAD_ID MS" or "connect_err MS ERRNO MSG" (read it with gt_sess_recv).
+# gt_sess_send NAME SQL runs one statement ("!kill ID" sends COM_PROCESS_KILL, "!change_user
+# USER PASS" COM_CHANGE_USER); its reply: "ok T0 T1 VALUE" (first column of the first row,
+# "-" if none) or "err T0 T1 ERRNO MESSAGE". Times are epoch ms. gt_sess_close NAME ends it.
 
 declare -A GT_SESS_W=() GT_SESS_R=() GT_SESS_PID=()
 
 gt_sess_open() {
-  local name=$1 port=$2 d w r
+  local name=$1 port=$2 user=${3:-app} pass=${4:-app} d w r
   d=$GT_TMP/sess-$name
   rm -f "$d.in" "$d.out"
   mkfifo "$d.in" "$d.out"
-  timeout -k 2 "${GT_SESS_LIFE:-120}" php "$GT_LIB/sess.php" 127.0.0.1 "$port" app app \
+  timeout -k 2 "${GT_SESS_LIFE:-120}" php "$GT_LIB/sess.php" 127.0.0.1 "$port" "$user" "$pass" \
     <"$d.in" >"$d.out" 2>"$d.err" &
   GT_SESS_PID[$name]=$!
   gt_track $!

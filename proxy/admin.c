@@ -376,6 +376,7 @@ json_t *gp_admin_status(const gp_proxy_t *p)
 	} else {
 		json_object_set_new(o, "last_change", json_null());
 	}
+	json_object_set_new(o, "last_change_timeline", gp_cluster_timeline_json(p));
 	json_object_set_new(o, "listeners",
 	                    json_pack("{s:s,s:s?,s:s?}", "rw", p->cfg->top_listen, "ro",
 	                              p->cfg->top_listen_ro[0] ? p->cfg->top_listen_ro : NULL,
@@ -694,6 +695,7 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 			         nw->backends[j].name);
 	}
 	reload_remap_sessions(p, map, nold);
+	gp_timeline_remap(&p->timeline, map, nold);
 	reload_remap_policy(p, map, nold, nw->nbackends, restart);
 	if (restart) {
 		/* The old monitor's counters live on in the metrics. */

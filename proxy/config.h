@@ -65,6 +65,8 @@
 	  "readers with a longer wsrep_local_recv_queue are skipped")                              \
 	X(routing, fence_timeout_ms, "fence_timeout_ms", INT, 5000,                                \
 	  "BACKUP/FAULT: sessions are drained within this")                                        \
+	X(routing, ro_causal_reads, "ro_causal_reads", BOOL, false,                                \
+	  "listen_ro sessions read with wsrep_sync_wait=1: they see every earlier commit")         \
 	X(eviction, enabled, "enabled", BOOL, true, "evict a dead writer from the group")          \
 	X(eviction, user, "user", STR, "", "eviction account (default: monitor's)")                \
 	X(eviction, password, "password", SECRET, "", "its password (default: monitor's)")         \

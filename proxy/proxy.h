@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "refuse.h"
 #include "status.h"
+#include "timeline.h"
 #include "vrrp.h"
 
 typedef enum gp_endpoint {
@@ -107,6 +108,7 @@ typedef struct gp_proxy {
 	uint64_t sync_started;    /* loop ms the catch-up began */
 	uint64_t writer_changes;  /* writer changes since start */
 	uint64_t no_writer_since; /* loop ms the writer was lost (0: have one) */
+	gp_timeline_t timeline;   /* the last writer change's timeline (cluster.c) */
 	gp_metrics_t metrics;     /* what /metrics shows beyond stats (metrics.c) */
 	struct gp_admin *admin;   /* HTTP server, reloads, VRRP role (admin.c) */
 	struct gp_handoff *ho;    /* parked greetings, slot queue (handoff.c) */

@@ -846,11 +846,15 @@ static void session_response_done(gp_session_t *s)
 	if (!internal && s->state == GP_SS_READY)
 		gp_metrics_request_done(&s->proxy->metrics, (int)s->endpoint,
 		                        uv_hrtime() - s->cmd_start_ns);
+	if (!internal && s->state == GP_SS_READY && s->endpoint == GP_EP_RW && !s->resp.failed)
+		gp_cluster_rw_answer(s->proxy, s->backend, uv_hrtime());
 	s->in_flight = false;
 	bool was_open = s->txn == MYP_TRANS_OPEN;
 	session_txn_after(s);
 	if (internal) {
 		s->internal = false;
+		bool sync = s->internal_sync;
+		s->internal_sync = false;
 		if (s->kill.phase == GP_KILL_CHECKING) {
 			s->kill.phase = GP_KILL_CHECKED; /* server_scanned goes on with the KILL */
 			return;
@@ -860,6 +864,7 @@ static void session_response_done(gp_session_t *s)
 			 * command with 1213, which the client would then never see. Closing tells
 			 * it the transaction is gone. */
 			const char *why = s->resp.cmd == MYP_COM_PING ? "txn_check_failed"
+			                  : sync                      ? "causal_reads_failed"
 			                                              : "read_only_failed";
 			slog(s, GP_LOG_ERROR, why, "code=%u", s->resp.err_code);
 			s->close_after_relay = why;
@@ -870,9 +875,11 @@ static void session_response_done(gp_session_t *s)
 	} else if (s->endpoint == GP_EP_RO && !s->resp.failed &&
 	           (s->state == GP_SS_AUTH || s->resp.cmd == MYP_COM_RESET_CONNECTION ||
 	            s->resp.cmd == MYP_COM_CHANGE_USER)) {
-		/* A fresh (or reset) session on the read-only endpoint: make it read-only
-		 * before the client's next command runs. */
+		/* A fresh (or reset) session on the read-only endpoint: make it read-only, and
+		 * with routing.ro_causal_reads make its reads wait for the node to apply what
+		 * the cluster committed before them, before the client's next command runs. */
 		s->inject_ro = true;
+		s->inject_sync = s->proxy->cfg->routing_ro_causal_reads;
 	}
 	if (s->resp.cmd == MYP_COM_CHANGE_USER && !s->resp.failed)
 		s->login = s->login_next; /* the server took the new user */
@@ -901,7 +908,7 @@ static void session_response_done(gp_session_t *s)
 	/* ...but a transaction that just ended is a clean cut: a busy client that runs one
 	 * transaction after another is never quiet, and the switch barrier waits for it. A
 	 * statement that finishes past the drain deadline also closes the session. */
-	if (s->draining && gp_session_idle(s) && !s->inject_ro &&
+	if (s->draining && gp_session_idle(s) && !s->inject_ro && !s->inject_sync &&
 	    (was_open || now >= s->drain_deadline || gp_session_drain_quiet(s, now))) {
 		s->close_after_relay = "drained";
 		return;
@@ -937,14 +944,24 @@ static void server_scanned(gp_io_t *io)
 		session_kill_checked(s);
 		return;
 	}
-	if (s->inject_ro) {
-		s->inject_ro = false;
-		/* Portable: MariaDB 10.11 has no transaction_read_only variable. */
-		static const char sql[] = "SET SESSION TRANSACTION READ ONLY";
-		uint8_t buf[MYP_HEADER_LEN + 8 + sizeof(sql)];
+	if (s->inject_ro || s->inject_sync) {
+		/* Portable: MariaDB 10.11 has no transaction_read_only variable; SET TRANSACTION
+		 * takes no other assignment, so wsrep_sync_wait is a statement of its own. 1:
+		 * reads (SELECT, SHOW, BEGIN) see every transaction committed before they began. */
+		static const char ro_sql[] = "SET SESSION TRANSACTION READ ONLY";
+		static const char sync_sql[] = "SET SESSION wsrep_sync_wait = 1";
+		bool ro = s->inject_ro;
+		const char *sql = ro ? ro_sql : sync_sql;
+		size_t n = ro ? sizeof(ro_sql) - 1 : sizeof(sync_sql) - 1;
+		uint8_t buf[MYP_HEADER_LEN + 8 + sizeof(ro_sql)];
 		myp_wbuf_t w;
+		if (ro)
+			s->inject_ro = false;
+		else
+			s->inject_sync = false;
 		myp_wbuf_init(&w, buf, sizeof(buf));
-		myp_query_build(&w, s->caps, sql, sizeof(sql) - 1);
+		myp_query_build(&w, s->caps, sql, n);
+		s->internal_sync = !ro;
 		session_send_internal(s, &w);
 		return;
 	}

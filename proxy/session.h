@@ -45,6 +45,8 @@ typedef struct gp_session {
 	bool draining;               /* close at the next idle point (drain, fence) */
 	bool internal;               /* the command in flight is the proxy's own */
 	bool inject_ro;              /* after this server scan: make the session read-only */
+	bool inject_sync;            /* then: SET wsrep_sync_wait (routing.ro_causal_reads) */
+	bool internal_sync;          /* the proxy's statement in flight is that SET */
 	uint32_t server_thread;      /* the backend's thread id for this session */
 	uint32_t pending_ops;        /* proxy operations that will call back (keep alive) */
 	uint64_t caps;               /* capabilities both ends agreed on */

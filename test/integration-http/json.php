@@ -66,7 +66,7 @@ function check_status(array $s): array
 		'writer' => 'string|null', 'vrrp_state' => 'string', 'config_version' => 'integer',
 		'healthy' => 'boolean', 'health' => 'string', 'last_change' => 'array|null',
 		'backends' => 'array', 'reload' => 'array', 'listeners' => 'array',
-		'no_writer_seconds' => 'double|integer',
+		'no_writer_seconds' => 'double|integer', 'last_change_timeline' => 'array|null',
 	];
 	foreach ($want as $k => $types) {
 		if (!array_key_exists($k, $s)) {

@@ -301,7 +301,7 @@ t_families() {
     client_received_bytes_total client_sent_bytes_total err_packets_relayed_total \
     writer_changes_total no_writer_seconds failover_duration_seconds sessions_drained_total \
     sessions_killed_total request_duration_seconds vrrp_state evictions_total \
-    config_reloads_total build_info; do
+    config_reloads_total build_info last_writer_change_seconds writer_change_gap_seconds; do
     if ! grep -q "^# HELP galera_proxy_$f " "$WORK/metrics.txt" ||
       ! grep -q "^# TYPE galera_proxy_$f " "$WORK/metrics.txt"; then
       echo "family galera_proxy_$f lacks HELP or TYPE"
@@ -693,7 +693,8 @@ t_promtool_rules() {
   promtool check config "$ROOT/metrics/prometheus.yml" || return 1
   promtool test rules "$ROOT/metrics/alerts_test.yml" || return 1
   local a
-  for a in NoWriter WriterChanged NodeNotSynced NodeDown HighRecvQueue ProxyDown ReloadFailed; do
+  for a in NoWriter WriterChanged NodeNotSynced NodeDown HighRecvQueue ProxyDown ReloadFailed \
+    WriterChangeLongGap; do
     grep -q "alert: $a\$" "$ROOT/metrics/alerts.yml" || fail "alert $a missing" || return 1
     grep -q "alertname: $a\$" "$ROOT/metrics/alerts_test.yml" || fail "alert $a has no test" || return 1
   done

@@ -822,10 +822,13 @@ void gp_config_free(gp_config_t *c)
 	if (c == NULL)
 		return;
 	for (size_t i = 0; i < GP_CFG_NKEYS; i++) {
+		/* Only string keys hold a pointer (a bool's offset need not be aligned for one). */
+		if (!gp_cfg_is_string(gp_cfg_keys[i].type))
+			continue;
 		char *v = *(char **)((char *)c + gp_cfg_keys[i].offset);
 		if (gp_cfg_keys[i].type == GP_CFG_SECRET)
 			gp_config_secret_free(v);
-		else if (gp_cfg_is_string(gp_cfg_keys[i].type))
+		else
 			free(v);
 	}
 	free(c->path);

@@ -14,7 +14,7 @@
 # UUID and the evict lists clear, and timeouts (a frozen node) never evict.
 #
 # Builds test/galera/monitor_probe.c with a plain gcc line (monitor.c, mconn.c, galera.c, log.c,
-# status.c; no meson), starts the cluster unless it already runs, then:
+# status.c, config.c; no meson), starts the cluster unless it already runs, then:
 #   1. all three nodes come up; gp_monitor_exec runs "DO 1" on each
 #   2. the server kills the monitor's connection: it reconnects at once, no failure
 #   3. node3 is killed -9: down, evicted through a survivor, survivors' cluster size 2 fast
@@ -111,10 +111,10 @@ if [ "$ASAN" = 1 ]; then
 fi
 # shellcheck disable=SC2046 # pkg-config output is a list of words
 gcc "${san[@]}" -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wshadow -Wstrict-prototypes \
-  -Wmissing-prototypes -Werror -I"$ROOT/proxy" $(pkg-config --cflags libuv libmariadb) \
+  -Wmissing-prototypes -Werror -I"$ROOT/proxy" $(pkg-config --cflags libuv libmariadb libconfig) \
   -o "$BUILD/monitor_probe" "$ROOT/test/galera/monitor_probe.c" "$ROOT/proxy/monitor.c" \
   "$ROOT/proxy/mconn.c" "$ROOT/proxy/galera.c" "$ROOT/proxy/log.c" "$ROOT/proxy/status.c" \
-  $(pkg-config --libs libuv libmariadb)
+  "$ROOT/proxy/config.c" $(pkg-config --libs libuv libmariadb libconfig)
 
 running=0
 for n in 1 2 3; do

@@ -17,10 +17,13 @@
 	       * own suspect timeout, 5 s, has removed the node by then) */
 
 #define EVICT_DEAD_MAX 16 /* UUIDs this proxy evicted, remembered for clearing evict lists */
-#define EVICT_CLEAR_AFTER_MS                                                                    \
-	3000 /* clear evict lists this long after the last eviction: its view is long installed \
-	      * everywhere (tens of ms) and gmcast has cleaned the dead peer up (~3 s) */
-#define EVICT_CLEAR_RETRY_MS 5000 /* per node, between attempts */
+#define EVICT_CLEAR_AFTER_MS                                                                   \
+	200 /* clear our own evict-list entries this long after the last eviction: evs.evict   \
+	     * returns once its view is installed, and every survivor installs the same view.  \
+	     * An entry still listed when the node's new incarnation joins holds that join for \
+	     * Galera's suspect timeout (5-7 s, commits stalled): bench/DRILL-REJOIN.md */
+#define GROUP_SETTLE_MS      3000 /* the group whole this long before entries of others go */
+#define EVICT_CLEAR_RETRY_MS 1000 /* per node, between attempts */
 
 /* ---- the monitor ---------------------------------------------------------------------- */
 
@@ -432,7 +435,7 @@ static void clear_done(void *arg, bool ok, unsigned code, const char *err)
 }
 
 /*
- * Whether the group has been whole (gp_galera_group_whole) for EVICT_CLEAR_AFTER_MS: every
+ * Whether the group has been whole (gp_galera_group_whole) for GROUP_SETTLE_MS: every
  * backend back in one Primary component under its own UUID, long enough for the views to
  * settle. Fills probes[] for gp_galera_evict_list_stale.
  */
@@ -448,7 +451,7 @@ static bool group_settled(gp_monitor_t *m, const gp_probe_t **probes, int64_t no
 		m->whole_since_ms = 0;
 	else if (!m->whole_since_ms)
 		m->whole_since_ms = now;
-	return m->whole_since_ms && now - m->whole_since_ms >= EVICT_CLEAR_AFTER_MS;
+	return m->whole_since_ms && now - m->whole_since_ms >= GROUP_SETTLE_MS;
 }
 
 /*

@@ -2,10 +2,10 @@
 # t_11_evict_list_restart.sh - evict-list entries outlive no proxy: a kill -9'd proxy's are cleared by the next one.
 #
 # The proxy evicts a killed writer and is itself killed -9 before it clears the evict lists
-# (it clears 3 s after an eviction). A new proxy does not know those entries (they are not
-# in its own list of evictions): it must keep them while the evicted node could still be a
-# live member somewhere (the node is not back), and clear them on every node once the group
-# is whole again under new UUIDs. Then the next writer kill is evicted at once, not after
+# (it clears its own ~200 ms after an eviction). A new proxy does not know those entries
+# (they are not in its own list of evictions): it must keep them while the evicted node could
+# still be a live member somewhere (the node is not back), and clear them on every node once
+# the group is whole again under new UUIDs. Then the next writer kill is evicted at once, not after
 # Galera's ~5 s suspect timeout (any entry in a node's evict list slows the next evs.evict).
 set -uo pipefail
 # shellcheck source=test/integration-galera/lib/gt.sh
@@ -45,16 +45,26 @@ wn=$(gt_node_num "$w")
 uuid=$(gt_status "$wn" wsrep_gcomm_uuid)
 gt_info "writer $w, gcomm UUID $uuid; lists before: $(evict_lists)"
 from=$(gt_log_lines)
+# The proxy clears its own entries ~200 ms after the eviction: a watcher kills it the moment
+# evict_done is logged (tail follows the log by inotify).
+ppid=$(gt_proxy_pid main)
+(timeout 20 tail -n 0 -F "$GT_LOG" 2>/dev/null | grep -m 1 -q "event=evict_done" && kill -9 "$ppid") &
+watcher=$!
+gt_track "$watcher"
+sleep 0.3
 kn=$(kill_writer) || gt_notok "kill the writer"
-if gt_log_wait "$from" "event=evict_done node=db$kn" 10 >/dev/null; then
-  ppid=$(gt_proxy_pid main)
-  kill -9 "$ppid"
-  wait "$ppid" 2>/dev/null
+for _ in $(seq 1 100); do
+  kill -0 "$ppid" 2>/dev/null || break
+  sleep 0.1
+done
+if ! kill -0 "$ppid" 2>/dev/null; then
   rm -f "$GT_WORK/proxy-main.pid"
-  gt_ok "the proxy evicted db$kn and was killed -9 at once"
+  gt_match "event=evict_done node=db$kn" "$(gt_log_since "$from" 'event=evict_done')" \
+    "the proxy evicted db$kn and was killed -9 at once"
 else
-  gt_notok "the proxy evicted db$kn"
+  gt_notok "the proxy evicted db$kn and was killed -9 at once"
 fi
+gt_stop_pid "$watcher"
 gt_eq "" "$(gt_log_since "$from" 'event=evict_list_cleared')" "the first proxy cleared nothing"
 s=1
 [ "$s" = "$kn" ] && s=2

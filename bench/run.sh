@@ -43,6 +43,7 @@ BENCH_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 BENCH_BUILDDIR=${BENCH_BUILDDIR:-build-bench}
 BENCH_PROXY_BIN=${BENCH_PROXY_BIN:-}
 BENCH_RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
+BENCH_CAUSAL=${BENCH_CAUSAL:-0} # 1: also bench/causal.sh (3-node Galera, routing.ro_causal_reads)
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_TABLES=4
 BENCH_TABLE_SIZE=100000
@@ -510,10 +511,26 @@ if [[ "$BENCH_PROFILE" == 1 ]]; then
   done
 fi
 
+# ---- causal reads on Galera (optional) -------------------------------------------------
+
+if [[ "$BENCH_CAUSAL" == 1 ]]; then
+  bench_log "causal reads: bench/causal.sh (its own 3-node cluster)"
+  bash "$HERE/causal.sh" --bin "$BENCH_PROXY_BIN" --time "$BENCH_TIME" \
+    --repeats "$BENCH_REPEATS" --threads "${BENCH_PROFILE_THREADS}" --out "$WORK/causal.md" \
+    >"$WORK/causal.log" 2>&1 || {
+    bench_log "causal.sh failed: $(tail -n 3 "$WORK/causal.log")"
+    FAILURES=$((FAILURES + 1))
+  }
+fi
+
 # ---- RESULTS.md ----------------------------------------------------------------------
 
 bench_log "writing $BENCH_RESULTS"
 report_write >"$BENCH_RESULTS.tmp"
+if [[ -s "$WORK/causal.md" ]]; then
+  printf '\n' >>"$BENCH_RESULTS.tmp"
+  cat "$WORK/causal.md" >>"$BENCH_RESULTS.tmp"
+fi
 mv "$BENCH_RESULTS.tmp" "$BENCH_RESULTS"
 bench_log "done in $((SECONDS - BENCH_T0)) s; $FAILURES failed runs"
 ((FAILURES == 0))

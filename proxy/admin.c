@@ -1,7 +1,6 @@
 /* admin.c - operator actions (maintenance, drain, reload, VRRP role) and the /status view. */
 #include "admin.h"
 
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +11,12 @@
 #include "http.h"
 #include "log.h"
 #include "monitor.h"
+#include "resolve.h"
 #include "session.h"
 
-#define ADMIN_TICK_MS  100   /* how often pending reloads and drains are looked at */
-#define ADMIN_GRACE_MS 10000 /* beyond drain_timeout_ms: closing sessions need time too */
+#define ADMIN_TICK_MS    100   /* how often pending reloads and drains are looked at */
+#define ADMIN_GRACE_MS   10000 /* beyond drain_timeout_ms: closing sessions need time too */
+#define ADMIN_RESOLVE_MS 10000 /* a reload's host names must resolve within this */
 
 static int64_t admin_wall_ms(void)
 {
@@ -228,8 +229,8 @@ int gp_admin_reload_http(gp_proxy_t *p, const char *source, json_t **body)
 {
 	char msg[512];
 	gp_reload_result_t r = gp_admin_reload(p, source, msg, sizeof(msg));
-	static const char *const names[] = {"applied", "pending", "invalid", "busy"};
-	static const int codes[] = {200, 202, 500, 409};
+	static const char *const names[] = {"applied", "pending", "invalid", "busy", "resolving"};
+	static const int codes[] = {200, 202, 500, 409, 202};
 	*body = json_pack("{s:s,s:s,s:I}", "result", names[r], "message", msg, "config_version",
 	                  (json_int_t)p->admin->config_version);
 	return codes[r];
@@ -289,6 +290,10 @@ static json_t *admin_backend_json(const gp_proxy_t *p, size_t i)
 	        (json_int_t)b->connect_failures);
 	if (!o)
 		return NULL;
+	uint32_t open, unknown;
+	gp_session_txn_count(p, (int)i, -1, &open, &unknown);
+	json_object_set_new(o, "sessions_in_transaction", json_integer((json_int_t)open));
+	json_object_set_new(o, "sessions_transaction_unknown", json_integer((json_int_t)unknown));
 	json_object_set_new(o, "wsrep_local_state",
 	                    v && (v->seen & GP_VAR_LOCAL_STATE) ? json_integer(v->local_state)
 	                                                        : json_null());
@@ -371,6 +376,7 @@ json_t *gp_admin_status(const gp_proxy_t *p)
 	} else {
 		json_object_set_new(o, "last_change", json_null());
 	}
+	json_object_set_new(o, "last_change_timeline", gp_cluster_timeline_json(p));
 	json_object_set_new(o, "listeners",
 	                    json_pack("{s:s,s:s?,s:s?}", "rw", p->cfg->top_listen, "ro",
 	                              p->cfg->top_listen_ro[0] ? p->cfg->top_listen_ro : NULL,
@@ -382,11 +388,11 @@ json_t *gp_admin_status(const gp_proxy_t *p)
 	                              (json_int_t)p->cfg->limits_max_client_connections));
 	json_object_set_new(
 	        o, "reload",
-	        json_pack("{s:I,s:I,s:b,s:o,s:s?,s:b}", "successes", (json_int_t)a->reloads_ok,
+	        json_pack("{s:I,s:I,s:b,s:o,s:s?,s:b,s:b}", "successes", (json_int_t)a->reloads_ok,
 	                  "failures", (json_int_t)a->reloads_failed, "last_ok", a->last_reload_ok,
 	                  "last_at", admin_time_json(a->last_reload_unix_ms), "last_error",
 	                  a->last_reload_error[0] ? a->last_reload_error : NULL, "pending",
-	                  a->pending != NULL));
+	                  a->pending != NULL, "resolving", a->resolving != NULL));
 	json_t *bs = json_array();
 	for (size_t i = 0; i < p->nbackends; i++)
 		json_array_append_new(bs, admin_backend_json(p, i));
@@ -405,7 +411,7 @@ static void on_tick(uv_timer_t *t)
 	uint64_t now = uv_now(p->loop);
 	admin_reload_tick(p, now);
 	admin_check_drains(p, now);
-	bool busy = a->pending != NULL;
+	bool busy = a->pending != NULL || a->resolving != NULL;
 	for (size_t i = 0; i < p->nbackends && !busy; i++)
 		busy = a->drain_deadline[i] != 0;
 	if (!busy)
@@ -434,9 +440,10 @@ static int reload_index(const int *map, size_t nold, int i)
 	return i >= 0 && (size_t)i < nold ? map[i] : -1;
 }
 
-#define RELOAD_DIFF_STR(a, b)  strcmp((a) ? (a) : "", (b) ? (b) : "")
-#define RELOAD_DIFF_INT(a, b)  ((a) != (b))
-#define RELOAD_DIFF_BOOL(a, b) ((a) != (b))
+#define RELOAD_DIFF_STR(a, b)    strcmp((a) ? (a) : "", (b) ? (b) : "")
+#define RELOAD_DIFF_INT(a, b)    ((a) != (b))
+#define RELOAD_DIFF_BOOL(a, b)   ((a) != (b))
+#define RELOAD_DIFF_SECRET(a, b) RELOAD_DIFF_STR(a, b)
 
 /* The scalar keys that differ, "monitor.interval_ms,routing.failback" (names only, no values). */
 static void reload_changed_keys(const gp_config_t *o, const gp_config_t *n, char *buf, size_t cap)
@@ -476,6 +483,22 @@ static bool reload_moved(const gp_config_t *o, const gp_config_t *n, const int *
 		if (map[i] != (int)i)
 			return true;
 	return false;
+}
+
+/* A backend kept by name and host whose host now resolves elsewhere (the monitor probes the
+ * address, so it starts again). */
+static bool reload_readdressed(const gp_config_t *o, const gp_config_t *n, const int *map)
+{
+	bool any = false;
+	for (size_t i = 0; i < o->nbackends; i++) {
+		if (map[i] < 0 || !strcmp(o->backends[i].ip, n->backends[map[i]].ip))
+			continue;
+		gp_log(GP_LOG_INFO, "reload_readdressed", "backend=%s host=%s from=%s to=%s",
+		       o->backends[i].name, o->backends[i].host, o->backends[i].ip,
+		       n->backends[map[i]].ip);
+		any = true;
+	}
+	return any;
 }
 
 /* A removed backend that sessions still point at (connecting, open, or counted on it). */
@@ -632,18 +655,15 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	gp_backend_t nb[GP_MAX_BACKENDS];
 	char changed[400], added[400] = "", removed[400] = "";
 	reload_map(old, nw, map);
-	bool restart = reload_moved(old, nw, map) || reload_monitor_changed(old, nw);
+	bool readdressed = reload_readdressed(old, nw, map); /* logs each one */
+	bool restart = readdressed || reload_moved(old, nw, map) || reload_monitor_changed(old, nw);
 
-	/* Everything that can fail comes first. */
+	/* Everything that can fail comes first; every address was resolved before. */
 	memset(nb, 0, sizeof(nb));
 	for (size_t j = 0; j < nw->nbackends; j++) {
 		nb[j].conf = &nw->backends[j];
 		nb[j].last_error = GP_OK;
-		if (gp_proxy_resolve(nb[j].conf->host, nb[j].conf->port, &nb[j].addr) != GP_OK) {
-			snprintf(msg, cap, "%s: backend %s: cannot resolve %s", nw->path,
-			         nb[j].conf->name, nb[j].conf->address);
-			return GP_ECONFIG;
-		}
+		nb[j].addr = nw->backends[j].addr;
 	}
 	gp_monitor_t *m = NULL;
 	if (restart && gp_monitor_new(p->loop, nw, gp_cluster_on_probe, p, &m) != GP_OK) {
@@ -675,6 +695,7 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 			         nw->backends[j].name);
 	}
 	reload_remap_sessions(p, map, nold);
+	gp_timeline_remap(&p->timeline, map, nold);
 	reload_remap_policy(p, map, nold, nw->nbackends, restart);
 	if (restart) {
 		/* The old monitor's counters live on in the metrics. */
@@ -731,11 +752,31 @@ static gp_reload_result_t reload_finish(gp_proxy_t *p, gp_config_t *nw, const ch
 	return GP_RELOAD_APPLIED;
 }
 
+/* Forget the lookup of a reload's host names (its answers are dropped when they come). */
+static void reload_resolve_abandon(gp_admin_t *a)
+{
+	gp_resolve_cancel(a->resolving);
+	a->resolving = NULL;
+	gp_config_free(a->resolving_cfg);
+	a->resolving_cfg = NULL;
+}
+
 static void admin_reload_tick(gp_proxy_t *p, uint64_t now)
 {
 	gp_admin_t *a = p->admin;
 	char msg[512];
 	int map[GP_MAX_BACKENDS];
+	if (a->resolving && now >= a->resolve_deadline) {
+		char source[sizeof(a->resolving_source)];
+		snprintf(source, sizeof(source), "%s", a->resolving_source);
+		snprintf(msg, sizeof(msg),
+		         "%s: %zu host name(s) did not resolve within %d ms; the running "
+		         "configuration is kept",
+		         a->resolving_cfg->path, gp_resolve_waiting(a->resolving),
+		         ADMIN_RESOLVE_MS);
+		reload_resolve_abandon(a);
+		reload_failed(p, source, msg);
+	}
 	if (!a->pending)
 		return;
 	reload_map(p->cfg, a->pending, map);
@@ -753,25 +794,13 @@ static void admin_reload_tick(gp_proxy_t *p, uint64_t now)
 	reload_failed(p, "pending", "removed backends still had sessions at the deadline");
 }
 
-gp_reload_result_t gp_admin_reload(gp_proxy_t *p, const char *source, char *msg, size_t cap)
+/* nw is valid and every backend has its address: apply now, or once removed backends are
+ * idle. */
+static gp_reload_result_t reload_resolved(gp_proxy_t *p, gp_config_t *nw, const char *source,
+                                          char *msg, size_t cap)
 {
 	gp_admin_t *a = p->admin;
-	char err[512];
 	int map[GP_MAX_BACKENDS];
-	gp_config_t *nw = NULL;
-	if (!a || p->shutting_down || a->pending) {
-		snprintf(msg, cap, "%s",
-		         a && a->pending ? "an earlier reload is still pending" : "shutting down");
-		gp_log(GP_LOG_WARN, "reload_busy", "source=%s detail=\"%s\"", source, msg);
-		return GP_RELOAD_BUSY;
-	}
-	gp_log(GP_LOG_INFO, "reload_start", "source=%s file=%s config_version=%llu", source,
-	       p->cfg->path, (unsigned long long)a->config_version);
-	if (gp_config_load(p->cfg->path, &nw, err, sizeof(err)) != GP_OK) {
-		snprintf(msg, cap, "%s", err);
-		reload_failed(p, source, err);
-		return GP_RELOAD_INVALID;
-	}
 	reload_map(p->cfg, nw, map);
 	bool any_removed = false;
 	for (size_t i = 0; i < p->nbackends; i++)
@@ -810,6 +839,107 @@ gp_reload_result_t gp_admin_reload(gp_proxy_t *p, const char *source, char *msg,
 	return GP_RELOAD_PENDING;
 }
 
+static void on_reload_resolved(gp_resolve_t *r, void *arg)
+{
+	gp_proxy_t *p = arg;
+	gp_admin_t *a = p->admin;
+	gp_config_t *nw = a->resolving_cfg;
+	char source[sizeof(a->resolving_source)], msg[512], q[GP_ADDR_MAX + 2];
+	snprintf(source, sizeof(source), "%s", a->resolving_source);
+	a->resolving = NULL;
+	a->resolving_cfg = NULL;
+	for (size_t i = 0; i < nw->nbackends; i++) {
+		int st = gp_resolve_status(r, i);
+		if (st == 0) {
+			gp_config_backend_resolved(&nw->backends[i], gp_resolve_addr(r, i));
+			continue;
+		}
+		snprintf(msg, sizeof(msg),
+		         "%s: backend '%s': cannot resolve %s (%s); the running configuration is "
+		         "kept",
+		         nw->path, nw->backends[i].name,
+		         gp_log_quote(q, sizeof(q), nw->backends[i].host,
+		                      (unsigned)strlen(nw->backends[i].host)),
+		         uv_strerror(st));
+		gp_resolve_free(r);
+		gp_config_free(nw);
+		reload_failed(p, source, msg);
+		return;
+	}
+	gp_resolve_free(r);
+	for (size_t i = 0; i < nw->nbackends; i++)
+		if (strcmp(nw->backends[i].host, nw->backends[i].ip))
+			gp_log(GP_LOG_INFO, "reload_resolved", "source=%s backend=%s host=%s ip=%s",
+			       source, nw->backends[i].name, nw->backends[i].host,
+			       nw->backends[i].ip);
+	if (p->shutting_down) {
+		gp_config_free(nw);
+		reload_failed(p, source, "shutting down");
+		return;
+	}
+	reload_resolved(p, nw, source, msg, sizeof(msg));
+}
+
+gp_reload_result_t gp_admin_reload(gp_proxy_t *p, const char *source, char *msg, size_t cap)
+{
+	gp_admin_t *a = p->admin;
+	char err[512];
+	gp_config_t *nw = NULL;
+	if (!a || p->shutting_down || a->pending || a->resolving) {
+		snprintf(msg, cap, "%s",
+		         !a || p->shutting_down ? "shutting down"
+		         : a->pending           ? "an earlier reload is still pending"
+		                      : "an earlier reload is still resolving host names");
+		gp_log(GP_LOG_WARN, "reload_busy", "source=%s detail=\"%s\"", source, msg);
+		return GP_RELOAD_BUSY;
+	}
+	gp_log(GP_LOG_INFO, "reload_start", "source=%s file=%s config_version=%llu", source,
+	       p->cfg->path, (unsigned long long)a->config_version);
+	if (gp_config_load(p->cfg->path, &nw, err, sizeof(err)) != GP_OK) {
+		snprintf(msg, cap, "%s", err);
+		reload_failed(p, source, err);
+		return GP_RELOAD_INVALID;
+	}
+
+	/* Numeric addresses need no resolver: the reload completes in this call. */
+	const char *hosts[GP_MAX_BACKENDS];
+	uint16_t ports[GP_MAX_BACKENDS];
+	size_t names = 0;
+	for (size_t i = 0; i < nw->nbackends; i++) {
+		struct sockaddr_storage ss;
+		hosts[i] = nw->backends[i].host;
+		ports[i] = nw->backends[i].port;
+		if (gp_resolve_numeric(hosts[i], ports[i], &ss))
+			gp_config_backend_resolved(&nw->backends[i], &ss);
+		else
+			names++;
+	}
+	if (names == 0)
+		return reload_resolved(p, nw, source, msg, cap);
+
+	/* Names: all of them are looked up off the loop thread first, then the reload goes
+	 * on as one (on_reload_resolved); until then the running configuration is untouched. */
+	gp_status_t st = gp_resolve_start(p->loop, nw->nbackends, hosts, ports, on_reload_resolved,
+	                                  p, &a->resolving);
+	if (st != GP_OK) {
+		snprintf(msg, cap, "%s: cannot look up host names: %s", nw->path, gp_strerror(st));
+		gp_config_free(nw);
+		reload_failed(p, source, msg);
+		return GP_RELOAD_INVALID;
+	}
+	a->resolving_cfg = nw;
+	a->resolve_deadline = uv_now(p->loop) + ADMIN_RESOLVE_MS;
+	snprintf(a->resolving_source, sizeof(a->resolving_source), "%s", source);
+	admin_tick_on(a);
+	gp_log(GP_LOG_INFO, "reload_resolving", "source=%s names=%zu timeout_ms=%d", source, names,
+	       ADMIN_RESOLVE_MS);
+	snprintf(msg, cap,
+	         "valid; resolving %zu host name(s), then applied or refused as a whole "
+	         "(see /status reload)",
+	         names);
+	return GP_RELOAD_RESOLVING;
+}
+
 /* ---- start / stop ------------------------------------------------------------------------ */
 
 gp_status_t gp_admin_start(gp_proxy_t *p)
@@ -845,6 +975,7 @@ void gp_admin_stop(gp_proxy_t *p)
 	a->http = NULL;
 	gp_config_free(a->pending);
 	a->pending = NULL;
+	reload_resolve_abandon(a);
 	uv_timer_stop(&a->tick);
 	uv_close((uv_handle_t *)&a->tick, on_tick_closed);
 }

@@ -11,13 +11,15 @@
 #include "proxy.h"
 
 typedef enum gp_reload_result {
-	GP_RELOAD_APPLIED, /* the new configuration runs */
-	GP_RELOAD_PENDING, /* valid; applied once the sessions of removed backends are gone */
-	GP_RELOAD_INVALID, /* refused: the running configuration is untouched */
-	GP_RELOAD_BUSY,    /* refused: an earlier reload is still pending */
+	GP_RELOAD_APPLIED,   /* the new configuration runs */
+	GP_RELOAD_PENDING,   /* valid; applied once the sessions of removed backends are gone */
+	GP_RELOAD_INVALID,   /* refused: the running configuration is untouched */
+	GP_RELOAD_BUSY,      /* refused: an earlier reload is still pending or resolving */
+	GP_RELOAD_RESOLVING, /* valid; host names are being looked up, then applied or refused */
 } gp_reload_result_t;
 
 struct gp_http;
+struct gp_resolve;
 
 typedef struct gp_admin {
 	gp_proxy_t *proxy;                        /* owner */
@@ -31,6 +33,10 @@ typedef struct gp_admin {
 	gp_config_t *pending;                     /* valid config waiting for removed backends */
 	bool pending_maint[GP_MAX_BACKENDS];      /* maintenance flags the pending reload set */
 	uint64_t pending_deadline;                /* loop ms the pending reload gives up at */
+	struct gp_resolve *resolving;             /* a reload's host names being looked up */
+	gp_config_t *resolving_cfg;               /* the configuration they belong to */
+	uint64_t resolve_deadline;                /* loop ms that lookup gives up at */
+	char resolving_source[64];                /* who asked for that reload (logs) */
 	uint64_t drain_deadline[GP_MAX_BACKENDS]; /* admin drain watched until (0: none) */
 	uint64_t drain_started[GP_MAX_BACKENDS];  /* loop ms that drain began */
 	uv_timer_t tick;                          /* watches pending reloads and drains */
@@ -42,7 +48,9 @@ GP_WUR gp_status_t gp_admin_start(gp_proxy_t *p);
 /* Teardown: close the HTTP server and timers; a pending reload is dropped. */
 void gp_admin_stop(gp_proxy_t *p);
 
-/* Re-read p->cfg->path, validate, apply (SIGHUP, POST /reload). msg says what happened. */
+/* Re-read p->cfg->path, validate, resolve, apply (SIGHUP, POST /reload): all or nothing.
+ * msg says what happened. Host names are looked up off the loop thread first
+ * (GP_RELOAD_RESOLVING); the outcome is then logged and shown in /status. */
 gp_reload_result_t gp_admin_reload(gp_proxy_t *p, const char *source, char *msg, size_t cap);
 
 /*

@@ -1,6 +1,8 @@
 /* cluster.c - the proxy's live view of the cluster: probes in, writer changes and drains out. */
 #include "cluster.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +114,10 @@ static void on_barrier_timeout(uv_timer_t *t)
 	int b = p->barrier_from;
 	if (b < 0)
 		return;
-	gp_log(GP_LOG_WARN, "barrier_timeout", "backend=%s sessions=%u", p->backends[b].conf->name,
-	       p->backends[b].sessions_rw);
+	uint32_t open, unknown;
+	gp_session_txn_count(p, b, GP_EP_RW, &open, &unknown);
+	gp_log(GP_LOG_WARN, "barrier_timeout", "backend=%s sessions=%u in_trans=%u txn_unknown=%u",
+	       p->backends[b].conf->name, p->backends[b].sessions_rw, open, unknown);
 	/* Transactions still open on the old writer are cut (statements in flight finish
 	 * first): two writers never overlap. */
 	cluster_each_session(p, b, GP_EP_RW, cluster_drain_now_fn, "drain_timeout");
@@ -141,6 +145,86 @@ static void cluster_log_node(const gp_proxy_t *p, int i, const gp_galera_out_t *
 	       pr->cluster_size);
 }
 
+/* Node i could be the writer as far as its last probe can tell (an operator's maintenance
+ * does not count against it): answered, up, and a state that allows writing. */
+static bool cluster_probe_fit(const gp_proxy_t *p, const gp_galera_out_t *out, int i)
+{
+	const gp_probe_t *pr = p->gin.node[i].probe;
+	return pr && pr->ok && p->gin.node[i].up &&
+	       (out->why[i] == GP_REASON_NONE || out->why[i] == GP_REASON_MAINTENANCE);
+}
+
+static void cluster_log_ms(char *buf, size_t cap, double s)
+{
+	if (isnan(s))
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf, cap, "%.1f", s * 1000.0);
+}
+
+/* A writer change's timeline is complete: one line, and the gap into the histogram. */
+static void cluster_timeline_done(gp_proxy_t *p, const gp_tl_rec_t *r)
+{
+	char ms[GP_TL__COUNT][24];
+	for (int ph = 0; ph < GP_TL__COUNT; ph++)
+		cluster_log_ms(ms[ph], sizeof(ms[ph]), gp_tl_phase_s(r, (gp_tl_phase_t)ph));
+	gp_log(GP_LOG_INFO, "writer_timeline",
+	       "from=%s to=%s reason=%s changes=%u detect_ms=%s evict_ms=%s first_answer_ms=%s "
+	       "gap_ms=%s busy=%d",
+	       r->from_name[0] ? r->from_name : "none", r->to_name[0] ? r->to_name : "none",
+	       gp_reason_name(r->reason), r->changes, ms[GP_TL_DETECT], ms[GP_TL_EVICT],
+	       ms[GP_TL_FIRST_ANSWER], ms[GP_TL_GAP], r->busy);
+	double gap = gp_tl_phase_s(r, GP_TL_GAP);
+	if (!isnan(gap))
+		gp_metrics_change_gap(&p->metrics, gap);
+}
+
+/* After a probe: what it says of the node, an eviction that finished, a record that is due. */
+static void cluster_timeline_probe(gp_proxy_t *p, size_t idx)
+{
+	gp_timeline_t *tl = &p->timeline;
+	uint64_t now = uv_hrtime();
+	gp_tl_rec_t closed;
+	if (p->decided)
+		gp_timeline_probe(tl, (int)idx, cluster_probe_fit(p, &p->gout, (int)idx), now);
+	if (tl->last.open && tl->last.from >= 0 && p->monitor)
+		gp_timeline_evicted(tl, tl->last.from,
+		                    gp_monitor_node_evicted_ns(p->monitor, (size_t)tl->last.from));
+	if (gp_timeline_tick(tl, now, &closed))
+		cluster_timeline_done(p, &closed);
+}
+
+void gp_cluster_rw_answer(gp_proxy_t *p, int b, uint64_t t_ns)
+{
+	gp_timeline_answer(&p->timeline, b, t_ns);
+}
+
+json_t *gp_cluster_timeline_json(const gp_proxy_t *p)
+{
+	const gp_tl_rec_t *r = &p->timeline.last;
+	char summary[300];
+	if (!r->valid)
+		return json_null();
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "from", r->from_name[0] ? json_string(r->from_name) : json_null());
+	json_object_set_new(o, "to", r->to_name[0] ? json_string(r->to_name) : json_null());
+	json_object_set_new(o, "reason", json_string(gp_reason_name(r->reason)));
+	json_object_set_new(o, "changes", json_integer((json_int_t)r->changes));
+	json_object_set_new(o, "open", json_boolean(r->open));
+	json_object_set_new(o, "busy", json_boolean(r->busy));
+	for (int ph = 0; ph < GP_TL__COUNT; ph++) {
+		char key[32];
+		double s = gp_tl_phase_s(r, (gp_tl_phase_t)ph);
+		snprintf(key, sizeof(key), "%s_ms", gp_tl_phase_name((gp_tl_phase_t)ph));
+		json_object_set_new(o, key, isnan(s) ? json_null() : json_real(s * 1000.0));
+	}
+	gp_tl_summary(r, summary, sizeof(summary));
+	json_object_set_new(o, "summary", json_string(summary));
+	return o;
+}
+
 static void cluster_writer_change(gp_proxy_t *p, const gp_galera_out_t *out)
 {
 	int from = p->writer, to = out->writer;
@@ -153,6 +237,11 @@ static void cluster_writer_change(gp_proxy_t *p, const gp_galera_out_t *out)
 	                         to >= 0 ? cluster_name(p, to) : NULL, out->reason,
 	                         out->reason_text, now);
 	p->writer_changes++;
+	gp_tl_rec_t closed;
+	if (gp_timeline_change(&p->timeline, from, to, from >= 0 ? cluster_name(p, from) : NULL,
+	                       to >= 0 ? cluster_name(p, to) : NULL, out->reason,
+	                       from >= 0 && !cluster_probe_fit(p, out, from), uv_hrtime(), &closed))
+		cluster_timeline_done(p, &closed);
 	p->writer = to;
 	if (to < 0) {
 		if (!p->no_writer_since)
@@ -180,9 +269,14 @@ static void cluster_writer_change(gp_proxy_t *p, const gp_galera_out_t *out)
 	if (p->barrier_from >= 0)
 		return;
 	p->barrier_from = from;
-	gp_log(GP_LOG_INFO, "barrier_start", "from=%s to=%s sessions=%u timeout_ms=%lld",
-	       cluster_name(p, from), cluster_name(p, to), p->backends[from].sessions_rw,
-	       (long long)p->cfg->routing_drain_timeout_ms);
+	/* It waits for the sessions in a transaction; one an ERR left unsure about is asked
+	 * (gp_session_txn_ask) rather than waited for. */
+	uint32_t open, unknown;
+	gp_session_txn_count(p, from, GP_EP_RW, &open, &unknown);
+	gp_log(GP_LOG_INFO, "barrier_start",
+	       "from=%s to=%s sessions=%u in_trans=%u txn_unknown=%u timeout_ms=%lld",
+	       cluster_name(p, from), cluster_name(p, to), p->backends[from].sessions_rw, open,
+	       unknown, (long long)p->cfg->routing_drain_timeout_ms);
 	if (p->backends[from].sessions_rw == 0) {
 		cluster_barrier_end(p, "no_sessions");
 		return;
@@ -235,6 +329,7 @@ static void on_probe(gp_monitor_t *m, const gp_monitor_event_t *ev, void *arg)
 		gp_cluster_decide(p);
 	else
 		gp_cluster_decide_first(p);
+	cluster_timeline_probe(p, ev->idx);
 }
 
 void gp_cluster_decide_first(gp_proxy_t *p)
@@ -262,6 +357,7 @@ void gp_cluster_on_probe(struct gp_monitor *m, const struct gp_monitor_event *ev
 gp_status_t gp_cluster_start(gp_proxy_t *p)
 {
 	gp_galera_in_init(&p->gin);
+	gp_timeline_init(&p->timeline);
 	p->writer = -1;
 	p->barrier_from = -1;
 	p->no_writer_since = 0;

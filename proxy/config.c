@@ -1,48 +1,78 @@
 /* config.c - load and validate the configuration file against GP_CONFIG_TABLE. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
 
 #define GP_HOSTNAME_MAX 253 /* DNS limit for a textual host name */
 
+static uint64_t gp_cfg_generations; /* configurations loaded so far (the loop thread loads) */
+
 typedef enum gp_cfg_type {
 	GP_CFG_STR,
 	GP_CFG_INT,
 	GP_CFG_BOOL,
+	GP_CFG_SECRET, /* a string never shown; wiped when freed */
+	GP_CFG_FILE,   /* a SECRET's twin: the file to read it from */
 } gp_cfg_type_t;
 
-/* One row of GP_CONFIG_TABLE, in a form the loader can walk at run time. */
+/* One row of GP_CONFIG_TABLE (or a SECRET's twin), in a form the loader can walk. */
 typedef struct gp_cfg_key {
 	const char *section; /* "top" for the top level, else the group name */
 	const char *key;     /* name in the file */
 	gp_cfg_type_t type;  /* what the file must hold */
 	size_t offset;       /* of the field in gp_config_t */
-	const char *def_str; /* default of a STR key */
+	const char *def_str; /* default of a string key */
 	int64_t def_int;     /* default of an INT or BOOL key */
 	const char *help;    /* one line for gp_config_describe() */
+	size_t secret;       /* FILE: offset of the SECRET it fills */
 } gp_cfg_key_t;
 
 /* The table's default is a string, a number or a bool: route it to the right member. */
-#define GP_CFG_DEF_STR(d)  d, 0
-#define GP_CFG_DEF_INT(d)  NULL, (d)
-#define GP_CFG_DEF_BOOL(d) NULL, (d)
+#define GP_CFG_DEF_STR(d)    d, 0
+#define GP_CFG_DEF_INT(d)    NULL, (d)
+#define GP_CFG_DEF_BOOL(d)   NULL, (d)
+#define GP_CFG_DEF_SECRET(d) d, 0
+
+/* Every SECRET row is followed by its twin KEY_file. */
+#define GP_CFG_TWIN_STR(sec, field, key)
+#define GP_CFG_TWIN_INT(sec, field, key)
+#define GP_CFG_TWIN_BOOL(sec, field, key)
+#define GP_CFG_TWIN_SECRET(sec, field, key)                   \
+	{#sec,                                                \
+	 key "_file",                                         \
+	 GP_CFG_FILE,                                         \
+	 offsetof(gp_config_t, sec##_##field##_file),         \
+	 "",                                                  \
+	 0,                                                   \
+	 "read " key " from this file instead (see Secrets)", \
+	 offsetof(gp_config_t, sec##_##field)},
 
 static const gp_cfg_key_t gp_cfg_keys[] = {
 #define GP_CFG_KEY(sec, field, key, type, def, help)                                             \
 	{#sec, key, GP_CFG_##type, offsetof(gp_config_t, sec##_##field), GP_CFG_DEF_##type(def), \
-	 help},
+	 help, 0},                                                                               \
+	        GP_CFG_TWIN_##type(sec, field, key)
         GP_CONFIG_TABLE(GP_CFG_KEY)
 #undef GP_CFG_KEY
 };
+
+static int gp_cfg_is_string(gp_cfg_type_t t)
+{
+	return t == GP_CFG_STR || t == GP_CFG_SECRET || t == GP_CFG_FILE;
+}
 
 #define GP_CFG_NKEYS (sizeof(gp_cfg_keys) / sizeof(gp_cfg_keys[0]))
 
@@ -57,6 +87,8 @@ static const char *gp_cfg_type_name(gp_cfg_type_t t)
 {
 	switch (t) {
 	case GP_CFG_STR:
+	case GP_CFG_SECRET:
+	case GP_CFG_FILE:
 		return "string";
 	case GP_CFG_INT:
 		return "integer";
@@ -130,6 +162,8 @@ static gp_status_t gp_cfg_set_defaults(gp_config_t *c)
 
 		switch (k->type) {
 		case GP_CFG_STR:
+		case GP_CFG_SECRET:
+		case GP_CFG_FILE:
 			if ((*(char **)field = strdup(k->def_str)) == NULL)
 				return GP_ENOMEM;
 			break;
@@ -151,13 +185,15 @@ static gp_status_t gp_cfg_apply_key(gp_cfg_ctx_t *ctx, gp_config_t *c, const gp_
 	char *field = (char *)c + k->offset;
 
 	switch (k->type) {
-	case GP_CFG_STR: {
+	case GP_CFG_STR:
+	case GP_CFG_SECRET:
+	case GP_CFG_FILE: {
 		if (config_setting_type(s) != CONFIG_TYPE_STRING)
 			return gp_cfg_error(ctx, s, "'%s' must be a string", k->key);
 		char *dup = strdup(config_setting_get_string(s));
 		if (dup == NULL)
 			return gp_cfg_oom(ctx);
-		free(*(char **)field);
+		gp_config_secret_free(*(char **)field); /* a key given twice */
 		*(char **)field = dup;
 		return GP_OK;
 	}
@@ -527,6 +563,18 @@ static gp_status_t gp_cfg_validate(gp_cfg_ctx_t *ctx, const config_t *cf, gp_con
 	return GP_OK;
 }
 
+void gp_config_backend_resolved(gp_backend_conf_t *b, const struct sockaddr_storage *addr)
+{
+	b->addr = *addr;
+	b->ip[0] = '\0';
+	if (addr->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, b->ip,
+		          sizeof(b->ip));
+	else if (addr->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, b->ip,
+		          sizeof(b->ip));
+}
+
 int gp_config_proxy_protocol(const gp_config_t *c)
 {
 	const char *v = c->handshake_proxy_protocol;
@@ -549,6 +597,153 @@ static gp_status_t gp_cfg_inherit_eviction(gp_config_t *c)
 		*dst[i] = dup;
 	}
 	return GP_OK;
+}
+
+/* ---- secrets ---------------------------------------------------------- */
+
+/* " in SECTION" for messages, or nothing at the top level. */
+static const char *gp_cfg_in(const gp_cfg_key_t *k, char *buf, size_t cap)
+{
+	if (strcmp(k->section, "top") == 0)
+		return "";
+	snprintf(buf, cap, " in %s", k->section);
+	return buf;
+}
+
+/*
+ * The secret in FILE (relative: to the configuration file's directory): a regular file
+ * holding it on one line, 1 to GP_SECRET_MAX bytes, one trailing LF or CRLF dropped.
+ * Messages name the key and the path, never what the file holds.
+ */
+static gp_status_t gp_cfg_read_secret(gp_cfg_ctx_t *ctx, const config_setting_t *s,
+                                      const gp_cfg_key_t *k, const char *file, char **out)
+{
+	char path[PATH_MAX], where[64], buf[GP_SECRET_MAX + 3];
+	const char *in = gp_cfg_in(k, where, sizeof(where));
+	const char *slash = strrchr(ctx->path, '/');
+	struct stat st;
+	size_t n = 0;
+	int err = 0;
+
+	if (file[0] == '/' || slash == NULL)
+		n = (size_t)snprintf(path, sizeof(path), "%s", file);
+	else
+		n = (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - ctx->path),
+		                     ctx->path, file);
+	if (n >= sizeof(path))
+		return gp_cfg_error(ctx, s, "'%s'%s: path too long", k->key, in);
+	/* O_NONBLOCK: a FIFO must not hold the loop (a reload reads this) until a writer comes. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return gp_cfg_error(ctx, s, "'%s'%s: cannot read '%s': %s", k->key, in, path,
+		                    strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		err = errno;
+		close(fd);
+		return gp_cfg_error(ctx, s, "'%s'%s: cannot read '%s': %s", k->key, in, path,
+		                    strerror(err));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return gp_cfg_error(ctx, s, "'%s'%s: '%s' is not a regular file", k->key, in, path);
+	}
+	n = 0;
+	while (n < sizeof(buf)) {
+		ssize_t r = read(fd, buf + n, sizeof(buf) - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			err = errno;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	gp_status_t rc = GP_OK;
+	if (err != 0) {
+		rc = gp_cfg_error(ctx, s, "'%s'%s: cannot read '%s': %s", k->key, in, path,
+		                  strerror(err));
+		goto out;
+	}
+	if (n > 0 && buf[n - 1] == '\n') {
+		n--;
+		if (n > 0 && buf[n - 1] == '\r')
+			n--;
+	}
+	if (n > GP_SECRET_MAX) {
+		rc = gp_cfg_error(ctx, s, "'%s'%s: '%s' holds more than %d bytes", k->key, in, path,
+		                  GP_SECRET_MAX);
+		goto out;
+	}
+	if (n == 0) {
+		rc = gp_cfg_error(ctx, s, "'%s'%s: '%s' is empty", k->key, in, path);
+		goto out;
+	}
+	if (memchr(buf, '\0', n) || memchr(buf, '\n', n) || memchr(buf, '\r', n)) {
+		rc = gp_cfg_error(ctx, s,
+		                  "'%s'%s: '%s' must hold one line (a NUL byte or a line break "
+		                  "inside it)",
+		                  k->key, in, path);
+		goto out;
+	}
+	if ((*out = malloc(n + 1)) == NULL) {
+		rc = gp_cfg_oom(ctx);
+		goto out;
+	}
+	memcpy(*out, buf, n);
+	(*out)[n] = '\0';
+out:
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
+}
+
+/* Fill every SECRET whose twin names a file; both non-empty is an error. */
+static gp_status_t gp_cfg_read_secrets(gp_cfg_ctx_t *ctx, const config_t *cf, gp_config_t *c)
+{
+	for (size_t i = 0; i < GP_CFG_NKEYS; i++) {
+		const gp_cfg_key_t *k = &gp_cfg_keys[i];
+		if (k->type != GP_CFG_FILE)
+			continue;
+		const char *file = *(char **)((char *)c + k->offset);
+		char **secret = (char **)((char *)c + k->secret);
+		const config_setting_t *s = gp_cfg_lookup(cf, k->section, k->key);
+		char where[64], *val = NULL;
+		if (file[0] == '\0')
+			continue;
+		if ((*secret)[0] != '\0')
+			return gp_cfg_error(ctx, s, "'%.*s' and '%s'%s are both set: use one",
+			                    (int)(strlen(k->key) - 5), k->key, k->key,
+			                    gp_cfg_in(k, where, sizeof(where)));
+		gp_status_t st = gp_cfg_read_secret(ctx, s, k, file, &val);
+		if (st != GP_OK)
+			return st;
+		gp_config_secret_free(*secret);
+		*secret = val;
+	}
+	return GP_OK;
+}
+
+/* libconfig keeps the strings it parsed; wipe the inline secrets before it frees them. */
+static void gp_cfg_wipe_parsed(const config_t *cf)
+{
+	for (size_t i = 0; i < GP_CFG_NKEYS; i++) {
+		const config_setting_t *s;
+		if (gp_cfg_keys[i].type != GP_CFG_SECRET ||
+		    (s = gp_cfg_lookup(cf, gp_cfg_keys[i].section, gp_cfg_keys[i].key)) == NULL ||
+		    config_setting_type(s) != CONFIG_TYPE_STRING)
+			continue;
+		char *v = (char *)config_setting_get_string(s); /* libconfig's own heap copy */
+		if (v != NULL)
+			explicit_bzero(v, strlen(v));
+	}
+}
+
+void gp_config_secret_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
 }
 
 static gp_status_t gp_cfg_read(gp_cfg_ctx_t *ctx, config_t *cf, gp_config_t *c)
@@ -577,6 +772,8 @@ static gp_status_t gp_cfg_read(gp_cfg_ctx_t *ctx, config_t *cf, gp_config_t *c)
 	if ((st = gp_cfg_load_group(ctx, c, "top", config_root_setting(cf), &saw_backends)) !=
 	    GP_OK)
 		return st;
+	if ((st = gp_cfg_read_secrets(ctx, cf, c)) != GP_OK)
+		return st;
 	if ((st = gp_cfg_validate(ctx, cf, c, saw_backends)) != GP_OK)
 		return st;
 	if (gp_cfg_inherit_eviction(c) != GP_OK)
@@ -604,22 +801,36 @@ gp_status_t gp_config_load(const char *path, gp_config_t **out, char *err, size_
 	}
 	config_init(&cf);
 	st = gp_cfg_read(&ctx, &cf, c);
+	gp_cfg_wipe_parsed(&cf);
 	config_destroy(&cf);
 	if (st != GP_OK) {
 		gp_config_free(c);
 		return st;
 	}
+	c->generation = ++gp_cfg_generations;
 	*out = c;
 	return GP_OK;
+}
+
+uint64_t gp_config_generation(const gp_config_t *c)
+{
+	return c->generation;
 }
 
 void gp_config_free(gp_config_t *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < GP_CFG_NKEYS; i++)
-		if (gp_cfg_keys[i].type == GP_CFG_STR)
-			free(*(char **)((char *)c + gp_cfg_keys[i].offset));
+	for (size_t i = 0; i < GP_CFG_NKEYS; i++) {
+		/* Only string keys hold a pointer (a bool's offset need not be aligned for one). */
+		if (!gp_cfg_is_string(gp_cfg_keys[i].type))
+			continue;
+		char *v = *(char **)((char *)c + gp_cfg_keys[i].offset);
+		if (gp_cfg_keys[i].type == GP_CFG_SECRET)
+			gp_config_secret_free(v);
+		else
+			free(v);
+	}
 	free(c->path);
 	free(c);
 }
@@ -648,6 +859,8 @@ void gp_config_describe(FILE *f)
 		        gp_cfg_type_name(k->type));
 		switch (k->type) {
 		case GP_CFG_STR:
+		case GP_CFG_SECRET:
+		case GP_CFG_FILE:
 			fputc('"', f);
 			gp_cfg_put_cell(f, k->def_str);
 			fputc('"', f);

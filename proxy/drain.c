@@ -4,6 +4,20 @@
 #include "log.h"
 #include "metrics.h"
 
+/* Whether now is a moment to close s, its transaction state aside. */
+static bool drain_moment(const gp_session_t *s, uint64_t now)
+{
+	/* A young session is most likely one request's own connection (PHP: connect, a few
+	 * statements, close): it ends by itself within moments, and a pause between its
+	 * statements on a loaded machine must not get it cut. */
+	if (now - s->opened_at < GP_DRAIN_YOUNG_MS)
+		return false;
+	/* Quiet for a moment, or drained long enough that it is a busy persistent client
+	 * rather than one request's statements: then any idle instant will do. */
+	return now - s->last_active >= GP_DRAIN_QUIET_MS ||
+	       (s->draining && now - s->drain_started >= GP_DRAIN_PATIENCE_MS);
+}
+
 void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
 {
 	if (s->state == GP_SS_CLOSING)
@@ -20,30 +34,22 @@ void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
 	if (s->draining)
 		return;
 	gp_log(GP_LOG_INFO, "session_drain",
-	       "conn=%u client=%s backend=%s reason=%s state=%s in_trans=%d", s->id, s->client_addr,
+	       "conn=%u client=%s backend=%s reason=%s state=%s in_trans=%s", s->id, s->client_addr,
 	       s->backend >= 0 ? p->backends[s->backend].conf->name : "-", why,
-	       gp_session_state_name(s->state), !!(s->status & MYP_SERVER_STATUS_IN_TRANS));
+	       gp_session_state_name(s->state), myp_trans_name(s->txn));
 	s->draining = true;
 	s->drain_started = uv_now(p->loop);
 	gp_list_append(&p->draining, &s->drain_link);
 	if (!uv_is_active((uv_handle_t *)&p->drain_timer))
 		uv_timer_start(&p->drain_timer, gp_session_drain_tick, GP_DRAIN_TICK_MS,
 		               GP_DRAIN_TICK_MS);
+	if (drain_moment(s, s->drain_started))
+		gp_session_txn_ask(s);
 }
 
 bool gp_session_drain_quiet(const gp_session_t *s, uint64_t now)
 {
-	if (!gp_session_idle(s))
-		return false;
-	/* A young session is most likely one request's own connection (PHP: connect, a few
-	 * statements, close): it ends by itself within moments, and a pause between its
-	 * statements on a loaded machine must not get it cut. */
-	if (now - s->opened_at < GP_DRAIN_YOUNG_MS)
-		return false;
-	/* Quiet for a moment, or drained long enough that it is a busy persistent client
-	 * rather than one request's statements: then any idle instant will do. */
-	return now - s->last_active >= GP_DRAIN_QUIET_MS ||
-	       (s->draining && now - s->drain_started >= GP_DRAIN_PATIENCE_MS);
+	return gp_session_idle(s) && drain_moment(s, now);
 }
 
 void gp_session_drain_tick(uv_timer_t *t)
@@ -64,6 +70,8 @@ void gp_session_drain_tick(uv_timer_t *t)
 			gp_session_close(s, "drain_timeout");
 		else if (gp_session_drain_quiet(s, now))
 			gp_session_close(s, "drained");
+		else if (drain_moment(s, now))
+			gp_session_txn_ask(s); /* unsure whether it holds a transaction: ask */
 	}
 	if (gp_list_empty(&p->draining))
 		uv_timer_stop(&p->drain_timer);

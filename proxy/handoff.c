@@ -29,7 +29,7 @@ gp_handoff_t *gp_handoff_get(gp_proxy_t *p)
 	if (!h)
 		return NULL;
 	h->proxy = p;
-	h->cfg = p->cfg;
+	h->cfg_gen = gp_config_generation(p->cfg);
 	gp_list_init(&h->parked);
 	gp_list_init(&h->queue);
 	uv_timer_init(p->loop, &h->timer);

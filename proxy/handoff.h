@@ -61,12 +61,12 @@ typedef enum gp_park_event {
 
 /* Shared by handoff.c and park.c; one per proxy while anything is parked or queued. */
 typedef struct gp_handoff {
-	gp_proxy_t *proxy;      /* owner */
-	uv_timer_t timer;       /* the tick; closing it frees this struct */
-	gp_list_t parked;       /* gp_parked_t, oldest first */
-	gp_list_t queue;        /* sessions waiting for a slot (slot_link), oldest first */
-	const gp_config_t *cfg; /* the configuration backend indexes refer to */
-	bool serving;           /* the tick is routing a queued session */
+	gp_proxy_t *proxy; /* owner */
+	uv_timer_t timer;  /* the tick; closing it frees this struct */
+	gp_list_t parked;  /* gp_parked_t, oldest first */
+	gp_list_t queue;   /* sessions waiting for a slot (slot_link), oldest first */
+	uint64_t cfg_gen;  /* generation of the configuration backend indexes refer to */
+	bool serving;      /* the tick is routing a queued session */
 } gp_handoff_t;
 
 /* ---- what session.c calls ------------------------------------------------------------ */

@@ -12,6 +12,7 @@
 #include "admin.h"
 #include "log.h"
 #include "metrics.h"
+#include "refuse.h"
 
 #define HTTP_BACKLOG    128
 #define HTTP_URL_MAX    1024 /* longer URLs get 414 */
@@ -29,6 +30,7 @@ struct gp_http {
 	gp_proxy_t *proxy;                    /* owner */
 	uv_tcp_t listener;                    /* the http_listen socket */
 	bool listener_open;                   /* listener not closed yet */
+	gp_refuser_t refuser;                 /* closes connections beyond the limit */
 	gp_list_t conns;                      /* open connections */
 	size_t nconns;                        /* how many */
 	bool stopping;                        /* gp_http_stop called: free when all closed */
@@ -593,8 +595,13 @@ static int on_message_complete(http_parser *hp)
 
 static void http_maybe_free(gp_http_t *h)
 {
-	if (h->stopping && !h->listener_open && h->nconns == 0)
+	if (h->stopping && !h->listener_open && h->nconns == 0 && gp_refuse_idle(&h->refuser))
 		free(h);
+}
+
+static void on_refuser_idle(gp_refuser_t *r)
+{
+	http_maybe_free(gp_container_of(r, gp_http_t, refuser));
 }
 
 static void on_conn_handle_closed(uv_handle_t *hd)
@@ -605,6 +612,7 @@ static void on_conn_handle_closed(uv_handle_t *hd)
 	gp_http_t *h = c->http;
 	gp_list_del(&c->link);
 	h->nconns--;
+	explicit_bzero(c->auth, sizeof(c->auth)); /* a right token is the secret itself */
 	free(c);
 	http_maybe_free(h);
 }
@@ -707,29 +715,24 @@ static void conn_read_on(http_conn_t *c)
 		conn_close(c);
 }
 
-static void on_reject_closed(uv_handle_t *hd)
-{
-	free(hd);
-}
-
 static void on_accept(uv_stream_t *l, int status)
 {
 	gp_http_t *h = l->data;
 	if (status < 0)
-		return;
+		return; /* nothing is pending (libuv has already dealt with EMFILE) */
+	/* Whatever cannot be served is accepted and closed: a listener with a connection
+	 * pending is not polled, and the descriptor would stay open. */
 	if (h->nconns >= GP_HTTP_MAX_CONNS) {
-		uv_tcp_t *t = malloc(sizeof(*t));
-		if (!t)
-			return;
-		uv_tcp_init(l->loop, t);
-		if (uv_accept(l, (uv_stream_t *)t) == 0)
-			gp_log(GP_LOG_WARN, "http_conn_limit", "limit=%d", GP_HTTP_MAX_CONNS);
-		uv_close((uv_handle_t *)t, on_reject_closed);
+		gp_log(GP_LOG_WARN, "http_conn_limit", "limit=%d", GP_HTTP_MAX_CONNS);
+		gp_refuse(&h->refuser, l);
 		return;
 	}
 	http_conn_t *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		gp_log(GP_LOG_ERROR, "http_refused", "reason=out_of_memory");
+		gp_refuse(&h->refuser, l);
 		return;
+	}
 	c->http = h;
 	uv_tcp_init(l->loop, &c->tcp);
 	uv_timer_init(l->loop, &c->timer);
@@ -780,6 +783,7 @@ static gp_http_t *http_new(gp_proxy_t *p)
 	if (!h)
 		return NULL;
 	h->proxy = p;
+	h->refuser.on_idle = on_refuser_idle;
 	gp_list_init(&h->conns);
 	h->settings.on_message_begin = on_message_begin;
 	h->settings.on_url = on_url;

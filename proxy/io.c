@@ -431,11 +431,6 @@ gp_status_t gp_io_send(gp_io_t *io, const void *data, size_t len)
 	return GP_OK;
 }
 
-bool gp_io_at_boundary(const gp_io_t *io)
-{
-	return io->skip == 0 || io->skip_drop;
-}
-
 void gp_io_close(gp_io_t *io, bool after_write)
 {
 	if (io->closing)

@@ -92,9 +92,6 @@ void gp_io_set_whole(gp_io_t *io, bool whole);
 void gp_io_resume(gp_io_t *io);
 /* Write bytes of our own to this socket (copied). */
 GP_WUR gp_status_t gp_io_send(gp_io_t *io, const void *data, size_t len);
-/* True when the engine is between packets (no payload half-relayed): a packet of
- * our own can be sent to the peer without corrupting the stream. */
-bool gp_io_at_boundary(const gp_io_t *io);
 /* Close the socket; proto->closed fires when done. With after_write, close once our
  * own queued sends have gone out (e.g. a final ERR packet). Idempotent. */
 void gp_io_close(gp_io_t *io, bool after_write);

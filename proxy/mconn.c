@@ -200,8 +200,8 @@ void gp_mconn_connect(gp_mconn_t *mc, const gp_backend_conf_t *b, const char *us
 	mysql_options(&mc->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
 	mysql_options(&mc->mysql, MYSQL_OPT_READ_TIMEOUT, &timeout_s);
 	mysql_options(&mc->mysql, MYSQL_OPT_WRITE_TIMEOUT, &timeout_s);
-	mc_step(mc, mysql_real_connect_start(&mc->ret_mysql, &mc->mysql, b->host, user, pass, NULL,
-	                                     b->port, NULL, 0));
+	mc_step(mc, mysql_real_connect_start(&mc->ret_mysql, &mc->mysql, b->ip[0] ? b->ip : b->host,
+	                                     user, pass, NULL, b->port, NULL, 0));
 }
 
 void gp_mconn_query(gp_mconn_t *mc, const char *sql)

@@ -86,6 +86,7 @@ static const double hist_bounds[GP_HIST__COUNT][GP_HIST_BUCKETS + 1] = {
         [GP_HIST_PROBE] = {0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                            1, 2.5, 5},
         [GP_HIST_FAILOVER] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300},
+        [GP_HIST_GAP] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120},
 };
 
 void gp_hist_observe(gp_hist_t *h, gp_hist_kind_t kind, double seconds)
@@ -219,6 +220,11 @@ void gp_metrics_writer_change(gp_metrics_t *m, const char *from, const char *to,
 		gp_hist_observe(&m->failover, GP_HIST_FAILOVER, 0);
 	}
 	m->had_writer = true;
+}
+
+void gp_metrics_change_gap(gp_metrics_t *m, double seconds)
+{
+	gp_hist_observe(&m->change_gap, GP_HIST_GAP, seconds);
 }
 
 void gp_metrics_remap(gp_metrics_t *m, const int *map, size_t nold)
@@ -506,6 +512,19 @@ static void emit_failover(mw_t *w)
 	sample_hist(w, NULL, 0, &w->p->metrics.failover, GP_HIST_FAILOVER);
 }
 
+static void emit_last_change(mw_t *w)
+{
+	for (int ph = 0; ph < GP_TL__COUNT; ph++) {
+		const char *lb[] = {"phase", gp_tl_phase_name((gp_tl_phase_t)ph)};
+		sample_d(w, lb, 1, gp_tl_phase_s(&w->p->timeline.last, (gp_tl_phase_t)ph));
+	}
+}
+
+static void emit_change_gap(mw_t *w)
+{
+	sample_hist(w, NULL, 0, &w->p->metrics.change_gap, GP_HIST_GAP);
+}
+
 static void emit_backend_state(mw_t *w)
 {
 	const gp_proxy_t *p = w->p;
@@ -748,6 +767,13 @@ static void emit_http_requests(mw_t *w)
 	  NULL)                                                                                    \
 	X("failover_duration_seconds", "histogram", "Writer lost until a new writer was chosen",   \
 	  emit_failover, NULL)                                                                     \
+	X("last_writer_change_seconds", "gauge",                                                   \
+	  "The last writer change by phase: detect (last sign of life to detection), evict and "   \
+	  "first_answer (from detection), gap (longest without an answer); NaN while unknown",     \
+	  emit_last_change, NULL)                                                                  \
+	X("writer_change_gap_seconds", "histogram",                                                \
+	  "Longest gap between answers on the read-write endpoint around each writer change",      \
+	  emit_change_gap, NULL)                                                                   \
 	X("backend_up", "gauge", "Monitor verdict after fall/rise: 1 up, 0 down", NULL, v_up)      \
 	X("backend_state", "gauge", "Node state from the Galera policy (one-hot)",                 \
 	  emit_backend_state, NULL)                                                                \

@@ -45,6 +45,7 @@ typedef enum gp_hist_kind {
 	GP_HIST_REQUEST,  /* command sent -> response complete */
 	GP_HIST_PROBE,    /* one health probe (connect + query) */
 	GP_HIST_FAILOVER, /* writer lost -> new writer */
+	GP_HIST_GAP,      /* longest gap between answers around a writer change */
 	GP_HIST__COUNT
 } gp_hist_kind_t;
 
@@ -66,6 +67,7 @@ typedef struct gp_metrics {
 	uint64_t eviction_failures_base;          /* failures counted by replaced monitors */
 	uint64_t writer_changes[GP_REASON_COUNT]; /* writer changes by reason */
 	gp_hist_t failover;                       /* writer lost -> new writer */
+	gp_hist_t change_gap;                     /* read-write answers' gap per writer change */
 	int64_t start_unix_ms;                    /* wall clock at start */
 	bool had_writer;                          /* a writer was ever chosen */
 	uint64_t no_writer_since_ms;              /* loop ms the current writerless spell began */
@@ -99,6 +101,8 @@ void gp_metrics_probe(gp_metrics_t *m, size_t idx, const gp_probe_t *pr);
 /* The writer moves from -> to (backend names, NULL = none) for reason; detail says why. */
 void gp_metrics_writer_change(gp_metrics_t *m, const char *from, const char *to, gp_reason_t reason,
                               const char *detail, uint64_t now_ms);
+/* A writer change's timeline closed with this longest gap between answers (timeline.h). */
+void gp_metrics_change_gap(gp_metrics_t *m, double seconds);
 /* Reload: per-backend series follow their backend to its new index (map[old] = new or -1). */
 void gp_metrics_remap(gp_metrics_t *m, const int *map, size_t nold);
 

@@ -60,6 +60,7 @@ typedef struct gp_mon_node {
 	int64_t evict_until;            /* evidence but no survivor yet: retry until (loop ms) */
 	int64_t ok_at_ms;               /* loop ms of the last successful probe */
 	uint64_t evictions;             /* successful evictions of this node */
+	uint64_t evicted_ns;            /* uv_hrtime() the last one returned OK (0: never) */
 	bool clearing;                  /* evs.evict= (clear the evict list) in flight */
 	int64_t clear_at_ms;            /* loop ms of the last clear attempt */
 	bool foreign_logged;            /* "evict list not ours" said for the list as it is */
@@ -81,6 +82,7 @@ typedef struct gp_mon_job {
 	uint64_t tried;          /* eviction: survivors tried, bit/index */
 	char uuid[GP_UUID_MAX];  /* eviction: gcomm UUID */
 	uint64_t t0;             /* uv_hrtime() at the start */
+	uint64_t done_ns;        /* uv_hrtime() the statement returned OK */
 	gp_monitor_exec_cb cb;   /* exec: completion */
 	void *arg;               /* exec: its argument */
 	struct gp_mon_job *next; /* m->jobs list */
@@ -201,6 +203,8 @@ static void job_connect(gp_mon_job_t *j)
 	                 EVICT_TIMEOUT_S);
 }
 
+static void node_probe_start(gp_mon_node_t *n);
+
 /* The statement ran (or not) and the connection is closed. */
 static void job_finish(gp_mon_job_t *j)
 {
@@ -211,6 +215,7 @@ static void job_finish(gp_mon_job_t *j)
 	if (j->evict && j->ok) {
 		m->stats.evictions++;
 		m->nodes[j->victim].evictions++;
+		m->nodes[j->victim].evicted_ns = j->done_ns;
 		snprintf(m->dead[m->dead_next], GP_UUID_MAX, "%s", j->uuid);
 		m->dead_next = (m->dead_next + 1) % EVICT_DEAD_MAX;
 		if (m->n_dead < EVICT_DEAD_MAX)
@@ -218,7 +223,12 @@ static void job_finish(gp_mon_job_t *j)
 		m->evict_done_ms = (int64_t)uv_now(m->loop);
 		gp_log(GP_LOG_WARN, "evict_done", "node=%s uuid=%s via=%s ms=%.1f",
 		       m->backends[j->victim].name, j->uuid, via,
-		       (double)(uv_hrtime() - j->t0) / 1e6);
+		       (double)(j->done_ns - j->t0) / 1e6);
+		/* The survivors have just installed a view without the victim: let the policy
+		 * see it now rather than at the next interval. */
+		for (size_t i = 0; i < m->n && !m->closing; i++)
+			if (i != j->victim)
+				node_probe_start(&m->nodes[i]);
 	} else if (j->evict) {
 		m->stats.eviction_failures++;
 		gp_log(GP_LOG_ERROR, "evict_failed", "node=%s uuid=%s via=%s error=%s",
@@ -275,6 +285,7 @@ static void job_on_done(gp_mconn_t *mc)
 			return;
 		}
 		j->ok = true;
+		j->done_ns = uv_hrtime();
 		if (mysql_field_count(&mc->mysql)) { /* a result set nobody wants: read it off */
 			j->phase = EJ_STORE;
 			gp_mconn_store(mc);
@@ -940,9 +951,9 @@ void gp_monitor_free(gp_monitor_t *m)
 	free(m->backends);
 	free(m->nodes);
 	free(m->user);
-	free(m->password);
+	gp_config_secret_free(m->password);
 	free(m->evict_user);
-	free(m->evict_pass);
+	gp_config_secret_free(m->evict_pass);
 	free(m);
 }
 
@@ -964,6 +975,11 @@ bool gp_monitor_node_up(const gp_monitor_t *m, size_t idx)
 uint64_t gp_monitor_node_evictions(const gp_monitor_t *m, size_t idx)
 {
 	return idx < m->n ? m->nodes[idx].evictions : 0;
+}
+
+uint64_t gp_monitor_node_evicted_ns(const gp_monitor_t *m, size_t idx)
+{
+	return idx < m->n ? m->nodes[idx].evicted_ns : 0;
 }
 
 const gp_monitor_stats_t *gp_monitor_stats(const gp_monitor_t *m)

@@ -38,7 +38,8 @@
  * wsrep_gcomm_uuid>' on a surviving node (up, Synced, Primary, ready) over a separate
  * short-lived non-blocking connection as eviction.user (default: monitor.user; needs SUPER
  * on MariaDB 10.11). Never on a timeout. Once per (node, UUID); if the survivor fails the
- * next one is tried; if none qualifies yet, every interval for 10 s. One log line each: event=evict
+ * next one is tried; if none qualifies yet, every interval for 10 s. Once an eviction returns,
+ * every other node is probed at once (its view just changed). One log line each: event=evict
  * node=db1 uuid=... via=db2 evidence=refused, then evict_done or evict_failed. Evicted UUIDs stay
  * in every node's evict list (wsrep_evs_evict_list); a restarted node comes back with a new gcomm
  * UUID and joins normally. SET GLOBAL wsrep_provider_options='evs.evict=' clears the list, on the
@@ -113,6 +114,8 @@ const gp_probe_t *gp_monitor_probe(const gp_monitor_t *m, size_t idx);
 bool gp_monitor_node_up(const gp_monitor_t *m, size_t idx);
 /* Evictions of this node that succeeded. */
 uint64_t gp_monitor_node_evictions(const gp_monitor_t *m, size_t idx);
+/* uv_hrtime() the last successful eviction of this node returned (0: never). */
+uint64_t gp_monitor_node_evicted_ns(const gp_monitor_t *m, size_t idx);
 const gp_monitor_stats_t *gp_monitor_stats(const gp_monitor_t *m);
 
 #endif

@@ -42,6 +42,12 @@ static void park_warm_failed(gp_parked_t *e);
 static const char *const park_state_names[] = {"idle", "login",  "quit",
                                                "gone", "refuse", "warming"};
 
+/* A reload replaced the configuration since the entries' backend indexes were taken. */
+static bool park_reloaded(const gp_handoff_t *h)
+{
+	return h->cfg_gen != gp_config_generation(h->proxy->cfg);
+}
+
 static gp_backend_t *park_backend(const gp_parked_t *e)
 {
 	gp_proxy_t *p = e->h->proxy;
@@ -105,6 +111,10 @@ static void park_native_password(const char *pw, const uint8_t *scramble, size_t
 	sha1_digest(&c, SHA1_DIGEST_SIZE, h3);
 	for (size_t i = 0; i < SHA1_DIGEST_SIZE; i++)
 		out[i] = h1[i] ^ h3[i];
+	/* SHA1(pw) logs in as well as the password does: leave no copy on the stack. */
+	explicit_bzero(h1, sizeof(h1));
+	explicit_bzero(h2, sizeof(h2));
+	explicit_bzero(&c, sizeof(c));
 }
 
 static const char native_plugin[] = "mysql_native_password";
@@ -454,7 +464,7 @@ bool gp_park_available(gp_handoff_t *h, int b)
 	uint64_t now = uv_now(h->proxy->loop);
 	for (pos = h->parked.next; pos != &h->parked; pos = pos->next) {
 		gp_parked_t *e = gp_container_of(pos, gp_parked_t, link);
-		if (e->backend == b && h->cfg == h->proxy->cfg && park_check(e, now) == GP_PARK_FIT)
+		if (e->backend == b && !park_reloaded(h) && park_check(e, now) == GP_PARK_FIT)
 			return true;
 	}
 	return false;
@@ -464,7 +474,7 @@ bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b)
 {
 	gp_list_t *pos, *tmp;
 	uint64_t now = uv_now(h->proxy->loop);
-	if (h->cfg != h->proxy->cfg)
+	if (park_reloaded(h))
 		return false; /* indexes from another configuration: the tick sorts them out */
 	gp_list_each_safe(pos, tmp, &h->parked)
 	{
@@ -520,14 +530,14 @@ static void park_follow_reload(gp_handoff_t *h)
 		 * took them along, so its entries count nowhere. */
 		e->backend = found;
 	}
-	h->cfg = p->cfg;
+	h->cfg_gen = gp_config_generation(p->cfg);
 }
 
 void gp_park_tick(gp_handoff_t *h, uint64_t now)
 {
 	gp_proxy_t *p = h->proxy;
 	gp_list_t *pos, *tmp;
-	if (h->cfg != p->cfg)
+	if (park_reloaded(h))
 		park_follow_reload(h);
 	uint64_t half = (uint64_t)p->cfg->handshake_greeting_timeout_ms / 2;
 	gp_list_each_safe(pos, tmp, &h->parked)
@@ -634,7 +644,7 @@ void gp_park_warm(gp_handoff_t *h)
 	gp_proxy_t *p = h->proxy;
 	const gp_config_t *c = p->cfg;
 	uint64_t now = uv_now(p->loop);
-	if (c->handshake_warm <= 0 || h->cfg != c || p->shutting_down ||
+	if (c->handshake_warm <= 0 || park_reloaded(h) || p->shutting_down ||
 	    now >= p->last_accept_ms + GP_WARM_IDLE_MS)
 		return;
 	uint64_t have[GP_MAX_BACKENDS] = {0};

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <linux/filter.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "bufpool.h"
 #include "cluster.h"
 #include "log.h"
+#include "resolve.h"
 #include "session.h"
 
 #define GP_LISTEN_BACKLOG 1024
@@ -56,24 +56,6 @@ size_t gp_proxy_backends_by_priority(const gp_proxy_t *p, int *idx)
 	return n;
 }
 
-/* Resolve HOST:PORT once; numeric addresses never touch the resolver. */
-gp_status_t gp_proxy_resolve(const char *host, uint16_t port, struct sockaddr_storage *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (uv_ip4_addr(host, port, (struct sockaddr_in *)out) == 0)
-		return GP_OK;
-	if (uv_ip6_addr(host, port, (struct sockaddr_in6 *)out) == 0)
-		return GP_OK;
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-	char svc[8];
-	snprintf(svc, sizeof(svc), "%u", port);
-	if (getaddrinfo(host, svc, &hints, &res) != 0 || !res)
-		return GP_EINVAL;
-	memcpy(out, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	return GP_OK;
-}
-
 static void on_connection(uv_stream_t *listener, int status)
 {
 	gp_proxy_t *p = listener->data;
@@ -85,13 +67,21 @@ static void on_connection(uv_stream_t *listener, int status)
 	gp_session_accept(p, ep, listener);
 }
 
+void gp_proxy_refuse(gp_proxy_t *p, uv_stream_t *listener)
+{
+	gp_endpoint_t ep = listener == (uv_stream_t *)&p->listeners[GP_EP_RO] ? GP_EP_RO : GP_EP_RW;
+	gp_log(GP_LOG_ERROR, "client_refused", "endpoint=%s reason=out_of_memory",
+	       gp_endpoint_name(ep));
+	gp_refuse(&p->refusers[ep], listener);
+}
+
 static gp_status_t proxy_listen(gp_proxy_t *p, gp_endpoint_t ep, const char *addr)
 {
 	char host[GP_ADDR_MAX];
 	uint16_t port;
 	struct sockaddr_storage ss;
 	if (gp_config_split_addr(addr, host, sizeof(host), &port) != GP_OK ||
-	    gp_proxy_resolve(host, port, &ss) != GP_OK) {
+	    gp_resolve_now(host, port, &ss) != GP_OK) { /* at start, before the loop runs */
 		gp_log(GP_LOG_ERROR, "listen_failed", "endpoint=%s address=%s error=bad_address",
 		       gp_endpoint_name(ep), addr);
 		return GP_EINVAL;
@@ -313,11 +303,14 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 		gp_backend_t *b = &p->backends[i];
 		b->conf = &cfg->backends[i];
 		b->last_error = GP_OK;
-		if (gp_proxy_resolve(b->conf->host, b->conf->port, &b->addr) != GP_OK) {
+		/* Blocking, but nothing relays yet; reloads look names up off the loop thread. */
+		if (gp_resolve_now(cfg->backends[i].host, cfg->backends[i].port, &b->addr) !=
+		    GP_OK) {
 			gp_log(GP_LOG_ERROR, "backend_unresolvable", "backend=%s address=%s",
 			       b->conf->name, b->conf->address);
 			return GP_ECONFIG;
 		}
+		gp_config_backend_resolved(&cfg->backends[i], &b->addr);
 	}
 	uv_signal_init(loop, &p->sig_term);
 	uv_signal_init(loop, &p->sig_int);

@@ -11,7 +11,9 @@
 #include "galera.h"
 #include "list.h"
 #include "metrics.h"
+#include "refuse.h"
 #include "status.h"
+#include "timeline.h"
 #include "vrrp.h"
 
 typedef enum gp_endpoint {
@@ -27,7 +29,7 @@ const char *gp_endpoint_name(gp_endpoint_t ep);
 /* A backend as the daemon sees it at run time. */
 typedef struct gp_backend {
 	const gp_backend_conf_t *conf; /* name, address, priority */
-	struct sockaddr_storage addr;  /* resolved once at start */
+	struct sockaddr_storage addr;  /* conf->addr: resolved at start and at each reload */
 	uint32_t sessions;             /* sessions currently on it */
 	uint32_t sessions_rw;          /* of which came through the read-write endpoint */
 	uint64_t connect_failures;     /* backend connects that failed */
@@ -76,6 +78,7 @@ typedef struct gp_proxy {
 	gp_config_t *cfg;                       /* running configuration */
 	uv_tcp_t listeners[GP_EP__COUNT];       /* rw and ro listeners */
 	bool listening[GP_EP__COUNT];           /* which are open */
+	gp_refuser_t refusers[GP_EP__COUNT];    /* close what a listener cannot serve */
 	gp_backend_t backends[GP_MAX_BACKENDS]; /* runtime state, config order */
 	size_t nbackends;                       /* how many */
 	gp_list_t sessions[GP_SS__COUNT];       /* sessions by state */
@@ -105,6 +108,7 @@ typedef struct gp_proxy {
 	uint64_t sync_started;    /* loop ms the catch-up began */
 	uint64_t writer_changes;  /* writer changes since start */
 	uint64_t no_writer_since; /* loop ms the writer was lost (0: have one) */
+	gp_timeline_t timeline;   /* the last writer change's timeline (cluster.c) */
 	gp_metrics_t metrics;     /* what /metrics shows beyond stats (metrics.c) */
 	struct gp_admin *admin;   /* HTTP server, reloads, VRRP role (admin.c) */
 	struct gp_handoff *ho;    /* parked greetings, slot queue (handoff.c) */
@@ -118,8 +122,9 @@ void gp_proxy_shutdown(gp_proxy_t *p);
 void gp_proxy_shutdown_now(gp_proxy_t *p);
 /* A session left the proxy: maybe the shutdown is complete. */
 void gp_proxy_session_gone(gp_proxy_t *p);
-/* Resolve HOST:PORT (numeric addresses never touch the resolver; names block once). */
-GP_WUR gp_status_t gp_proxy_resolve(const char *host, uint16_t port, struct sockaddr_storage *out);
+/* In a listener's connection callback: take its pending connection and close it unserved
+ * (the proxy could not allocate a session for it). */
+void gp_proxy_refuse(gp_proxy_t *p, uv_stream_t *listener);
 /* Backends in priority order (ties by name): fills idx, returns the count. */
 size_t gp_proxy_backends_by_priority(const gp_proxy_t *p, int *idx);
 

@@ -21,7 +21,6 @@
 #define GP_ER_NOT_READY       1047 /* what Galera nodes say when not ready */
 #define GP_ER_HANDSHAKE       1043 /* Bad handshake */
 #define GP_ER_UNSUPPORTED     1235 /* ER_NOT_SUPPORTED_YET */
-#define GP_CR_SERVER_LOST     2013 /* Lost connection to server during query */
 #define GP_ER_SERVER_SHUTDOWN 1053 /* Server shutdown in progress */
 
 static const gp_io_proto_t client_proto;
@@ -45,7 +44,7 @@ static const char *session_backend_name(const gp_session_t *s)
 bool gp_session_idle(const gp_session_t *s)
 {
 	return s->state == GP_SS_READY && !s->in_flight && !s->client_cont &&
-	       !(s->status & MYP_SERVER_STATUS_IN_TRANS);
+	       s->txn == MYP_TRANS_NONE;
 }
 
 /* The one place a session changes state: it moves to the list of its new state. */
@@ -89,6 +88,7 @@ static void session_retry(gp_session_t *s)
 	session_leave_backend(s);
 	gp_handoff_release(s);
 	s->greeted_at = 0;
+	s->tried_at = uv_now(s->proxy->loop);
 	session_set_state(s, GP_SS_CONNECTING);
 	s->retry_connect = true;
 	gp_io_close(&s->server, false);
@@ -558,14 +558,19 @@ static void session_kill_run(gp_session_t *s)
 	s->resp.client_turn = false;
 }
 
-static void session_send_internal(gp_session_t *s, const char *sql);
+static void session_send_internal(gp_session_t *s, const myp_wbuf_t *w);
 
 /* The users differ: ask the issuer's own server what its session may do (kill.h). */
 static void session_kill_check(gp_session_t *s)
 {
 	s->kill.phase = GP_KILL_CHECKING;
 	s->server.peek = GP_KILL_GRANT_PEEK; /* rows are read, not relayed */
-	session_send_internal(s, GP_KILL_CHECK_SQL);
+	static const char sql[] = GP_KILL_CHECK_SQL;
+	uint8_t buf[MYP_HEADER_LEN + 8 + sizeof(sql)];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_query_build(&w, s->caps, sql, sizeof(sql) - 1);
+	session_send_internal(s, &w);
 }
 
 /* The grants are read (server_scanned, after the check's response): go on or refuse. */
@@ -715,7 +720,6 @@ static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 		return kill;
 	myp_resp_begin(&s->resp, s->caps, pkt->p, pkt->n);
 	s->in_flight = true;
-	s->server_replied = false;
 	return GP_PKT_FORWARD;
 }
 
@@ -781,35 +785,101 @@ static const gp_io_proto_t client_proto = {
         .closed = session_io_closed,
 };
 
+/* ---- transaction state -------------------------------------------------------- */
+
+/* The one place s->txn changes: after each response, from the server's status flags or,
+ * when an ERR ended it, from what that ERR implies (myp_resp_trans). */
+static void session_txn_after(gp_session_t *s)
+{
+	s->txn = myp_resp_trans(&s->resp, s->txn);
+	if (s->resp.failed)
+		s->txn_told = false;
+	else if (s->resp.status_seen)
+		s->txn_told = true;
+	if (s->resp.status_seen)
+		s->status = s->resp.status;
+	/* the proxy's own answers carry the flags: in a transaction unless known otherwise */
+	if (s->txn == MYP_TRANS_NONE)
+		s->status &= (uint16_t)~MYP_SERVER_STATUS_IN_TRANS;
+	else
+		s->status |= MYP_SERVER_STATUS_IN_TRANS;
+}
+
+void gp_session_txn_ask(gp_session_t *s)
+{
+	if (s->state != GP_SS_READY || s->in_flight || s->client_cont || s->inject_ro ||
+	    s->txn == MYP_TRANS_NONE || s->txn_told)
+		return;
+	/* Not a SELECT @@in_transaction: a statement would clear the warnings of the ERR. */
+	uint8_t buf[MYP_HEADER_LEN + 1];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_cmd_build(&w, MYP_COM_PING);
+	slog(s, GP_LOG_DEBUG, "txn_ask", "txn=%s code=%u", myp_trans_name(s->txn),
+	     s->resp.err_code);
+	session_send_internal(s, &w);
+}
+
+void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, uint32_t *unknown)
+{
+	gp_list_t *pos, *tmp;
+	*open = *unknown = 0;
+	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_READY])
+	{
+		const gp_session_t *s = gp_container_of(pos, gp_session_t, link);
+		if (s->backend != b || (ep >= 0 && (int)s->endpoint != ep))
+			continue;
+		if (s->txn == MYP_TRANS_OPEN)
+			(*open)++;
+		else if (s->txn == MYP_TRANS_UNKNOWN)
+			(*unknown)++;
+	}
+}
+
 /* ---- server side ------------------------------------------------------------ */
 
 /* The response (or authentication) in flight is complete. */
 static void session_response_done(gp_session_t *s)
 {
-	if (!s->internal && s->state == GP_SS_READY)
+	uint64_t now = uv_now(s->proxy->loop);
+	bool internal = s->internal;
+	if (!internal && s->state == GP_SS_READY)
 		gp_metrics_request_done(&s->proxy->metrics, (int)s->endpoint,
 		                        uv_hrtime() - s->cmd_start_ns);
+	if (!internal && s->state == GP_SS_READY && s->endpoint == GP_EP_RW && !s->resp.failed)
+		gp_cluster_rw_answer(s->proxy, s->backend, uv_hrtime());
 	s->in_flight = false;
-	bool was_in_trans = s->status & MYP_SERVER_STATUS_IN_TRANS;
-	if (s->resp.status_seen)
-		s->status = s->resp.status;
-	if (s->internal) {
+	bool was_open = s->txn == MYP_TRANS_OPEN;
+	session_txn_after(s);
+	if (internal) {
 		s->internal = false;
+		bool sync = s->internal_sync;
+		s->internal_sync = false;
 		if (s->kill.phase == GP_KILL_CHECKING) {
 			s->kill.phase = GP_KILL_CHECKED; /* server_scanned goes on with the KILL */
 			return;
 		}
 		if (s->resp.failed) {
-			slog(s, GP_LOG_ERROR, "read_only_failed", "code=%u", s->resp.err_code);
-			s->close_after_relay = "read_only_failed";
+			/* A ping refused: a transaction BF-aborted while idle answers the next
+			 * command with 1213, which the client would then never see. Closing tells
+			 * it the transaction is gone. */
+			const char *why = s->resp.cmd == MYP_COM_PING ? "txn_check_failed"
+			                  : sync                      ? "causal_reads_failed"
+			                                              : "read_only_failed";
+			slog(s, GP_LOG_ERROR, why, "code=%u", s->resp.err_code);
+			s->close_after_relay = why;
 			return;
 		}
+		if (s->resp.cmd == MYP_COM_PING)
+			slog(s, GP_LOG_INFO, "txn_asked", "in_trans=%s", myp_trans_name(s->txn));
 	} else if (s->endpoint == GP_EP_RO && !s->resp.failed &&
 	           (s->state == GP_SS_AUTH || s->resp.cmd == MYP_COM_RESET_CONNECTION ||
 	            s->resp.cmd == MYP_COM_CHANGE_USER)) {
-		/* A fresh (or reset) session on the read-only endpoint: make it read-only
-		 * before the client's next command runs. */
+		/* A fresh (or reset) session on the read-only endpoint: make it read-only, and
+		 * with routing.ro_causal_reads make its reads wait for the node to apply what
+		 * the cluster committed before them, before the client's next command runs. */
 		s->inject_ro = true;
+		s->inject_sync = s->proxy->cfg->routing_ro_causal_reads;
 	}
 	if (s->resp.cmd == MYP_COM_CHANGE_USER && !s->resp.failed)
 		s->login = s->login_next; /* the server took the new user */
@@ -825,43 +895,39 @@ static void session_response_done(gp_session_t *s)
 		gp_io_set_whole(&s->client, false);
 		gp_io_set_whole(&s->server, false);
 		session_set_state(s, GP_SS_READY);
-		s->opened_at = s->last_active = uv_now(s->proxy->loop);
+		s->opened_at = now;
 		slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s", s->user,
 		     gp_endpoint_name(s->endpoint));
 	}
 	/* A draining session is closed by gp_session_drain_tick once it has been quiet for
 	 * GP_DRAIN_QUIET_MS: closing at the first idle instant would cut a client between the
-	 * statements of one request (WordPress: SET NAMES, SELECT @@sql_mode, USE db, ...). */
-	s->last_active = uv_now(s->proxy->loop);
+	 * statements of one request (WordPress: SET NAMES, SELECT @@sql_mode, USE db, ...).
+	 * The proxy's own commands (a ping asking about the transaction) are not activity. */
+	if (!internal)
+		s->last_active = now;
 	/* ...but a transaction that just ended is a clean cut: a busy client that runs one
 	 * transaction after another is never quiet, and the switch barrier waits for it. A
 	 * statement that finishes past the drain deadline also closes the session. */
-	if (s->draining && gp_session_idle(s) && !s->inject_ro &&
-	    (was_in_trans || s->last_active >= s->drain_deadline ||
-	     gp_session_drain_quiet(s, s->last_active))) {
+	if (s->draining && gp_session_idle(s) && !s->inject_ro && !s->inject_sync &&
+	    (was_open || now >= s->drain_deadline || gp_session_drain_quiet(s, now))) {
 		s->close_after_relay = "drained";
 		return;
 	}
 	s->resume_client = true;
 }
 
-/* Send a statement of the proxy's own; its response is tracked and not relayed. */
-static void session_send_internal(gp_session_t *s, const char *sql)
+/* Send a command of the proxy's own, built in w; its response is tracked and not relayed. */
+static void session_send_internal(gp_session_t *s, const myp_wbuf_t *w)
 {
-	uint8_t buf[128];
-	size_t n = strlen(sql);
-	buf[0] = (uint8_t)(n + 1);
-	buf[1] = buf[2] = buf[3] = 0;
-	buf[4] = MYP_COM_QUERY;
-	memcpy(buf + 5, sql, n);
-	if (gp_io_send(&s->server, buf, n + 5) != GP_OK) {
+	gp_status_t st = w->failed ? GP_ETOOBIG : gp_io_send(&s->server, w->buf, w->len);
+	if (st != GP_OK) {
+		slog(s, GP_LOG_ERROR, "internal_send_failed", "error=\"%s\"", gp_strerror(st));
 		gp_session_close(s, "backend_lost");
 		return;
 	}
-	myp_resp_begin(&s->resp, s->caps, buf + 4, n + 1);
+	myp_resp_begin(&s->resp, s->caps, w->buf + MYP_HEADER_LEN, w->len - MYP_HEADER_LEN);
 	s->in_flight = true;
 	s->internal = true;
-	s->server_replied = false;
 }
 
 /* The relayed bytes of a server scan are on their way: now act on what they ended. */
@@ -878,10 +944,25 @@ static void server_scanned(gp_io_t *io)
 		session_kill_checked(s);
 		return;
 	}
-	if (s->inject_ro) {
-		s->inject_ro = false;
-		/* Portable: MariaDB 10.11 has no transaction_read_only variable. */
-		session_send_internal(s, "SET SESSION TRANSACTION READ ONLY");
+	if (s->inject_ro || s->inject_sync) {
+		/* Portable: MariaDB 10.11 has no transaction_read_only variable; SET TRANSACTION
+		 * takes no other assignment, so wsrep_sync_wait is a statement of its own. 1:
+		 * reads (SELECT, SHOW, BEGIN) see every transaction committed before they began. */
+		static const char ro_sql[] = "SET SESSION TRANSACTION READ ONLY";
+		static const char sync_sql[] = "SET SESSION wsrep_sync_wait = 1";
+		bool ro = s->inject_ro;
+		const char *sql = ro ? ro_sql : sync_sql;
+		size_t n = ro ? sizeof(ro_sql) - 1 : sizeof(sync_sql) - 1;
+		uint8_t buf[MYP_HEADER_LEN + 8 + sizeof(ro_sql)];
+		myp_wbuf_t w;
+		if (ro)
+			s->inject_ro = false;
+		else
+			s->inject_sync = false;
+		myp_wbuf_init(&w, buf, sizeof(buf));
+		myp_query_build(&w, s->caps, sql, n);
+		s->internal_sync = !ro;
+		session_send_internal(s, &w);
 		return;
 	}
 	if (s->resume_client) {
@@ -902,7 +983,6 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 		return GP_PKT_FORWARD;
 	}
 	s->server_seq = pkt->seq;
-	s->server_replied = true;
 	if (s->state == GP_SS_AUTH && s->deferred)
 		gp_handoff_defer_server(s, pkt);
 	if (s->kill.phase == GP_KILL_CHECKING && s->internal &&
@@ -930,7 +1010,6 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 static void server_ended(gp_io_t *io, gp_status_t st)
 {
 	gp_session_t *s = io->owner;
-	char msg[200];
 	switch (s->state) {
 	case GP_SS_CONNECTING:
 	case GP_SS_GREETING:
@@ -945,14 +1024,12 @@ static void server_ended(gp_io_t *io, gp_status_t st)
 	}
 	slog(s, GP_LOG_WARN, "backend_lost", "error=\"%s\" in_flight=%d", gp_strerror(st),
 	     s->in_flight);
-	if (s->in_flight && gp_io_at_boundary(&s->server)) {
-		uint8_t seq = (uint8_t)((s->server_replied ? s->server_seq : s->cmd_seq) + 1);
-		snprintf(msg, sizeof(msg),
-		         "galera-proxy: lost connection to backend %s during query",
-		         session_backend_name(s));
-		gp_session_fail(s, seq, GP_CR_SERVER_LOST, "HY000", msg, "backend_lost");
-		return;
-	}
+	/* The client's connection ends as the backend's did, after what was relayed: every client
+	 * library then reports its own lost-connection error for a statement in flight (and
+	 * marks the connection dead, so that its reconnect logic runs). An ERR of the proxy's own
+	 * would not do: libmariadb takes one with a client error code (2013) for a malformed
+	 * packet, one with a server code reads as that server error while the library still
+	 * believes the connection alive, and a result cut mid-packet cannot be ended by one. */
 	gp_session_close(s, "backend_lost");
 }
 
@@ -988,8 +1065,11 @@ static void session_name_client(gp_session_t *s)
 void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 {
 	gp_session_t *s = calloc(1, sizeof(*s));
-	if (!s) {
-		gp_log(GP_LOG_ERROR, "accept_failed", "error=\"%s\"", gp_strerror(GP_ENOMEM));
+	if (!s || gp_io_init(&s->client, p->loop, &client_proto, s) != GP_OK) {
+		/* Returning without uv_accept would leave the listener deaf (libuv stops polling
+		 * it while a connection is pending) and the descriptor open. */
+		free(s);
+		gp_proxy_refuse(p, listener);
 		return;
 	}
 	s->proxy = p;
@@ -999,10 +1079,6 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	gp_list_init(&s->link);
 	gp_list_init(&s->drain_link);
 	gp_list_init(&s->slot_link);
-	if (gp_io_init(&s->client, p->loop, &client_proto, s) != GP_OK) {
-		free(s);
-		return;
-	}
 	s->open_handles = 1;
 	if (uv_accept(listener, (uv_stream_t *)&s->client.tcp) < 0 ||
 	    gp_io_init(&s->server, p->loop, &server_proto, s) != GP_OK) {
@@ -1068,8 +1144,15 @@ void gp_session_shutdown(gp_session_t *s)
 
 void gp_session_wake(gp_session_t *s)
 {
-	if (s->state == GP_SS_WAITING)
-		session_route(s);
+	if (s->state != GP_SS_WAITING)
+		return;
+	/* A backend this session failed to reach is skipped while it waits, but not for good:
+	 * once a probe interval has passed, the monitor's word that it serves again (a server
+	 * restarted, say) counts, and a client that reconnected at once is not refused later. */
+	uint64_t now = uv_now(s->proxy->loop);
+	if (s->tried && now - s->tried_at >= (uint64_t)s->proxy->cfg->monitor_interval_ms)
+		s->tried = 0;
+	session_route(s);
 }
 
 bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, uint32_t n,

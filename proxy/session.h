@@ -37,6 +37,7 @@ typedef struct gp_session {
 	uint32_t id;                 /* proxy connection id (logs) */
 	int backend;                 /* backend index, -1 before one is chosen */
 	uint32_t tried;              /* backends tried for this session (bit mask) */
+	uint64_t tried_at;           /* loop time (ms) of the last failed backend attempt */
 	uint64_t handshake_deadline; /* loop time (ms) by which auth must finish */
 	uint64_t wait_deadline;      /* loop time (ms) until which it may wait for a backend */
 	uint64_t drain_deadline;     /* loop time (ms) a draining session is closed at */
@@ -44,6 +45,8 @@ typedef struct gp_session {
 	bool draining;               /* close at the next idle point (drain, fence) */
 	bool internal;               /* the command in flight is the proxy's own */
 	bool inject_ro;              /* after this server scan: make the session read-only */
+	bool inject_sync;            /* then: SET wsrep_sync_wait (routing.ro_causal_reads) */
+	bool internal_sync;          /* the proxy's statement in flight is that SET */
 	uint32_t server_thread;      /* the backend's thread id for this session */
 	uint32_t pending_ops;        /* proxy operations that will call back (keep alive) */
 	uint64_t caps;               /* capabilities both ends agreed on */
@@ -52,7 +55,6 @@ typedef struct gp_session {
 	bool in_flight;              /* resp is tracking something */
 	bool client_cont;            /* last client packet was 0xFFFFFF long */
 	bool client_discard;         /* the server answered mid-command: drop the rest of it */
-	bool server_replied;         /* a server packet of the current command was relayed */
 	bool counted;                /* counted in proxy->nclients */
 	bool retry_connect;          /* server io closing to try the next backend */
 	bool on_backend;             /* counted in its backend's sessions */
@@ -61,6 +63,8 @@ typedef struct gp_session {
 	uint8_t cmd_seq;               /* sequence id of the current command's last client packet */
 	uint8_t server_seq;            /* sequence id of the last server packet relayed */
 	uint16_t status;               /* server status flags after the last response */
+	myp_trans_t txn;               /* transaction state: set in session_txn_after only */
+	bool txn_told;                 /* txn is what the server's flags said, not an ERR's guess */
 	uint8_t open_handles;          /* client, server, timer still open */
 	uint64_t last_active;          /* loop time (ms) of the last command */
 	uint64_t opened_at;            /* loop time (ms) it authenticated */
@@ -98,8 +102,15 @@ void gp_session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sq
                      const char *msg, const char *reason);
 /* Shutdown: close now if idle outside a transaction, else after the transaction. */
 void gp_session_shutdown(gp_session_t *s);
-/* Idle outside a transaction (a safe point to close or move the session). */
+/* Idle and known to hold no transaction (a safe point to close or move the session). */
 bool gp_session_idle(const gp_session_t *s);
+/* Idle but for a transaction only an ERR's guess says it may hold: ask the server (an
+ * internal COM_PING: warnings and transaction stay as they were); the answer settles it, a
+ * draining session found without one is then closed. */
+void gp_session_txn_ask(gp_session_t *s);
+/* Sessions on backend b (any endpoint when ep < 0) that hold a transaction (*open: as the
+ * server said, or as an ERR implies) and that may hold one (*unknown: asked when needed). */
+void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, uint32_t *unknown);
 /* Close the session at its next idle point, or at the deadline (loop ms), whichever first. */
 void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why);
 #define GP_DRAIN_QUIET_MS    100   /* a draining session closes after this long without a command */

@@ -13,10 +13,12 @@
 #include "cluster.h"
 #include "log.h"
 #include "proxy.h"
+#include "resolve.h"
 #include "session.h"
 
 #define GP_PEER_STALE_POLLS   4    /* a peer answer older than this many polls is not trusted */
 #define GP_PEER_FIRST_WAIT_MS 5000 /* a fenced proxy's first decision waits this for the peer */
+#define GP_PEER_RESOLVE_MS    5000 /* a peer name is looked up again at most this often */
 
 static const char *const vrrp_names[] = {
 #define GP_VRRP_NAME(e, name) name,
@@ -181,6 +183,7 @@ static void peer_req_end(gp_proxy_t *p, bool ok)
 	if (!r)
 		return;
 	v->req = NULL;
+	v->peer_poll_failed = !ok;
 	if (!ok)
 		v->view.failures++;
 	if (ok && r->complete && r->parser.status_code == 200) {
@@ -208,6 +211,7 @@ static void peer_req_end(gp_proxy_t *p, bool ok)
 			}
 		} else {
 			v->view.failures++;
+			v->peer_poll_failed = true;
 		}
 		json_decref(doc);
 	}
@@ -291,6 +295,68 @@ static void peer_on_connect(uv_connect_t *c, int status)
 		peer_req_end(p, false);
 }
 
+static void peer_request(gp_proxy_t *p);
+
+static void on_peer_resolved(gp_resolve_t *res, void *arg)
+{
+	gp_proxy_t *p = arg;
+	gp_vrrp_t *v = &p->vrrp;
+	int st = gp_resolve_status(res, 0);
+	v->resolving = NULL;
+	v->resolved_at = uv_now(p->loop);
+	if (st == 0) {
+		const struct sockaddr_storage *a = gp_resolve_addr(res, 0);
+		if (!v->peer_resolved || v->peer_lookup_failed ||
+		    memcmp(a, &v->peer, sizeof(*a)) != 0) {
+			char ip[64] = "?";
+			if (a->ss_family == AF_INET)
+				uv_ip4_name((const struct sockaddr_in *)a, ip, sizeof(ip));
+			else if (a->ss_family == AF_INET6)
+				uv_ip6_name((const struct sockaddr_in6 *)a, ip, sizeof(ip));
+			gp_log(GP_LOG_INFO, "peer_resolved", "peer=%s ip=%s", p->cfg->top_peer, ip);
+		}
+		v->peer = *a;
+		v->peer_resolved = true;
+		v->peer_lookup_failed = false;
+		gp_resolve_free(res);
+		if (!p->shutting_down)
+			peer_request(p);
+		return;
+	}
+	gp_resolve_free(res);
+	/* A failed lookup is a failed poll; an address found before stays in use. */
+	v->view.failures++;
+	if (!v->peer_lookup_failed)
+		gp_log(GP_LOG_WARN, "peer_unresolvable", "peer=%s error=\"%s\" retry_ms=%d",
+		       p->cfg->top_peer, uv_strerror(st), GP_PEER_RESOLVE_MS);
+	v->peer_lookup_failed = true;
+	if (v->peer_resolved && !p->shutting_down)
+		peer_request(p);
+	else
+		gp_cluster_decide_first(p); /* it may have waited for the peer */
+}
+
+/* A peer named by host: look it up first, again after a failed poll (it may have moved),
+ * at most every GP_PEER_RESOLVE_MS. True while a lookup is under way. */
+static bool peer_lookup(gp_proxy_t *p)
+{
+	gp_vrrp_t *v = &p->vrrp;
+	uint64_t now = uv_now(p->loop);
+	if (v->resolving)
+		return true;
+	if (!v->peer_is_name ||
+	    (v->peer_resolved && !v->peer_poll_failed && !v->peer_lookup_failed) ||
+	    (v->resolved_at && now - v->resolved_at < GP_PEER_RESOLVE_MS))
+		return false;
+	const char *host = v->peer_host;
+	if (gp_resolve_start(p->loop, 1, &host, &v->peer_port, on_peer_resolved, p,
+	                     &v->resolving) != GP_OK) {
+		v->view.failures++;
+		return false;
+	}
+	return true;
+}
+
 static void peer_poll(gp_proxy_t *p)
 {
 	gp_vrrp_t *v = &p->vrrp;
@@ -304,6 +370,15 @@ static void peer_poll(gp_proxy_t *p)
 		if (p->decided)
 			gp_cluster_decide(p);
 	}
+	if (peer_lookup(p))
+		return; /* on_peer_resolved asks */
+	if (v->peer_resolved)
+		peer_request(p);
+}
+
+static void peer_request(gp_proxy_t *p)
+{
+	gp_vrrp_t *v = &p->vrrp;
 	gp_peer_req_t *r = calloc(1, sizeof(*r));
 	if (r)
 		r->body = malloc(GP_PEER_BODY_MAX);
@@ -374,14 +449,15 @@ gp_status_t gp_vrrp_start(gp_proxy_t *p)
 		       gp_vrrp_state_name(v->effective), c->top_vip, v->vip_present);
 	}
 	if (c->top_peer[0]) {
-		char host[GP_ADDR_MAX];
-		uint16_t port;
-		if (gp_config_split_addr(c->top_peer, host, sizeof(host), &port) == GP_OK &&
-		    gp_proxy_resolve(host, port, &v->peer) == GP_OK)
+		if (gp_config_split_addr(c->top_peer, v->peer_host, sizeof(v->peer_host),
+		                         &v->peer_port) == GP_OK) {
 			v->have_peer = true;
-		else
-			gp_log(GP_LOG_WARN, "peer_unusable", "peer=%s detail=\"cannot resolve\"",
+			v->peer_resolved = gp_resolve_numeric(v->peer_host, v->peer_port, &v->peer);
+			v->peer_is_name = !v->peer_resolved;
+		} else {
+			gp_log(GP_LOG_WARN, "peer_unusable", "peer=%s detail=\"not HOST:PORT\"",
 			       c->top_peer);
+		}
 	}
 	uv_timer_init(p->loop, &v->timer);
 	v->timer.data = p;
@@ -398,6 +474,8 @@ void gp_vrrp_stop(gp_proxy_t *p)
 	gp_vrrp_t *v = &p->vrrp;
 	if (v->req)
 		peer_req_end(p, false);
+	gp_resolve_cancel(v->resolving); /* its answer is dropped when it comes */
+	v->resolving = NULL;
 	if (v->timer_open) {
 		v->timer_open = false;
 		uv_close((uv_handle_t *)&v->timer, NULL);

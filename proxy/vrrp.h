@@ -11,6 +11,7 @@
 #include "status.h"
 
 struct gp_proxy;
+struct gp_resolve;
 
 /* X(enum, name): the roles keepalived reports; UNKNOWN until POST /vrrp says otherwise. */
 #define GP_VRRP_STATE_TABLE(X)      \
@@ -65,7 +66,15 @@ typedef struct gp_vrrp {
 	bool timer_open;              /* timer initialised */
 	gp_peer_req_t *req;           /* peer request in flight, or NULL */
 	struct sockaddr_storage peer; /* resolved peer http address */
-	bool have_peer;               /* peer configured and resolvable */
+	bool have_peer;               /* peer configured (its name may not have resolved yet) */
+	bool peer_resolved;           /* peer holds an address */
+	bool peer_is_name;            /* the peer is a host name: looked up off the loop thread */
+	bool peer_lookup_failed;      /* the last lookup failed (logged once per change) */
+	bool peer_poll_failed;        /* the last poll failed: look the name up again */
+	struct gp_resolve *resolving; /* the peer's name being looked up, or NULL */
+	uint64_t resolved_at;         /* loop ms of the last lookup's answer */
+	char peer_host[256];          /* host part of peer */
+	uint16_t peer_port;           /* its port */
 	gp_peer_view_t view;          /* the peer's last answer */
 	uint64_t leave_deadline;      /* planned shutdown: loop ms to stop waiting for the VIP */
 	uint64_t started_at;          /* loop ms gp_vrrp_start ran */

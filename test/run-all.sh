@@ -2,8 +2,9 @@
 # Everything `make test` and CI run, in order: deps, lint, builds, unit (plain, valgrind, ASan),
 # fuzz, integration (plain, ASan, valgrind), soak, the other suites (most also under ASan).
 #
-# Build directories are build/, build-asan/ and build-fuzz/; GP_BUILD_PREFIX=build-x makes them
-# build-x/, build-x-asan/, build-x-fuzz/ (so a developer can run this beside someone else's build/).
+# Build directories are build/, build-asan/ and build-fuzz/ (and build-galera/ for test/galera's
+# harness); GP_BUILD_PREFIX=build-x makes them build-x/, build-x-asan/, ... (so a developer can
+# run this beside someone else's build/).
 # FUZZ_SECONDS (default 15) bounds the fuzz run, TEST_SOAK_MINUTES (default 2) the soak. Each
 # step prints a "==> step" line; the last line is "N passed, N failed" over the steps, and the
 # exit status is non-zero if any failed.
@@ -88,13 +89,29 @@ build_fuzz() {
   CC=clang setup_build "$B_FUZZ" -Dwerror=true -Dfuzz=true && meson compile -C "$B_FUZZ"
 }
 
+# unit_tests DIR [meson test options...]: the unit tests of DIR (not the fuzz suite). Every test
+# meson lists must run and pass, and there must be at least one: meson itself exits 0 when no
+# test is defined (and each Check program fails a run of zero tests, test/unit/gp_check.c).
 unit_tests() {
-  meson test -C "$1" --no-suite fuzz --print-errorlogs
+  local dir=$1 listed=() out ok rc
+  shift
+  mapfile -t listed < <(meson test -C "$dir" --no-suite fuzz --no-rebuild --list 2>/dev/null)
+  [[ "${listed[0]:-}" == "No tests defined." ]] && listed=()
+  out=$(mktemp)
+  meson test -C "$dir" --no-suite fuzz --print-errorlogs "$@" 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  ok=$(awk '$1 == "Ok:" { print $2 }' "$out")
+  rm -f "$out"
+  ((rc == 0)) || return "$rc"
+  if ((${#listed[@]} == 0 || ${ok:-0} != ${#listed[@]})); then
+    echo "    meson ran ${ok:-0} unit tests ok of ${#listed[@]} defined; all of them, and at least one, must pass"
+    return 1
+  fi
 }
 
 unit_valgrind() {
   # Check forks each test by default; valgrind must see the test bodies themselves.
-  CK_FORK=no meson test -C "$B_NORMAL" --no-suite fuzz --print-errorlogs --timeout-multiplier 4 \
+  CK_FORK=no unit_tests "$B_NORMAL" --timeout-multiplier 4 \
     --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --quiet'
 }
 
@@ -104,36 +121,46 @@ unit_asan() {
 }
 
 fuzz_run() {
-  if [[ ! -x test/fuzz/run.sh ]]; then
-    echo "    test/fuzz/run.sh not present: built only"
-    return 0
+  if [[ ! -f test/fuzz/run.sh ]]; then
+    echo "    test/fuzz/run.sh is missing: nothing would be fuzzed"
+    return 1
   fi
-  FUZZ_BUILD_DIR=$ROOT/$B_FUZZ test/fuzz/run.sh "$FUZZ_SECONDS"
+  FUZZ_BUILD_DIR=$ROOT/$B_FUZZ bash test/fuzz/run.sh "$FUZZ_SECONDS"
+}
+
+# shell_scripts: every shell script in the tree, one per line: files git knows of (tracked or
+# new, not ignored) that start with a shell's #! line (sh, bash, dash, ksh, directly or through
+# env), end in .sh, or declare "# shellcheck shell=..." near the top (sourced libraries).
+shell_scripts() {
+  local f first
+  git ls-files --cached --others --exclude-standard | grep -Ev '(^|/)build[^/]*/' | sort -u |
+    while IFS= read -r f; do
+      [[ -f "$f" ]] || continue
+      IFS= read -r first <"$f" 2>/dev/null || first=
+      if [[ "$f" == *.sh ]] ||
+        [[ "$first" =~ ^\#![[:space:]]*/(usr/)?(local/)?bin/(env[[:space:]]+)?(sh|bash|dash|ksh)([[:space:]]|$) ]] ||
+        head -n 5 "$f" | grep -Eq '^# shellcheck shell=(sh|bash|dash|ksh)'; then
+        printf '%s\n' "$f"
+      fi
+    done
 }
 
 shellcheck_all() {
   local files=()
-  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.sh' |
-      grep -Ev '(^|/)build[^/]*/' | sort -u)
-  else
-    mapfile -t files < <(find . -path ./.git -prune -o -type d -name 'build*' -prune -o \
-      -type f -name '*.sh' -print | sed 's|^\./||' | sort)
+  git rev-parse --is-inside-work-tree >/dev/null 2>&1 || {
+    echo "    not a git work tree: the scripts are found with git ls-files"
+    return 1
+  }
+  mapfile -t files < <(shell_scripts)
+  if ((${#files[@]} == 0)); then
+    echo "    no shell script found"
+    return 1
   fi
-  [[ -f .ci/run ]] && files+=(.ci/run)
-  # shell scripts without a .sh extension
-  local extra
-  for extra in vrrp-hooks/check vrrp-hooks/notify docker/entrypoint.sh; do
-    [[ -f "$extra" ]] && files+=("$extra")
-  done
-  local existing=()
-  for f in "${files[@]}"; do
-    [[ -f "$f" ]] && existing+=("$f")
-  done
-  echo "    ${#existing[@]} scripts"
-  # SC2317 (unreachable command) misfires in version 0.9 on every function that only a
-  # trap calls, and cleanup traps are how these scripts stop what they start.
-  shellcheck -x -e SC2317 "${existing[@]}"
+  echo "    ${#files[@]} scripts"
+  # -S warning: errors and warnings fail. (SC2317, "unreachable command", is only info: it
+  # misfires in 0.9 on every function only a trap calls, and cleanup traps are how these
+  # scripts stop what they start; the scripts' own disable comments stay for -S info runs.)
+  shellcheck -x -S warning "${files[@]}"
 }
 
 step deps -- bash test/lib/deps.sh
@@ -162,6 +189,8 @@ step "integration-galera ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration-galera/run.sh --build "$B_NORMAL"
 step "integration-galera ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \
   bash test/integration-galera/run.sh --build "$B_ASAN"
+step "monitor harness on a real cluster (test/galera, ASan+UBSan)" -- \
+  env BUILD="$ROOT/$PREFIX-galera" bash test/galera/run.sh --asan
 step "integration-http ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration-http/run.sh --build "$B_NORMAL"
 step "integration-http ($B_ASAN)" needs:"build ($B_ASAN, ASan+UBSan)" -- \

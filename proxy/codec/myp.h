@@ -109,6 +109,7 @@ void myp_wbuf_packet_end(myp_wbuf_t *w, size_t start, uint8_t seq);
 #define MYP_CLIENT_DEPRECATE_EOF                  (1ull << 24)
 #define MYP_CLIENT_OPTIONAL_RESULTSET_METADATA    (1ull << 25)
 #define MYP_CLIENT_ZSTD_COMPRESSION               (1ull << 26)
+#define MYP_CLIENT_QUERY_ATTRIBUTES               (1ull << 27) /* MySQL 8 */
 #define MYP_CLIENT_SSL_VERIFY_SERVER_CERT         (1ull << 30)
 #define MYP_CLIENT_REMEMBER_OPTIONS               (1ull << 31)
 /* MariaDB extended capabilities: the upper 32 bits, exchanged in the filler bytes
@@ -172,6 +173,12 @@ enum myp_cmd {
 	MYP_COM_STMT_BULK_EXECUTE = 0xfa,
 	MYP_COM_MULTI = 0xfe
 };
+
+/* Build a COM_QUERY packet (seq 0) running sql[0..len). Under CLIENT_QUERY_ATTRIBUTES it
+ * carries an empty attribute block first. */
+void myp_query_build(myp_wbuf_t *w, uint64_t caps, const char *sql, size_t len);
+/* Build a command packet without arguments (seq 0): COM_PING, COM_QUIT, COM_RESET_CONNECTION. */
+void myp_cmd_build(myp_wbuf_t *w, uint8_t cmd);
 
 /* Name for logs and metrics labels ("query", "stmt_execute", ...; "unknown"). */
 const char *myp_cmd_name(uint8_t cmd);
@@ -365,7 +372,8 @@ typedef struct myp_resp {
 	bool cursor;            /* COM_STMT_EXECUTE asked for a cursor */
 	uint64_t left;          /* column/param definitions left in the current block */
 	uint16_t prep_params;   /* COM_STMT_PREPARE: param definitions still to come as a block */
-	uint16_t status;        /* status flags of the last OK/EOF seen */
+	uint16_t status;        /* status flags of the last OK/EOF seen, less MORE_RESULTS_EXISTS
+	                         * once an ERR ended the response */
 	bool status_seen;       /* status is valid (an OK/EOF ended a result) */
 	bool failed;            /* the response ended with an ERR */
 	uint16_t err_code;      /* that ERR's code */
@@ -395,5 +403,43 @@ MYP_WUR myp_resp_event_t myp_resp_feed_server(myp_resp_t *r, uint32_t len, const
 /* Feed one client packet that arrived while r->client_turn is set. */
 MYP_WUR myp_resp_event_t myp_resp_feed_client(myp_resp_t *r, uint32_t len, const uint8_t *p,
                                               size_t n);
+
+/* ---- transaction state ---------------------------------------------------------- */
+
+/*
+ * An OK or EOF says whether a transaction is open (SERVER_STATUS_IN_TRANS); an ERR does
+ * not, and what it did depends on the error. Checked against MariaDB 10.11 with Galera 4:
+ * - a deadlock, a Galera certification failure or a BF abort (all ERR 1213) roll the whole
+ *   transaction back;
+ * - most errors undo only their statement (duplicate key, bad value, parse error): a
+ *   transaction open before it stays open. But a DDL statement commits before it runs and
+ *   may fail after that (ALTER TABLE ... ADD UNIQUE: 1062), and a CALL or compound
+ *   statement may open or end one and then fail: the state the ERR implies is a guess;
+ * - a lock wait timeout (1205) undoes its statement, or the whole transaction under
+ *   innodb_rollback_on_timeout, which the ERR does not tell.
+ * A COM_PING answers with an OK carrying the status flags and leaves the session as it
+ * was (warnings, SHOW WARNINGS, @@in_transaction; not ROW_COUNT(), which reads 0 after it).
+ */
+
+typedef enum myp_trans {
+	MYP_TRANS_NONE = 0,   /* no transaction open */
+	MYP_TRANS_OPEN = 1,   /* a transaction is open */
+	MYP_TRANS_UNKNOWN = 2 /* an ERR left one open or not: only the server can tell */
+} myp_trans_t;
+
+typedef enum myp_err_trans {
+	MYP_ERR_TRANS_ROLLBACK,  /* the whole transaction was rolled back */
+	MYP_ERR_TRANS_STATEMENT, /* only the statement was undone */
+	MYP_ERR_TRANS_UNKNOWN    /* either, or more (the statement committed first) */
+} myp_err_trans_t;
+
+/* What an ERR with this code did to the transaction it interrupted. */
+myp_err_trans_t myp_err_trans(uint16_t code);
+/* The transaction state after a complete response (MYP_RESP_DONE), given the state before
+ * the command: the last status flags seen, then what the ERR that ended it implies (for a
+ * statement-level error, OPEN only if a transaction was open before it). */
+myp_trans_t myp_resp_trans(const myp_resp_t *r, myp_trans_t before);
+/* "none", "open", "unknown". */
+const char *myp_trans_name(myp_trans_t t);
 
 #endif

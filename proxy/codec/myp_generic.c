@@ -1,4 +1,4 @@
-/* myp_generic.c - the generic response packets: OK, ERR, EOF and MariaDB progress reports. */
+/* myp_generic.c - the generic packets: OK, ERR, EOF, progress reports and plain commands. */
 #include <string.h>
 
 #include "myp.h"
@@ -230,4 +230,27 @@ void myp_progress_build(myp_wbuf_t *w, uint8_t seq, const myp_progress_t *pr)
 	myp_wbuf_u24(w, pr->progress);
 	myp_wbuf_lenenc_str(w, pr->info, pr->info_len);
 	myp_wbuf_packet_end(w, start, seq);
+}
+
+/* ---- commands the proxy sends itself ------------------------------------------ */
+
+void myp_query_build(myp_wbuf_t *w, uint64_t caps, const char *sql, size_t len)
+{
+	size_t start = myp_wbuf_packet_begin(w);
+
+	myp_wbuf_u8(w, MYP_COM_QUERY);
+	if (caps & MYP_CLIENT_QUERY_ATTRIBUTES) {
+		myp_wbuf_lenenc_int(w, 0); /* parameter count */
+		myp_wbuf_lenenc_int(w, 1); /* parameter sets: always 1 */
+	}
+	myp_wbuf_bytes(w, sql, len);
+	myp_wbuf_packet_end(w, start, 0);
+}
+
+void myp_cmd_build(myp_wbuf_t *w, uint8_t cmd)
+{
+	size_t start = myp_wbuf_packet_begin(w);
+
+	myp_wbuf_u8(w, cmd);
+	myp_wbuf_packet_end(w, start, 0);
 }

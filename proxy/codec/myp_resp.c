@@ -160,6 +160,7 @@ static myp_resp_event_t end_with_err(myp_resp_t *r, const uint8_t *p, size_t n)
 		return MYP_RESP_EPROTO;
 	r->failed = true;
 	r->err_code = err.code;
+	r->status &= (uint16_t)~MYP_SERVER_MORE_RESULTS_EXISTS; /* an ERR ends a multi-result */
 	r->client_turn = false;
 	r->phase = PH_DONE;
 	return MYP_RESP_DONE;
@@ -502,4 +503,70 @@ myp_resp_event_t myp_resp_feed_client(myp_resp_t *r, uint32_t len, const uint8_t
 	}
 	r->client_cont = len == MYP_MAX_PAYLOAD;
 	return MYP_RESP_CONTINUE;
+}
+
+/* ---- transaction state ------------------------------------------------------- */
+
+myp_err_trans_t myp_err_trans(uint16_t code)
+{
+	switch (code) {
+	case 1213: /* ER_LOCK_DEADLOCK: InnoDB deadlock, Galera certification failure, BF abort */
+		return MYP_ERR_TRANS_ROLLBACK;
+	case 1022: /* ER_DUP_KEY */
+	case 1048: /* ER_BAD_NULL_ERROR */
+	case 1062: /* ER_DUP_ENTRY */
+	case 1064: /* ER_PARSE_ERROR: nothing ran */
+	case 1216: /* ER_NO_REFERENCED_ROW */
+	case 1217: /* ER_ROW_IS_REFERENCED */
+	case 1242: /* ER_SUBQUERY_NO_1_ROW */
+	case 1264: /* ER_WARN_DATA_OUT_OF_RANGE */
+	case 1292: /* ER_TRUNCATED_WRONG_VALUE */
+	case 1317: /* ER_QUERY_INTERRUPTED: KILL QUERY */
+	case 1364: /* ER_NO_DEFAULT_FOR_FIELD */
+	case 1365: /* ER_DIVISION_BY_ZERO */
+	case 1366: /* ER_TRUNCATED_WRONG_VALUE_FOR_FIELD */
+	case 1406: /* ER_DATA_TOO_LONG */
+	case 1451: /* ER_ROW_IS_REFERENCED_2 */
+	case 1452: /* ER_NO_REFERENCED_ROW_2 */
+	case 1586: /* ER_DUP_ENTRY_WITH_KEY_NAME */
+	case 1690: /* ER_DATA_OUT_OF_RANGE */
+	case 1792: /* ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION */
+	case 4025: /* ER_CONSTRAINT_FAILED: a CHECK constraint */
+		return MYP_ERR_TRANS_STATEMENT;
+	default: /* 1205 lock wait timeout (innodb_rollback_on_timeout), DDL errors, ... */
+		return MYP_ERR_TRANS_UNKNOWN;
+	}
+}
+
+myp_trans_t myp_resp_trans(const myp_resp_t *r, myp_trans_t before)
+{
+	myp_trans_t t = before;
+
+	if (r->status_seen)
+		t = (r->status & MYP_SERVER_STATUS_IN_TRANS) ? MYP_TRANS_OPEN : MYP_TRANS_NONE;
+	if (!r->failed)
+		return t;
+	switch (myp_err_trans(r->err_code)) {
+	case MYP_ERR_TRANS_ROLLBACK:
+		return MYP_TRANS_NONE;
+	case MYP_ERR_TRANS_STATEMENT:
+		/* outside a transaction the statement may have begun one (autocommit=0, a CALL) */
+		return t == MYP_TRANS_OPEN ? MYP_TRANS_OPEN : MYP_TRANS_UNKNOWN;
+	case MYP_ERR_TRANS_UNKNOWN:
+		break;
+	}
+	return MYP_TRANS_UNKNOWN;
+}
+
+const char *myp_trans_name(myp_trans_t t)
+{
+	switch (t) {
+	case MYP_TRANS_NONE:
+		return "none";
+	case MYP_TRANS_OPEN:
+		return "open";
+	case MYP_TRANS_UNKNOWN:
+		break;
+	}
+	return "unknown";
 }

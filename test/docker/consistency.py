@@ -61,8 +61,17 @@ def conf_int(text, key):
 
 
 def monitor_password(text):
-    m = re.search(r"monitor\s*=\s*\{[^}]*password\s*=\s*\"([^\"]*)\"", text, re.S)
-    return m.group(1) if m else None
+    """monitor.password, or what monitor.password_file holds (relative: to the config)."""
+    m = re.search(r"monitor\s*=\s*\{[^}]*?password(_file)?\s*=\s*\"([^\"]*)\"", text, re.S)
+    if not m:
+        return None
+    if not m.group(1):
+        return m.group(2)
+    path = os.path.join(D, "galera-proxy", m.group(2))
+    if not os.path.isfile(path):
+        return None
+    data = read(path)
+    return data[:-1] if data.endswith("\n") else data
 
 
 def host_port(addr):

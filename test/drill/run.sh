@@ -27,9 +27,12 @@
 #
 # Needs root (namespaces), keepalived, mariadbd + galera-4, php with mysqli, curl; the w drills
 # also wordpress, nginx, php-fpm, php-curl.
-# Exit status: 0 when every drill ran and no acknowledged write (nor WordPress post or comment)
-# was lost (and, with --strict, every target was met); 1 otherwise; 2 for usage, or a refused
-# start.
+# Exit status: 0 when every drill ran and passed its correctness checks (lib/drills.sh: no
+# acknowledged write nor WordPress post or comment lost, the proxies agree on one writer,
+# nothing routed to a node outside the Primary component, ...), the final check found every
+# acknowledged write on every node, and both proxies exit 0 on SIGTERM at the end with no
+# sanitizer report (and, with --strict, every timing target was met); 1 otherwise; 2 for
+# usage, or a refused start.
 # Everything runs inside namespaces gpd-*: nothing is added to the root namespace, and the EXIT
 # trap stops every process the run started (by recorded pid) and deletes the namespaces.
 set -uo pipefail
@@ -47,6 +50,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib/drills.sh"
 # shellcheck source=test/drill/lib/wordpress.sh
 . "$HERE/lib/wordpress.sh"
+# shellcheck source=test/lib/procs.sh
+. "$GPD_ROOT/test/lib/procs.sh"
+# shellcheck source=test/lib/sanitizers.sh
+. "$GPD_ROOT/test/lib/sanitizers.sh"
+sanitizer_env
 
 ROUNDS=10
 DRILLS="1 1n 2 6 3 4 5 7 w1 w2 w3"
@@ -256,6 +264,10 @@ if gpd_db_repair; then
     final_note="$final_note $n: $nmiss missing;"
     ((nmiss == 0)) || GPD_FAILED=$((GPD_FAILED + 1))
   done
+  if [ ! -s "$GPD_WORK/all-acked" ]; then # nothing to compare: the check would prove nothing
+    final_note="$final_note no write was acknowledged in the whole run;"
+    GPD_FAILED=$((GPD_FAILED + 1))
+  fi
   final_note="$(grep -c . "$GPD_WORK/all-acked") acknowledged ids in all;$final_note"
   gpd_wp_final_check
   final_note="$final_note$GPD_WP_FINAL"
@@ -263,6 +275,23 @@ else
   final_note="the cluster could not be brought back to 3 nodes for the final check"
   GPD_FAILED=$((GPD_FAILED + 1))
 fi
+
+# The proxies stop as a service manager would stop them: SIGTERM, exit 0, no sanitizer report.
+for h in "${GPD_HA_HOSTS[@]}"; do
+  if ! pid=$(gpd_proxy_pid "$h"); then
+    final_note="$final_note galera-proxy on $h was not running at the end;"
+    GPD_FAILED=$((GPD_FAILED + 1))
+    continue
+  fi
+  gpd_stop_pid "$pid" 20
+  if problems=$(proxy_exit_problems "$(recorded_rc "$(gpd_ha_dir "$h")/proxy.rc" 5)" \
+    "$(gpd_ha_dir "$h")/proxy.log"); then
+    final_note="$final_note galera-proxy on $h: exit 0 on SIGTERM;"
+  else
+    final_note="$final_note galera-proxy on $h: $problems;"
+    GPD_FAILED=$((GPD_FAILED + 1))
+  fi
+done
 gpd_log "final check: $final_note"
 
 # ---- the table ----------------------------------------------------------------------------

@@ -38,6 +38,11 @@ static void set_STR(char **f, const char *def)
 	*f = (char *)def;
 }
 
+static void set_SECRET(char **f, const char *def)
+{
+	*f = (char *)def;
+}
+
 static void set_INT(int64_t *f, int64_t def)
 {
 	*f = def;

@@ -3,9 +3,15 @@
 #
 # Usage: test/galera/run.sh [--valgrind|--asan] [--keep]
 #   --valgrind  run the probe harness under valgrind (leaks and errors fail the run)
-#   --asan      build it with AddressSanitizer + UndefinedBehaviorSanitizer
+#   --asan      build it with AddressSanitizer + UndefinedBehaviorSanitizer (leak detection on;
+#               any report, or an exit other than 0 on SIGTERM, fails the run)
 #   --keep      leave the cluster running at the end (a cluster found running is always kept)
-# Env: GALERA_DIR (default /tmp/galera-dev), BUILD (default build-galera).
+# Env: GALERA_DIR (default: a fresh directory, removed afterwards; name the directory of a
+# running cluster to reuse it), BUILD (default build-galera).
+# `make test` runs it with --asan (test/run-all.sh). The integration-galera suite covers the
+# whole proxy's failover; this harness drives the monitor alone, for what only it shows: a
+# monitor connection the server kills is not a failure, a node that rejoins gets a new gcomm
+# UUID and the evict lists clear, and timeouts (a frozen node) never evict.
 #
 # Builds test/galera/monitor_probe.c with a plain gcc line (monitor.c, mconn.c, galera.c, log.c,
 # status.c; no meson), starts the cluster unless it already runs, then:
@@ -19,9 +25,17 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/lib/sanitizers.sh
+. "$ROOT/test/lib/sanitizers.sh"
+own_dir=0
+if [ -z "${GALERA_DIR:-}" ]; then
+  GALERA_DIR=$(mktemp -d /tmp/gp-galera.XXXXXX)
+  chmod 755 "$GALERA_DIR" # mariadbd runs as mysql and must reach its datadir
+  own_dir=1
+fi
 # shellcheck source=test/lib/galera.sh
 . "$ROOT/test/lib/galera.sh"
-DIR=${GALERA_DIR:-/tmp/galera-dev}
+DIR=$GALERA_DIR
 BUILD=${BUILD:-$ROOT/build-galera}
 OUT=$BUILD/galera-harness
 VALGRIND=0
@@ -49,7 +63,10 @@ cleanup() {
     kill "$probe_pid" 2>/dev/null || true
     wait "$probe_pid" 2>/dev/null || true
   fi
-  if [ "$started_cluster" = 1 ] && [ "$KEEP" = 0 ]; then galera_stop "$DIR"; fi
+  if [ "$started_cluster" = 1 ] && [ "$KEEP" = 0 ]; then
+    galera_stop "$DIR"
+    [ "$own_dir" = 1 ] && [ "$rc" = 0 ] && rm -rf "$DIR"
+  fi
   if [ "$rc" != 0 ]; then
     echo "FAILED (rc=$rc); harness output in $OUT; its last lines:" >&2
     tail -n 15 "$OUT/probe.out" "$OUT/probe.err" >&2 2>/dev/null || true
@@ -90,7 +107,7 @@ say "building monitor_probe"
 san=()
 if [ "$ASAN" = 1 ]; then
   san=("-fsanitize=address,undefined" -fno-omit-frame-pointer -fno-sanitize-recover=all)
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+  sanitizer_env
 fi
 # shellcheck disable=SC2046 # pkg-config output is a list of words
 gcc "${san[@]}" -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -230,6 +247,7 @@ rc=0
 wait "$probe_pid" || rc=$?
 probe_pid=
 [ "$rc" = 0 ] || fail "harness exited $rc"
+reports=$(sanitizer_clean "$OUT/probe.err") || fail "sanitizer report from the harness: $reports"
 stats=$(grep STATS "$OUT/probe.out")
 case "$stats" in *" evictions=1 "*) ;; *) fail "expected exactly one eviction: $stats" ;; esac
 if [ "$VALGRIND" = 1 ]; then

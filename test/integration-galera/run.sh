@@ -9,10 +9,16 @@
 #
 # Ports: Galera nodes SQL 3311-3313, gcomm 4511-4513, IST 4521-4523, SST 4531-4533 (see
 # test/lib/galera.sh); proxy 127.0.0.1:16233 (listen) and :16234 (listen_ro); scenario 7 adds
-# a standalone MariaDB on 3360 and a second proxy on 16235/16236.
+# a standalone MariaDB on 3360 and a second proxy on 16235/16236; scenario 11 a second proxy
+# on 16235/16236 with HTTP on 16237.
 # Each scenario gets GT_WORK GALERA_DIR GT_BIN GT_PORT GT_RO_PORT GT_LOG GT_TMP, runs under a
 # time limit, and must leave 3 Synced nodes and the main proxy running (the runner checks, and
-# repairs before the next scenario if not). Prints "ok N - name" / "not ok N - name" and
+# repairs before the next scenario if not). A scenario passes when it exits 0, printed at least
+# one "ok - CHECK" line and no "not ok" line (lib/gt.sh's gt_ok / gt_notok), and nothing was
+# recorded in $GT_WORK/problems meanwhile: a proxy that exited non-zero on SIGTERM or by itself,
+# or left a sanitizer report, a proxy log that was missing. At the end the main proxy is stopped
+# and must exit 0 with no sanitizer report. Sanitizer builds halt at the first report, with leak
+# detection on (test/lib/sanitizers.sh). Prints "ok N - name" / "not ok N - name" and
 # "N passed, N failed"; exits non-zero on any failure. Stops everything it started, by pid.
 set -uo pipefail
 
@@ -22,6 +28,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=test/lib/runner.sh
 source "$ROOT/test/lib/runner.sh"
 runner_args "$@"
+sanitizer_env
 
 SCENARIO_TIMEOUT=${GT_SCENARIO_TIMEOUT:-240}
 GT_BIN=$BUILD/proxy/galera-proxy
@@ -39,6 +46,7 @@ export GT_WORK GALERA_DIR GT_BIN GT_LOG
 . "$HERE/lib/gt.sh"
 export GT_PORT GT_RO_PORT
 : >"$GT_WORK/pids"
+: >"$GT_WORK/problems"
 
 say() { printf '# %s\n' "$*"; }
 
@@ -71,7 +79,7 @@ trap 'exit 130' INT TERM
 
 # Nothing may already listen on our ports (another run, a developer's cluster).
 busy=$(ss -Hltn 2>/dev/null | awk '{print $4}' |
-  grep -E ':(331[123]|45[123][123]|1623[3456]|3360)$' || true)
+  grep -E ':(331[123]|45[123][123]|1623[34567]|3360)$' || true)
 if [ -n "$busy" ]; then
   echo "run.sh: ports already in use: $(echo "$busy" | tr '\n' ' ')" >&2
   exit 2
@@ -140,13 +148,23 @@ for t in "$HERE"/t_*.sh "$HERE"/t_*.php; do
   *.sh) runner=(bash "$t") ;;
   *.php) runner=(php "$t") ;;
   esac
+  problems_from=$(wc -l <"$GT_WORK/problems")
   GT_TMP=$tmp timeout -k 10 "$SCENARIO_TIMEOUT" "${runner[@]}" 2>"$tmp/stderr" | tee "$tmp/out"
   rc=${PIPESTATUS[0]}
   [ "$rc" = 124 ] && echo "  not ok - timed out after ${SCENARIO_TIMEOUT}s"
   note=""
+  # A scenario that checked nothing, or printed a failed check and still exited 0, fails.
+  if ! grep -Eq '^[[:space:]]*ok( [0-9]+)? - ' "$tmp/out"; then
+    note="$note # made no check (no \"ok - \" line)"
+    [ "$rc" = 0 ] && rc=1
+  fi
+  if [ "$rc" = 0 ] && grep -Eq '^[[:space:]]*not ok( [0-9]+)? - ' "$tmp/out"; then
+    note="$note # a check failed but the scenario exited 0"
+    rc=1
+  fi
   gt_stop_tracked
   if ! gt_cluster_healthy || ! gt_proxy_pid main >/dev/null; then
-    note=" # left the cluster or the proxy unhealthy: repaired"
+    note="$note # left the cluster or the proxy unhealthy: repaired"
     [ "$rc" = 0 ] && rc=1
     galera_status "$GALERA_DIR" 2>/dev/null | sed 's/^/#   /'
     if ! repair; then
@@ -155,12 +173,19 @@ for t in "$HERE"/t_*.sh "$HERE"/t_*.php; do
       break
     fi
   fi
+  # What gt.sh recorded meanwhile (the repair's proxy restart included).
+  new_problems=$(tail -n +"$((problems_from + 1))" "$GT_WORK/problems")
+  if [ -n "$new_problems" ]; then
+    note="$note # $(grep -c . <<<"$new_problems") problem(s) recorded"
+    [ "$rc" = 0 ] && rc=1
+  fi
   if [ "$rc" = 0 ]; then
     echo "ok $N - $name (took $(($(date +%s) - t0)) s)"
     PASSED=$((PASSED + 1))
   else
     echo "not ok $N - $name (took $(($(date +%s) - t0)) s, exit $rc)$note"
     FAILED=$((FAILED + 1))
+    [ -z "$new_problems" ] || awk '{ print "#   problem: " $0 }' <<<"$new_problems"
     if [ -s "$tmp/stderr" ]; then
       echo "# its stderr:"
       tail -n 15 "$tmp/stderr" | sed 's/^/#   /'
@@ -173,6 +198,31 @@ for t in "$HERE"/t_*.sh "$HERE"/t_*.php; do
   fi
 done
 
+if [ "$N" = 0 ]; then
+  N=1
+  echo "not ok $N - no scenario matched ${ONLY:-t_*}"
+  FAILED=$((FAILED + 1))
+fi
+
+# The main proxy (and any other still running) must stop cleanly: exit 0 on SIGTERM, no
+# sanitizer report (LeakSanitizer reports at exit).
+problems_from=$(wc -l <"$GT_WORK/problems")
+for f in "$GT_WORK"/proxy-*.pid; do
+  [ -e "$f" ] || continue
+  name=${f##*/proxy-}
+  gt_proxy_stop "${name%.pid}"
+done
+new_problems=$(tail -n +"$((problems_from + 1))" "$GT_WORK/problems")
+N=$((N + 1))
+if [ -z "$new_problems" ]; then
+  echo "ok $N - the proxy shut down cleanly on SIGTERM (exit 0, no sanitizer report)"
+  PASSED=$((PASSED + 1))
+else
+  echo "not ok $N - the proxy shut down cleanly on SIGTERM"
+  awk '{ print "#   problem: " $0 }' <<<"$new_problems"
+  FAILED=$((FAILED + 1))
+fi
+
 echo "# total $(($(date +%s) - T_START)) s"
 echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ] && [ "$N" -gt 0 ]
+[ "$FAILED" = 0 ]

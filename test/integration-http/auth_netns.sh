@@ -19,12 +19,28 @@ TOKEN=netns-test-token-7f3a
 WORK=$(mktemp -d /tmp/gp-auth-netns.XXXXXX)
 PID=""
 FAILS=0
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=test/lib/procs.sh
+source "$ROOT/test/lib/procs.sh"
+# shellcheck source=test/lib/sanitizers.sh
+source "$ROOT/test/lib/sanitizers.sh"
+
+# stop_proxy: SIGTERM; the proxy must exit 0 and leave no sanitizer report.
+stop_proxy() {
+  local problems
+  [[ -n "$PID" ]] || return 0
+  stop_pid "$PID"
+  PID=""
+  if problems=$(proxy_exit_problems "$STOP_RC" "$WORK/proxy.log"); then
+    echo "    ok: the proxy exits 0 on SIGTERM, no sanitizer report"
+  else
+    echo "    FAIL: proxy shutdown: $problems"
+    FAILS=$((FAILS + 1))
+  fi
+}
 
 cleanup() {
-  if [[ -n "$PID" ]]; then
-    kill -TERM "$PID" 2>/dev/null
-    wait "$PID" 2>/dev/null
-  fi
+  [[ -z "$PID" ]] || stop_pid "$PID"
   ip netns del "$NS_A" 2>/dev/null
   ip netns del "$NS_B" 2>/dev/null
   rm -rf "$WORK"
@@ -47,7 +63,7 @@ ip -n "$NS_A" link set veth-a up
 ip -n "$NS_B" link set veth-b up
 
 start_proxy() { # start_proxy TOKEN
-  [[ -z "$PID" ]] || { kill -TERM "$PID"; wait "$PID" 2>/dev/null; PID=""; }
+  stop_proxy
   cat >"$WORK/proxy.conf" <<CONF
 listen = "127.0.0.1:16433";
 http_listen = "0.0.0.0:$PORT";
@@ -97,6 +113,7 @@ start_proxy "" || exit 1
 expect 403 "$(post "$NS_B" "$ADDR_A" -H "Authorization: Bearer $TOKEN")" "POST from another host, no token configured"
 expect 200 "$(post "$NS_A" 127.0.0.1)" "POST over loopback, no token configured"
 
+stop_proxy
 if grep -q "$TOKEN" "$WORK/proxy.log"; then
   echo "    FAIL: the token appears in the proxy log"
   FAILS=$((FAILS + 1))

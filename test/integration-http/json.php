@@ -66,7 +66,7 @@ function check_status(array $s): array
 		'writer' => 'string|null', 'vrrp_state' => 'string', 'config_version' => 'integer',
 		'healthy' => 'boolean', 'health' => 'string', 'last_change' => 'array|null',
 		'backends' => 'array', 'reload' => 'array', 'listeners' => 'array',
-		'no_writer_seconds' => 'double|integer',
+		'no_writer_seconds' => 'double|integer', 'last_change_timeline' => 'array|null',
 	];
 	foreach ($want as $k => $types) {
 		if (!array_key_exists($k, $s)) {
@@ -84,7 +84,7 @@ function check_status(array $s): array
 			if (!array_key_exists($k, $s['last_change']))
 				$bad[] = "last_change.$k missing";
 	}
-	foreach (['successes', 'failures', 'last_ok', 'pending'] as $k)
+	foreach (['successes', 'failures', 'last_ok', 'pending', 'resolving'] as $k)
 		if (!array_key_exists($k, $s['reload'] ?? []))
 			$bad[] = "reload.$k missing";
 	$bk = ['name' => 'string', 'address' => 'string', 'state' => 'string', 'role' => 'string',

@@ -29,6 +29,7 @@ source "$ROOT/test/lib/mariadb.sh"
 # shellcheck source=test/lib/runner.sh
 source "$ROOT/test/lib/runner.sh"
 runner_args "$@"
+sanitizer_env
 BIN=$BUILD/proxy/galera-proxy
 [[ -x "$BIN" ]] || {
   echo "run.sh: no $BIN (build first)" >&2
@@ -45,6 +46,7 @@ WORK=$(mktemp -d /tmp/gp-ns.XXXXXX)
 chmod 755 "$WORK"
 DB_DIR=$WORK/db
 PROXY_PID=""
+PROXY_WHAT=""
 
 # check DESCRIPTION COMMAND...: one result line, from the command's exit status.
 check() {
@@ -54,16 +56,21 @@ check() {
   verdict $? "$what"
 }
 
+# proxy_stop: SIGTERM to the running proxy, which must exit 0 and leave no sanitizer report.
 proxy_stop() {
+  local problems
+  [[ -n "$PROXY_PID" ]] || return 0
   stop_pid "$PROXY_PID"
   PROXY_PID=""
+  problems=$(proxy_exit_problems "$STOP_RC" "$WORK/proxy.log")
+  verdict $? "the proxy ($PROXY_WHAT) exits 0 on SIGTERM, no sanitizer report" "$problems"
 }
 
 # shellcheck disable=SC2317 # reached through the EXIT trap
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  proxy_stop
+  stop_pid "$PROXY_PID"
   mariadb_stop "$DB_DIR" >/dev/null 2>&1
   local ns
   for ns in "${NS[@]}" gpx-br; do
@@ -130,6 +137,7 @@ sql "GRANT SUPER ON *.* TO 'monitor'@'%'"
 # ---- proxy --------------------------------------------------------------------------------
 proxy_start() { # proxy_start HANDSHAKE_GROUP_BODY
   proxy_stop
+  PROXY_WHAT="handshake = { $1 }"
   cat >"$WORK/proxy.conf" <<CONF
 listen = "0.0.0.0:$PX_PORT";
 http_listen = "127.0.0.1:$HTTP_PORT";
@@ -272,7 +280,7 @@ check "deferred: a healthy client logs in (its host is not blocked)" grep -q "^o
 wait "$HOLD_PID"
 proxy_stop
 
-check "no sanitizer report in the proxy log" \
-  test "$(grep -c "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$WORK/proxy.log")" = 0
+reports=$(sanitizer_clean "$WORK/proxy.log")
+verdict $? "no sanitizer report in the proxy log" "$reports"
 [[ $FAILED -eq 0 ]] || log "proxy log: $WORK/proxy.log"
 finish

@@ -9,15 +9,21 @@ DEPS_PACKAGES=(
   php-cli php-mysql sysbench haproxy
   valgrind clang-format shellcheck
   prometheus keepalived iproute2 procps curl docker-compose psmisc
+  systemd binutils python3-yaml
   wordpress nginx php-fpm php-curl
+  python3-pymysql nodejs npm
 )
 
-# deps_missing prints the packages of DEPS_PACKAGES that dpkg does not report as installed.
+# deps_missing prints the packages of DEPS_PACKAGES that dpkg does not report as installed,
+# either by name or as provided by another installed package (a nodejs built with its own npm
+# provides npm, and installing Debian's npm beside it would remove it).
 deps_missing() {
-  local p status
+  local p status provided
+  provided=" $(dpkg-query -W -f='${db:Status-Status} ${Provides}\n' 2>/dev/null |
+    sed -n 's/^installed //p' | tr ',\n' '  ' | sed 's/([^)]*)//g' | tr -s ' ') "
   for p in "${DEPS_PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-    if [[ "$status" != "installed" ]]; then
+    if [[ "$status" != "installed" && "$provided" != *" $p "* ]]; then
       printf '%s\n' "$p"
     fi
   done

@@ -11,12 +11,16 @@
 #
 # Results: `result OK|FAIL NAME [detail]`, `verdict RC NAME [detail]`, and `finish`, which prints
 # the runtime, the failed names and "N passed, N failed" and exits non-zero on any failure.
-# Processes: `alive PID`, `stop_pid PID [SECONDS]` from test/lib/procs.sh.
+# Processes: `alive PID`, `stop_pid PID [SECONDS]`, `start_recorded` from test/lib/procs.sh;
+# sanitizers: `sanitizer_env`, `sanitizer_clean LOG...`, `proxy_exit_problems RC LOG` from
+# test/lib/sanitizers.sh.
 # shellcheck shell=bash
 
 RUNNER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=test/lib/procs.sh
 source "$RUNNER_ROOT/test/lib/procs.sh"
+# shellcheck source=test/lib/sanitizers.sh
+source "$RUNNER_ROOT/test/lib/sanitizers.sh"
 BUILD=$RUNNER_ROOT/build
 KEEP=0
 ONLY=""

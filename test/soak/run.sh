@@ -19,7 +19,7 @@
 #     SOAK_RSS_TOL_KIB (2048) of the median of the second quarter (the first quarter is
 #     warm-up: the buffer pool, malloc arenas and libmariadb-free code paths settle there);
 #   - sysbench exits 0 with no FATAL line and no reconnect, churn has no failed cycle, the
-#     proxy logged no error line, and it exits 0 on SIGTERM.
+#     proxy logged no error line, and it exits 0 on SIGTERM with no sanitizer report.
 # Deadlocks that sysbench ignores (1213, 1020, 1205) are reported, not failed: the server
 # makes them, with or without a proxy.
 set -uo pipefail
@@ -54,6 +54,7 @@ INTERVAL=${SOAK_INTERVAL:-$((LOAD_SECONDS > 600 ? 5 : 2))}
 SETTLE=${SOAK_SETTLE:-20}
 RSS_TOL=${SOAK_RSS_TOL_KIB:-2048}
 
+sanitizer_env
 WORK=$(mktemp -d /tmp/gp-soak.XXXXXX)
 chmod 755 "$WORK" # mariadbd runs as mysql and must reach its datadir
 CSV=$WORK/samples.csv
@@ -281,12 +282,14 @@ n_err=$(grep -c 'level=error' "$PROXY_LOG")
 n_warn=$(grep -c 'level=warn' "$PROXY_LOG")
 warn_events=$(grep -o 'level=warn event=[a-z_]*' "$PROXY_LOG" | sort | uniq -c | sort -rn |
   awk '{ sub("event=", "", $3); printf "%s%s x%s", sep, $3, $1; sep = ", " }')
-check "proxy logged no error" "$((n_err == 0 ? 1 : 0))" \
+check "proxy logged no error" "$([[ "$n_err" == 0 ]] && echo 1)" \
   "$n_err error lines, $n_warn warn lines${warn_events:+ ($warn_events)}"
 
 stop_pid "$PROXY_PID" 20
 PROXY_PID=""
-check "proxy exits 0 on SIGTERM" "$([[ "$STOP_RC" == 0 ]] && echo 1)" "exit $STOP_RC"
+exit_problems=$(proxy_exit_problems "$STOP_RC" "$PROXY_LOG")
+check "proxy exits 0 on SIGTERM" "$([[ -z "$exit_problems" ]] && echo 1)" \
+  "exit $STOP_RC${exit_problems:+: $exit_problems}"
 
 echo
 echo "soak summary: ${T_LOAD} s of load, $n samples in samples.csv, accepted ${ACC_END:-?} client connections"

@@ -86,15 +86,19 @@ typedef struct scen {
 #define CMD_INFILE                                                                               \
 	"03 |load data local infile '/tmp/codec-db/infile.txt' into table a (s) set id = 100 + " \
 	"length(s)|"
-#define INFILE_REQ "fb |/tmp/codec-db/infile.txt|"
-#define INFILE_OK  "00 01 00 0200 0100 2f |Records: 2  Deleted: 0  Skipped: 1  Warnings: 1|"
-#define ERR_NOTAB  "ff 7a04 |#42S02Table 't.nonexist' doesn't exist|"
-#define ERR_SUBQ   "ff da04 |#21000Subquery returns more than 1 row|"
-#define ERR_DENIED "ff 1504 |#28000Access denied for user 'u'@'localhost' (using password: YES)|"
-#define CMD_CALL   "17 03000000 00 01000000 00 01 0300 0300 07000000 00000000"
-#define DEF_X      "03|def|00 00 00 01|x|01|x|0c 3f00 0b000000 03 0000 00 0000"
-#define DEF_Y      "03|def|01|t|01|p|01|p|01|y|01|y|0c 3f00 0b000000 03 0000 00 0000"
-#define CMD_BIG    "03 |select repeat('x', 16777215 - 4), repeat('y', 16777216), 'z'|"
+#define INFILE_REQ   "fb |/tmp/codec-db/infile.txt|"
+#define INFILE_OK    "00 01 00 0200 0100 2f |Records: 2  Deleted: 0  Skipped: 1  Warnings: 1|"
+#define ERR_NOTAB    "ff 7a04 |#42S02Table 't.nonexist' doesn't exist|"
+#define ERR_SUBQ     "ff da04 |#21000Subquery returns more than 1 row|"
+#define ERR_DENIED   "ff 1504 |#28000Access denied for user 'u'@'localhost' (using password: YES)|"
+#define ERR_DUP      "ff 2604 |#23000Duplicate entry '1' for key 'PRIMARY'|"
+#define ERR_LOCKWAIT "ff b504 |#HY000Lock wait timeout exceeded; try restarting transaction|"
+#define ERR_DEADLOCK \
+	"ff bd04 |#40001Deadlock found when trying to get lock; try restarting transaction|"
+#define CMD_CALL "17 03000000 00 01000000 00 01 0300 0300 07000000 00000000"
+#define DEF_X    "03|def|00 00 00 01|x|01|x|0c 3f00 0b000000 03 0000 00 0000"
+#define DEF_Y    "03|def|01|t|01|p|01|p|01|y|01|y|0c 3f00 0b000000 03 0000 00 0000"
+#define CMD_BIG  "03 |select repeat('x', 16777215 - 4), repeat('y', 16777216), 'z'|"
 #define DEF_BX                                          \
 	"03|def|00 00 00 19|repeat('x', 16777215 - 4)|" \
 	"00 0c 2100 00000003 fb 0000 27 0000"
@@ -123,12 +127,30 @@ static const scen_t scens[] = {
         SCEN("multi_deof", K41 | DEOF | PROG, CMD_MULTI, R_DONE, 2, 0, 4, 0, S("01"), S(DEF_1),
              S("0131"), S("fe 00 00 0a00 0000"), S("00 01 00 0a00 0000"), S("01"), S(DEF_2),
              S("fe 00 00 0a00 0000"), S(OK2)),
-        SCEN("multi_err", K41, "03 |select 1; select * from nonexist; select 3|", R_DONE, 0x0a,
+        /* an ERR ends a multi-result: the status kept from before it says no more results */
+        SCEN("multi_err", K41, "03 |select 1; select * from nonexist; select 3|", R_DONE, 0x02,
              1146, 1, -1, S("01"), S(DEF_1), S("fe 0000 0a00"), S("0131"), S("fe 0000 0a00"),
              S(ERR_NOTAB)),
         SCEN("multi_err_deof", K41 | DEOF, "03 |select 1; select * from nonexist; select 3|",
-             R_DONE, 0x0a, 1146, 1, -1, S("01"), S(DEF_1), S("0131"), S("fe 00 00 0a00 0000"),
+             R_DONE, 0x02, 1146, 1, -1, S("01"), S(DEF_1), S("0131"), S("fe 00 00 0a00 0000"),
              S(ERR_NOTAB)),
+        /* ---- ERRs and the transaction (see test_resp_trans), captured unless noted ---------- */
+        SCEN("dup_key", K41, "03 |insert into a values (1,'x',null)|", R_DONE, -1, 1062, 0, -1,
+             S(ERR_DUP)),
+        SCEN("multi_begin_dup", K41, "03 |begin; insert into a values (1,'x',null); select 1|",
+             R_DONE, 0x03, 1062, 1, 0, S("00 00 00 0b00 0000"), S(ERR_DUP)),
+        SCEN("multi_begin_dup_deof", K41 | DEOF,
+             "03 |begin; insert into a values (1,'x',null); select 1|", R_DONE, 0x03, 1062, 1, 0,
+             S("00 00 00 0b00 0000"), S(ERR_DUP)),
+        /* t.p: START TRANSACTION; INSERT INTO t.a VALUES (1,'y',null) */
+        SCEN("call_err", K41, "03 |call p()|", R_DONE, -1, 1062, 0, -1, S(ERR_DUP)),
+        SCEN("lock_wait_timeout", K41, "03 |update a set s='r' where id=1|", R_DONE, -1, 1205, 0,
+             -1, S(ERR_LOCKWAIT)),
+        /* built: MariaDB's deadlock (or Galera certification failure) text */
+        SCEN("commit_deadlock", K41, "03 |commit|", R_DONE, -1, 1213, 0, -1, S(ERR_DEADLOCK)),
+        SCEN("ddl_err", K41, "03 |create table a (x int)|", R_DONE, -1, 1050, 0, -1,
+             S("ff 1a04 |#42S01Table 'a' already exists|")),
+        SCEN("ping_in_trans", K41, "0e", R_DONE, 3, 0, 1, 0, S("00 00 00 0300 0000")),
         SCEN("rows_err", K41,
              "03 |select id, (select s from a where id > a1.id) from a a1 order by id desc|",
              R_DONE, -1, 1242, 0, -1, S("02"),
@@ -593,6 +615,97 @@ START_TEST(test_resp_wide_result)
 }
 END_TEST
 
+/* The transaction state after each scenario, given the state before its command. */
+START_TEST(test_resp_trans)
+{
+#define N MYP_TRANS_NONE
+#define O MYP_TRANS_OPEN
+#define U MYP_TRANS_UNKNOWN
+	static const struct {
+		const char *scen;
+		myp_trans_t before, want;
+	} cases[] = {
+	        /* what the final OK/EOF says, whatever was before */
+	        {"begin", N, O},
+	        {"begin", U, O},
+	        {"commit", O, N},
+	        {"commit", U, N},
+	        {"select_in_trans", N, O},
+	        {"ping_in_trans", U, O},
+	        {"text_eof", O, N},
+	        /* no status at all: nothing changed */
+	        {"statistics", O, O},
+	        {"statistics", U, U},
+	        {"prepare_deof", O, O},
+	        /* deadlock / certification failure: rolled back, known */
+	        {"commit_deadlock", O, N},
+	        {"commit_deadlock", U, N},
+	        /* duplicate key: only the statement is undone */
+	        {"dup_key", O, O},
+	        {"multi_begin_dup", N, O}, /* the BEGIN's OK said open */
+	        {"multi_begin_dup_deof", N, O},
+	        /* outside a transaction it may have begun one (autocommit=0, a CALL) */
+	        {"dup_key", N, U},
+	        {"call_err", N, U},
+	        {"multi_err", O, U}, /* the SELECT before the ERR said not in a transaction */
+	        {"rows_err", O, O},  /* 1242 in the rows: a statement error, no status seen */
+	        /* lock wait timeout: innodb_rollback_on_timeout decides, the ERR cannot tell */
+	        {"lock_wait_timeout", O, U},
+	        {"lock_wait_timeout", N, U},
+	        /* a DDL statement commits before it fails */
+	        {"ddl_err", O, U},
+	        {"field_list_err", O, U}, /* 1146: an ALTER of a missing table committed first */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const scen_t *sc = NULL;
+		myp_resp_event_t ev = MYP_RESP_CONTINUE;
+		myp_resp_t r;
+
+		for (int j = 0; j < NSCENS && !sc; j++)
+			if (!strcmp(scens[j].name, cases[i].scen))
+				sc = &scens[j];
+		ck_assert_msg(sc, "no scenario %s", cases[i].scen);
+		scen_begin(sc, &r);
+		for (int j = 0; j < scen_npk(sc); j++)
+			ev = scen_feed(sc, &r, j, MYP_RESP_PEEK, false);
+		ck_assert_msg(ev == MYP_RESP_DONE, "%s did not end", sc->name);
+		ck_assert_msg(myp_resp_trans(&r, cases[i].before) == cases[i].want,
+		              "%s after %s: %s, want %s", sc->name, myp_trans_name(cases[i].before),
+		              myp_trans_name(myp_resp_trans(&r, cases[i].before)),
+		              myp_trans_name(cases[i].want));
+	}
+#undef N
+#undef O
+#undef U
+}
+END_TEST
+
+START_TEST(test_err_trans)
+{
+	static const struct {
+		uint16_t code;
+		myp_err_trans_t want;
+	} cases[] = {
+	        {1213, MYP_ERR_TRANS_ROLLBACK},  {1062, MYP_ERR_TRANS_STATEMENT},
+	        {1586, MYP_ERR_TRANS_STATEMENT}, {1048, MYP_ERR_TRANS_STATEMENT},
+	        {1064, MYP_ERR_TRANS_STATEMENT}, {1452, MYP_ERR_TRANS_STATEMENT},
+	        {1792, MYP_ERR_TRANS_STATEMENT}, {1205, MYP_ERR_TRANS_UNKNOWN},
+	        {1050, MYP_ERR_TRANS_UNKNOWN},   {1180, MYP_ERR_TRANS_UNKNOWN},
+	        {1047, MYP_ERR_TRANS_UNKNOWN},   {0xFFFF, MYP_ERR_TRANS_UNKNOWN},
+	        {0, MYP_ERR_TRANS_UNKNOWN},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(myp_err_trans(cases[i].code) == cases[i].want, "code %u",
+		              cases[i].code);
+	ck_assert_str_eq(myp_trans_name(MYP_TRANS_NONE), "none");
+	ck_assert_str_eq(myp_trans_name(MYP_TRANS_OPEN), "open");
+	ck_assert_str_eq(myp_trans_name(MYP_TRANS_UNKNOWN), "unknown");
+	ck_assert_str_eq(myp_trans_name((myp_trans_t)7), "unknown");
+}
+END_TEST
+
 static TCase *resp_tcase(void)
 {
 	TCase *tc = tcase_create("resp");
@@ -603,6 +716,8 @@ static TCase *resp_tcase(void)
 	tcase_add_test(tc, test_resp_begin_fields);
 	tcase_add_test(tc, test_resp_long_command);
 	tcase_add_test(tc, test_resp_wide_result);
+	tcase_add_test(tc, test_resp_trans);
+	tcase_add_test(tc, test_err_trans);
 	return tc;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gp_check.h"
 #include "galera.h"
 
 #define UUID_A "d5ab1cd4-e9a4-11f1-a0de-0314b14815b3"
@@ -817,11 +818,5 @@ static Suite *galera_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(galera_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return gp_check_run(galera_suite(), CK_NORMAL);
 }

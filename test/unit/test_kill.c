@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gp_check.h"
 #include "kill.h"
 
 typedef struct kill_case {
@@ -335,9 +336,5 @@ static Suite *kill_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(kill_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return gp_check_run(kill_suite(), CK_NORMAL);
 }

@@ -1,10 +1,12 @@
 /* test_metrics.c - metric hooks, histograms, the exposition text and the HTTP auth helpers. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gp_check.h"
 #include "http.h"
 #include "metrics.h"
 #include "proxy.h"
@@ -229,6 +231,36 @@ static struct sockaddr_storage v6(const char *ip)
 	return ss;
 }
 
+START_TEST(test_timeline_exposition)
+{
+	gp_proxy_t *p = fake_proxy();
+	gp_timeline_init(&p->timeline);
+	char *t = expose(p);
+	ck_assert(isnan(value_of(t, "galera_proxy_last_writer_change_seconds{phase=\"detect\"}")));
+	ck_assert(value_of(t, "galera_proxy_writer_change_gap_seconds_count") == 0);
+	free(t);
+	gp_tl_rec_t closed;
+	gp_timeline_answer(&p->timeline, 0, 990000000);
+	gp_timeline_change(&p->timeline, 0, 1, "db1", "db2", GP_REASON_DOWN, true, 1000000000,
+	                   &closed);
+	gp_timeline_answer(&p->timeline, 1, 1050000000);
+	gp_metrics_change_gap(&p->metrics, 0.06);
+	t = expose(p);
+	ck_assert(fabs(value_of(t, "galera_proxy_last_writer_change_seconds{phase=\"detect\"}") -
+	               0.01) < 1e-9);
+	ck_assert(isnan(value_of(t, "galera_proxy_last_writer_change_seconds{phase=\"evict\"}")));
+	ck_assert(fabs(value_of(t,
+	                        "galera_proxy_last_writer_change_seconds{phase=\"first_answer\"}") -
+	               0.05) < 1e-9);
+	ck_assert(fabs(value_of(t, "galera_proxy_last_writer_change_seconds{phase=\"gap\"}") -
+	               0.06) < 1e-9);
+	ck_assert(value_of(t, "galera_proxy_writer_change_gap_seconds_bucket{le=\"0.05\"}") == 0);
+	ck_assert(value_of(t, "galera_proxy_writer_change_gap_seconds_bucket{le=\"0.1\"}") == 1);
+	ck_assert(value_of(t, "galera_proxy_writer_change_gap_seconds_count") == 1);
+	free(t);
+}
+END_TEST
+
 START_TEST(test_same_host)
 {
 	/* loopback sources and the proxy's own address are the same host; others are not */
@@ -269,6 +301,7 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, test_remap);
 	tcase_add_test(tc, test_exposition);
 	tcase_add_test(tc, test_exposition_undecided);
+	tcase_add_test(tc, test_timeline_exposition);
 	tcase_add_test(tc, test_same_host);
 	tcase_add_test(tc, test_token_equal);
 	suite_add_tcase(s, tc);
@@ -277,9 +310,5 @@ static Suite *metrics_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(metrics_suite());
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return gp_check_run(metrics_suite(), CK_ENV);
 }

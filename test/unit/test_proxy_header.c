@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "gp_check.h"
 #include "myp_proxy.h"
 
 static struct sockaddr_storage ss_in4(const char *ip, uint16_t port)
@@ -202,9 +203,5 @@ static Suite *proxy_header_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(proxy_header_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return gp_check_run(proxy_header_suite(), CK_NORMAL);
 }

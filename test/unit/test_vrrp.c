@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gp_check.h"
 #include "proxy.h"
 #include "vrrp.h"
 
@@ -79,9 +80,5 @@ int main(void)
 	tcase_add_loop_test(tc, test_peer_writer, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_state_names);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return gp_check_run(s, CK_NORMAL);
 }

@@ -13,6 +13,13 @@
 # running node ("lost", must be 0), and the deltas of wsrep_local_cert_failures and
 # wsrep_local_bf_aborts summed over the nodes.
 #
+# What fails a drill (and the run) in every form, --quick included: an acknowledged write lost
+# (or no node to check it on), writes that did not resume, the running proxies not agreeing on
+# one writer within 10 s of the window's end, anything routed to a node outside the Primary
+# component (gpd_nonprimary_routed), drill 7's proxy not exiting 0 on SIGTERM, and a conn
+# client error in drill 7. Timing targets (downtime, VIP move, ...) are "miss", which fails
+# the run only with --strict.
+#
 # Drill numbers (the issue's): 1 kill -9 the writer node, 1n the same with the proxies' eviction
 # off, 2 crash the MASTER proxy host, 3 kill -9 galera-proxy on the MASTER, 4 desync the writer
 # (planned maintenance), 5 cut the writer node off the network, 6 restart the old writer node and
@@ -32,7 +39,7 @@ GPD_CLIENT_MODES="conn pers" # the drill clients that run (the w drills run conn
 GPD_CONNECT_TIMEOUT_S=1      # the clients' connect timeout (drill 7: longer, see there)
 
 D_NAME="" D_ROUND=0 D_BASE=0 D_EVENT=0 D_END=0 D_MASTER0="" D_NOTES="" D_TARGET="" D_FAIL=""
-D_SIZEW=0
+D_SIZEW=0 D_AGREE=""
 declare -A D_OFF=() D_CERT=() D_BF=()
 
 gpd_drill_note() { D_NOTES="${D_NOTES:+$D_NOTES; }$*"; }
@@ -130,7 +137,7 @@ gpd_wait_until() {
 # or a proxy host down (drill 2 after drill 1, drill 6).
 gpd_drill_begin() {
   local h kind n v
-  D_NAME=$1 D_ROUND=$2 D_NOTES="" D_TARGET="" D_FAIL="" D_SIZEW=0 D_EVENT=0 D_END=0
+  D_NAME=$1 D_ROUND=$2 D_NOTES="" D_TARGET="" D_FAIL="" D_SIZEW=0 D_EVENT=0 D_END=0 D_AGREE=""
   GPD_SEQ=$((GPD_SEQ + 1))
   D_BASE=$((GPD_SEQ * 100000000))
   gpd_log "==== drill $D_NAME round $D_ROUND (ids from $D_BASE)"
@@ -238,6 +245,11 @@ gpd_drill_end() {
     v=$(gpd_proxy_writer "$h")
     writers="$writers${writers:+/}${v:--}"
   done
+  # Either proxy may get the VIP next: every running one must name the same writer (a moment
+  # apart, each on its own probes, they may differ: 10 s to settle).
+  if ! gpd_wait_until 10 gpd_writers_agree; then
+    D_AGREE="the running proxies do not agree on one writer 10 s after the window: $GPD_WRITERS_SEEN"
+  fi
 
   # The checks need a settled cluster; a node left down for drill 6 is simply not checked.
   if ((GPD_KEEP_DAMAGE)); then
@@ -263,15 +275,60 @@ gpd_drill_end() {
   ((D_SIZEW)) && drop=$(gpd_galera_drop_ms)
   [ -n "$drop" ] && gpd_drill_note "Galera shrank the cluster ${drop} ms after the event"
 
-  if [[ "$writers" =~ ^(db[0-9])/(db[0-9])$ ]] &&
-    [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
-    gpd_drill_note "the two proxies disagree on the writer"
-  fi
-
   R_COLS=("$c_gap" "$c_at" "$c_err" "$p_gap" "$p_at" "$p_err" "$((c_1213 + p_1213))"
     "${vip_ms:--}" "$vip_n" "$wc" "$writers" "$nodes" "$acked" "$lost" "$cert_d" "$bf_d")
   gpd_verdict "$c_gap" "$p_gap" "$c_err" "$lost" "$vip_ms" "$vip_n" "$wc" "$nodes"
   gpd_result_row
+}
+
+# gpd_writers_agree: every running proxy reports a writer on /status, the same one. Leaves
+# what each said in GPD_WRITERS_SEEN ("ha1=db2 ha2=db2"; "-" for no writer or no answer).
+gpd_writers_agree() {
+  local h w first="" ok=0
+  GPD_WRITERS_SEEN=""
+  for h in "${GPD_HA_HOSTS[@]}"; do
+    gpd_proxy_pid "$h" >/dev/null || continue
+    w=$(gpd_proxy_writer "$h")
+    GPD_WRITERS_SEEN="$GPD_WRITERS_SEEN${GPD_WRITERS_SEEN:+ }$h=${w:--}"
+    if [ -z "$w" ] || { [ -n "$first" ] && [ "$w" != "$first" ]; }; then
+      ok=1
+    fi
+    first=${first:-$w}
+  done
+  [ -n "$GPD_WRITERS_SEEN" ] || GPD_WRITERS_SEEN="no proxy running"
+  [ -n "$first" ] && return "$ok"
+  return 1
+}
+
+# gpd_nonprimary_routed: what this drill routed to a node outside the Primary component, one
+# line each (at most 3 per source); nothing when nothing was. Two views of it: a node itself
+# answering a client that it is not ready (Galera's ERROR 1047 "WSREP has not yet prepared
+# node for application use": non-Primary, or not joined yet; the proxy's own 1047 answers say
+# "galera-proxy"), and a proxy opening a session on a backend whose last probe, in that
+# proxy's own log, said non_primary.
+gpd_nonprimary_routed() {
+  local mode h log
+  for mode in $GPD_CLIENT_MODES; do
+    log=$(gpd_client_log "$mode")
+    [ -f "$log" ] || continue
+    awk -v m="$mode" '($1 == "err" || $1 == "cerr") && $5 == 1047 &&
+      /WSREP has not yet prepared node/ { print m " client: " $0; if (++n == 3) exit }' "$log"
+  done
+  for h in "${GPD_HA_HOSTS[@]}"; do
+    log=$(gpd_ha_dir "$h")/proxy.log
+    [ -f "$log" ] || continue
+    awk -v from="${D_OFF[$h]:-0}" -v h="$h" '
+      function field(k,   i) {
+        for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2)
+        return ""
+      }
+      / event=(start|drill_proxy_start) / { split("", st) } # a new process knows nothing yet
+      / event=node_state / { st[field("backend")] = field("to") }
+      NR > from && / event=session_open / && st[field("backend")] == "non_primary" {
+        print h ": a session opened on " field("backend") " while it was non_primary: " $0
+        if (++n == 3) exit
+      }' "$log"
+  done
 }
 
 # gpd_running_synced: every running node is Synced.
@@ -286,12 +343,13 @@ gpd_running_synced() {
 # gpd_check_acked: "ACKED LOST" for this drill's acknowledged ids over every running node
 # (LOST is the most any one node misses); wsrep_sync_wait makes each read causal.
 gpd_check_acked() {
-  local d=$GPD_WORK/check n miss max=0
+  local d=$GPD_WORK/check n miss max=0 checked=0
   mkdir -p "$d"
   cat "$(gpd_client_log conn)" "$(gpd_client_log pers)" 2>/dev/null |
     awk '$1 == "ok" {print $2}' | sort -u >"$d/acked"
   for n in "${GPD_DB_NODES[@]}"; do
     gpd_db_pid "$n" >/dev/null || continue
+    checked=$((checked + 1))
     if ! gpd_db_sql "$n" "SET SESSION wsrep_sync_wait=1; SELECT id FROM test.w WHERE id >= $D_BASE \
 AND id < $((D_BASE + 100000000))" >"$d/$n.raw" 2>"$d/$n.err"; then
       gpd_drill_note "$n could not be read: $(head -c 120 "$d/$n.err")"
@@ -303,6 +361,10 @@ AND id < $((D_BASE + 100000000))" >"$d/$n.raw" 2>"$d/$n.err"; then
     ((miss > 0)) && gpd_drill_note "$n misses $miss acknowledged ids"
     [ "$max" != unknown ] && ((miss > max)) && max=$miss
   done
+  if ((checked == 0)); then # no running node: nothing checked is not "nothing lost"
+    gpd_drill_note "no running node to check the acknowledged ids on"
+    max=unknown
+  fi
   echo "$(grep -c . "$d/acked") $max"
 }
 
@@ -320,10 +382,16 @@ AND id < $((D_BASE + 100000000)) ORDER BY t, id" 2>/dev/null | uniq | paste -sd 
 # gpd_verdict ...: "ok", or what missed; D_FAIL for what must fail the run.
 gpd_verdict() {
   local c_gap=$1 p_gap=$2 c_err=$3 lost=$4 vip_ms=$5 vip_n=$6 wc=$7 nodes=$8
-  local miss=()
+  local miss=() routed
   [ "$lost" = 0 ] || D_FAIL="${D_FAIL:+$D_FAIL; }acknowledged writes lost: $lost"
   if [ "$c_gap" = none ] || [ "$p_gap" = none ]; then
     D_FAIL="${D_FAIL:+$D_FAIL; }writes did not resume"
+  fi
+  [ -z "$D_AGREE" ] || D_FAIL="${D_FAIL:+$D_FAIL; }$D_AGREE"
+  routed=$(gpd_nonprimary_routed)
+  if [ -n "$routed" ]; then
+    D_FAIL="${D_FAIL:+$D_FAIL; }routed to a node outside the Primary component: $(head -n 1 <<<"$routed")"
+    gpd_log "routed outside the Primary component:"$'\n'"$routed"
   fi
   case $D_NAME in
   d1)
@@ -353,11 +421,6 @@ gpd_verdict() {
   d2 | d3 | d7) [[ "$nodes" != *">"* ]] || miss+=("writer_kept") ;;
   esac
   [[ "$D_NAME" == w* ]] && gpd_wp_targets
-  # Either proxy may get the VIP next: they must agree on the writer (issue: peer agreement).
-  if [[ "${R_COLS[10]}" =~ ^(db[0-9])/(db[0-9])$ ]] &&
-    [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
-    miss+=("writers_agree")
-  fi
   if ((${#miss[@]})); then
     D_TARGET="miss: ${miss[*]}"
   else
@@ -550,7 +613,7 @@ gpd_conn_slowest() {
 # MASTER. That costs a delay, which the client has to wait for: its connect timeout is 5 s
 # here (PHP's default is 60 s).
 gpd_drill_7() {
-  local m pid t0 slow GPD_CONNECT_TIMEOUT_S=5
+  local m pid t0 slow rc GPD_CONNECT_TIMEOUT_S=5
   gpd_drill_begin d7 "$1" || {
     gpd_drill_end
     return
@@ -569,6 +632,8 @@ gpd_drill_7() {
     sleep 0.05
   done
   gpd_drill_note "galera-proxy on $m exited $(($(gpd_now_ms) - t0)) ms after SIGTERM"
+  rc=$(recorded_rc "$(gpd_ha_dir "$m")/proxy.rc" 5)
+  [ "$rc" = 0 ] || D_FAIL="${D_FAIL:+$D_FAIL; }galera-proxy on $m: exit status $rc on SIGTERM"
   gpd_proxy_start "$m" || gpd_drill_note "galera-proxy on $m did not restart"
   gpd_observe
   read -r slow <<<"$(gpd_conn_slowest)"

@@ -115,15 +115,19 @@ gpd_proxy_vrrp() { gpd_http "$1" /status 2>/dev/null | gpd_json_get vrrp_state; 
 gpd_proxy_pid() { gpd_pid_of "proxy-$1"; }
 gpd_proxy_healthy() { gpd_ns "$1" "$GPD_ROOT/vrrp-hooks/check" >/dev/null 2>&1; }
 
-# gpd_proxy_start HOST: start galera-proxy on HOST and wait (15 s) until /health says 200.
+# gpd_proxy_start HOST: start galera-proxy on HOST and wait (15 s) until /health says 200. Its
+# exit status goes to $(gpd_ha_dir HOST)/proxy.rc when it ends (test/lib/procs.sh).
 gpd_proxy_start() {
   local h=$1 d pid i
   d=$(gpd_ha_dir "$h")
   [ -f "$d/proxy.conf" ] || gpd_ha_proxy_conf "$h"
   echo "ts=- event=drill_proxy_start" >>"$d/proxy.log"
-  ip netns exec "gpd-$h" "$GPD_PROXY_BIN" -c "$d/proxy.conf" </dev/null >>"$d/proxy.log" 2>&1 &
-  pid=$!
-  disown "$pid" 2>/dev/null
+  start_recorded "$d/proxy.rc" "$d/proxy.log" \
+    ip netns exec "gpd-$h" "$GPD_PROXY_BIN" -c "$d/proxy.conf" || {
+    gpd_log "$h: galera-proxy did not start"
+    return 1
+  }
+  pid=$RECORDED_PID
   gpd_track "$pid" "proxy-$h"
   for ((i = 0; i < 150; i++)); do
     gpd_proxy_healthy "$h" && return 0

@@ -12,7 +12,8 @@
 # REST API with an application password, load.php for the load. The planned-maintenance check
 # is an admin drain of db1 four times a second during the load (POST /backends/db1/drain:
 # sessions closed at their next idle point; WordPress reconnects) with 0 failed requests and 0
-# lost acknowledged posts/comments expected. Prints "ok N - name" / "not ok N - name" and "N passed, N failed";
+# lost acknowledged posts/comments expected. At the end the proxy must exit 0 on SIGTERM with no
+# sanitizer report. Prints "ok N - name" / "not ok N - name" and "N passed, N failed";
 # exits non-zero on any failure. Stops everything it started (by pid) on any exit.
 set -uo pipefail
 
@@ -34,8 +35,7 @@ WEB=127.0.0.1:18080
 LOAD_SECONDS=${GP_WP_LOAD_SECONDS:-10}
 LOAD_CONCURRENCY=${GP_WP_LOAD_CONCURRENCY:-8}
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+sanitizer_env
 
 WORK=$(mktemp -d /tmp/gp-wp.XXXXXX)
 chmod 755 "$WORK" # mariadbd (mysql) and the web workers (www-data) must reach their files
@@ -226,4 +226,8 @@ verdict $? "every post/comment acknowledged during the drains exists (REST, prox
 
 alive "$PROXY_PID"
 verdict $? "galera-proxy still running"
+stop_pid "$PROXY_PID"
+PROXY_PID=""
+problems=$(proxy_exit_problems "$STOP_RC" "$WORK/proxy.log")
+verdict $? "galera-proxy exits 0 on SIGTERM, no sanitizer report" "$problems"
 finish

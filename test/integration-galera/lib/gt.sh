@@ -7,9 +7,18 @@
 #
 # Everything started here is recorded by pid: proxies in $GT_WORK/proxy-NAME.pid, background
 # clients in $GT_WORK/pids. gt_cleanup_all stops all of it (the runner's EXIT trap).
+#
+# What no single check sees goes to $GT_WORK/problems, one line each, and the runner fails the
+# scenario during which a line appeared: a proxy that did not exit 0 on SIGTERM, exited by
+# itself, or left a sanitizer report (gt_proxy_stop), and a log file that was not there when
+# a scenario read it (gt_log_lines, gt_log_since).
 
 GT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GT_ROOT=$(cd "$GT_LIB/../../.." && pwd)
+# shellcheck source=test/lib/procs.sh
+. "$GT_ROOT/test/lib/procs.sh"
+# shellcheck source=test/lib/sanitizers.sh
+. "$GT_ROOT/test/lib/sanitizers.sh"
 # shellcheck source=test/lib/galera.sh
 . "$GT_ROOT/test/lib/galera.sh"
 # shellcheck source=test/lib/mariadb.sh
@@ -53,10 +62,20 @@ gt_le() {
   fi
 }
 gt_info() { echo "  # $*"; }
-# gt_finish: a scenario's exit status.
+# gt_finish: a scenario's exit status: no check failed, and at least one ran.
 gt_finish() {
   echo "  # $GT_PASS checks passed, $GT_FAIL failed"
+  if [ "$GT_PASS" = 0 ] && [ "$GT_FAIL" = 0 ]; then
+    echo "  not ok - the scenario made no check"
+    return 1
+  fi
   [ "$GT_FAIL" = 0 ]
+}
+
+# gt_problem TEXT: something the runner must fail the current scenario for (see the top).
+gt_problem() {
+  echo "gt: $*" >&2
+  echo "$*" >>"$GT_WORK/problems"
 }
 
 # ---- background processes ---------------------------------------------------------------
@@ -115,20 +134,23 @@ gt_proxy_conf() {
       ;;
     esac
   done
+  # The monitor's and the eviction account's password come from a file (password_file),
+  # so the suite's logins and evictions prove the file form.
+  printf 'monitor\n' >"$(dirname "$file")/monitor-password"
   {
     cat <<EOF
 listen = "$listen";
 listen_ro = "$listen_ro";
 log_level = "info";
 limits = { shutdown_timeout_ms = 2000; backend_connect_timeout_ms = 2000; };
-monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; timeout_ms = 1000; };
+monitor = { user = "monitor"; password_file = "monitor-password"; interval_ms = 250; timeout_ms = 1000; };
 routing = {
   connect_wait_ms = $connect_wait_ms;
   drain_timeout_ms = $drain_timeout_ms;
   failback = $failback;
   failback_after_ms = $failback_after_ms;
 };
-eviction = { enabled = $eviction; };
+eviction = { enabled = $eviction; user = "monitor"; password_file = "monitor-password"; };
 EOF
     case "$backends" in
     galera)
@@ -163,7 +185,9 @@ gt_proxy_log() {
   if [ "$name" = main ]; then echo "$GT_LOG"; else echo "$GT_WORK/proxy-$name.log"; fi
 }
 
-# gt_proxy_start NAME CONF [PORT]: start galera-proxy, wait until PORT answers SELECT 1.
+# gt_proxy_start NAME CONF [PORT]: start galera-proxy, wait until PORT answers SELECT 1. Its
+# exit status will be in $GT_WORK/proxy-NAME.rc (test/lib/procs.sh start_recorded), for
+# gt_proxy_stop to check whoever started it.
 gt_proxy_start() {
   local name=$1 conf=$2 port=${3:-$GT_PORT} log pid i
   log=$(gt_proxy_log "$name")
@@ -171,12 +195,18 @@ gt_proxy_start() {
     echo "gt_proxy_start: proxy $name already runs" >&2
     return 1
   fi
+  gt_proxy_ended "$name"
   echo "ts=- event=gt_proxy_start conf=$conf" >>"$log"
-  "$GT_BIN" -c "$conf" </dev/null >>"$log" 2>&1 &
-  pid=$!
+  # Sanitizer reports are looked for in what this process writes, from here on.
+  wc -c <"$log" >"$GT_WORK/proxy-$name.logpos"
+  start_recorded "$GT_WORK/proxy-$name.rc" "$log" "$GT_BIN" -c "$conf" || {
+    echo "gt_proxy_start: proxy $name did not start" >&2
+    return 1
+  }
+  pid=$RECORDED_PID
   echo "$pid" >"$GT_WORK/proxy-$name.pid"
   for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || {
+    alive "$pid" || {
       echo "gt_proxy_start: proxy $name exited; log tail:" >&2
       tail -n 20 "$log" >&2
       return 1
@@ -191,22 +221,62 @@ gt_proxy_start() {
   return 1
 }
 
-# gt_proxy_stop [NAME]: SIGTERM, wait up to 10 s, then SIGKILL.
+# gt_proxy_ended NAME [WHY]: proxy NAME has ended (or never ran): check how, once. Its exit
+# status must be 0 and what it logged must hold no sanitizer report, else a problem is
+# recorded (WHY says how it was stopped: "on SIGTERM"; without it, it had exited by itself).
+# Returns non-zero on a problem.
+gt_proxy_ended() {
+  local name=$1 why=${2:-} f log rc pos reports
+  f=$GT_WORK/proxy-$name
+  [ -e "$f.pid" ] || [ -e "$f.rc" ] || return 0
+  log=$(gt_proxy_log "$name")
+  rc=$(recorded_rc "$f.rc" 5)
+  pos=$(cat "$f.logpos" 2>/dev/null || echo 0)
+  rm -f "$f.pid" "$f.rc" "$f.rc.child" "$f.logpos"
+  if [ -f "$f.expected" ]; then # gt_proxy_kill: the end was the test's doing
+    rm -f "$f.expected"
+    return 0
+  fi
+  reports=$(tail -c +"$((pos + 1))" "$log" | grep -E "$SANITIZER_MARKERS" | head -n 1)
+  if [ -z "$why" ]; then
+    gt_problem "proxy $name had exited by itself (exit status $rc)${reports:+; $reports}"
+    return 1
+  fi
+  if [ "$rc" != 0 ] || [ -n "$reports" ]; then
+    gt_problem "proxy $name: exit status $rc $why${reports:+; sanitizer report: $reports}"
+    return 1
+  fi
+}
+
+# gt_proxy_stop [NAME]: SIGTERM, wait up to 10 s, then SIGKILL; then gt_proxy_ended checks
+# that it exited 0 without a sanitizer report. Returns non-zero if not.
 gt_proxy_stop() {
   local name=${1:-main} pid i
   pid=$(gt_proxy_pid "$name") || {
-    rm -f "$GT_WORK/proxy-$name.pid"
-    return 0
+    gt_proxy_ended "$name"
+    return
   }
   kill "$pid" 2>/dev/null || true
   for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
+    alive "$pid" || break
     sleep 0.1
     : "$i"
   done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-  rm -f "$GT_WORK/proxy-$name.pid"
+  if alive "$pid"; then
+    gt_problem "proxy $name did not exit within 10 s of SIGTERM: SIGKILL"
+    kill -9 "$pid" 2>/dev/null
+  fi
+  gt_proxy_ended "$name" "on SIGTERM"
+}
+
+# gt_proxy_kill [NAME]: kill -9 proxy NAME on purpose (a scenario about a crashed proxy): its
+# end is not a problem. Waits until it is gone.
+gt_proxy_kill() {
+  local name=${1:-main} pid
+  pid=$(gt_proxy_pid "$name") || return 0
+  : >"$GT_WORK/proxy-$name.expected"
+  kill -9 "$pid" 2>/dev/null
+  while alive "$pid"; do sleep 0.05; done
 }
 
 # gt_proxy_restart [key=value...]: the main proxy with the suite's config plus these keys.
@@ -218,14 +288,37 @@ gt_proxy_restart() {
   gt_proxy_start main "$conf" "$GT_PORT"
 }
 
+# gt_log_file NAME: the log file of proxy NAME, which must exist (else a problem: a count of
+# lines in a missing file would be 0, and a check that nothing was logged would pass).
+gt_log_file() {
+  local log
+  log=$(gt_proxy_log "$1")
+  if [ ! -f "$log" ]; then
+    gt_problem "proxy log $log does not exist (proxy '$1')"
+    return 1
+  fi
+  echo "$log"
+}
 # shellcheck disable=SC2120 # NAME is optional
 # gt_log_lines [NAME]: current line count of a proxy log (grep after it with gt_log_since).
-gt_log_lines() { wc -l <"$(gt_proxy_log "${1:-main}")"; }
+gt_log_lines() {
+  local log
+  log=$(gt_log_file "${1:-main}") || {
+    echo 0
+    return 1
+  }
+  wc -l <"$log"
+}
 # gt_log_since FROM PATTERN [NAME]: matching lines after line FROM.
-gt_log_since() { tail -n +"$(($1 + 1))" "$(gt_proxy_log "${3:-main}")" | grep -E "$2"; }
+gt_log_since() {
+  local log
+  log=$(gt_log_file "${3:-main}") || return 2
+  tail -n +"$(($1 + 1))" "$log" | grep -E "$2"
+}
 # gt_log_wait FROM PATTERN SECONDS [NAME]: wait for a matching line; prints it.
 gt_log_wait() {
   local from=$1 pat=$2 t=$3 name=${4:-main} i line
+  gt_log_file "$name" >/dev/null || return 1
   for i in $(seq 1 $((t * 20))); do
     line=$(gt_log_since "$from" "$pat" "$name" | head -n 1)
     if [ -n "$line" ]; then

@@ -6,6 +6,8 @@
 // on stdin "ok T0 T1 VALUE" (first column of the first row, "-" if none) or
 // "err T0 T1 ERRNO MESSAGE". THREAD_ID is mysqli's thread_id: what the client sees.
 // Two lines are commands, not SQL: "!kill ID" (COM_PROCESS_KILL) and "!change_user USER PASS".
+// A line "MULTI SQL" runs SQL as a multi-statement: VALUE is from the last result set, and an
+// ERR that ends the results is the reply.
 declare(strict_types=1);
 mysqli_report(MYSQLI_REPORT_OFF);
 
@@ -48,7 +50,23 @@ while (($line = fgets(STDIN)) !== false) {
         say($ok ? "ok $t0 $t1 -" : "err $t0 $t1 {$m->errno} {$m->error}");
         continue;
     }
-    $r = @$m->query($sql);
+    if (strncmp($sql, 'MULTI ', 6) === 0) {
+        $r = @$m->multi_query(substr($sql, 6));
+        while ($r !== false) {
+            $res = $m->store_result();
+            if ($res instanceof mysqli_result) {
+                $r = $res;
+            }
+            if (!$m->more_results()) {
+                break;
+            }
+            if (!@$m->next_result()) {
+                $r = false;
+            }
+        }
+    } else {
+        $r = @$m->query($sql);
+    }
     $t1 = ms();
     if ($r === false) {
         say("err $t0 $t1 {$m->errno} {$m->error}");

@@ -259,16 +259,21 @@ function gp_metric(int $http, string $sample): float
     return NAN;
 }
 
-// gp_log_count counts occurrences of $needle in a log file.
+// gp_log_count counts occurrences of $needle in a log file. A log that does not exist (or
+// cannot be read) throws: counting 0 in it would pass every "nothing was logged" check.
 function gp_log_count(string $log, string $needle): int
 {
-    return substr_count((string)@file_get_contents($log), $needle);
+    $text = is_file($log) ? @file_get_contents($log) : false;
+    if ($text === false) {
+        throw new RuntimeException("gp_log_count: cannot read log file $log");
+    }
+    return substr_count($text, $needle);
 }
 
 // gp_no_sanitizer_reports checks a proxy log for ASan/LSan/UBSan reports.
 function gp_no_sanitizer_reports(string $log): void
 {
-    foreach (['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'] as $m) {
+    foreach (['ERROR: AddressSanitizer', 'LeakSanitizer', 'runtime error:'] as $m) {
         gp_check(gp_log_count($log, $m) === 0, "proxy log has no '$m'");
     }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_11_evict_list_restart.sh - evict-list entries outlive no proxy: a kill -9'd proxy's are cleared by the next one.
+# t_13_evict_list_restart.sh - evict-list entries outlive no proxy: a kill -9'd proxy's are cleared by the next one.
 #
 # The proxy evicts a killed writer and is itself killed -9 before it clears the evict lists
 # (it clears its own ~200 ms after an eviction). A new proxy does not know those entries

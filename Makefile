@@ -4,7 +4,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 60
 SOAK_MINUTES ?= 30
 
-.PHONY: all build deps test run bench drill drill-writer fuzz soak clean format
+.PHONY: all build deps test run bench drill drill-writer drill-rejoin fuzz soak clean format
 
 all: build
 
@@ -30,6 +30,10 @@ bench: deps
 # 10 x kill -9 of the writer under a writing client, eviction on and off (bench/DRILL-WRITER.md).
 drill-writer: build
 	bash bench/drill_writer.sh --build $(BUILD)
+
+# kill -9 of the writer, restarted after 0.5, 1, 3, 5 and 30 s (bench/DRILL-REJOIN.md).
+drill-rejoin: build
+	bash bench/drill_rejoin.sh --build $(BUILD)
 
 # keepalived + two proxies + three Galera nodes in network namespaces (test/drill/RESULTS.md).
 drill: build

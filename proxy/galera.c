@@ -306,16 +306,51 @@ int gp_galera_pick_survivor(const gp_probe_t *const *probes, const bool *up, siz
 	return -1;
 }
 
-bool gp_galera_evict_list_stale(const gp_probe_t *p, const char (*dead)[GP_UUID_MAX], size_t n_dead)
+bool gp_galera_group_whole(const gp_probe_t *const *probes, const bool *up, size_t n)
+{
+	if (n == 0 || !probes[0])
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const gp_probe_t *p = probes[i];
+		if (!up[i] || !p || !p->ok || !p->have_vars || !p->provider || !p->wsrep_on ||
+		    p->local_state != 4 || p->cluster_status != GP_CLUSTER_PRIMARY || !p->ready ||
+		    p->cluster_size != (int)n || !gp_uuid_valid(p->gcomm_uuid) ||
+		    !p->cluster_state_uuid[0] ||
+		    strcmp(p->cluster_state_uuid, probes[0]->cluster_state_uuid))
+			return false;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(probes[j]->gcomm_uuid, p->gcomm_uuid))
+				return false;
+	}
+	return true;
+}
+
+static bool uuid_in(const char *u, const char (*list)[GP_UUID_MAX], size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		if (!strcmp(u, list[j]))
+			return true;
+	return false;
+}
+
+bool gp_galera_evict_list_stale(const gp_probe_t *p, const char (*dead)[GP_UUID_MAX], size_t n_dead,
+                                const gp_probe_t *const *group, size_t n_group)
 {
 	if (!p || !p->have_vars || !(p->seen & GP_VAR_EVICT_LIST) || p->evict_count <= 0 ||
 	    p->evict_count > GP_EVICT_LIST_MAX)
 		return false;
 	for (int i = 0; i < p->evict_count; i++) {
-		bool ours = false;
-		for (size_t j = 0; j < n_dead && !ours; j++)
-			ours = p->evict_list[i][0] && !strcmp(p->evict_list[i], dead[j]);
-		if (!ours)
+		const char *u = p->evict_list[i];
+		bool member = false;
+		if (!u[0])
+			return false;
+		if (uuid_in(u, dead, n_dead))
+			continue;
+		if (!group || !n_group)
+			return false;
+		for (size_t j = 0; j < n_group && !member; j++)
+			member = !group[j] || !strcmp(u, group[j]->gcomm_uuid);
+		if (member)
 			return false;
 	}
 	return true;

@@ -227,15 +227,30 @@ int gp_galera_pick_survivor(const gp_probe_t *const *probes, const bool *up, siz
                             size_t victim, uint64_t tried);
 
 /*
- * Whether to clear a node's evict list (evs.evict= with no value): it is not empty and every
- * entry is one of dead[0..n_dead), gcomm UUIDs the proxy evicted on the evidence of a refused
- * connect (process gone: a restart gets a new UUID, so these can never come back). Measured
- * in the namespace drill: while a node's list holds ANY entry, even an unrelated one, the next
- * evs.evict takes Galera's suspect timeout (~5 s) instead of ~50 ms. Galera clears only the
- * whole list, so an entry of other origin (an operator's evs.evict, evs.auto_evict) keeps it.
+ * Whether the group is whole: every one of the n backends up and answering, Synced, Primary,
+ * ready, wsrep_on, in one component of exactly n members (wsrep_cluster_size == n, one
+ * wsrep_cluster_state_uuid) with n distinct, well-formed gcomm UUIDs. Then the proxy knows
+ * every member of the Primary component by its UUID (it fronts every data node).
  */
-bool gp_galera_evict_list_stale(const gp_probe_t *p, const char (*dead)[GP_UUID_MAX],
-                                size_t n_dead);
+bool gp_galera_group_whole(const gp_probe_t *const *probes, const bool *up, size_t n);
+
+/*
+ * Whether to clear a node's evict list (evs.evict= with no value): it is not empty and every
+ * entry is gone for good, by one of two proofs:
+ * - it is one of dead[0..n_dead), gcomm UUIDs this proxy evicted on the evidence of a
+ *   refused connect (the process is gone);
+ * - group (the probes of a whole group, gp_galera_group_whole; NULL if not whole) has none
+ *   of the n_group members under that UUID: whoever evicted it (another proxy, this proxy
+ *   before a restart or kill -9, an operator), every backend is back in the Primary
+ *   component under a UUID of its own, so the entry names no live member, not even one
+ *   in a minority (a backend's port serves one mariadbd, and that one is in the group).
+ * Measured in the namespace drill: while a node's list holds ANY entry, even an unrelated one,
+ * the next evs.evict takes Galera's suspect timeout (~5 s) instead of ~50 ms. Galera clears
+ * only the whole list, so one entry that cannot be proved gone keeps it; so does a list
+ * longer than the probe keeps (GP_EVICT_LIST_MAX) or an entry that is not a UUID.
+ */
+bool gp_galera_evict_list_stale(const gp_probe_t *p, const char (*dead)[GP_UUID_MAX], size_t n_dead,
+                                const gp_probe_t *const *group, size_t n_group);
 
 /* Initialise in: every node not eligible before, no writer, no peer. */
 void gp_galera_in_init(gp_galera_in_t *in);

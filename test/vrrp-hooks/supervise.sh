@@ -8,8 +8,8 @@
 # listens on, so its /health answers 503 "no writer": it serves, which is what the track file
 # reports (the writer is vrrp-hooks/check's business). No root, no namespace, no keepalived:
 # test/drill/run.sh (drill 3s) runs the same supervisor under keepalived. Checks: the track file
-# says 1 before the proxy serves and 0 once it does; a kill -9 of the proxy turns it to 1 within
-# 200 ms (the latency is printed) under /bin/sh and under bash; restarts as --restart says;
+# says 1 before the proxy serves and 0 once it does; a kill -9 of the proxy turns it to 1 (how fast
+# is printed; make drill judges it) under /bin/sh and under bash; restarts as --restart says;
 # SIGHUP and SIGTERM are passed on; usage errors; --mark-up / --mark-down; the unit's
 # ExecStartPost= and ExecStopPost= lines run as written.
 #

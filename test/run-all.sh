@@ -183,6 +183,8 @@ step "integration under valgrind ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/integration/run.sh --build "$B_NORMAL" --valgrind
 step "soak, ${TEST_SOAK_MINUTES} min ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/soak/run.sh --minutes "$TEST_SOAK_MINUTES" --build "$B_NORMAL"
+step "vrrp-hooks/supervise and the unit's track file" needs:"build ($B_NORMAL)" -- \
+  bash test/vrrp-hooks/supervise.sh --bin "$B_NORMAL/proxy/galera-proxy"
 step "docker/ and systemd unit" needs:"build ($B_NORMAL)" -- \
   bash test/docker/check.sh --bin "$B_NORMAL/proxy/galera-proxy"
 step "integration-galera ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \

@@ -610,7 +610,9 @@ echo "# docker/systemd/galera-proxy.service"
 UNIT=docker/systemd/galera-proxy.service
 # shellcheck disable=SC2016 # $MAINPID is systemd's, literally
 for kv in 'Type=exec' 'Restart=on-failure' 'ExecReload=/bin/kill -HUP $MAINPID' \
-  'KillSignal=SIGTERM' 'LimitNOFILE=' 'TimeoutStopSec=' 'User=galera-proxy'; do
+  'KillSignal=SIGTERM' 'LimitNOFILE=' 'TimeoutStopSec=' 'User=galera-proxy' \
+  'ExecStartPost=+/usr/local/lib/galera-proxy/supervise --mark-up' \
+  'ExecStopPost=+/usr/local/lib/galera-proxy/supervise --mark-down'; do
   if grep -q "^${kv//$/\\$}" "$UNIT"; then
     pass "unit has $kv"
   else
@@ -627,7 +629,9 @@ fi
 if have systemd-analyze; then
   # verify wants ExecStart's binary to exist: point it at the built one (or at /bin/true).
   mkdir -p "$WORK/unit"
-  sed "s#/usr/sbin/galera-proxy#${BIN:-/bin/true}#g" "$UNIT" >"$WORK/unit/galera-proxy.service"
+  sed -e "s#/usr/sbin/galera-proxy#${BIN:-/bin/true}#g" \
+    -e "s#/usr/local/lib/galera-proxy/supervise#$ROOT/vrrp-hooks/supervise#g" \
+    "$UNIT" >"$WORK/unit/galera-proxy.service"
   # It warns on stderr but exits 0 for unknown keys and bad values: any output is a failure.
   t_quiet "systemd-analyze verify $UNIT (binary path: ${BIN:-/bin/true})" \
     systemd-analyze verify "$WORK/unit/galera-proxy.service"

@@ -2,22 +2,28 @@
 # run.sh - failover drills: 3 Galera nodes, two galera-proxy + keepalived hosts, a VIP, a client.
 #
 #   test/drill/run.sh [--quick] [--rounds N] [--drills LIST] [--advert-int "1 0.2"]
-#                     [--build DIR] [--results FILE | --no-results] [--strict] [--keep]
+#                     [--galera default|recommended] [--build DIR]
+#                     [--results FILE | --no-results] [--strict] [--keep]
 #                     [--cleanup | --cleanup-only]
 #
-#   --quick          make test's short form: one round of drills 1 2 6 3 4 5 7 w1 at
+#   --quick          make test's short form: one round of drills 1 2 6 3 3s 4 5 7 w1 at
 #                    advert_int 1 with 6 s windows (about 3 minutes on 2 cores)
 #   --rounds N       rounds of the drill list per advert_int (default 10; --quick: 1)
 #   --drills LIST    which drills, in order, e.g. "1 2 6 3 4 5 7" or "w1,w2,w3" (default:
-#                    1 1n 2 6 3 4 5 7 w1 w2 w3)
+#                    1 1n 2 6 3 3s 4 5 5p 5f 7 w1 w2 w3)
 #                    1 kill -9 writer node, 1n same with eviction off, 2 crash MASTER proxy
 #                    host, 3 kill -9 galera-proxy on MASTER, 4 desync writer, 5 cut writer
 #                    node off, 6 restart old writer + old MASTER host, 7 SIGTERM MASTER proxy;
 #                    with WordPress (nginx + php-fpm on the client host) under load: w1
 #                    maintenance of the writer on both proxies, w2 kill -9 writer node, w3
-#                    crash MASTER proxy host
+#                    crash MASTER proxy host; 3s kill -9 galera-proxy on the MASTER with the
+#                    proxies under vrrp-hooks/supervise (lib/supervised.sh), 5p cut the
+#                    writer node off its Galera peers only, 5f freeze a non-writer node
+#                    (lib/partition.sh)
 #   --advert-int L   keepalived advert_int values to run the rounds with, in order: 1
 #                    (VRRPv2) and/or 0.2 (VRRPv3); default "1 0.2", --quick "1"
+#   --galera P       the Galera timeouts the cluster runs with: default (Galera's own) or
+#                    recommended (the evs.* options of docker/mariadb/galera.cnf)
 #   --build DIR      meson build directory with proxy/galera-proxy (default: build-drill)
 #   --results FILE   where the Markdown table goes (default test/drill/RESULTS.md)
 #   --strict         a missed target (downtime, VIP move, errors) fails the run too
@@ -55,9 +61,13 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=test/lib/sanitizers.sh
 . "$GPD_ROOT/test/lib/sanitizers.sh"
 sanitizer_env
+# shellcheck source=test/drill/lib/supervised.sh
+. "$HERE/lib/supervised.sh"
+# shellcheck source=test/drill/lib/partition.sh
+. "$HERE/lib/partition.sh"
 
 ROUNDS=10
-DRILLS="1 1n 2 6 3 4 5 7 w1 w2 w3"
+DRILLS="1 1n 2 6 3 3s 4 5 5p 5f 7 w1 w2 w3"
 ADVERTS="1 0.2"
 adverts_set=0
 QUICK=0
@@ -92,6 +102,10 @@ while (($#)); do
     adverts_set=1
     shift
     ;;
+  --galera)
+    GPD_GALERA=${2:?}
+    shift
+    ;;
   --build)
     BUILD=${2:?}
     shift
@@ -115,7 +129,7 @@ while (($#)); do
 done
 if ((QUICK)); then
   ((rounds_set)) || ROUNDS=1
-  ((drills_set)) || DRILLS="1 2 6 3 4 5 7 w1"
+  ((drills_set)) || DRILLS="1 2 6 3 3s 4 5 7 w1"
   ((adverts_set)) || ADVERTS=1
   GPD_OBSERVE_S=6
 fi
@@ -124,6 +138,7 @@ for a in $ADVERTS; do
   case $a in 1 | 0.2) ;; *) usage 2 ;; esac
 done
 GPD_ADVERT=${ADVERTS%% *}
+GPD_GALERA_OPTS=$(gpd_galera_options "$GPD_GALERA") || usage 2
 DRILLS=${DRILLS//,/ }
 for d in $DRILLS; do
   declare -F "gpd_drill_$d" >/dev/null || {
@@ -222,6 +237,8 @@ gpd_log "work directory $GPD_WORK; drills [$DRILLS] x $ROUNDS, advert_int [$ADVE
 gpd_topo_up || gpd_die "could not build the topology"
 gpd_db_bootstrap || gpd_die "could not start the Galera cluster"
 gpd_ha_bootstrap || gpd_die "could not start the proxies and keepalived"
+GPD_EVS_EFFECTIVE=$(gpd_galera_effective)
+gpd_log "Galera timeouts ($GPD_GALERA): $GPD_EVS_EFFECTIVE"
 
 # Drills 1 and 2 leave their damage to drill 6 when it comes later in the same round.
 keep_for_6() {
@@ -374,7 +391,8 @@ if [ -n "$RESULTS" ]; then
     echo "Written by \`test/drill/run.sh\` on $(date -u '+%F %T UTC') ($(uname -n)," \
       "$(nproc) cores, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))."
     echo "Command: \`test/drill/run.sh$( ((QUICK)) && echo ' --quick') --rounds $ROUNDS" \
-      "--drills '$DRILLS' --advert-int '$ADVERTS'\`;" \
+      "--drills '$DRILLS' --advert-int '$ADVERTS' --galera $GPD_GALERA\`" \
+      "(evs: ${GPD_EVS_EFFECTIVE:-?});" \
       "proxy $("$GPD_PROXY_BIN" --version 2>&1 | head -n 1);" \
       "keepalived $(keepalived --version 2>&1 | head -n 1 | awk '{print $2}');" \
       "took $((($(gpd_now_ms) - T_START) / 1000)) s."
@@ -384,7 +402,11 @@ if [ -n "$RESULTS" ]; then
     echo "galera-proxy kill -9); 3 kill -9 galera-proxy on the MASTER (then restarted);"
     echo "4 wsrep_desync=ON on the writer for 6 s; 5 the writer node's switch port down for"
     echo "12 s; 6 restart the node and the host that 1 and 2 left dead; 7 SIGTERM galera-proxy"
-    echo "on the MASTER and start it again. Two clients write through the VIP every 10 ms:"
+    echo "on the MASTER and start it again; 3s drill 3 with both proxies under"
+    echo "vrrp-hooks/supervise and keepalived tracking its file (restarted by supervise);"
+    echo "5p the writer node cut off from its Galera peers only (the proxies still reach it)"
+    echo "for 12 s; 5f a node that is not the writer frozen (SIGSTOP) for $GPD_FREEZE_S s."
+    echo "Two clients write through the VIP every 10 ms:"
     echo "conn = a connection per write, pers = one persistent session."
     echo
     echo "Columns: downtime = the longest gap between consecutive acknowledged writes from"
@@ -395,7 +417,10 @@ if [ -n "$RESULTS" ]; then
     echo "time order; lost = acknowledged ids missing on a running node (must be 0); cert fail /"
     echo "bf abort Δ = wsrep_local_cert_failures / wsrep_local_bf_aborts summed over nodes."
     echo "Targets: 1 downtime ≤ 1000 ms; 2 VIP move ≤ 3500 ms (advert_int 1) or downtime"
-    echo "≤ 1500 ms (0.2); 4 and 7 no error on the conn client; 6 no VIP move, no writer change."
+    echo "≤ 1500 ms (0.2); 4 and 7 no error on the conn client; 6 no VIP move, no writer change;"
+    echo "3s VIP move ≤ 500 ms (advert_int 1), downtime ≤ 1000 ms, conn errors < 127, and it"
+    echo "fails unless the VIP moved and one node took the writes; every drill fails if a proxy"
+    echo "kept or made a writer of a node it had logged non-Primary."
     echo
     echo "w1-w3: WordPress (Debian's, nginx + php-fpm on the client host, DB_HOST = the VIP)"
     echo "under load.php ($GPD_WP_CONCURRENCY requests in flight, 30 % REST writes of posts and"

@@ -43,7 +43,7 @@ wsrep_cluster_address=gcomm://${GPD_IP[db1]},${GPD_IP[db2]},${GPD_IP[db3]}
 wsrep_node_name=$n
 wsrep_node_address=${GPD_IP[$n]}
 wsrep_sst_method=rsync
-wsrep_provider_options="gcache.size=32M"
+wsrep_provider_options="gcache.size=32M${GPD_GALERA_OPTS:+;$GPD_GALERA_OPTS}"
 [sst]
 sst-log-archive=0
 EOF

@@ -258,6 +258,7 @@ gpd_drill_end() {
     gpd_db_healthy || gpd_db_repair || gpd_drill_note "cluster not repaired after the drill"
   fi
   read -r acked lost <<<"$(gpd_check_acked)"
+  gpd_np_route_check # lib/partition.sh: no writer a proxy had seen non-Primary
   [[ "$D_NAME" == w* ]] && gpd_wp_check "$vip_ms"
   nodes=$(gpd_write_nodes)
   while read -r kind n v; do
@@ -421,6 +422,7 @@ gpd_verdict() {
   d2 | d3 | d7) [[ "$nodes" != *">"* ]] || miss+=("writer_kept") ;;
   esac
   [[ "$D_NAME" == w* ]] && gpd_wp_targets
+  if declare -F "gpd_targets_$D_NAME" >/dev/null; then "gpd_targets_$D_NAME"; fi
   if ((${#miss[@]})); then
     D_TARGET="miss: ${miss[*]}"
   else

@@ -8,7 +8,11 @@
 # timestamps each transition in $GPD_WORK/vrrp-events.log).
 #
 # GPD_ADVERT (1 or 0.2; 0.2 needs VRRPv3), GPD_CHECK_FALL / GPD_CHECK_RISE tune keepalived;
-# GPD_EVICTION (true/false) the proxies' eviction of a dead writer.
+# GPD_EVICTION (true/false) the proxies' eviction of a dead writer. keepalived also tracks the
+# file $GPD_WORK/HOST/proxy.track (vrrp_track_file, weight 0, as vrrp-hooks/keepalived.conf.example
+# ships it); GPD_SUPERVISE=1 starts the proxies under vrrp-hooks/supervise, which keeps that file
+# (lib/supervised.sh, drill 3s); otherwise the file is set to 0 once the proxy is healthy and
+# nothing changes it, so keepalived goes by its check alone.
 
 GPD_HA_HOSTS=(ha1 ha2)
 # High priorities: a BACKUP waits 3 x advert_int + (256 - priority) / 256 x advert_int for a
@@ -19,6 +23,7 @@ GPD_CHECK_FALL=${GPD_CHECK_FALL:-2}
 GPD_CHECK_RISE=${GPD_CHECK_RISE:-2}
 GPD_EVICTION=${GPD_EVICTION:-true}
 GPD_PROXY_BIN=${GPD_PROXY_BIN:-}
+GPD_SUPERVISE=${GPD_SUPERVISE:-0}
 
 gpd_ha_dir() { echo "$GPD_WORK/$1"; }
 gpd_ha_other() { if [ "$1" = ha1 ]; then echo ha2; else echo ha1; fi; }
@@ -72,6 +77,11 @@ vrrp_script chk_galera_proxy {
   fall $GPD_CHECK_FALL
   rise $GPD_CHECK_RISE
 }
+vrrp_track_file proxy_down {
+  file "$d/proxy.track"
+  weight 0
+  init_file 1
+}
 vrrp_instance VI_GP {
   state BACKUP
   nopreempt
@@ -88,6 +98,9 @@ vrrp_instance VI_GP {
   }
   track_script {
     chk_galera_proxy
+  }
+  track_file {
+    proxy_down
   }
   notify "$GPD_LIB/notify-wrap.sh $h $GPD_WORK"
 }
@@ -112,7 +125,10 @@ gpd_json_get() {
 # gpd_proxy_writer HOST: the writer HOST's proxy reports on /status ("" if none or no answer).
 gpd_proxy_writer() { gpd_http "$1" /status 2>/dev/null | gpd_json_get writer; }
 gpd_proxy_vrrp() { gpd_http "$1" /status 2>/dev/null | gpd_json_get vrrp_state; }
-gpd_proxy_pid() { gpd_pid_of "proxy-$1"; }
+gpd_proxy_pid() {
+  ((GPD_SUPERVISE)) && gpd_sup_adopt "$1" # a restart by supervise has a new pid
+  gpd_pid_of "proxy-$1"
+}
 gpd_proxy_healthy() { gpd_ns "$1" "$GPD_ROOT/vrrp-hooks/check" >/dev/null 2>&1; }
 
 # gpd_proxy_start HOST: start galera-proxy on HOST and wait (15 s) until /health says 200. Its
@@ -122,15 +138,23 @@ gpd_proxy_start() {
   d=$(gpd_ha_dir "$h")
   [ -f "$d/proxy.conf" ] || gpd_ha_proxy_conf "$h"
   echo "ts=- event=drill_proxy_start" >>"$d/proxy.log"
-  start_recorded "$d/proxy.rc" "$d/proxy.log" \
-    ip netns exec "gpd-$h" "$GPD_PROXY_BIN" -c "$d/proxy.conf" || {
-    gpd_log "$h: galera-proxy did not start"
-    return 1
-  }
-  pid=$RECORDED_PID
-  gpd_track "$pid" "proxy-$h"
+  if ((GPD_SUPERVISE)); then
+    gpd_sup_start "$h" || return 1
+    pid=$(gpd_pid_of "proxy-$h")
+  else
+    start_recorded "$d/proxy.rc" "$d/proxy.log" \
+      ip netns exec "gpd-$h" "$GPD_PROXY_BIN" -c "$d/proxy.conf" || {
+      gpd_log "$h: galera-proxy did not start"
+      return 1
+    }
+    pid=$RECORDED_PID
+    gpd_track "$pid" "proxy-$h"
+  fi
   for ((i = 0; i < 150; i++)); do
-    gpd_proxy_healthy "$h" && return 0
+    if gpd_proxy_healthy "$h"; then
+      ((GPD_SUPERVISE)) || echo 0 >"$d/proxy.track"
+      return 0
+    fi
     kill -0 "$pid" 2>/dev/null || {
       gpd_log "$h: galera-proxy exited; log tail:"
       tail -n 15 "$d/proxy.log" >&2

@@ -42,53 +42,15 @@ command -v sysbench >/dev/null || {
   exit 2
 }
 
-GT_WORK=$(mktemp -d /tmp/gp-causal.XXXXXX)
-chmod 755 "$GT_WORK" # mariadbd runs as mysql and must reach its datadir
-GALERA_DIR=$GT_WORK/galera
-GT_LOG=$GT_WORK/proxy.log
-GT_TMP=$GT_WORK/tmp
-mkdir -p "$GT_TMP"
-: >"$GT_WORK/pids"
-export GT_WORK GALERA_DIR GT_BIN GT_LOG GT_TMP
-# shellcheck source=test/integration-galera/lib/gt.sh
-. "$ROOT/test/integration-galera/lib/gt.sh"
-
 declare -A RW=([off]=16438 [on]=16440) RO=([off]=16439 [on]=16441)
 SB=(--mysql-host=127.0.0.1 --mysql-user=app --mysql-password=app --mysql-db=test
   --tables=2 --table-size=10000)
 
 say() { printf '# %s\n' "$*" >&2; }
 
-# shellcheck disable=SC2317 # reached through the trap
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  gt_stop_tracked
-  gt_proxy_stop off
-  gt_proxy_stop on
-  galera_stop "$GALERA_DIR" >>"$GT_WORK/galera.log" 2>&1
-  if [ "$KEEP" = 1 ] || [ "$rc" != 0 ]; then
-    say "scratch directory kept: $GT_WORK"
-  else
-    rm -rf "$GT_WORK"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-busy=$(ss -Hltn 2>/dev/null | awk '{print $4}' |
-  grep -E ':(331[123]|45[123][123]|1643[89]|1644[01])$' || true)
-if [ -n "$busy" ]; then
-  echo "causal.sh: ports already in use: $(echo "$busy" | tr '\n' ' ')" >&2
-  exit 2
-fi
-
-say "starting a 3-node cluster in $GALERA_DIR"
-galera_start "$GALERA_DIR" >>"$GT_WORK/galera.log" 2>&1 || {
-  tail -n 20 "$GT_WORK/galera.log" >&2
-  exit 1
-}
+GC_PREFIX=gp-causal GC_PROXIES="off on" GC_PORTS='1643[89]|1644[01]'
+# shellcheck source=bench/galera-cluster.sh
+. "$HERE/galera-cluster.sh"
 for k in off on; do
   v=false
   [ "$k" = on ] && v=true

@@ -35,48 +35,11 @@ GT_BIN=$BUILD/proxy/galera-proxy
   exit 2
 }
 
-GT_WORK=$(mktemp -d /tmp/gp-drill.XXXXXX)
-chmod 755 "$GT_WORK" # mariadbd runs as mysql and must reach its datadir
-GALERA_DIR=$GT_WORK/galera
-GT_LOG=$GT_WORK/proxy.log
-GT_TMP=$GT_WORK/tmp
-mkdir -p "$GT_TMP"
-: >"$GT_WORK/pids"
-export GT_WORK GALERA_DIR GT_BIN GT_LOG GT_TMP
-# shellcheck source=test/integration-galera/lib/gt.sh
-. "$ROOT/test/integration-galera/lib/gt.sh"
-LIB=$ROOT/test/integration-galera/lib
-
 say() { printf '# %s\n' "$*"; }
 
-# shellcheck disable=SC2317 # reached through the trap
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  gt_stop_tracked
-  gt_proxy_stop main
-  galera_stop "$GALERA_DIR" >>"$GT_WORK/galera.log" 2>&1
-  if [ "$KEEP" = 1 ] || [ "$rc" != 0 ]; then
-    echo "# scratch directory kept: $GT_WORK"
-  else
-    rm -rf "$GT_WORK"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-busy=$(ss -Hltn 2>/dev/null | awk '{print $4}' | grep -E ':(331[123]|45[123][123]|1623[34])$' || true)
-if [ -n "$busy" ]; then
-  echo "drill_writer.sh: ports already in use: $(echo "$busy" | tr '\n' ' ')" >&2
-  exit 2
-fi
-
-say "starting a 3-node cluster in $GALERA_DIR"
-galera_start "$GALERA_DIR" >>"$GT_WORK/galera.log" 2>&1 || {
-  tail -n 20 "$GT_WORK/galera.log" >&2
-  exit 1
-}
+GC_PREFIX=gp-drill GC_PROXIES="main" GC_PORTS='1623[34]'
+# shellcheck source=bench/galera-cluster.sh
+. "$HERE/galera-cluster.sh"
 gt_proxy_restart || exit 1
 gt_sql "$GT_PORT" "CREATE TABLE drill (id BIGINT PRIMARY KEY, t BIGINT)" || exit 1
 

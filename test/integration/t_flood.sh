@@ -29,11 +29,7 @@ SLACK_MS=1000         # accept latency + timer and poll granularity on a loaded 
 CONN_N=${FLOOD_CONNS:-300}
 CONN_LIMIT=50         # limits.max_client_connections of proxy B
 BASE=${GP_TEST_FLOOD_PORT:-16540}
-BIN=${GP_PROXY_BIN:-$(readlink "/proc/${PROXY_PID:-0}/exe" 2>/dev/null)}
-if [[ -z "$BIN" || ! -x "$BIN" ]]; then
-  echo "cannot find the proxy binary (GP_PROXY_BIN or PROXY_PID)" >&2
-  exit 1
-fi
+BIN=$(gp_inst_bin) || exit 1
 
 # 5,000 clients here and 10,000 sockets in the proxy: both need a high open-file limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

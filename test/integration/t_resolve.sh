@@ -33,11 +33,7 @@ if [[ $(id -u) -ne 0 ]]; then
   gp_notok "needs root: a private mount namespace for /etc/resolv.conf and a DNS port"
   gp_done
 fi
-BIN=${GP_PROXY_BIN:-$(readlink "/proc/${PROXY_PID:-0}/exe" 2>/dev/null)}
-if [[ -z "$BIN" || ! -x "$BIN" ]]; then
-  echo "cannot find the proxy binary (GP_PROXY_BIN or PROXY_PID)" >&2
-  exit 1
-fi
+BIN=$(gp_inst_bin) || exit 1
 PORT=${GP_TEST_RESOLVE_PORT:-$((PROXY_PORT + 710))}
 HTTP=$((PORT + 1))
 NS_IP=127.0.$((PROXY_PORT % 200 + 20)).53

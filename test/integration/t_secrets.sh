@@ -22,11 +22,7 @@ if [[ "$PROXY_MODE" == direct ]]; then
   echo "# direct mode: this test runs a proxy of its own; nothing to check"
   exit 0
 fi
-BIN=${GP_PROXY_BIN:-$(readlink "/proc/${PROXY_PID:-0}/exe" 2>/dev/null)}
-if [[ -z "$BIN" || ! -x "$BIN" ]]; then
-  echo "cannot find the proxy binary (GP_PROXY_BIN or PROXY_PID)" >&2
-  exit 1
-fi
+BIN=$(gp_inst_bin) || exit 1
 PORT=${GP_TEST_SECRETS_PORT:-$((PROXY_PORT + 720))}
 HTTP=$((PORT + 1))
 DIR=$TEST_TMP/secrets

@@ -7,6 +7,17 @@
 # shellcheck source=test/lib/procs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/procs.sh"
 
+# gp_inst_bin: prints the galera-proxy binary a test's own proxies run (GP_PROXY_BIN, else the
+# suite's running proxy's); fails with a message when there is none.
+gp_inst_bin() {
+  local bin=${GP_PROXY_BIN:-$(readlink "/proc/${PROXY_PID:-0}/exe" 2>/dev/null)}
+  if [[ -z "$bin" || ! -x "$bin" ]]; then
+    echo "cannot find the proxy binary (GP_PROXY_BIN or PROXY_PID)" >&2
+    return 1
+  fi
+  echo "$bin"
+}
+
 # gp_inst_start BIN CONF LOG: starts the proxy in the background; its pid is in GP_INST_PID.
 # (Not in a subshell, so that the caller's shell owns the child and can wait for it.)
 gp_inst_start() {

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bufpool.h"
-#include "kill.h"
-#include "myp.h"
-#include "session.h" /* GP_CAPS_UNRELAYABLE, GP_CLIENT_PEEK: the proxy's own */
+#include "net/bufpool.h"
+#include "session/kill.h"
+#include "codec/myp.h"
+#include "session/session.h" /* GP_CAPS_UNRELAYABLE, GP_CLIENT_PEEK: the proxy's own */
 
 /*
  * The sequence session.c runs on each packet, without sockets: the backend's greeting

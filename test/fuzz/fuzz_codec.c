@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "myp.h"
+#include "codec/myp.h"
 
 /*
  * Input: mode (1 byte; bit 0: 1 = connection-phase auth, else the first record is a

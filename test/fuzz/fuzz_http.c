@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
-#include "http.h"
-#include "log.h"
-#include "proxy.h"
+#include "ops/admin.h"
+#include "net/http.h"
+#include "base/log.h"
+#include "daemon/proxy.h"
 
 /*
  * Input: flags (1 byte; bit 0: a client on the same host, so POST actions run; bit 1: end

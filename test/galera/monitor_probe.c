@@ -8,10 +8,10 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "config.h"
-#include "galera.h"
-#include "log.h"
-#include "monitor.h"
+#include "base/config.h"
+#include "cluster/galera.h"
+#include "base/log.h"
+#include "cluster/monitor.h"
 
 /*
  * Usage: monitor_probe [-i interval_ms] [-t timeout_ms] [-d seconds] [-u user] [-p password]

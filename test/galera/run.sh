@@ -112,9 +112,9 @@ fi
 # shellcheck disable=SC2046 # pkg-config output is a list of words
 gcc "${san[@]}" -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wshadow -Wstrict-prototypes \
   -Wmissing-prototypes -Werror -I"$ROOT/proxy" $(pkg-config --cflags libuv libmariadb libconfig) \
-  -o "$BUILD/monitor_probe" "$ROOT/test/galera/monitor_probe.c" "$ROOT/proxy/monitor.c" \
-  "$ROOT/proxy/mconn.c" "$ROOT/proxy/galera.c" "$ROOT/proxy/log.c" "$ROOT/proxy/status.c" \
-  "$ROOT/proxy/config.c" $(pkg-config --libs libuv libmariadb libconfig)
+  -o "$BUILD/monitor_probe" "$ROOT/test/galera/monitor_probe.c" "$ROOT/proxy/cluster/monitor.c" \
+  "$ROOT/proxy/cluster/mconn.c" "$ROOT/proxy/cluster/galera.c" "$ROOT/proxy/base/log.c" "$ROOT/proxy/base/status.c" \
+  "$ROOT/proxy/base/config.c" $(pkg-config --libs libuv libmariadb libconfig)
 
 running=0
 for n in 1 2 3; do

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "gp_check.h"
-#include "myp.h"
+#include "codec/myp.h"
 
 /*
  * Fixtures are written as strings: hex digits (spaces ignored) with |literal text| runs.

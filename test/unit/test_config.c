@@ -10,9 +10,9 @@
 #include <uv.h>
 
 #include "gp_check.h"
-#include "config.h"
-#include "log.h"
-#include "status.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/status.h"
 
 /* Lines 1-2 of most cases, so a case's own lines start at 3. */
 #define LISTEN  "listen = \"127.0.0.1:6033\";\n"

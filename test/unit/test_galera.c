@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "gp_check.h"
-#include "galera.h"
+#include "cluster/galera.h"
 
 #define UUID_A "d5ab1cd4-e9a4-11f1-a0de-0314b14815b3"
 #define UUID_B "0b0b0b0b-e9a4-11f1-a0de-0314b14815b3"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "gp_check.h"
-#include "kill.h"
+#include "session/kill.h"
 
 typedef struct kill_case {
 	const char *sql; /* statement text */

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "gp_check.h"
-#include "http.h"
-#include "metrics.h"
-#include "proxy.h"
+#include "net/http.h"
+#include "ops/metrics.h"
+#include "daemon/proxy.h"
 
 static gp_config_t cfg;
 static gp_proxy_t proxy;

@@ -13,8 +13,8 @@
 #include <uv.h>
 
 #include "gp_check.h"
-#include "refuse.h"
-#include "resolve.h"
+#include "net/refuse.h"
+#include "net/resolve.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

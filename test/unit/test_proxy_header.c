@@ -6,7 +6,7 @@
 #include <sys/un.h>
 
 #include "gp_check.h"
-#include "myp_proxy.h"
+#include "codec/myp_proxy.h"
 
 static struct sockaddr_storage ss_in4(const char *ip, uint16_t port)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "gp_check.h"
-#include "timeline.h"
+#include "cluster/timeline.h"
 
 #define MS(x) ((uint64_t)(x)*1000000ull)
 

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "gp_check.h"
-#include "proxy.h"
-#include "vrrp.h"
+#include "daemon/proxy.h"
+#include "ha/vrrp.h"
 
 static gp_config_t cfg;
 static gp_proxy_t proxy;

@@ -1,0 +1,502 @@
+/* vrrp.c - the proxy's VRRP role: keepalived's word, the VIP, fencing and the peer's writer. */
+#include "ha/vrrp.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cluster/cluster.h"
+#include "base/log.h"
+#include "daemon/proxy.h"
+#include "net/resolve.h"
+#include "session/session.h"
+
+#define GP_PEER_STALE_POLLS   4    /* a peer answer older than this many polls is not trusted */
+#define GP_PEER_FIRST_WAIT_MS 5000 /* a fenced proxy's first decision waits this for the peer */
+#define GP_PEER_RESOLVE_MS    5000 /* a peer name is looked up again at most this often */
+
+static const char *const vrrp_names[] = {
+#define GP_VRRP_NAME(e, name) name,
+        GP_VRRP_STATE_TABLE(GP_VRRP_NAME)
+#undef GP_VRRP_NAME
+};
+
+const char *gp_vrrp_state_name(gp_vrrp_state_t s)
+{
+	return (unsigned)s < GP_VRRP__COUNT ? vrrp_names[s] : "?";
+}
+
+int gp_vrrp_state_parse(const char *s)
+{
+	for (int i = 0; i < GP_VRRP__COUNT; i++) {
+		if (!strcasecmp(s, vrrp_names[i]))
+			return i;
+	}
+	return -1;
+}
+
+static uint64_t vrrp_interval(const gp_proxy_t *p)
+{
+	int64_t ms = p->cfg->monitor_interval_ms;
+	return (uint64_t)(ms < 100 ? 100 : ms);
+}
+
+/* ---- role and fencing ------------------------------------------------------ */
+
+static bool vrrp_serving(gp_vrrp_state_t st)
+{
+	return st == GP_VRRP_MASTER || st == GP_VRRP_UNKNOWN;
+}
+
+/* With a vip configured, holding it makes a MASTER whatever the notify said (a proxy
+ * restarted under a MASTER keepalived hears no new notify); not holding it makes a
+ * BACKUP unless keepalived said FAULT or STOP. Without a vip, keepalived's word. */
+static gp_vrrp_state_t vrrp_derive(const gp_vrrp_t *v)
+{
+	if (v->vip_present < 0)
+		return v->notified;
+	if (v->vip_present)
+		return GP_VRRP_MASTER;
+	if (v->notified == GP_VRRP_FAULT || v->notified == GP_VRRP_STOP)
+		return v->notified;
+	return GP_VRRP_BACKUP;
+}
+
+static void vrrp_fence_fn(gp_proxy_t *p, uint64_t deadline)
+{
+	gp_list_t *pos, *tmp;
+	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++) {
+		gp_list_each_safe(pos, tmp, &p->sessions[st])
+		{
+			gp_session_drain(gp_container_of(pos, gp_session_t, link), deadline,
+			                 "fenced");
+		}
+	}
+}
+
+static void vrrp_apply(gp_proxy_t *p, const char *source)
+{
+	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_state_t to = vrrp_derive(v);
+	if (to == v->effective)
+		return;
+	gp_log(GP_LOG_INFO, "vrrp_state", "from=%s to=%s source=%s notified=%s vip_present=%d",
+	       gp_vrrp_state_name(v->effective), gp_vrrp_state_name(to), source,
+	       gp_vrrp_state_name(v->notified), v->vip_present);
+	v->effective = to;
+	bool fence = !vrrp_serving(to);
+	if (fence != v->fenced) {
+		v->fenced = fence;
+		if (fence) {
+			uint64_t deadline =
+			        uv_now(p->loop) + (uint64_t)p->cfg->routing_fence_timeout_ms;
+			gp_log(GP_LOG_WARN, "fence_start", "state=%s sessions=%u timeout_ms=%lld",
+			       gp_vrrp_state_name(to), p->nsessions,
+			       (long long)p->cfg->routing_fence_timeout_ms);
+			vrrp_fence_fn(p, deadline);
+		} else {
+			gp_log(GP_LOG_INFO, "fence_end", "state=%s", gp_vrrp_state_name(to));
+		}
+	}
+	if (p->decided)
+		gp_cluster_decide(p); /* peer rules depend on the role; waiting sessions may go */
+}
+
+void gp_vrrp_notify(gp_proxy_t *p, gp_vrrp_state_t st, const char *source)
+{
+	if (st != p->vrrp.notified)
+		gp_log(GP_LOG_INFO, "vrrp_notify", "from=%s to=%s source=%s",
+		       gp_vrrp_state_name(p->vrrp.notified), gp_vrrp_state_name(st), source);
+	p->vrrp.notified = st;
+	vrrp_apply(p, "notify");
+}
+
+static int vrrp_check_vip(const gp_vrrp_t *v)
+{
+	struct ifaddrs *ifa = NULL;
+	if (getifaddrs(&ifa) != 0)
+		return v->vip_present; /* keep what we knew */
+	int found = 0;
+	for (struct ifaddrs *i = ifa; i && !found; i = i->ifa_next) {
+		const struct sockaddr *a = i->ifa_addr;
+		if (!a || a->sa_family != v->vip.ss_family)
+			continue;
+		if (a->sa_family == AF_INET)
+			found = !memcmp(&((const struct sockaddr_in *)(const void *)a)->sin_addr,
+			                &((const struct sockaddr_in *)&v->vip)->sin_addr,
+			                sizeof(struct in_addr));
+		else
+			found = !memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+			                &((const struct sockaddr_in6 *)&v->vip)->sin6_addr,
+			                sizeof(struct in6_addr));
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+/* ---- the peer's /status ------------------------------------------------------ */
+
+int gp_vrrp_peer_writer(const gp_proxy_t *p)
+{
+	const gp_vrrp_t *v = &p->vrrp;
+	if (!v->view.valid || !v->view.writer[0])
+		return -1;
+	bool me = vrrp_serving(v->effective), peer = vrrp_serving(v->view.state);
+	bool follow = (!me && v->view.state == GP_VRRP_MASTER) ||
+	              (me && peer && strcmp(v->name, v->view.name) > 0);
+	if (!follow)
+		return -1;
+	for (size_t i = 0; i < p->nbackends; i++) {
+		if (!strcmp(p->backends[i].conf->name, v->view.writer))
+			return (int)i;
+	}
+	return -1;
+}
+
+bool gp_vrrp_peer_settled(const gp_proxy_t *p)
+{
+	const gp_vrrp_t *v = &p->vrrp;
+	if (!v->have_peer || v->view.valid)
+		return true;
+	/* A serving proxy does not wait past a failed poll; a fenced one serves nobody, so it
+	 * waits a little for an answer (a host coming back up may fail its first connects). */
+	return v->view.failures > 0 &&
+	       (!v->fenced || uv_now(p->loop) - v->started_at >= GP_PEER_FIRST_WAIT_MS);
+}
+
+static void peer_req_closed(uv_handle_t *h)
+{
+	gp_peer_req_t *r = gp_container_of(h, gp_peer_req_t, tcp); /* tcp.data is the proxy */
+	free(r->body);
+	free(r);
+}
+
+static void peer_req_end(gp_proxy_t *p, bool ok)
+{
+	gp_vrrp_t *v = &p->vrrp;
+	gp_peer_req_t *r = v->req;
+	if (!r)
+		return;
+	v->req = NULL;
+	v->peer_poll_failed = !ok;
+	if (!ok)
+		v->view.failures++;
+	if (ok && r->complete && r->parser.status_code == 200) {
+		json_error_t err;
+		json_t *doc = json_loadb(r->body, r->body_len, 0, &err);
+		const char *state = NULL, *writer = NULL, *name = NULL;
+		if (doc && json_unpack(doc, "{s:s, s?s, s?s}", "vrrp_state", &state, "writer",
+		                       &writer, "proxy", &name) == 0) {
+			gp_peer_view_t old = v->view;
+			int st = gp_vrrp_state_parse(state);
+			v->view.state = st < 0 ? GP_VRRP_UNKNOWN : (gp_vrrp_state_t)st;
+			snprintf(v->view.writer, sizeof(v->view.writer), "%s",
+			         writer ? writer : "");
+			snprintf(v->view.name, sizeof(v->view.name), "%s", name ? name : "");
+			v->view.at = uv_now(p->loop);
+			v->view.valid = true;
+			if (!old.valid || old.state != v->view.state ||
+			    strcmp(old.writer, v->view.writer)) {
+				gp_log(GP_LOG_INFO, "peer_view", "peer=%s state=%s writer=%s",
+				       v->view.name[0] ? v->view.name : "-",
+				       gp_vrrp_state_name(v->view.state),
+				       v->view.writer[0] ? v->view.writer : "none");
+				if (p->decided)
+					gp_cluster_decide(p);
+			}
+		} else {
+			v->view.failures++;
+			v->peer_poll_failed = true;
+		}
+		json_decref(doc);
+	}
+	if (r->open)
+		uv_close((uv_handle_t *)&r->tcp, peer_req_closed);
+	else
+		peer_req_closed((uv_handle_t *)&r->tcp);
+	gp_cluster_decide_first(p); /* it may have waited for this answer */
+}
+
+static int peer_on_body(http_parser *hp, const char *at, size_t len)
+{
+	gp_peer_req_t *r = hp->data;
+	if (r->body_len + len > GP_PEER_BODY_MAX)
+		return 1;
+	memcpy(r->body + r->body_len, at, len);
+	r->body_len += len;
+	return 0;
+}
+
+static int peer_on_complete(http_parser *hp)
+{
+	gp_peer_req_t *r = hp->data;
+	r->complete = true;
+	return 0;
+}
+
+static const http_parser_settings peer_settings = {
+        .on_body = peer_on_body,
+        .on_message_complete = peer_on_complete,
+};
+
+static void peer_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	static char buf[16384]; /* parsed at once; one request at a time */
+	(void)h;
+	(void)suggested;
+	*b = uv_buf_init(buf, sizeof(buf));
+}
+
+static void peer_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	gp_proxy_t *p = s->data;
+	gp_peer_req_t *r = p->vrrp.req;
+	if (!r || s != (uv_stream_t *)&r->tcp)
+		return;
+	if (n > 0) {
+		size_t used = http_parser_execute(&r->parser, &peer_settings, b->base, (size_t)n);
+		if (used != (size_t)n || r->complete)
+			peer_req_end(p, r->complete);
+		return;
+	}
+	if (n < 0) {
+		http_parser_execute(&r->parser, &peer_settings, NULL, 0);
+		peer_req_end(p, r->complete);
+	}
+}
+
+static void peer_on_written(uv_write_t *w, int status)
+{
+	gp_proxy_t *p = w->data;
+	if (status < 0 && p->vrrp.req && w == &p->vrrp.req->write)
+		peer_req_end(p, false);
+}
+
+static void peer_on_connect(uv_connect_t *c, int status)
+{
+	gp_proxy_t *p = c->data;
+	gp_peer_req_t *r = p->vrrp.req;
+	if (!r || c != &r->connect)
+		return;
+	if (status < 0) {
+		peer_req_end(p, false);
+		return;
+	}
+	static const char get[] = "GET /status HTTP/1.1\r\nHost: peer\r\nConnection: close\r\n\r\n";
+	uv_buf_t b = uv_buf_init((char *)get, sizeof(get) - 1);
+	r->write.data = p;
+	if (uv_write(&r->write, (uv_stream_t *)&r->tcp, &b, 1, peer_on_written) < 0 ||
+	    uv_read_start((uv_stream_t *)&r->tcp, peer_alloc, peer_on_read) < 0)
+		peer_req_end(p, false);
+}
+
+static void peer_request(gp_proxy_t *p);
+
+static void on_peer_resolved(gp_resolve_t *res, void *arg)
+{
+	gp_proxy_t *p = arg;
+	gp_vrrp_t *v = &p->vrrp;
+	int st = gp_resolve_status(res, 0);
+	v->resolving = NULL;
+	v->resolved_at = uv_now(p->loop);
+	if (st == 0) {
+		const struct sockaddr_storage *a = gp_resolve_addr(res, 0);
+		if (!v->peer_resolved || v->peer_lookup_failed ||
+		    memcmp(a, &v->peer, sizeof(*a)) != 0) {
+			char ip[64] = "?";
+			if (a->ss_family == AF_INET)
+				uv_ip4_name((const struct sockaddr_in *)a, ip, sizeof(ip));
+			else if (a->ss_family == AF_INET6)
+				uv_ip6_name((const struct sockaddr_in6 *)a, ip, sizeof(ip));
+			gp_log(GP_LOG_INFO, "peer_resolved", "peer=%s ip=%s", p->cfg->top_peer, ip);
+		}
+		v->peer = *a;
+		v->peer_resolved = true;
+		v->peer_lookup_failed = false;
+		gp_resolve_free(res);
+		if (!p->shutting_down)
+			peer_request(p);
+		return;
+	}
+	gp_resolve_free(res);
+	/* A failed lookup is a failed poll; an address found before stays in use. */
+	v->view.failures++;
+	if (!v->peer_lookup_failed)
+		gp_log(GP_LOG_WARN, "peer_unresolvable", "peer=%s error=\"%s\" retry_ms=%d",
+		       p->cfg->top_peer, uv_strerror(st), GP_PEER_RESOLVE_MS);
+	v->peer_lookup_failed = true;
+	if (v->peer_resolved && !p->shutting_down)
+		peer_request(p);
+	else
+		gp_cluster_decide_first(p); /* it may have waited for the peer */
+}
+
+/* A peer named by host: look it up first, again after a failed poll (it may have moved),
+ * at most every GP_PEER_RESOLVE_MS. True while a lookup is under way. */
+static bool peer_lookup(gp_proxy_t *p)
+{
+	gp_vrrp_t *v = &p->vrrp;
+	uint64_t now = uv_now(p->loop);
+	if (v->resolving)
+		return true;
+	if (!v->peer_is_name ||
+	    (v->peer_resolved && !v->peer_poll_failed && !v->peer_lookup_failed) ||
+	    (v->resolved_at && now - v->resolved_at < GP_PEER_RESOLVE_MS))
+		return false;
+	const char *host = v->peer_host;
+	if (gp_resolve_start(p->loop, 1, &host, &v->peer_port, on_peer_resolved, p,
+	                     &v->resolving) != GP_OK) {
+		v->view.failures++;
+		return false;
+	}
+	return true;
+}
+
+static void peer_poll(gp_proxy_t *p)
+{
+	gp_vrrp_t *v = &p->vrrp;
+	if (v->req)
+		peer_req_end(p, false); /* the last poll took a whole interval: a failure */
+	if (v->view.valid &&
+	    uv_now(p->loop) - v->view.at > GP_PEER_STALE_POLLS * vrrp_interval(p)) {
+		v->view.valid = false;
+		gp_log(GP_LOG_WARN, "peer_lost", "peer=%s failures=%llu", p->cfg->top_peer,
+		       (unsigned long long)v->view.failures);
+		if (p->decided)
+			gp_cluster_decide(p);
+	}
+	if (peer_lookup(p))
+		return; /* on_peer_resolved asks */
+	if (v->peer_resolved)
+		peer_request(p);
+}
+
+static void peer_request(gp_proxy_t *p)
+{
+	gp_vrrp_t *v = &p->vrrp;
+	gp_peer_req_t *r = calloc(1, sizeof(*r));
+	if (r)
+		r->body = malloc(GP_PEER_BODY_MAX);
+	if (!r || !r->body) {
+		if (r)
+			free(r);
+		return;
+	}
+	http_parser_init(&r->parser, HTTP_RESPONSE);
+	r->parser.data = r;
+	uv_tcp_init(p->loop, &r->tcp);
+	r->tcp.data = p;
+	r->open = true;
+	r->connect.data = p;
+	v->req = r;
+	if (uv_tcp_connect(&r->connect, &r->tcp, (const struct sockaddr *)&v->peer,
+	                   peer_on_connect) < 0)
+		peer_req_end(p, false);
+}
+
+/* ---- timer, start, stop -------------------------------------------------------- */
+
+static void vrrp_tick(uv_timer_t *t)
+{
+	gp_proxy_t *p = t->data;
+	gp_vrrp_t *v = &p->vrrp;
+	if (v->vip_present >= 0) {
+		int now_present = vrrp_check_vip(v);
+		if (now_present != v->vip_present) {
+			gp_log(GP_LOG_INFO, "vip_change", "vip=%s present=%d", p->cfg->top_vip,
+			       now_present);
+			v->vip_present = now_present;
+			vrrp_apply(p, "vip");
+		}
+	}
+	if (v->leaving &&
+	    (v->effective != GP_VRRP_MASTER || uv_now(p->loop) >= v->leave_deadline)) {
+		gp_log(GP_LOG_INFO, "shutdown_vip_left", "state=%s timed_out=%d",
+		       gp_vrrp_state_name(v->effective), v->effective == GP_VRRP_MASTER);
+		v->leaving = false;
+		gp_proxy_shutdown_now(p);
+		return;
+	}
+	if (v->have_peer && !p->shutting_down)
+		peer_poll(p);
+}
+
+gp_status_t gp_vrrp_start(gp_proxy_t *p)
+{
+	gp_vrrp_t *v = &p->vrrp;
+	const gp_config_t *c = p->cfg;
+	v->notified = v->effective = GP_VRRP_UNKNOWN;
+	v->vip_present = -1;
+	v->started_at = uv_now(p->loop);
+	if (c->top_name[0])
+		snprintf(v->name, sizeof(v->name), "%s", c->top_name);
+	else if (gethostname(v->name, sizeof(v->name) - 1) != 0)
+		snprintf(v->name, sizeof(v->name), "galera-proxy");
+	if (c->top_vip[0]) {
+		if (uv_ip4_addr(c->top_vip, 0, (struct sockaddr_in *)&v->vip) != 0 &&
+		    uv_ip6_addr(c->top_vip, 0, (struct sockaddr_in6 *)&v->vip) != 0)
+			return GP_ECONFIG;
+		v->vip_present = vrrp_check_vip(v);
+		v->effective = vrrp_derive(v);
+		v->fenced = !vrrp_serving(v->effective);
+		gp_log(GP_LOG_INFO, "vrrp_state",
+		       "from=UNKNOWN to=%s source=start vip=%s present=%d",
+		       gp_vrrp_state_name(v->effective), c->top_vip, v->vip_present);
+	}
+	if (c->top_peer[0]) {
+		if (gp_config_split_addr(c->top_peer, v->peer_host, sizeof(v->peer_host),
+		                         &v->peer_port) == GP_OK) {
+			v->have_peer = true;
+			v->peer_resolved = gp_resolve_numeric(v->peer_host, v->peer_port, &v->peer);
+			v->peer_is_name = !v->peer_resolved;
+		} else {
+			gp_log(GP_LOG_WARN, "peer_unusable", "peer=%s detail=\"not HOST:PORT\"",
+			       c->top_peer);
+		}
+	}
+	uv_timer_init(p->loop, &v->timer);
+	v->timer.data = p;
+	v->timer_open = true;
+	if (v->vip_present >= 0 || v->have_peer)
+		uv_timer_start(&v->timer, vrrp_tick, vrrp_interval(p), vrrp_interval(p));
+	if (v->have_peer)
+		peer_poll(p); /* the first decision waits for this answer: ask now */
+	return GP_OK;
+}
+
+void gp_vrrp_stop(gp_proxy_t *p)
+{
+	gp_vrrp_t *v = &p->vrrp;
+	if (v->req)
+		peer_req_end(p, false);
+	gp_resolve_cancel(v->resolving); /* its answer is dropped when it comes */
+	v->resolving = NULL;
+	if (v->timer_open) {
+		v->timer_open = false;
+		uv_close((uv_handle_t *)&v->timer, NULL);
+	}
+}
+
+bool gp_vrrp_begin_leave(gp_proxy_t *p)
+{
+	gp_vrrp_t *v = &p->vrrp;
+	if (v->leaving)
+		return false; /* a second SIGTERM: stop waiting */
+	/* Only a proxy that holds the VIP under keepalived has anything to hand over. */
+	if (v->effective != GP_VRRP_MASTER || (v->vip_present < 0 && v->notified != GP_VRRP_MASTER))
+		return false;
+	v->leaving = true;
+	v->leave_deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_fence_timeout_ms;
+	if (!uv_is_active((uv_handle_t *)&v->timer))
+		uv_timer_start(&v->timer, vrrp_tick, vrrp_interval(p), vrrp_interval(p));
+	gp_log(GP_LOG_INFO, "shutdown_wait_vip",
+	       "timeout_ms=%lld detail=\"/health reports 503 "
+	       "until keepalived moves the VIP\"",
+	       (long long)p->cfg->routing_fence_timeout_ms);
+	return true;
+}

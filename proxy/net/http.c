@@ -1,0 +1,893 @@
+/* http.c - the HTTP server on the proxy's loop: /metrics, /health, /status and admin POSTs. */
+#include "net/http.h"
+
+#include <arpa/inet.h>
+#include <http_parser.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ops/admin.h"
+#include "base/log.h"
+#include "ops/metrics.h"
+#include "net/refuse.h"
+
+#define HTTP_BACKLOG    128
+#define HTTP_URL_MAX    1024 /* longer URLs get 414 */
+#define HTTP_FIELD_MAX  32   /* header names we care about are shorter */
+#define HTTP_AUTH_MAX   512  /* Authorization values beyond this are not a valid token */
+#define HTTP_MAX_COUNTS 64   /* distinct (handler, code) pairs counted */
+
+typedef struct http_count {
+	const char *handler; /* string literal */
+	int code;            /* HTTP status */
+	uint64_t n;          /* requests */
+} http_count_t;
+
+struct gp_http {
+	gp_proxy_t *proxy;                    /* owner */
+	uv_tcp_t listener;                    /* the http_listen socket */
+	bool listener_open;                   /* listener not closed yet */
+	gp_refuser_t refuser;                 /* closes connections beyond the limit */
+	gp_list_t conns;                      /* open connections */
+	size_t nconns;                        /* how many */
+	bool stopping;                        /* gp_http_stop called: free when all closed */
+	http_parser_settings settings;        /* parser callbacks, shared */
+	http_count_t counts[HTTP_MAX_COUNTS]; /* requests by handler and code */
+	size_t ncounts;                       /* entries in use */
+};
+
+typedef struct http_conn {
+	gp_list_t link;                 /* in http->conns */
+	gp_http_t *http;                /* server */
+	uv_tcp_t tcp;                   /* the client socket */
+	uv_timer_t timer;               /* request or idle deadline */
+	http_parser parser;             /* request parser */
+	int open_handles;               /* tcp, timer */
+	bool closing;                   /* uv_close called */
+	bool same_host;                 /* loopback or own address (POST without a token) */
+	bool in_request;                /* between message begin and complete */
+	bool close_after;               /* close once the queued answers are written */
+	bool reading;                   /* uv_read_start in effect */
+	size_t queued;                  /* answer bytes not written yet */
+	int reject;                     /* answer this status instead of dispatching */
+	size_t head_bytes;              /* request line + header bytes so far */
+	size_t body_bytes;              /* body bytes so far */
+	char url[HTTP_URL_MAX + 1];     /* request target */
+	size_t url_len;                 /* its length */
+	char field[HTTP_FIELD_MAX + 1]; /* header name being read */
+	size_t field_len;               /* its length (> HTTP_FIELD_MAX: not one we want) */
+	bool in_value;                  /* the parser is in a header value */
+	bool value_is_auth;             /* that value is Authorization */
+	char auth[HTTP_AUTH_MAX + 1];   /* Authorization value */
+	size_t auth_len;                /* its length (> HTTP_AUTH_MAX: too long) */
+	uint64_t started_ns;            /* when the request began (debug log) */
+	char peer[64];                  /* client IP (logs) */
+	gp_strbuf_t *capture;           /* socketless (gp_http_test_open): answers go here */
+} http_conn_t;
+
+typedef struct http_write {
+	uv_write_t req; /* libuv request */
+	http_conn_t *c; /* connection */
+	size_t len;     /* bytes in data */
+	char data[];    /* the answer */
+} http_write_t;
+
+typedef struct http_answer {
+	int code;            /* status */
+	const char *ctype;   /* Content-Type */
+	const char *extra;   /* extra header lines ("" or "X: y\r\n") */
+	const char *body;    /* body */
+	size_t body_len;     /* its length */
+	const char *handler; /* for the request counter */
+} http_answer_t;
+
+static void conn_close(http_conn_t *c);
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+bool gp_http_token_equal(const char *given, const char *want)
+{
+	size_t gl = strlen(given), wl = strlen(want);
+	unsigned diff = gl != wl;
+	/* Walk the whole configured token whatever was given: time depends on its length only. */
+	for (size_t i = 0; i < wl; i++)
+		diff |= (unsigned)(unsigned char)want[i] ^
+		        (unsigned)(unsigned char)(i < gl ? given[i] : 0);
+	return diff == 0 && wl > 0;
+}
+
+/* The address as 16 bytes (IPv4 as IPv4-mapped IPv6) so both families compare alike. */
+static bool addr_bytes(const struct sockaddr *sa, uint8_t out[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (sa->sa_family == AF_INET) {
+		memcpy(out, mapped, 12);
+		memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+/* Same host: the client is on loopback (127.0.0.0/8, ::1) or connects from the address it
+ * reached the proxy on, i.e. one of the proxy's own addresses. */
+bool gp_http_same_host(const struct sockaddr *peer, const struct sockaddr *local)
+{
+	static const uint8_t v4_loopback[13] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127};
+	static const uint8_t v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	uint8_t a[16], b[16];
+	if (!addr_bytes(peer, a))
+		return false;
+	if (memcmp(a, v4_loopback, sizeof(v4_loopback)) == 0 ||
+	    memcmp(a, v6_loopback, sizeof(v6_loopback)) == 0)
+		return true;
+	return addr_bytes(local, b) && memcmp(a, b, 16) == 0;
+}
+
+static void addr_name(const struct sockaddr_storage *ss, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "?");
+	if (ss->ss_family == AF_INET)
+		uv_ip4_name((const struct sockaddr_in *)ss, buf, cap);
+	else if (ss->ss_family == AF_INET6)
+		uv_ip6_name((const struct sockaddr_in6 *)ss, buf, cap);
+}
+
+static void count_request(gp_http_t *h, const char *handler, int code)
+{
+	for (size_t i = 0; i < h->ncounts; i++) {
+		if (h->counts[i].code == code && !strcmp(h->counts[i].handler, handler)) {
+			h->counts[i].n++;
+			return;
+		}
+	}
+	if (h->ncounts < HTTP_MAX_COUNTS)
+		h->counts[h->ncounts++] = (http_count_t){handler, code, 1};
+}
+
+void gp_http_each_count(const gp_http_t *h, gp_http_count_fn fn, void *arg)
+{
+	for (size_t i = 0; i < h->ncounts; i++)
+		fn(arg, h->counts[i].handler, h->counts[i].code, h->counts[i].n);
+}
+
+static const char *status_text(int code)
+{
+	switch (code) {
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
+	}
+}
+
+/* ---- writing ------------------------------------------------------------------------- */
+
+static void conn_read_on(http_conn_t *c);
+
+static void on_write(uv_write_t *req, int status)
+{
+	http_write_t *w = req->data;
+	http_conn_t *c = w->c;
+	c->queued -= w->len;
+	free(w);
+	if (c->closing)
+		return;
+	if (status < 0 || (c->close_after && c->queued == 0)) {
+		conn_close(c);
+		return;
+	}
+	if (!c->close_after && c->queued < GP_HTTP_MAX_QUEUED / 2)
+		conn_read_on(c);
+}
+
+static void conn_send(http_conn_t *c, const http_answer_t *a, bool head_only)
+{
+	char hdr[512];
+	int n = snprintf(hdr, sizeof(hdr),
+	                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	                 "Cache-Control: no-store\r\n%s%s\r\n",
+	                 a->code, status_text(a->code), a->ctype, a->body_len, a->extra,
+	                 c->close_after ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(hdr)) {
+		conn_close(c);
+		return;
+	}
+	size_t blen = head_only ? 0 : a->body_len;
+	if (c->capture) {
+		gp_strbuf_append(c->capture, hdr, (size_t)n);
+		gp_strbuf_append(c->capture, a->body, blen);
+		return;
+	}
+	http_write_t *w = malloc(sizeof(*w) + (size_t)n + blen);
+	if (!w) {
+		conn_close(c);
+		return;
+	}
+	memcpy(w->data, hdr, (size_t)n);
+	if (blen)
+		memcpy(w->data + n, a->body, blen);
+	w->len = (size_t)n + blen;
+	w->c = c;
+	w->req.data = w;
+	uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_write) < 0) {
+		free(w);
+		conn_close(c);
+		return;
+	}
+	c->queued += w->len;
+	if (c->queued >= GP_HTTP_MAX_QUEUED && c->reading) {
+		/* The client sends requests faster than it reads answers: wait for it. */
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+	}
+}
+
+static void answer_text(http_answer_t *a, int code, const char *text)
+{
+	a->code = code;
+	a->ctype = "text/plain; charset=utf-8";
+	a->body = text;
+	a->body_len = strlen(text);
+}
+
+/* ---- dispatch -------------------------------------------------------------------------- */
+
+/* Value of key in a query string ("a=1&b=2"), copied into buf; NULL if absent. */
+static const char *query_get(const char *q, size_t qlen, const char *key, char *buf, size_t cap)
+{
+	size_t klen = strlen(key), i = 0;
+	while (i < qlen) {
+		size_t end = i;
+		while (end < qlen && q[end] != '&')
+			end++;
+		if (end - i > klen && !memcmp(q + i, key, klen) && q[i + klen] == '=') {
+			size_t vlen = end - i - klen - 1;
+			if (vlen >= cap)
+				return NULL;
+			memcpy(buf, q + i + klen + 1, vlen);
+			buf[vlen] = '\0';
+			return buf;
+		}
+		if (end - i == klen && !memcmp(q + i, key, klen)) {
+			buf[0] = '\0';
+			return buf;
+		}
+		i = end + 1;
+	}
+	return NULL;
+}
+
+/* POST rule: same host, or a valid bearer token; 0 if allowed, else the status to answer. */
+static int conn_authorize(const http_conn_t *c)
+{
+	if (c->same_host)
+		return 0;
+	const char *want = c->http->proxy->cfg->top_http_admin_token;
+	if (!want || !want[0])
+		return 403;
+	if (c->auth_len > HTTP_AUTH_MAX || c->auth_len < 7 || strncasecmp(c->auth, "Bearer ", 7))
+		return 401;
+	const char *tok = c->auth + 7;
+	while (*tok == ' ')
+		tok++;
+	return gp_http_token_equal(tok, want) ? 0 : 401;
+}
+
+typedef struct http_reply {
+	char *owned;      /* malloc'd body to free after sending */
+	gp_strbuf_t sbuf; /* or a strbuf body */
+	char text[600];   /* or a short text body */
+} http_reply_t;
+
+static void answer_json(http_answer_t *a, http_reply_t *r, int code, json_t *j)
+{
+	a->code = code;
+	a->ctype = "application/json";
+	r->owned = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(j);
+	if (!r->owned) {
+		answer_text(a, 500, "out of memory\n");
+		return;
+	}
+	a->body = r->owned;
+	a->body_len = strlen(r->owned);
+}
+
+static void dispatch_post(http_conn_t *c, const char *path, size_t plen, const char *q, size_t qlen,
+                          http_answer_t *a, http_reply_t *r)
+{
+	gp_proxy_t *p = c->http->proxy;
+	char val[64], name[GP_NAME_MAX];
+	json_t *body = NULL;
+	int code;
+	static const char bprefix[] = "/backends/";
+	if (plen == 7 && !memcmp(path, "/reload", 7)) {
+		a->handler = "reload";
+		code = gp_admin_reload_http(p, c->peer, &body);
+	} else if (plen == 5 && !memcmp(path, "/vrrp", 5)) {
+		a->handler = "vrrp";
+		code = gp_admin_vrrp(p, query_get(q, qlen, "state", val, sizeof(val)), c->peer,
+		                     &body);
+	} else {
+		/* /backends/NAME/maintenance or /backends/NAME/drain */
+		const char *slash = NULL;
+		size_t pre = sizeof(bprefix) - 1;
+		if (plen > pre && !memcmp(path, bprefix, pre))
+			slash = memchr(path + pre, '/', plen - pre);
+		size_t nlen = slash ? (size_t)(slash - path) - pre : 0;
+		const char *action = slash ? slash + 1 : "";
+		size_t alen = slash ? plen - (size_t)(action - path) : 0;
+		if (!slash || nlen == 0 || nlen >= sizeof(name)) {
+			a->handler = "other";
+			answer_text(a, 404, "not found\n");
+			return;
+		}
+		memcpy(name, path + pre, nlen);
+		name[nlen] = '\0';
+		if (alen == 11 && !memcmp(action, "maintenance", 11)) {
+			a->handler = "maintenance";
+			code = gp_admin_maintenance(p, name,
+			                            query_get(q, qlen, "on", val, sizeof(val)),
+			                            c->peer, &body);
+		} else if (alen == 5 && !memcmp(action, "drain", 5)) {
+			a->handler = "drain";
+			code = gp_admin_drain(p, name, c->peer, &body);
+		} else {
+			a->handler = "other";
+			answer_text(a, 404, "not found\n");
+			return;
+		}
+	}
+	answer_json(a, r, code, body);
+}
+
+static bool is_post_path(const char *path, size_t plen)
+{
+	return (plen == 7 && !memcmp(path, "/reload", 7)) ||
+	       (plen == 5 && !memcmp(path, "/vrrp", 5)) ||
+	       (plen > 10 && !memcmp(path, "/backends/", 10));
+}
+
+static void dispatch(http_conn_t *c, http_answer_t *a, http_reply_t *r)
+{
+	gp_proxy_t *p = c->http->proxy;
+	struct http_parser_url u;
+	a->extra = "";
+	a->handler = "other";
+	http_parser_url_init(&u);
+	if (http_parser_parse_url(c->url, c->url_len, 0, &u) != 0 ||
+	    !(u.field_set & (1 << UF_PATH))) {
+		answer_text(a, 400, "bad request target\n");
+		return;
+	}
+	const char *path = c->url + u.field_data[UF_PATH].off;
+	size_t plen = u.field_data[UF_PATH].len;
+	const char *q = (u.field_set & (1 << UF_QUERY)) ? c->url + u.field_data[UF_QUERY].off : "";
+	size_t qlen = (u.field_set & (1 << UF_QUERY)) ? u.field_data[UF_QUERY].len : 0;
+	unsigned m = c->parser.method;
+	bool get = m == HTTP_GET || m == HTTP_HEAD;
+
+	if (plen == 8 && !memcmp(path, "/metrics", 8)) {
+		a->handler = "metrics";
+		if (!get)
+			goto not_allowed_get;
+		gp_metrics_write(p, &r->sbuf);
+		if (r->sbuf.failed) {
+			answer_text(a, 500, "out of memory\n");
+			return;
+		}
+		a->code = 200;
+		a->ctype = "text/plain; version=0.0.4; charset=utf-8";
+		a->body = r->sbuf.data ? r->sbuf.data : "";
+		a->body_len = r->sbuf.len;
+		return;
+	}
+	if (plen == 7 && !memcmp(path, "/health", 7)) {
+		a->handler = "health";
+		if (!get)
+			goto not_allowed_get;
+		char msg[sizeof(r->text) - 1];
+		int code = gp_admin_health(p, msg, sizeof(msg));
+		snprintf(r->text, sizeof(r->text), "%s\n", msg);
+		answer_text(a, code, r->text);
+		return;
+	}
+	if (plen == 7 && !memcmp(path, "/status", 7)) {
+		a->handler = "status";
+		if (!get)
+			goto not_allowed_get;
+		answer_json(a, r, 200, gp_admin_status(p));
+		return;
+	}
+	if (!is_post_path(path, plen)) {
+		answer_text(a, 404, "not found\n");
+		return;
+	}
+	if (m != HTTP_POST) {
+		a->extra = "Allow: POST\r\n";
+		answer_text(a, 405, "method not allowed\n");
+		return;
+	}
+	int deny = conn_authorize(c);
+	if (deny) {
+		gp_log(GP_LOG_WARN, "http_denied", "client=%s code=%d reason=%s", c->peer, deny,
+		       deny == 403 ? "no_token_configured" : "bad_or_missing_token");
+		a->handler = "denied";
+		if (deny == 401)
+			a->extra = "WWW-Authenticate: Bearer realm=\"galera-proxy\"\r\n";
+		answer_text(a, deny,
+		            deny == 401 ? "unauthorized\n" : "forbidden: no token configured\n");
+		return;
+	}
+	dispatch_post(c, path, plen, q, qlen, a, r);
+	return;
+not_allowed_get:
+	a->extra = "Allow: GET, HEAD\r\n";
+	answer_text(a, 405, "method not allowed\n");
+}
+
+static void conn_respond(http_conn_t *c)
+{
+	http_answer_t a = {0};
+	http_reply_t r = {0};
+	if (c->reject) {
+		a.handler = "other";
+		a.extra = "";
+		answer_text(&a, c->reject, "request rejected\n");
+	} else {
+		dispatch(c, &a, &r);
+	}
+	count_request(c->http, a.handler, a.code);
+	if (gp_log_enabled(GP_LOG_DEBUG))
+		gp_log(GP_LOG_DEBUG, "http_request",
+		       "client=%s method=%s handler=%s code=%d us=%llu", c->peer,
+		       http_method_str((enum http_method)c->parser.method), a.handler, a.code,
+		       (unsigned long long)((uv_hrtime() - c->started_ns) / 1000));
+	/* A rejected request (bad syntax, too large, timed out) is not a HEAD even if it began
+	 * like one: its answer keeps the body its Content-Length announces. */
+	conn_send(c, &a, !c->reject && c->parser.method == HTTP_HEAD);
+	free(r.owned);
+	gp_strbuf_free(&r.sbuf);
+}
+
+/* ---- parser callbacks ---------------------------------------------------------------- */
+
+static void conn_arm(http_conn_t *c, uint64_t ms);
+
+static int on_message_begin(http_parser *hp)
+{
+	http_conn_t *c = hp->data;
+	c->in_request = true;
+	c->reject = 0;
+	c->head_bytes = c->body_bytes = 0;
+	c->url_len = c->field_len = c->auth_len = 0;
+	c->in_value = c->value_is_auth = false;
+	c->started_ns = uv_hrtime();
+	conn_arm(c, GP_HTTP_REQUEST_TIMEOUT_MS);
+	return 0;
+}
+
+static int head_grow(http_conn_t *c, size_t n)
+{
+	c->head_bytes += n;
+	if (c->head_bytes > GP_HTTP_MAX_HEAD) {
+		c->reject = 431;
+		return 1; /* stops the parser: answered and closed by conn_feed */
+	}
+	return 0;
+}
+
+static int on_url(http_parser *hp, const char *at, size_t n)
+{
+	http_conn_t *c = hp->data;
+	if (head_grow(c, n))
+		return 1;
+	if (c->url_len + n > HTTP_URL_MAX) {
+		c->reject = 414;
+		return 1;
+	}
+	memcpy(c->url + c->url_len, at, n);
+	c->url_len += n;
+	c->url[c->url_len] = '\0';
+	return 0;
+}
+
+static int on_header_field(http_parser *hp, const char *at, size_t n)
+{
+	http_conn_t *c = hp->data;
+	if (head_grow(c, n))
+		return 1;
+	if (c->in_value) {
+		/* a new header begins */
+		c->in_value = false;
+		c->field_len = 0;
+	}
+	if (c->field_len + n <= HTTP_FIELD_MAX)
+		memcpy(c->field + c->field_len, at, n);
+	c->field_len += n;
+	return 0;
+}
+
+static int on_header_value(http_parser *hp, const char *at, size_t n)
+{
+	http_conn_t *c = hp->data;
+	if (head_grow(c, n))
+		return 1;
+	if (!c->in_value) {
+		c->in_value = true;
+		c->value_is_auth =
+		        c->field_len == 13 && !strncasecmp(c->field, "Authorization", 13);
+		if (c->value_is_auth)
+			c->auth_len = 0;
+	}
+	if (!c->value_is_auth)
+		return 0;
+	if (c->auth_len + n <= HTTP_AUTH_MAX)
+		memcpy(c->auth + c->auth_len, at, n);
+	c->auth_len += n;
+	if (c->auth_len <= HTTP_AUTH_MAX)
+		c->auth[c->auth_len] = '\0';
+	return 0;
+}
+
+static int on_body(http_parser *hp, const char *at, size_t n)
+{
+	http_conn_t *c = hp->data;
+	(void)at;
+	c->body_bytes += n;
+	if (c->body_bytes > GP_HTTP_MAX_BODY) {
+		c->reject = 413;
+		return 1;
+	}
+	return 0;
+}
+
+static int on_message_complete(http_parser *hp)
+{
+	http_conn_t *c = hp->data;
+	c->in_request = false;
+	if (!http_should_keep_alive(hp))
+		c->close_after = true;
+	conn_respond(c);
+	if (c->closing || c->close_after) {
+		http_parser_pause(hp, 1); /* nothing after this answer is read */
+		return 0;
+	}
+	conn_arm(c, GP_HTTP_IDLE_TIMEOUT_MS);
+	return 0;
+}
+
+/* ---- connection ---------------------------------------------------------------------- */
+
+static void http_maybe_free(gp_http_t *h)
+{
+	if (h->stopping && !h->listener_open && h->nconns == 0 && gp_refuse_idle(&h->refuser))
+		free(h);
+}
+
+static void on_refuser_idle(gp_refuser_t *r)
+{
+	http_maybe_free(gp_container_of(r, gp_http_t, refuser));
+}
+
+static void on_conn_handle_closed(uv_handle_t *hd)
+{
+	http_conn_t *c = hd->data;
+	if (--c->open_handles > 0)
+		return;
+	gp_http_t *h = c->http;
+	gp_list_del(&c->link);
+	h->nconns--;
+	explicit_bzero(c->auth, sizeof(c->auth)); /* a right token is the secret itself */
+	free(c);
+	http_maybe_free(h);
+}
+
+static void conn_close(http_conn_t *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
+	uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
+}
+
+static void on_conn_timer(uv_timer_t *t)
+{
+	http_conn_t *c = t->data;
+	if (c->in_request && !c->close_after) {
+		/* The request did not arrive in time: say so, then close. */
+		c->close_after = true;
+		c->reject = 408;
+		conn_respond(c);
+		if (c->reading) {
+			uv_read_stop((uv_stream_t *)&c->tcp);
+			c->reading = false;
+		}
+		if (!c->closing && c->queued == 0)
+			conn_close(c);
+		return;
+	}
+	conn_close(c);
+}
+
+static void conn_arm(http_conn_t *c, uint64_t ms)
+{
+	if (!c->closing)
+		uv_timer_start(&c->timer, on_conn_timer, ms, 0);
+}
+
+static void on_alloc(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
+{
+	(void)hd;
+	(void)suggested;
+	static char slab[16384]; /* parsed at once on the one loop thread; nothing keeps it */
+	*buf = uv_buf_init(slab, sizeof(slab));
+}
+
+/* Feed bytes to the parser; answer errors and stop reading when the connection ends. */
+static void conn_feed(http_conn_t *c, const char *data, size_t n)
+{
+	size_t done = http_parser_execute(&c->parser, &c->http->settings, data, n);
+	enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+	if (c->closing)
+		return;
+	if (e == HPE_PAUSED || c->close_after) {
+		/* an answer with Connection: close is queued; ignore the rest */
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+		c->close_after = true;
+		if (c->queued == 0)
+			conn_close(c);
+		return;
+	}
+	if (e != HPE_OK || done != n || c->parser.upgrade) {
+		c->close_after = true;
+		if (!c->reject)
+			c->reject = 400;
+		conn_respond(c);
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+		if (!c->closing && c->queued == 0)
+			conn_close(c);
+	}
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	http_conn_t *c = st->data;
+	if (nread == 0 || c->closing)
+		return;
+	if (nread < 0) {
+		/* EOF or error: finish what is queued, then close */
+		uv_read_stop(st);
+		c->reading = false;
+		c->close_after = true;
+		if (c->queued == 0)
+			conn_close(c);
+		return;
+	}
+	conn_feed(c, buf->base, (size_t)nread);
+}
+
+static void conn_read_on(http_conn_t *c)
+{
+	if (c->reading || c->closing || c->close_after)
+		return;
+	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+		c->reading = true;
+	else
+		conn_close(c);
+}
+
+static void on_accept(uv_stream_t *l, int status)
+{
+	gp_http_t *h = l->data;
+	if (status < 0)
+		return; /* nothing is pending (libuv has already dealt with EMFILE) */
+	/* Whatever cannot be served is accepted and closed: a listener with a connection
+	 * pending is not polled, and the descriptor would stay open. */
+	if (h->nconns >= GP_HTTP_MAX_CONNS) {
+		gp_log(GP_LOG_WARN, "http_conn_limit", "limit=%d", GP_HTTP_MAX_CONNS);
+		gp_refuse(&h->refuser, l);
+		return;
+	}
+	http_conn_t *c = calloc(1, sizeof(*c));
+	if (!c) {
+		gp_log(GP_LOG_ERROR, "http_refused", "reason=out_of_memory");
+		gp_refuse(&h->refuser, l);
+		return;
+	}
+	c->http = h;
+	uv_tcp_init(l->loop, &c->tcp);
+	uv_timer_init(l->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->open_handles = 2;
+	gp_list_append(&h->conns, &c->link);
+	h->nconns++;
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
+		conn_close(c);
+		return;
+	}
+	uv_tcp_nodelay(&c->tcp, 1);
+	struct sockaddr_storage peer, local;
+	int plen = sizeof(peer), llen = sizeof(local);
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &plen) == 0 &&
+	    uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &llen) == 0) {
+		c->same_host =
+		        gp_http_same_host((struct sockaddr *)&peer, (struct sockaddr *)&local);
+		addr_name(&peer, c->peer, sizeof(c->peer));
+	} else {
+		snprintf(c->peer, sizeof(c->peer), "?");
+	}
+	conn_arm(c, GP_HTTP_IDLE_TIMEOUT_MS);
+	conn_read_on(c);
+}
+
+/* ---- start / stop --------------------------------------------------------------------- */
+
+static gp_status_t http_resolve(const char *addr, struct sockaddr_storage *ss)
+{
+	char host[GP_ADDR_MAX];
+	uint16_t port;
+	memset(ss, 0, sizeof(*ss));
+	if (gp_config_split_addr(addr, host, sizeof(host), &port) != GP_OK)
+		return GP_EINVAL;
+	if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0 ||
+	    uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss) == 0)
+		return GP_OK;
+	return GP_EINVAL; /* http_listen takes a numeric address */
+}
+
+/* The server without a socket: parser settings, connection list, an unbound listener. */
+static gp_http_t *http_new(gp_proxy_t *p)
+{
+	gp_http_t *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->proxy = p;
+	h->refuser.on_idle = on_refuser_idle;
+	gp_list_init(&h->conns);
+	h->settings.on_message_begin = on_message_begin;
+	h->settings.on_url = on_url;
+	h->settings.on_header_field = on_header_field;
+	h->settings.on_header_value = on_header_value;
+	h->settings.on_body = on_body;
+	h->settings.on_message_complete = on_message_complete;
+	uv_tcp_init(p->loop, &h->listener);
+	h->listener.data = h;
+	h->listener_open = true;
+	return h;
+}
+
+gp_status_t gp_http_start(gp_proxy_t *p, const char *addr, gp_http_t **out)
+{
+	struct sockaddr_storage ss;
+	*out = NULL;
+	if (http_resolve(addr, &ss) != GP_OK) {
+		gp_log(GP_LOG_ERROR, "listen_failed", "endpoint=http address=%s error=bad_address",
+		       addr);
+		return GP_EINVAL;
+	}
+	gp_http_t *h = http_new(p);
+	if (!h)
+		return GP_ENOMEM;
+	*out = h;
+	int r = uv_tcp_bind(&h->listener, (const struct sockaddr *)&ss, 0);
+	if (r == 0)
+		r = uv_listen((uv_stream_t *)&h->listener, HTTP_BACKLOG, on_accept);
+	if (r < 0) {
+		gp_log(GP_LOG_ERROR, "listen_failed", "endpoint=http address=%s error=\"%s\"", addr,
+		       uv_strerror(r));
+		return gp_status_from_uv(r); /* the caller stops h */
+	}
+	gp_log(GP_LOG_INFO, "listen", "endpoint=http address=%s", addr);
+	return GP_OK;
+}
+
+static void on_listener_closed(uv_handle_t *hd)
+{
+	gp_http_t *h = hd->data;
+	h->listener_open = false;
+	http_maybe_free(h);
+}
+
+void gp_http_stop(gp_http_t *h)
+{
+	if (!h || h->stopping)
+		return;
+	h->stopping = true;
+	gp_list_t *pos, *tmp;
+	gp_list_each_safe(pos, tmp, &h->conns)
+	{
+		conn_close(gp_container_of(pos, http_conn_t, link));
+	}
+	uv_close((uv_handle_t *)&h->listener, on_listener_closed);
+}
+
+/* ---- socketless connections (fuzzing, tests) ------------------------------------------ */
+
+gp_http_t *gp_http_test_new(gp_proxy_t *p)
+{
+	return http_new(p);
+}
+
+gp_http_conn_t *gp_http_test_open(gp_http_t *h, bool same_host, gp_strbuf_t *out)
+{
+	http_conn_t *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->http = h;
+	c->capture = out;
+	c->same_host = same_host;
+	snprintf(c->peer, sizeof(c->peer), "test");
+	uv_tcp_init(h->proxy->loop, &c->tcp);
+	uv_timer_init(h->proxy->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->open_handles = 2;
+	gp_list_append(&h->conns, &c->link);
+	h->nconns++;
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	conn_arm(c, GP_HTTP_IDLE_TIMEOUT_MS);
+	return c;
+}
+
+bool gp_http_test_feed(gp_http_conn_t *c, const char *data, size_t n)
+{
+	if (c->closing)
+		return false;
+	if (n == 0)
+		on_read((uv_stream_t *)&c->tcp, UV_EOF, NULL); /* the client closed */
+	else
+		conn_feed(c, data, n);
+	return !c->closing;
+}
+
+void gp_http_test_timeout(gp_http_conn_t *c)
+{
+	if (!c->closing)
+		on_conn_timer(&c->timer);
+}
+
+void gp_http_test_close(gp_http_conn_t *c)
+{
+	conn_close(c);
+}

@@ -1,0 +1,449 @@
+/* io.c - the one I/O engine: socket, read buffer, packet framing and relaying to a peer. */
+#include "net/io.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "net/bufpool.h"
+#include "codec/myp.h"
+
+#define GP_KEEPALIVE_S 60 /* TCP keepalive idle time: a crashed peer is noticed, not held */
+#define GP_DEFER_MAX   32 /* ios whose scan waits at once: each holds a read buffer until then */
+
+typedef struct gp_send_req {
+	uv_write_t req; /* libuv request (req.data = io) */
+	size_t len;     /* bytes in data */
+	uint8_t data[]; /* copy of what is sent */
+} gp_send_req_t;
+
+static void io_scan(gp_io_t *io);
+static void io_settle(gp_io_t *io);
+
+/* The deferred-scan queue of the loop the ios live on (the daemon runs one loop). The check
+ * handle exists while any io does, so that an idle loop still runs dry and closes. */
+static struct {
+	uv_check_t *check; /* runs after each poll phase; NULL while no io exists */
+	gp_io_t *head;     /* ios with unscanned reads, in arrival order */
+	gp_io_t **tail;    /* where the next one is linked */
+	size_t queued;     /* ios linked since the last check (bounded by GP_DEFER_MAX) */
+	size_t live;       /* ios between gp_io_init and their close callback */
+} io_defer;
+
+static void on_check(uv_check_t *c)
+{
+	(void)c;
+	io_defer.queued = 0;
+	while (io_defer.head) {
+		gp_io_t *io = io_defer.head;
+		io_defer.head = io->scan_next;
+		if (!io_defer.head)
+			io_defer.tail = &io_defer.head;
+		io->scan_next = NULL;
+		if (!io->scan_queued)
+			continue; /* scanned early (an error came after the data) */
+		io->scan_queued = false;
+		if (!io->closing && io->buf && io->end > io->start)
+			io_scan(io);
+	}
+}
+
+static void on_check_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* One more io on loop: the first one starts the check handle (without one, ios scan at once). */
+static void io_defer_join(uv_loop_t *loop)
+{
+	io_defer.live++;
+	if (io_defer.check)
+		return;
+	uv_check_t *c = malloc(sizeof(*c));
+	if (!c)
+		return;
+	if (uv_check_init(loop, c) != 0 || uv_check_start(c, on_check) != 0) {
+		free(c); /* uv_check_init cannot fail on unix; start only with a NULL callback */
+		return;
+	}
+	uv_unref((uv_handle_t *)c); /* it must not keep the loop alive on its own */
+	io_defer.check = c;
+	io_defer.head = NULL;
+	io_defer.tail = &io_defer.head;
+}
+
+static void io_defer_leave(void)
+{
+	if (--io_defer.live > 0 || !io_defer.check)
+		return;
+	uv_close((uv_handle_t *)io_defer.check, on_check_closed);
+	io_defer.check = NULL;
+	io_defer.head = NULL;
+	io_defer.tail = &io_defer.head;
+	io_defer.queued = 0;
+}
+
+/* Scan io's new bytes after the poll phase, or now when there is no check handle for it or
+ * enough ios wait already (a burst of thousands, e.g. clients all leaving at once, would
+ * otherwise hold a read buffer each and leave the heap that much larger). */
+static void io_defer_scan(gp_io_t *io)
+{
+	if (io->scan_queued)
+		return;
+	if (!io_defer.check || io_defer.check->loop != io->tcp.loop ||
+	    io_defer.queued >= GP_DEFER_MAX) {
+		io_scan(io);
+		return;
+	}
+	io_defer.queued++;
+	io->scan_queued = true;
+	io->scan_next = NULL;
+	*io_defer.tail = io;
+	io_defer.tail = &io->scan_next;
+}
+
+static void io_fail(gp_io_t *io, gp_status_t st)
+{
+	if (!io || io->ended || io->closing)
+		return;
+	io->ended = true;
+	io_settle(io);
+	io->proto->ended(io, st);
+}
+
+static void io_release_buf(gp_io_t *io)
+{
+	if (io->buf && io->pending == 0) {
+		gp_bufpool_put(io->buf);
+		io->buf = NULL;
+		io->start = io->end = 0;
+	}
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	gp_io_t *io = h->data;
+	io->connected = false;
+	io->scan_queued = false;
+	io_release_buf(io);
+	io_defer_leave();
+	io->proto->closed(io);
+}
+
+static void io_do_close(gp_io_t *io)
+{
+	if (uv_is_closing((uv_handle_t *)&io->tcp))
+		return;
+	io->closing = true;
+	if (io->reading) {
+		uv_read_stop((uv_stream_t *)&io->tcp);
+		io->reading = false;
+	}
+	uv_close((uv_handle_t *)&io->tcp, on_closed);
+}
+
+static bool io_write_idle(const gp_io_t *io)
+{
+	return io->own_pending == 0 && uv_stream_get_write_queue_size((uv_stream_t *)&io->tcp) == 0;
+}
+
+/* A queued write on io's socket finished: maybe a deferred close is due now. */
+static void io_after_write(gp_io_t *io)
+{
+	if (io->close_after_write && !io->closing && io_write_idle(io))
+		io_do_close(io);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	gp_io_t *io = h->data;
+	(void)suggested;
+	if (!io->buf) {
+		io->buf = gp_bufpool_get();
+		io->start = io->end = 0;
+		if (!io->buf) {
+			*b = uv_buf_init(NULL, 0);
+			return;
+		}
+	}
+	*b = uv_buf_init((char *)io->buf + io->end, GP_BUF_SIZE - io->end);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	gp_io_t *io = s->data;
+	if (nread > 0) {
+		io->end += (uint32_t)nread;
+		io->bytes_in += (uint64_t)nread;
+		/* A read that filled the buffer is scanned now: libuv reads again at once and
+		 * needs the room. A short one ends libuv's reading of this socket for this poll
+		 * phase, so its scan can wait for the others' reads. */
+		if ((size_t)nread < b->len)
+			io_defer_scan(io);
+		else
+			io_scan(io);
+		return;
+	}
+	if (nread == 0)
+		return;
+	if (io->scan_queued) {
+		/* Data came before the EOF or error: its packets are relayed first. */
+		io->scan_queued = false;
+		io_scan(io);
+		if (io->closing)
+			return;
+	}
+	if (nread == UV_ENOBUFS) {
+		io_fail(io, GP_ENOMEM);
+		return;
+	}
+	io_fail(io, gp_status_from_uv((int)nread));
+}
+
+static void on_fwd_written(uv_write_t *req, int status)
+{
+	gp_io_t *io = req->data; /* the source side, whose buffer held the bytes */
+	gp_io_t *peer = io->peer;
+	free(req);
+	io->pending--;
+	if (status < 0 && status != UV_ECANCELED && peer)
+		io_fail(peer, gp_status_from_uv(status));
+	if (peer)
+		io_after_write(peer);
+	if (io->closing || !io->connected) {
+		io_release_buf(io);
+		return;
+	}
+	io_settle(io);
+}
+
+/* Write what fits now, as libuv's uv_try_write would, but with send(), which skips the VFS
+ * layer write() goes through (~2 % of the proxy's profile; bench/CHANGES.md). Returns the
+ * bytes written, 0 when none fit (or libuv still has bytes queued), or a libuv error. */
+static int io_try_send(gp_io_t *io, const uv_buf_t *ub)
+{
+	uv_os_fd_t fd;
+	if (uv_fileno((const uv_handle_t *)&io->tcp, &fd) != 0)
+		return uv_try_write((uv_stream_t *)&io->tcp, ub, 1);
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&io->tcp) != 0)
+		return 0; /* keep the byte order: libuv's queue goes first */
+	for (;;) {
+		ssize_t r = send(fd, ub->base, ub->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r >= 0)
+			return (int)r;
+		if (errno == EINTR)
+			continue;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	}
+}
+
+/* Relay buf[a, b) to the peer: one try-send, and a queued write for what is left. */
+static void io_flush(gp_io_t *io, uint32_t a, uint32_t b)
+{
+	gp_io_t *peer = io->peer;
+	if (b <= a || !peer || peer->closing || peer->close_after_write)
+		return;
+	uv_buf_t ub = uv_buf_init((char *)io->buf + a, b - a);
+	int r = io_try_send(peer, &ub);
+	if (r == (int)ub.len) {
+		peer->bytes_out += ub.len;
+		return;
+	}
+	if (r < 0 && r != UV_EAGAIN) {
+		io_fail(peer, gp_status_from_uv(r));
+		return;
+	}
+	if (r > 0) {
+		peer->bytes_out += (uint64_t)r;
+		ub.base += r;
+		ub.len -= (size_t)r;
+	}
+	uv_write_t *req = malloc(sizeof(*req));
+	if (!req) {
+		io_fail(peer, GP_ENOMEM);
+		return;
+	}
+	req->data = io;
+	r = uv_write(req, (uv_stream_t *)&peer->tcp, &ub, 1, on_fwd_written);
+	if (r < 0) {
+		free(req);
+		io_fail(peer, gp_status_from_uv(r));
+		return;
+	}
+	peer->bytes_out += ub.len;
+	io->pending++;
+}
+
+static void io_scan(gp_io_t *io)
+{
+	uint32_t pos = io->start, from = io->start;
+	while (!io->closing && !io->held && io->buf) {
+		if (io->skip) {
+			uint32_t take = io->end - pos;
+			if (take == 0)
+				break;
+			if (take > io->skip)
+				take = io->skip;
+			pos += take;
+			io->skip -= take;
+			if (io->skip_drop)
+				from = pos;
+			continue;
+		}
+		uint32_t avail = io->end - pos;
+		if (avail < MYP_HEADER_LEN)
+			break;
+		const uint8_t *h = io->buf + pos;
+		uint32_t len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16;
+		uint32_t need = io->whole || len < io->peek ? len : io->peek;
+		if (MYP_HEADER_LEN + need > GP_BUF_SIZE) {
+			io_flush(io, from, pos);
+			io->start = pos;
+			io_fail(io, GP_ETOOBIG);
+			return;
+		}
+		if (avail < MYP_HEADER_LEN + need)
+			break;
+		gp_pkt_t pkt = {
+		        .len = len, .seq = h[3], .p = io->buf + pos + MYP_HEADER_LEN, .n = need};
+		gp_pkt_action_t act = io->proto->packet(io, &pkt);
+		if (act == GP_PKT_HOLD) {
+			io->held = true;
+			break;
+		}
+		if (act != GP_PKT_FORWARD)
+			io_flush(io, from, pos);
+		pos += MYP_HEADER_LEN + need;
+		io->skip = len - need;
+		io->skip_drop = act != GP_PKT_FORWARD;
+		if (act != GP_PKT_FORWARD)
+			from = pos;
+		if (act == GP_PKT_STOP)
+			break;
+	}
+	if (!io->closing && io->buf)
+		io_flush(io, from, pos);
+	io->start = pos;
+	io_settle(io);
+	if (io->proto->scanned && !io->closing)
+		io->proto->scanned(io);
+}
+
+/* Compact or release the buffer and bring reading in line with what is wanted. */
+static void io_settle(gp_io_t *io)
+{
+	if (io->buf && io->pending == 0) {
+		if (io->start == io->end) {
+			io_release_buf(io);
+		} else if (io->start > 0) {
+			memmove(io->buf, io->buf + io->start, io->end - io->start);
+			io->end -= io->start;
+			io->start = 0;
+		}
+	}
+	/* A held side keeps reading while its buffer has room: the held bytes stay put, but an
+	 * EOF or reset behind them is seen (a client that pipelined COM_QUIT and left while a
+	 * backend stalls must not keep the session and its backend connection forever). */
+	bool room = !io->held || !io->buf || io->end < GP_BUF_SIZE;
+	bool want = io->want_read && room && io->pending == 0 && !io->ended && !io->closing &&
+	            !io->close_after_write && io->connected;
+	if (want && !io->reading) {
+		if (uv_read_start((uv_stream_t *)&io->tcp, on_alloc, on_read) == 0)
+			io->reading = true;
+	} else if (!want && io->reading) {
+		uv_read_stop((uv_stream_t *)&io->tcp);
+		io->reading = false;
+	}
+}
+
+gp_status_t gp_io_init(gp_io_t *io, uv_loop_t *loop, const gp_io_proto_t *proto, void *owner)
+{
+	memset(io, 0, sizeof(*io));
+	io->proto = proto;
+	io->owner = owner;
+	io->peek = MYP_RESP_PEEK;
+	int r = uv_tcp_init(loop, &io->tcp);
+	if (r < 0)
+		return gp_status_from_uv(r);
+	io->tcp.data = io;
+	io_defer_join(loop);
+	return GP_OK;
+}
+
+void gp_io_tune(gp_io_t *io)
+{
+	io->connected = true;
+	uv_tcp_nodelay(&io->tcp, 1);
+	uv_tcp_keepalive(&io->tcp, 1, GP_KEEPALIVE_S);
+}
+
+void gp_io_read(gp_io_t *io, bool on)
+{
+	io->want_read = on;
+	io_settle(io);
+}
+
+void gp_io_set_whole(gp_io_t *io, bool whole)
+{
+	io->whole = whole;
+}
+
+void gp_io_resume(gp_io_t *io)
+{
+	if (!io->held)
+		return;
+	io->held = false;
+	if (io->buf && io->start < io->end)
+		io_scan(io);
+	else
+		io_settle(io);
+}
+
+static void on_sent(uv_write_t *req, int status)
+{
+	gp_io_t *io = req->data;
+	free(req);
+	io->own_pending--;
+	if (status < 0 && status != UV_ECANCELED)
+		io_fail(io, gp_status_from_uv(status));
+	io_after_write(io);
+}
+
+gp_status_t gp_io_send(gp_io_t *io, const void *data, size_t len)
+{
+	if (io->closing || !io->connected)
+		return GP_ECLOSED;
+	gp_send_req_t *s = malloc(sizeof(*s) + len);
+	if (!s)
+		return GP_ENOMEM;
+	memcpy(s->data, data, len);
+	s->len = len;
+	s->req.data = io;
+	uv_buf_t ub = uv_buf_init((char *)s->data, (unsigned)len);
+	int r = uv_write(&s->req, (uv_stream_t *)&io->tcp, &ub, 1, on_sent);
+	if (r < 0) {
+		free(s);
+		return gp_status_from_uv(r);
+	}
+	io->own_pending++;
+	io->bytes_out += len;
+	return GP_OK;
+}
+
+void gp_io_close(gp_io_t *io, bool after_write)
+{
+	if (io->closing)
+		return;
+	if (after_write && io->connected && !io_write_idle(io)) {
+		io->close_after_write = true;
+		io_settle(io);
+		return;
+	}
+	io_do_close(io);
+}
+
+uint32_t gp_io_buffered(const gp_io_t *io)
+{
+	return io->buf ? io->end - io->start : 0;
+}

@@ -1,0 +1,101 @@
+/* io.h - the one I/O engine: socket, read buffer, packet framing and relaying to a peer. */
+#ifndef GP_IO_H
+#define GP_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/status.h"
+
+/*
+ * Every connection, client or backend, is a gp_io_t. The engine reads into a pooled
+ * buffer, frames MySQL packets and hands each one to the side's packet callback,
+ * which says what to do with it. FORWARD packets are relayed to the peer straight
+ * from the read buffer: contiguous runs go out in one write, with uv_try_write first
+ * so the common case costs one system call and no queued request. While a write to
+ * the peer is queued, this side stops reading (backpressure: one buffer per direction
+ * is the bound). Large payloads stream through: callbacks see only the first
+ * `peek` bytes (or the whole packet in whole mode, used for the handshake).
+ *
+ * Small reads are not scanned in the read callback but once libuv has done all the reads
+ * of its poll phase (a uv_check_t): every socket that epoll reported is read before the
+ * first relayed write wakes up a server thread or a client that then competes for the CPU,
+ * so the proxy is preempted less and handles more events per wakeup.
+ */
+
+typedef struct gp_io gp_io_t;
+
+typedef enum gp_pkt_action {
+	GP_PKT_FORWARD, /* relay the packet to the peer */
+	GP_PKT_DROP,    /* consume it, relay nothing */
+	GP_PKT_HOLD,    /* leave it unread; scanning resumes with gp_io_resume() */
+	GP_PKT_STOP     /* the callback closed or re-moded the io: stop scanning now */
+} gp_pkt_action_t;
+
+typedef struct gp_pkt {
+	uint32_t len; /* full payload length */
+	uint8_t seq;  /* sequence id */
+	uint8_t *p;   /* first bytes of the payload (patchable in place) */
+	uint32_t n;   /* bytes available at p: min(len, peek), or len in whole mode */
+} gp_pkt_t;
+
+typedef struct gp_io_proto {
+	/* One complete header (+ prefix) arrived. */
+	gp_pkt_action_t (*packet)(gp_io_t *io, gp_pkt_t *pkt);
+	/* The socket ended: GP_ECLOSED for EOF/reset, else the error. Called once. */
+	void (*ended)(gp_io_t *io, gp_status_t st);
+	/* A close requested with gp_io_close finished; the io may be freed now. */
+	void (*closed)(gp_io_t *io);
+	/* Optional: a scan ended and what it forwarded has been handed to the peer.
+	 * Work that must follow the relayed bytes (closing, our own packets) goes here. */
+	void (*scanned)(gp_io_t *io);
+} gp_io_proto_t;
+
+struct gp_io {
+	uv_tcp_t tcp;               /* the socket (tcp.data == this) */
+	const gp_io_proto_t *proto; /* this side's callbacks */
+	void *owner;                /* the session */
+	gp_io_t *peer;              /* where FORWARD packets go (NULL: nowhere yet) */
+	uint8_t *buf;               /* pooled read buffer, NULL while idle */
+	uint32_t start;             /* first byte not yet scanned */
+	uint32_t end;               /* end of data read */
+	uint32_t skip;              /* bytes of the current payload still streaming through */
+	uint32_t peek;              /* prefix bytes callbacks need (whole mode: all) */
+	uint32_t pending;           /* our writes queued on the peer's socket */
+	uint32_t own_pending;       /* writes of our own (gp_io_send) queued on this socket */
+	gp_io_t *scan_next;         /* next io in the deferred-scan queue */
+	uint64_t bytes_in;          /* bytes read from this socket */
+	uint64_t bytes_out;         /* bytes written to this socket */
+	bool skip_drop;             /* the streaming bytes are dropped, not relayed */
+	bool whole;                 /* callbacks need whole packets */
+	bool want_read;             /* the session wants this side read */
+	bool reading;               /* uv_read_start is in effect */
+	bool held;                  /* a callback returned HOLD */
+	bool ended;                 /* EOF/error seen, ended() called */
+	bool closing;               /* gp_io_close called */
+	bool close_after_write;     /* close once our queued writes are done */
+	bool connected;             /* tcp is open (accepted or connected) */
+	bool scan_queued;           /* read data waits for the end of the poll phase */
+};
+
+/* Prepare an io on the loop (uv_tcp_init). */
+GP_WUR gp_status_t gp_io_init(gp_io_t *io, uv_loop_t *loop, const gp_io_proto_t *proto,
+                              void *owner);
+/* Set socket options after accept/connect: TCP_NODELAY, keepalive. */
+void gp_io_tune(gp_io_t *io);
+/* Start/stop wanting reads (backpressure and holds are layered on top). */
+void gp_io_read(gp_io_t *io, bool on);
+/* Callbacks want whole packets (true) or only MYP_RESP_PEEK-byte prefixes. */
+void gp_io_set_whole(gp_io_t *io, bool whole);
+/* Rescan after a HOLD. */
+void gp_io_resume(gp_io_t *io);
+/* Write bytes of our own to this socket (copied). */
+GP_WUR gp_status_t gp_io_send(gp_io_t *io, const void *data, size_t len);
+/* Close the socket; proto->closed fires when done. With after_write, close once our
+ * own queued sends have gone out (e.g. a final ERR packet). Idempotent. */
+void gp_io_close(gp_io_t *io, bool after_write);
+/* Bytes of buffered data not yet scanned (tests, shutdown decisions). */
+uint32_t gp_io_buffered(const gp_io_t *io);
+
+#endif

@@ -1,0 +1,874 @@
+/* metrics.c - counters and histograms the daemon keeps, and their Prometheus exposition. */
+#include "ops/metrics.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ops/admin.h"
+#include "session/handoff.h"
+#include "net/http.h"
+#include "cluster/monitor.h"
+#include "codec/myp.h"
+#include "daemon/proxy.h"
+#include "session/session.h"
+
+#define GP_METRICS_PREFIX "galera_proxy_"
+
+/* ---- text buffer ------------------------------------------------------------------ */
+
+static bool strbuf_reserve(gp_strbuf_t *b, size_t more)
+{
+	if (b->failed)
+		return false;
+	if (b->len + more + 1 <= b->cap)
+		return true;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	char *p = realloc(b->data, cap);
+	if (!p) {
+		b->failed = true;
+		return false;
+	}
+	b->data = p;
+	b->cap = cap;
+	return true;
+}
+
+void gp_strbuf_append(gp_strbuf_t *b, const char *s, size_t n)
+{
+	if (!strbuf_reserve(b, n))
+		return;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void gp_strbuf_printf(gp_strbuf_t *b, const char *fmt, ...)
+{
+	va_list ap;
+	char small[256];
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = true;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		gp_strbuf_append(b, small, (size_t)n);
+		return;
+	}
+	if (!strbuf_reserve(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void gp_strbuf_free(gp_strbuf_t *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- histograms -------------------------------------------------------------------- */
+
+/* Upper bounds in seconds, ascending; each list ends at 0 (no more buckets). */
+static const double hist_bounds[GP_HIST__COUNT][GP_HIST_BUCKETS + 1] = {
+        [GP_HIST_REQUEST] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                             0.25, 0.5, 1, 2.5, 5, 10},
+        [GP_HIST_PROBE] = {0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                           1, 2.5, 5},
+        [GP_HIST_FAILOVER] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300},
+        [GP_HIST_GAP] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120},
+};
+
+void gp_hist_observe(gp_hist_t *h, gp_hist_kind_t kind, double seconds)
+{
+	if (!(seconds >= 0))
+		seconds = 0; /* NaN and clock steps count as instantaneous */
+	const double *b = hist_bounds[kind];
+	for (size_t i = 0; i < GP_HIST_BUCKETS && b[i] > 0; i++) {
+		if (seconds <= b[i]) {
+			h->bucket[i]++;
+			break;
+		}
+	}
+	h->count++;
+	h->sum += seconds;
+}
+
+/* ---- hooks ------------------------------------------------------------------------- */
+
+/* Close reasons listed up front so their series exist before the first such close. */
+static const char *const known_reasons[] = {
+        "client_quit",     "client_closed",     "client_error",     "idle_timeout",
+        "drained",         "drain_timeout",     "writer_changed",   "writer_down",
+        "reader_down",     "reader_ineligible", "backend_lost",     "backend_timeout",
+        "auth_failed",     "handshake_timeout", "shutdown",         "shutdown_timeout",
+        "limit",           "no_backend",        "protocol_error",   "admin_drain",
+        "backend_removed", "handshake_slots",   "auth_unsupported",
+};
+
+/* Closes that cut a session instead of waiting for an idle point. */
+static bool reason_is_kill(const char *r)
+{
+	return !strcmp(r, "drain_timeout") || !strcmp(r, "writer_down") ||
+	       !strcmp(r, "reader_down") || !strcmp(r, "shutdown_timeout");
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void gp_metrics_init(gp_metrics_t *m, uint64_t now_ms)
+{
+	memset(m, 0, sizeof(*m));
+	m->start_unix_ms = wall_ms();
+	m->no_writer_since_ms = now_ms ? now_ms : 1;
+	for (size_t i = 0; i < sizeof(known_reasons) / sizeof(known_reasons[0]); i++)
+		m->closed[m->nclosed++].reason = known_reasons[i];
+}
+
+void gp_metrics_command(gp_metrics_t *m, int ep, uint8_t cmd)
+{
+	if (ep >= 0 && ep < GP_METRICS_ENDPOINTS)
+		m->commands[ep][cmd]++;
+}
+
+void gp_metrics_request_done(gp_metrics_t *m, int ep, uint64_t ns)
+{
+	if (ep >= 0 && ep < GP_METRICS_ENDPOINTS)
+		gp_hist_observe(&m->request[ep], GP_HIST_REQUEST, (double)ns / 1e9);
+}
+
+void gp_metrics_session_closed(gp_metrics_t *m, const char *reason)
+{
+	if (!reason)
+		reason = "unknown";
+	if (reason_is_kill(reason))
+		m->sessions_killed++;
+	for (size_t i = 0; i < m->nclosed; i++) {
+		if (m->closed[i].reason == reason || !strcmp(m->closed[i].reason, reason)) {
+			m->closed[i].n++;
+			return;
+		}
+	}
+	if (m->nclosed < GP_METRICS_REASONS) {
+		m->closed[m->nclosed].reason = reason;
+		m->closed[m->nclosed++].n = 1;
+		return;
+	}
+	m->closed_other++;
+}
+
+void gp_metrics_session_drained(gp_metrics_t *m)
+{
+	m->sessions_drained++;
+}
+
+void gp_metrics_probe(gp_metrics_t *m, size_t idx, const gp_probe_t *pr)
+{
+	if (idx >= GP_MAX_BACKENDS || !pr)
+		return;
+	if (pr->ok)
+		gp_hist_observe(&m->probe[idx], GP_HIST_PROBE,
+		                (double)(pr->connect_us + pr->latency_us) / 1e6);
+	else if ((unsigned)pr->err < GP_PROBE_ERR_COUNT)
+		m->probe_failures[idx][pr->err]++;
+}
+
+static void copy_name(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+void gp_metrics_writer_change(gp_metrics_t *m, const char *from, const char *to, gp_reason_t reason,
+                              const char *detail, uint64_t now_ms)
+{
+	if ((unsigned)reason < GP_REASON_COUNT)
+		m->writer_changes[reason]++;
+	m->last_change_unix_ms = wall_ms();
+	copy_name(m->last_from, sizeof(m->last_from), from);
+	copy_name(m->last_to, sizeof(m->last_to), to);
+	m->last_reason = reason;
+	copy_name(m->last_detail, sizeof(m->last_detail), detail);
+	if (!to) {
+		if (!m->no_writer_since_ms)
+			m->no_writer_since_ms = now_ms ? now_ms : 1;
+		return;
+	}
+	/* A failover: the old writer became unusable (not a failback or peer hand-over). */
+	bool lost = reason != GP_REASON_FAILBACK && reason != GP_REASON_PEER &&
+	            reason != GP_REASON_INITIAL && reason != GP_REASON_NONE;
+	if (m->no_writer_since_ms) {
+		uint64_t gap = now_ms > m->no_writer_since_ms ? now_ms - m->no_writer_since_ms : 0;
+		m->no_writer_ms_total += gap;
+		if (m->had_writer)
+			gp_hist_observe(&m->failover, GP_HIST_FAILOVER, (double)gap / 1000.0);
+		m->no_writer_since_ms = 0;
+	} else if (from && lost) {
+		gp_hist_observe(&m->failover, GP_HIST_FAILOVER, 0);
+	}
+	m->had_writer = true;
+}
+
+void gp_metrics_change_gap(gp_metrics_t *m, double seconds)
+{
+	gp_hist_observe(&m->change_gap, GP_HIST_GAP, seconds);
+}
+
+void gp_metrics_remap(gp_metrics_t *m, const int *map, size_t nold)
+{
+	gp_hist_t probe[GP_MAX_BACKENDS] = {0};
+	uint64_t fails[GP_MAX_BACKENDS][GP_PROBE_ERR_COUNT] = {{0}};
+	uint64_t ev[GP_MAX_BACKENDS] = {0};
+	for (size_t i = 0; i < nold && i < GP_MAX_BACKENDS; i++) {
+		int j = map[i];
+		if (j < 0 || j >= GP_MAX_BACKENDS) {
+			m->evictions_gone += m->evictions_base[i];
+			continue;
+		}
+		probe[j] = m->probe[i];
+		memcpy(fails[j], m->probe_failures[i], sizeof(fails[j]));
+		ev[j] = m->evictions_base[i];
+	}
+	memcpy(m->probe, probe, sizeof(probe));
+	memcpy(m->probe_failures, fails, sizeof(fails));
+	memcpy(m->evictions_base, ev, sizeof(ev));
+}
+
+double gp_metrics_no_writer_seconds(const gp_proxy_t *p)
+{
+	const gp_metrics_t *m = &p->metrics;
+	if (p->writer >= 0 || !m->no_writer_since_ms || !p->loop)
+		return 0;
+	uint64_t now = uv_now(p->loop);
+	return now > m->no_writer_since_ms ? (double)(now - m->no_writer_since_ms) / 1000.0 : 0;
+}
+
+/* ---- exposition -------------------------------------------------------------------- */
+
+typedef struct mw {
+	gp_strbuf_t *o;      /* output */
+	const char *name;    /* family name without the prefix */
+	const gp_proxy_t *p; /* what is exposed */
+} mw_t;
+
+/* Label values are escaped as the text format wants: backslash, quote, newline. */
+static void put_label_value(gp_strbuf_t *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			gp_strbuf_printf(o, "\\%c", *v);
+		else if (*v == '\n')
+			gp_strbuf_append(o, "\\n", 2);
+		else
+			gp_strbuf_append(o, v, 1);
+	}
+}
+
+/* name{k="v",...} with an optional extra label (le) after the others. */
+static void put_series(mw_t *w, const char *suffix, const char *const *lb, size_t nlb,
+                       const char *extra_k, const char *extra_v)
+{
+	gp_strbuf_printf(w->o, GP_METRICS_PREFIX "%s%s", w->name, suffix);
+	if (!nlb && !extra_k)
+		return;
+	gp_strbuf_append(w->o, "{", 1);
+	for (size_t i = 0; i + 1 < nlb * 2; i += 2) {
+		gp_strbuf_printf(w->o, "%s%s=\"", i ? "," : "", lb[i]);
+		put_label_value(w->o, lb[i + 1]);
+		gp_strbuf_append(w->o, "\"", 1);
+	}
+	if (extra_k) {
+		gp_strbuf_printf(w->o, "%s%s=\"", nlb ? "," : "", extra_k);
+		put_label_value(w->o, extra_v);
+		gp_strbuf_append(w->o, "\"", 1);
+	}
+	gp_strbuf_append(w->o, "}", 1);
+}
+
+static void sample_d(mw_t *w, const char *const *lb, size_t nlb, double v)
+{
+	put_series(w, "", lb, nlb, NULL, NULL);
+	if (isnan(v))
+		gp_strbuf_append(w->o, " NaN\n", 5);
+	else if (isinf(v))
+		gp_strbuf_printf(w->o, " %sInf\n", v > 0 ? "+" : "-");
+	else
+		gp_strbuf_printf(w->o, " %.12g\n", v);
+}
+
+static void sample_u(mw_t *w, const char *const *lb, size_t nlb, uint64_t v)
+{
+	put_series(w, "", lb, nlb, NULL, NULL);
+	gp_strbuf_printf(w->o, " %llu\n", (unsigned long long)v);
+}
+
+static void sample_hist(mw_t *w, const char *const *lb, size_t nlb, const gp_hist_t *h,
+                        gp_hist_kind_t kind)
+{
+	const double *b = hist_bounds[kind];
+	uint64_t cum = 0;
+	char le[32];
+	for (size_t i = 0; i < GP_HIST_BUCKETS && b[i] > 0; i++) {
+		cum += h->bucket[i];
+		snprintf(le, sizeof(le), "%g", b[i]);
+		put_series(w, "_bucket", lb, nlb, "le", le);
+		gp_strbuf_printf(w->o, " %llu\n", (unsigned long long)cum);
+	}
+	put_series(w, "_bucket", lb, nlb, "le", "+Inf");
+	gp_strbuf_printf(w->o, " %llu\n", (unsigned long long)h->count);
+	put_series(w, "_sum", lb, nlb, NULL, NULL);
+	gp_strbuf_printf(w->o, " %.12g\n", h->sum);
+	put_series(w, "_count", lb, nlb, NULL, NULL);
+	gp_strbuf_printf(w->o, " %llu\n", (unsigned long long)h->count);
+}
+
+static const char *bname(const gp_proxy_t *p, size_t i)
+{
+	return p->backends[i].conf->name;
+}
+
+static const gp_probe_t *bprobe(const gp_proxy_t *p, size_t i)
+{
+	const gp_probe_t *pr = p->gin.node[i].probe;
+	return pr && pr->have_vars ? pr : NULL;
+}
+
+/* ---- per-family emitters (the table below says which is which) ---------------------- */
+
+typedef double (*backend_value_fn)(const gp_proxy_t *p, size_t i);
+
+static void emit_backend_gauge(mw_t *w, backend_value_fn fn)
+{
+	for (size_t i = 0; i < w->p->nbackends; i++) {
+		const char *lb[] = {"backend", bname(w->p, i)};
+		sample_d(w, lb, 1, fn(w->p, i));
+	}
+}
+
+static double v_up(const gp_proxy_t *p, size_t i)
+{
+	return p->gin.node[i].up;
+}
+
+static double v_is_writer(const gp_proxy_t *p, size_t i)
+{
+	return p->writer == (int)i;
+}
+
+static double v_is_reader(const gp_proxy_t *p, size_t i)
+{
+	return p->decided && p->gout.reader_eligible[i];
+}
+
+static double v_maintenance(const gp_proxy_t *p, size_t i)
+{
+	return p->gin.node[i].maintenance;
+}
+
+static double v_priority(const gp_proxy_t *p, size_t i)
+{
+	return (double)p->backends[i].conf->priority;
+}
+
+/* wsrep values: NaN when the node never answered or does not report them (no Galera). */
+static double v_local_state(const gp_proxy_t *p, size_t i)
+{
+	const gp_probe_t *pr = bprobe(p, i);
+	return pr && (pr->seen & GP_VAR_LOCAL_STATE) ? pr->local_state : NAN;
+}
+
+static double v_cluster_size(const gp_proxy_t *p, size_t i)
+{
+	const gp_probe_t *pr = bprobe(p, i);
+	return pr && (pr->seen & GP_VAR_CLUSTER_SIZE) ? pr->cluster_size : NAN;
+}
+
+static double v_recv_queue(const gp_proxy_t *p, size_t i)
+{
+	const gp_probe_t *pr = bprobe(p, i);
+	return pr && (pr->seen & GP_VAR_RECV_QUEUE) ? (double)pr->recv_queue : NAN;
+}
+
+static double v_hs_slots(const gp_proxy_t *p, size_t i)
+{
+	return p->backends[i].hs_slots;
+}
+
+static double v_hs_queued(const gp_proxy_t *p, size_t i)
+{
+	return p->backends[i].hs_queued;
+}
+
+static double v_parked(const gp_proxy_t *p, size_t i)
+{
+	return p->backends[i].parked;
+}
+
+static void emit_park_events(mw_t *w)
+{
+	static const char *const names[] = {"parked", "reused", "finished", "dropped", "warmed"};
+	for (size_t i = 0; i < w->p->nbackends; i++) {
+		for (size_t e = 0; e < sizeof(names) / sizeof(names[0]); e++) {
+			const char *lb[] = {"backend", bname(w->p, i), "event", names[e]};
+			sample_u(w, lb, 2, w->p->backends[i].park_events[e]);
+		}
+	}
+}
+
+static void emit_deferred(mw_t *w)
+{
+	for (size_t i = 0; i < w->p->nbackends; i++) {
+		const char *lb[] = {"backend", bname(w->p, i)};
+		sample_u(w, lb, 1, w->p->backends[i].deferred);
+	}
+}
+
+static void emit_build_info(mw_t *w)
+{
+	const char *lb[] = {"version", GP_VERSION};
+	sample_u(w, lb, 1, 1);
+}
+
+static void emit_start_time(mw_t *w)
+{
+	sample_d(w, NULL, 0, (double)w->p->metrics.start_unix_ms / 1000.0);
+}
+
+static void emit_config_version(mw_t *w)
+{
+	sample_u(w, NULL, 0, w->p->admin ? w->p->admin->config_version : 1);
+}
+
+static void emit_reloads(mw_t *w)
+{
+	const gp_admin_t *a = w->p->admin;
+	const char *ok[] = {"result", "success"}, *bad[] = {"result", "failure"};
+	sample_u(w, ok, 1, a ? a->reloads_ok : 0);
+	sample_u(w, bad, 1, a ? a->reloads_failed : 0);
+}
+
+static void emit_last_reload_ok(mw_t *w)
+{
+	const gp_admin_t *a = w->p->admin;
+	sample_u(w, NULL, 0, !a || a->last_reload_ok || !a->last_reload_unix_ms);
+}
+
+static void emit_vrrp(mw_t *w)
+{
+	gp_vrrp_state_t cur = w->p->vrrp.effective;
+	for (int s = 0; s < GP_VRRP__COUNT; s++) {
+		const char *lb[] = {"state", gp_vrrp_state_name((gp_vrrp_state_t)s)};
+		sample_u(w, lb, 1, s == (int)cur);
+	}
+}
+
+static void emit_listener_up(mw_t *w)
+{
+	for (int ep = 0; ep < GP_EP__COUNT; ep++) {
+		const char *lb[] = {"endpoint", gp_endpoint_name((gp_endpoint_t)ep)};
+		sample_u(w, lb, 1, w->p->listening[ep]);
+	}
+}
+
+static void emit_has_writer(mw_t *w)
+{
+	sample_u(w, NULL, 0, w->p->writer >= 0);
+}
+
+static void emit_no_writer(mw_t *w)
+{
+	sample_d(w, NULL, 0, gp_metrics_no_writer_seconds(w->p));
+}
+
+static void emit_no_writer_total(mw_t *w)
+{
+	double s = (double)w->p->metrics.no_writer_ms_total / 1000.0;
+	sample_d(w, NULL, 0, s + gp_metrics_no_writer_seconds(w->p));
+}
+
+static void emit_writer_changes(mw_t *w)
+{
+	for (int r = 0; r < GP_REASON_COUNT; r++) {
+		const char *lb[] = {"reason", gp_reason_name((gp_reason_t)r)};
+		sample_u(w, lb, 1, w->p->metrics.writer_changes[r]);
+	}
+}
+
+static void emit_failover(mw_t *w)
+{
+	sample_hist(w, NULL, 0, &w->p->metrics.failover, GP_HIST_FAILOVER);
+}
+
+static void emit_last_change(mw_t *w)
+{
+	for (int ph = 0; ph < GP_TL__COUNT; ph++) {
+		const char *lb[] = {"phase", gp_tl_phase_name((gp_tl_phase_t)ph)};
+		sample_d(w, lb, 1, gp_tl_phase_s(&w->p->timeline.last, (gp_tl_phase_t)ph));
+	}
+}
+
+static void emit_change_gap(mw_t *w)
+{
+	sample_hist(w, NULL, 0, &w->p->metrics.change_gap, GP_HIST_GAP);
+}
+
+static void emit_backend_state(mw_t *w)
+{
+	const gp_proxy_t *p = w->p;
+	for (size_t i = 0; i < p->nbackends; i++) {
+		int cur = p->decided ? (int)p->gout.state[i] : -1;
+		for (int s = 0; s < GP_NODE_STATE_COUNT; s++) {
+			const char *lb[] = {"backend", bname(p, i), "state",
+			                    gp_node_state_name((gp_node_state_t)s)};
+			sample_u(w, lb, 2, s == cur);
+		}
+		const char *lb[] = {"backend", bname(p, i), "state", "unknown"};
+		sample_u(w, lb, 2, cur < 0);
+	}
+}
+
+static void emit_probe_duration(mw_t *w)
+{
+	for (size_t i = 0; i < w->p->nbackends; i++) {
+		const char *lb[] = {"backend", bname(w->p, i)};
+		sample_hist(w, lb, 1, &w->p->metrics.probe[i], GP_HIST_PROBE);
+	}
+}
+
+static void emit_probe_failures(mw_t *w)
+{
+	for (size_t i = 0; i < w->p->nbackends; i++) {
+		for (int e = GP_PROBE_OK + 1; e < GP_PROBE_ERR_COUNT; e++) {
+			const char *lb[] = {"backend", bname(w->p, i), "reason",
+			                    gp_probe_err_name((gp_probe_err_t)e)};
+			sample_u(w, lb, 2, w->p->metrics.probe_failures[i][e]);
+		}
+	}
+}
+
+static void emit_backend_sessions(mw_t *w)
+{
+	for (size_t i = 0; i < w->p->nbackends; i++) {
+		const gp_backend_t *b = &w->p->backends[i];
+		const char *rw[] = {"backend", bname(w->p, i), "endpoint", "rw"};
+		const char *ro[] = {"backend", bname(w->p, i), "endpoint", "ro"};
+		sample_u(w, rw, 2, b->sessions_rw);
+		sample_u(w, ro, 2, b->sessions - b->sessions_rw);
+	}
+}
+
+static void emit_connect_failures(mw_t *w)
+{
+	for (size_t i = 0; i < w->p->nbackends; i++) {
+		const char *lb[] = {"backend", bname(w->p, i)};
+		sample_u(w, lb, 1, w->p->backends[i].connect_failures);
+	}
+}
+
+static uint64_t node_evictions(const gp_proxy_t *p, size_t i)
+{
+	uint64_t n = p->metrics.evictions_base[i];
+	if (p->monitor && i < gp_monitor_count(p->monitor))
+		n += gp_monitor_node_evictions(p->monitor, i);
+	return n;
+}
+
+static void emit_backend_evictions(mw_t *w)
+{
+	for (size_t i = 0; i < w->p->nbackends; i++) {
+		const char *lb[] = {"backend", bname(w->p, i)};
+		sample_u(w, lb, 1, node_evictions(w->p, i));
+	}
+}
+
+static void emit_evictions(mw_t *w)
+{
+	uint64_t n = w->p->metrics.evictions_gone;
+	for (size_t i = 0; i < w->p->nbackends; i++)
+		n += node_evictions(w->p, i);
+	sample_u(w, NULL, 0, n);
+}
+
+static void emit_eviction_failures(mw_t *w)
+{
+	uint64_t n = w->p->metrics.eviction_failures_base;
+	if (w->p->monitor)
+		n += gp_monitor_stats(w->p->monitor)->eviction_failures;
+	sample_u(w, NULL, 0, n);
+}
+
+static void emit_accepted(mw_t *w)
+{
+	sample_u(w, NULL, 0, w->p->stats.accepted);
+}
+
+static void emit_rejected(mw_t *w)
+{
+	const gp_stats_t *s = &w->p->stats;
+	const char *lim[] = {"reason", "max_connections"}, *nb[] = {"reason", "no_backend"},
+	           *sd[] = {"reason", "shutdown"};
+	sample_u(w, lim, 1, s->rejected_limit);
+	sample_u(w, nb, 1, s->rejected_other);
+	sample_u(w, sd, 1, s->rejected_shutdown);
+}
+
+static void emit_closed(mw_t *w)
+{
+	const gp_metrics_t *m = &w->p->metrics;
+	for (size_t i = 0; i < m->nclosed; i++) {
+		const char *lb[] = {"reason", m->closed[i].reason};
+		sample_u(w, lb, 1, m->closed[i].n);
+	}
+	const char *lb[] = {"reason", "other"};
+	sample_u(w, lb, 1, m->closed_other);
+}
+
+static void emit_active(mw_t *w)
+{
+	sample_u(w, NULL, 0, w->p->nclients);
+}
+
+static void emit_sessions(mw_t *w)
+{
+	for (int st = 0; st < GP_SS__COUNT; st++) {
+		uint64_t n = 0;
+		const gp_list_t *pos;
+		for (pos = w->p->sessions[st].next; pos != &w->p->sessions[st]; pos = pos->next)
+			n++;
+		const char *lb[] = {"state", gp_session_state_name((gp_session_state_t)st)};
+		sample_u(w, lb, 1, n);
+	}
+}
+
+static void emit_commands(mw_t *w)
+{
+	/* Always present, so that rate() has a series from the start. */
+	static const uint8_t common[] = {MYP_COM_QUERY, MYP_COM_STMT_PREPARE, MYP_COM_STMT_EXECUTE,
+	                                 MYP_COM_PING,  MYP_COM_INIT_DB,      MYP_COM_QUIT};
+	for (int ep = 0; ep < GP_EP__COUNT; ep++) {
+		for (int c = 0; c < 256; c++) {
+			uint64_t n = w->p->metrics.commands[ep][c];
+			bool show = n > 0;
+			for (size_t k = 0; k < sizeof(common) && !show; k++)
+				show = common[k] == c;
+			if (!show)
+				continue;
+			const char *lb[] = {"endpoint", gp_endpoint_name((gp_endpoint_t)ep),
+			                    "command", myp_cmd_name((uint8_t)c)};
+			sample_u(w, lb, 2, n);
+		}
+	}
+}
+
+/* Sessions still open have not added their bytes to stats yet: add them here. */
+static void client_bytes(const gp_proxy_t *p, uint64_t *in, uint64_t *out)
+{
+	*in = p->stats.bytes_in;
+	*out = p->stats.bytes_out;
+	for (int st = 0; st < GP_SS__COUNT; st++) {
+		const gp_list_t *pos;
+		for (pos = p->sessions[st].next; pos != &p->sessions[st]; pos = pos->next) {
+			const gp_session_t *s = gp_container_of(pos, gp_session_t, link);
+			*in += s->client.bytes_in;
+			*out += s->client.bytes_out;
+		}
+	}
+}
+
+static void emit_bytes_in(mw_t *w)
+{
+	uint64_t in, out;
+	client_bytes(w->p, &in, &out);
+	sample_u(w, NULL, 0, in);
+}
+
+static void emit_bytes_out(mw_t *w)
+{
+	uint64_t in, out;
+	client_bytes(w->p, &in, &out);
+	sample_u(w, NULL, 0, out);
+}
+
+static void emit_err_packets(mw_t *w)
+{
+	sample_u(w, NULL, 0, w->p->stats.err_packets);
+}
+
+static void emit_request_duration(mw_t *w)
+{
+	for (int ep = 0; ep < GP_EP__COUNT; ep++) {
+		const char *lb[] = {"endpoint", gp_endpoint_name((gp_endpoint_t)ep)};
+		sample_hist(w, lb, 1, &w->p->metrics.request[ep], GP_HIST_REQUEST);
+	}
+}
+
+static void emit_drained(mw_t *w)
+{
+	sample_u(w, NULL, 0, w->p->metrics.sessions_drained);
+}
+
+static void emit_killed(mw_t *w)
+{
+	sample_u(w, NULL, 0, w->p->metrics.sessions_killed);
+}
+
+static void http_count_cb(void *arg, const char *handler, int code, uint64_t n)
+{
+	char c[8];
+	snprintf(c, sizeof(c), "%d", code);
+	const char *lb[] = {"handler", handler, "code", c};
+	sample_u(arg, lb, 2, n);
+}
+
+static void emit_http_requests(mw_t *w)
+{
+	if (w->p->admin && w->p->admin->http)
+		gp_http_each_count(w->p->admin->http, http_count_cb, w);
+}
+
+/* ---- the table ------------------------------------------------------------------------ */
+
+/*
+ * X(name, type, help, emitter, per-backend value): every family, in output order.
+ * A family with a per-backend value function uses the generic per-backend gauge emitter.
+ */
+#define GP_METRICS_TABLE(X)                                                                        \
+	X("build_info", "gauge", "Always 1; the version is in the label", emit_build_info, NULL)   \
+	X("start_time_seconds", "gauge", "Unix time the proxy started", emit_start_time, NULL)     \
+	X("config_version", "gauge",                                                               \
+	  "Configuration generation: 1 at start, +1 per applied reload", emit_config_version,      \
+	  NULL)                                                                                    \
+	X("config_reloads_total", "counter", "Configuration reloads by result", emit_reloads,      \
+	  NULL)                                                                                    \
+	X("config_last_reload_successful", "gauge",                                                \
+	  "0 if the last reload attempt was refused or abandoned", emit_last_reload_ok, NULL)      \
+	X("vrrp_state", "gauge", "keepalived role reported to the proxy (one-hot)", emit_vrrp,     \
+	  NULL)                                                                                    \
+	X("listener_up", "gauge", "1 while the endpoint accepts clients", emit_listener_up, NULL)  \
+	X("has_writer", "gauge", "1 while a writer is chosen", emit_has_writer, NULL)              \
+	X("no_writer_seconds", "gauge", "Seconds since the proxy has had no writer (0 with one)",  \
+	  emit_no_writer, NULL)                                                                    \
+	X("no_writer_seconds_total", "counter", "Seconds spent without a writer since start",      \
+	  emit_no_writer_total, NULL)                                                              \
+	X("writer_changes_total", "counter", "Writer changes by reason", emit_writer_changes,      \
+	  NULL)                                                                                    \
+	X("failover_duration_seconds", "histogram", "Writer lost until a new writer was chosen",   \
+	  emit_failover, NULL)                                                                     \
+	X("last_writer_change_seconds", "gauge",                                                   \
+	  "The last writer change by phase: detect (last sign of life to detection), evict and "   \
+	  "first_answer (from detection), gap (longest without an answer); NaN while unknown",     \
+	  emit_last_change, NULL)                                                                  \
+	X("writer_change_gap_seconds", "histogram",                                                \
+	  "Longest gap between answers on the read-write endpoint around each writer change",      \
+	  emit_change_gap, NULL)                                                                   \
+	X("backend_up", "gauge", "Monitor verdict after fall/rise: 1 up, 0 down", NULL, v_up)      \
+	X("backend_state", "gauge", "Node state from the Galera policy (one-hot)",                 \
+	  emit_backend_state, NULL)                                                                \
+	X("backend_is_writer", "gauge", "1 for the writer", NULL, v_is_writer)                     \
+	X("backend_is_reader", "gauge", "1 if the read-only endpoint may use the node", NULL,      \
+	  v_is_reader)                                                                             \
+	X("backend_maintenance", "gauge", "1 while an operator holds the node in maintenance",     \
+	  NULL, v_maintenance)                                                                     \
+	X("backend_priority", "gauge", "Configured writer priority (lower is preferred)", NULL,    \
+	  v_priority)                                                                              \
+	X("backend_wsrep_local_state", "gauge",                                                    \
+	  "wsrep_local_state (4 Synced, 2 Donor/Desynced, NaN without Galera)", NULL,              \
+	  v_local_state)                                                                           \
+	X("backend_wsrep_cluster_size", "gauge", "wsrep_cluster_size as the node reports it",      \
+	  NULL, v_cluster_size)                                                                    \
+	X("backend_wsrep_local_recv_queue", "gauge", "wsrep_local_recv_queue: write sets queued",  \
+	  NULL, v_recv_queue)                                                                      \
+	X("backend_probe_duration_seconds", "histogram",                                           \
+	  "Successful health probes (connect+query)", emit_probe_duration, NULL)                   \
+	X("backend_probe_failures_total", "counter", "Failed health probes by cause",              \
+	  emit_probe_failures, NULL)                                                               \
+	X("backend_sessions", "gauge", "Client sessions on the backend by endpoint",               \
+	  emit_backend_sessions, NULL)                                                             \
+	X("backend_connect_failures_total", "counter",                                             \
+	  "Session connects to the backend that failed", emit_connect_failures, NULL)              \
+	X("backend_handshake_slots_used", "gauge",                                                 \
+	  "Backend connections of clients not yet authenticated, parked ones included", NULL,      \
+	  v_hs_slots)                                                                              \
+	X("backend_handshake_queued", "gauge", "Clients waiting for a handshake slot", NULL,       \
+	  v_hs_queued)                                                                             \
+	X("backend_deferred_greetings_total", "counter",                                           \
+	  "Clients greeted by the proxy itself while the handshake slots were full",               \
+	  emit_deferred, NULL)                                                                     \
+	X("backend_parked_connections", "gauge",                                                   \
+	  "Greeted backend connections kept for the next client", NULL, v_parked)                  \
+	X("backend_parked_total", "counter",                                                       \
+	  "Greetings kept (parked: a client left them unanswered; warmed: fetched ahead) and "     \
+	  "what became of them (reused, finished, dropped)",                                       \
+	  emit_park_events, NULL)                                                                  \
+	X("backend_evictions_total", "counter", "Times the node was evicted from the group",       \
+	  emit_backend_evictions, NULL)                                                            \
+	X("evictions_total", "counter", "evs.evict statements that succeeded", emit_evictions,     \
+	  NULL)                                                                                    \
+	X("eviction_failures_total", "counter", "evs.evict attempts that failed",                  \
+	  emit_eviction_failures, NULL)                                                            \
+	X("client_connections_accepted_total", "counter", "Client connections accepted",           \
+	  emit_accepted, NULL)                                                                     \
+	X("client_connections_rejected_total", "counter", "Client connections refused by reason",  \
+	  emit_rejected, NULL)                                                                     \
+	X("client_connections_closed_total", "counter", "Client sessions ended by reason",         \
+	  emit_closed, NULL)                                                                       \
+	X("client_connections_active", "gauge", "Client sessions counted against the limit",       \
+	  emit_active, NULL)                                                                       \
+	X("sessions", "gauge", "Sessions by state", emit_sessions, NULL)                           \
+	X("commands_total", "counter", "Client commands by endpoint and command type",             \
+	  emit_commands, NULL)                                                                     \
+	X("client_received_bytes_total", "counter", "Bytes read from clients", emit_bytes_in,      \
+	  NULL)                                                                                    \
+	X("client_sent_bytes_total", "counter", "Bytes written to clients", emit_bytes_out, NULL)  \
+	X("err_packets_relayed_total", "counter", "ERR packets relayed from backends to clients",  \
+	  emit_err_packets, NULL)                                                                  \
+	X("request_duration_seconds", "histogram", "Command sent until its response was complete", \
+	  emit_request_duration, NULL)                                                             \
+	X("sessions_drained_total", "counter", "Sessions asked to close at their next idle point", \
+	  emit_drained, NULL)                                                                      \
+	X("sessions_killed_total", "counter", "Sessions cut without waiting for an idle point",    \
+	  emit_killed, NULL)                                                                       \
+	X("http_requests_total", "counter", "HTTP requests by handler and status code",            \
+	  emit_http_requests, NULL)
+
+typedef struct family {
+	const char *name;       /* without the prefix */
+	const char *type;       /* gauge, counter, histogram */
+	const char *help;       /* HELP text */
+	void (*emit)(mw_t *w);  /* samples, or NULL for a per-backend gauge */
+	backend_value_fn value; /* the per-backend gauge's value */
+} family_t;
+
+static const family_t families[] = {
+#define GP_METRICS_FAMILY(name, type, help, emit, value) {name, type, help, emit, value},
+        GP_METRICS_TABLE(GP_METRICS_FAMILY)
+#undef GP_METRICS_FAMILY
+};
+
+void gp_metrics_write(const gp_proxy_t *p, gp_strbuf_t *out)
+{
+	mw_t w = {.o = out, .p = p};
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		const family_t *fam = &families[f];
+		gp_strbuf_printf(out, "# HELP " GP_METRICS_PREFIX "%s %s.\n", fam->name, fam->help);
+		gp_strbuf_printf(out, "# TYPE " GP_METRICS_PREFIX "%s %s\n", fam->name, fam->type);
+		w.name = fam->name;
+		if (fam->emit)
+			fam->emit(&w);
+		else
+			emit_backend_gauge(&w, fam->value);
+	}
+}

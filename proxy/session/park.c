@@ -1,0 +1,668 @@
+/* park.c - parked backend connections: greeted, unanswered, kept for the next client. */
+#include <errno.h>
+#include <nettle/sha1.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "session/handoff.h"
+#include "base/log.h"
+
+typedef enum gp_park_state {
+	GP_PARK_IDLE,   /* waiting for a client */
+	GP_PARK_LOGIN,  /* finishing: the monitor's handshake response sent */
+	GP_PARK_QUIT,   /* logged in, COM_QUIT on its way, closing */
+	GP_PARK_GONE,   /* closing without a word (the server already spoke or left) */
+	GP_PARK_REFUSE, /* a deferred login its client left: answered wrongly, awaiting the ERR */
+	GP_PARK_WARMING /* handshake.warm: connecting, or waiting for the server's greeting */
+} gp_park_state_t;
+
+typedef struct gp_parked {
+	gp_list_t link;            /* in handoff->parked, oldest first */
+	gp_io_t io;                /* the backend connection */
+	uv_connect_t connect;      /* WARMING: the connect request */
+	gp_handoff_t *h;           /* owner */
+	int backend;               /* index in proxy->backends, -1: a reload removed it */
+	char name[GP_NAME_MAX];    /* backend name (logs; reloads find it again by it) */
+	char address[GP_ADDR_MAX]; /* and by its address */
+	gp_park_state_t state;     /* where it is */
+	uint64_t greeted_at;       /* loop ms the server greeted (its connect_timeout runs) */
+	uint64_t deadline;         /* LOGIN/QUIT: give up at this loop ms */
+	uint32_t greeting_len;     /* bytes in greeting */
+	uint8_t answer_len;        /* REFUSE: bytes of a wrong answer to an auth switch */
+	uint8_t greeting[GP_GREETING_MAX]; /* the greeting as the server sent it, header included */
+} gp_parked_t;
+
+static const gp_io_proto_t park_proto;
+static void park_warm_failed(gp_parked_t *e);
+
+static const char *const park_state_names[] = {"idle", "login",  "quit",
+                                               "gone", "refuse", "warming"};
+
+/* A reload replaced the configuration since the entries' backend indexes were taken. */
+static bool park_reloaded(const gp_handoff_t *h)
+{
+	return h->cfg_gen != gp_config_generation(h->proxy->cfg);
+}
+
+static gp_backend_t *park_backend(const gp_parked_t *e)
+{
+	gp_proxy_t *p = e->h->proxy;
+	return e->backend >= 0 && (size_t)e->backend < p->nbackends ? &p->backends[e->backend]
+	                                                            : NULL;
+}
+
+static void park_event(gp_parked_t *e, gp_park_event_t ev)
+{
+	gp_backend_t *b = park_backend(e);
+	if (b)
+		b->park_events[ev]++;
+}
+
+/* The one place an entry changes state; keeps the backend's parked gauge in step. */
+static void park_set_state(gp_parked_t *e, gp_park_state_t to)
+{
+	gp_backend_t *b = park_backend(e);
+	if (b && e->state == GP_PARK_IDLE && to != GP_PARK_IDLE && b->parked)
+		b->parked--;
+	else if (b && e->state != GP_PARK_IDLE && to == GP_PARK_IDLE)
+		b->parked++;
+	gp_log(GP_LOG_DEBUG, "park_state", "backend=%s from=%s to=%s", e->name,
+	       park_state_names[e->state], park_state_names[to]);
+	e->state = to;
+}
+
+/* Close without another word; what the server counts is past helping. */
+static void park_drop(gp_parked_t *e, const char *why)
+{
+	if (e->io.closing)
+		return;
+	gp_log(GP_LOG_INFO, "park_dropped", "backend=%s state=%s reason=%s", e->name,
+	       park_state_names[e->state], why);
+	park_event(e, GP_PARK_EV_DROPPED);
+	park_set_state(e, GP_PARK_GONE);
+	gp_io_close(&e->io, false);
+}
+
+/* Logged in after all: say goodbye with COM_QUIT, so the server counts no abort, and close. */
+static void park_quit(gp_parked_t *e)
+{
+	static const uint8_t quit[5] = {1, 0, 0, 0, MYP_COM_QUIT};
+	park_set_state(e, GP_PARK_QUIT);
+	gp_io_close(&e->io, gp_io_send(&e->io, quit, sizeof(quit)) == GP_OK);
+}
+
+/* mysql_native_password: SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw))). */
+static void park_native_password(const char *pw, const uint8_t *scramble, size_t slen,
+                                 uint8_t out[SHA1_DIGEST_SIZE])
+{
+	struct sha1_ctx c;
+	uint8_t h1[SHA1_DIGEST_SIZE], h2[SHA1_DIGEST_SIZE], h3[SHA1_DIGEST_SIZE];
+	sha1_init(&c);
+	sha1_update(&c, strlen(pw), (const uint8_t *)pw);
+	sha1_digest(&c, SHA1_DIGEST_SIZE, h1);
+	sha1_update(&c, SHA1_DIGEST_SIZE, h1);
+	sha1_digest(&c, SHA1_DIGEST_SIZE, h2);
+	sha1_update(&c, slen, scramble);
+	sha1_update(&c, SHA1_DIGEST_SIZE, h2);
+	sha1_digest(&c, SHA1_DIGEST_SIZE, h3);
+	for (size_t i = 0; i < SHA1_DIGEST_SIZE; i++)
+		out[i] = h1[i] ^ h3[i];
+	/* SHA1(pw) logs in as well as the password does: leave no copy on the stack. */
+	explicit_bzero(h1, sizeof(h1));
+	explicit_bzero(h2, sizeof(h2));
+	explicit_bzero(&c, sizeof(c));
+}
+
+static const char native_plugin[] = "mysql_native_password";
+
+/* Send a packet with the monitor's native-password answer to scramble (seq given). */
+static gp_status_t park_send_auth(gp_parked_t *e, uint8_t seq, const uint8_t *scramble, size_t slen,
+                                  const myp_greeting_t *g)
+{
+	const gp_config_t *c = e->h->proxy->cfg;
+	uint8_t auth[SHA1_DIGEST_SIZE], buf[512];
+	size_t alen = c->monitor_password[0] ? SHA1_DIGEST_SIZE : 0;
+	if (alen)
+		park_native_password(c->monitor_password, scramble, slen < 20 ? slen : 20, auth);
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	if (g) {
+		myp_hsresp_t r = {
+		        .caps = g->caps & (MYP_CLIENT_LONG_PASSWORD | MYP_CLIENT_PROTOCOL_41 |
+		                           MYP_CLIENT_SECURE_CONNECTION | MYP_CLIENT_PLUGIN_AUTH |
+		                           MYP_CLIENT_TRANSACTIONS),
+		        .max_packet = 1u << 24,
+		        .charset = g->charset,
+		        .user = (const uint8_t *)c->monitor_user,
+		        .user_len = strlen(c->monitor_user),
+		        .auth = auth,
+		        .auth_len = alen,
+		        .auth_plugin = (const uint8_t *)native_plugin,
+		        .auth_plugin_len = sizeof(native_plugin) - 1,
+		};
+		myp_hsresp_build(&w, seq, &r);
+	} else {
+		size_t start = myp_wbuf_packet_begin(&w);
+		myp_wbuf_bytes(&w, auth, alen);
+		myp_wbuf_packet_end(&w, start, seq);
+	}
+	return w.failed ? GP_ETOOBIG : gp_io_send(&e->io, buf, w.len);
+}
+
+/* Finish cleanly: log in with the monitor account, then COM_QUIT. A login that ends well
+ * is no aborted connect, and it resets the host's error count on the server. */
+/* e's greeting is one the monitor can log in from (parsed into g). */
+static bool park_greeting(const gp_parked_t *e, myp_greeting_t *g)
+{
+	return e->greeting_len > MYP_HEADER_LEN &&
+	       myp_greeting_parse(e->greeting + MYP_HEADER_LEN, e->greeting_len - MYP_HEADER_LEN,
+	                          g) == MYP_OK &&
+	       (g->caps & MYP_CLIENT_PROTOCOL_41);
+}
+
+static void park_finish(gp_parked_t *e, const char *why)
+{
+	myp_greeting_t g;
+	if (e->io.closing || e->state != GP_PARK_IDLE)
+		return;
+	if (!park_greeting(e, &g)) {
+		park_drop(e, "bad_greeting");
+		return;
+	}
+	gp_log(GP_LOG_DEBUG, "park_finish", "backend=%s reason=%s age_ms=%llu", e->name, why,
+	       (unsigned long long)(uv_now(e->io.tcp.loop) - e->greeted_at));
+	park_set_state(e, GP_PARK_LOGIN);
+	e->deadline = uv_now(e->io.tcp.loop) + GP_PARK_LOGIN_MS;
+	if (park_send_auth(e, 1, g.scramble, g.scramble_len, &g) != GP_OK)
+		park_drop(e, "send_failed");
+}
+
+static void park_on_reply(gp_parked_t *e, gp_pkt_t *pkt)
+{
+	uint8_t kind = pkt->n ? pkt->p[0] : 0xFF;
+	if (kind == 0x00) {
+		park_event(e, GP_PARK_EV_FINISHED);
+		park_quit(e);
+		return;
+	}
+	if (kind == 0xFE) {
+		myp_authswitch_t sw;
+		if (myp_authswitch_parse(pkt->p, pkt->n, &sw) == MYP_OK &&
+		    sw.plugin_len == sizeof(native_plugin) - 1 &&
+		    !memcmp(sw.plugin, native_plugin, sw.plugin_len) && sw.data_len >= 20) {
+			if (park_send_auth(e, (uint8_t)(pkt->seq + 1), sw.data, 20, NULL) != GP_OK)
+				park_drop(e, "send_failed");
+			return;
+		}
+		char q[80];
+		gp_log(GP_LOG_WARN, "park_login_failed",
+		       "backend=%s user=%s reason=auth_plugin plugin=%s detail=\"the monitor "
+		       "account must use mysql_native_password to finish parked connections\"",
+		       e->name, e->h->proxy->cfg->monitor_user,
+		       gp_log_quote(q, sizeof(q), (const char *)sw.plugin,
+		                    (unsigned)(sw.plugin_len < 64 ? sw.plugin_len : 64)));
+		park_drop(e, "auth_plugin");
+		return;
+	}
+	myp_err_t er;
+	char q[300];
+	if (kind == 0xFF && myp_err_parse(pkt->p, pkt->n, MYP_CLIENT_PROTOCOL_41, &er) == MYP_OK)
+		gp_log(GP_LOG_WARN, "park_login_failed", "backend=%s user=%s code=%u message=%s",
+		       e->name, e->h->proxy->cfg->monitor_user, er.code,
+		       gp_log_quote(q, sizeof(q), (const char *)er.message,
+		                    (unsigned)(er.message_len < 200 ? er.message_len : 200)));
+	park_drop(e, "login_refused");
+}
+
+uint8_t gp_park_wrong_len(const myp_authswitch_t *sw)
+{
+	static const char ed[] = "client_ed25519";
+	return sw->plugin_len == sizeof(ed) - 1 && !memcmp(sw->plugin, ed, sw->plugin_len) ? 64
+	                                                                                   : 20;
+}
+
+/* Answer an auth round with random bytes of the size the plugin expects: the server ends
+ * with access denied, a credentials error that does not count toward max_connect_errors. */
+static void park_send_wrong(gp_parked_t *e, uint8_t seq)
+{
+	uint8_t buf[MYP_HEADER_LEN + 64];
+	size_t n = e->answer_len ? e->answer_len : 20;
+	if (n > sizeof(buf) - MYP_HEADER_LEN)
+		n = sizeof(buf) - MYP_HEADER_LEN;
+	if (getrandom(buf + MYP_HEADER_LEN, n, 0) != (ssize_t)n)
+		memset(buf + MYP_HEADER_LEN, 0x5a, n);
+	myp_frame_put_header(buf, (uint32_t)n, seq);
+	if (gp_io_send(&e->io, buf, MYP_HEADER_LEN + n) != GP_OK)
+		park_drop(e, "send_failed");
+}
+
+static void park_on_refused(gp_parked_t *e, gp_pkt_t *pkt)
+{
+	uint8_t kind = pkt->n ? pkt->p[0] : 0xFF;
+	if (kind == 0xFE || kind == 0x01) {
+		myp_authswitch_t sw;
+		if (kind == 0xFE && myp_authswitch_parse(pkt->p, pkt->n, &sw) == MYP_OK)
+			e->answer_len = gp_park_wrong_len(&sw);
+		park_send_wrong(e, (uint8_t)(pkt->seq + 1));
+		return;
+	}
+	gp_log(GP_LOG_INFO, "defer_abandoned", "backend=%s outcome=%s", e->name,
+	       kind == 0x00 ? "ok" : "refused");
+	if (kind == 0x00) {
+		park_quit(e); /* it got in after all (an account without a password) */
+		return;
+	}
+	park_set_state(e, GP_PARK_GONE);
+	gp_io_close(&e->io, false);
+}
+
+static void park_on_warm_greeting(gp_parked_t *e, gp_pkt_t *pkt);
+
+static gp_pkt_action_t park_packet(gp_io_t *io, gp_pkt_t *pkt)
+{
+	gp_parked_t *e = io->owner;
+	switch (e->state) {
+	case GP_PARK_WARMING:
+		park_on_warm_greeting(e, pkt);
+		return GP_PKT_STOP;
+	case GP_PARK_REFUSE:
+		park_on_refused(e, pkt);
+		return GP_PKT_STOP;
+	case GP_PARK_IDLE:
+		/* Unprompted: a timeout or shutdown notice. Nothing to hand out any more. */
+		park_drop(e, "server_spoke");
+		return GP_PKT_STOP;
+	case GP_PARK_LOGIN:
+		park_on_reply(e, pkt);
+		return GP_PKT_STOP;
+	default:
+		return GP_PKT_DROP;
+	}
+}
+
+static void park_ended(gp_io_t *io, gp_status_t st)
+{
+	gp_parked_t *e = io->owner;
+	if (e->state == GP_PARK_QUIT)
+		return;
+	if (e->state == GP_PARK_WARMING)
+		park_warm_failed(e);
+	park_drop(e, st == GP_ECLOSED ? "server_closed" : "server_error");
+}
+
+static void park_closed(gp_io_t *io)
+{
+	gp_parked_t *e = io->owner;
+	gp_proxy_t *p = e->h->proxy;
+	gp_backend_t *b = park_backend(e);
+	if (e->state == GP_PARK_IDLE)
+		park_set_state(e, GP_PARK_GONE);
+	gp_list_del(&e->link);
+	if (b && b->hs_slots)
+		b->hs_slots--;
+	gp_handoff_slot_freed(p, e->backend);
+	free(e);
+}
+
+static const gp_io_proto_t park_proto = {
+        .packet = park_packet,
+        .ended = park_ended,
+        .closed = park_closed,
+};
+
+/* A new entry with its io ready for a socket, of no backend yet; NULL if out of memory. */
+static gp_parked_t *park_new(gp_handoff_t *h)
+{
+	gp_parked_t *e = calloc(1, sizeof(*e));
+	if (!e || gp_io_init(&e->io, h->proxy->loop, &park_proto, e) != GP_OK) {
+		free(e);
+		return NULL;
+	}
+	e->h = h;
+	e->backend = -1;
+	e->state = GP_PARK_GONE;
+	gp_list_init(&e->link);
+	return e;
+}
+
+/* e now belongs to backend b, in state, listed in h->parked (the parked gauge follows). */
+static void park_attach(gp_parked_t *e, int b, gp_park_state_t state)
+{
+	const gp_backend_t *be = &e->h->proxy->backends[b];
+	e->backend = b;
+	snprintf(e->name, sizeof(e->name), "%s", be->conf->name);
+	snprintf(e->address, sizeof(e->address), "%s", be->conf->address);
+	park_set_state(e, state);
+	gp_list_append(&e->h->parked, &e->link);
+}
+
+/* Why an entry that has just become idle cannot be handed out (to be finished), or NULL. */
+static const char *park_unfit(const gp_parked_t *e)
+{
+	gp_proxy_t *p = e->h->proxy;
+	uint64_t half = (uint64_t)p->cfg->handshake_greeting_timeout_ms / 2;
+	return p->shutting_down                          ? "shutdown"
+	       : !gp_handoff_usable(p, e->backend)       ? "backend_unusable"
+	       : uv_now(p->loop) >= e->greeted_at + half ? "too_old"
+	                                                 : NULL;
+}
+
+/* An entry has just become idle: finish it (why), or let a queued client take it now. */
+static void park_offer(gp_parked_t *e, const char *why)
+{
+	if (why)
+		park_finish(e, why);
+	else
+		gp_handoff_slot_freed(e->h->proxy, e->backend);
+}
+
+/* Take the session's backend socket over (the session closes its handle and descriptor;
+ * the socket lives on in ours) into a new entry for its backend, listed in h->parked and
+ * reading; NULL if that failed (then the session's close is an ordinary close). */
+static gp_parked_t *park_take_socket(gp_handoff_t *h, gp_session_t *s, gp_park_state_t state)
+{
+	uv_os_fd_t ofd;
+	if (uv_fileno((const uv_handle_t *)&s->server.tcp, &ofd) != 0)
+		return NULL;
+	gp_parked_t *e = park_new(h);
+	if (!e)
+		return NULL;
+	int fd = dup(ofd);
+	if (fd < 0 || uv_tcp_open(&e->io.tcp, fd) != 0) {
+		if (fd >= 0)
+			close(fd);
+		gp_io_close(&e->io, false); /* frees e in park_closed; counts nothing */
+		return NULL;
+	}
+	e->greeted_at = s->greeted_at;
+	park_attach(e, s->backend, state);
+	gp_io_tune(&e->io);
+	gp_io_set_whole(&e->io, true);
+	gp_io_read(&e->io, true);
+	return e;
+}
+
+void gp_park_put(gp_handoff_t *h, gp_session_t *s)
+{
+	gp_parked_t *e = park_take_socket(h, s, GP_PARK_IDLE);
+	if (!e)
+		return;
+	e->greeting_len = s->greeting_len;
+	memcpy(e->greeting, s->greeting, s->greeting_len);
+	s->slot = false; /* the slot is the parked connection's now */
+	const char *finish = park_unfit(e);
+	gp_log(GP_LOG_INFO, "greeting_parked", "backend=%s conn=%u client=%s reason=%s%s%s",
+	       e->name, s->id, s->client_addr, s->close_reason ? s->close_reason : "-",
+	       finish ? " finish=" : "", finish ? finish : "");
+	park_event(e, GP_PARK_EV_PARKED);
+	park_offer(e, finish);
+}
+
+void gp_park_refuse(gp_handoff_t *h, gp_session_t *s)
+{
+	gp_proxy_t *p = h->proxy;
+	gp_parked_t *e = park_take_socket(h, s, GP_PARK_REFUSE);
+	if (!e)
+		return;
+	/* Until its ERR it is an unauthenticated connection of the backend: it holds a slot. */
+	if (s->slot)
+		s->slot = false;
+	else
+		p->backends[s->backend].hs_slots++;
+	e->answer_len = s->defer_answer_len;
+	e->deadline = uv_now(p->loop) + GP_PARK_LOGIN_MS;
+	gp_log(GP_LOG_INFO, "defer_abandoning", "backend=%s conn=%u client=%s switched=%d", e->name,
+	       s->id, s->client_addr, s->resp.client_turn);
+	/* The server asked already: its switch went to the client (answer now), or it was read
+	 * and not yet looked at (the session's buffer holds it: act on it here). */
+	uint32_t n = gp_io_buffered(&s->server);
+	myp_frame_t f;
+	if (n && myp_frame_packet(s->server.buf + s->server.start, n, &f) == MYP_OK) {
+		gp_pkt_t pkt = {.len = f.len, .seq = f.seq, .p = (uint8_t *)f.payload, .n = f.len};
+		park_on_refused(e, &pkt);
+	} else if (n) {
+		park_set_state(e, GP_PARK_GONE); /* half a packet: cannot tell what it asked */
+		gp_io_close(&e->io, false);
+	} else if (s->resp.client_turn) {
+		park_send_wrong(e, (uint8_t)(s->server_seq + 1));
+	}
+}
+
+typedef enum gp_park_fit {
+	GP_PARK_FIT,    /* hand it out */
+	GP_PARK_OLD,    /* too close to the server's connect_timeout: finish it */
+	GP_PARK_BROKEN, /* the server spoke or left: drop it */
+	GP_PARK_BUSY    /* not idle (finishing, closing) */
+} gp_park_fit_t;
+
+/* Fit to hand out: idle, young enough, and quiet. */
+static gp_park_fit_t park_check(gp_parked_t *e, uint64_t now)
+{
+	gp_proxy_t *p = e->h->proxy;
+	uint64_t half = (uint64_t)p->cfg->handshake_greeting_timeout_ms / 2;
+	if (e->state != GP_PARK_IDLE || e->io.closing)
+		return GP_PARK_BUSY;
+	uv_os_fd_t fd;
+	uint8_t c;
+	if (e->io.ended || gp_io_buffered(&e->io) != 0 ||
+	    uv_fileno((const uv_handle_t *)&e->io.tcp, &fd) != 0)
+		return GP_PARK_BROKEN;
+	/* A FIN or a packet the loop has not read yet: not for a client. */
+	ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (!(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+		return GP_PARK_BROKEN;
+	return now >= e->greeted_at + half ? GP_PARK_OLD : GP_PARK_FIT;
+}
+
+bool gp_park_available(gp_handoff_t *h, int b)
+{
+	gp_list_t *pos;
+	uint64_t now = uv_now(h->proxy->loop);
+	for (pos = h->parked.next; pos != &h->parked; pos = pos->next) {
+		gp_parked_t *e = gp_container_of(pos, gp_parked_t, link);
+		if (e->backend == b && !park_reloaded(h) && park_check(e, now) == GP_PARK_FIT)
+			return true;
+	}
+	return false;
+}
+
+bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b)
+{
+	gp_list_t *pos, *tmp;
+	uint64_t now = uv_now(h->proxy->loop);
+	if (park_reloaded(h))
+		return false; /* indexes from another configuration: the tick sorts them out */
+	gp_list_each_safe(pos, tmp, &h->parked)
+	{
+		gp_parked_t *e = gp_container_of(pos, gp_parked_t, link);
+		if (e->backend != b || e->state != GP_PARK_IDLE)
+			continue;
+		gp_park_fit_t fit = park_check(e, now);
+		if (fit == GP_PARK_OLD)
+			park_finish(e, "unused");
+		else if (fit == GP_PARK_BROKEN)
+			park_drop(e, "server_spoke");
+		if (fit != GP_PARK_FIT)
+			continue;
+		uv_os_fd_t ofd;
+		int fd = uv_fileno((const uv_handle_t *)&e->io.tcp, &ofd) == 0 ? dup(ofd) : -1;
+		if (fd < 0)
+			return false;
+		/* The slot goes with the connection: e leaves without freeing it. */
+		park_event(e, GP_PARK_EV_REUSED);
+		park_set_state(e, GP_PARK_GONE);
+		e->backend = -1;
+		gp_io_close(&e->io, false);
+		s->slot = true;
+		gp_log(GP_LOG_DEBUG, "greeting_reused", "backend=%s conn=%u client=%s age_ms=%llu",
+		       h->proxy->backends[b].conf->name, s->id, s->client_addr,
+		       (unsigned long long)(now - e->greeted_at));
+		if (gp_session_adopt(s, b, fd, e->greeting, e->greeting_len, e->greeted_at)) {
+			gp_park_warm(h); /* one more greeting ahead, for the next client */
+			return true;
+		}
+		/* Lost on the way (cannot happen short of running out of descriptors). */
+		s->slot = false;
+		if (h->proxy->backends[b].hs_slots)
+			h->proxy->backends[b].hs_slots--;
+		return false;
+	}
+	return false;
+}
+
+/* A reload swapped the configuration: find each entry's backend again by name and address. */
+static void park_follow_reload(gp_handoff_t *h)
+{
+	gp_proxy_t *p = h->proxy;
+	gp_list_t *pos;
+	for (pos = h->parked.next; pos != &h->parked; pos = pos->next) {
+		gp_parked_t *e = gp_container_of(pos, gp_parked_t, link);
+		int found = -1;
+		for (size_t i = 0; i < p->nbackends; i++)
+			if (!strcmp(p->backends[i].conf->name, e->name) &&
+			    !strcmp(p->backends[i].conf->address, e->address))
+				found = (int)i;
+		/* A backend that stayed carried its counters to its new index; a removed one
+		 * took them along, so its entries count nowhere. */
+		e->backend = found;
+	}
+	h->cfg_gen = gp_config_generation(p->cfg);
+}
+
+void gp_park_tick(gp_handoff_t *h, uint64_t now)
+{
+	gp_proxy_t *p = h->proxy;
+	gp_list_t *pos, *tmp;
+	if (park_reloaded(h))
+		park_follow_reload(h);
+	uint64_t half = (uint64_t)p->cfg->handshake_greeting_timeout_ms / 2;
+	gp_list_each_safe(pos, tmp, &h->parked)
+	{
+		gp_parked_t *e = gp_container_of(pos, gp_parked_t, link);
+		if (e->io.closing)
+			continue;
+		if (e->state != GP_PARK_IDLE) {
+			if (now >= e->deadline)
+				park_drop(e, e->state == GP_PARK_WARMING ? "greeting_timeout"
+				                                         : "login_timeout");
+			continue;
+		}
+		if (p->shutting_down)
+			park_finish(e, "shutdown");
+		else if (e->backend < 0)
+			park_finish(e, "backend_removed");
+		else if (!gp_handoff_usable(p, e->backend))
+			park_finish(e, "backend_unusable");
+		else if (now >= e->greeted_at + half)
+			park_finish(e, "unused");
+	}
+	gp_park_warm(h);
+}
+
+/* ---- warm greetings (handshake.warm) -------------------------------------------------- */
+
+/* A warm connection failed: no new one to that backend for a while, so a node that refuses
+ * (down, max_connections) is not hammered; the monitor judges its health, not this. */
+static void park_warm_failed(gp_parked_t *e)
+{
+	gp_backend_t *b = park_backend(e);
+	if (b)
+		b->warm_retry_at = uv_now(e->h->proxy->loop) + GP_WARM_RETRY_MS;
+}
+
+/* The first packet on a warm connection: the greeting to keep, or a refusal. */
+static void park_on_warm_greeting(gp_parked_t *e, gp_pkt_t *pkt)
+{
+	myp_greeting_t g;
+	bool refused = pkt->n && pkt->p[0] == 0xFF;
+	if (!refused && MYP_HEADER_LEN + pkt->n <= GP_GREETING_MAX) {
+		myp_frame_put_header(e->greeting, pkt->len, pkt->seq);
+		memcpy(e->greeting + MYP_HEADER_LEN, pkt->p, pkt->n);
+		e->greeting_len = MYP_HEADER_LEN + pkt->n;
+	}
+	if (refused || !park_greeting(e, &g)) {
+		myp_err_t er;
+		if (refused && myp_err_parse(pkt->p, pkt->n, MYP_CLIENT_PROTOCOL_41, &er) == MYP_OK)
+			gp_log(GP_LOG_WARN, "warm_refused", "backend=%s code=%u", e->name, er.code);
+		park_warm_failed(e);
+		park_drop(e, refused ? "refused" : "bad_greeting");
+		return;
+	}
+	e->greeted_at = uv_now(e->h->proxy->loop);
+	park_set_state(e, GP_PARK_IDLE);
+	park_event(e, GP_PARK_EV_WARMED);
+	park_offer(e, park_unfit(e));
+}
+
+static void park_warm_connected(uv_connect_t *req, int status)
+{
+	gp_parked_t *e = req->data;
+	if (status < 0) {
+		if (status != UV_ECANCELED) {
+			park_warm_failed(e);
+			gp_log(GP_LOG_INFO, "warm_connect_failed", "backend=%s error=\"%s\"",
+			       e->name, gp_strerror(gp_status_from_uv(status)));
+		}
+		park_drop(e, "connect_failed");
+		return;
+	}
+	if (e->io.closing)
+		return;
+	gp_io_tune(&e->io);
+	gp_io_set_whole(&e->io, true);
+	gp_io_read(&e->io, true);
+}
+
+/* Open one warm connection to backend b; it holds a handshake slot like a parked one. */
+static bool park_warm_one(gp_handoff_t *h, int b)
+{
+	gp_proxy_t *p = h->proxy;
+	gp_backend_t *be = &p->backends[b];
+	gp_parked_t *e = park_new(h);
+	if (!e)
+		return false;
+	park_attach(e, b, GP_PARK_WARMING);
+	e->deadline = uv_now(p->loop) + (uint64_t)p->cfg->limits_backend_connect_timeout_ms;
+	be->hs_slots++;
+	e->connect.data = e;
+	int r = uv_tcp_connect(&e->connect, &e->io.tcp, (const struct sockaddr *)&be->addr,
+	                       park_warm_connected);
+	if (r < 0) {
+		park_warm_failed(e);
+		park_drop(e, "connect_failed");
+		return false;
+	}
+	return true;
+}
+
+void gp_park_warm(gp_handoff_t *h)
+{
+	gp_proxy_t *p = h->proxy;
+	const gp_config_t *c = p->cfg;
+	uint64_t now = uv_now(p->loop);
+	if (c->handshake_warm <= 0 || park_reloaded(h) || p->shutting_down ||
+	    now >= p->last_accept_ms + GP_WARM_IDLE_MS)
+		return;
+	uint64_t have[GP_MAX_BACKENDS] = {0};
+	gp_list_t *pos;
+	for (pos = h->parked.next; pos != &h->parked; pos = pos->next) {
+		gp_parked_t *e = gp_container_of(pos, gp_parked_t, link);
+		if (e->backend >= 0 && !e->io.closing &&
+		    (e->state == GP_PARK_WARMING || e->state == GP_PARK_IDLE))
+			have[e->backend]++;
+	}
+	uint64_t slots = (uint64_t)c->handshake_slots;
+	for (size_t i = 0; i < p->nbackends; i++) {
+		gp_backend_t *be = &p->backends[i];
+		/* Queued clients come first: the slots they wait for are theirs. */
+		if (!gp_handoff_usable(p, (int)i) || be->hs_queued || now < be->warm_retry_at)
+			continue;
+		while (have[i] < (uint64_t)c->handshake_warm &&
+		       (slots == 0 || be->hs_slots < slots) && park_warm_one(h, (int)i))
+			have[i]++;
+	}
+}

@@ -5,6 +5,7 @@ set -euo pipefail
 DEPS_PACKAGES=(
   make git meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libuv1-dev libmariadb-dev libconfig-dev check libhttp-parser-dev libjansson-dev nettle-dev
+  zlib1g-dev libssl-dev openssl
   mariadb-server mariadb-client galera-4 rsync socat
   php-cli php-mysql sysbench haproxy
   valgrind clang-format shellcheck

@@ -168,6 +168,8 @@ step format -- bash test/check-format.sh
 step shellcheck -- shellcheck_all
 step "build ($B_NORMAL)" -- build_normal
 step "unit tests ($B_NORMAL)" needs:"build ($B_NORMAL)" -- unit_tests "$B_NORMAL"
+step "interop: the compression codec against a real MariaDB" needs:"build ($B_NORMAL)" -- \
+  bash test/interop/run.sh --build "$B_NORMAL"
 step "docs match the binary" needs:"build ($B_NORMAL)" -- \
   bash test/check-docs.sh "$B_NORMAL/proxy/galera-proxy"
 step "unit tests under valgrind" needs:"build ($B_NORMAL)" -- unit_valgrind

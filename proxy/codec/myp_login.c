@@ -1,0 +1,66 @@
+/* myp_login.c - COM_CHANGE_USER read in full: the reply and plugin a session learns from. */
+#include <string.h>
+
+#include "myp_login.h"
+
+/* A NUL-terminated string at p[*off]: slice without the NUL, *off moves past it. */
+static myp_status_t get_strnul(const uint8_t *p, size_t n, size_t *off, const uint8_t **s,
+                               size_t *slen)
+{
+	const uint8_t *nul = *off < n ? memchr(p + *off, 0, n - *off) : NULL;
+
+	if (!nul)
+		return MYP_NEED_MORE;
+	*s = p + *off;
+	*slen = (size_t)(nul - *s);
+	*off += *slen + 1;
+	return MYP_OK;
+}
+
+myp_status_t myp_change_user_full_parse(const uint8_t *p, size_t n, uint64_t caps,
+                                        myp_change_user_full_t *out)
+{
+	size_t off = 1;
+	myp_status_t st;
+	uint64_t alen;
+	size_t used;
+
+	memset(out, 0, sizeof(*out));
+	if (n < 1)
+		return MYP_NEED_MORE;
+	if (p[0] != MYP_COM_CHANGE_USER)
+		return MYP_EPROTO;
+	if ((st = get_strnul(p, n, &off, &out->user, &out->user_len)) != MYP_OK)
+		return st;
+	if (caps & MYP_CLIENT_SECURE_CONNECTION) {
+		if (off >= n)
+			return MYP_NEED_MORE;
+		out->auth_len = p[off++];
+		if (n - off < out->auth_len)
+			return MYP_NEED_MORE;
+		out->auth = p + off;
+		off += out->auth_len;
+	} else if ((st = get_strnul(p, n, &off, &out->auth, &out->auth_len)) != MYP_OK) {
+		return st;
+	}
+	if ((st = get_strnul(p, n, &off, &out->db, &out->db_len)) != MYP_OK)
+		return st;
+	if (n - off < 2)
+		return MYP_OK; /* a 4.0-style packet: nothing more */
+	out->charset = (uint16_t)(p[off] | p[off + 1] << 8);
+	out->has_charset = true;
+	off += 2;
+	if ((caps & MYP_CLIENT_PLUGIN_AUTH) && off < n) {
+		st = get_strnul(p, n, &off, &out->auth_plugin, &out->auth_plugin_len);
+		if (st != MYP_OK)
+			return MYP_EPROTO; /* the whole payload: an unterminated name is broken */
+	}
+	if ((caps & MYP_CLIENT_CONNECT_ATTRS) && off < n) {
+		if (myp_lenenc_int(p + off, n - off, &alen, &used, NULL) != MYP_OK ||
+		    alen > n - off - used)
+			return MYP_EPROTO;
+		out->attrs = p + off + used;
+		out->attrs_len = (size_t)alen;
+	}
+	return MYP_OK;
+}

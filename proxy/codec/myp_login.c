@@ -1,4 +1,4 @@
-/* myp_login.c - COM_CHANGE_USER read in full: the reply and plugin a session learns from. */
+/* myp_login.c - login packets a moved session needs: COM_CHANGE_USER in full, tracking asked. */
 #include <string.h>
 
 #include "myp_login.h"
@@ -14,6 +14,23 @@ static myp_status_t get_strnul(const uint8_t *p, size_t n, size_t *off, const ui
 	*s = p + *off;
 	*slen = (size_t)(nul - *s);
 	*off += *slen + 1;
+	return MYP_OK;
+}
+
+myp_status_t myp_hsresp_add_caps(uint8_t *p, size_t n, uint64_t add_caps)
+{
+	uint32_t lo;
+
+	if (add_caps & ~(uint64_t)MYP_HSRESP_ADDABLE_CAPS)
+		return MYP_EPROTO;
+	if (n < 4)
+		return MYP_NEED_MORE;
+	lo = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	lo |= (uint32_t)add_caps; /* every addable bit is one of the low 32 */
+	p[0] = (uint8_t)lo;
+	p[1] = (uint8_t)(lo >> 8);
+	p[2] = (uint8_t)(lo >> 16);
+	p[3] = (uint8_t)(lo >> 24);
 	return MYP_OK;
 }
 

@@ -1,4 +1,4 @@
-/* myp_login.h - COM_CHANGE_USER read in full: the reply and plugin a session learns from. */
+/* myp_login.h - login packets a moved session needs: COM_CHANGE_USER in full, tracking asked. */
 #ifndef MYP_LOGIN_H
 #define MYP_LOGIN_H
 
@@ -34,5 +34,15 @@ typedef struct myp_change_user_full {
 /* Parse a whole COM_CHANGE_USER payload (first byte 0x11). caps: the session's. */
 MYP_WUR myp_status_t myp_change_user_full_parse(const uint8_t *p, size_t n, uint64_t caps,
                                                 myp_change_user_full_t *out);
+
+/* Capabilities myp_hsresp_add_caps may add: they change no byte of the handshake response
+ * and only what the proxy itself takes back out (myp_ok_untrack for SESSION_TRACK). */
+#define MYP_HSRESP_ADDABLE_CAPS MYP_CLIENT_SESSION_TRACK
+
+/* Add capability bits in place to a handshake response payload (p/n as relayed to the
+ * server), so that a session whose client did not ask for tracking is tracked on the server
+ * side (the capabilities of an SSLRequest get the same). MYP_EPROTO for bits outside
+ * MYP_HSRESP_ADDABLE_CAPS; MYP_NEED_MORE if n < 4. */
+MYP_WUR myp_status_t myp_hsresp_add_caps(uint8_t *p, size_t n, uint64_t add_caps);
 
 #endif

@@ -782,6 +782,40 @@ START_TEST(test_change_user_forms)
 }
 END_TEST
 
+/* captured (test_auth.c tells how): mysqlnd's handshake response, without SESSION_TRACK */
+#define MYSQLND_HSRESP                                                     \
+	"8da21a00000000c0080000000000000000000000000000000000000000000000" \
+	"750014abf29a983a1ea397e15e1df3f93917b2308ef0d974006d7973716c5f6e" \
+	"61746976655f70617373776f7264002c0c5f636c69656e745f6e616d65076d79" \
+	"73716c6e640c5f7365727665725f686f7374093132372e302e302e31"
+
+START_TEST(test_hsresp_add_caps)
+{
+	uint8_t b[256], orig[256];
+	size_t n = unhex(MYSQLND_HSRESP, b, sizeof(b));
+	myp_hsresp_t before, after;
+
+	memcpy(orig, b, n);
+	ck_assert_int_eq(myp_hsresp_parse(orig, n, &before), MYP_OK);
+	ck_assert(!(before.caps & MYP_CLIENT_SESSION_TRACK));
+	ck_assert_int_eq(myp_hsresp_add_caps(b, n, MYP_CLIENT_SESSION_TRACK), MYP_OK);
+	ck_assert_int_eq(myp_hsresp_parse(b, n, &after), MYP_OK);
+	ck_assert_uint_eq(after.caps, before.caps | MYP_CLIENT_SESSION_TRACK);
+	/* nothing else moved or changed */
+	ck_assert_int_eq(memcmp(b + 4, orig + 4, n - 4), 0);
+	ck_assert_uint_eq((size_t)(after.auth - b), (size_t)(before.auth - orig));
+	ck_assert_uint_eq(after.attrs_len, before.attrs_len);
+	/* twice: the same */
+	ck_assert_int_eq(myp_hsresp_add_caps(b, n, MYP_CLIENT_SESSION_TRACK), MYP_OK);
+	ck_assert_int_eq(myp_hsresp_parse(b, n, &after), MYP_OK);
+	ck_assert_uint_eq(after.caps, before.caps | MYP_CLIENT_SESSION_TRACK);
+	/* bits that would change what the client reads are not the proxy's to add */
+	ck_assert_int_eq(myp_hsresp_add_caps(b, n, MYP_CLIENT_DEPRECATE_EOF), MYP_EPROTO);
+	ck_assert_int_eq(myp_hsresp_add_caps(b, n, MYP_MARIADB_CLIENT_CACHE_METADATA), MYP_EPROTO);
+	ck_assert_int_eq(myp_hsresp_add_caps(b, 3, MYP_CLIENT_SESSION_TRACK), MYP_NEED_MORE);
+}
+END_TEST
+
 /* ---- replaying system variables --------------------------------------------------------- */
 
 typedef struct sysvar_case {
@@ -956,6 +990,7 @@ static Suite *track_suite(void)
 	tcase_add_loop_test(tc, test_change_user_full, 0,
 	                    sizeof(change_user_cases) / sizeof(change_user_cases[0]));
 	tcase_add_test(tc, test_change_user_forms);
+	tcase_add_test(tc, test_hsresp_add_caps);
 	suite_add_tcase(s, tc);
 	return s;
 }

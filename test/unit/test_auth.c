@@ -94,7 +94,7 @@ START_TEST(test_hash_parse)
 	text[7] = 'g';
 	ck_assert(!gp_auth_hash_parse(text, strlen(text), &lower));
 	ck_assert(all_zero(&lower, sizeof(lower)));
-	ck_assert(!gp_auth_hash_parse(U_HASH + 1, 40, &lower));
+	ck_assert(!gp_auth_hash_parse(&U_HASH[1], 40, &lower)); /* no star */
 	ck_assert(!gp_auth_hash_parse("XD821809F681A40A6E379B50D0463EFAE20BDD122", 41, &lower));
 	ck_assert(!gp_auth_hash_parse("LIEvGDGjHTmKyz3peLRjPqahOct5n6/BQCNm1bOvot4", 43, &lower));
 	ck_assert(!gp_auth_hash_parse("6f8c114b58f2ce9e", 16, &lower));

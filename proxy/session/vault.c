@@ -63,7 +63,9 @@ void gp_vault_put(gp_vault_t *v, void *slot)
 	uint8_t *s = slot;
 	uint32_t i;
 
-	if (!s || !v->base)
+	/* not a slot of this vault: taking it would corrupt the free list */
+	if (!s || !v->base || s < v->base || s >= v->base + (size_t)v->nslots * v->slot_size ||
+	    (size_t)(s - v->base) % v->slot_size != 0)
 		return;
 	i = (uint32_t)((size_t)(s - v->base) / v->slot_size);
 	explicit_bzero(s, v->slot_size);

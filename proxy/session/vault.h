@@ -31,7 +31,7 @@ typedef struct gp_vault {
 GP_WUR gp_status_t gp_vault_init(gp_vault_t *v, size_t slot_size, uint32_t nslots);
 /* A zeroed slot, or NULL when all are handed out. */
 void *gp_vault_get(gp_vault_t *v);
-/* Wipe a slot from gp_vault_get and take it back (NULL: nothing). */
+/* Wipe a slot from gp_vault_get and take it back (NULL or any other pointer: nothing). */
 void gp_vault_put(gp_vault_t *v, void *slot);
 /* Wipe and unmap everything (slots still out become invalid). */
 void gp_vault_destroy(gp_vault_t *v);

@@ -94,6 +94,10 @@ START_TEST(test_vault_slots)
 	ck_assert(all_zero(s[4], sizeof(*s[4])));
 	ck_assert_uint_eq(s[3]->sha1[0], 0xA3); /* the others untouched */
 	gp_vault_put(&v, NULL);
+	gp_vault_put(&v, (uint8_t *)s[3] + 1); /* not a slot: ignored */
+	gp_vault_put(&v, &v);
+	ck_assert_uint_eq(v.used, 4);
+	ck_assert_uint_eq(s[3]->sha1[0], 0xA3);
 	for (int i = 0; i < 4; i++)
 		gp_vault_put(&v, i == 2 ? s[4] : s[i]);
 	ck_assert_uint_eq(v.used, 0);

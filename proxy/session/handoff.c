@@ -188,8 +188,7 @@ void gp_handoff_closing(gp_session_t *s)
 	gp_proxy_t *p = s->proxy;
 	gp_handoff_unqueue(s);
 	if (s->defer_resp && s->state == GP_SS_AUTH && s->in_flight && s->server.connected &&
-	    !s->server.ended && !s->server.closing &&
-	    uv_stream_get_write_queue_size((const uv_stream_t *)&s->server.tcp) == 0) {
+	    !s->server.ended && !s->server.closing && gp_io_flushed(&s->server)) {
 		/* The server has the rewritten response (all of it in the socket) and waits for
 		 * its plugin's round trip: a vanished client would be an aborted connect. Refuse
 		 * it instead. */

@@ -173,9 +173,9 @@ static void park_finish(gp_parked_t *e, const char *why)
 		return;
 	}
 	gp_log(GP_LOG_DEBUG, "park_finish", "backend=%s reason=%s age_ms=%llu", e->name, why,
-	       (unsigned long long)(uv_now(e->io.tcp.loop) - e->greeted_at));
+	       (unsigned long long)(uv_now(e->h->proxy->loop) - e->greeted_at));
 	park_set_state(e, GP_PARK_LOGIN);
-	e->deadline = uv_now(e->io.tcp.loop) + GP_PARK_LOGIN_MS;
+	e->deadline = uv_now(e->h->proxy->loop) + GP_PARK_LOGIN_MS;
 	if (park_send_auth(e, 1, g.scramble, g.scramble_len, &g) != GP_OK)
 		park_drop(e, "send_failed");
 }

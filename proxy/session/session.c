@@ -1045,10 +1045,9 @@ static const gp_io_proto_t server_proto = {
 static void session_name_client(gp_session_t *s)
 {
 	struct sockaddr_storage ss;
-	int len = sizeof(ss);
 	char host[48] = "?";
 	int port = 0;
-	if (uv_tcp_getpeername(&s->client.tcp, (struct sockaddr *)&ss, &len) == 0) {
+	if (gp_io_addr(&s->client, false, &ss) == GP_OK) {
 		if (ss.ss_family == AF_INET6) {
 			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 			uv_ip6_name(a, host, sizeof(host));

@@ -17,10 +17,10 @@
 #include "net/refuse.h"
 #include "net/resolve.h"
 
-        /* ---- helpers ---------------------------------------------------------- */
+/* ---- helpers ---------------------------------------------------------- */
 
-        /* Open descriptors; libuv's process-wide signal pipe is opened by the first loop, first. */
-        static int fd_count(void)
+/* Open descriptors; libuv's process-wide signal pipe is opened by the first loop, first. */
+static int fd_count(void)
 {
 	static bool warm;
 	if (!warm) {

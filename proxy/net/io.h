@@ -24,6 +24,11 @@
  * of its poll phase (a uv_check_t): every socket that epoll reported is read before the
  * first relayed write wakes up a server thread or a client that then competes for the CPU,
  * so the proxy is preempted less and handles more events per wakeup.
+ *
+ * The engine owns every socket of the daemon: accept, connect, adopting a descriptor, taking
+ * one over from another io, peeking at the kernel's queue, reading, writing, closing. Nothing
+ * else calls libuv's stream functions or recv/send (test/check-layers.sh checks it). HTTP
+ * connections use it in byte-stream mode (proto->data): reads are handed over unframed.
  */
 
 typedef struct gp_io gp_io_t;
@@ -64,9 +69,8 @@ typedef struct gp_io_proto {
 
 struct gp_io {
 	uv_tcp_t tcp;               /* the socket (tcp.data == this) */
-	uv_connect_t connect;       /* gp_io_connect's request */
 	const gp_io_proto_t *proto; /* this side's callbacks */
-	void *owner;                /* the session */
+	void *owner;                /* the session, parked entry or HTTP connection */
 	gp_io_t *peer;              /* where FORWARD packets go (NULL: nowhere yet) */
 	uint8_t *buf;               /* pooled read buffer, NULL while idle */
 	uint32_t start;             /* first byte not yet scanned */
@@ -88,6 +92,7 @@ struct gp_io {
 	bool close_after_write;     /* close once our queued writes are done */
 	bool connected;             /* tcp is open (accepted or connected) */
 	bool scan_queued;           /* read data waits for the end of the poll phase */
+	uv_connect_t connect;       /* gp_io_connect's request (last: the hot fields stay put) */
 };
 
 /* Prepare an io on the loop (uv_tcp_init). */

@@ -1,5 +1,4 @@
-/* http.c - the HTTP server over the I/O engine: parsing, limits, answers; routes are a handler's.
- */
+/* http.c - the HTTP/1.1 server over the I/O engine (its routes come from a handler). */
 #include "net/http.h"
 
 #include <arpa/inet.h>
@@ -71,7 +70,6 @@ typedef struct http_conn {
 } http_conn_t;
 
 static void conn_close(http_conn_t *c);
-static void conn_finish(http_conn_t *c);
 
 /* ---- helpers ------------------------------------------------------------------------- */
 

@@ -1,4 +1,4 @@
-/* http.h - HTTP/1.1 over the I/O engine: a server with a request handler, and one-shot GETs. */
+/* http.h - HTTP/1.1 over the I/O engine (server: http.c, client: http_client.c). */
 #ifndef GP_HTTP_H
 #define GP_HTTP_H
 

@@ -12,6 +12,7 @@
 
 #include "cluster/cluster.h"
 #include "base/log.h"
+#include "net/http.h"
 #include "daemon/proxy.h"
 #include "net/resolve.h"
 #include "session/session.h"
@@ -169,26 +170,17 @@ bool gp_vrrp_peer_settled(const gp_proxy_t *p)
 	       (!v->fenced || uv_now(p->loop) - v->started_at >= GP_PEER_FIRST_WAIT_MS);
 }
 
-static void peer_req_closed(uv_handle_t *h)
-{
-	gp_peer_req_t *r = gp_container_of(h, gp_peer_req_t, tcp); /* tcp.data is the proxy */
-	free(r->body);
-	free(r);
-}
-
-static void peer_req_end(gp_proxy_t *p, bool ok)
+/* The peer's answer to a poll, or its failure: the peer's view, and the first decision if it
+ * waited for this. */
+static void peer_answered(gp_proxy_t *p, bool ok, int code, const char *body, size_t len)
 {
 	gp_vrrp_t *v = &p->vrrp;
-	gp_peer_req_t *r = v->req;
-	if (!r)
-		return;
-	v->req = NULL;
 	v->peer_poll_failed = !ok;
 	if (!ok)
 		v->view.failures++;
-	if (ok && r->complete && r->parser.status_code == 200) {
+	if (ok && code == 200) {
 		json_error_t err;
-		json_t *doc = json_loadb(r->body, r->body_len, 0, &err);
+		json_t *doc = json_loadb(body, len, 0, &err);
 		const char *state = NULL, *writer = NULL, *name = NULL;
 		if (doc && json_unpack(doc, "{s:s, s?s, s?s}", "vrrp_state", &state, "writer",
 		                       &writer, "proxy", &name) == 0) {
@@ -215,84 +207,25 @@ static void peer_req_end(gp_proxy_t *p, bool ok)
 		}
 		json_decref(doc);
 	}
-	if (r->open)
-		uv_close((uv_handle_t *)&r->tcp, peer_req_closed);
-	else
-		peer_req_closed((uv_handle_t *)&r->tcp);
 	gp_cluster_decide_first(p); /* it may have waited for this answer */
 }
 
-static int peer_on_body(http_parser *hp, const char *at, size_t len)
+static void peer_on_answer(void *arg, bool ok, int code, const char *body, size_t len)
 {
-	gp_peer_req_t *r = hp->data;
-	if (r->body_len + len > GP_PEER_BODY_MAX)
-		return 1;
-	memcpy(r->body + r->body_len, at, len);
-	r->body_len += len;
-	return 0;
+	gp_proxy_t *p = arg;
+	p->vrrp.req = NULL;
+	peer_answered(p, ok, code, body, len);
 }
 
-static int peer_on_complete(http_parser *hp)
+/* Abandon the poll in flight, if any: a failed poll. */
+static void peer_req_end(gp_proxy_t *p)
 {
-	gp_peer_req_t *r = hp->data;
-	r->complete = true;
-	return 0;
-}
-
-static const http_parser_settings peer_settings = {
-        .on_body = peer_on_body,
-        .on_message_complete = peer_on_complete,
-};
-
-static void peer_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
-{
-	static char buf[16384]; /* parsed at once; one request at a time */
-	(void)h;
-	(void)suggested;
-	*b = uv_buf_init(buf, sizeof(buf));
-}
-
-static void peer_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	gp_proxy_t *p = s->data;
-	gp_peer_req_t *r = p->vrrp.req;
-	if (!r || s != (uv_stream_t *)&r->tcp)
+	gp_vrrp_t *v = &p->vrrp;
+	if (!v->req)
 		return;
-	if (n > 0) {
-		size_t used = http_parser_execute(&r->parser, &peer_settings, b->base, (size_t)n);
-		if (used != (size_t)n || r->complete)
-			peer_req_end(p, r->complete);
-		return;
-	}
-	if (n < 0) {
-		http_parser_execute(&r->parser, &peer_settings, NULL, 0);
-		peer_req_end(p, r->complete);
-	}
-}
-
-static void peer_on_written(uv_write_t *w, int status)
-{
-	gp_proxy_t *p = w->data;
-	if (status < 0 && p->vrrp.req && w == &p->vrrp.req->write)
-		peer_req_end(p, false);
-}
-
-static void peer_on_connect(uv_connect_t *c, int status)
-{
-	gp_proxy_t *p = c->data;
-	gp_peer_req_t *r = p->vrrp.req;
-	if (!r || c != &r->connect)
-		return;
-	if (status < 0) {
-		peer_req_end(p, false);
-		return;
-	}
-	static const char get[] = "GET /status HTTP/1.1\r\nHost: peer\r\nConnection: close\r\n\r\n";
-	uv_buf_t b = uv_buf_init((char *)get, sizeof(get) - 1);
-	r->write.data = p;
-	if (uv_write(&r->write, (uv_stream_t *)&r->tcp, &b, 1, peer_on_written) < 0 ||
-	    uv_read_start((uv_stream_t *)&r->tcp, peer_alloc, peer_on_read) < 0)
-		peer_req_end(p, false);
+	gp_http_get_cancel(v->req);
+	v->req = NULL;
+	peer_answered(p, false, 0, NULL, 0);
 }
 
 static void peer_request(gp_proxy_t *p);
@@ -361,7 +294,7 @@ static void peer_poll(gp_proxy_t *p)
 {
 	gp_vrrp_t *v = &p->vrrp;
 	if (v->req)
-		peer_req_end(p, false); /* the last poll took a whole interval: a failure */
+		peer_req_end(p); /* the last poll took a whole interval: a failure */
 	if (v->view.valid &&
 	    uv_now(p->loop) - v->view.at > GP_PEER_STALE_POLLS * vrrp_interval(p)) {
 		v->view.valid = false;
@@ -379,24 +312,9 @@ static void peer_poll(gp_proxy_t *p)
 static void peer_request(gp_proxy_t *p)
 {
 	gp_vrrp_t *v = &p->vrrp;
-	gp_peer_req_t *r = calloc(1, sizeof(*r));
-	if (r)
-		r->body = malloc(GP_PEER_BODY_MAX);
-	if (!r || !r->body) {
-		if (r)
-			free(r);
-		return;
-	}
-	http_parser_init(&r->parser, HTTP_RESPONSE);
-	r->parser.data = r;
-	uv_tcp_init(p->loop, &r->tcp);
-	r->tcp.data = p;
-	r->open = true;
-	r->connect.data = p;
-	v->req = r;
-	if (uv_tcp_connect(&r->connect, &r->tcp, (const struct sockaddr *)&v->peer,
-	                   peer_on_connect) < 0)
-		peer_req_end(p, false);
+	if (gp_http_get(p->loop, (const struct sockaddr *)&v->peer, "/status", GP_PEER_BODY_MAX,
+	                peer_on_answer, p, &v->req) != GP_OK)
+		peer_answered(p, false, 0, NULL, 0);
 }
 
 /* ---- timer, start, stop -------------------------------------------------------- */
@@ -473,7 +391,7 @@ void gp_vrrp_stop(gp_proxy_t *p)
 {
 	gp_vrrp_t *v = &p->vrrp;
 	if (v->req)
-		peer_req_end(p, false);
+		peer_req_end(p);
 	gp_resolve_cancel(v->resolving); /* its answer is dropped when it comes */
 	v->resolving = NULL;
 	if (v->timer_open) {

@@ -2,7 +2,6 @@
 #ifndef GP_VRRP_H
 #define GP_VRRP_H
 
-#include <http_parser.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -34,18 +33,6 @@ int gp_vrrp_state_parse(const char *s);
 
 #define GP_PEER_BODY_MAX (64 * 1024) /* a peer /status larger than this is refused */
 
-/* The one request to the peer's GET /status in flight (at most one at a time). */
-typedef struct gp_peer_req {
-	uv_tcp_t tcp;         /* connection to the peer */
-	uv_connect_t connect; /* its connect request */
-	uv_write_t write;     /* the request */
-	http_parser parser;   /* response parser */
-	char *body;           /* response body (malloc'ed, GP_PEER_BODY_MAX) */
-	size_t body_len;      /* bytes in body */
-	bool complete;        /* a whole response was parsed */
-	bool open;            /* tcp is initialised (close it) */
-} gp_peer_req_t;
-
 /* What the peer proxy said last. */
 typedef struct gp_peer_view {
 	bool valid;            /* seen recently (fresh within 4 polls) */
@@ -64,7 +51,7 @@ typedef struct gp_vrrp {
 	bool fenced;                  /* not serving: sessions drained, new ones held */
 	uv_timer_t timer;             /* VIP check and peer poll, every monitor interval */
 	bool timer_open;              /* timer initialised */
-	gp_peer_req_t *req;           /* peer request in flight, or NULL */
+	struct gp_http_get *req;      /* peer request in flight, or NULL */
 	struct sockaddr_storage peer; /* resolved peer http address */
 	bool have_peer;               /* peer configured (its name may not have resolved yet) */
 	bool peer_resolved;           /* peer holds an address */

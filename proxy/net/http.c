@@ -1,4 +1,4 @@
-/* http.c - the HTTP server on the proxy's loop: /metrics, /health, /status and admin POSTs. */
+/* http.c - the HTTP/1.1 server over the I/O engine (its routes come from a handler). */
 #include "net/http.h"
 
 #include <arpa/inet.h>
@@ -9,15 +9,15 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ops/admin.h"
+#include "base/config.h"
+#include "base/list.h"
 #include "base/log.h"
-#include "ops/metrics.h"
+#include "net/io.h"
 #include "net/refuse.h"
 
 #define HTTP_BACKLOG    128
 #define HTTP_URL_MAX    1024 /* longer URLs get 414 */
 #define HTTP_FIELD_MAX  32   /* header names we care about are shorter */
-#define HTTP_AUTH_MAX   512  /* Authorization values beyond this are not a valid token */
 #define HTTP_MAX_COUNTS 64   /* distinct (handler, code) pairs counted */
 
 typedef struct http_count {
@@ -27,7 +27,9 @@ typedef struct http_count {
 } http_count_t;
 
 struct gp_http {
-	gp_proxy_t *proxy;                    /* owner */
+	uv_loop_t *loop;                      /* where it runs */
+	gp_http_handler_fn handler;           /* answers each request */
+	void *handler_arg;                    /* its argument */
 	uv_tcp_t listener;                    /* the http_listen socket */
 	bool listener_open;                   /* listener not closed yet */
 	gp_refuser_t refuser;                 /* closes connections beyond the limit */
@@ -40,49 +42,32 @@ struct gp_http {
 };
 
 typedef struct http_conn {
-	gp_list_t link;                 /* in http->conns */
-	gp_http_t *http;                /* server */
-	uv_tcp_t tcp;                   /* the client socket */
-	uv_timer_t timer;               /* request or idle deadline */
-	http_parser parser;             /* request parser */
-	int open_handles;               /* tcp, timer */
-	bool closing;                   /* uv_close called */
-	bool same_host;                 /* loopback or own address (POST without a token) */
-	bool in_request;                /* between message begin and complete */
-	bool close_after;               /* close once the queued answers are written */
-	bool reading;                   /* uv_read_start in effect */
-	size_t queued;                  /* answer bytes not written yet */
-	int reject;                     /* answer this status instead of dispatching */
-	size_t head_bytes;              /* request line + header bytes so far */
-	size_t body_bytes;              /* body bytes so far */
-	char url[HTTP_URL_MAX + 1];     /* request target */
-	size_t url_len;                 /* its length */
-	char field[HTTP_FIELD_MAX + 1]; /* header name being read */
-	size_t field_len;               /* its length (> HTTP_FIELD_MAX: not one we want) */
-	bool in_value;                  /* the parser is in a header value */
-	bool value_is_auth;             /* that value is Authorization */
-	char auth[HTTP_AUTH_MAX + 1];   /* Authorization value */
-	size_t auth_len;                /* its length (> HTTP_AUTH_MAX: too long) */
-	uint64_t started_ns;            /* when the request began (debug log) */
-	char peer[64];                  /* client IP (logs) */
-	gp_strbuf_t *capture;           /* socketless (gp_http_test_open): answers go here */
+	gp_list_t link;                  /* in http->conns */
+	gp_http_t *http;                 /* server */
+	gp_io_t io;                      /* the client socket (byte-stream mode) */
+	uv_timer_t timer;                /* request or idle deadline */
+	http_parser parser;              /* request parser */
+	int open_handles;                /* io, timer */
+	bool closing;                    /* conn_close called */
+	bool same_host;                  /* loopback or own address (gp_http_same_host) */
+	bool in_request;                 /* between message begin and complete */
+	bool close_after;                /* close once the queued answers are written */
+	size_t queued;                   /* answer bytes not written yet */
+	int reject;                      /* answer this status instead of dispatching */
+	size_t head_bytes;               /* request line + header bytes so far */
+	size_t body_bytes;               /* body bytes so far */
+	char url[HTTP_URL_MAX + 1];      /* request target */
+	size_t url_len;                  /* its length */
+	char field[HTTP_FIELD_MAX + 1];  /* header name being read */
+	size_t field_len;                /* its length (> HTTP_FIELD_MAX: not one we want) */
+	bool in_value;                   /* the parser is in a header value */
+	bool value_is_auth;              /* that value is Authorization */
+	char auth[GP_HTTP_AUTH_MAX + 1]; /* Authorization value */
+	size_t auth_len;                 /* its length (> GP_HTTP_AUTH_MAX: too long) */
+	uint64_t started_ns;             /* when the request began (debug log) */
+	char peer[64];                   /* client IP (logs) */
+	gp_strbuf_t *capture;            /* socketless (gp_http_test_open): answers go here */
 } http_conn_t;
-
-typedef struct http_write {
-	uv_write_t req; /* libuv request */
-	http_conn_t *c; /* connection */
-	size_t len;     /* bytes in data */
-	char data[];    /* the answer */
-} http_write_t;
-
-typedef struct http_answer {
-	int code;            /* status */
-	const char *ctype;   /* Content-Type */
-	const char *extra;   /* extra header lines ("" or "X: y\r\n") */
-	const char *body;    /* body */
-	size_t body_len;     /* its length */
-	const char *handler; /* for the request counter */
-} http_answer_t;
 
 static void conn_close(http_conn_t *c);
 
@@ -195,25 +180,15 @@ static const char *status_text(int code)
 
 /* ---- writing ------------------------------------------------------------------------- */
 
-static void conn_read_on(http_conn_t *c);
-
-static void on_write(uv_write_t *req, int status)
+static void conn_sent(gp_io_t *io, size_t len)
 {
-	http_write_t *w = req->data;
-	http_conn_t *c = w->c;
-	c->queued -= w->len;
-	free(w);
-	if (c->closing)
-		return;
-	if (status < 0 || (c->close_after && c->queued == 0)) {
-		conn_close(c);
-		return;
-	}
+	http_conn_t *c = io->owner;
+	c->queued -= len;
 	if (!c->close_after && c->queued < GP_HTTP_MAX_QUEUED / 2)
-		conn_read_on(c);
+		gp_io_read(&c->io, true);
 }
 
-static void conn_send(http_conn_t *c, const http_answer_t *a, bool head_only)
+static void conn_send(http_conn_t *c, const gp_http_answer_t *a, bool head_only)
 {
 	char hdr[512];
 	int n = snprintf(hdr, sizeof(hdr),
@@ -231,32 +206,20 @@ static void conn_send(http_conn_t *c, const http_answer_t *a, bool head_only)
 		gp_strbuf_append(c->capture, a->body, blen);
 		return;
 	}
-	http_write_t *w = malloc(sizeof(*w) + (size_t)n + blen);
-	if (!w) {
+	struct iovec v[2] = {{.iov_base = hdr, .iov_len = (size_t)n},
+	                     {.iov_base = (void *)a->body, .iov_len = blen}};
+	if (gp_io_sendv(&c->io, v, 2) != GP_OK) {
 		conn_close(c);
 		return;
 	}
-	memcpy(w->data, hdr, (size_t)n);
-	if (blen)
-		memcpy(w->data + n, a->body, blen);
-	w->len = (size_t)n + blen;
-	w->c = c;
-	w->req.data = w;
-	uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
-	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_write) < 0) {
-		free(w);
-		conn_close(c);
-		return;
-	}
-	c->queued += w->len;
-	if (c->queued >= GP_HTTP_MAX_QUEUED && c->reading) {
+	c->queued += (size_t)n + blen;
+	if (c->queued >= GP_HTTP_MAX_QUEUED) {
 		/* The client sends requests faster than it reads answers: wait for it. */
-		uv_read_stop((uv_stream_t *)&c->tcp);
-		c->reading = false;
+		gp_io_read(&c->io, false);
 	}
 }
 
-static void answer_text(http_answer_t *a, int code, const char *text)
+void gp_http_answer_text(gp_http_answer_t *a, int code, const char *text)
 {
 	a->code = code;
 	a->ctype = "text/plain; charset=utf-8";
@@ -264,213 +227,40 @@ static void answer_text(http_answer_t *a, int code, const char *text)
 	a->body_len = strlen(text);
 }
 
-/* ---- dispatch -------------------------------------------------------------------------- */
+/* ---- requests -------------------------------------------------------------------------- */
 
-/* Value of key in a query string ("a=1&b=2"), copied into buf; NULL if absent. */
-static const char *query_get(const char *q, size_t qlen, const char *key, char *buf, size_t cap)
+/* Parse the target and hand the request to the handler; a bad target is answered here. */
+static void conn_dispatch(http_conn_t *c, gp_http_answer_t *a)
 {
-	size_t klen = strlen(key), i = 0;
-	while (i < qlen) {
-		size_t end = i;
-		while (end < qlen && q[end] != '&')
-			end++;
-		if (end - i > klen && !memcmp(q + i, key, klen) && q[i + klen] == '=') {
-			size_t vlen = end - i - klen - 1;
-			if (vlen >= cap)
-				return NULL;
-			memcpy(buf, q + i + klen + 1, vlen);
-			buf[vlen] = '\0';
-			return buf;
-		}
-		if (end - i == klen && !memcmp(q + i, key, klen)) {
-			buf[0] = '\0';
-			return buf;
-		}
-		i = end + 1;
-	}
-	return NULL;
-}
-
-/* POST rule: same host, or a valid bearer token; 0 if allowed, else the status to answer. */
-static int conn_authorize(const http_conn_t *c)
-{
-	if (c->same_host)
-		return 0;
-	const char *want = c->http->proxy->cfg->top_http_admin_token;
-	if (!want || !want[0])
-		return 403;
-	if (c->auth_len > HTTP_AUTH_MAX || c->auth_len < 7 || strncasecmp(c->auth, "Bearer ", 7))
-		return 401;
-	const char *tok = c->auth + 7;
-	while (*tok == ' ')
-		tok++;
-	return gp_http_token_equal(tok, want) ? 0 : 401;
-}
-
-typedef struct http_reply {
-	char *owned;      /* malloc'd body to free after sending */
-	gp_strbuf_t sbuf; /* or a strbuf body */
-	char text[600];   /* or a short text body */
-} http_reply_t;
-
-static void answer_json(http_answer_t *a, http_reply_t *r, int code, json_t *j)
-{
-	a->code = code;
-	a->ctype = "application/json";
-	r->owned = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	json_decref(j);
-	if (!r->owned) {
-		answer_text(a, 500, "out of memory\n");
-		return;
-	}
-	a->body = r->owned;
-	a->body_len = strlen(r->owned);
-}
-
-static void dispatch_post(http_conn_t *c, const char *path, size_t plen, const char *q, size_t qlen,
-                          http_answer_t *a, http_reply_t *r)
-{
-	gp_proxy_t *p = c->http->proxy;
-	char val[64], name[GP_NAME_MAX];
-	json_t *body = NULL;
-	int code;
-	static const char bprefix[] = "/backends/";
-	if (plen == 7 && !memcmp(path, "/reload", 7)) {
-		a->handler = "reload";
-		code = gp_admin_reload_http(p, c->peer, &body);
-	} else if (plen == 5 && !memcmp(path, "/vrrp", 5)) {
-		a->handler = "vrrp";
-		code = gp_admin_vrrp(p, query_get(q, qlen, "state", val, sizeof(val)), c->peer,
-		                     &body);
-	} else {
-		/* /backends/NAME/maintenance or /backends/NAME/drain */
-		const char *slash = NULL;
-		size_t pre = sizeof(bprefix) - 1;
-		if (plen > pre && !memcmp(path, bprefix, pre))
-			slash = memchr(path + pre, '/', plen - pre);
-		size_t nlen = slash ? (size_t)(slash - path) - pre : 0;
-		const char *action = slash ? slash + 1 : "";
-		size_t alen = slash ? plen - (size_t)(action - path) : 0;
-		if (!slash || nlen == 0 || nlen >= sizeof(name)) {
-			a->handler = "other";
-			answer_text(a, 404, "not found\n");
-			return;
-		}
-		memcpy(name, path + pre, nlen);
-		name[nlen] = '\0';
-		if (alen == 11 && !memcmp(action, "maintenance", 11)) {
-			a->handler = "maintenance";
-			code = gp_admin_maintenance(p, name,
-			                            query_get(q, qlen, "on", val, sizeof(val)),
-			                            c->peer, &body);
-		} else if (alen == 5 && !memcmp(action, "drain", 5)) {
-			a->handler = "drain";
-			code = gp_admin_drain(p, name, c->peer, &body);
-		} else {
-			a->handler = "other";
-			answer_text(a, 404, "not found\n");
-			return;
-		}
-	}
-	answer_json(a, r, code, body);
-}
-
-static bool is_post_path(const char *path, size_t plen)
-{
-	return (plen == 7 && !memcmp(path, "/reload", 7)) ||
-	       (plen == 5 && !memcmp(path, "/vrrp", 5)) ||
-	       (plen > 10 && !memcmp(path, "/backends/", 10));
-}
-
-static void dispatch(http_conn_t *c, http_answer_t *a, http_reply_t *r)
-{
-	gp_proxy_t *p = c->http->proxy;
 	struct http_parser_url u;
-	a->extra = "";
-	a->handler = "other";
 	http_parser_url_init(&u);
 	if (http_parser_parse_url(c->url, c->url_len, 0, &u) != 0 ||
 	    !(u.field_set & (1 << UF_PATH))) {
-		answer_text(a, 400, "bad request target\n");
+		gp_http_answer_text(a, 400, "bad request target\n");
 		return;
 	}
-	const char *path = c->url + u.field_data[UF_PATH].off;
-	size_t plen = u.field_data[UF_PATH].len;
-	const char *q = (u.field_set & (1 << UF_QUERY)) ? c->url + u.field_data[UF_QUERY].off : "";
-	size_t qlen = (u.field_set & (1 << UF_QUERY)) ? u.field_data[UF_QUERY].len : 0;
-	unsigned m = c->parser.method;
-	bool get = m == HTTP_GET || m == HTTP_HEAD;
-
-	if (plen == 8 && !memcmp(path, "/metrics", 8)) {
-		a->handler = "metrics";
-		if (!get)
-			goto not_allowed_get;
-		gp_metrics_write(p, &r->sbuf);
-		if (r->sbuf.failed) {
-			answer_text(a, 500, "out of memory\n");
-			return;
-		}
-		a->code = 200;
-		a->ctype = "text/plain; version=0.0.4; charset=utf-8";
-		a->body = r->sbuf.data ? r->sbuf.data : "";
-		a->body_len = r->sbuf.len;
-		return;
-	}
-	if (plen == 7 && !memcmp(path, "/health", 7)) {
-		a->handler = "health";
-		if (!get)
-			goto not_allowed_get;
-		char msg[sizeof(r->text) - 1];
-		int code = gp_admin_health(p, msg, sizeof(msg));
-		snprintf(r->text, sizeof(r->text), "%s\n", msg);
-		answer_text(a, code, r->text);
-		return;
-	}
-	if (plen == 7 && !memcmp(path, "/status", 7)) {
-		a->handler = "status";
-		if (!get)
-			goto not_allowed_get;
-		answer_json(a, r, 200, gp_admin_status(p));
-		return;
-	}
-	if (!is_post_path(path, plen)) {
-		answer_text(a, 404, "not found\n");
-		return;
-	}
-	if (m != HTTP_POST) {
-		a->extra = "Allow: POST\r\n";
-		answer_text(a, 405, "method not allowed\n");
-		return;
-	}
-	int deny = conn_authorize(c);
-	if (deny) {
-		gp_log(GP_LOG_WARN, "http_denied", "client=%s code=%d reason=%s", c->peer, deny,
-		       deny == 403 ? "no_token_configured" : "bad_or_missing_token");
-		a->handler = "denied";
-		if (deny == 401)
-			a->extra = "WWW-Authenticate: Bearer realm=\"galera-proxy\"\r\n";
-		answer_text(a, deny,
-		            deny == 401 ? "unauthorized\n" : "forbidden: no token configured\n");
-		return;
-	}
-	dispatch_post(c, path, plen, q, qlen, a, r);
-	return;
-not_allowed_get:
-	a->extra = "Allow: GET, HEAD\r\n";
-	answer_text(a, 405, "method not allowed\n");
+	bool has_q = u.field_set & (1 << UF_QUERY);
+	gp_http_request_t rq = {
+	        .method = c->parser.method,
+	        .path = c->url + u.field_data[UF_PATH].off,
+	        .path_len = u.field_data[UF_PATH].len,
+	        .query = has_q ? c->url + u.field_data[UF_QUERY].off : "",
+	        .query_len = has_q ? u.field_data[UF_QUERY].len : 0,
+	        .auth = c->auth_len > 0 && c->auth_len <= GP_HTTP_AUTH_MAX ? c->auth : NULL,
+	        .same_host = c->same_host,
+	        .peer = c->peer,
+	};
+	c->http->handler(c->http->handler_arg, &rq, a);
 }
 
 static void conn_respond(http_conn_t *c)
 {
-	http_answer_t a = {0};
-	http_reply_t r = {0};
-	if (c->reject) {
-		a.handler = "other";
-		a.extra = "";
-		answer_text(&a, c->reject, "request rejected\n");
-	} else {
-		dispatch(c, &a, &r);
-	}
+	gp_http_answer_t a = {
+	        .handler = "other", .extra = "", .ctype = "text/plain; charset=utf-8"};
+	if (c->reject)
+		gp_http_answer_text(&a, c->reject, "request rejected\n");
+	else
+		conn_dispatch(c, &a);
 	count_request(c->http, a.handler, a.code);
 	if (gp_log_enabled(GP_LOG_DEBUG))
 		gp_log(GP_LOG_DEBUG, "http_request",
@@ -480,8 +270,8 @@ static void conn_respond(http_conn_t *c)
 	/* A rejected request (bad syntax, too large, timed out) is not a HEAD even if it began
 	 * like one: its answer keeps the body its Content-Length announces. */
 	conn_send(c, &a, !c->reject && c->parser.method == HTTP_HEAD);
-	free(r.owned);
-	gp_strbuf_free(&r.sbuf);
+	free(a.owned);
+	gp_strbuf_free(&a.sbuf);
 }
 
 /* ---- parser callbacks ---------------------------------------------------------------- */
@@ -556,10 +346,10 @@ static int on_header_value(http_parser *hp, const char *at, size_t n)
 	}
 	if (!c->value_is_auth)
 		return 0;
-	if (c->auth_len + n <= HTTP_AUTH_MAX)
+	if (c->auth_len + n <= GP_HTTP_AUTH_MAX)
 		memcpy(c->auth + c->auth_len, at, n);
 	c->auth_len += n;
-	if (c->auth_len <= HTTP_AUTH_MAX)
+	if (c->auth_len <= GP_HTTP_AUTH_MAX)
 		c->auth[c->auth_len] = '\0';
 	return 0;
 }
@@ -604,9 +394,8 @@ static void on_refuser_idle(gp_refuser_t *r)
 	http_maybe_free(gp_container_of(r, gp_http_t, refuser));
 }
 
-static void on_conn_handle_closed(uv_handle_t *hd)
+static void conn_handle_gone(http_conn_t *c)
 {
-	http_conn_t *c = hd->data;
 	if (--c->open_handles > 0)
 		return;
 	gp_http_t *h = c->http;
@@ -617,14 +406,43 @@ static void on_conn_handle_closed(uv_handle_t *hd)
 	http_maybe_free(h);
 }
 
+static void on_timer_closed(uv_handle_t *hd)
+{
+	conn_handle_gone(hd->data);
+}
+
+static void conn_stop_timer(http_conn_t *c)
+{
+	c->closing = true;
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
+
+static void conn_io_closed(gp_io_t *io)
+{
+	http_conn_t *c = io->owner;
+	if (!c->closing)
+		conn_stop_timer(c); /* the io closed after its last answer (conn_finish) */
+	conn_handle_gone(c);
+}
+
 static void conn_close(http_conn_t *c)
 {
 	if (c->closing)
 		return;
-	c->closing = true;
-	uv_timer_stop(&c->timer);
-	uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
-	uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
+	conn_stop_timer(c);
+	gp_io_close(&c->io, false);
+}
+
+/* Read no more; close once the queued answers are written. */
+static void conn_finish(http_conn_t *c)
+{
+	c->close_after = true;
+	gp_io_read(&c->io, false);
+	if (c->queued == 0)
+		conn_close(c);
+	else
+		gp_io_close(&c->io, true);
 }
 
 static void on_conn_timer(uv_timer_t *t)
@@ -635,12 +453,8 @@ static void on_conn_timer(uv_timer_t *t)
 		c->close_after = true;
 		c->reject = 408;
 		conn_respond(c);
-		if (c->reading) {
-			uv_read_stop((uv_stream_t *)&c->tcp);
-			c->reading = false;
-		}
-		if (!c->closing && c->queued == 0)
-			conn_close(c);
+		if (!c->closing)
+			conn_finish(c);
 		return;
 	}
 	conn_close(c);
@@ -652,14 +466,6 @@ static void conn_arm(http_conn_t *c, uint64_t ms)
 		uv_timer_start(&c->timer, on_conn_timer, ms, 0);
 }
 
-static void on_alloc(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
-{
-	(void)hd;
-	(void)suggested;
-	static char slab[16384]; /* parsed at once on the one loop thread; nothing keeps it */
-	*buf = uv_buf_init(slab, sizeof(slab));
-}
-
 /* Feed bytes to the parser; answer errors and stop reading when the connection ends. */
 static void conn_feed(http_conn_t *c, const char *data, size_t n)
 {
@@ -669,11 +475,7 @@ static void conn_feed(http_conn_t *c, const char *data, size_t n)
 		return;
 	if (e == HPE_PAUSED || c->close_after) {
 		/* an answer with Connection: close is queued; ignore the rest */
-		uv_read_stop((uv_stream_t *)&c->tcp);
-		c->reading = false;
-		c->close_after = true;
-		if (c->queued == 0)
-			conn_close(c);
+		conn_finish(c);
 		return;
 	}
 	if (e != HPE_OK || done != n || c->parser.upgrade) {
@@ -681,38 +483,51 @@ static void conn_feed(http_conn_t *c, const char *data, size_t n)
 		if (!c->reject)
 			c->reject = 400;
 		conn_respond(c);
-		uv_read_stop((uv_stream_t *)&c->tcp);
-		c->reading = false;
-		if (!c->closing && c->queued == 0)
-			conn_close(c);
+		if (!c->closing)
+			conn_finish(c);
 	}
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+static void conn_data(gp_io_t *io, const char *p, size_t n)
 {
-	http_conn_t *c = st->data;
-	if (nread == 0 || c->closing)
-		return;
-	if (nread < 0) {
-		/* EOF or error: finish what is queued, then close */
-		uv_read_stop(st);
-		c->reading = false;
-		c->close_after = true;
-		if (c->queued == 0)
-			conn_close(c);
-		return;
-	}
-	conn_feed(c, buf->base, (size_t)nread);
+	http_conn_t *c = io->owner;
+	if (!c->closing)
+		conn_feed(c, p, n);
 }
 
-static void conn_read_on(http_conn_t *c)
+/* EOF or error: finish what is queued, then close. */
+static void conn_ended(gp_io_t *io, gp_status_t st)
 {
-	if (c->reading || c->closing || c->close_after)
-		return;
-	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
-		c->reading = true;
-	else
-		conn_close(c);
+	http_conn_t *c = io->owner;
+	(void)st;
+	if (!c->closing)
+		conn_finish(c);
+}
+
+static const gp_io_proto_t conn_proto = {
+        .ended = conn_ended,
+        .closed = conn_io_closed,
+        .data = conn_data,
+        .sent = conn_sent,
+};
+
+/* A connection on h with its io and timer initialised and listed; NULL if out of memory. */
+static http_conn_t *conn_new(gp_http_t *h)
+{
+	http_conn_t *c = calloc(1, sizeof(*c));
+	if (!c || gp_io_init(&c->io, h->loop, &conn_proto, c) != GP_OK) {
+		free(c);
+		return NULL;
+	}
+	c->http = h;
+	uv_timer_init(h->loop, &c->timer);
+	c->timer.data = c;
+	c->open_handles = 2;
+	gp_list_append(&h->conns, &c->link);
+	h->nconns++;
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	return c;
 }
 
 static void on_accept(uv_stream_t *l, int status)
@@ -727,30 +542,20 @@ static void on_accept(uv_stream_t *l, int status)
 		gp_refuse(&h->refuser, l);
 		return;
 	}
-	http_conn_t *c = calloc(1, sizeof(*c));
+	http_conn_t *c = conn_new(h);
 	if (!c) {
 		gp_log(GP_LOG_ERROR, "http_refused", "reason=out_of_memory");
 		gp_refuse(&h->refuser, l);
 		return;
 	}
-	c->http = h;
-	uv_tcp_init(l->loop, &c->tcp);
-	uv_timer_init(l->loop, &c->timer);
-	c->tcp.data = c->timer.data = c;
-	c->open_handles = 2;
-	gp_list_append(&h->conns, &c->link);
-	h->nconns++;
-	http_parser_init(&c->parser, HTTP_REQUEST);
-	c->parser.data = c;
-	if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
+	if (gp_io_accept(&c->io, l) != GP_OK) {
 		conn_close(c);
 		return;
 	}
-	uv_tcp_nodelay(&c->tcp, 1);
+	gp_io_tune(&c->io);
 	struct sockaddr_storage peer, local;
-	int plen = sizeof(peer), llen = sizeof(local);
-	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &plen) == 0 &&
-	    uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &llen) == 0) {
+	if (gp_io_addr(&c->io, false, &peer) == GP_OK &&
+	    gp_io_addr(&c->io, true, &local) == GP_OK) {
 		c->same_host =
 		        gp_http_same_host((struct sockaddr *)&peer, (struct sockaddr *)&local);
 		addr_name(&peer, c->peer, sizeof(c->peer));
@@ -758,7 +563,7 @@ static void on_accept(uv_stream_t *l, int status)
 		snprintf(c->peer, sizeof(c->peer), "?");
 	}
 	conn_arm(c, GP_HTTP_IDLE_TIMEOUT_MS);
-	conn_read_on(c);
+	gp_io_read(&c->io, true);
 }
 
 /* ---- start / stop --------------------------------------------------------------------- */
@@ -777,12 +582,14 @@ static gp_status_t http_resolve(const char *addr, struct sockaddr_storage *ss)
 }
 
 /* The server without a socket: parser settings, connection list, an unbound listener. */
-static gp_http_t *http_new(gp_proxy_t *p)
+static gp_http_t *http_new(uv_loop_t *loop, gp_http_handler_fn fn, void *arg)
 {
 	gp_http_t *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->proxy = p;
+	h->loop = loop;
+	h->handler = fn;
+	h->handler_arg = arg;
 	h->refuser.on_idle = on_refuser_idle;
 	gp_list_init(&h->conns);
 	h->settings.on_message_begin = on_message_begin;
@@ -791,13 +598,14 @@ static gp_http_t *http_new(gp_proxy_t *p)
 	h->settings.on_header_value = on_header_value;
 	h->settings.on_body = on_body;
 	h->settings.on_message_complete = on_message_complete;
-	uv_tcp_init(p->loop, &h->listener);
+	uv_tcp_init(loop, &h->listener);
 	h->listener.data = h;
 	h->listener_open = true;
 	return h;
 }
 
-gp_status_t gp_http_start(gp_proxy_t *p, const char *addr, gp_http_t **out)
+gp_status_t gp_http_start(uv_loop_t *loop, const char *addr, gp_http_handler_fn fn, void *arg,
+                          gp_http_t **out)
 {
 	struct sockaddr_storage ss;
 	*out = NULL;
@@ -806,7 +614,7 @@ gp_status_t gp_http_start(gp_proxy_t *p, const char *addr, gp_http_t **out)
 		       addr);
 		return GP_EINVAL;
 	}
-	gp_http_t *h = http_new(p);
+	gp_http_t *h = http_new(loop, fn, arg);
 	if (!h)
 		return GP_ENOMEM;
 	*out = h;
@@ -844,28 +652,19 @@ void gp_http_stop(gp_http_t *h)
 
 /* ---- socketless connections (fuzzing, tests) ------------------------------------------ */
 
-gp_http_t *gp_http_test_new(gp_proxy_t *p)
+gp_http_t *gp_http_test_new(uv_loop_t *loop, gp_http_handler_fn fn, void *arg)
 {
-	return http_new(p);
+	return http_new(loop, fn, arg);
 }
 
 gp_http_conn_t *gp_http_test_open(gp_http_t *h, bool same_host, gp_strbuf_t *out)
 {
-	http_conn_t *c = calloc(1, sizeof(*c));
+	http_conn_t *c = conn_new(h);
 	if (!c)
 		return NULL;
-	c->http = h;
 	c->capture = out;
 	c->same_host = same_host;
 	snprintf(c->peer, sizeof(c->peer), "test");
-	uv_tcp_init(h->proxy->loop, &c->tcp);
-	uv_timer_init(h->proxy->loop, &c->timer);
-	c->tcp.data = c->timer.data = c;
-	c->open_handles = 2;
-	gp_list_append(&h->conns, &c->link);
-	h->nconns++;
-	http_parser_init(&c->parser, HTTP_REQUEST);
-	c->parser.data = c;
 	conn_arm(c, GP_HTTP_IDLE_TIMEOUT_MS);
 	return c;
 }
@@ -875,7 +674,7 @@ bool gp_http_test_feed(gp_http_conn_t *c, const char *data, size_t n)
 	if (c->closing)
 		return false;
 	if (n == 0)
-		on_read((uv_stream_t *)&c->tcp, UV_EOF, NULL); /* the client closed */
+		conn_ended(&c->io, GP_ECLOSED); /* the client closed */
 	else
 		conn_feed(c, data, n);
 	return !c->closing;

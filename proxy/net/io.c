@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "net/bufpool.h"
 #include "codec/myp.h"
@@ -201,6 +202,27 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	io_fail(io, gp_status_from_uv((int)nread));
 }
 
+/* Byte-stream mode: the bytes are handed over at once, so one buffer serves every io. */
+static void on_alloc_raw(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	static char slab[16384]; /* consumed within on_read_raw, on the one loop thread */
+	(void)h;
+	(void)suggested;
+	*b = uv_buf_init(slab, sizeof(slab));
+}
+
+static void on_read_raw(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	gp_io_t *io = s->data;
+	if (nread > 0) {
+		io->bytes_in += (uint64_t)nread;
+		io->proto->data(io, b->base, (size_t)nread);
+		return;
+	}
+	if (nread < 0)
+		io_fail(io, nread == UV_ENOBUFS ? GP_ENOMEM : gp_status_from_uv((int)nread));
+}
+
 static void on_fwd_written(uv_write_t *req, int status)
 {
 	gp_io_t *io = req->data; /* the source side, whose buffer held the bytes */
@@ -349,7 +371,9 @@ static void io_settle(gp_io_t *io)
 	bool want = io->want_read && room && io->pending == 0 && !io->ended && !io->closing &&
 	            !io->close_after_write && io->connected;
 	if (want && !io->reading) {
-		if (uv_read_start((uv_stream_t *)&io->tcp, on_alloc, on_read) == 0)
+		if (uv_read_start((uv_stream_t *)&io->tcp,
+		                  io->proto->data ? on_alloc_raw : on_alloc,
+		                  io->proto->data ? on_read_raw : on_read) == 0)
 			io->reading = true;
 	} else if (!want && io->reading) {
 		uv_read_stop((uv_stream_t *)&io->tcp);
@@ -369,6 +393,86 @@ gp_status_t gp_io_init(gp_io_t *io, uv_loop_t *loop, const gp_io_proto_t *proto,
 	io->tcp.data = io;
 	io_defer_join(loop);
 	return GP_OK;
+}
+
+gp_status_t gp_io_accept_tcp(uv_tcp_t *tcp, uv_stream_t *listener)
+{
+	return gp_status_from_uv(uv_accept(listener, (uv_stream_t *)tcp));
+}
+
+gp_status_t gp_io_accept(gp_io_t *io, uv_stream_t *listener)
+{
+	return gp_io_accept_tcp(&io->tcp, listener);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	gp_io_t *io = req->data;
+	if (io->closing)
+		return; /* cancelled by gp_io_close */
+	io->proto->connected(io, gp_status_from_uv(status));
+}
+
+gp_status_t gp_io_connect(gp_io_t *io, const struct sockaddr *addr)
+{
+	io->connect.data = io;
+	return gp_status_from_uv(uv_tcp_connect(&io->connect, &io->tcp, addr, on_connect));
+}
+
+gp_status_t gp_io_adopt(gp_io_t *io, int fd)
+{
+	if (fd < 0)
+		return GP_EINVAL;
+	int r = uv_tcp_open(&io->tcp, fd);
+	if (r != 0) {
+		close(fd);
+		return gp_status_from_uv(r);
+	}
+	return GP_OK;
+}
+
+int gp_io_dup(const gp_io_t *from)
+{
+	uv_os_fd_t fd;
+	if (uv_fileno((const uv_handle_t *)&from->tcp, &fd) != 0)
+		return -1;
+	return dup(fd);
+}
+
+gp_status_t gp_io_take(gp_io_t *io, const gp_io_t *from)
+{
+	return gp_io_adopt(io, gp_io_dup(from));
+}
+
+bool gp_io_quiet(const gp_io_t *io)
+{
+	uv_os_fd_t fd;
+	uint8_t c;
+	if (io->ended || gp_io_buffered(io) != 0 ||
+	    uv_fileno((const uv_handle_t *)&io->tcp, &fd) != 0)
+		return false;
+	ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+const uint8_t *gp_io_unscanned(const gp_io_t *io, uint32_t *n)
+{
+	*n = gp_io_buffered(io);
+	return *n ? io->buf + io->start : NULL;
+}
+
+bool gp_io_flushed(const gp_io_t *io)
+{
+	return uv_stream_get_write_queue_size((const uv_stream_t *)&io->tcp) == 0;
+}
+
+gp_status_t gp_io_addr(const gp_io_t *io, bool local, struct sockaddr_storage *ss)
+{
+	int len = sizeof(*ss);
+	memset(ss, 0, sizeof(*ss));
+	int r = local ? uv_tcp_getsockname(&io->tcp, (struct sockaddr *)ss, &len)
+	              : uv_tcp_getpeername(&io->tcp, (struct sockaddr *)ss, &len);
+	return gp_status_from_uv(r);
 }
 
 void gp_io_tune(gp_io_t *io)
@@ -403,22 +507,38 @@ void gp_io_resume(gp_io_t *io)
 static void on_sent(uv_write_t *req, int status)
 {
 	gp_io_t *io = req->data;
+	size_t len = ((gp_send_req_t *)req)->len;
 	free(req);
 	io->own_pending--;
 	if (status < 0 && status != UV_ECANCELED)
 		io_fail(io, gp_status_from_uv(status));
+	if (io->proto->sent && !io->closing)
+		io->proto->sent(io, len);
 	io_after_write(io);
 }
 
 gp_status_t gp_io_send(gp_io_t *io, const void *data, size_t len)
 {
+	struct iovec v = {.iov_base = (void *)data, .iov_len = len};
+	return gp_io_sendv(io, &v, 1);
+}
+
+gp_status_t gp_io_sendv(gp_io_t *io, const struct iovec *v, size_t n)
+{
 	if (io->closing || !io->connected)
 		return GP_ECLOSED;
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += v[i].iov_len;
 	gp_send_req_t *s = malloc(sizeof(*s) + len);
 	if (!s)
 		return GP_ENOMEM;
-	memcpy(s->data, data, len);
-	s->len = len;
+	s->len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].iov_len)
+			memcpy(s->data + s->len, v[i].iov_base, v[i].iov_len);
+		s->len += v[i].iov_len;
+	}
 	s->req.data = io;
 	uv_buf_t ub = uv_buf_init((char *)s->data, (unsigned)len);
 	int r = uv_write(&s->req, (uv_stream_t *)&io->tcp, &ub, 1, on_sent);

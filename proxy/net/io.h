@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <uv.h>
 
 #include "base/status.h"
@@ -22,6 +24,11 @@
  * of its poll phase (a uv_check_t): every socket that epoll reported is read before the
  * first relayed write wakes up a server thread or a client that then competes for the CPU,
  * so the proxy is preempted less and handles more events per wakeup.
+ *
+ * The engine owns every socket of the daemon: accept, connect, adopting a descriptor, taking
+ * one over from another io, peeking at the kernel's queue, reading, writing, closing. Nothing
+ * else calls libuv's stream functions or recv/send (test/check-layers.sh checks it). HTTP
+ * connections use it in byte-stream mode (proto->data): reads are handed over unframed.
  */
 
 typedef struct gp_io gp_io_t;
@@ -50,12 +57,20 @@ typedef struct gp_io_proto {
 	/* Optional: a scan ended and what it forwarded has been handed to the peer.
 	 * Work that must follow the relayed bytes (closing, our own packets) goes here. */
 	void (*scanned)(gp_io_t *io);
+	/* Optional: gp_io_connect finished (GP_OK or the error). Not called once the io is
+	 * closing (gp_io_close cancels the connect). */
+	void (*connected)(gp_io_t *io, gp_status_t st);
+	/* Byte-stream mode (HTTP): when set, reads are handed over as they come, unframed,
+	 * and packet/scanned are not used. The bytes are valid during the call only. */
+	void (*data)(gp_io_t *io, const char *p, size_t n);
+	/* Optional: one gp_io_send(v) of len bytes has been written (or failed: ended follows). */
+	void (*sent)(gp_io_t *io, size_t len);
 } gp_io_proto_t;
 
 struct gp_io {
 	uv_tcp_t tcp;               /* the socket (tcp.data == this) */
 	const gp_io_proto_t *proto; /* this side's callbacks */
-	void *owner;                /* the session */
+	void *owner;                /* the session, parked entry or HTTP connection */
 	gp_io_t *peer;              /* where FORWARD packets go (NULL: nowhere yet) */
 	uint8_t *buf;               /* pooled read buffer, NULL while idle */
 	uint32_t start;             /* first byte not yet scanned */
@@ -77,11 +92,35 @@ struct gp_io {
 	bool close_after_write;     /* close once our queued writes are done */
 	bool connected;             /* tcp is open (accepted or connected) */
 	bool scan_queued;           /* read data waits for the end of the poll phase */
+	uv_connect_t connect;       /* gp_io_connect's request (last: the hot fields stay put) */
 };
 
 /* Prepare an io on the loop (uv_tcp_init). */
 GP_WUR gp_status_t gp_io_init(gp_io_t *io, uv_loop_t *loop, const gp_io_proto_t *proto,
                               void *owner);
+/* Take listener's pending connection into io (in a connection callback, status 0). */
+GP_WUR gp_status_t gp_io_accept(gp_io_t *io, uv_stream_t *listener);
+/* The same for a bare handle (uv_tcp_init'ed on listener's loop): the refuser's. */
+GP_WUR gp_status_t gp_io_accept_tcp(uv_tcp_t *tcp, uv_stream_t *listener);
+/* Connect to addr; proto->connected reports the outcome. An error returned here means
+ * no connect is under way (and connected will not be called). */
+GP_WUR gp_status_t gp_io_connect(gp_io_t *io, const struct sockaddr *addr);
+/* Make the connected socket fd io's socket. io owns fd from here: on failure it is closed. */
+GP_WUR gp_status_t gp_io_adopt(gp_io_t *io, int fd);
+/* A duplicate of from's descriptor (the caller owns it), or -1. */
+int gp_io_dup(const gp_io_t *from);
+/* Take over from's socket: io gets a duplicate of its descriptor (from is closed apart). */
+GP_WUR gp_status_t gp_io_take(gp_io_t *io, const gp_io_t *from);
+/* Nothing waits to be read: no buffered bytes, no end seen, and the socket holds neither a
+ * byte nor a FIN the loop has not read yet (a peek at the kernel's queue). */
+bool gp_io_quiet(const gp_io_t *io);
+/* The bytes read and not yet scanned (*n of them; NULL when none), e.g. a packet a
+ * taker of the socket must act on. Valid until the loop runs again. */
+const uint8_t *gp_io_unscanned(const gp_io_t *io, uint32_t *n);
+/* Every byte written to io is in the kernel (libuv's write queue on it is empty). */
+bool gp_io_flushed(const gp_io_t *io);
+/* The socket's address (local == false: the peer's). */
+GP_WUR gp_status_t gp_io_addr(const gp_io_t *io, bool local, struct sockaddr_storage *ss);
 /* Set socket options after accept/connect: TCP_NODELAY, keepalive. */
 void gp_io_tune(gp_io_t *io);
 /* Start/stop wanting reads (backpressure and holds are layered on top). */
@@ -92,6 +131,8 @@ void gp_io_set_whole(gp_io_t *io, bool whole);
 void gp_io_resume(gp_io_t *io);
 /* Write bytes of our own to this socket (copied). */
 GP_WUR gp_status_t gp_io_send(gp_io_t *io, const void *data, size_t len);
+/* The same for n pieces, sent as one write (copied into one buffer). */
+GP_WUR gp_status_t gp_io_sendv(gp_io_t *io, const struct iovec *v, size_t n);
 /* Close the socket; proto->closed fires when done. With after_write, close once our
  * own queued sends have gone out (e.g. a final ERR packet). Idempotent. */
 void gp_io_close(gp_io_t *io, bool after_write);

@@ -1,6 +1,8 @@
 /* refuse.c - take a pending connection off a listener and close it, without allocating. */
 #include "net/refuse.h"
 
+#include "net/io.h"
+
 static void refuse_take(gp_refuser_t *r, uv_stream_t *listener);
 
 static void on_refused_closed(uv_handle_t *h)
@@ -23,7 +25,7 @@ static void refuse_take(gp_refuser_t *r, uv_stream_t *listener)
 	r->busy = true;
 	uv_tcp_init(listener->loop, &r->tcp);
 	r->tcp.data = r;
-	if (uv_accept(listener, (uv_stream_t *)&r->tcp) == 0)
+	if (gp_io_accept_tcp(&r->tcp, listener) == GP_OK)
 		r->refused++;
 	uv_close((uv_handle_t *)&r->tcp, on_refused_closed);
 }

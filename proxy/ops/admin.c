@@ -9,6 +9,7 @@
 
 #include "cluster/cluster.h"
 #include "net/http.h"
+#include "ops/routes.h"
 #include "base/log.h"
 #include "cluster/monitor.h"
 #include "net/resolve.h"
@@ -957,7 +958,7 @@ gp_status_t gp_admin_start(gp_proxy_t *p)
 	p->admin = a;
 	if (!p->cfg->top_http_listen[0])
 		return GP_OK;
-	return gp_http_start(p, p->cfg->top_http_listen, &a->http);
+	return gp_routes_start(p, p->cfg->top_http_listen, &a->http);
 }
 
 static void on_tick_closed(uv_handle_t *h)

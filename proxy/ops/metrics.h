@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "base/config.h"
+#include "base/strbuf.h"
 #include "cluster/galera.h"
 
 /*
@@ -21,18 +22,6 @@
 #define GP_METRICS_ENDPOINTS 2  /* rw, ro (gp_endpoint_t) */
 #define GP_METRICS_REASONS   40 /* distinct session close reasons kept by name */
 #define GP_HIST_BUCKETS      16 /* most finite buckets a histogram has */
-
-/* A growable text buffer; failed is sticky (out of memory), checked once at the end. */
-typedef struct gp_strbuf {
-	char *data;  /* NUL-terminated text, malloc'd */
-	size_t len;  /* bytes used, without the NUL */
-	size_t cap;  /* bytes allocated */
-	bool failed; /* an allocation failed: the text is incomplete */
-} gp_strbuf_t;
-
-void gp_strbuf_append(gp_strbuf_t *b, const char *s, size_t n);
-void gp_strbuf_printf(gp_strbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void gp_strbuf_free(gp_strbuf_t *b);
 
 /* Bucket counts (not cumulative) for the bounds of its kind; the +Inf bucket is count. */
 typedef struct gp_hist {

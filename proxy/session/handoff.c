@@ -188,8 +188,7 @@ void gp_handoff_closing(gp_session_t *s)
 	gp_proxy_t *p = s->proxy;
 	gp_handoff_unqueue(s);
 	if (s->defer_resp && s->state == GP_SS_AUTH && s->in_flight && s->server.connected &&
-	    !s->server.ended && !s->server.closing &&
-	    uv_stream_get_write_queue_size((const uv_stream_t *)&s->server.tcp) == 0) {
+	    !s->server.ended && !s->server.closing && gp_io_flushed(&s->server)) {
 		/* The server has the rewritten response (all of it in the socket) and waits for
 		 * its plugin's round trip: a vanished client would be an aborted connect. Refuse
 		 * it instead. */
@@ -215,12 +214,9 @@ void gp_handoff_connected(gp_session_t *s)
 	if (v == 0)
 		return;
 	struct sockaddr_storage src, dst;
-	int slen = sizeof(src), dlen = sizeof(dst);
-	memset(&src, 0, sizeof(src));
-	memset(&dst, 0, sizeof(dst));
 	/* On failure the family stays AF_UNSPEC: v1 says UNKNOWN, v2 LOCAL. */
-	if (uv_tcp_getpeername(&s->client.tcp, (struct sockaddr *)&src, &slen) != 0 ||
-	    uv_tcp_getsockname(&s->client.tcp, (struct sockaddr *)&dst, &dlen) != 0)
+	if (gp_io_addr(&s->client, false, &src) != GP_OK ||
+	    gp_io_addr(&s->client, true, &dst) != GP_OK)
 		src.ss_family = dst.ss_family = AF_UNSPEC;
 	uint8_t buf[MYP_PROXY_MAX];
 	myp_wbuf_t w;

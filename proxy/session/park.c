@@ -23,7 +23,6 @@ typedef enum gp_park_state {
 typedef struct gp_parked {
 	gp_list_t link;            /* in handoff->parked, oldest first */
 	gp_io_t io;                /* the backend connection */
-	uv_connect_t connect;      /* WARMING: the connect request */
 	gp_handoff_t *h;           /* owner */
 	int backend;               /* index in proxy->backends, -1: a reload removed it */
 	char name[GP_NAME_MAX];    /* backend name (logs; reloads find it again by it) */
@@ -174,9 +173,9 @@ static void park_finish(gp_parked_t *e, const char *why)
 		return;
 	}
 	gp_log(GP_LOG_DEBUG, "park_finish", "backend=%s reason=%s age_ms=%llu", e->name, why,
-	       (unsigned long long)(uv_now(e->io.tcp.loop) - e->greeted_at));
+	       (unsigned long long)(uv_now(e->h->proxy->loop) - e->greeted_at));
 	park_set_state(e, GP_PARK_LOGIN);
-	e->deadline = uv_now(e->io.tcp.loop) + GP_PARK_LOGIN_MS;
+	e->deadline = uv_now(e->h->proxy->loop) + GP_PARK_LOGIN_MS;
 	if (park_send_auth(e, 1, g.scramble, g.scramble_len, &g) != GP_OK)
 		park_drop(e, "send_failed");
 }
@@ -308,10 +307,13 @@ static void park_closed(gp_io_t *io)
 	free(e);
 }
 
+static void park_warm_connected(gp_io_t *io, gp_status_t st);
+
 static const gp_io_proto_t park_proto = {
         .packet = park_packet,
         .ended = park_ended,
         .closed = park_closed,
+        .connected = park_warm_connected,
 };
 
 /* A new entry with its io ready for a socket, of no backend yet; NULL if out of memory. */
@@ -365,16 +367,10 @@ static void park_offer(gp_parked_t *e, const char *why)
  * reading; NULL if that failed (then the session's close is an ordinary close). */
 static gp_parked_t *park_take_socket(gp_handoff_t *h, gp_session_t *s, gp_park_state_t state)
 {
-	uv_os_fd_t ofd;
-	if (uv_fileno((const uv_handle_t *)&s->server.tcp, &ofd) != 0)
-		return NULL;
 	gp_parked_t *e = park_new(h);
 	if (!e)
 		return NULL;
-	int fd = dup(ofd);
-	if (fd < 0 || uv_tcp_open(&e->io.tcp, fd) != 0) {
-		if (fd >= 0)
-			close(fd);
+	if (gp_io_take(&e->io, &s->server) != GP_OK) {
 		gp_io_close(&e->io, false); /* frees e in park_closed; counts nothing */
 		return NULL;
 	}
@@ -419,9 +415,10 @@ void gp_park_refuse(gp_handoff_t *h, gp_session_t *s)
 	       s->id, s->client_addr, s->resp.client_turn);
 	/* The server asked already: its switch went to the client (answer now), or it was read
 	 * and not yet looked at (the session's buffer holds it: act on it here). */
-	uint32_t n = gp_io_buffered(&s->server);
+	uint32_t n;
+	const uint8_t *unread = gp_io_unscanned(&s->server, &n);
 	myp_frame_t f;
-	if (n && myp_frame_packet(s->server.buf + s->server.start, n, &f) == MYP_OK) {
+	if (n && myp_frame_packet(unread, n, &f) == MYP_OK) {
 		gp_pkt_t pkt = {.len = f.len, .seq = f.seq, .p = (uint8_t *)f.payload, .n = f.len};
 		park_on_refused(e, &pkt);
 	} else if (n) {
@@ -446,14 +443,8 @@ static gp_park_fit_t park_check(gp_parked_t *e, uint64_t now)
 	uint64_t half = (uint64_t)p->cfg->handshake_greeting_timeout_ms / 2;
 	if (e->state != GP_PARK_IDLE || e->io.closing)
 		return GP_PARK_BUSY;
-	uv_os_fd_t fd;
-	uint8_t c;
-	if (e->io.ended || gp_io_buffered(&e->io) != 0 ||
-	    uv_fileno((const uv_handle_t *)&e->io.tcp, &fd) != 0)
-		return GP_PARK_BROKEN;
 	/* A FIN or a packet the loop has not read yet: not for a client. */
-	ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (!(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+	if (!gp_io_quiet(&e->io))
 		return GP_PARK_BROKEN;
 	return now >= e->greeted_at + half ? GP_PARK_OLD : GP_PARK_FIT;
 }
@@ -488,8 +479,7 @@ bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b)
 			park_drop(e, "server_spoke");
 		if (fit != GP_PARK_FIT)
 			continue;
-		uv_os_fd_t ofd;
-		int fd = uv_fileno((const uv_handle_t *)&e->io.tcp, &ofd) == 0 ? dup(ofd) : -1;
+		int fd = gp_io_dup(&e->io);
 		if (fd < 0)
 			return false;
 		/* The slot goes with the connection: e leaves without freeing it. */
@@ -598,20 +588,16 @@ static void park_on_warm_greeting(gp_parked_t *e, gp_pkt_t *pkt)
 	park_offer(e, park_unfit(e));
 }
 
-static void park_warm_connected(uv_connect_t *req, int status)
+static void park_warm_connected(gp_io_t *io, gp_status_t st)
 {
-	gp_parked_t *e = req->data;
-	if (status < 0) {
-		if (status != UV_ECANCELED) {
-			park_warm_failed(e);
-			gp_log(GP_LOG_INFO, "warm_connect_failed", "backend=%s error=\"%s\"",
-			       e->name, gp_strerror(gp_status_from_uv(status)));
-		}
+	gp_parked_t *e = io->owner; /* not called once e->io is closing */
+	if (st != GP_OK) {
+		park_warm_failed(e);
+		gp_log(GP_LOG_INFO, "warm_connect_failed", "backend=%s error=\"%s\"", e->name,
+		       gp_strerror(st));
 		park_drop(e, "connect_failed");
 		return;
 	}
-	if (e->io.closing)
-		return;
 	gp_io_tune(&e->io);
 	gp_io_set_whole(&e->io, true);
 	gp_io_read(&e->io, true);
@@ -628,10 +614,7 @@ static bool park_warm_one(gp_handoff_t *h, int b)
 	park_attach(e, b, GP_PARK_WARMING);
 	e->deadline = uv_now(p->loop) + (uint64_t)p->cfg->limits_backend_connect_timeout_ms;
 	be->hs_slots++;
-	e->connect.data = e;
-	int r = uv_tcp_connect(&e->connect, &e->io.tcp, (const struct sockaddr *)&be->addr,
-	                       park_warm_connected);
-	if (r < 0) {
+	if (gp_io_connect(&e->io, (const struct sockaddr *)&be->addr) != GP_OK) {
 		park_warm_failed(e);
 		park_drop(e, "connect_failed");
 		return false;

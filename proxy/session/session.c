@@ -255,14 +255,14 @@ static void on_timeout(uv_timer_t *t)
 
 /* ---- backend connect and greeting ----------------------------------------- */
 
-static void on_connected(uv_connect_t *req, int status)
+static void on_connected(gp_io_t *io, gp_status_t st)
 {
-	gp_session_t *s = req->data;
+	gp_session_t *s = io->owner;
 	if (s->state != GP_SS_CONNECTING || s->server.closing)
 		return;
 	gp_backend_t *b = &s->proxy->backends[s->backend];
-	if (status < 0) {
-		b->last_error = gp_status_from_uv(status);
+	if (st != GP_OK) {
+		b->last_error = st;
 		b->connect_failures++;
 		slog(s, GP_LOG_WARN, "backend_connect_failed", "error=\"%s\"",
 		     gp_strerror(b->last_error));
@@ -330,11 +330,10 @@ static void session_route(gp_session_t *s)
 	session_set_state(s, GP_SS_CONNECTING);
 	s->backend = b;
 	s->tried |= 1u << b;
-	s->connect_req.data = s;
-	int r = uv_tcp_connect(&s->connect_req, &s->server.tcp,
-	                       (const struct sockaddr *)&s->proxy->backends[b].addr, on_connected);
-	if (r < 0) {
-		on_connected(&s->connect_req, r);
+	gp_status_t st =
+	        gp_io_connect(&s->server, (const struct sockaddr *)&s->proxy->backends[b].addr);
+	if (st != GP_OK) {
+		on_connected(&s->server, st);
 		return;
 	}
 	uint64_t ms = (uint64_t)s->proxy->cfg->limits_backend_connect_timeout_ms;
@@ -1038,6 +1037,7 @@ static const gp_io_proto_t server_proto = {
         .ended = server_ended,
         .closed = session_io_closed,
         .scanned = server_scanned,
+        .connected = on_connected,
 };
 
 /* ---- accept ------------------------------------------------------------------- */
@@ -1045,10 +1045,9 @@ static const gp_io_proto_t server_proto = {
 static void session_name_client(gp_session_t *s)
 {
 	struct sockaddr_storage ss;
-	int len = sizeof(ss);
 	char host[48] = "?";
 	int port = 0;
-	if (uv_tcp_getpeername(&s->client.tcp, (struct sockaddr *)&ss, &len) == 0) {
+	if (gp_io_addr(&s->client, false, &ss) == GP_OK) {
 		if (ss.ss_family == AF_INET6) {
 			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 			uv_ip6_name(a, host, sizeof(host));
@@ -1080,7 +1079,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	gp_list_init(&s->drain_link);
 	gp_list_init(&s->slot_link);
 	s->open_handles = 1;
-	if (uv_accept(listener, (uv_stream_t *)&s->client.tcp) < 0 ||
+	if (gp_io_accept(&s->client, listener) != GP_OK ||
 	    gp_io_init(&s->server, p->loop, &server_proto, s) != GP_OK) {
 		/* Nothing to say to a socket we could not take; let it go. */
 		s->state = GP_SS_CLOSING;
@@ -1158,10 +1157,12 @@ void gp_session_wake(gp_session_t *s)
 bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, uint32_t n,
                       uint64_t greeted_at)
 {
-	if (n < MYP_HEADER_LEN || n > GP_GREETING_MAX || uv_tcp_open(&s->server.tcp, fd) != 0) {
+	if (n < MYP_HEADER_LEN || n > GP_GREETING_MAX) {
 		close(fd);
 		return false;
 	}
+	if (gp_io_adopt(&s->server, fd) != GP_OK)
+		return false;
 	uint8_t buf[GP_GREETING_MAX];
 	memcpy(buf, greeting, n);
 	s->backend = b;

@@ -30,7 +30,6 @@ typedef struct gp_session {
 	gp_proxy_t *proxy;           /* owner */
 	gp_io_t client;              /* the client's connection */
 	gp_io_t server;              /* the backend connection */
-	uv_connect_t connect_req;    /* backend connect */
 	uv_timer_t timer;            /* the current phase's deadline */
 	gp_session_state_t state;    /* where it sits */
 	gp_endpoint_t endpoint;      /* which listener accepted it */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ops/admin.h"
+#include "ops/routes.h"
 #include "net/http.h"
 #include "base/log.h"
 #include "daemon/proxy.h"
@@ -89,7 +90,7 @@ static void fake_proxy(void)
 	proxy.listening[GP_EP_RW] = true;
 	proxy.vrrp.notified = proxy.vrrp.effective = GP_VRRP_UNKNOWN;
 	proxy.gin.node[0].up = proxy.gin.node[1].up = true;
-	http = gp_http_test_new(&proxy);
+	http = gp_http_test_new(&loop, gp_routes_handle, &proxy);
 	CHECK(http);
 	admin.proxy = &proxy;
 	admin.http = http;

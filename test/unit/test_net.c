@@ -1,5 +1,4 @@
-/* test_net.c - refusing connections without leaks (refuse.c) and lookups off the loop (resolve.c).
- */
+/* test_net.c - the net layer: refusals, socket peeks, HTTP over io, lookups off the loop. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
@@ -13,6 +12,8 @@
 #include <uv.h>
 
 #include "gp_check.h"
+#include "net/http.h"
+#include "net/io.h"
 #include "net/refuse.h"
 #include "net/resolve.h"
 
@@ -277,12 +278,248 @@ START_TEST(test_resolve_cancel)
 }
 END_TEST
 
+/* ---- io: accept, peek ------------------------------------------------- */
+
+static void quiet_ended(gp_io_t *io, gp_status_t st)
+{
+	(void)io;
+	(void)st;
+}
+
+static void quiet_closed(gp_io_t *io)
+{
+	free(io);
+}
+
+static const gp_io_proto_t quiet_proto = {.ended = quiet_ended, .closed = quiet_closed};
+static gp_io_t *accepted;
+
+static void on_conn_io(uv_stream_t *l, int status)
+{
+	ck_assert_int_eq(status, 0);
+	gp_io_t *io = malloc(sizeof(*io));
+	ck_assert_ptr_nonnull(io);
+	ck_assert_int_eq(gp_io_init(io, l->loop, &quiet_proto, NULL), GP_OK);
+	ck_assert_int_eq(gp_io_accept(io, l), GP_OK);
+	gp_io_tune(io);
+	accepted = io;
+}
+
+/* gp_io_quiet peeks at the kernel's queue: unread bytes and a FIN count, nothing is consumed. */
+START_TEST(test_io_quiet_peeks)
+{
+	bench_open();
+	uv_close((uv_handle_t *)&B.listener, NULL);
+	uv_run(&B.loop, UV_RUN_DEFAULT);
+	struct sockaddr_in sa;
+	struct sockaddr_storage got;
+	int len = sizeof(got);
+	uv_tcp_init(&B.loop, &B.listener);
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	ck_assert_int_eq(uv_tcp_bind(&B.listener, (const struct sockaddr *)&sa, 0), 0);
+	ck_assert_int_eq(uv_listen((uv_stream_t *)&B.listener, 8, on_conn_io), 0);
+	ck_assert_int_eq(uv_tcp_getsockname(&B.listener, (struct sockaddr *)&got, &len), 0);
+	B.port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+	accepted = NULL;
+	int fd = client();
+	RUN_UNTIL(accepted != NULL);
+	ck_assert(gp_io_quiet(accepted));
+	ck_assert_int_eq(send(fd, "x", 1, 0), 1);
+	usleep(20000);
+	ck_assert(!gp_io_quiet(accepted));
+	ck_assert(!gp_io_quiet(accepted)); /* a peek: the byte is still there */
+	int dup_fd = gp_io_dup(accepted);
+	ck_assert_int_ge(dup_fd, 0);
+	char c;
+	ck_assert_int_eq(recv(dup_fd, &c, 1, 0), 1); /* the same socket, through the duplicate */
+	ck_assert_int_eq(c, 'x');
+	close(dup_fd);
+	ck_assert(gp_io_quiet(accepted));
+	close(fd);
+	usleep(20000);
+	ck_assert(!gp_io_quiet(accepted)); /* the FIN */
+	gp_io_close(accepted, false);
+	bench_close();
+}
+END_TEST
+
+/* ---- http: server and client over the I/O engine -------------------------- */
+
+static struct {
+	int requests;   /* handler calls */
+	int done_calls; /* client reports */
+	bool ok;        /* last report */
+	int code;       /* its status */
+	char body[128]; /* its body */
+} H;
+
+static void status_handler(void *arg, const gp_http_request_t *rq, gp_http_answer_t *a)
+{
+	(void)arg;
+	H.requests++;
+	if (rq->path_len == 7 && !memcmp(rq->path, "/status", 7)) {
+		a->code = 200;
+		a->ctype = "application/json";
+		a->handler = "status";
+		snprintf(a->text, sizeof(a->text), "{\"vrrp_state\":\"BACKUP\",\"same\":%d}",
+		         rq->same_host);
+		a->body = a->text;
+		a->body_len = strlen(a->text);
+		return;
+	}
+	gp_http_answer_text(a, 404, "not found\n");
+}
+
+static void on_got(void *arg, bool ok, int code, const char *body, size_t len)
+{
+	(void)arg;
+	H.done_calls++;
+	H.ok = ok;
+	H.code = code;
+	snprintf(H.body, sizeof(H.body), "%.*s", (int)len, body ? body : "");
+}
+
+/* A port nothing listens on right now (bound, read and released). */
+static uint16_t free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static void count_cb(void *arg, const char *handler, int code, uint64_t n)
+{
+	if (!strcmp(handler, "status") && code == 200)
+		*(uint64_t *)arg += n;
+}
+
+START_TEST(test_http_get_roundtrip)
+{
+	int before = fd_count();
+	memset(&H, 0, sizeof(H));
+	ck_assert_int_eq(uv_loop_init(&B.loop), 0);
+	uint16_t port = free_port();
+	char addr[32];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
+	gp_http_t *h = NULL;
+	ck_assert_int_eq(gp_http_start(&B.loop, addr, status_handler, NULL, &h), GP_OK);
+	struct sockaddr_in sa;
+	uv_ip4_addr("127.0.0.1", port, &sa);
+	gp_http_get_t *g = NULL;
+
+	/* A whole answer: status and body reach the caller once. */
+	ck_assert_int_eq(
+	        gp_http_get(&B.loop, (struct sockaddr *)&sa, "/status", 1024, on_got, NULL, &g),
+	        GP_OK);
+	RUN_UNTIL(H.done_calls == 1);
+	ck_assert(H.ok);
+	ck_assert_int_eq(H.code, 200);
+	ck_assert_str_eq(H.body, "{\"vrrp_state\":\"BACKUP\",\"same\":1}");
+	uint64_t served = 0;
+	gp_http_each_count(h, count_cb, &served);
+	ck_assert_uint_eq(served, 1);
+
+	/* Another path: the handler's 404 comes back as such. */
+	ck_assert_int_eq(
+	        gp_http_get(&B.loop, (struct sockaddr *)&sa, "/nope", 1024, on_got, NULL, &g),
+	        GP_OK);
+	RUN_UNTIL(H.done_calls == 2);
+	ck_assert(H.ok);
+	ck_assert_int_eq(H.code, 404);
+
+	/* A body larger than the caller takes fails the request. */
+	ck_assert_int_eq(
+	        gp_http_get(&B.loop, (struct sockaddr *)&sa, "/status", 8, on_got, NULL, &g),
+	        GP_OK);
+	RUN_UNTIL(H.done_calls == 3);
+	ck_assert(!H.ok);
+
+	/* Cancelled: never reported, and nothing stays open. */
+	ck_assert_int_eq(
+	        gp_http_get(&B.loop, (struct sockaddr *)&sa, "/status", 1024, on_got, NULL, &g),
+	        GP_OK);
+	gp_http_get_cancel(g);
+	for (int i = 0; i < 50; i++) {
+		uv_run(&B.loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	ck_assert_int_eq(H.done_calls, 3);
+
+	/* Nobody listens: a failure, reported once. */
+	gp_http_stop(h);
+	uv_run(&B.loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(
+	        gp_http_get(&B.loop, (struct sockaddr *)&sa, "/status", 1024, on_got, NULL, &g),
+	        GP_OK);
+	RUN_UNTIL(H.done_calls == 4);
+	ck_assert(!H.ok);
+	uv_run(&B.loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&B.loop), 0);
+	ck_assert_int_eq(fd_count(), before);
+}
+END_TEST
+
+/* A keep-alive client sends two requests in one write: two answers, in order; its EOF closes
+ * the connection. */
+START_TEST(test_http_server_pipelined)
+{
+	memset(&H, 0, sizeof(H));
+	ck_assert_int_eq(uv_loop_init(&B.loop), 0);
+	B.port = free_port();
+	char addr[32];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", B.port);
+	gp_http_t *h = NULL;
+	ck_assert_int_eq(gp_http_start(&B.loop, addr, status_handler, NULL, &h), GP_OK);
+	int fd = client();
+	static const char two[] = "GET /status HTTP/1.1\r\nHost: x\r\n\r\n"
+	                          "GET /other HTTP/1.1\r\nHost: x\r\n\r\n";
+	ck_assert_int_eq(send(fd, two, sizeof(two) - 1, 0), (ssize_t)sizeof(two) - 1);
+	RUN_UNTIL(H.requests == 2);
+	char buf[2048] = "";
+	size_t got = 0;
+	for (int i = 0; i < 200 && !strstr(buf, "not found\n"); i++) {
+		uv_run(&B.loop, UV_RUN_NOWAIT);
+		ssize_t n = recv(fd, buf + got, sizeof(buf) - 1 - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		usleep(1000);
+	}
+	char *first = strstr(buf, "HTTP/1.1 200 OK\r\n");
+	char *second = strstr(buf, "HTTP/1.1 404 Not Found\r\n");
+	ck_assert_ptr_nonnull(first);
+	ck_assert_ptr_nonnull(second);
+	ck_assert(first < second);
+	ck_assert_ptr_null(strstr(buf, "Connection: close"));
+	close(fd);
+	for (int i = 0; i < 50; i++) {
+		uv_run(&B.loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	gp_http_stop(h);
+	uv_run(&B.loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&B.loop), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("net");
 	TCase *tc = tcase_create("refuse");
 	tcase_add_test(tc, test_refuse_burst_then_serve);
 	tcase_add_test(tc, test_refuse_listener_closed_while_waiting);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("io");
+	tcase_add_test(tc, test_io_quiet_peeks);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("http");
+	tcase_add_test(tc, test_http_get_roundtrip);
+	tcase_add_test(tc, test_http_server_pipelined);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("resolve");
 	tcase_add_test(tc, test_resolve_numeric);

@@ -31,6 +31,12 @@ DB_PORT=${GP_TEST_DB_PORT:-3320}
 LISTEN_PORT=${GP_TEST_PROXY_PORT:-16033}
 LISTEN_RO_PORT=${GP_TEST_PROXY_RO_PORT:-16034}
 HTTP_PORT=${GP_TEST_HTTP_PORT:-19480}
+# Tests that run proxies of their own take ports relative to the proxy port unless told
+# otherwise, so two runs with different GP_TEST_PROXY_PORT never share one.
+export GP_TEST_FAKE_PORT=${GP_TEST_FAKE_PORT:-$((LISTEN_PORT + 500))}
+export GP_TEST_FLOOD_PORT=${GP_TEST_FLOOD_PORT:-$((LISTEN_PORT + 507))}
+export GP_TEST_DEFER_PORT=${GP_TEST_DEFER_PORT:-$((LISTEN_PORT + 527))}
+export GP_TEST_WARM_PORT=${GP_TEST_WARM_PORT:-$((LISTEN_PORT + 529))}
 HANDSHAKE_MS=3000
 TEST_TIMEOUT=${GP_TEST_TIMEOUT:-180}
 PROXY_BIN=$BUILD/proxy/galera-proxy

@@ -6,8 +6,8 @@ require __DIR__ . '/lib/common.php';
 
 /*
  * Starts its own galera-proxy instances (the runner's binary, found through PROXY_PID):
- * A in front of lib/fakeserver.php (ports 16533-16535, fake on 3391) and B in front of the
- * runner's real MariaDB (16536-16537). A healthy client runs against B in a separate
+ * A in front of lib/fakeserver.php (ports GP_TEST_FAKE_PORT +0..+2, default 16533; the fake on
+ * +6) and B in front of the runner's real MariaDB (+3..+5). A healthy client runs against B in a separate
  * process the whole time. For each misbehaviour: a client of A gets an error within the
  * configured timeouts (or, for a stall, its own read timeout, since a stalled backend looks
  * like a slow query), and the proxy closes its side of the fake's connection. The monitor
@@ -15,11 +15,12 @@ require __DIR__ . '/lib/common.php';
  * RSS are back at their baseline, and both proxies exit 0 on SIGTERM with no sanitizer report.
  */
 
-const A_PORT = 16533;
-const A_HTTP = 16535;
-const B_PORT = 16536;
-const B_HTTP = 16538;
-const FAKE_PORT = 3391;
+define('PORT_BASE', (int)(getenv('GP_TEST_FAKE_PORT') ?: 16533));
+const A_PORT = PORT_BASE;
+const A_HTTP = PORT_BASE + 2;
+const B_PORT = PORT_BASE + 3;
+const B_HTTP = PORT_BASE + 5;
+const FAKE_PORT = PORT_BASE + 6;
 const CONNECT_TIMEOUT_MS = 1000; // limits.backend_connect_timeout_ms
 const CONNECT_WAIT_MS = 1000;    // routing.connect_wait_ms
 const MON_INTERVAL_MS = 100;

@@ -154,7 +154,7 @@ gpd_rejoin_explain() {
   fi
   est=$(gpd_glog_first "$nw" "$RJ_RESTART" "connection established to [0-9a-f-]+ tcp://$ip:")
   st=$(gpd_glog_first "$nw" "${est:-$RJ_RESTART}" "declaring [0-9a-f-]+ at tcp://$ip:[0-9]+ stable")
-  pv=$(gpd_glog_first "$nw" "${est:-$RJ_RESTART}" "view\\(view_id\\(PRIM,")
+  pv=$(gpd_glog_first "$nw" "${est:-$RJ_RESTART}" "view[(]view_id[(]PRIM,")
   q=$(gpd_glog_first "$nw" "${pv:-$RJ_RESTART}" "Quorum results")
   jd=$(gpd_glog_first "$w" "$RJ_RESTART" "Shifting JOINER -> JOINED")
   js=$(gpd_glog_first "$w" "$RJ_RESTART" "Shifting JOINED -> SYNCED")
@@ -171,7 +171,7 @@ gpd_rejoin_explain() {
   for n in "${GPD_DB_NODES[@]}"; do
     awk -v a=$((D_EVENT - 1000)) -v b="$D_END" -v n="$n" \
       '{ t = int($1 * 1000) } t >= a && t <= b { print n ": " $0 }' "$(gpd_glog "$n")"
-  done | sort -k2,2n >"$sel"
+  done | sort -s -k2,2n >"$sel"
 }
 
 # gpd_targets_r: gpd_verdict's targets for the r drills (it calls them; they extend its miss

@@ -29,7 +29,7 @@
 GPD_REJOIN_DELAYS=${GPD_REJOIN_DELAYS:-"0.5 1 3 5 30"}
 GPD_REJOIN_CYCLES=${GPD_REJOIN_CYCLES:-10}
 GPD_QUICK=${GPD_QUICK:-0}
-RJ_RESTART=0 RJ_INFO=""
+RJ_RESTART=0 RJ_INFO="" RJ_KILL=""
 
 gpd_glog() { echo "$(gpd_db_dir "$1")/galera-ms.log"; }
 
@@ -167,6 +167,7 @@ gpd_rejoin_explain() {
     "regular view $(gpd_rj_rel "$st"), primary view $(gpd_rj_rel "$pv"), quorum $(gpd_rj_rel "$q");" \
     "joiner JOINED $(gpd_rj_rel "$jd"), SYNCED $(gpd_rj_rel "$js"); flow control paused ${fc} ms"
   RJ_INFO="${gap:-0} ${gs:-0} ${ge:-0} ${est:-0} ${q:-0} $fc"
+  RJ_KILL="$ck/$pk"
   # This cycle's stamped lines, every node, 1 s before the kill to the window's end.
   mkdir -p "$GPD_WORK/rejoin"
   sel="$GPD_WORK/rejoin/$D_NAME.r$D_ROUND.galera.log"
@@ -196,7 +197,7 @@ gpd_targets_r() {
       return 0
     fi
   fi
-  why="downtime conn/pers $c_gap/$p_gap ms > 1000"
+  why="downtime conn/pers $c_gap/$p_gap ms > 1000 (at the kill ${RJ_KILL:-?} ms, at the rejoin $gap ms)"
   if ((est > 0 && q > 0)); then
     why="$why, not inside Galera's view change (+$((est - RJ_RESTART))..+$((q - RJ_RESTART)) ms after the restart; the gap +$((gs - RJ_RESTART))..+$((ge - RJ_RESTART)))"
   else

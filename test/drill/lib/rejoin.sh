@@ -165,7 +165,8 @@ gpd_rejoin_explain() {
     "(the longer one $(gpd_rj_rel "$gs")..$(gpd_rj_rel "$ge") ms after the restart); Synced after ${synced:-?} ms"
   gpd_drill_note "Galera on $nw (ms after the restart): joiner connected $(gpd_rj_rel "$est")," \
     "regular view $(gpd_rj_rel "$st"), primary view $(gpd_rj_rel "$pv"), quorum $(gpd_rj_rel "$q");" \
-    "joiner JOINED $(gpd_rj_rel "$jd"), SYNCED $(gpd_rj_rel "$js"); flow control paused ${fc} ms"
+    "joiner JOINED $(gpd_rj_rel "$jd"), SYNCED $(gpd_rj_rel "$js"); flow control paused ${fc} ms;" \
+    "load average $(cut -d' ' -f1 /proc/loadavg)"
   RJ_INFO="${gap:-0} ${gs:-0} ${ge:-0} ${est:-0} ${q:-0} $fc"
   RJ_KILL="$ck/$pk"
   # This cycle's stamped lines, every node, 1 s before the kill to the window's end.

@@ -69,10 +69,12 @@ gpd_glog_first() {
     "$(gpd_glog "$1")" 2>/dev/null
 }
 
-# gpd_fc_paused_ms: wsrep_flow_control_paused_ns summed over the running nodes, in ms.
+# gpd_fc_paused_ms EXCEPT: wsrep_flow_control_paused_ns summed over the running nodes other
+# than EXCEPT (the restarted node's counters start again from 0), in ms.
 gpd_fc_paused_ms() {
   local n v s=0
   for n in "${GPD_DB_NODES[@]}"; do
+    [ "$n" = "$1" ] && continue
     gpd_db_pid "$n" >/dev/null || continue
     v=$(gpd_db_status "$n" wsrep_flow_control_paused_ns)
     [[ "$v" =~ ^[0-9]+$ ]] && s=$((s + v / 1000000))
@@ -118,7 +120,7 @@ gpd_rejoin_cycle() {
   done
   [ -n "$lists" ] && gpd_drill_note "evict lists not empty before the kill:$lists"
   gpd_sizewatch_start "$s"
-  fc0=$(gpd_fc_paused_ms)
+  fc0=$(gpd_fc_paused_ms "$w")
   sleep 0.5
   ms=$(awk -v d="$delay" 'BEGIN { printf "%d", d * 1000 }')
   gpd_event "kill -9 the writer node $w, restart it after $delay s"
@@ -134,7 +136,7 @@ gpd_rejoin_cycle() {
   fi
   sleep 3
   gpd_observe 0
-  fc1=$(gpd_fc_paused_ms)
+  fc1=$(gpd_fc_paused_ms "$w")
   gpd_rejoin_explain "$w" "${nw:-$s}" "$t_synced" $((fc1 - fc0))
   gpd_drill_end
 }

@@ -187,6 +187,8 @@ step "soak, ${TEST_SOAK_MINUTES} min ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \
   bash test/soak/run.sh --minutes "$TEST_SOAK_MINUTES" --build "$B_NORMAL"
 step "vrrp-hooks/supervise and the unit's track file" needs:"build ($B_NORMAL)" -- \
   bash test/vrrp-hooks/supervise.sh --bin "$B_NORMAL/proxy/galera-proxy"
+step "vrrp-hooks/vip-local: a moved VIP is refused, not dropped" -- \
+  bash test/vrrp-hooks/vip-local.sh
 step "docker/ and systemd unit" needs:"build ($B_NORMAL)" -- \
   bash test/docker/check.sh --bin "$B_NORMAL/proxy/galera-proxy"
 step "integration-galera ($B_NORMAL)" needs:"build ($B_NORMAL)" -- \

@@ -17,11 +17,11 @@
 	       * own suspect timeout, 5 s, has removed the node by then) */
 
 #define EVICT_DEAD_MAX 16 /* UUIDs this proxy evicted, remembered for clearing evict lists */
-#define EVICT_CLEAR_AFTER_MS                                                                   \
-	200 /* clear our own evict-list entries this long after the last eviction: evs.evict   \
-	     * returns once its view is installed, and every survivor installs the same view.  \
-	     * An entry still listed when the node's new incarnation joins holds that join for \
-	     * Galera's suspect timeout (5-7 s, commits stalled): bench/DRILL-REJOIN.md */
+#define EVICT_CLEAR_AFTER_MS                                                                  \
+	200 /* clear our own evict-list entries this long after the last eviction, and once   \
+	     * the node's view has shrunk (node_clear_evict_list). An entry still listed when \
+	     * the node's new incarnation joins holds that join for Galera's suspect timeout  \
+	     * (5-7 s, commits stalled): bench/DRILL-REJOIN.md */
 #define GROUP_SETTLE_MS      3000 /* the group whole this long before entries of others go */
 #define EVICT_CLEAR_RETRY_MS 1000 /* per node, between attempts */
 
@@ -110,6 +110,7 @@ struct gp_monitor {
 	char dead[EVICT_DEAD_MAX][GP_UUID_MAX]; /* gcomm UUIDs evicted here (gone for good) */
 	size_t n_dead, dead_next;               /* filled / next slot of the ring */
 	int64_t evict_done_ms;                  /* loop ms of the last successful eviction */
+	int evict_size;                         /* wsrep_cluster_size at it (victim counted) */
 	int64_t whole_since_ms;                 /* loop ms since the group is whole, 0 if not */
 };
 
@@ -410,6 +411,7 @@ static void node_evict(gp_mon_node_t *n)
 		return;
 	}
 	snprintf(n->evicted_uuid, sizeof(n->evicted_uuid), "%s", uuid);
+	m->evict_size = m->nodes[via].probe.have_vars ? m->nodes[via].probe.cluster_size : 0;
 	j->evict = true;
 	j->victim = n->idx;
 	snprintf(j->uuid, sizeof(j->uuid), "%s", uuid);
@@ -504,6 +506,15 @@ static void node_clear_evict_list(gp_mon_node_t *n)
 	}
 	if (now - m->evict_done_ms < EVICT_CLEAR_AFTER_MS || evict_in_flight(m) ||
 	    (n->clear_at_ms && now - n->clear_at_ms < EVICT_CLEAR_RETRY_MS))
+		return;
+	/* evs.evict returns once the eviction has begun, not once the view without the victim
+	 * is installed (the drill saw that view 1 s after the call returned, under load); an
+	 * entry cleared before it undoes the eviction and the group waits for Galera's own
+	 * timers (test/drill/RESULTS.md, restart delays). Our own entries go once this node's
+	 * view has shrunk; failing that, once the group is whole again (settled). */
+	if (!settled && m->evict_size > 0 &&
+	    !(p->at_ms > m->evict_done_ms && p->cluster_size > 0 &&
+	      p->cluster_size < m->evict_size))
 		return;
 	j = job_new(m, (int)n->idx, "SET GLOBAL wsrep_provider_options='evs.evict='");
 	if (!j)

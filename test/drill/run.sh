@@ -2,15 +2,16 @@
 # run.sh - failover drills: 3 Galera nodes, two galera-proxy + keepalived hosts, a VIP, a client.
 #
 #   test/drill/run.sh [--quick] [--rounds N] [--drills LIST] [--advert-int "1 0.2"]
-#                     [--galera default|recommended] [--build DIR]
+#                     [--galera default|recommended] [--no-vip-local] [--build DIR]
 #                     [--results FILE | --no-results] [--strict] [--keep]
 #                     [--cleanup | --cleanup-only]
 #
-#   --quick          make test's short form: one round of drills 1 2 6 3 3s 4 5 7 w1 at
-#                    advert_int 1 with 6 s windows (about 3 minutes on 2 cores)
+#   --quick          make test's short form: one round of drills 1 2 6 3 3s 4 5 7 r1 w1 at
+#                    advert_int 1 with 6 s windows (about 4 minutes on 2 cores); it checks
+#                    correctness, and reports timings without failing on them
 #   --rounds N       rounds of the drill list per advert_int (default 10; --quick: 1)
 #   --drills LIST    which drills, in order, e.g. "1 2 6 3 4 5 7" or "w1,w2,w3" (default:
-#                    1 1n 2 6 3 3s 4 5 5p 5f 7 w1 w2 w3)
+#                    1 1n 2 6 3 3s 4 5 5p 5f 7 r rc w1 w2 w3)
 #                    1 kill -9 writer node, 1n same with eviction off, 2 crash MASTER proxy
 #                    host, 3 kill -9 galera-proxy on MASTER, 4 desync writer, 5 cut writer
 #                    node off, 6 restart old writer + old MASTER host, 7 SIGTERM MASTER proxy;
@@ -19,11 +20,15 @@
 #                    crash MASTER proxy host; 3s kill -9 galera-proxy on the MASTER with the
 #                    proxies under vrrp-hooks/supervise (lib/supervised.sh), 5p cut the
 #                    writer node off its Galera peers only, 5f freeze a non-writer node
-#                    (lib/partition.sh)
+#                    (lib/partition.sh); r0.5 r1 r3 r5 r30 kill -9 the writer node and
+#                    restart it after that many seconds, r all five, rc 10 such cycles in a
+#                    row at 1 s (lib/rejoin.sh; advert_int 1 only, rc in round 1 only)
 #   --advert-int L   keepalived advert_int values to run the rounds with, in order: 1
 #                    (VRRPv2) and/or 0.2 (VRRPv3); default "1 0.2", --quick "1"
 #   --galera P       the Galera timeouts the cluster runs with: default (Galera's own) or
 #                    recommended (the evs.* options of docker/mariadb/galera.cnf)
+#   --no-vip-local   leave out the proxy hosts' vrrp-hooks/vip-local setup (to measure what
+#                    it brings; with it a host the VIP has left refuses a connect to it)
 #   --build DIR      meson build directory with proxy/galera-proxy (default: build-drill)
 #   --results FILE   where the Markdown table goes (default test/drill/RESULTS.md)
 #   --strict         a missed target (downtime, VIP move, errors) fails the run too
@@ -65,9 +70,11 @@ sanitizer_env
 . "$HERE/lib/supervised.sh"
 # shellcheck source=test/drill/lib/partition.sh
 . "$HERE/lib/partition.sh"
+# shellcheck source=test/drill/lib/rejoin.sh
+. "$HERE/lib/rejoin.sh"
 
 ROUNDS=10
-DRILLS="1 1n 2 6 3 3s 4 5 5p 5f 7 w1 w2 w3"
+DRILLS="1 1n 2 6 3 3s 4 5 5p 5f 7 r rc w1 w2 w3"
 ADVERTS="1 0.2"
 adverts_set=0
 QUICK=0
@@ -87,6 +94,7 @@ usage() {
 while (($#)); do
   case $1 in
   --quick) QUICK=1 ;;
+  --no-vip-local) GPD_VIP_LOCAL=0 ;;
   --rounds)
     ROUNDS=${2:?}
     rounds_set=1
@@ -129,9 +137,10 @@ while (($#)); do
 done
 if ((QUICK)); then
   ((rounds_set)) || ROUNDS=1
-  ((drills_set)) || DRILLS="1 2 6 3 3s 4 5 7 w1"
+  ((drills_set)) || DRILLS="1 2 6 3 3s 4 5 7 r1 w1"
   ((adverts_set)) || ADVERTS=1
   GPD_OBSERVE_S=6
+  GPD_QUICK=1
 fi
 [[ "$ROUNDS" =~ ^[0-9]+$ ]] || usage 2
 for a in $ADVERTS; do
@@ -405,7 +414,11 @@ if [ -n "$RESULTS" ]; then
     echo "on the MASTER and start it again; 3s drill 3 with both proxies under"
     echo "vrrp-hooks/supervise and keepalived tracking its file (restarted by supervise);"
     echo "5p the writer node cut off from its Galera peers only (the proxies still reach it)"
-    echo "for 12 s; 5f a node that is not the writer frozen (SIGSTOP) for $GPD_FREEZE_S s."
+    echo "for 12 s; 5f a node that is not the writer frozen (SIGSTOP) for $GPD_FREEZE_S s;"
+    echo "r0.5 r1 r3 r5 r30 kill -9 the writer node and restart it (recovered position, IST)"
+    echo "after that many seconds; rc $GPD_REJOIN_CYCLES such cycles in a row at 1 s, the killed node"
+    echo "alternating (lib/rejoin.sh: their notes split the gap into kill and rejoin and give"
+    echo "Galera's own times for the join, from its logs stamped in ms)."
     echo "Two clients write through the VIP every 10 ms:"
     echo "conn = a connection per write, pers = one persistent session."
     echo
@@ -419,8 +432,11 @@ if [ -n "$RESULTS" ]; then
     echo "Targets: 1 downtime ≤ 1000 ms; 2 VIP move ≤ 3500 ms (advert_int 1) or downtime"
     echo "≤ 1500 ms (0.2); 4 and 7 no error on the conn client; 6 no VIP move, no writer change;"
     echo "3s VIP move ≤ 500 ms (advert_int 1), downtime ≤ 1000 ms, conn errors < 127, and it"
-    echo "fails unless the VIP moved and one node took the writes; every drill fails if a proxy"
-    echo "kept or made a writer of a node it had logged non-Primary."
+    echo "fails unless the VIP moved and one node took the writes; r*: downtime ≤ 1000 ms, a"
+    echo "row over it FAILs unless its rejoin gap lies inside Galera's view change on the writing"
+    echo "node (verdict \"galera: ...\"), and fails if the writes stayed on the killed node or it did"
+    echo "not rejoin; every drill fails if a proxy kept or made a writer of a node it had logged"
+    echo "non-Primary."
     echo
     echo "w1-w3: WordPress (Debian's, nginx + php-fpm on the client host, DB_HOST = the VIP)"
     echo "under load.php ($GPD_WP_CONCURRENCY requests in flight, 30 % REST writes of posts and"

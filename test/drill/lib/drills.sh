@@ -39,7 +39,7 @@ GPD_CLIENT_MODES="conn pers" # the drill clients that run (the w drills run conn
 GPD_CONNECT_TIMEOUT_S=1      # the clients' connect timeout (drill 7: longer, see there)
 
 D_NAME="" D_ROUND=0 D_BASE=0 D_EVENT=0 D_END=0 D_MASTER0="" D_NOTES="" D_TARGET="" D_FAIL=""
-D_SIZEW=0 D_AGREE=""
+D_SIZEW=0 D_AGREE="" D_TARGET_NOTE=""
 declare -A D_OFF=() D_CERT=() D_BF=()
 
 gpd_drill_note() { D_NOTES="${D_NOTES:+$D_NOTES; }$*"; }
@@ -138,6 +138,7 @@ gpd_wait_until() {
 gpd_drill_begin() {
   local h kind n v
   D_NAME=$1 D_ROUND=$2 D_NOTES="" D_TARGET="" D_FAIL="" D_SIZEW=0 D_EVENT=0 D_END=0 D_AGREE=""
+  D_TARGET_NOTE="" # a drill's targets may set it: the verdict instead of "ok"
   GPD_SEQ=$((GPD_SEQ + 1))
   D_BASE=$((GPD_SEQ * 100000000))
   gpd_log "==== drill $D_NAME round $D_ROUND (ids from $D_BASE)"
@@ -426,7 +427,7 @@ gpd_verdict() {
   if ((${#miss[@]})); then
     D_TARGET="miss: ${miss[*]}"
   else
-    D_TARGET=ok
+    D_TARGET=${D_TARGET_NOTE:-ok}
   fi
 }
 

@@ -24,6 +24,7 @@ GPD_CHECK_RISE=${GPD_CHECK_RISE:-2}
 GPD_EVICTION=${GPD_EVICTION:-true}
 GPD_PROXY_BIN=${GPD_PROXY_BIN:-}
 GPD_SUPERVISE=${GPD_SUPERVISE:-0}
+GPD_VIP_LOCAL=${GPD_VIP_LOCAL:-1} # vrrp-hooks/vip-local on both hosts (run.sh --no-vip-local: not)
 
 gpd_ha_dir() { echo "$GPD_WORK/$1"; }
 gpd_ha_other() { if [ "$1" = ha1 ]; then echo ha2; else echo ha1; fi; }
@@ -269,7 +270,18 @@ gpd_ha_up_host() {
 
 # gpd_ha_bootstrap: both proxies, keepalived on ha1 first (it becomes MASTER), then on ha2.
 gpd_ha_bootstrap() {
-  local m
+  local m h
+  # The host setup vrrp-hooks/README.md asks for (step 1): a host the VIP has left refuses a
+  # connect to it (RST) instead of dropping it.
+  if ((GPD_VIP_LOCAL)); then
+    for h in "${GPD_HA_HOSTS[@]}"; do
+      gpd_ns "$h" "$GPD_ROOT/vrrp-hooks/vip-local" "$GPD_VIP" veth0 || {
+        gpd_log "$h: vrrp-hooks/vip-local failed"
+        return 1
+      }
+    done
+    gpd_log "vrrp-hooks/vip-local: ha1 and ha2 take $GPD_VIP as local (route on lo, arp_ignore=1)"
+  fi
   gpd_ha_proxy_conf ha1
   gpd_ha_proxy_conf ha2
   gpd_proxy_start ha1 && gpd_proxy_start ha2 || return 1

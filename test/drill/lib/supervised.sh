@@ -105,6 +105,20 @@ gpd_sup_restarted() {
   pid=$(gpd_proxy_pid "$1") && [ "$pid" != "$2" ]
 }
 
+# gpd_connect_errors: "connects refused / timed out / other failed, conn+pers: R/T/O; vip-local
+# on|off": what the clients' failed connects in the window met. With vrrp-hooks/vip-local a
+# host the VIP has left refuses at once (retried 10 ms later); without it such a SYN is dropped
+# and the connect times out (1 s).
+gpd_connect_errors() {
+  local f=() mode
+  for mode in $GPD_CLIENT_MODES; do f+=("$(gpd_client_log "$mode")"); done
+  awk -v ev="$D_EVENT" -v end="$D_END" -v vl="$( ((GPD_VIP_LOCAL)) && echo on || echo off)" '
+    $1 == "cerr" && $3 >= ev - 2000 && $3 <= end {
+      if (/refused/) r++; else if (/timed out|timeout/) t++; else o++ }
+    END { printf "connects refused / timed out / other failed, conn+pers: %d/%d/%d; vip-local %s",
+      r, t, o, vl }' "${f[@]}" 2>/dev/null
+}
+
 # drill 3s: kill -9 galera-proxy on the MASTER, proxies under supervise, keepalived on the file.
 gpd_drill_3s() {
   local m o pid v t0 track_ms="" back=0
@@ -137,6 +151,7 @@ gpd_drill_3s() {
   gpd_wait_until 15 gpd_sup_restarted "$m" "$pid" && gpd_wait_until 15 gpd_sup_ready "$m" && back=1
   gpd_drill_note "track file 1 after ${track_ms:-?} ms; $m FAULT after" \
     "$(gpd_vrrp_at "$m" FAULT) ms, $o MASTER after $(gpd_vrrp_at "$o" MASTER) ms"
+  gpd_drill_note "$(gpd_connect_errors)"
   if ((back)); then
     gpd_drill_note "supervise restarted the proxy, $m BACKUP again"
   else

@@ -56,6 +56,112 @@ size_t gp_proxy_backends_by_priority(const gp_proxy_t *p, int *idx)
 	return n;
 }
 
+/* ---- what the cluster asks of the sessions (gp_cluster_hooks_t) ---- */
+
+_Static_assert(GP_CLUSTER_RW == (int)GP_EP_RW && GP_CLUSTER_RO == (int)GP_EP_RO,
+               "cluster.h numbers endpoints like gp_endpoint_t");
+
+typedef void (*proxy_session_fn)(gp_proxy_t *p, gp_session_t *s, uint64_t deadline,
+                                 const char *reason);
+
+/* Apply fn to every live session on backend b (any endpoint when ep < 0). */
+static void proxy_each_on_backend(gp_proxy_t *p, int b, int ep, proxy_session_fn fn,
+                                  uint64_t deadline, const char *reason)
+{
+	gp_list_t *pos, *tmp;
+	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++) {
+		gp_list_each_safe(pos, tmp, &p->sessions[st])
+		{
+			gp_session_t *s = gp_container_of(pos, gp_session_t, link);
+			if (s->backend == b && s->on_backend && (ep < 0 || (int)s->endpoint == ep))
+				fn(p, s, deadline, reason);
+		}
+	}
+}
+
+static void proxy_close_fn(gp_proxy_t *p, gp_session_t *s, uint64_t deadline, const char *reason)
+{
+	(void)p;
+	(void)deadline;
+	gp_session_close(s, reason);
+}
+
+static void proxy_drain_fn(gp_proxy_t *p, gp_session_t *s, uint64_t deadline, const char *reason)
+{
+	(void)p;
+	gp_session_drain(s, deadline, reason);
+}
+
+static void hook_close(void *arg, int b, int ep, const char *reason)
+{
+	proxy_each_on_backend(arg, b, ep, proxy_close_fn, 0, reason);
+}
+
+static void hook_drain(void *arg, int b, int ep, uint64_t deadline, const char *reason)
+{
+	proxy_each_on_backend(arg, b, ep, proxy_drain_fn, deadline, reason);
+}
+
+static void hook_drain_due(void *arg)
+{
+	gp_proxy_t *p = arg;
+	gp_session_drain_tick(&p->drain_timer);
+}
+
+static void hook_wake(void *arg)
+{
+	gp_proxy_t *p = arg;
+	gp_list_t *pos, *tmp;
+	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_WAITING])
+	{
+		gp_session_wake(gp_container_of(pos, gp_session_t, link));
+	}
+}
+
+static bool hook_waiting(void *arg)
+{
+	gp_proxy_t *p = arg;
+	return !gp_list_empty(&p->sessions[GP_SS_WAITING]);
+}
+
+static uint32_t hook_sessions(void *arg, int b, int ep)
+{
+	gp_proxy_t *p = arg;
+	if (b < 0 || (size_t)b >= p->nbackends)
+		return 0;
+	if (ep == GP_CLUSTER_RW)
+		return p->backends[b].sessions_rw;
+	if (ep == GP_CLUSTER_RO)
+		return p->backends[b].sessions - p->backends[b].sessions_rw;
+	return p->backends[b].sessions;
+}
+
+static void hook_txn_count(void *arg, int b, int ep, uint32_t *open, uint32_t *unknown)
+{
+	gp_session_txn_count(arg, b, ep, open, unknown);
+}
+
+static bool hook_peer_settled(void *arg)
+{
+	return gp_vrrp_peer_settled(arg);
+}
+
+static void proxy_cluster_init(gp_proxy_t *p)
+{
+	gp_cluster_hooks_t h = {
+	        .arg = p,
+	        .close = hook_close,
+	        .drain = hook_drain,
+	        .drain_due = hook_drain_due,
+	        .wake = hook_wake,
+	        .waiting = hook_waiting,
+	        .sessions = hook_sessions,
+	        .txn_count = hook_txn_count,
+	        .peer_settled = hook_peer_settled,
+	};
+	gp_cluster_init(&p->cluster, p->loop, p->cfg, &h);
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
 	gp_proxy_t *p = listener->data;
@@ -125,7 +231,7 @@ static void proxy_teardown(gp_proxy_t *p)
 	uv_close((uv_handle_t *)&p->sweep, NULL);
 	uv_close((uv_handle_t *)&p->drain_timer, NULL);
 	uv_close((uv_handle_t *)&p->shutdown_timer, NULL);
-	gp_cluster_stop(p);
+	gp_cluster_stop(&p->cluster);
 	gp_vrrp_stop(p);
 	gp_admin_stop(p);
 	gp_bufpool_drain();
@@ -295,6 +401,7 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 	memset(p, 0, sizeof(*p));
 	p->loop = loop;
 	p->cfg = cfg;
+	proxy_cluster_init(p);
 	for (int i = 0; i < GP_SS__COUNT; i++)
 		gp_list_init(&p->sessions[i]);
 	gp_list_init(&p->draining);
@@ -334,7 +441,7 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 	if (st == GP_OK)
 		st = gp_vrrp_start(p);
 	if (st == GP_OK)
-		st = gp_cluster_start(p);
+		st = gp_cluster_start(&p->cluster);
 	if (st == GP_OK)
 		st = gp_admin_start(p);
 	if (st != GP_OK) {

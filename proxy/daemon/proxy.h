@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "base/config.h"
+#include "cluster/cluster.h"
 #include "cluster/galera.h"
 #include "base/list.h"
 #include "ops/metrics.h"
@@ -70,7 +71,6 @@ typedef struct gp_stats {
 	uint64_t bytes_out;         /* bytes written to clients */
 } gp_stats_t;
 
-struct gp_monitor;
 struct gp_admin;
 
 typedef struct gp_proxy {
@@ -95,23 +95,11 @@ typedef struct gp_proxy {
 	bool shutting_down;                     /* SIGTERM/SIGINT received */
 	bool handles_closed;                    /* teardown started */
 	gp_stats_t stats;                       /* counters */
-	struct gp_monitor *monitor;             /* health probes */
+	gp_cluster_t cluster;                   /* writer, barrier, policy, monitor (cluster.h) */
 	gp_vrrp_t vrrp;                         /* VRRP role, VIP, fencing, peer */
-	gp_galera_in_t gin;                     /* policy input, kept between decisions */
-	gp_galera_out_t gout;                   /* last decision */
-	bool decided;                           /* gout holds a decision */
-	int writer;                             /* current writer, -1 if none */
-	int barrier_from;                       /* old writer still draining, -1 if none */
-	uv_timer_t barrier_timer;               /* closes what the barrier still waits for */
-	bool syncing;                           /* new writer catching up before release */
-	uint32_t sync_gen;        /* tells a stale catch-up answer from the live one */
-	uint64_t sync_started;    /* loop ms the catch-up began */
-	uint64_t writer_changes;  /* writer changes since start */
-	uint64_t no_writer_since; /* loop ms the writer was lost (0: have one) */
-	gp_timeline_t timeline;   /* the last writer change's timeline (cluster.c) */
-	gp_metrics_t metrics;     /* what /metrics shows beyond stats (metrics.c) */
-	struct gp_admin *admin;   /* HTTP server, reloads, VRRP role (admin.c) */
-	struct gp_handoff *ho;    /* parked greetings, slot queue (handoff.c) */
+	gp_metrics_t metrics;                   /* what /metrics shows beyond stats (metrics.c) */
+	struct gp_admin *admin;                 /* HTTP server, reloads, VRRP role (admin.c) */
+	struct gp_handoff *ho;                  /* parked greetings, slot queue (handoff.c) */
 } gp_proxy_t;
 
 /* Set up listeners, signals and timers on loop. */

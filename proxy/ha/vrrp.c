@@ -79,6 +79,24 @@ static void vrrp_fence_fn(gp_proxy_t *p, uint64_t deadline)
 	}
 }
 
+/* The writer a fenced proxy (or the lower-named of two MASTERs) follows: the peer's, by
+ * name; NULL when this proxy decides on its own. */
+static const char *vrrp_follow_name(const gp_vrrp_t *v)
+{
+	if (!v->view.valid || !v->view.writer[0])
+		return NULL;
+	bool me = vrrp_serving(v->effective), peer = vrrp_serving(v->view.state);
+	bool follow = (!me && v->view.state == GP_VRRP_MASTER) ||
+	              (me && peer && strcmp(v->name, v->view.name) > 0);
+	return follow ? v->view.writer : NULL;
+}
+
+/* The cluster's next decision sees the peer's writer as it now stands. */
+static void vrrp_tell_cluster(gp_proxy_t *p)
+{
+	gp_cluster_set_peer_writer(&p->cluster, vrrp_follow_name(&p->vrrp));
+}
+
 static void vrrp_apply(gp_proxy_t *p, const char *source)
 {
 	gp_vrrp_t *v = &p->vrrp;
@@ -89,6 +107,7 @@ static void vrrp_apply(gp_proxy_t *p, const char *source)
 	       gp_vrrp_state_name(v->effective), gp_vrrp_state_name(to), source,
 	       gp_vrrp_state_name(v->notified), v->vip_present);
 	v->effective = to;
+	vrrp_tell_cluster(p);
 	bool fence = !vrrp_serving(to);
 	if (fence != v->fenced) {
 		v->fenced = fence;
@@ -103,8 +122,9 @@ static void vrrp_apply(gp_proxy_t *p, const char *source)
 			gp_log(GP_LOG_INFO, "fence_end", "state=%s", gp_vrrp_state_name(to));
 		}
 	}
-	if (p->decided)
-		gp_cluster_decide(p); /* peer rules depend on the role; waiting sessions may go */
+	if (gp_cluster_decided(&p->cluster))
+		gp_cluster_decide(
+		        &p->cluster); /* peer rules depend on the role; waiting sessions may go */
 }
 
 void gp_vrrp_notify(gp_proxy_t *p, gp_vrrp_state_t st, const char *source)
@@ -143,16 +163,11 @@ static int vrrp_check_vip(const gp_vrrp_t *v)
 
 int gp_vrrp_peer_writer(const gp_proxy_t *p)
 {
-	const gp_vrrp_t *v = &p->vrrp;
-	if (!v->view.valid || !v->view.writer[0])
-		return -1;
-	bool me = vrrp_serving(v->effective), peer = vrrp_serving(v->view.state);
-	bool follow = (!me && v->view.state == GP_VRRP_MASTER) ||
-	              (me && peer && strcmp(v->name, v->view.name) > 0);
-	if (!follow)
+	const char *w = vrrp_follow_name(&p->vrrp);
+	if (!w)
 		return -1;
 	for (size_t i = 0; i < p->nbackends; i++) {
-		if (!strcmp(p->backends[i].conf->name, v->view.writer))
+		if (!strcmp(p->backends[i].conf->name, w))
 			return (int)i;
 	}
 	return -1;
@@ -200,14 +215,15 @@ static void peer_req_end(gp_proxy_t *p, bool ok)
 			snprintf(v->view.name, sizeof(v->view.name), "%s", name ? name : "");
 			v->view.at = uv_now(p->loop);
 			v->view.valid = true;
+			vrrp_tell_cluster(p);
 			if (!old.valid || old.state != v->view.state ||
 			    strcmp(old.writer, v->view.writer)) {
 				gp_log(GP_LOG_INFO, "peer_view", "peer=%s state=%s writer=%s",
 				       v->view.name[0] ? v->view.name : "-",
 				       gp_vrrp_state_name(v->view.state),
 				       v->view.writer[0] ? v->view.writer : "none");
-				if (p->decided)
-					gp_cluster_decide(p);
+				if (gp_cluster_decided(&p->cluster))
+					gp_cluster_decide(&p->cluster);
 			}
 		} else {
 			v->view.failures++;
@@ -219,7 +235,7 @@ static void peer_req_end(gp_proxy_t *p, bool ok)
 		uv_close((uv_handle_t *)&r->tcp, peer_req_closed);
 	else
 		peer_req_closed((uv_handle_t *)&r->tcp);
-	gp_cluster_decide_first(p); /* it may have waited for this answer */
+	gp_cluster_decide_first(&p->cluster); /* it may have waited for this answer */
 }
 
 static int peer_on_body(http_parser *hp, const char *at, size_t len)
@@ -333,7 +349,7 @@ static void on_peer_resolved(gp_resolve_t *res, void *arg)
 	if (v->peer_resolved && !p->shutting_down)
 		peer_request(p);
 	else
-		gp_cluster_decide_first(p); /* it may have waited for the peer */
+		gp_cluster_decide_first(&p->cluster); /* it may have waited for the peer */
 }
 
 /* A peer named by host: look it up first, again after a failed poll (it may have moved),
@@ -365,10 +381,11 @@ static void peer_poll(gp_proxy_t *p)
 	if (v->view.valid &&
 	    uv_now(p->loop) - v->view.at > GP_PEER_STALE_POLLS * vrrp_interval(p)) {
 		v->view.valid = false;
+		vrrp_tell_cluster(p);
 		gp_log(GP_LOG_WARN, "peer_lost", "peer=%s failures=%llu", p->cfg->top_peer,
 		       (unsigned long long)v->view.failures);
-		if (p->decided)
-			gp_cluster_decide(p);
+		if (gp_cluster_decided(&p->cluster))
+			gp_cluster_decide(&p->cluster);
 	}
 	if (peer_lookup(p))
 		return; /* on_peer_resolved asks */

@@ -56,10 +56,12 @@ static json_t *admin_error(const char *msg)
 static void admin_probe_fields(const gp_proxy_t *p, int b, char *buf, size_t cap)
 {
 	static const gp_probe_t never;
-	const gp_probe_t *pr = p->gin.node[b].probe ? p->gin.node[b].probe : &never;
+	const gp_probe_t *pr = gp_cluster_node(&p->cluster, (size_t)b)->probe
+	                               ? gp_cluster_node(&p->cluster, (size_t)b)->probe
+	                               : &never;
 	snprintf(buf, cap, "up=%d probe=%s local_state=%d cluster_size=%d recv_queue=%lld",
-	         p->gin.node[b].up, gp_probe_err_name(pr->err), pr->local_state, pr->cluster_size,
-	         (long long)pr->recv_queue);
+	         gp_cluster_node(&p->cluster, (size_t)b)->up, gp_probe_err_name(pr->err),
+	         pr->local_state, pr->cluster_size, (long long)pr->recv_queue);
 }
 
 /* ---- drains --------------------------------------------------------------------------- */
@@ -102,7 +104,10 @@ static void admin_watch_drain(gp_proxy_t *p, int b, const char *reason, unsigned
 	       "backend=%s reason=%s sessions=%u timeout_ms=%lld state=%s %s",
 	       p->backends[b].conf->name, reason, asked,
 	       (long long)p->cfg->routing_drain_timeout_ms,
-	       p->decided ? gp_node_state_name(p->gout.state[b]) : "unknown", probe);
+	       gp_cluster_decided(&p->cluster)
+	               ? gp_node_state_name(gp_cluster_out(&p->cluster)->state[b])
+	               : "unknown",
+	       probe);
 	if (!a->drain_deadline[b])
 		a->drain_started[b] = now;
 	a->drain_deadline[b] = now + (uint64_t)p->cfg->routing_drain_timeout_ms + ADMIN_GRACE_MS;
@@ -123,14 +128,14 @@ static void admin_check_drains(gp_proxy_t *p, uint64_t now)
 		       "backend=%s sessions_left=%u duration_ms=%llu", p->backends[i].conf->name,
 		       left, (unsigned long long)(now - a->drain_started[i]));
 		a->drain_deadline[i] = 0;
-		if (p->gin.node[i].drain) {
+		if (gp_cluster_node(&p->cluster, (size_t)i)->drain) {
 			/* The one drain is over: the node is plain SYNCED again. */
-			p->gin.node[i].drain = false;
+			gp_cluster_set_drain(&p->cluster, i, false);
 			changed = true;
 		}
 	}
-	if (changed && p->decided)
-		gp_cluster_decide(p);
+	if (changed && gp_cluster_decided(&p->cluster))
+		gp_cluster_decide(&p->cluster);
 }
 
 /* ---- actions ---------------------------------------------------------------------------- */
@@ -152,7 +157,9 @@ static bool admin_parse_bool(const char *v, bool *out)
 
 static const char *admin_writer_name(const gp_proxy_t *p)
 {
-	return p->writer >= 0 ? p->backends[p->writer].conf->name : NULL;
+	return gp_cluster_writer(&p->cluster) >= 0
+	               ? p->backends[gp_cluster_writer(&p->cluster)].conf->name
+	               : NULL;
 }
 
 int gp_admin_maintenance(gp_proxy_t *p, const char *backend, const char *on, const char *source,
@@ -168,14 +175,15 @@ int gp_admin_maintenance(gp_proxy_t *p, const char *backend, const char *on, con
 		*body = admin_error("parameter on must be 1 or 0");
 		return 400;
 	}
-	bool was = p->gin.node[b].maintenance;
-	p->gin.node[b].maintenance = want;
+	bool was = gp_cluster_node(&p->cluster, (size_t)b)->maintenance;
+	gp_cluster_set_maintenance(&p->cluster, (size_t)b, want);
 	if (p->admin->pending)
 		p->admin->pending_maint[b] = false; /* the operator's word now, not the reload's */
 	gp_log(GP_LOG_INFO, "admin_maintenance", "backend=%s on=%d was=%d source=%s sessions=%u",
 	       p->backends[b].conf->name, want, was, source, p->backends[b].sessions);
-	if (p->decided)
-		gp_cluster_decide(p); /* a writer moving away drains its sessions (cluster.c) */
+	if (gp_cluster_decided(&p->cluster))
+		gp_cluster_decide(
+		        &p->cluster); /* a writer moving away drains its sessions (cluster.c) */
 	if (want && !was) {
 		unsigned n = admin_drain_sessions(p, b, "maintenance");
 		admin_watch_drain(p, b, "maintenance", n);
@@ -183,8 +191,10 @@ int gp_admin_maintenance(gp_proxy_t *p, const char *backend, const char *on, con
 	const char *w = admin_writer_name(p);
 	*body = json_pack("{s:s,s:b,s:s,s:s?,s:i}", "backend", p->backends[b].conf->name,
 	                  "maintenance", want, "state",
-	                  p->decided ? gp_node_state_name(p->gout.state[b]) : "unknown", "writer",
-	                  w, "sessions", (json_int_t)p->backends[b].sessions);
+	                  gp_cluster_decided(&p->cluster)
+	                          ? gp_node_state_name(gp_cluster_out(&p->cluster)->state[b])
+	                          : "unknown",
+	                  "writer", w, "sessions", (json_int_t)p->backends[b].sessions);
 	return 200;
 }
 
@@ -198,11 +208,11 @@ int gp_admin_drain(gp_proxy_t *p, const char *backend, const char *source, json_
 	gp_log(GP_LOG_INFO, "admin_drain", "backend=%s source=%s sessions=%u",
 	       p->backends[b].conf->name, source, p->backends[b].sessions);
 	unsigned n = admin_drain_sessions(p, b, "admin_drain");
-	if (p->backends[b].sessions && !p->gin.node[b].drain) {
+	if (p->backends[b].sessions && !gp_cluster_node(&p->cluster, (size_t)b)->drain) {
 		/* Shown as DRAINING until the sessions are gone; it stays eligible. */
-		p->gin.node[b].drain = true;
-		if (p->decided)
-			gp_cluster_decide(p);
+		gp_cluster_set_drain(&p->cluster, (size_t)b, true);
+		if (gp_cluster_decided(&p->cluster))
+			gp_cluster_decide(&p->cluster);
 	}
 	admin_watch_drain(p, b, "admin", n);
 	*body = json_pack("{s:s,s:i,s:I}", "backend", p->backends[b].conf->name, "sessions",
@@ -248,12 +258,13 @@ int gp_admin_health(const gp_proxy_t *p, char *msg, size_t cap)
 		snprintf(msg, cap, "unavailable: listener down");
 		return 503;
 	}
-	if (p->writer < 0) {
+	if (gp_cluster_writer(&p->cluster) < 0) {
 		snprintf(msg, cap, "unavailable: no writer (%s)",
-		         p->decided ? p->gout.reason_text : "no probe finished yet");
+		         gp_cluster_decided(&p->cluster) ? gp_cluster_out(&p->cluster)->reason_text
+		                                         : "no probe finished yet");
 		return 503;
 	}
-	snprintf(msg, cap, "ok: writer %s", p->backends[p->writer].conf->name);
+	snprintf(msg, cap, "ok: writer %s", p->backends[gp_cluster_writer(&p->cluster)].conf->name);
 	return 200;
 }
 
@@ -274,20 +285,28 @@ static const char *admin_cluster_status(gp_cluster_status_t s)
 static json_t *admin_backend_json(const gp_proxy_t *p, size_t i)
 {
 	const gp_backend_t *b = &p->backends[i];
-	const gp_probe_t *pr = p->gin.node[i].probe;
+	const gp_probe_t *pr = gp_cluster_node(&p->cluster, (size_t)i)->probe;
 	const gp_probe_t *v = pr && pr->have_vars ? pr : NULL;
-	const char *role = p->writer == (int)i                        ? "writer"
-	                   : p->decided && p->gout.reader_eligible[i] ? "reader"
-	                                                              : "none";
-	json_t *o = json_pack(
-	        "{s:s,s:s,s:I,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:I,s:I}", "name", b->conf->name,
-	        "address", b->conf->address, "priority", (json_int_t)b->conf->priority, "state",
-	        p->decided ? gp_node_state_name(p->gout.state[i]) : "unknown", "reason",
-	        p->decided ? gp_reason_name(p->gout.why[i]) : "no_data", "role", role, "up",
-	        p->gin.node[i].up, "maintenance", p->gin.node[i].maintenance, "draining",
-	        p->admin && p->admin->drain_deadline[i] != 0, "sessions", (json_int_t)b->sessions,
-	        "sessions_rw", (json_int_t)b->sessions_rw, "connect_failures",
-	        (json_int_t)b->connect_failures);
+	const char *role =
+	        gp_cluster_writer(&p->cluster) == (int)i ? "writer"
+	        : gp_cluster_decided(&p->cluster) && gp_cluster_out(&p->cluster)->reader_eligible[i]
+	                ? "reader"
+	                : "none";
+	json_t *o = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:I,s:I}", "name",
+	                      b->conf->name, "address", b->conf->address, "priority",
+	                      (json_int_t)b->conf->priority, "state",
+	                      gp_cluster_decided(&p->cluster)
+	                              ? gp_node_state_name(gp_cluster_out(&p->cluster)->state[i])
+	                              : "unknown",
+	                      "reason",
+	                      gp_cluster_decided(&p->cluster)
+	                              ? gp_reason_name(gp_cluster_out(&p->cluster)->why[i])
+	                              : "no_data",
+	                      "role", role, "up", gp_cluster_node(&p->cluster, (size_t)i)->up,
+	                      "maintenance", gp_cluster_node(&p->cluster, (size_t)i)->maintenance,
+	                      "draining", p->admin && p->admin->drain_deadline[i] != 0, "sessions",
+	                      (json_int_t)b->sessions, "sessions_rw", (json_int_t)b->sessions_rw,
+	                      "connect_failures", (json_int_t)b->connect_failures);
 	if (!o)
 		return NULL;
 	uint32_t open, unknown;
@@ -355,28 +374,33 @@ json_t *gp_admin_status(const gp_proxy_t *p)
 	json_object_set_new(o, "config_version", json_integer((json_int_t)a->config_version));
 	json_object_set_new(o, "healthy", json_boolean(hcode == 200));
 	json_object_set_new(o, "health", json_string(health));
-	json_object_set_new(o, "decided", json_boolean(p->decided));
+	json_object_set_new(o, "decided", json_boolean(gp_cluster_decided(&p->cluster)));
 	json_object_set_new(o, "standalone_mode",
-	                    json_boolean(p->decided && p->gout.standalone_mode));
-	json_object_set_new(o, "barrier_from",
-	                    p->barrier_from >= 0
-	                            ? json_string(p->backends[p->barrier_from].conf->name)
-	                            : json_null());
-	json_object_set_new(o, "no_writer_seconds", json_real(gp_metrics_no_writer_seconds(p)));
-	json_object_set_new(o, "writer_changes", json_integer((json_int_t)p->writer_changes));
+	                    json_boolean(gp_cluster_decided(&p->cluster) &&
+	                                 gp_cluster_out(&p->cluster)->standalone_mode));
+	json_object_set_new(
+	        o, "barrier_from",
+	        gp_cluster_barrier_from(&p->cluster) >= 0
+	                ? json_string(p->backends[gp_cluster_barrier_from(&p->cluster)].conf->name)
+	                : json_null());
+	json_object_set_new(o, "no_writer_seconds",
+	                    json_real(gp_cluster_no_writer_seconds(&p->cluster)));
+	json_object_set_new(o, "writer_changes",
+	                    json_integer((json_int_t)gp_cluster_writer_changes(&p->cluster)));
 	json_object_set_new(o, "started_at", admin_time_json(m->start_unix_ms));
-	if (m->last_change_unix_ms) {
+	const gp_cluster_stats_t *cs = gp_cluster_stats(&p->cluster);
+	if (cs->last_change_unix_ms) {
 		json_object_set_new(o, "last_change",
 		                    json_pack("{s:o,s:s?,s:s?,s:s,s:s}", "at",
-		                              admin_time_json(m->last_change_unix_ms), "from",
-		                              m->last_from[0] ? m->last_from : NULL, "to",
-		                              m->last_to[0] ? m->last_to : NULL, "reason",
-		                              gp_reason_name(m->last_reason), "detail",
-		                              m->last_detail));
+		                              admin_time_json(cs->last_change_unix_ms), "from",
+		                              cs->last_from[0] ? cs->last_from : NULL, "to",
+		                              cs->last_to[0] ? cs->last_to : NULL, "reason",
+		                              gp_reason_name(cs->last_reason), "detail",
+		                              cs->last_detail));
 	} else {
 		json_object_set_new(o, "last_change", json_null());
 	}
-	json_object_set_new(o, "last_change_timeline", gp_cluster_timeline_json(p));
+	json_object_set_new(o, "last_change_timeline", gp_cluster_timeline_json(&p->cluster));
 	json_object_set_new(o, "listeners",
 	                    json_pack("{s:s,s:s?,s:s?}", "rw", p->cfg->top_listen, "ro",
 	                              p->cfg->top_listen_ro[0] ? p->cfg->top_listen_ro : NULL,
@@ -566,19 +590,13 @@ static void reload_restore_maint(gp_proxy_t *p)
 	bool any = false;
 	for (size_t i = 0; i < GP_MAX_BACKENDS; i++) {
 		if (a->pending_maint[i] && i < p->nbackends) {
-			p->gin.node[i].maintenance = false;
+			gp_cluster_set_maintenance(&p->cluster, i, false);
 			any = true;
 		}
 		a->pending_maint[i] = false;
 	}
-	if (any && p->decided)
-		gp_cluster_decide(p);
-}
-
-static void on_old_monitor_closed(gp_monitor_t *m, void *arg)
-{
-	(void)arg;
-	gp_monitor_free(m);
+	if (any && gp_cluster_decided(&p->cluster))
+		gp_cluster_decide(&p->cluster);
 }
 
 /* Sessions keep their backends under the new indexes (tried masks too). */
@@ -598,47 +616,18 @@ static void reload_remap_sessions(gp_proxy_t *p, const int *map, size_t nold)
 	}
 }
 
-/* Policy state follows the backends; a new monitor starts from no probes. */
-static void reload_remap_policy(gp_proxy_t *p, const int *map, size_t nold, size_t nnew,
-                                bool fresh_probes)
+/* The admin's drain watches follow their backends to the new indexes. */
+static void reload_remap_drains(gp_proxy_t *p, const int *map, size_t nold)
 {
 	gp_admin_t *a = p->admin;
-	gp_galera_in_t gin;
-	gp_galera_out_t gout = p->gout;
 	uint64_t dd[GP_MAX_BACKENDS] = {0}, ds[GP_MAX_BACKENDS] = {0};
-	gp_galera_in_init(&gin);
-	for (size_t j = 0; j < nnew; j++) {
-		gout.state[j] = GP_NODE_DOWN;
-		gout.why[j] = GP_REASON_NO_DATA;
-		gout.writer_eligible[j] = gout.reader_eligible[j] = false;
-		gout.eligible_since_ms[j] = -1;
-	}
 	for (size_t i = 0; i < nold; i++) {
 		int j = map[i];
 		if (j < 0)
 			continue;
-		gin.node[j].maintenance = p->gin.node[i].maintenance;
-		gin.node[j].drain = p->gin.node[i].drain;
-		gin.node[j].eligible_since_ms = p->gin.node[i].eligible_since_ms;
-		if (!fresh_probes) {
-			gin.node[j].probe = p->gin.node[i].probe;
-			gin.node[j].up = p->gin.node[i].up;
-		}
-		gout.state[j] = p->gout.state[i];
-		gout.why[j] = p->gout.why[i];
-		gout.writer_eligible[j] = p->gout.writer_eligible[i];
-		gout.reader_eligible[j] = p->gout.reader_eligible[i];
-		gout.eligible_since_ms[j] = p->gout.eligible_since_ms[i];
 		dd[j] = a->drain_deadline[i];
 		ds[j] = a->drain_started[i];
 	}
-	p->writer = reload_index(map, nold, p->writer);
-	p->barrier_from = reload_index(map, nold, p->barrier_from);
-	gin.writer = p->writer;
-	gin.now_ms = p->gin.now_ms;
-	gout.writer = reload_index(map, nold, p->gout.writer);
-	p->gin = gin;
-	p->gout = gout;
 	memcpy(a->drain_deadline, dd, sizeof(dd));
 	memcpy(a->drain_started, ds, sizeof(ds));
 	memset(a->pending_maint, 0, sizeof(a->pending_maint));
@@ -666,7 +655,7 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 		nb[j].addr = nw->backends[j].addr;
 	}
 	gp_monitor_t *m = NULL;
-	if (restart && gp_monitor_new(p->loop, nw, gp_cluster_on_probe, p, &m) != GP_OK) {
+	if (restart && gp_cluster_monitor_new(&p->cluster, nw, &m) != GP_OK) {
 		snprintf(msg, cap, "cannot start the monitor for the new configuration");
 		return GP_ENOMEM;
 	}
@@ -695,35 +684,14 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 			         nw->backends[j].name);
 	}
 	reload_remap_sessions(p, map, nold);
-	gp_timeline_remap(&p->timeline, map, nold);
-	reload_remap_policy(p, map, nold, nw->nbackends, restart);
-	if (restart) {
-		/* The old monitor's counters live on in the metrics. */
-		for (size_t i = 0; p->monitor && i < nold && i < gp_monitor_count(p->monitor); i++)
-			p->metrics.evictions_base[i] += gp_monitor_node_evictions(p->monitor, i);
-		if (p->monitor)
-			p->metrics.eviction_failures_base +=
-			        gp_monitor_stats(p->monitor)->eviction_failures;
-		gp_metrics_remap(&p->metrics, map, nold);
-	}
+	reload_remap_drains(p, map, nold);
 	memcpy(p->backends, nb, sizeof(nb));
 	p->nbackends = nw->nbackends;
 	p->cfg = nw;
 	int lvl = gp_log_level_parse(nw->top_log_level);
 	if (lvl >= 0)
 		gp_log_min_level = (gp_log_level_t)lvl;
-	if (restart) {
-		if (p->monitor)
-			gp_monitor_close(p->monitor, on_old_monitor_closed, NULL);
-		p->monitor = m;
-		/* No decision until every node answered the new monitor once; sessions keep
-		 * running and the writer stays (sticky) unless the new probes say otherwise. */
-		p->decided = false;
-		if (gp_monitor_start(m) != GP_OK)
-			gp_log(GP_LOG_ERROR, "monitor_start_failed", "detail=\"after reload\"");
-	} else if (p->decided) {
-		gp_cluster_decide(p); /* priorities and routing knobs apply now */
-	}
+	gp_cluster_reload(&p->cluster, nw, map, nold, restart ? m : NULL);
 	gp_config_free(old);
 	a->config_version++;
 	a->reloads_ok++;
@@ -812,13 +780,13 @@ static gp_reload_result_t reload_resolved(gp_proxy_t *p, gp_config_t *nw, const 
 	 * sessions drain; the swap waits until nothing points at them any more. */
 	unsigned asked = 0;
 	for (size_t i = 0; i < p->nbackends; i++) {
-		if (map[i] >= 0 || p->gin.node[i].maintenance)
+		if (map[i] >= 0 || gp_cluster_node(&p->cluster, (size_t)i)->maintenance)
 			continue;
-		p->gin.node[i].maintenance = true;
+		gp_cluster_set_maintenance(&p->cluster, i, true);
 		a->pending_maint[i] = true;
 	}
-	if (p->decided)
-		gp_cluster_decide(p);
+	if (gp_cluster_decided(&p->cluster))
+		gp_cluster_decide(&p->cluster);
 	for (size_t i = 0; i < p->nbackends; i++) {
 		if (map[i] >= 0)
 			continue;
@@ -944,7 +912,7 @@ gp_reload_result_t gp_admin_reload(gp_proxy_t *p, const char *source, char *msg,
 
 gp_status_t gp_admin_start(gp_proxy_t *p)
 {
-	gp_metrics_init(&p->metrics, uv_now(p->loop));
+	gp_metrics_init(&p->metrics);
 	gp_admin_t *a = calloc(1, sizeof(*a));
 	if (!a)
 		return GP_ENOMEM;

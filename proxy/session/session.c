@@ -70,7 +70,7 @@ static void session_leave_backend(gp_session_t *s)
 	if (s->endpoint == GP_EP_RW)
 		b->sessions_rw--;
 	s->on_backend = false;
-	gp_cluster_session_left(s->proxy, s->backend);
+	gp_cluster_session_left(&s->proxy->cluster, s->backend);
 }
 
 static void session_join_backend(gp_session_t *s)
@@ -544,8 +544,8 @@ static void session_kill_run(gp_session_t *s)
 		return;
 	}
 	if (!gp_kill_sql(sql, sizeof(sql), &s->kill.k, t->server_thread) ||
-	    gp_monitor_exec(s->proxy->monitor, (size_t)t->backend, sql, session_kill_done, s) !=
-	            GP_OK) {
+	    gp_monitor_exec(gp_cluster_monitor(&s->proxy->cluster), (size_t)t->backend, sql,
+	                    session_kill_done, s) != GP_OK) {
 		slog(s, GP_LOG_WARN, "kill_failed", "target=%u error=\"could not start\"",
 		     s->kill.target);
 		session_kill_answer(s, GP_ER_UNKNOWN,
@@ -847,7 +847,7 @@ static void session_response_done(gp_session_t *s)
 		gp_metrics_request_done(&s->proxy->metrics, (int)s->endpoint,
 		                        uv_hrtime() - s->cmd_start_ns);
 	if (!internal && s->state == GP_SS_READY && s->endpoint == GP_EP_RW && !s->resp.failed)
-		gp_cluster_rw_answer(s->proxy, s->backend, uv_hrtime());
+		gp_cluster_rw_answer(&s->proxy->cluster, s->backend, uv_hrtime());
 	s->in_flight = false;
 	bool was_open = s->txn == MYP_TRANS_OPEN;
 	session_txn_after(s);

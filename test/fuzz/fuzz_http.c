@@ -79,16 +79,16 @@ static void fake_proxy(void)
 	for (int i = 0; i < GP_SS__COUNT; i++)
 		gp_list_init(&proxy.sessions[i]);
 	gp_list_init(&proxy.draining);
-	gp_galera_in_init(&proxy.gin);
-	gp_metrics_init(&proxy.metrics, 1000);
-	proxy.decided = true;
-	proxy.gout.state[0] = GP_NODE_SYNCED;
-	proxy.gout.state[1] = GP_NODE_SYNCED;
-	proxy.writer = 0;
-	proxy.barrier_from = -1;
+	gp_cluster_init(&proxy.cluster, NULL, &cfg, NULL);
+	gp_metrics_init(&proxy.metrics);
+	proxy.cluster.decided = true;
+	proxy.cluster.gout.state[0] = GP_NODE_SYNCED;
+	proxy.cluster.gout.state[1] = GP_NODE_SYNCED;
+	proxy.cluster.writer = 0;
+	proxy.cluster.barrier_from = -1;
 	proxy.listening[GP_EP_RW] = true;
 	proxy.vrrp.notified = proxy.vrrp.effective = GP_VRRP_UNKNOWN;
-	proxy.gin.node[0].up = proxy.gin.node[1].up = true;
+	proxy.cluster.gin.node[0].up = proxy.cluster.gin.node[1].up = true;
 	http = gp_http_test_new(&proxy);
 	CHECK(http);
 	admin.proxy = &proxy;

@@ -12,7 +12,7 @@
 
 #include "cluster/cluster.h"
 #include "base/log.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 #include "net/resolve.h"
 #include "session/session.h"
 
@@ -67,16 +67,15 @@ static gp_vrrp_state_t vrrp_derive(const gp_vrrp_t *v)
 	return GP_VRRP_BACKUP;
 }
 
+static bool vrrp_fence_one(gp_list_t *link, void *arg)
+{
+	gp_session_drain(gp_session_of(link), *(const uint64_t *)arg, "fenced");
+	return true;
+}
+
 static void vrrp_fence_fn(gp_proxy_t *p, uint64_t deadline)
 {
-	gp_list_t *pos, *tmp;
-	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++) {
-		gp_list_each_safe(pos, tmp, &p->sessions[st])
-		{
-			gp_session_drain(gp_container_of(pos, gp_session_t, link), deadline,
-			                 "fenced");
-		}
-	}
+	gp_proxy_each_session(p, GP_SS_FROM(GP_SS_CONNECTING), vrrp_fence_one, &deadline);
 }
 
 /* The writer a fenced proxy (or the lower-named of two MASTERs) follows: the peer's, by
@@ -94,12 +93,12 @@ static const char *vrrp_follow_name(const gp_vrrp_t *v)
 /* The cluster's next decision sees the peer's writer as it now stands. */
 static void vrrp_tell_cluster(gp_proxy_t *p)
 {
-	gp_cluster_set_peer_writer(&p->cluster, vrrp_follow_name(&p->vrrp));
+	gp_cluster_set_peer_writer(&p->cluster, vrrp_follow_name(p->vrrp));
 }
 
 static void vrrp_apply(gp_proxy_t *p, const char *source)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	gp_vrrp_state_t to = vrrp_derive(v);
 	if (to == v->effective)
 		return;
@@ -107,10 +106,11 @@ static void vrrp_apply(gp_proxy_t *p, const char *source)
 	       gp_vrrp_state_name(v->effective), gp_vrrp_state_name(to), source,
 	       gp_vrrp_state_name(v->notified), v->vip_present);
 	v->effective = to;
+	p->vrrp_state = gp_vrrp_state_name(to);
 	vrrp_tell_cluster(p);
 	bool fence = !vrrp_serving(to);
 	if (fence != v->fenced) {
-		v->fenced = fence;
+		v->fenced = p->fenced = fence;
 		if (fence) {
 			uint64_t deadline =
 			        uv_now(p->loop) + (uint64_t)p->cfg->routing_fence_timeout_ms;
@@ -129,10 +129,10 @@ static void vrrp_apply(gp_proxy_t *p, const char *source)
 
 void gp_vrrp_notify(gp_proxy_t *p, gp_vrrp_state_t st, const char *source)
 {
-	if (st != p->vrrp.notified)
+	if (st != p->vrrp->notified)
 		gp_log(GP_LOG_INFO, "vrrp_notify", "from=%s to=%s source=%s",
-		       gp_vrrp_state_name(p->vrrp.notified), gp_vrrp_state_name(st), source);
-	p->vrrp.notified = st;
+		       gp_vrrp_state_name(p->vrrp->notified), gp_vrrp_state_name(st), source);
+	p->vrrp->notified = st;
 	vrrp_apply(p, "notify");
 }
 
@@ -163,7 +163,7 @@ static int vrrp_check_vip(const gp_vrrp_t *v)
 
 int gp_vrrp_peer_writer(const gp_proxy_t *p)
 {
-	const char *w = vrrp_follow_name(&p->vrrp);
+	const char *w = vrrp_follow_name(p->vrrp);
 	if (!w)
 		return -1;
 	for (size_t i = 0; i < p->nbackends; i++) {
@@ -175,7 +175,7 @@ int gp_vrrp_peer_writer(const gp_proxy_t *p)
 
 bool gp_vrrp_peer_settled(const gp_proxy_t *p)
 {
-	const gp_vrrp_t *v = &p->vrrp;
+	const gp_vrrp_t *v = p->vrrp;
 	if (!v->have_peer || v->view.valid)
 		return true;
 	/* A serving proxy does not wait past a failed poll; a fenced one serves nobody, so it
@@ -193,7 +193,7 @@ static void peer_req_closed(uv_handle_t *h)
 
 static void peer_req_end(gp_proxy_t *p, bool ok)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	gp_peer_req_t *r = v->req;
 	if (!r)
 		return;
@@ -271,7 +271,7 @@ static void peer_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 static void peer_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	gp_proxy_t *p = s->data;
-	gp_peer_req_t *r = p->vrrp.req;
+	gp_peer_req_t *r = p->vrrp->req;
 	if (!r || s != (uv_stream_t *)&r->tcp)
 		return;
 	if (n > 0) {
@@ -289,14 +289,14 @@ static void peer_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 static void peer_on_written(uv_write_t *w, int status)
 {
 	gp_proxy_t *p = w->data;
-	if (status < 0 && p->vrrp.req && w == &p->vrrp.req->write)
+	if (status < 0 && p->vrrp->req && w == &p->vrrp->req->write)
 		peer_req_end(p, false);
 }
 
 static void peer_on_connect(uv_connect_t *c, int status)
 {
 	gp_proxy_t *p = c->data;
-	gp_peer_req_t *r = p->vrrp.req;
+	gp_peer_req_t *r = p->vrrp->req;
 	if (!r || c != &r->connect)
 		return;
 	if (status < 0) {
@@ -316,7 +316,7 @@ static void peer_request(gp_proxy_t *p);
 static void on_peer_resolved(gp_resolve_t *res, void *arg)
 {
 	gp_proxy_t *p = arg;
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	int st = gp_resolve_status(res, 0);
 	v->resolving = NULL;
 	v->resolved_at = uv_now(p->loop);
@@ -356,7 +356,7 @@ static void on_peer_resolved(gp_resolve_t *res, void *arg)
  * at most every GP_PEER_RESOLVE_MS. True while a lookup is under way. */
 static bool peer_lookup(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	uint64_t now = uv_now(p->loop);
 	if (v->resolving)
 		return true;
@@ -375,7 +375,7 @@ static bool peer_lookup(gp_proxy_t *p)
 
 static void peer_poll(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	if (v->req)
 		peer_req_end(p, false); /* the last poll took a whole interval: a failure */
 	if (v->view.valid &&
@@ -395,7 +395,7 @@ static void peer_poll(gp_proxy_t *p)
 
 static void peer_request(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	gp_peer_req_t *r = calloc(1, sizeof(*r));
 	if (r)
 		r->body = malloc(GP_PEER_BODY_MAX);
@@ -421,7 +421,7 @@ static void peer_request(gp_proxy_t *p)
 static void vrrp_tick(uv_timer_t *t)
 {
 	gp_proxy_t *p = t->data;
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	if (v->vip_present >= 0) {
 		int now_present = vrrp_check_vip(v);
 		if (now_present != v->vip_present) {
@@ -436,7 +436,7 @@ static void vrrp_tick(uv_timer_t *t)
 		gp_log(GP_LOG_INFO, "shutdown_vip_left", "state=%s timed_out=%d",
 		       gp_vrrp_state_name(v->effective), v->effective == GP_VRRP_MASTER);
 		v->leaving = false;
-		gp_proxy_shutdown_now(p);
+		gp_proxy_stop_now(p);
 		return;
 	}
 	if (v->have_peer && !p->shutting_down)
@@ -445,9 +445,10 @@ static void vrrp_tick(uv_timer_t *t)
 
 gp_status_t gp_vrrp_start(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	const gp_config_t *c = p->cfg;
 	v->notified = v->effective = GP_VRRP_UNKNOWN;
+	p->vrrp_state = gp_vrrp_state_name(v->effective);
 	v->vip_present = -1;
 	v->started_at = uv_now(p->loop);
 	if (c->top_name[0])
@@ -460,7 +461,8 @@ gp_status_t gp_vrrp_start(gp_proxy_t *p)
 			return GP_ECONFIG;
 		v->vip_present = vrrp_check_vip(v);
 		v->effective = vrrp_derive(v);
-		v->fenced = !vrrp_serving(v->effective);
+		p->vrrp_state = gp_vrrp_state_name(v->effective);
+		v->fenced = p->fenced = !vrrp_serving(v->effective);
 		gp_log(GP_LOG_INFO, "vrrp_state",
 		       "from=UNKNOWN to=%s source=start vip=%s present=%d",
 		       gp_vrrp_state_name(v->effective), c->top_vip, v->vip_present);
@@ -488,7 +490,7 @@ gp_status_t gp_vrrp_start(gp_proxy_t *p)
 
 void gp_vrrp_stop(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	if (v->req)
 		peer_req_end(p, false);
 	gp_resolve_cancel(v->resolving); /* its answer is dropped when it comes */
@@ -501,7 +503,7 @@ void gp_vrrp_stop(gp_proxy_t *p)
 
 bool gp_vrrp_begin_leave(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	if (v->leaving)
 		return false; /* a second SIGTERM: stop waiting */
 	/* Only a proxy that holds the VIP under keepalived has anything to hand over. */

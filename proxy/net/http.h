@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 
 #include "ops/metrics.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 
 /*
  * Requests are parsed by http-parser (keep-alive, pipelining), bounded in size

@@ -10,6 +10,7 @@
 #include "cluster/cluster.h"
 #include "net/http.h"
 #include "base/log.h"
+#include "ha/vrrp.h"
 #include "cluster/monitor.h"
 #include "net/resolve.h"
 #include "session/session.h"
@@ -74,23 +75,31 @@ static void admin_tick_on(gp_admin_t *a)
 		uv_timer_start(&a->tick, on_tick, ADMIN_TICK_MS, ADMIN_TICK_MS);
 }
 
+typedef struct admin_drain_walk {
+	int b;             /* the backend */
+	uint64_t deadline; /* the drain's */
+	const char *why;   /* its reason */
+	unsigned n;        /* sessions asked */
+} admin_drain_walk_t;
+
+static bool admin_drain_one(gp_list_t *link, void *arg)
+{
+	admin_drain_walk_t *w = arg;
+	gp_session_t *s = gp_session_of(link);
+	if (s->backend == w->b && s->on_backend) {
+		w->n++;
+		gp_session_drain(s, w->deadline, w->why);
+	}
+	return true;
+}
+
 /* Drain every session on backend b (any endpoint); returns how many were asked. */
 static unsigned admin_drain_sessions(gp_proxy_t *p, int b, const char *why)
 {
-	uint64_t deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_drain_timeout_ms;
-	unsigned n = 0;
-	gp_list_t *pos, *tmp;
-	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++) {
-		gp_list_each_safe(pos, tmp, &p->sessions[st])
-		{
-			gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-			if (s->backend == b && s->on_backend) {
-				n++;
-				gp_session_drain(s, deadline, why);
-			}
-		}
-	}
-	return n;
+	admin_drain_walk_t w = {b, uv_now(p->loop) + (uint64_t)p->cfg->routing_drain_timeout_ms,
+	                        why, 0};
+	gp_proxy_each_session(p, GP_SS_FROM(GP_SS_CONNECTING), admin_drain_one, &w);
+	return w.n;
 }
 
 /* Log drain_start and watch b until its sessions are gone (drain_end). */
@@ -229,9 +238,9 @@ int gp_admin_vrrp(gp_proxy_t *p, const char *state, const char *source, json_t *
 		return 400;
 	}
 	gp_vrrp_notify(p, (gp_vrrp_state_t)s, source);
-	*body = json_pack("{s:s, s:s, s:b}", "vrrp_state", gp_vrrp_state_name(p->vrrp.effective),
-	                  "notified", gp_vrrp_state_name(p->vrrp.notified), "fenced",
-	                  p->vrrp.fenced);
+	*body = json_pack("{s:s, s:s, s:b}", "vrrp_state", gp_vrrp_state_name(p->vrrp->effective),
+	                  "notified", gp_vrrp_state_name(p->vrrp->notified), "fenced",
+	                  p->vrrp->fenced);
 	return 200;
 }
 
@@ -250,7 +259,7 @@ int gp_admin_reload_http(gp_proxy_t *p, const char *source, json_t **body)
 
 int gp_admin_health(const gp_proxy_t *p, char *msg, size_t cap)
 {
-	if (p->shutting_down || p->vrrp.leaving) {
+	if (p->shutting_down || p->vrrp->leaving) {
 		snprintf(msg, cap, "unavailable: shutting down");
 		return 503;
 	}
@@ -348,7 +357,7 @@ static json_t *admin_backend_json(const gp_proxy_t *p, size_t i)
 json_t *gp_admin_status(const gp_proxy_t *p)
 {
 	const gp_admin_t *a = p->admin;
-	const gp_metrics_t *m = &p->metrics;
+	const gp_metrics_t *m = p->metrics;
 	char health[300];
 	int hcode = gp_admin_health(p, health, sizeof(health));
 	json_t *o = json_object();
@@ -357,20 +366,20 @@ json_t *gp_admin_status(const gp_proxy_t *p)
 	const char *w = admin_writer_name(p);
 	json_object_set_new(o, "version", json_string(GP_VERSION));
 	json_object_set_new(o, "writer", w ? json_string(w) : json_null());
-	json_object_set_new(o, "proxy", json_string(p->vrrp.name));
-	json_object_set_new(o, "vrrp_state", json_string(gp_vrrp_state_name(p->vrrp.effective)));
-	json_object_set_new(o, "vrrp_notified", json_string(gp_vrrp_state_name(p->vrrp.notified)));
+	json_object_set_new(o, "proxy", json_string(p->vrrp->name));
+	json_object_set_new(o, "vrrp_state", json_string(gp_vrrp_state_name(p->vrrp->effective)));
+	json_object_set_new(o, "vrrp_notified", json_string(gp_vrrp_state_name(p->vrrp->notified)));
 	json_object_set_new(o, "vip_present",
-	                    p->vrrp.vip_present < 0 ? json_null()
-	                                            : json_boolean(p->vrrp.vip_present));
-	json_object_set_new(o, "fenced", json_boolean(p->vrrp.fenced));
+	                    p->vrrp->vip_present < 0 ? json_null()
+	                                             : json_boolean(p->vrrp->vip_present));
+	json_object_set_new(o, "fenced", json_boolean(p->vrrp->fenced));
 	json_object_set_new(
 	        o, "peer",
-	        !p->vrrp.view.valid
+	        !p->vrrp->view.valid
 	                ? json_null()
-	                : json_pack("{s:s, s:s, s:s?}", "proxy", p->vrrp.view.name, "vrrp_state",
-	                            gp_vrrp_state_name(p->vrrp.view.state), "writer",
-	                            p->vrrp.view.writer[0] ? p->vrrp.view.writer : NULL));
+	                : json_pack("{s:s, s:s, s:s?}", "proxy", p->vrrp->view.name, "vrrp_state",
+	                            gp_vrrp_state_name(p->vrrp->view.state), "writer",
+	                            p->vrrp->view.writer[0] ? p->vrrp->view.writer : NULL));
 	json_object_set_new(o, "config_version", json_integer((json_int_t)a->config_version));
 	json_object_set_new(o, "healthy", json_boolean(hcode == 200));
 	json_object_set_new(o, "health", json_string(health));
@@ -525,17 +534,17 @@ static bool reload_readdressed(const gp_config_t *o, const gp_config_t *n, const
 	return any;
 }
 
+static bool reload_not_on(gp_list_t *link, void *arg)
+{
+	return gp_session_of(link)->backend != *(const int *)arg;
+}
+
 /* A removed backend that sessions still point at (connecting, open, or counted on it). */
 static bool reload_busy(const gp_proxy_t *p, int b)
 {
 	if (p->backends[b].sessions)
 		return true;
-	const gp_list_t *pos;
-	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++)
-		for (pos = p->sessions[st].next; pos != &p->sessions[st]; pos = pos->next)
-			if (gp_container_of(pos, gp_session_t, link)->backend == b)
-				return true;
-	return false;
+	return gp_proxy_each_session(p, GP_SS_FROM(GP_SS_CONNECTING), reload_not_on, &b) != NULL;
 }
 
 static bool reload_any_busy(const gp_proxy_t *p, const int *map)
@@ -599,21 +608,29 @@ static void reload_restore_maint(gp_proxy_t *p)
 		gp_cluster_decide(&p->cluster);
 }
 
+typedef struct reload_map_walk {
+	const int *map; /* map[old] = new index or -1 */
+	size_t nold;    /* entries of map */
+} reload_map_walk_t;
+
+static bool reload_remap_one(gp_list_t *link, void *arg)
+{
+	const reload_map_walk_t *w = arg;
+	gp_session_t *s = gp_session_of(link);
+	uint32_t tried = 0;
+	s->backend = reload_index(w->map, w->nold, s->backend);
+	for (size_t i = 0; i < w->nold; i++)
+		if ((s->tried & (1u << i)) && w->map[i] >= 0)
+			tried |= 1u << w->map[i];
+	s->tried = tried;
+	return true;
+}
+
 /* Sessions keep their backends under the new indexes (tried masks too). */
 static void reload_remap_sessions(gp_proxy_t *p, const int *map, size_t nold)
 {
-	gp_list_t *pos;
-	for (int st = 0; st < GP_SS__COUNT; st++) {
-		for (pos = p->sessions[st].next; pos != &p->sessions[st]; pos = pos->next) {
-			gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-			uint32_t tried = 0;
-			s->backend = reload_index(map, nold, s->backend);
-			for (size_t i = 0; i < nold; i++)
-				if ((s->tried & (1u << i)) && map[i] >= 0)
-					tried |= 1u << map[i];
-			s->tried = tried;
-		}
-	}
+	reload_map_walk_t w = {map, nold};
+	gp_proxy_each_session(p, GP_SS_ALL, reload_remap_one, &w);
 }
 
 /* The admin's drain watches follow their backends to the new indexes. */
@@ -912,7 +929,7 @@ gp_reload_result_t gp_admin_reload(gp_proxy_t *p, const char *source, char *msg,
 
 gp_status_t gp_admin_start(gp_proxy_t *p)
 {
-	gp_metrics_init(&p->metrics);
+	gp_metrics_init(p->metrics);
 	gp_admin_t *a = calloc(1, sizeof(*a));
 	if (!a)
 		return GP_ENOMEM;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 
 typedef enum gp_reload_result {
 	GP_RELOAD_APPLIED,   /* the new configuration runs */

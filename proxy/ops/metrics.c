@@ -10,10 +10,11 @@
 
 #include "ops/admin.h"
 #include "session/handoff.h"
+#include "ha/vrrp.h"
 #include "net/http.h"
 #include "cluster/monitor.h"
 #include "codec/myp.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 #include "session/session.h"
 
 #define GP_METRICS_PREFIX "galera_proxy_"
@@ -335,7 +336,7 @@ static void emit_build_info(mw_t *w)
 
 static void emit_start_time(mw_t *w)
 {
-	sample_d(w, NULL, 0, (double)w->p->metrics.start_unix_ms / 1000.0);
+	sample_d(w, NULL, 0, (double)w->p->metrics->start_unix_ms / 1000.0);
 }
 
 static void emit_config_version(mw_t *w)
@@ -359,7 +360,7 @@ static void emit_last_reload_ok(mw_t *w)
 
 static void emit_vrrp(mw_t *w)
 {
-	gp_vrrp_state_t cur = w->p->vrrp.effective;
+	gp_vrrp_state_t cur = w->p->vrrp->effective;
 	for (int s = 0; s < GP_VRRP__COUNT; s++) {
 		const char *lb[] = {"state", gp_vrrp_state_name((gp_vrrp_state_t)s)};
 		sample_u(w, lb, 1, s == (int)cur);
@@ -510,7 +511,7 @@ static void emit_rejected(mw_t *w)
 
 static void emit_closed(mw_t *w)
 {
-	const gp_metrics_t *m = &w->p->metrics;
+	const gp_metrics_t *m = w->p->metrics;
 	for (size_t i = 0; i < m->nclosed; i++) {
 		const char *lb[] = {"reason", m->closed[i].reason};
 		sample_u(w, lb, 1, m->closed[i].n);
@@ -543,7 +544,7 @@ static void emit_commands(mw_t *w)
 	                                 MYP_COM_PING,  MYP_COM_INIT_DB,      MYP_COM_QUIT};
 	for (int ep = 0; ep < GP_EP__COUNT; ep++) {
 		for (int c = 0; c < 256; c++) {
-			uint64_t n = w->p->metrics.commands[ep][c];
+			uint64_t n = w->p->metrics->commands[ep][c];
 			bool show = n > 0;
 			for (size_t k = 0; k < sizeof(common) && !show; k++)
 				show = common[k] == c;
@@ -594,18 +595,18 @@ static void emit_request_duration(mw_t *w)
 {
 	for (int ep = 0; ep < GP_EP__COUNT; ep++) {
 		const char *lb[] = {"endpoint", gp_endpoint_name((gp_endpoint_t)ep)};
-		sample_hist(w, lb, 1, &w->p->metrics.request[ep], GP_HIST_REQUEST);
+		sample_hist(w, lb, 1, &w->p->metrics->request[ep], GP_HIST_REQUEST);
 	}
 }
 
 static void emit_drained(mw_t *w)
 {
-	sample_u(w, NULL, 0, w->p->metrics.sessions_drained);
+	sample_u(w, NULL, 0, w->p->metrics->sessions_drained);
 }
 
 static void emit_killed(mw_t *w)
 {
-	sample_u(w, NULL, 0, w->p->metrics.sessions_killed);
+	sample_u(w, NULL, 0, w->p->metrics->sessions_killed);
 }
 
 static void http_count_cb(void *arg, const char *handler, int code, uint64_t n)

@@ -38,10 +38,9 @@ int gp_router_pick(gp_proxy_t *p, gp_endpoint_t ep, uint32_t tried, char *why, s
 		snprintf(why, whycap, "no probe finished yet");
 		return -1;
 	}
-	if (p->vrrp.fenced) {
+	if (p->fenced) {
 		/* Not holding the VIP: no stray writes (or reads) from this proxy. */
-		snprintf(why, whycap, "fenced: VRRP state %s",
-		         gp_vrrp_state_name(p->vrrp.effective));
+		snprintf(why, whycap, "fenced: VRRP state %s", p->vrrp_state);
 		return -1;
 	}
 	if (ep == GP_EP_RO) {
@@ -76,7 +75,7 @@ int gp_router_pick(gp_proxy_t *p, gp_endpoint_t ep, uint32_t tried, char *why, s
 
 bool gp_router_still_valid(const gp_proxy_t *p, gp_endpoint_t ep, int b)
 {
-	if (p->vrrp.fenced)
+	if (p->fenced)
 		return false;
 	if (ep == GP_EP_RO)
 		return gp_cluster_decided(&p->cluster) &&

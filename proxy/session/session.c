@@ -12,6 +12,7 @@
 #include "session/kill.h"
 #include "base/log.h"
 #include "cluster/monitor.h"
+#include "ops/metrics.h"
 #include "session/router.h"
 
 #define GP_CLOSE_GRACE_MS 5000 /* a closing client that does not read is cut off after this */
@@ -166,7 +167,7 @@ void gp_session_close(gp_session_t *s, const char *reason)
 	slog(s, GP_LOG_INFO, "session_close", "reason=%s state=%s", reason,
 	     gp_session_state_name(s->state));
 	s->proxy->stats.closed++;
-	gp_metrics_session_closed(&s->proxy->metrics, reason);
+	gp_metrics_session_closed(s->proxy->metrics, reason);
 	bool polite = s->state == GP_SS_READY && !s->in_flight && !s->server.ended;
 	gp_handoff_closing(s); /* may park an unanswered backend connection */
 	session_set_state(s, GP_SS_CLOSING);
@@ -439,18 +440,16 @@ uint32_t gp_session_conn_id(const gp_session_t *s)
 	return GP_CONN_ID_BASE | (s->id & (GP_CONN_ID_BASE - 1));
 }
 
+static bool session_not_id(gp_list_t *link, void *arg)
+{
+	return gp_session_conn_id(gp_session_of(link)) != *(const uint64_t *)arg;
+}
+
 static gp_session_t *session_find(gp_proxy_t *p, uint64_t conn_id)
 {
-	gp_list_t *pos, *tmp;
-	for (int st = GP_SS_GREETING; st < GP_SS_CLOSING; st++) {
-		gp_list_each_safe(pos, tmp, &p->sessions[st])
-		{
-			gp_session_t *t = gp_container_of(pos, gp_session_t, link);
-			if (gp_session_conn_id(t) == conn_id)
-				return t;
-		}
-	}
-	return NULL;
+	gp_list_t *l =
+	        gp_proxy_each_session(p, GP_SS_FROM(GP_SS_GREETING), session_not_id, &conn_id);
+	return l ? gp_session_of(l) : NULL;
 }
 
 /* The proxy answers a command itself: OK, or ERR when code != 0. */
@@ -695,7 +694,7 @@ static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 	s->last_active = uv_now(s->proxy->loop);
 	s->proxy->stats.commands++;
 	s->cmd_start_ns = uv_hrtime();
-	gp_metrics_command(&s->proxy->metrics, (int)s->endpoint, cmd);
+	gp_metrics_command(s->proxy->metrics, (int)s->endpoint, cmd);
 	switch (myp_cmd_kind(cmd)) {
 	case MYP_CMDK_QUIT:
 		gp_session_close(s, "client_quit");
@@ -820,20 +819,30 @@ void gp_session_txn_ask(gp_session_t *s)
 	session_send_internal(s, &w);
 }
 
+typedef struct session_txn_walk {
+	int b, ep;              /* backend, endpoint (-1: any) */
+	uint32_t open, unknown; /* the counts */
+} session_txn_walk_t;
+
+static bool session_txn_one(gp_list_t *link, void *arg)
+{
+	session_txn_walk_t *w = arg;
+	const gp_session_t *s = gp_session_of(link);
+	if (s->backend != w->b || (w->ep >= 0 && (int)s->endpoint != w->ep))
+		return true;
+	if (s->txn == MYP_TRANS_OPEN)
+		w->open++;
+	else if (s->txn == MYP_TRANS_UNKNOWN)
+		w->unknown++;
+	return true;
+}
+
 void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, uint32_t *unknown)
 {
-	gp_list_t *pos, *tmp;
-	*open = *unknown = 0;
-	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_READY])
-	{
-		const gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-		if (s->backend != b || (ep >= 0 && (int)s->endpoint != ep))
-			continue;
-		if (s->txn == MYP_TRANS_OPEN)
-			(*open)++;
-		else if (s->txn == MYP_TRANS_UNKNOWN)
-			(*unknown)++;
-	}
+	session_txn_walk_t w = {b, ep, 0, 0};
+	gp_proxy_each_session(p, GP_SS_BIT(GP_SS_READY), session_txn_one, &w);
+	*open = w.open;
+	*unknown = w.unknown;
 }
 
 /* ---- server side ------------------------------------------------------------ */
@@ -844,7 +853,7 @@ static void session_response_done(gp_session_t *s)
 	uint64_t now = uv_now(s->proxy->loop);
 	bool internal = s->internal;
 	if (!internal && s->state == GP_SS_READY)
-		gp_metrics_request_done(&s->proxy->metrics, (int)s->endpoint,
+		gp_metrics_request_done(s->proxy->metrics, (int)s->endpoint,
 		                        uv_hrtime() - s->cmd_start_ns);
 	if (!internal && s->state == GP_SS_READY && s->endpoint == GP_EP_RW && !s->resp.failed)
 		gp_cluster_rw_answer(&s->proxy->cluster, s->backend, uv_hrtime());

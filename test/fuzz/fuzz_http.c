@@ -6,7 +6,9 @@
 #include "ops/admin.h"
 #include "net/http.h"
 #include "base/log.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
+#include "ha/vrrp.h"
+#include "ops/metrics.h"
 
 /*
  * Input: flags (1 byte; bit 0: a client on the same host, so POST actions run; bit 1: end
@@ -30,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static uv_loop_t loop;
 static gp_config_t cfg;
 static gp_proxy_t proxy;
+static gp_metrics_t metrics;
+static gp_vrrp_t vrrp;
 static gp_admin_t admin;
 static gp_http_t *http;
 
@@ -80,14 +84,16 @@ static void fake_proxy(void)
 		gp_list_init(&proxy.sessions[i]);
 	gp_list_init(&proxy.draining);
 	gp_cluster_init(&proxy.cluster, NULL, &cfg, NULL);
-	gp_metrics_init(&proxy.metrics);
+	proxy.metrics = &metrics;
+	proxy.vrrp = &vrrp;
+	gp_metrics_init(proxy.metrics);
 	proxy.cluster.decided = true;
 	proxy.cluster.gout.state[0] = GP_NODE_SYNCED;
 	proxy.cluster.gout.state[1] = GP_NODE_SYNCED;
 	proxy.cluster.writer = 0;
 	proxy.cluster.barrier_from = -1;
 	proxy.listening[GP_EP_RW] = true;
-	proxy.vrrp.notified = proxy.vrrp.effective = GP_VRRP_UNKNOWN;
+	proxy.vrrp->notified = proxy.vrrp->effective = GP_VRRP_UNKNOWN;
 	proxy.cluster.gin.node[0].up = proxy.cluster.gin.node[1].up = true;
 	http = gp_http_test_new(&proxy);
 	CHECK(http);

@@ -9,16 +9,20 @@
 #include "gp_check.h"
 #include "net/http.h"
 #include "ops/metrics.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
+#include "ha/vrrp.h"
 
 static gp_config_t cfg;
 static gp_proxy_t proxy;
+static gp_metrics_t metrics;
+static gp_vrrp_t vrrp;
 
 /* A proxy with two backends and a decision, without a loop: enough for the exposition. */
 static gp_proxy_t *fake_proxy(void)
 {
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&proxy, 0, sizeof(proxy));
+	memset(&vrrp, 0, sizeof(vrrp));
 	cfg.nbackends = 2;
 	strcpy(cfg.backends[0].name, "db1");
 	strcpy(cfg.backends[1].name, "db2");
@@ -31,13 +35,15 @@ static gp_proxy_t *fake_proxy(void)
 	for (int i = 0; i < GP_SS__COUNT; i++)
 		gp_list_init(&proxy.sessions[i]);
 	gp_cluster_init(&proxy.cluster, NULL, &cfg, NULL);
-	gp_metrics_init(&proxy.metrics);
+	proxy.metrics = &metrics;
+	proxy.vrrp = &vrrp;
+	gp_metrics_init(proxy.metrics);
 	proxy.cluster.decided = true;
 	proxy.cluster.gout.state[0] = GP_NODE_SYNCED;
 	proxy.cluster.gout.state[1] = GP_NODE_DONOR;
 	proxy.cluster.writer = 0;
 	proxy.cluster.barrier_from = -1;
-	proxy.vrrp.notified = proxy.vrrp.effective = GP_VRRP_UNKNOWN;
+	proxy.vrrp->notified = proxy.vrrp->effective = GP_VRRP_UNKNOWN;
 	proxy.cluster.gin.node[0].up = true;
 	return &proxy;
 }
@@ -143,9 +149,9 @@ END_TEST
 START_TEST(test_exposition)
 {
 	gp_proxy_t *p = fake_proxy();
-	gp_metrics_command(&p->metrics, GP_EP_RW, 0x03);
-	gp_metrics_request_done(&p->metrics, GP_EP_RW, 2000000); /* 2 ms */
-	gp_metrics_session_closed(&p->metrics, "we\"ird\\reason\n");
+	gp_metrics_command(p->metrics, GP_EP_RW, 0x03);
+	gp_metrics_request_done(p->metrics, GP_EP_RW, 2000000); /* 2 ms */
+	gp_metrics_session_closed(p->metrics, "we\"ird\\reason\n");
 	char *t = expose(p);
 
 	/* every sample line belongs to a family declared just before with HELP and TYPE */

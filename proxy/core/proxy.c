@@ -60,6 +60,20 @@ gp_list_t *gp_proxy_each_session(const gp_proxy_t *p, uint32_t mask, gp_proxy_se
 	return NULL;
 }
 
+void gp_proxy_move_session(gp_proxy_t *p, gp_list_t *link, int from, int to)
+{
+	if (from == to)
+		return;
+	if (from >= 0) {
+		gp_list_del(link);
+		p->nstate[from]--;
+	}
+	if (to >= 0) {
+		gp_list_append(&p->sessions[to], link);
+		p->nstate[to]++;
+	}
+}
+
 void gp_proxy_session_gone(gp_proxy_t *p)
 {
 	if (p->shutting_down && p->nsessions == 0 && p->hooks.all_gone)

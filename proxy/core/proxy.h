@@ -25,19 +25,21 @@ const char *gp_endpoint_name(gp_endpoint_t ep);
 
 /* A backend as the daemon sees it at run time. */
 typedef struct gp_backend {
-	const gp_backend_conf_t *conf; /* name, address, priority */
-	struct sockaddr_storage addr;  /* conf->addr: resolved at start and at each reload */
-	uint32_t sessions;             /* sessions currently on it */
-	uint32_t sessions_rw;          /* of which came through the read-write endpoint */
-	uint64_t connect_failures;     /* backend connects that failed */
-	gp_status_t last_error;        /* why the last connect failed */
-	uint32_t hs_slots;             /* unauthenticated clients' + parked connections */
-	uint32_t hs_queued;            /* sessions waiting for one of those slots */
-	uint32_t parked;               /* greeted connections waiting for a client */
-	uint64_t park_events[5];       /* parked, reused, finished, dropped, warmed (park.c) */
-	uint64_t warm_retry_at;        /* loop ms: no warm connection before (after a failure) */
-	uint64_t deferred;             /* clients greeted from greeting while the slots were full */
-	uint32_t greeting_len;         /* payload bytes of the last real greeting (0: none yet) */
+	const gp_backend_conf_t *conf;      /* name, address, priority */
+	struct sockaddr_storage addr;       /* conf->addr: resolved at start and at each reload */
+	uint32_t sessions;                  /* sessions currently on it */
+	uint32_t sessions_rw;               /* of which came through the read-write endpoint */
+	uint32_t txn_open[GP_EP__COUNT];    /* ready sessions in a transaction, by endpoint */
+	uint32_t txn_unknown[GP_EP__COUNT]; /* ready sessions an ERR left unsure about */
+	uint64_t connect_failures;          /* backend connects that failed */
+	gp_status_t last_error;             /* why the last connect failed */
+	uint32_t hs_slots;                  /* unauthenticated clients' + parked connections */
+	uint32_t hs_queued;                 /* sessions waiting for one of those slots */
+	uint32_t parked;                    /* greeted connections waiting for a client */
+	uint64_t park_events[5];            /* parked, reused, finished, dropped, warmed (park.c) */
+	uint64_t warm_retry_at; /* loop ms: no warm connection before (after a failure) */
+	uint64_t deferred;      /* clients greeted from greeting while the slots were full */
+	uint32_t greeting_len;  /* payload bytes of the last real greeting (0: none yet) */
 	uint8_t greeting[GP_GREETING_MAX]; /* that payload, unpatched (handoff.c greets from it) */
 } gp_backend_t;
 
@@ -90,6 +92,7 @@ typedef struct gp_proxy {
 	gp_backend_t backends[GP_MAX_BACKENDS]; /* runtime state, config order */
 	size_t nbackends;                       /* how many */
 	gp_list_t sessions[GP_SS__COUNT];       /* sessions by state */
+	uint32_t nstate[GP_SS__COUNT];          /* how many on each of those lists */
 	gp_list_t draining;                     /* sessions being drained (drain_link) */
 	uv_timer_t drain_timer;                 /* closes them when quiet or overdue */
 	uint32_t nsessions;                     /* all sessions, any state */
@@ -109,6 +112,9 @@ typedef struct gp_proxy {
 	gp_proxy_hooks_t hooks;                 /* calls up into the daemon */
 } gp_proxy_t;
 
+/* A session's link leaves the list of state from and joins that of state to (from < 0: it
+ * was on none; to < 0: it leaves the lists); the per-state counts follow. */
+void gp_proxy_move_session(gp_proxy_t *p, gp_list_t *link, int from, int to);
 /* A session left the proxy: maybe the shutdown is complete. */
 void gp_proxy_session_gone(gp_proxy_t *p);
 /* Stop accepting and drain now (the daemon's shutdown, through its hook). */

@@ -48,16 +48,39 @@ bool gp_session_idle(const gp_session_t *s)
 	       s->txn == MYP_TRANS_NONE;
 }
 
+/* Its backend's transaction counts follow a ready session's txn (read by the barrier and
+ * /status without walking the sessions). */
+static void session_txn_recount(gp_session_t *s)
+{
+	myp_trans_t want = s->state == GP_SS_READY && s->backend >= 0 && s->txn != MYP_TRANS_NONE
+	                           ? s->txn
+	                           : MYP_TRANS_NONE;
+	if (want == s->txn_counted)
+		return;
+	if (s->backend >= 0) {
+		gp_backend_t *b = &s->proxy->backends[s->backend];
+		if (s->txn_counted == MYP_TRANS_OPEN)
+			b->txn_open[s->endpoint]--;
+		else if (s->txn_counted == MYP_TRANS_UNKNOWN)
+			b->txn_unknown[s->endpoint]--;
+		if (want == MYP_TRANS_OPEN)
+			b->txn_open[s->endpoint]++;
+		else if (want == MYP_TRANS_UNKNOWN)
+			b->txn_unknown[s->endpoint]++;
+	}
+	s->txn_counted = want;
+}
+
 /* The one place a session changes state: it moves to the list of its new state. */
 static void session_set_state(gp_session_t *s, gp_session_state_t to)
 {
 	if (s->state == to)
 		return;
-	gp_list_del(&s->link);
-	gp_list_append(&s->proxy->sessions[to], &s->link);
+	gp_proxy_move_session(s->proxy, &s->link, (int)s->state, (int)to);
 	slog(s, GP_LOG_DEBUG, "session_state", "from=%s to=%s", gp_session_state_name(s->state),
 	     gp_session_state_name(to));
 	s->state = to;
+	session_txn_recount(s);
 }
 
 static void session_arm(gp_session_t *s, void (*cb)(uv_timer_t *), uint64_t ms);
@@ -98,7 +121,9 @@ static void session_retry(gp_session_t *s)
 static void session_release(gp_session_t *s)
 {
 	gp_proxy_t *p = s->proxy;
-	gp_list_del(&s->link);
+	gp_proxy_move_session(p, &s->link, (int)s->state, -1);
+	s->txn = MYP_TRANS_NONE;
+	session_txn_recount(s);
 	gp_list_del(&s->drain_link);
 	session_leave_backend(s);
 	gp_handoff_unqueue(s);
@@ -108,8 +133,6 @@ static void session_release(gp_session_t *s)
 	if (s->counted)
 		p->nclients--;
 	p->nsessions--;
-	p->stats.bytes_in += s->client.bytes_in;
-	p->stats.bytes_out += s->client.bytes_out;
 	free(s);
 	gp_proxy_session_gone(p);
 }
@@ -791,6 +814,7 @@ static const gp_io_proto_t client_proto = {
 static void session_txn_after(gp_session_t *s)
 {
 	s->txn = myp_resp_trans(&s->resp, s->txn);
+	session_txn_recount(s);
 	if (s->resp.failed)
 		s->txn_told = false;
 	else if (s->resp.status_seen)
@@ -819,30 +843,18 @@ void gp_session_txn_ask(gp_session_t *s)
 	session_send_internal(s, &w);
 }
 
-typedef struct session_txn_walk {
-	int b, ep;              /* backend, endpoint (-1: any) */
-	uint32_t open, unknown; /* the counts */
-} session_txn_walk_t;
-
-static bool session_txn_one(gp_list_t *link, void *arg)
-{
-	session_txn_walk_t *w = arg;
-	const gp_session_t *s = gp_session_of(link);
-	if (s->backend != w->b || (w->ep >= 0 && (int)s->endpoint != w->ep))
-		return true;
-	if (s->txn == MYP_TRANS_OPEN)
-		w->open++;
-	else if (s->txn == MYP_TRANS_UNKNOWN)
-		w->unknown++;
-	return true;
-}
-
 void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, uint32_t *unknown)
 {
-	session_txn_walk_t w = {b, ep, 0, 0};
-	gp_proxy_each_session(p, GP_SS_BIT(GP_SS_READY), session_txn_one, &w);
-	*open = w.open;
-	*unknown = w.unknown;
+	*open = *unknown = 0;
+	if (b < 0 || (size_t)b >= p->nbackends)
+		return;
+	const gp_backend_t *be = &p->backends[b];
+	for (int e = 0; e < GP_EP__COUNT; e++) {
+		if (ep >= 0 && e != ep)
+			continue;
+		*open += be->txn_open[e];
+		*unknown += be->txn_unknown[e];
+	}
 }
 
 /* ---- server side ------------------------------------------------------------ */
@@ -1093,7 +1105,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	    gp_io_init(&s->server, p->loop, &server_proto, s) != GP_OK) {
 		/* Nothing to say to a socket we could not take; let it go. */
 		s->state = GP_SS_CLOSING;
-		gp_list_append(&p->sessions[GP_SS_CLOSING], &s->link);
+		gp_proxy_move_session(p, &s->link, -1, GP_SS_CLOSING);
 		p->nsessions++;
 		gp_io_close(&s->client, false);
 		return;
@@ -1105,10 +1117,12 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->server.peer = &s->client;
 	gp_io_tune(&s->client);
 	s->client.peek = GP_CLIENT_PEEK;
+	s->client.total_in = &p->stats.bytes_in; /* /metrics reads the totals, no session */
+	s->client.total_out = &p->stats.bytes_out;
 	session_name_client(s);
 	p->nsessions++;
 	s->state = GP_SS_CONNECTING;
-	gp_list_append(&p->sessions[GP_SS_CONNECTING], &s->link);
+	gp_proxy_move_session(p, &s->link, -1, GP_SS_CONNECTING);
 	s->wait_deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_connect_wait_ms;
 	p->stats.accepted++;
 	if (p->shutting_down) {

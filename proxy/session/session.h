@@ -65,6 +65,7 @@ typedef struct gp_session {
 	uint16_t status;               /* server status flags after the last response */
 	myp_trans_t txn;               /* transaction state: set in session_txn_after only */
 	bool txn_told;                 /* txn is what the server's flags said, not an ERR's guess */
+	myp_trans_t txn_counted;       /* what it adds to its backend's txn_open/txn_unknown */
 	uint8_t open_handles;          /* client, server, timer still open */
 	uint64_t last_active;          /* loop time (ms) of the last command */
 	uint64_t opened_at;            /* loop time (ms) it authenticated */

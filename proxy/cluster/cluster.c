@@ -1,4 +1,4 @@
-/* cluster.c - the proxy's live view of the cluster: probes in, writer changes and drains out. */
+/* cluster.c - the proxy's live view of the cluster: probes in; writer changes, drains out. */
 #include "cluster/cluster.h"
 
 #include <jansson.h>

@@ -1,4 +1,4 @@
-/* cluster.h - the proxy's live view of the cluster: probes in, writer changes and drains out. */
+/* cluster.h - the proxy's live view of the cluster: probes in; writer changes, drains out. */
 #ifndef GP_CLUSTER_H
 #define GP_CLUSTER_H
 

@@ -1,4 +1,4 @@
-/* cluster_stats.c - the cluster's counters, kept as writer changes and probes happen. */
+/* cluster_stats.c - the cluster's counters, kept where writer changes or probes happen. */
 #include "cluster/cluster.h"
 
 #include <stdio.h>

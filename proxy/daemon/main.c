@@ -1,4 +1,4 @@
-/* main.c - command line, start-up and the event loop of galera-proxy. */
+/* main.c - galera-proxy's entry point: command line, start-up, the event loop. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* vrrp.c - the proxy's VRRP role: keepalived's word, the VIP, fencing and the peer's writer. */
+/* vrrp.c - the proxy's VRRP role: keepalived's word, the VIP, fencing, the peer's writer. */
 #include "ha/vrrp.h"
 
 #include <arpa/inet.h>

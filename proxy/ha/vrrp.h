@@ -1,4 +1,4 @@
-/* vrrp.h - the proxy's VRRP role: keepalived's word, the VIP, fencing and the peer's writer. */
+/* vrrp.h - the proxy's VRRP role: keepalived's word, the VIP, fencing, the peer's writer. */
 #ifndef GP_VRRP_H
 #define GP_VRRP_H
 

@@ -1,4 +1,4 @@
-/* metrics.c - counters and histograms the daemon keeps, and their Prometheus exposition. */
+/* metrics.c - what /metrics shows: session counters kept by hooks, the Prometheus text. */
 #include "ops/metrics.h"
 
 #include <math.h>

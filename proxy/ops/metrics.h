@@ -1,4 +1,4 @@
-/* metrics.h - counters and histograms the daemon keeps, and their Prometheus exposition. */
+/* metrics.h - what /metrics shows: session counters kept by hooks, the Prometheus text. */
 #ifndef GP_METRICS_H
 #define GP_METRICS_H
 

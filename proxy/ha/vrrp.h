@@ -93,7 +93,7 @@ int gp_vrrp_peer_writer(const struct gp_proxy *p);
 /* No peer is configured, or it has answered or failed at least once. */
 bool gp_vrrp_peer_settled(const struct gp_proxy *p);
 /* SIGTERM: true if the proxy must first let the VIP move away (it then calls
- * gp_proxy_shutdown_now itself when the VIP has left or fence_timeout_ms passed). */
+ * gp_proxy_stop_now itself when the VIP has left or fence_timeout_ms passed). */
 bool gp_vrrp_begin_leave(struct gp_proxy *p);
 
 #endif

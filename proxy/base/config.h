@@ -1,4 +1,4 @@
-/* config.h - the daemon's configuration: one table of keys, defaults and help. */
+/* config.h - the daemon's configuration, declared once as a table of keys (GP_CONFIG_TABLE). */
 #ifndef GP_CONFIG_H
 #define GP_CONFIG_H
 

@@ -1,4 +1,4 @@
-/* cluster.c - the proxy's live view of the cluster: probes in, writer changes and drains out. */
+/* cluster.c - the proxy's live view of the cluster: probes in; writer changes, drains out. */
 #include "cluster/cluster.h"
 
 #include <jansson.h>
@@ -10,7 +10,6 @@
 
 #include "base/log.h"
 #include "cluster/monitor.h"
-#include "session/session.h"
 
 /* Sessions on a node in one of these states cannot finish anything: close them at once. */
 static bool cluster_node_dead(gp_node_state_t st)
@@ -18,51 +17,51 @@ static bool cluster_node_dead(gp_node_state_t st)
 	return st == GP_NODE_DOWN || st == GP_NODE_NON_PRIMARY;
 }
 
-static const char *cluster_name(const gp_proxy_t *p, int b)
+static const char *cluster_name(const gp_cluster_t *c, int b)
 {
-	return b >= 0 ? p->backends[b].conf->name : "none";
+	return b >= 0 ? c->cfg->backends[b].name : "none";
 }
 
-typedef void (*cluster_session_fn)(gp_proxy_t *p, gp_session_t *s, void *arg);
-
-/* Apply fn to every live session on backend b (any endpoint when ep < 0). */
-static void cluster_each_session(gp_proxy_t *p, int b, int ep, cluster_session_fn fn, void *arg)
+static size_t cluster_count(const gp_cluster_t *c)
 {
-	gp_list_t *pos, *tmp;
-	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++) {
-		gp_list_each_safe(pos, tmp, &p->sessions[st])
-		{
-			gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-			if (s->backend == b && s->on_backend && (ep < 0 || (int)s->endpoint == ep))
-				fn(p, s, arg);
-		}
-	}
+	return c->cfg->nbackends;
 }
 
-static void cluster_close_fn(gp_proxy_t *p, gp_session_t *s, void *arg)
+static uint64_t cluster_now(const gp_cluster_t *c)
 {
-	(void)p;
-	gp_session_close(s, arg);
+	return c->loop ? uv_now(c->loop) : 0;
 }
 
-static void cluster_drain_fn(gp_proxy_t *p, gp_session_t *s, void *arg)
+/* ---- calls out to the sessions (hooks the daemon wires) ---- */
+
+static void cluster_close(gp_cluster_t *c, int b, int ep, const char *reason)
 {
-	uint64_t deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_drain_timeout_ms;
-	gp_session_drain(s, deadline, arg);
+	if (c->hooks.close)
+		c->hooks.close(c->hooks.arg, b, ep, reason);
 }
 
-static void cluster_drain_now_fn(gp_proxy_t *p, gp_session_t *s, void *arg)
+static void cluster_drain(gp_cluster_t *c, int b, int ep, uint64_t deadline, const char *reason)
 {
-	gp_session_drain(s, uv_now(p->loop), arg);
+	if (c->hooks.drain)
+		c->hooks.drain(c->hooks.arg, b, ep, deadline, reason);
 }
 
-static void cluster_wake_waiting(gp_proxy_t *p)
+static void cluster_wake_waiting(gp_cluster_t *c)
 {
-	gp_list_t *pos, *tmp;
-	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_WAITING])
-	{
-		gp_session_wake(gp_container_of(pos, gp_session_t, link));
-	}
+	if (c->hooks.wake)
+		c->hooks.wake(c->hooks.arg);
+}
+
+static uint32_t cluster_sessions(const gp_cluster_t *c, int b, int ep)
+{
+	return c->hooks.sessions ? c->hooks.sessions(c->hooks.arg, b, ep) : 0;
+}
+
+static void cluster_txn_count(gp_cluster_t *c, int b, uint32_t *open, uint32_t *unknown)
+{
+	*open = *unknown = 0;
+	if (c->hooks.txn_count)
+		c->hooks.txn_count(c->hooks.arg, b, GP_CLUSTER_RW, open, unknown);
 }
 
 static void on_writer_synced(void *arg, bool ok, unsigned code, const char *msg);
@@ -72,74 +71,87 @@ static void on_writer_synced(void *arg, bool ok, unsigned code, const char *msg)
  * (BF-abort, fail certification of) the first transactions it takes. */
 #define GP_SYNC_SQL "SET STATEMENT wsrep_sync_wait=1 FOR SELECT 1"
 
-static void cluster_barrier_end(gp_proxy_t *p, const char *how)
-{
-	if (p->barrier_from < 0)
-		return;
-	gp_log(GP_LOG_INFO, "barrier_end", "from=%s to=%s how=%s",
-	       p->backends[p->barrier_from].conf->name,
-	       p->writer >= 0 ? p->backends[p->writer].conf->name : "none", how);
-	p->barrier_from = -1;
-	uv_timer_stop(&p->barrier_timer);
-	uint32_t gen = ++p->sync_gen;
-	if (p->writer >= 0 && !p->gout.standalone_mode && p->monitor &&
-	    gp_monitor_exec(p->monitor, (size_t)p->writer, GP_SYNC_SQL, on_writer_synced,
-	                    (void *)(uintptr_t)gen) == GP_OK) {
-		p->syncing = true;
-		p->sync_started = uv_now(p->loop);
-		return;
-	}
-	cluster_wake_waiting(p);
-}
+/* One catch-up query in flight: its generation tells a stale answer from the live one. */
+typedef struct cluster_sync {
+	gp_cluster_t *c; /* whose */
+	uint32_t gen;    /* c->sync_gen when it was sent */
+} cluster_sync_t;
 
-static gp_proxy_t *sync_proxy; /* the one proxy (callbacks carry the generation) */
+static void cluster_barrier_end(gp_cluster_t *c, const char *how)
+{
+	if (c->barrier_from < 0)
+		return;
+	gp_log(GP_LOG_INFO, "barrier_end", "from=%s to=%s how=%s", cluster_name(c, c->barrier_from),
+	       cluster_name(c, c->writer), how);
+	c->barrier_from = -1;
+	uv_timer_stop(&c->barrier_timer);
+	uint32_t gen = ++c->sync_gen;
+	if (c->writer >= 0 && !c->gout.standalone_mode && c->monitor) {
+		cluster_sync_t *t = malloc(sizeof(*t));
+		if (t) {
+			t->c = c;
+			t->gen = gen;
+			if (gp_monitor_exec(c->monitor, (size_t)c->writer, GP_SYNC_SQL,
+			                    on_writer_synced, t) == GP_OK) {
+				c->syncing = true;
+				c->sync_started = cluster_now(c);
+				return;
+			}
+			free(t);
+		}
+	}
+	cluster_wake_waiting(c);
+}
 
 static void on_writer_synced(void *arg, bool ok, unsigned code, const char *msg)
 {
-	gp_proxy_t *p = sync_proxy;
-	if (!p || (uint32_t)(uintptr_t)arg != p->sync_gen || !p->syncing)
+	cluster_sync_t *t = arg;
+	gp_cluster_t *c = t->c;
+	uint32_t gen = t->gen;
+	free(t);
+	if (gen != c->sync_gen || !c->syncing)
 		return; /* a later switch took over */
-	p->syncing = false;
+	c->syncing = false;
 	gp_log(ok ? GP_LOG_INFO : GP_LOG_WARN, "writer_synced",
-	       "writer=%s ok=%d ms=%llu code=%u%s%s", cluster_name(p, p->writer), ok,
-	       (unsigned long long)(uv_now(p->loop) - p->sync_started), code,
+	       "writer=%s ok=%d ms=%llu code=%u%s%s", cluster_name(c, c->writer), ok,
+	       (unsigned long long)(cluster_now(c) - c->sync_started), code,
 	       ok ? "" : " error=", ok ? "" : "see_monitor_log");
 	(void)msg;
-	cluster_wake_waiting(p);
+	cluster_wake_waiting(c);
 }
 
-static void on_barrier_timeout(uv_timer_t *t)
+static void on_barrier_timeout(uv_timer_t *tm)
 {
-	gp_proxy_t *p = t->data;
-	int b = p->barrier_from;
+	gp_cluster_t *c = tm->data;
+	int b = c->barrier_from;
 	if (b < 0)
 		return;
 	uint32_t open, unknown;
-	gp_session_txn_count(p, b, GP_EP_RW, &open, &unknown);
+	cluster_txn_count(c, b, &open, &unknown);
 	gp_log(GP_LOG_WARN, "barrier_timeout", "backend=%s sessions=%u in_trans=%u txn_unknown=%u",
-	       p->backends[b].conf->name, p->backends[b].sessions_rw, open, unknown);
+	       cluster_name(c, b), cluster_sessions(c, b, GP_CLUSTER_RW), open, unknown);
 	/* Transactions still open on the old writer are cut (statements in flight finish
 	 * first): two writers never overlap. */
-	cluster_each_session(p, b, GP_EP_RW, cluster_drain_now_fn, "drain_timeout");
-	gp_session_drain_tick(&p->drain_timer);
+	cluster_drain(c, b, GP_CLUSTER_RW, cluster_now(c), "drain_timeout");
+	if (c->hooks.drain_due)
+		c->hooks.drain_due(c->hooks.arg);
 }
 
-void gp_cluster_session_left(gp_proxy_t *p, int b)
+void gp_cluster_session_left(gp_cluster_t *c, int b)
 {
-	if (b >= 0 && b == p->barrier_from && p->backends[b].sessions_rw == 0)
-		cluster_barrier_end(p, "drained");
+	if (b >= 0 && b == c->barrier_from && cluster_sessions(c, b, GP_CLUSTER_RW) == 0)
+		cluster_barrier_end(c, "drained");
 }
 
-static void cluster_log_node(const gp_proxy_t *p, int i, const gp_galera_out_t *out)
+static void cluster_log_node(const gp_cluster_t *c, int i, const gp_galera_out_t *out)
 {
 	static const gp_probe_t never; /* a node not probed yet logs zeros */
-	const gp_probe_t *pr = p->gin.node[i].probe ? p->gin.node[i].probe : &never;
+	const gp_probe_t *pr = c->gin.node[i].probe ? c->gin.node[i].probe : &never;
 	gp_log(GP_LOG_INFO, "node_state",
 	       "backend=%s from=%s to=%s why=%s up=%d probe=%s local_state=%d cluster_status=%d "
 	       "ready=%d desync=%d read_only=%d reject=%d recv_queue=%lld cluster_size=%d",
-	       p->backends[i].conf->name,
-	       p->decided ? gp_node_state_name(p->gout.state[i]) : "unknown",
-	       gp_node_state_name(out->state[i]), gp_reason_name(out->why[i]), p->gin.node[i].up,
+	       cluster_name(c, i), c->decided ? gp_node_state_name(c->gout.state[i]) : "unknown",
+	       gp_node_state_name(out->state[i]), gp_reason_name(out->why[i]), c->gin.node[i].up,
 	       gp_probe_err_name(pr->err), pr->local_state, (int)pr->cluster_status, pr->ready,
 	       pr->desync, pr->read_only, (int)pr->reject_queries, (long long)pr->recv_queue,
 	       pr->cluster_size);
@@ -147,10 +159,10 @@ static void cluster_log_node(const gp_proxy_t *p, int i, const gp_galera_out_t *
 
 /* Node i could be the writer as far as its last probe can tell (an operator's maintenance
  * does not count against it): answered, up, and a state that allows writing. */
-static bool cluster_probe_fit(const gp_proxy_t *p, const gp_galera_out_t *out, int i)
+static bool cluster_probe_fit(const gp_cluster_t *c, const gp_galera_out_t *out, int i)
 {
-	const gp_probe_t *pr = p->gin.node[i].probe;
-	return pr && pr->ok && p->gin.node[i].up &&
+	const gp_probe_t *pr = c->gin.node[i].probe;
+	return pr && pr->ok && c->gin.node[i].up &&
 	       (out->why[i] == GP_REASON_NONE || out->why[i] == GP_REASON_MAINTENANCE);
 }
 
@@ -163,7 +175,7 @@ static void cluster_log_ms(char *buf, size_t cap, double s)
 }
 
 /* A writer change's timeline is complete: one line, and the gap into the histogram. */
-static void cluster_timeline_done(gp_proxy_t *p, const gp_tl_rec_t *r)
+static void cluster_timeline_done(gp_cluster_t *c, const gp_tl_rec_t *r)
 {
 	char ms[GP_TL__COUNT][24];
 	for (int ph = 0; ph < GP_TL__COUNT; ph++)
@@ -176,32 +188,32 @@ static void cluster_timeline_done(gp_proxy_t *p, const gp_tl_rec_t *r)
 	       ms[GP_TL_FIRST_ANSWER], ms[GP_TL_GAP], r->busy);
 	double gap = gp_tl_phase_s(r, GP_TL_GAP);
 	if (!isnan(gap))
-		gp_metrics_change_gap(&p->metrics, gap);
+		gp_cluster_stats_change_gap(&c->stats, gap);
 }
 
 /* After a probe: what it says of the node, an eviction that finished, a record that is due. */
-static void cluster_timeline_probe(gp_proxy_t *p, size_t idx)
+static void cluster_timeline_probe(gp_cluster_t *c, size_t idx)
 {
-	gp_timeline_t *tl = &p->timeline;
+	gp_timeline_t *tl = &c->timeline;
 	uint64_t now = uv_hrtime();
 	gp_tl_rec_t closed;
-	if (p->decided)
-		gp_timeline_probe(tl, (int)idx, cluster_probe_fit(p, &p->gout, (int)idx), now);
-	if (tl->last.open && tl->last.from >= 0 && p->monitor)
+	if (c->decided)
+		gp_timeline_probe(tl, (int)idx, cluster_probe_fit(c, &c->gout, (int)idx), now);
+	if (tl->last.open && tl->last.from >= 0 && c->monitor)
 		gp_timeline_evicted(tl, tl->last.from,
-		                    gp_monitor_node_evicted_ns(p->monitor, (size_t)tl->last.from));
+		                    gp_monitor_node_evicted_ns(c->monitor, (size_t)tl->last.from));
 	if (gp_timeline_tick(tl, now, &closed))
-		cluster_timeline_done(p, &closed);
+		cluster_timeline_done(c, &closed);
 }
 
-void gp_cluster_rw_answer(gp_proxy_t *p, int b, uint64_t t_ns)
+void gp_cluster_rw_answer(gp_cluster_t *c, int b, uint64_t t_ns)
 {
-	gp_timeline_answer(&p->timeline, b, t_ns);
+	gp_timeline_answer(&c->timeline, b, t_ns);
 }
 
-json_t *gp_cluster_timeline_json(const gp_proxy_t *p)
+json_t *gp_cluster_timeline_json(const gp_cluster_t *c)
 {
-	const gp_tl_rec_t *r = &p->timeline.last;
+	const gp_tl_rec_t *r = &c->timeline.last;
 	char summary[300];
 	if (!r->valid)
 		return json_null();
@@ -225,163 +237,356 @@ json_t *gp_cluster_timeline_json(const gp_proxy_t *p)
 	return o;
 }
 
-static void cluster_writer_change(gp_proxy_t *p, const gp_galera_out_t *out)
+static void cluster_writer_change(gp_cluster_t *c, const gp_galera_out_t *out)
 {
-	int from = p->writer, to = out->writer;
-	uint64_t now = uv_now(p->loop);
+	int from = c->writer, to = out->writer;
+	uint64_t now = cluster_now(c);
 	char detail[300];
 	gp_log_quote(detail, sizeof(detail), out->reason_text, (unsigned)strlen(out->reason_text));
 	gp_log(GP_LOG_WARN, "writer_change", "from=%s to=%s reason=%s detail=%s",
-	       cluster_name(p, from), cluster_name(p, to), gp_reason_name(out->reason), detail);
-	gp_metrics_writer_change(&p->metrics, from >= 0 ? cluster_name(p, from) : NULL,
-	                         to >= 0 ? cluster_name(p, to) : NULL, out->reason,
-	                         out->reason_text, now);
-	p->writer_changes++;
+	       cluster_name(c, from), cluster_name(c, to), gp_reason_name(out->reason), detail);
+	gp_cluster_stats_writer_change(&c->stats, from >= 0 ? cluster_name(c, from) : NULL,
+	                               to >= 0 ? cluster_name(c, to) : NULL, out->reason,
+	                               out->reason_text, now);
+	c->writer_changes++;
 	gp_tl_rec_t closed;
-	if (gp_timeline_change(&p->timeline, from, to, from >= 0 ? cluster_name(p, from) : NULL,
-	                       to >= 0 ? cluster_name(p, to) : NULL, out->reason,
-	                       from >= 0 && !cluster_probe_fit(p, out, from), uv_hrtime(), &closed))
-		cluster_timeline_done(p, &closed);
-	p->writer = to;
+	if (gp_timeline_change(&c->timeline, from, to, from >= 0 ? cluster_name(c, from) : NULL,
+	                       to >= 0 ? cluster_name(c, to) : NULL, out->reason,
+	                       from >= 0 && !cluster_probe_fit(c, out, from), uv_hrtime(), &closed))
+		cluster_timeline_done(c, &closed);
+	c->writer = to;
 	if (to < 0) {
-		if (!p->no_writer_since)
-			p->no_writer_since = now ? now : 1;
-	} else if (p->no_writer_since) {
+		if (!c->no_writer_since)
+			c->no_writer_since = now ? now : 1;
+	} else if (c->no_writer_since) {
 		gp_log(GP_LOG_INFO, "failover_done", "to=%s without_writer_ms=%llu",
-		       cluster_name(p, to), (unsigned long long)(now - p->no_writer_since));
-		p->no_writer_since = 0;
+		       cluster_name(c, to), (unsigned long long)(now - c->no_writer_since));
+		c->no_writer_since = 0;
 	}
 	if (from < 0)
 		return;
 	if (cluster_node_dead(out->state[from])) {
 		/* Nothing there can commit: its clients see the drop now, not a hang. */
-		cluster_each_session(p, from, GP_EP_RW, cluster_close_fn, "writer_down");
+		cluster_close(c, from, GP_CLUSTER_RW, "writer_down");
 		return;
 	}
-	if (to == p->barrier_from) {
-		cluster_barrier_end(p, "writer_returned");
+	if (to == c->barrier_from) {
+		cluster_barrier_end(c, "writer_returned");
 		return;
 	}
 	/* A planned switch: a barrier holds new sessions until the old writer's
 	 * transactions are done and the new writer has applied them, so two nodes never
 	 * take writes from this proxy. */
-	cluster_each_session(p, from, GP_EP_RW, cluster_drain_fn, "writer_changed");
-	if (p->barrier_from >= 0)
+	cluster_drain(c, from, GP_CLUSTER_RW, now + (uint64_t)c->cfg->routing_drain_timeout_ms,
+	              "writer_changed");
+	if (c->barrier_from >= 0)
 		return;
-	p->barrier_from = from;
+	c->barrier_from = from;
 	/* It waits for the sessions in a transaction; one an ERR left unsure about is asked
 	 * (gp_session_txn_ask) rather than waited for. */
 	uint32_t open, unknown;
-	gp_session_txn_count(p, from, GP_EP_RW, &open, &unknown);
+	cluster_txn_count(c, from, &open, &unknown);
+	uint32_t left = cluster_sessions(c, from, GP_CLUSTER_RW);
 	gp_log(GP_LOG_INFO, "barrier_start",
 	       "from=%s to=%s sessions=%u in_trans=%u txn_unknown=%u timeout_ms=%lld",
-	       cluster_name(p, from), cluster_name(p, to), p->backends[from].sessions_rw, open,
-	       unknown, (long long)p->cfg->routing_drain_timeout_ms);
-	if (p->backends[from].sessions_rw == 0) {
-		cluster_barrier_end(p, "no_sessions");
+	       cluster_name(c, from), cluster_name(c, to), left, open, unknown,
+	       (long long)c->cfg->routing_drain_timeout_ms);
+	if (left == 0) {
+		cluster_barrier_end(c, "no_sessions");
 		return;
 	}
-	uv_timer_start(&p->barrier_timer, on_barrier_timeout,
-	               (uint64_t)p->cfg->routing_drain_timeout_ms, 0);
+	uv_timer_start(&c->barrier_timer, on_barrier_timeout,
+	               (uint64_t)c->cfg->routing_drain_timeout_ms, 0);
 }
 
-void gp_cluster_decide(gp_proxy_t *p)
+static int cluster_peer_writer(const gp_cluster_t *c)
+{
+	if (!c->peer_writer[0])
+		return -1;
+	for (size_t i = 0; i < cluster_count(c); i++) {
+		if (!strcmp(c->cfg->backends[i].name, c->peer_writer))
+			return (int)i;
+	}
+	return -1;
+}
+
+void gp_cluster_set_peer_writer(gp_cluster_t *c, const char *name)
+{
+	snprintf(c->peer_writer, sizeof(c->peer_writer), "%s", name ? name : "");
+}
+
+void gp_cluster_decide(gp_cluster_t *c)
 {
 	gp_galera_out_t out;
-	p->gin.writer = p->writer;
-	p->gin.peer_writer = gp_vrrp_peer_writer(p);
-	p->gin.now_ms = (int64_t)uv_now(p->loop);
-	gp_galera_decide(p->cfg, &p->gin, &out);
-	for (size_t i = 0; i < p->nbackends; i++) {
-		p->gin.node[i].eligible_since_ms = out.eligible_since_ms[i];
-		if (!p->decided || out.state[i] != p->gout.state[i])
-			cluster_log_node(p, (int)i, &out);
+	c->gin.writer = c->writer;
+	c->gin.peer_writer = cluster_peer_writer(c);
+	c->gin.now_ms = (int64_t)cluster_now(c);
+	gp_galera_decide(c->cfg, &c->gin, &out);
+	for (size_t i = 0; i < cluster_count(c); i++) {
+		c->gin.node[i].eligible_since_ms = out.eligible_since_ms[i];
+		if (!c->decided || out.state[i] != c->gout.state[i])
+			cluster_log_node(c, (int)i, &out);
 	}
-	if (out.writer != p->writer)
-		cluster_writer_change(p, &out);
-	bool was_decided = p->decided;
-	p->gout = out;
-	p->decided = true;
+	if (out.writer != c->writer)
+		cluster_writer_change(c, &out);
+	bool was_decided = c->decided;
+	c->gout = out;
+	c->decided = true;
 	/* Read-only sessions on nodes that may no longer serve reads. */
-	for (size_t i = 0; i < p->nbackends; i++) {
-		if (out.reader_eligible[i] || !p->backends[i].sessions)
+	for (size_t i = 0; i < cluster_count(c); i++) {
+		if (out.reader_eligible[i] || !cluster_sessions(c, (int)i, GP_CLUSTER_ANY))
 			continue;
 		if (cluster_node_dead(out.state[i]))
-			cluster_each_session(p, (int)i, GP_EP_RO, cluster_close_fn, "reader_down");
+			cluster_close(c, (int)i, GP_CLUSTER_RO, "reader_down");
 		else
-			cluster_each_session(p, (int)i, GP_EP_RO, cluster_drain_fn,
-			                     "reader_ineligible");
+			cluster_drain(c, (int)i, GP_CLUSTER_RO,
+			              cluster_now(c) + (uint64_t)c->cfg->routing_drain_timeout_ms,
+			              "reader_ineligible");
 	}
-	if (!was_decided || !gp_list_empty(&p->sessions[GP_SS_WAITING]))
-		cluster_wake_waiting(p);
+	if (!was_decided || (c->hooks.waiting && c->hooks.waiting(c->hooks.arg)))
+		cluster_wake_waiting(c);
 }
 
 static void on_probe(gp_monitor_t *m, const gp_monitor_event_t *ev, void *arg)
 {
-	gp_proxy_t *p = arg;
+	gp_cluster_t *c = arg;
 	(void)m;
-	if (ev->idx >= p->nbackends)
+	if (ev->idx >= cluster_count(c))
 		return;
-	gp_metrics_probe(&p->metrics, ev->idx, ev->probe);
-	p->gin.node[ev->idx].probe = ev->probe;
-	p->gin.node[ev->idx].up = ev->up;
-	if (p->decided)
-		gp_cluster_decide(p);
+	gp_cluster_stats_probe(&c->stats, ev->idx, ev->probe);
+	c->gin.node[ev->idx].probe = ev->probe;
+	c->gin.node[ev->idx].up = ev->up;
+	if (c->decided)
+		gp_cluster_decide(c);
 	else
-		gp_cluster_decide_first(p);
-	cluster_timeline_probe(p, ev->idx);
+		gp_cluster_decide_first(c);
+	cluster_timeline_probe(c, ev->idx);
 }
 
-void gp_cluster_decide_first(gp_proxy_t *p)
+void gp_cluster_decide_first(gp_cluster_t *c)
 {
-	if (p->decided)
+	if (c->decided)
 		return;
 	/* The first decision waits until every node has answered or failed once, so the first
 	 * writer is the best one, not the quickest to answer; and, with a peer, until the peer
 	 * has answered or failed once, so a proxy started beside a MASTER takes its writer
 	 * instead of picking its own and switching a moment later. */
-	for (size_t i = 0; i < p->nbackends; i++) {
-		if (!p->gin.node[i].probe)
+	for (size_t i = 0; i < cluster_count(c); i++) {
+		if (!c->gin.node[i].probe)
 			return;
 	}
-	if (!gp_vrrp_peer_settled(p))
+	if (c->hooks.peer_settled && !c->hooks.peer_settled(c->hooks.arg))
 		return;
-	gp_cluster_decide(p);
+	gp_cluster_decide(c);
 }
 
-void gp_cluster_on_probe(struct gp_monitor *m, const struct gp_monitor_event *ev, void *arg)
+void gp_cluster_init(gp_cluster_t *c, uv_loop_t *loop, const gp_config_t *cfg,
+                     const gp_cluster_hooks_t *hooks)
 {
-	on_probe(m, ev, arg);
+	memset(c, 0, sizeof(*c));
+	c->loop = loop;
+	c->cfg = cfg;
+	if (hooks)
+		c->hooks = *hooks;
+	gp_galera_in_init(&c->gin);
+	gp_timeline_init(&c->timeline);
+	gp_cluster_stats_init(&c->stats, cluster_now(c));
+	c->writer = -1;
+	c->barrier_from = -1;
 }
 
-gp_status_t gp_cluster_start(gp_proxy_t *p)
+gp_status_t gp_cluster_start(gp_cluster_t *c)
 {
-	gp_galera_in_init(&p->gin);
-	gp_timeline_init(&p->timeline);
-	p->writer = -1;
-	p->barrier_from = -1;
-	p->no_writer_since = 0;
-	uv_timer_init(p->loop, &p->barrier_timer);
-	p->barrier_timer.data = p;
-	sync_proxy = p;
-	gp_status_t st = gp_monitor_new(p->loop, p->cfg, on_probe, p, &p->monitor);
+	uv_timer_init(c->loop, &c->barrier_timer);
+	c->barrier_timer.data = c;
+	c->barrier_timer_open = true;
+	gp_status_t st = gp_monitor_new(c->loop, c->cfg, on_probe, c, &c->monitor);
 	if (st != GP_OK)
 		return st;
-	return gp_monitor_start(p->monitor);
+	return gp_monitor_start(c->monitor);
 }
 
 static void on_monitor_closed(gp_monitor_t *m, void *arg)
 {
-	gp_proxy_t *p = arg;
+	gp_cluster_t *c = arg;
 	gp_monitor_free(m);
-	p->monitor = NULL;
+	if (c && c->monitor == m)
+		c->monitor = NULL;
 }
 
-void gp_cluster_stop(gp_proxy_t *p)
+void gp_cluster_stop(gp_cluster_t *c)
 {
-	if (!p->barrier_timer.data)
+	if (!c->barrier_timer_open)
 		return; /* never started (a listener failed first) */
-	uv_close((uv_handle_t *)&p->barrier_timer, NULL);
-	if (p->monitor)
-		gp_monitor_close(p->monitor, on_monitor_closed, p);
+	c->barrier_timer_open = false;
+	uv_close((uv_handle_t *)&c->barrier_timer, NULL);
+	if (c->monitor)
+		gp_monitor_close(c->monitor, on_monitor_closed, c);
+}
+
+/* ---- reload ---- */
+
+gp_status_t gp_cluster_monitor_new(gp_cluster_t *c, const gp_config_t *nw, gp_monitor_t **out)
+{
+	return gp_monitor_new(c->loop, nw, on_probe, c, out);
+}
+
+static int cluster_remap_index(const int *map, size_t nold, int i)
+{
+	return i >= 0 && (size_t)i < nold ? map[i] : -1;
+}
+
+/* Policy state follows the backends; a new monitor starts from no probes. */
+static void cluster_remap_policy(gp_cluster_t *c, const int *map, size_t nold, size_t nnew,
+                                 bool fresh_probes)
+{
+	gp_galera_in_t gin;
+	gp_galera_out_t gout = c->gout;
+	gp_galera_in_init(&gin);
+	for (size_t j = 0; j < nnew; j++) {
+		gout.state[j] = GP_NODE_DOWN;
+		gout.why[j] = GP_REASON_NO_DATA;
+		gout.writer_eligible[j] = gout.reader_eligible[j] = false;
+		gout.eligible_since_ms[j] = -1;
+	}
+	for (size_t i = 0; i < nold; i++) {
+		int j = map[i];
+		if (j < 0)
+			continue;
+		gin.node[j].maintenance = c->gin.node[i].maintenance;
+		gin.node[j].drain = c->gin.node[i].drain;
+		gin.node[j].eligible_since_ms = c->gin.node[i].eligible_since_ms;
+		if (!fresh_probes) {
+			gin.node[j].probe = c->gin.node[i].probe;
+			gin.node[j].up = c->gin.node[i].up;
+		}
+		gout.state[j] = c->gout.state[i];
+		gout.why[j] = c->gout.why[i];
+		gout.writer_eligible[j] = c->gout.writer_eligible[i];
+		gout.reader_eligible[j] = c->gout.reader_eligible[i];
+		gout.eligible_since_ms[j] = c->gout.eligible_since_ms[i];
+	}
+	c->writer = cluster_remap_index(map, nold, c->writer);
+	c->barrier_from = cluster_remap_index(map, nold, c->barrier_from);
+	gin.writer = c->writer;
+	gin.now_ms = c->gin.now_ms;
+	gout.writer = cluster_remap_index(map, nold, c->gout.writer);
+	c->gin = gin;
+	c->gout = gout;
+}
+
+void gp_cluster_reload(gp_cluster_t *c, const gp_config_t *nw, const int *map, size_t nold,
+                       gp_monitor_t *m)
+{
+	gp_timeline_remap(&c->timeline, map, nold);
+	cluster_remap_policy(c, map, nold, nw->nbackends, m != NULL);
+	if (m) {
+		/* The old monitor's counters live on in the metrics. */
+		for (size_t i = 0; c->monitor && i < nold && i < gp_monitor_count(c->monitor); i++)
+			c->stats.evictions_base[i] += gp_monitor_node_evictions(c->monitor, i);
+		if (c->monitor)
+			c->stats.eviction_failures_base +=
+			        gp_monitor_stats(c->monitor)->eviction_failures;
+		gp_cluster_stats_remap(&c->stats, map, nold);
+	}
+	c->cfg = nw;
+	if (m) {
+		if (c->monitor)
+			gp_monitor_close(c->monitor, on_monitor_closed, NULL);
+		c->monitor = m;
+		/* No decision until every node answered the new monitor once; sessions keep
+		 * running and the writer stays (sticky) unless the new probes say otherwise. */
+		c->decided = false;
+		if (gp_monitor_start(m) != GP_OK)
+			gp_log(GP_LOG_ERROR, "monitor_start_failed", "detail=\"after reload\"");
+	} else if (c->decided) {
+		gp_cluster_decide(c); /* priorities and routing knobs apply now */
+	}
+}
+
+/* ---- accessors ---- */
+
+int gp_cluster_writer(const gp_cluster_t *c)
+{
+	return c->writer;
+}
+
+bool gp_cluster_decided(const gp_cluster_t *c)
+{
+	return c->decided;
+}
+
+const gp_galera_out_t *gp_cluster_out(const gp_cluster_t *c)
+{
+	return &c->gout;
+}
+
+const gp_galera_node_in_t *gp_cluster_node(const gp_cluster_t *c, size_t i)
+{
+	return &c->gin.node[i];
+}
+
+int gp_cluster_barrier_from(const gp_cluster_t *c)
+{
+	return c->barrier_from;
+}
+
+bool gp_cluster_syncing(const gp_cluster_t *c)
+{
+	return c->syncing;
+}
+
+uint64_t gp_cluster_writer_changes(const gp_cluster_t *c)
+{
+	return c->writer_changes;
+}
+
+gp_monitor_t *gp_cluster_monitor(const gp_cluster_t *c)
+{
+	return c->monitor;
+}
+
+const gp_tl_rec_t *gp_cluster_last_change(const gp_cluster_t *c)
+{
+	return &c->timeline.last;
+}
+
+const gp_cluster_stats_t *gp_cluster_stats(const gp_cluster_t *c)
+{
+	return &c->stats;
+}
+
+double gp_cluster_no_writer_seconds(const gp_cluster_t *c)
+{
+	const gp_cluster_stats_t *s = &c->stats;
+	if (c->writer >= 0 || !s->no_writer_since_ms || !c->loop)
+		return 0;
+	uint64_t now = uv_now(c->loop);
+	return now > s->no_writer_since_ms ? (double)(now - s->no_writer_since_ms) / 1000.0 : 0;
+}
+
+uint64_t gp_cluster_node_evictions(const gp_cluster_t *c, size_t i)
+{
+	uint64_t n = c->stats.evictions_base[i];
+	if (c->monitor && i < gp_monitor_count(c->monitor))
+		n += gp_monitor_node_evictions(c->monitor, i);
+	return n;
+}
+
+uint64_t gp_cluster_eviction_failures(const gp_cluster_t *c)
+{
+	uint64_t n = c->stats.eviction_failures_base;
+	if (c->monitor)
+		n += gp_monitor_stats(c->monitor)->eviction_failures;
+	return n;
+}
+
+void gp_cluster_set_maintenance(gp_cluster_t *c, size_t i, bool on)
+{
+	c->gin.node[i].maintenance = on;
+}
+
+void gp_cluster_set_drain(gp_cluster_t *c, size_t i, bool on)
+{
+	c->gin.node[i].drain = on;
 }

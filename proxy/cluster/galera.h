@@ -1,4 +1,4 @@
-/* galera.h - Galera policy as a pure function: probe values in, node states and the writer out. */
+/* galera.h - Galera policy as a pure function: probe values in; node states, the writer out. */
 #ifndef GP_GALERA_H
 #define GP_GALERA_H
 

@@ -1,4 +1,4 @@
-/* monitor.c - backend health probes on libmariadb's non-blocking API, and dead-node eviction. */
+/* monitor.c - backend health probes on libmariadb's non-blocking API. */
 #include "cluster/monitor.h"
 
 #include <errno.h>
@@ -10,109 +10,9 @@
 
 #include "base/log.h"
 #include "cluster/mconn.h"
+#include "cluster/monitor_int.h"
 
 #define EVICT_TIMEOUT_S 5 /* SET GLOBAL evs.evict waits for the new view: give it time */
-#define EVICT_RETRY_MS                                                         \
-	10000 /* evidence without a survivor: keep looking this long (Galera's \
-	       * own suspect timeout, 5 s, has removed the node by then) */
-
-#define EVICT_DEAD_MAX 16 /* UUIDs this proxy evicted, remembered for clearing evict lists */
-#define EVICT_CLEAR_AFTER_MS                                                                  \
-	200 /* clear our own evict-list entries this long after the last eviction, and once   \
-	     * the node's view has shrunk (node_clear_evict_list). An entry still listed when \
-	     * the node's new incarnation joins holds that join for Galera's suspect timeout  \
-	     * (5-7 s, commits stalled): bench/DRILL-REJOIN.md */
-#define GROUP_SETTLE_MS      3000 /* the group whole this long before entries of others go */
-#define EVICT_CLEAR_RETRY_MS 1000 /* per node, between attempts */
-
-/* ---- the monitor ---------------------------------------------------------------------- */
-
-typedef enum node_phase { NP_IDLE, NP_CONNECT, NP_QUERY, NP_STORE, NP_CLOSE } node_phase_t;
-
-/* What to do once the connection is closed. */
-typedef enum after_close {
-	AC_FAIL,      /* finish the probe as failed (n->fail_err) */
-	AC_RECONNECT, /* the kept connection broke mid-probe: reconnect within the probe */
-	AC_LOST,      /* the idle connection broke: probe again at once */
-	AC_RETRY,     /* connect reset in the handshake by a dying server: connect again soon */
-	AC_DISPOSE,   /* monitor closing */
-} after_close_t;
-
-typedef struct gp_mon_node {
-	gp_monitor_t *m;                /* owner */
-	size_t idx;                     /* backend index */
-	gp_mconn_t mc;                  /* the persistent monitor connection */
-	uv_timer_t deadline;            /* monitor.timeout_ms for the probe in flight */
-	node_phase_t phase;             /* where the probe is */
-	after_close_t after_close;      /* continuation of NP_CLOSE */
-	bool in_probe;                  /* a probe is in flight */
-	bool fresh;                     /* this probe opened the connection */
-	bool retried;                   /* this probe already reconnected once */
-	int resets;                     /* handshake resets retried in this probe */
-	bool fast_retry_used;           /* immediate re-probe after a lost connection used */
-	gp_probe_err_t fail_err;        /* failure to report after the close */
-	char fail_msg[160];             /* its text */
-	uint64_t t_conn, t_qry;         /* uv_hrtime() at connect and query start */
-	int fails, oks;                 /* consecutive failures / successes */
-	bool up, ever_up, last_ok;      /* verdict; ever been up; previous probe ok */
-	gp_probe_t probe;               /* what callers see */
-	char evicted_uuid[GP_UUID_MAX]; /* last gcomm UUID evicted (once per UUID) */
-	int64_t evict_until;            /* evidence but no survivor yet: retry until (loop ms) */
-	int64_t ok_at_ms;               /* loop ms of the last successful probe */
-	uint64_t evictions;             /* successful evictions of this node */
-	uint64_t evicted_ns;            /* uv_hrtime() the last one returned OK (0: never) */
-	bool clearing;                  /* evs.evict= (clear the evict list) in flight */
-	int64_t clear_at_ms;            /* loop ms of the last clear attempt */
-	bool foreign_logged;            /* "evict list not ours" said for the list as it is */
-	const char *clear_proof;        /* why the clear in flight is safe (for its log line) */
-} gp_mon_node_t;
-
-/* A short-lived connection that runs one statement: an eviction or gp_monitor_exec(). */
-typedef struct gp_mon_job {
-	gp_monitor_t *m;                                         /* owner */
-	gp_mconn_t mc;                                           /* its connection */
-	int via;                                                 /* backend it runs on */
-	char *sql;                                               /* the statement */
-	enum { EJ_CONNECT, EJ_QUERY, EJ_STORE, EJ_CLOSE } phase; /* where it is */
-	bool ok;                                                 /* the statement succeeded */
-	unsigned code;                                           /* else its error code */
-	char err[160];                                           /* and text */
-	bool evict;                                              /* an eviction (else exec) */
-	size_t victim;                                           /* eviction: the dead node */
-	uint64_t tried;          /* eviction: survivors tried, bit/index */
-	char uuid[GP_UUID_MAX];  /* eviction: gcomm UUID */
-	uint64_t t0;             /* uv_hrtime() at the start */
-	uint64_t done_ns;        /* uv_hrtime() the statement returned OK */
-	gp_monitor_exec_cb cb;   /* exec: completion */
-	void *arg;               /* exec: its argument */
-	struct gp_mon_job *next; /* m->jobs list */
-} gp_mon_job_t;
-
-struct gp_monitor {
-	uv_loop_t *loop;                        /* the one loop */
-	gp_monitor_cb cb;                       /* per-probe callback */
-	void *arg;                              /* its argument */
-	gp_backend_conf_t *backends;            /* copy of cfg->backends */
-	gp_mon_node_t *nodes;                   /* one per backend */
-	size_t n;                               /* how many */
-	char *user, *password;                  /* monitor account */
-	char *evict_user, *evict_pass;          /* eviction account */
-	bool evict_enabled;                     /* eviction.enabled */
-	int64_t interval_ms, timeout_ms;        /* monitor.* */
-	int fall, rise;                         /* monitor.* */
-	uv_timer_t tick;                        /* every interval_ms */
-	bool started, closing;                  /* lifecycle */
-	gp_mconn_env_t env;                     /* loop and open uv handles; close completes at 0 */
-	gp_monitor_close_cb close_cb;           /* gp_monitor_close's callback */
-	void *close_arg;                        /* its argument */
-	gp_mon_job_t *jobs;                     /* jobs in flight */
-	gp_monitor_stats_t stats;               /* counters */
-	char dead[EVICT_DEAD_MAX][GP_UUID_MAX]; /* gcomm UUIDs evicted here (gone for good) */
-	size_t n_dead, dead_next;               /* filled / next slot of the ring */
-	int64_t evict_done_ms;                  /* loop ms of the last successful eviction */
-	int evict_size;                         /* wsrep_cluster_size at it (victim counted) */
-	int64_t whole_since_ms;                 /* loop ms since the group is whole, 0 if not */
-};
 
 /* The last uv handle closed (gp_mconn_env_release). */
 static void mon_on_last_closed(gp_mconn_env_t *env)
@@ -159,30 +59,12 @@ static bool handshake_reset(MYSQL *my)
 #define RESET_RETRIES  3  /* per probe, within its deadline */
 #define RESET_RETRY_MS 20 /* long enough for the kernel to finish closing the process */
 
-static const char *node_name(const gp_mon_node_t *n)
-{
-	return n->m->backends[n->idx].name;
-}
-
 static unsigned timeout_s(int64_t ms)
 {
 	return (unsigned)(ms / 1000 + 2); /* the library's backstop fires after our deadline */
 }
 
 /* ---- jobs: eviction and exec ------------------------------------------------------- */
-
-/* The eviction carrier, by the policy in galera.c (config order: a pair picks the same). */
-static int pick_survivor(gp_monitor_t *m, size_t victim, uint64_t tried)
-{
-	const gp_probe_t *probes[GP_MAX_BACKENDS];
-	bool up[GP_MAX_BACKENDS];
-
-	for (size_t i = 0; i < m->n; i++) {
-		probes[i] = &m->nodes[i].probe;
-		up[i] = m->nodes[i].up;
-	}
-	return gp_galera_pick_survivor(probes, up, m->n, victim, tried);
-}
 
 static void job_disposed(gp_mconn_t *mc)
 {
@@ -191,7 +73,7 @@ static void job_disposed(gp_mconn_t *mc)
 	free(j);
 }
 
-static void job_connect(gp_mon_job_t *j)
+void gp_mon_job_connect(gp_mon_job_t *j)
 {
 	gp_monitor_t *m = j->m;
 	j->tried |= 1ull << j->via;
@@ -235,13 +117,13 @@ static void job_finish(gp_mon_job_t *j)
 		gp_log(GP_LOG_ERROR, "evict_failed", "node=%s uuid=%s via=%s error=%s",
 		       m->backends[j->victim].name, j->uuid, via,
 		       gp_log_quote(q, sizeof(q), j->err, (unsigned)strlen(j->err)));
-		int next = m->closing ? -1 : pick_survivor(m, j->victim, j->tried);
+		int next = m->closing ? -1 : gp_mon_pick_survivor(m, j->victim, j->tried);
 		if (next >= 0) {
 			j->via = next;
 			gp_log(GP_LOG_WARN, "evict",
 			       "node=%s uuid=%s via=%s evidence=refused retry=1",
 			       m->backends[j->victim].name, j->uuid, m->backends[next].name);
-			job_connect(j);
+			gp_mon_job_connect(j);
 			return;
 		}
 	} else if (j->cb) {
@@ -308,7 +190,7 @@ static void job_on_done(gp_mconn_t *mc)
 	}
 }
 
-static gp_mon_job_t *job_new(gp_monitor_t *m, int via, const char *sql)
+gp_mon_job_t *gp_mon_job_new(gp_monitor_t *m, int via, const char *sql)
 {
 	gp_mon_job_t *j = calloc(1, sizeof(*j));
 
@@ -328,7 +210,7 @@ static gp_mon_job_t *job_new(gp_monitor_t *m, int via, const char *sql)
 static void job_kick(uv_timer_t *t)
 {
 	gp_mconn_t *mc = t->data;
-	job_connect(mc->owner);
+	gp_mon_job_connect(mc->owner);
 }
 
 gp_status_t gp_monitor_exec(gp_monitor_t *m, size_t idx, const char *sql, gp_monitor_exec_cb cb,
@@ -338,7 +220,7 @@ gp_status_t gp_monitor_exec(gp_monitor_t *m, size_t idx, const char *sql, gp_mon
 
 	if (!m || !m->started || m->closing || idx >= m->n || !sql)
 		return GP_EINVAL;
-	j = job_new(m, (int)idx, sql);
+	j = gp_mon_job_new(m, (int)idx, sql);
 	if (!j)
 		return GP_ENOMEM;
 	j->cb = cb;
@@ -347,187 +229,6 @@ gp_status_t gp_monitor_exec(gp_monitor_t *m, size_t idx, const char *sql, gp_mon
 	 * the caller before gp_monitor_exec has even returned. */
 	uv_timer_start(&j->mc.timer, job_kick, 0, 0);
 	return GP_OK;
-}
-
-/*
- * Eviction only hastens what Galera does anyway: the other nodes still up must be a strict
- * majority of the group the victim last saw. Evicting every dead node would hand a lone
- * survivor a Primary component of its own (2 of 3 killed, both evicted: the third stays
- * Primary), where Galera alone loses quorum.
- */
-static bool evict_keeps_quorum(const gp_monitor_t *m, const gp_mon_node_t *victim)
-{
-	int up = 0;
-	for (size_t i = 0; i < m->n; i++)
-		up += i != victim->idx && m->nodes[i].up;
-	return 2 * up > victim->probe.cluster_size;
-}
-
-/* Positive evidence: a fresh connect was refused right after a good probe. */
-static void node_evict(gp_mon_node_t *n)
-{
-	gp_monitor_t *m = n->m;
-	const char *uuid = n->probe.gcomm_uuid;
-	char sql[96];
-	gp_mon_job_t *j;
-	int via;
-
-	if (!m->evict_enabled)
-		return;
-	if (!n->probe.have_vars || !n->probe.provider || !gp_uuid_valid(uuid)) {
-		m->stats.evictions_skipped++;
-		gp_log(GP_LOG_WARN, "evict_skipped",
-		       "node=%s reason=no_gcomm_uuid evidence=refused", node_name(n));
-		return;
-	}
-	if (!strcmp(n->evicted_uuid, uuid))
-		return; /* done already for this incarnation */
-	if (!evict_keeps_quorum(m, n)) {
-		m->stats.evictions_skipped++;
-		gp_log(GP_LOG_WARN, "evict_skipped",
-		       "node=%s uuid=%s reason=no_majority cluster_size=%d evidence=refused",
-		       node_name(n), uuid, n->probe.cluster_size);
-		return;
-	}
-	via = pick_survivor(m, n->idx, 0);
-	if (via < 0) {
-		if (!n->evict_until) { /* once per evidence; mon_on_tick retries meanwhile */
-			m->stats.evictions_skipped++;
-			n->evict_until = (int64_t)uv_now(m->loop) + EVICT_RETRY_MS;
-			gp_log(GP_LOG_WARN, "evict_skipped",
-			       "node=%s uuid=%s reason=no_synced_primary_survivor evidence=refused "
-			       "retry_ms=%d",
-			       node_name(n), uuid, EVICT_RETRY_MS);
-		}
-		return;
-	}
-	n->evict_until = 0;
-	snprintf(sql, sizeof(sql), "SET GLOBAL wsrep_provider_options='evs.evict=%s'", uuid);
-	j = job_new(m, via, sql);
-	if (!j) {
-		m->stats.eviction_failures++;
-		gp_log(GP_LOG_ERROR, "evict_failed", "node=%s error=\"out of memory\"",
-		       node_name(n));
-		return;
-	}
-	snprintf(n->evicted_uuid, sizeof(n->evicted_uuid), "%s", uuid);
-	m->evict_size = m->nodes[via].probe.have_vars ? m->nodes[via].probe.cluster_size : 0;
-	j->evict = true;
-	j->victim = n->idx;
-	snprintf(j->uuid, sizeof(j->uuid), "%s", uuid);
-	gp_log(GP_LOG_WARN, "evict", "node=%s uuid=%s via=%s evidence=refused last_ok_ms_ago=%lld",
-	       node_name(n), uuid, m->backends[via].name,
-	       (long long)((int64_t)uv_now(m->loop) - n->ok_at_ms));
-	job_connect(j);
-}
-
-/* ---- clearing evict lists --------------------------------------------------------------- */
-
-static bool evict_in_flight(const gp_monitor_t *m)
-{
-	for (const gp_mon_job_t *j = m->jobs; j; j = j->next)
-		if (j->evict)
-			return true;
-	return false;
-}
-
-static void clear_done(void *arg, bool ok, unsigned code, const char *err)
-{
-	gp_mon_node_t *n = arg;
-	char q[200];
-
-	n->clearing = false;
-	if (n->m->closing)
-		return;
-	if (ok)
-		gp_log(GP_LOG_INFO, "evict_list_cleared", "node=%s entries=%d proof=%s",
-		       node_name(n), n->probe.evict_count, n->clear_proof);
-	else
-		gp_log(GP_LOG_WARN, "evict_list_clear_failed", "node=%s code=%u error=%s",
-		       node_name(n), code, gp_log_quote(q, sizeof(q), err, (unsigned)strlen(err)));
-}
-
-/*
- * Whether the group has been whole (gp_galera_group_whole) for GROUP_SETTLE_MS: every
- * backend back in one Primary component under its own UUID, long enough for the views to
- * settle. Fills probes[] for gp_galera_evict_list_stale.
- */
-static bool group_settled(gp_monitor_t *m, const gp_probe_t **probes, int64_t now)
-{
-	bool up[GP_MAX_BACKENDS];
-
-	for (size_t i = 0; i < m->n; i++) {
-		probes[i] = &m->nodes[i].probe;
-		up[i] = m->nodes[i].up;
-	}
-	if (!gp_galera_group_whole(probes, up, m->n))
-		m->whole_since_ms = 0;
-	else if (!m->whole_since_ms)
-		m->whole_since_ms = now;
-	return m->whole_since_ms && now - m->whole_since_ms >= GROUP_SETTLE_MS;
-}
-
-/*
- * While a node's evict list holds anything, the next eviction takes Galera's suspect timeout
- * (gp_galera_evict_list_stale): clear it once every entry is proved gone, either evicted
- * here on the evidence of a refused connect, or named by no member of a whole group (which
- * covers entries left by another proxy, or by this one before a restart or a kill -9). Not
- * while an eviction runs, nor soon after one.
- */
-static void node_clear_evict_list(gp_mon_node_t *n)
-{
-	gp_monitor_t *m = n->m;
-	const gp_probe_t *p = &n->probe;
-	const gp_probe_t *probes[GP_MAX_BACKENDS];
-	int64_t now = (int64_t)uv_now(m->loop);
-	bool settled = group_settled(m, probes, now);
-	gp_mon_job_t *j;
-
-	if (p->evict_count <= 0) {
-		n->foreign_logged = false;
-		return;
-	}
-	if (!m->evict_enabled || m->closing || n->clearing || !n->up || p->local_state != 4 ||
-	    p->cluster_status != GP_CLUSTER_PRIMARY)
-		return;
-	if (!gp_galera_evict_list_stale(p, (const char(*)[GP_UUID_MAX])m->dead, m->n_dead,
-	                                settled ? probes : NULL, m->n)) {
-		if (m->whole_since_ms &&
-		    gp_galera_evict_list_stale(p, (const char(*)[GP_UUID_MAX])m->dead, m->n_dead,
-		                               probes, m->n))
-			return; /* proved gone once the group has settled */
-		if (!n->foreign_logged)
-			gp_log(GP_LOG_WARN, "evict_list_kept",
-			       "node=%s entries=%d reason=not_all_evicted_here first=%s",
-			       node_name(n), p->evict_count,
-			       p->evict_list[0][0] ? p->evict_list[0] : "-");
-		n->foreign_logged = true;
-		return;
-	}
-	if (now - m->evict_done_ms < EVICT_CLEAR_AFTER_MS || evict_in_flight(m) ||
-	    (n->clear_at_ms && now - n->clear_at_ms < EVICT_CLEAR_RETRY_MS))
-		return;
-	/* evs.evict returns once the eviction has begun, not once the view without the victim
-	 * is installed (the drill saw that view 1 s after the call returned, under load); an
-	 * entry cleared before it undoes the eviction and the group waits for Galera's own
-	 * timers (test/drill/RESULTS.md, restart delays). Our own entries go once this node's
-	 * view has shrunk; failing that, once the group is whole again (settled). */
-	if (!settled && m->evict_size > 0 &&
-	    !(p->at_ms > m->evict_done_ms && p->cluster_size > 0 &&
-	      p->cluster_size < m->evict_size))
-		return;
-	j = job_new(m, (int)n->idx, "SET GLOBAL wsrep_provider_options='evs.evict='");
-	if (!j)
-		return;
-	j->cb = clear_done;
-	j->arg = n;
-	n->clearing = true;
-	n->clear_at_ms = now;
-	n->clear_proof = gp_galera_evict_list_stale(p, (const char(*)[GP_UUID_MAX])m->dead,
-	                                            m->n_dead, NULL, 0)
-	                         ? "evicted_here"
-	                         : "no_member";
-	job_connect(j);
 }
 
 /* ---- probes -------------------------------------------------------------------------- */
@@ -579,15 +280,15 @@ static void node_probe_fail(gp_mon_node_t *n, gp_probe_err_t err, const char *ms
 		n->up = false;
 		up_changed = true;
 		gp_log(GP_LOG_WARN, "backend_down", "node=%s error=%s fails=%d msg=%s",
-		       node_name(n), gp_probe_err_name(err), n->fails,
+		       gp_mon_node_name(n), gp_probe_err_name(err), n->fails,
 		       gp_log_quote(q, sizeof(q), msg, (unsigned)strlen(msg)));
 	} else {
 		gp_log(GP_LOG_DEBUG, "probe_failed", "node=%s error=%s fails=%d msg=%s",
-		       node_name(n), gp_probe_err_name(err), n->fails,
+		       gp_mon_node_name(n), gp_probe_err_name(err), n->fails,
 		       gp_log_quote(q, sizeof(q), msg, (unsigned)strlen(msg)));
 	}
 	if (err == GP_PROBE_REFUSED && was_ok)
-		node_evict(n);
+		gp_mon_node_evict(n);
 	node_emit(n, up_changed);
 }
 
@@ -610,7 +311,7 @@ static void node_probe_ok(gp_mon_node_t *n)
 		char q[80];
 		if (row[0] && !gp_probe_set_var(&p, row[0], v))
 			gp_log(GP_LOG_WARN, "probe_bad_value", "node=%s var=%s value=%s",
-			       node_name(n), row[0],
+			       gp_mon_node_name(n), row[0],
 			       gp_log_quote(q, sizeof(q), v, (unsigned)strlen(v)));
 	}
 	gp_probe_end(&p);
@@ -641,12 +342,12 @@ static void node_probe_ok(gp_mon_node_t *n)
 		up_changed = true;
 		gp_log(GP_LOG_INFO, "backend_up",
 		       "node=%s state=%d comment=%s cluster_size=%d gcomm_uuid=%s latency_us=%lld",
-		       node_name(n), p.local_state,
+		       gp_mon_node_name(n), p.local_state,
 		       p.local_state_comment[0] ? p.local_state_comment : "-", p.cluster_size,
 		       p.gcomm_uuid[0] ? p.gcomm_uuid : "-", (long long)p.latency_us);
 	}
 	gp_mconn_watch_idle(mc, node_on_lost);
-	node_clear_evict_list(n);
+	gp_mon_node_clear_evict_list(n);
 	node_emit(n, up_changed);
 }
 
@@ -676,7 +377,7 @@ static void node_on_lost(gp_mconn_t *mc)
 	gp_mon_node_t *n = mc->owner;
 
 	n->m->stats.conn_lost++;
-	gp_log(GP_LOG_INFO, "monitor_conn_lost", "node=%s while=idle", node_name(n));
+	gp_log(GP_LOG_INFO, "monitor_conn_lost", "node=%s while=idle", gp_mon_node_name(n));
 	n->phase = NP_CLOSE;
 	n->after_close = AC_LOST;
 	gp_mconn_close(mc);
@@ -707,7 +408,8 @@ static void node_query_failed(gp_mon_node_t *n)
 	n->m->stats.conn_lost++;
 	if (!n->fresh && !n->retried) {
 		n->retried = true;
-		gp_log(GP_LOG_INFO, "monitor_conn_lost", "node=%s while=probe", node_name(n));
+		gp_log(GP_LOG_INFO, "monitor_conn_lost", "node=%s while=probe",
+		       gp_mon_node_name(n));
 		node_close_then(n, AC_RECONNECT, GP_PROBE_OK, "");
 		return;
 	}
@@ -724,7 +426,7 @@ static void node_on_done(gp_mconn_t *mc)
 		    handshake_reset(&mc->mysql)) {
 			n->resets++;
 			gp_log(GP_LOG_INFO, "monitor_connect_reset", "node=%s retry=%d",
-			       node_name(n), n->resets);
+			       gp_mon_node_name(n), n->resets);
 			node_close_then(n, AC_RETRY, GP_PROBE_OK, "");
 			return;
 		}
@@ -814,7 +516,7 @@ static void mon_on_tick(uv_timer_t *t)
 		if (n->evict_until && (n->up || (int64_t)uv_now(m->loop) > n->evict_until))
 			n->evict_until = 0;
 		else if (n->evict_until)
-			node_evict(n); /* evidence still waits for a survivor */
+			gp_mon_node_evict(n); /* evidence still waits for a survivor */
 		node_probe_start(n);
 	}
 }

@@ -1,4 +1,4 @@
-/* monitor.h - non-blocking health probes of every backend on the loop, and dead-node eviction. */
+/* monitor.h - non-blocking health probes of every backend on the loop (evictions: evict.c). */
 #ifndef GP_MONITOR_H
 #define GP_MONITOR_H
 

@@ -1,4 +1,4 @@
-/* main.c - command line, start-up and the event loop of galera-proxy. */
+/* main.c - galera-proxy's entry point: command line, start-up, the event loop. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,14 +102,14 @@ int main(int argc, char **argv)
 		gp_config_free(cfg);
 		return 1;
 	}
-	static gp_proxy_t proxy;
-	gp_status_t st = gp_proxy_start(&proxy, &loop, cfg);
+	static gp_daemon_t daemon;
+	gp_status_t st = gp_proxy_start(&daemon, &loop, cfg);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	int rc = uv_loop_close(&loop);
 	if (rc != 0)
 		gp_log(GP_LOG_ERROR, "loop_not_empty", "error=\"%s\"", uv_strerror(rc));
 	mysql_library_end();
-	gp_config_free(proxy.cfg); /* a reload may have replaced cfg */
+	gp_config_free(daemon.proxy.cfg); /* a reload may have replaced cfg */
 	if (st != GP_OK) {
 		fprintf(stderr, "galera-proxy: %s\n", gp_strerror(st));
 		return 1;

@@ -1,4 +1,4 @@
-/* proxy.c - the daemon's state: listeners, backends, session lists, shutdown. */
+/* proxy.c - the daemon's life cycle: start, signals, shutdown; it wires the hooks. */
 #include "daemon/proxy.h"
 
 #include <errno.h>
@@ -18,42 +18,110 @@
 #define GP_LISTEN_BACKLOG 1024
 #define GP_SWEEP_MS       250 /* resolution of idle timeouts */
 
-static const char *const endpoint_names[GP_EP__COUNT] = {"rw", "ro"};
-static const char *const state_names[GP_SS__COUNT] = {
-        "waiting", "connecting", "greeting", "handshake", "auth", "ready", "closing",
-};
-
-const char *gp_endpoint_name(gp_endpoint_t ep)
+static gp_daemon_t *proxy_daemon(gp_proxy_t *p)
 {
-	return ep < GP_EP__COUNT ? endpoint_names[ep] : "?";
+	return gp_container_of(p, gp_daemon_t, proxy);
 }
 
-const char *gp_session_state_name(gp_session_state_t st)
+/* ---- what the cluster asks of the sessions (gp_cluster_hooks_t) ---- */
+
+_Static_assert(GP_CLUSTER_RW == (int)GP_EP_RW && GP_CLUSTER_RO == (int)GP_EP_RO,
+               "cluster.h numbers endpoints like gp_endpoint_t");
+
+/* Sessions of one backend and endpoint (-1: any) that a cluster hook acts on. */
+typedef struct proxy_on_backend {
+	int b, ep;          /* which */
+	bool drain;         /* drain them (else close) */
+	uint64_t deadline;  /* the drain's */
+	const char *reason; /* why */
+} proxy_on_backend_t;
+
+static bool proxy_on_backend_fn(gp_list_t *link, void *arg)
 {
-	return st < GP_SS__COUNT ? state_names[st] : "?";
+	const proxy_on_backend_t *w = arg;
+	gp_session_t *s = gp_session_of(link);
+	if (s->backend != w->b || !s->on_backend || (w->ep >= 0 && (int)s->endpoint != w->ep))
+		return true;
+	if (w->drain)
+		gp_session_drain(s, w->deadline, w->reason);
+	else
+		gp_session_close(s, w->reason);
+	return true;
 }
 
-size_t gp_proxy_backends_by_priority(const gp_proxy_t *p, int *idx)
+static void hook_close(void *arg, int b, int ep, const char *reason)
 {
-	size_t n = p->nbackends;
-	for (size_t i = 0; i < n; i++)
-		idx[i] = (int)i;
-	/* insertion sort: a handful of backends */
-	for (size_t i = 1; i < n; i++) {
-		int v = idx[i];
-		const gp_backend_conf_t *cv = p->backends[v].conf;
-		size_t j = i;
-		while (j > 0) {
-			const gp_backend_conf_t *cj = p->backends[idx[j - 1]].conf;
-			if (cj->priority < cv->priority ||
-			    (cj->priority == cv->priority && strcmp(cj->name, cv->name) <= 0))
-				break;
-			idx[j] = idx[j - 1];
-			j--;
-		}
-		idx[j] = v;
-	}
-	return n;
+	proxy_on_backend_t w = {.b = b, .ep = ep, .reason = reason};
+	gp_proxy_each_session(arg, GP_SS_FROM(GP_SS_CONNECTING), proxy_on_backend_fn, &w);
+}
+
+static void hook_drain(void *arg, int b, int ep, uint64_t deadline, const char *reason)
+{
+	proxy_on_backend_t w = {
+	        .b = b, .ep = ep, .drain = true, .deadline = deadline, .reason = reason};
+	gp_proxy_each_session(arg, GP_SS_FROM(GP_SS_CONNECTING), proxy_on_backend_fn, &w);
+}
+
+static void hook_drain_due(void *arg)
+{
+	gp_proxy_t *p = arg;
+	gp_session_drain_tick(&p->drain_timer);
+}
+
+static bool proxy_wake_fn(gp_list_t *link, void *arg)
+{
+	(void)arg;
+	gp_session_wake(gp_session_of(link));
+	return true;
+}
+
+static void hook_wake(void *arg)
+{
+	gp_proxy_each_session(arg, GP_SS_BIT(GP_SS_WAITING), proxy_wake_fn, NULL);
+}
+
+static bool hook_waiting(void *arg)
+{
+	gp_proxy_t *p = arg;
+	return !gp_list_empty(&p->sessions[GP_SS_WAITING]);
+}
+
+static uint32_t hook_sessions(void *arg, int b, int ep)
+{
+	gp_proxy_t *p = arg;
+	if (b < 0 || (size_t)b >= p->nbackends)
+		return 0;
+	if (ep == GP_CLUSTER_RW)
+		return p->backends[b].sessions_rw;
+	if (ep == GP_CLUSTER_RO)
+		return p->backends[b].sessions - p->backends[b].sessions_rw;
+	return p->backends[b].sessions;
+}
+
+static void hook_txn_count(void *arg, int b, int ep, uint32_t *open, uint32_t *unknown)
+{
+	gp_session_txn_count(arg, b, ep, open, unknown);
+}
+
+static bool hook_peer_settled(void *arg)
+{
+	return gp_vrrp_peer_settled(arg);
+}
+
+static void proxy_cluster_init(gp_proxy_t *p)
+{
+	gp_cluster_hooks_t h = {
+	        .arg = p,
+	        .close = hook_close,
+	        .drain = hook_drain,
+	        .drain_due = hook_drain_due,
+	        .wake = hook_wake,
+	        .waiting = hook_waiting,
+	        .sessions = hook_sessions,
+	        .txn_count = hook_txn_count,
+	        .peer_settled = hook_peer_settled,
+	};
+	gp_cluster_init(&p->cluster, p->loop, p->cfg, &h);
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -65,14 +133,6 @@ static void on_connection(uv_stream_t *listener, int status)
 	}
 	gp_endpoint_t ep = listener == (uv_stream_t *)&p->listeners[GP_EP_RO] ? GP_EP_RO : GP_EP_RW;
 	gp_session_accept(p, ep, listener);
-}
-
-void gp_proxy_refuse(gp_proxy_t *p, uv_stream_t *listener)
-{
-	gp_endpoint_t ep = listener == (uv_stream_t *)&p->listeners[GP_EP_RO] ? GP_EP_RO : GP_EP_RW;
-	gp_log(GP_LOG_ERROR, "client_refused", "endpoint=%s reason=out_of_memory",
-	       gp_endpoint_name(ep));
-	gp_refuse(&p->refusers[ep], listener);
 }
 
 static gp_status_t proxy_listen(gp_proxy_t *p, gp_endpoint_t ep, const char *addr)
@@ -115,17 +175,18 @@ static void proxy_close_listeners(gp_proxy_t *p)
 /* Close every handle of the proxy itself; the loop then runs dry and main returns. */
 static void proxy_teardown(gp_proxy_t *p)
 {
-	if (p->handles_closed)
+	gp_daemon_t *d = proxy_daemon(p);
+	if (d->handles_closed)
 		return;
-	p->handles_closed = true;
+	d->handles_closed = true;
 	proxy_close_listeners(p);
-	uv_close((uv_handle_t *)&p->sig_term, NULL);
-	uv_close((uv_handle_t *)&p->sig_int, NULL);
-	uv_close((uv_handle_t *)&p->sig_hup, NULL);
-	uv_close((uv_handle_t *)&p->sweep, NULL);
+	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	uv_close((uv_handle_t *)&d->sweep, NULL);
 	uv_close((uv_handle_t *)&p->drain_timer, NULL);
-	uv_close((uv_handle_t *)&p->shutdown_timer, NULL);
-	gp_cluster_stop(p);
+	uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
+	gp_cluster_stop(&p->cluster);
 	gp_vrrp_stop(p);
 	gp_admin_stop(p);
 	gp_bufpool_drain();
@@ -133,24 +194,17 @@ static void proxy_teardown(gp_proxy_t *p)
 	       (unsigned long long)p->stats.closed);
 }
 
-void gp_proxy_session_gone(gp_proxy_t *p)
+static bool proxy_close_fn(gp_list_t *link, void *arg)
 {
-	if (p->shutting_down && p->nsessions == 0)
-		proxy_teardown(p);
+	gp_session_close(gp_session_of(link), arg);
+	return true;
 }
 
 static void on_shutdown_deadline(uv_timer_t *t)
 {
 	gp_proxy_t *p = t->data;
-	gp_list_t *pos, *tmp;
 	gp_log(GP_LOG_WARN, "shutdown_timeout", "sessions=%u", p->nsessions);
-	for (int st = 0; st < GP_SS_CLOSING; st++) {
-		gp_list_each_safe(pos, tmp, &p->sessions[st])
-		{
-			gp_session_close(gp_container_of(pos, gp_session_t, link),
-			                 "shutdown_timeout");
-		}
-	}
+	gp_proxy_each_session(p, GP_SS_FROM(GP_SS_WAITING), proxy_close_fn, "shutdown_timeout");
 }
 
 /*
@@ -207,7 +261,7 @@ static unsigned hold_syns_prog(struct sock_filter *prog, const struct sockaddr *
 static void proxy_hold_syns(gp_proxy_t *p)
 {
 	const struct sockaddr *vip =
-	        p->vrrp.vip_present >= 0 ? (const struct sockaddr *)&p->vrrp.vip : NULL;
+	        p->vrrp->vip_present >= 0 ? (const struct sockaddr *)&p->vrrp->vip : NULL;
 	struct sock_filter prog[16];
 	struct sock_fprog fp = {.len = (unsigned short)hold_syns_prog(prog, vip), .filter = prog};
 	int held = 0;
@@ -238,27 +292,28 @@ void gp_proxy_shutdown(gp_proxy_t *p)
 	gp_proxy_shutdown_now(p);
 }
 
+static bool proxy_shutdown_fn(gp_list_t *link, void *arg)
+{
+	(void)arg;
+	gp_session_shutdown(gp_session_of(link));
+	return true;
+}
+
 void gp_proxy_shutdown_now(gp_proxy_t *p)
 {
 	if (p->shutting_down)
 		return;
 	p->shutting_down = true;
-	p->vrrp.leaving = false;
+	p->vrrp->leaving = false;
 	gp_log(GP_LOG_INFO, "shutdown_start", "sessions=%u timeout_ms=%lld", p->nsessions,
 	       (long long)p->cfg->limits_shutdown_timeout_ms);
 	proxy_close_listeners(p);
-	gp_list_t *pos, *tmp;
-	for (int st = 0; st < GP_SS_CLOSING; st++) {
-		gp_list_each_safe(pos, tmp, &p->sessions[st])
-		{
-			gp_session_shutdown(gp_container_of(pos, gp_session_t, link));
-		}
-	}
+	gp_proxy_each_session(p, GP_SS_FROM(GP_SS_WAITING), proxy_shutdown_fn, NULL);
 	if (p->nsessions == 0) {
 		proxy_teardown(p);
 		return;
 	}
-	uv_timer_start(&p->shutdown_timer, on_shutdown_deadline,
+	uv_timer_start(&proxy_daemon(p)->shutdown_timer, on_shutdown_deadline,
 	               (uint64_t)p->cfg->limits_shutdown_timeout_ms, 0);
 }
 
@@ -274,27 +329,40 @@ static void on_signal(uv_signal_t *h, int signum)
 	gp_proxy_shutdown(p);
 }
 
+typedef struct proxy_idle {
+	uint64_t now, idle_ms; /* loop ms; how long a ready session may stay silent */
+} proxy_idle_t;
+
+static bool proxy_idle_fn(gp_list_t *link, void *arg)
+{
+	const proxy_idle_t *w = arg;
+	gp_session_t *s = gp_session_of(link);
+	if (!s->in_flight && w->now - s->last_active >= w->idle_ms)
+		gp_session_close(s, "idle_timeout");
+	return true;
+}
+
 static void on_sweep(uv_timer_t *t)
 {
 	gp_proxy_t *p = t->data;
 	int64_t idle_ms = p->cfg->limits_client_idle_timeout_ms;
 	if (idle_ms <= 0)
 		return; /* off (the default); drains have their own list and timer */
-	uint64_t now = uv_now(p->loop);
-	gp_list_t *pos, *tmp;
-	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_READY])
-	{
-		gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-		if (!s->in_flight && now - s->last_active >= (uint64_t)idle_ms)
-			gp_session_close(s, "idle_timeout");
-	}
+	proxy_idle_t w = {uv_now(p->loop), (uint64_t)idle_ms};
+	gp_proxy_each_session(p, GP_SS_BIT(GP_SS_READY), proxy_idle_fn, &w);
 }
 
-gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
+gp_status_t gp_proxy_start(gp_daemon_t *d, uv_loop_t *loop, gp_config_t *cfg)
 {
-	memset(p, 0, sizeof(*p));
+	memset(d, 0, sizeof(*d));
+	gp_proxy_t *p = &d->proxy;
 	p->loop = loop;
 	p->cfg = cfg;
+	p->vrrp = &d->vrrp;
+	p->metrics = &d->metrics;
+	p->hooks.shutdown_now = gp_proxy_shutdown_now;
+	p->hooks.all_gone = proxy_teardown;
+	proxy_cluster_init(p);
 	for (int i = 0; i < GP_SS__COUNT; i++)
 		gp_list_init(&p->sessions[i]);
 	gp_list_init(&p->draining);
@@ -312,20 +380,20 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 		}
 		gp_config_backend_resolved(&cfg->backends[i], &b->addr);
 	}
-	uv_signal_init(loop, &p->sig_term);
-	uv_signal_init(loop, &p->sig_int);
-	uv_signal_init(loop, &p->sig_hup);
-	p->sig_term.data = p->sig_int.data = p->sig_hup.data = p;
-	uv_signal_start(&p->sig_term, on_signal, SIGTERM);
-	uv_signal_start(&p->sig_int, on_signal, SIGINT);
-	uv_signal_start(&p->sig_hup, on_signal, SIGHUP);
+	uv_signal_init(loop, &d->sig_term);
+	uv_signal_init(loop, &d->sig_int);
+	uv_signal_init(loop, &d->sig_hup);
+	d->sig_term.data = d->sig_int.data = d->sig_hup.data = p;
+	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&d->sig_int, on_signal, SIGINT);
+	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
 	uv_timer_init(loop, &p->drain_timer);
 	p->drain_timer.data = p;
-	uv_timer_init(loop, &p->sweep);
-	uv_timer_init(loop, &p->shutdown_timer);
-	p->sweep.data = p->shutdown_timer.data = p;
-	uv_timer_start(&p->sweep, on_sweep, GP_SWEEP_MS, GP_SWEEP_MS);
-	uv_unref((uv_handle_t *)&p->sweep);
+	uv_timer_init(loop, &d->sweep);
+	uv_timer_init(loop, &d->shutdown_timer);
+	d->sweep.data = d->shutdown_timer.data = p;
+	uv_timer_start(&d->sweep, on_sweep, GP_SWEEP_MS, GP_SWEEP_MS);
+	uv_unref((uv_handle_t *)&d->sweep);
 	p->next_conn_id = 0;
 
 	gp_status_t st = proxy_listen(p, GP_EP_RW, cfg->top_listen);
@@ -334,7 +402,7 @@ gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg)
 	if (st == GP_OK)
 		st = gp_vrrp_start(p);
 	if (st == GP_OK)
-		st = gp_cluster_start(p);
+		st = gp_cluster_start(&p->cluster);
 	if (st == GP_OK)
 		st = gp_admin_start(p);
 	if (st != GP_OK) {

@@ -1,131 +1,32 @@
-/* proxy.h - the daemon's state: listeners, backends, session lists, shutdown. */
-#ifndef GP_PROXY_H
-#define GP_PROXY_H
+/* proxy.h - the daemon's life cycle: start, signals, shutdown. */
+#ifndef GP_DAEMON_PROXY_H
+#define GP_DAEMON_PROXY_H
 
 #include <stdbool.h>
-#include <stdint.h>
-#include <sys/socket.h>
 #include <uv.h>
 
 #include "base/config.h"
-#include "cluster/galera.h"
-#include "base/list.h"
-#include "ops/metrics.h"
-#include "net/refuse.h"
 #include "base/status.h"
-#include "cluster/timeline.h"
+#include "core/proxy.h"
 #include "ha/vrrp.h"
+#include "ops/metrics.h"
 
-typedef enum gp_endpoint {
-	GP_EP_RW = 0, /* listen: sessions go to the writer */
-	GP_EP_RO = 1, /* listen_ro: sessions go to readers */
-	GP_EP__COUNT
-} gp_endpoint_t;
-
-const char *gp_endpoint_name(gp_endpoint_t ep);
-
-#define GP_GREETING_MAX 512 /* greetings kept for a hand-over (MariaDB's are ~110 bytes) */
-
-/* A backend as the daemon sees it at run time. */
-typedef struct gp_backend {
-	const gp_backend_conf_t *conf; /* name, address, priority */
-	struct sockaddr_storage addr;  /* conf->addr: resolved at start and at each reload */
-	uint32_t sessions;             /* sessions currently on it */
-	uint32_t sessions_rw;          /* of which came through the read-write endpoint */
-	uint64_t connect_failures;     /* backend connects that failed */
-	gp_status_t last_error;        /* why the last connect failed */
-	uint32_t hs_slots;             /* unauthenticated clients' + parked connections */
-	uint32_t hs_queued;            /* sessions waiting for one of those slots */
-	uint32_t parked;               /* greeted connections waiting for a client */
-	uint64_t park_events[5];       /* parked, reused, finished, dropped, warmed (park.c) */
-	uint64_t warm_retry_at;        /* loop ms: no warm connection before (after a failure) */
-	uint64_t deferred;             /* clients greeted from greeting while the slots were full */
-	uint32_t greeting_len;         /* payload bytes of the last real greeting (0: none yet) */
-	uint8_t greeting[GP_GREETING_MAX]; /* that payload, unpatched (handoff.c greets from it) */
-} gp_backend_t;
-
-/* Where a session sits; gp_session_set_state moves it between the proxy's lists. */
-typedef enum gp_session_state {
-	GP_SS_WAITING = 0, /* waiting for a backend to route to (no writer yet, barrier) */
-	GP_SS_CONNECTING,  /* backend TCP connect under way */
-	GP_SS_GREETING,    /* waiting for the backend's greeting */
-	GP_SS_HANDSHAKE,   /* greeting relayed, waiting for the client's response */
-	GP_SS_AUTH,        /* relaying the authentication exchange */
-	GP_SS_READY,       /* authenticated: relaying commands */
-	GP_SS_CLOSING,     /* closing both sides */
-	GP_SS__COUNT
-} gp_session_state_t;
-
-const char *gp_session_state_name(gp_session_state_t st);
-
-typedef struct gp_stats {
-	uint64_t accepted;          /* client connections accepted */
-	uint64_t rejected_limit;    /* refused: max_client_connections */
-	uint64_t rejected_other;    /* refused: no backend */
-	uint64_t rejected_shutdown; /* refused: shutting down */
-	uint64_t closed;            /* sessions ended */
-	uint64_t commands;          /* commands relayed */
-	uint64_t err_packets;       /* ERR packets relayed from backends */
-	uint64_t bytes_in;          /* bytes read from clients */
-	uint64_t bytes_out;         /* bytes written to clients */
-} gp_stats_t;
-
-struct gp_monitor;
-struct gp_admin;
-
-typedef struct gp_proxy {
-	uv_loop_t *loop;                        /* the one loop */
-	gp_config_t *cfg;                       /* running configuration */
-	uv_tcp_t listeners[GP_EP__COUNT];       /* rw and ro listeners */
-	bool listening[GP_EP__COUNT];           /* which are open */
-	gp_refuser_t refusers[GP_EP__COUNT];    /* close what a listener cannot serve */
-	gp_backend_t backends[GP_MAX_BACKENDS]; /* runtime state, config order */
-	size_t nbackends;                       /* how many */
-	gp_list_t sessions[GP_SS__COUNT];       /* sessions by state */
-	gp_list_t draining;                     /* sessions being drained (drain_link) */
-	uv_timer_t drain_timer;                 /* closes them when quiet or overdue */
-	uint32_t nsessions;                     /* all sessions, any state */
-	uint32_t nclients;                      /* sessions counted against the limit */
-	uint32_t next_conn_id;                  /* proxy connection ids */
-	uint32_t kill_jobs;                     /* cross-node KILLs in flight (kill.h) */
-	uint64_t last_accept_ms;                /* loop ms of the last client accepted */
+/* The one proxy of the process, with what only the daemon touches. */
+typedef struct gp_daemon {
+	gp_proxy_t proxy;                       /* what the layers below see */
+	gp_vrrp_t vrrp;                         /* proxy.vrrp points here */
+	gp_metrics_t metrics;                   /* proxy.metrics points here */
 	uv_signal_t sig_term, sig_int, sig_hup; /* signal watchers */
 	uv_timer_t sweep;                       /* idle-timeout sweep */
 	uv_timer_t shutdown_timer;              /* shutdown deadline */
-	bool shutting_down;                     /* SIGTERM/SIGINT received */
 	bool handles_closed;                    /* teardown started */
-	gp_stats_t stats;                       /* counters */
-	struct gp_monitor *monitor;             /* health probes */
-	gp_vrrp_t vrrp;                         /* VRRP role, VIP, fencing, peer */
-	gp_galera_in_t gin;                     /* policy input, kept between decisions */
-	gp_galera_out_t gout;                   /* last decision */
-	bool decided;                           /* gout holds a decision */
-	int writer;                             /* current writer, -1 if none */
-	int barrier_from;                       /* old writer still draining, -1 if none */
-	uv_timer_t barrier_timer;               /* closes what the barrier still waits for */
-	bool syncing;                           /* new writer catching up before release */
-	uint32_t sync_gen;        /* tells a stale catch-up answer from the live one */
-	uint64_t sync_started;    /* loop ms the catch-up began */
-	uint64_t writer_changes;  /* writer changes since start */
-	uint64_t no_writer_since; /* loop ms the writer was lost (0: have one) */
-	gp_timeline_t timeline;   /* the last writer change's timeline (cluster.c) */
-	gp_metrics_t metrics;     /* what /metrics shows beyond stats (metrics.c) */
-	struct gp_admin *admin;   /* HTTP server, reloads, VRRP role (admin.c) */
-	struct gp_handoff *ho;    /* parked greetings, slot queue (handoff.c) */
-} gp_proxy_t;
+} gp_daemon_t;
 
-/* Set up listeners, signals and timers on loop. */
-GP_WUR gp_status_t gp_proxy_start(gp_proxy_t *p, uv_loop_t *loop, gp_config_t *cfg);
+/* Set up listeners, signals, timers and every module on loop. */
+GP_WUR gp_status_t gp_proxy_start(gp_daemon_t *d, uv_loop_t *loop, gp_config_t *cfg);
 /* Begin a graceful shutdown (also what SIGTERM does): a MASTER first lets the VIP move. */
 void gp_proxy_shutdown(gp_proxy_t *p);
 /* Stop accepting and drain now. */
 void gp_proxy_shutdown_now(gp_proxy_t *p);
-/* A session left the proxy: maybe the shutdown is complete. */
-void gp_proxy_session_gone(gp_proxy_t *p);
-/* In a listener's connection callback: take its pending connection and close it unserved
- * (the proxy could not allocate a session for it). */
-void gp_proxy_refuse(gp_proxy_t *p, uv_stream_t *listener);
-/* Backends in priority order (ties by name): fills idx, returns the count. */
-size_t gp_proxy_backends_by_priority(const gp_proxy_t *p, int *idx);
 
 #endif

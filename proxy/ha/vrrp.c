@@ -1,4 +1,4 @@
-/* vrrp.c - the proxy's VRRP role: keepalived's word, the VIP, fencing and the peer's writer. */
+/* vrrp.c - the proxy's VRRP role: keepalived's word, the VIP, fencing, the peer's writer. */
 #include "ha/vrrp.h"
 
 #include <arpa/inet.h>
@@ -13,7 +13,7 @@
 #include "cluster/cluster.h"
 #include "base/log.h"
 #include "net/http.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 #include "net/resolve.h"
 #include "session/session.h"
 
@@ -68,21 +68,38 @@ static gp_vrrp_state_t vrrp_derive(const gp_vrrp_t *v)
 	return GP_VRRP_BACKUP;
 }
 
+static bool vrrp_fence_one(gp_list_t *link, void *arg)
+{
+	gp_session_drain(gp_session_of(link), *(const uint64_t *)arg, "fenced");
+	return true;
+}
+
 static void vrrp_fence_fn(gp_proxy_t *p, uint64_t deadline)
 {
-	gp_list_t *pos, *tmp;
-	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++) {
-		gp_list_each_safe(pos, tmp, &p->sessions[st])
-		{
-			gp_session_drain(gp_container_of(pos, gp_session_t, link), deadline,
-			                 "fenced");
-		}
-	}
+	gp_proxy_each_session(p, GP_SS_FROM(GP_SS_CONNECTING), vrrp_fence_one, &deadline);
+}
+
+/* The writer a fenced proxy (or the lower-named of two MASTERs) follows: the peer's, by
+ * name; NULL when this proxy decides on its own. */
+static const char *vrrp_follow_name(const gp_vrrp_t *v)
+{
+	if (!v->view.valid || !v->view.writer[0])
+		return NULL;
+	bool me = vrrp_serving(v->effective), peer = vrrp_serving(v->view.state);
+	bool follow = (!me && v->view.state == GP_VRRP_MASTER) ||
+	              (me && peer && strcmp(v->name, v->view.name) > 0);
+	return follow ? v->view.writer : NULL;
+}
+
+/* The cluster's next decision sees the peer's writer as it now stands. */
+static void vrrp_tell_cluster(gp_proxy_t *p)
+{
+	gp_cluster_set_peer_writer(&p->cluster, vrrp_follow_name(p->vrrp));
 }
 
 static void vrrp_apply(gp_proxy_t *p, const char *source)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	gp_vrrp_state_t to = vrrp_derive(v);
 	if (to == v->effective)
 		return;
@@ -90,9 +107,11 @@ static void vrrp_apply(gp_proxy_t *p, const char *source)
 	       gp_vrrp_state_name(v->effective), gp_vrrp_state_name(to), source,
 	       gp_vrrp_state_name(v->notified), v->vip_present);
 	v->effective = to;
+	p->vrrp_state = gp_vrrp_state_name(to);
+	vrrp_tell_cluster(p);
 	bool fence = !vrrp_serving(to);
 	if (fence != v->fenced) {
-		v->fenced = fence;
+		v->fenced = p->fenced = fence;
 		if (fence) {
 			uint64_t deadline =
 			        uv_now(p->loop) + (uint64_t)p->cfg->routing_fence_timeout_ms;
@@ -104,16 +123,17 @@ static void vrrp_apply(gp_proxy_t *p, const char *source)
 			gp_log(GP_LOG_INFO, "fence_end", "state=%s", gp_vrrp_state_name(to));
 		}
 	}
-	if (p->decided)
-		gp_cluster_decide(p); /* peer rules depend on the role; waiting sessions may go */
+	if (gp_cluster_decided(&p->cluster))
+		gp_cluster_decide(
+		        &p->cluster); /* peer rules depend on the role; waiting sessions may go */
 }
 
 void gp_vrrp_notify(gp_proxy_t *p, gp_vrrp_state_t st, const char *source)
 {
-	if (st != p->vrrp.notified)
+	if (st != p->vrrp->notified)
 		gp_log(GP_LOG_INFO, "vrrp_notify", "from=%s to=%s source=%s",
-		       gp_vrrp_state_name(p->vrrp.notified), gp_vrrp_state_name(st), source);
-	p->vrrp.notified = st;
+		       gp_vrrp_state_name(p->vrrp->notified), gp_vrrp_state_name(st), source);
+	p->vrrp->notified = st;
 	vrrp_apply(p, "notify");
 }
 
@@ -144,16 +164,11 @@ static int vrrp_check_vip(const gp_vrrp_t *v)
 
 int gp_vrrp_peer_writer(const gp_proxy_t *p)
 {
-	const gp_vrrp_t *v = &p->vrrp;
-	if (!v->view.valid || !v->view.writer[0])
-		return -1;
-	bool me = vrrp_serving(v->effective), peer = vrrp_serving(v->view.state);
-	bool follow = (!me && v->view.state == GP_VRRP_MASTER) ||
-	              (me && peer && strcmp(v->name, v->view.name) > 0);
-	if (!follow)
+	const char *w = vrrp_follow_name(p->vrrp);
+	if (!w)
 		return -1;
 	for (size_t i = 0; i < p->nbackends; i++) {
-		if (!strcmp(p->backends[i].conf->name, v->view.writer))
+		if (!strcmp(p->backends[i].conf->name, w))
 			return (int)i;
 	}
 	return -1;
@@ -161,7 +176,7 @@ int gp_vrrp_peer_writer(const gp_proxy_t *p)
 
 bool gp_vrrp_peer_settled(const gp_proxy_t *p)
 {
-	const gp_vrrp_t *v = &p->vrrp;
+	const gp_vrrp_t *v = p->vrrp;
 	if (!v->have_peer || v->view.valid)
 		return true;
 	/* A serving proxy does not wait past a failed poll; a fenced one serves nobody, so it
@@ -174,7 +189,7 @@ bool gp_vrrp_peer_settled(const gp_proxy_t *p)
  * waited for this. */
 static void peer_answered(gp_proxy_t *p, bool ok, int code, const char *body, size_t len)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	v->peer_poll_failed = !ok;
 	if (!ok)
 		v->view.failures++;
@@ -192,14 +207,15 @@ static void peer_answered(gp_proxy_t *p, bool ok, int code, const char *body, si
 			snprintf(v->view.name, sizeof(v->view.name), "%s", name ? name : "");
 			v->view.at = uv_now(p->loop);
 			v->view.valid = true;
+			vrrp_tell_cluster(p);
 			if (!old.valid || old.state != v->view.state ||
 			    strcmp(old.writer, v->view.writer)) {
 				gp_log(GP_LOG_INFO, "peer_view", "peer=%s state=%s writer=%s",
 				       v->view.name[0] ? v->view.name : "-",
 				       gp_vrrp_state_name(v->view.state),
 				       v->view.writer[0] ? v->view.writer : "none");
-				if (p->decided)
-					gp_cluster_decide(p);
+				if (gp_cluster_decided(&p->cluster))
+					gp_cluster_decide(&p->cluster);
 			}
 		} else {
 			v->view.failures++;
@@ -207,20 +223,20 @@ static void peer_answered(gp_proxy_t *p, bool ok, int code, const char *body, si
 		}
 		json_decref(doc);
 	}
-	gp_cluster_decide_first(p); /* it may have waited for this answer */
+	gp_cluster_decide_first(&p->cluster); /* it may have waited for this answer */
 }
 
 static void peer_on_answer(void *arg, bool ok, int code, const char *body, size_t len)
 {
 	gp_proxy_t *p = arg;
-	p->vrrp.req = NULL;
+	p->vrrp->req = NULL;
 	peer_answered(p, ok, code, body, len);
 }
 
 /* Abandon the poll in flight, if any: a failed poll. */
 static void peer_req_end(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	if (!v->req)
 		return;
 	gp_http_get_cancel(v->req);
@@ -233,7 +249,7 @@ static void peer_request(gp_proxy_t *p);
 static void on_peer_resolved(gp_resolve_t *res, void *arg)
 {
 	gp_proxy_t *p = arg;
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	int st = gp_resolve_status(res, 0);
 	v->resolving = NULL;
 	v->resolved_at = uv_now(p->loop);
@@ -266,14 +282,14 @@ static void on_peer_resolved(gp_resolve_t *res, void *arg)
 	if (v->peer_resolved && !p->shutting_down)
 		peer_request(p);
 	else
-		gp_cluster_decide_first(p); /* it may have waited for the peer */
+		gp_cluster_decide_first(&p->cluster); /* it may have waited for the peer */
 }
 
 /* A peer named by host: look it up first, again after a failed poll (it may have moved),
  * at most every GP_PEER_RESOLVE_MS. True while a lookup is under way. */
 static bool peer_lookup(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	uint64_t now = uv_now(p->loop);
 	if (v->resolving)
 		return true;
@@ -292,16 +308,17 @@ static bool peer_lookup(gp_proxy_t *p)
 
 static void peer_poll(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	if (v->req)
 		peer_req_end(p); /* the last poll took a whole interval: a failure */
 	if (v->view.valid &&
 	    uv_now(p->loop) - v->view.at > GP_PEER_STALE_POLLS * vrrp_interval(p)) {
 		v->view.valid = false;
+		vrrp_tell_cluster(p);
 		gp_log(GP_LOG_WARN, "peer_lost", "peer=%s failures=%llu", p->cfg->top_peer,
 		       (unsigned long long)v->view.failures);
-		if (p->decided)
-			gp_cluster_decide(p);
+		if (gp_cluster_decided(&p->cluster))
+			gp_cluster_decide(&p->cluster);
 	}
 	if (peer_lookup(p))
 		return; /* on_peer_resolved asks */
@@ -311,7 +328,7 @@ static void peer_poll(gp_proxy_t *p)
 
 static void peer_request(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	if (gp_http_get(p->loop, (const struct sockaddr *)&v->peer, "/status", GP_PEER_BODY_MAX,
 	                peer_on_answer, p, &v->req) != GP_OK)
 		peer_answered(p, false, 0, NULL, 0);
@@ -322,7 +339,7 @@ static void peer_request(gp_proxy_t *p)
 static void vrrp_tick(uv_timer_t *t)
 {
 	gp_proxy_t *p = t->data;
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	if (v->vip_present >= 0) {
 		int now_present = vrrp_check_vip(v);
 		if (now_present != v->vip_present) {
@@ -337,7 +354,7 @@ static void vrrp_tick(uv_timer_t *t)
 		gp_log(GP_LOG_INFO, "shutdown_vip_left", "state=%s timed_out=%d",
 		       gp_vrrp_state_name(v->effective), v->effective == GP_VRRP_MASTER);
 		v->leaving = false;
-		gp_proxy_shutdown_now(p);
+		gp_proxy_stop_now(p);
 		return;
 	}
 	if (v->have_peer && !p->shutting_down)
@@ -346,9 +363,10 @@ static void vrrp_tick(uv_timer_t *t)
 
 gp_status_t gp_vrrp_start(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	const gp_config_t *c = p->cfg;
 	v->notified = v->effective = GP_VRRP_UNKNOWN;
+	p->vrrp_state = gp_vrrp_state_name(v->effective);
 	v->vip_present = -1;
 	v->started_at = uv_now(p->loop);
 	if (c->top_name[0])
@@ -361,7 +379,8 @@ gp_status_t gp_vrrp_start(gp_proxy_t *p)
 			return GP_ECONFIG;
 		v->vip_present = vrrp_check_vip(v);
 		v->effective = vrrp_derive(v);
-		v->fenced = !vrrp_serving(v->effective);
+		p->vrrp_state = gp_vrrp_state_name(v->effective);
+		v->fenced = p->fenced = !vrrp_serving(v->effective);
 		gp_log(GP_LOG_INFO, "vrrp_state",
 		       "from=UNKNOWN to=%s source=start vip=%s present=%d",
 		       gp_vrrp_state_name(v->effective), c->top_vip, v->vip_present);
@@ -389,7 +408,7 @@ gp_status_t gp_vrrp_start(gp_proxy_t *p)
 
 void gp_vrrp_stop(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	if (v->req)
 		peer_req_end(p);
 	gp_resolve_cancel(v->resolving); /* its answer is dropped when it comes */
@@ -402,7 +421,7 @@ void gp_vrrp_stop(gp_proxy_t *p)
 
 bool gp_vrrp_begin_leave(gp_proxy_t *p)
 {
-	gp_vrrp_t *v = &p->vrrp;
+	gp_vrrp_t *v = p->vrrp;
 	if (v->leaving)
 		return false; /* a second SIGTERM: stop waiting */
 	/* Only a proxy that holds the VIP under keepalived has anything to hand over. */

@@ -1,4 +1,4 @@
-/* vrrp.h - the proxy's VRRP role: keepalived's word, the VIP, fencing and the peer's writer. */
+/* vrrp.h - the proxy's VRRP role: keepalived's word, the VIP, fencing, the peer's writer. */
 #ifndef GP_VRRP_H
 #define GP_VRRP_H
 
@@ -80,7 +80,7 @@ int gp_vrrp_peer_writer(const struct gp_proxy *p);
 /* No peer is configured, or it has answered or failed at least once. */
 bool gp_vrrp_peer_settled(const struct gp_proxy *p);
 /* SIGTERM: true if the proxy must first let the VIP move away (it then calls
- * gp_proxy_shutdown_now itself when the VIP has left or fence_timeout_ms passed). */
+ * gp_proxy_stop_now itself when the VIP has left or fence_timeout_ms passed). */
 bool gp_vrrp_begin_leave(struct gp_proxy *p);
 
 #endif

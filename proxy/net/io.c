@@ -177,6 +177,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	if (nread > 0) {
 		io->end += (uint32_t)nread;
 		io->bytes_in += (uint64_t)nread;
+		if (io->total_in)
+			*io->total_in += (uint64_t)nread;
 		/* A read that filled the buffer is scanned now: libuv reads again at once and
 		 * needs the room. A short one ends libuv's reading of this socket for this poll
 		 * phase, so its scan can wait for the others' reads. */
@@ -260,6 +262,13 @@ static int io_try_send(gp_io_t *io, const uv_buf_t *ub)
 	}
 }
 
+static void io_count_out(gp_io_t *io, uint64_t n)
+{
+	io->bytes_out += n;
+	if (io->total_out)
+		*io->total_out += n;
+}
+
 /* Relay buf[a, b) to the peer: one try-send, and a queued write for what is left. */
 static void io_flush(gp_io_t *io, uint32_t a, uint32_t b)
 {
@@ -269,7 +278,7 @@ static void io_flush(gp_io_t *io, uint32_t a, uint32_t b)
 	uv_buf_t ub = uv_buf_init((char *)io->buf + a, b - a);
 	int r = io_try_send(peer, &ub);
 	if (r == (int)ub.len) {
-		peer->bytes_out += ub.len;
+		io_count_out(peer, ub.len);
 		return;
 	}
 	if (r < 0 && r != UV_EAGAIN) {
@@ -277,7 +286,7 @@ static void io_flush(gp_io_t *io, uint32_t a, uint32_t b)
 		return;
 	}
 	if (r > 0) {
-		peer->bytes_out += (uint64_t)r;
+		io_count_out(peer, (uint64_t)r);
 		ub.base += r;
 		ub.len -= (size_t)r;
 	}
@@ -293,7 +302,7 @@ static void io_flush(gp_io_t *io, uint32_t a, uint32_t b)
 		io_fail(peer, gp_status_from_uv(r));
 		return;
 	}
-	peer->bytes_out += ub.len;
+	io_count_out(peer, ub.len);
 	io->pending++;
 }
 
@@ -547,7 +556,7 @@ gp_status_t gp_io_sendv(gp_io_t *io, const struct iovec *v, size_t n)
 		return gp_status_from_uv(r);
 	}
 	io->own_pending++;
-	io->bytes_out += len;
+	io_count_out(io, len);
 	return GP_OK;
 }
 

@@ -82,6 +82,8 @@ struct gp_io {
 	gp_io_t *scan_next;         /* next io in the deferred-scan queue */
 	uint64_t bytes_in;          /* bytes read from this socket */
 	uint64_t bytes_out;         /* bytes written to this socket */
+	uint64_t *total_in;         /* also added here as they happen (NULL: nowhere) */
+	uint64_t *total_out;        /* likewise for bytes_out */
 	bool skip_drop;             /* the streaming bytes are dropped, not relayed */
 	bool whole;                 /* callbacks need whole packets */
 	bool want_read;             /* the session wants this side read */

@@ -1,4 +1,4 @@
-/* admin.h - operator actions (maintenance, drain, reload, VRRP role) and the /status view. */
+/* admin.h - the operator's interface: actions (admin.c), reloads (reload.c), status (status.c). */
 #ifndef GP_ADMIN_H
 #define GP_ADMIN_H
 
@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "daemon/proxy.h"
+#include "core/proxy.h"
+
+#define GP_ADMIN_GRACE_MS 10000 /* beyond drain_timeout_ms: closing sessions need time too */
 
 typedef enum gp_reload_result {
 	GP_RELOAD_APPLIED,   /* the new configuration runs */
@@ -50,7 +52,7 @@ void gp_admin_stop(gp_proxy_t *p);
 
 /* Re-read p->cfg->path, validate, resolve, apply (SIGHUP, POST /reload): all or nothing.
  * msg says what happened. Host names are looked up off the loop thread first
- * (GP_RELOAD_RESOLVING); the outcome is then logged and shown in /status. */
+ * (GP_RELOAD_RESOLVING); the outcome is then logged and shown in /status. (reload.c) */
 gp_reload_result_t gp_admin_reload(gp_proxy_t *p, const char *source, char *msg, size_t cap);
 
 /*
@@ -64,9 +66,22 @@ int gp_admin_drain(gp_proxy_t *p, const char *backend, const char *source, json_
 int gp_admin_vrrp(gp_proxy_t *p, const char *state, const char *source, json_t **body);
 int gp_admin_reload_http(gp_proxy_t *p, const char *source, json_t **body);
 
-/* GET /health: 200 or 503, with a one-line reason in msg. */
+/* GET /health: 200 or 503, with a one-line reason in msg. (status.c) */
 int gp_admin_health(const gp_proxy_t *p, char *msg, size_t cap);
-/* GET /status: the JSON document (see test/integration-http/STATUS.md). */
+/* GET /status: the JSON document (see test/integration-http/STATUS.md). (status.c) */
 json_t *gp_admin_status(const gp_proxy_t *p);
+
+/* ---- shared by admin.c, reload.c and status.c ---- */
+
+/* Wall clock, ms since the epoch. */
+int64_t gp_admin_wall_ms(void);
+/* The writer's name, NULL if none. */
+const char *gp_admin_writer_name(const gp_proxy_t *p);
+/* Start the tick that watches pending reloads and drains. */
+void gp_admin_tick_on(gp_admin_t *a);
+/* Drain every session on backend b (any endpoint); returns how many were asked. */
+unsigned gp_admin_drain_sessions(gp_proxy_t *p, int b, const char *why);
+/* Watch the drain of backend b until its sessions are gone or overdue (logs drain_end). */
+void gp_admin_watch_drain(gp_proxy_t *p, int b, const char *reason, unsigned asked);
 
 #endif

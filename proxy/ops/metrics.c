@@ -1,4 +1,4 @@
-/* metrics.c - counters and histograms the daemon keeps, and their Prometheus exposition. */
+/* metrics.c - what /metrics shows: session counters kept by hooks, the Prometheus text. */
 #include "ops/metrics.h"
 
 #include <math.h>
@@ -10,40 +10,14 @@
 
 #include "ops/admin.h"
 #include "session/handoff.h"
+#include "ha/vrrp.h"
 #include "net/http.h"
 #include "cluster/monitor.h"
 #include "codec/myp.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 #include "session/session.h"
 
 #define GP_METRICS_PREFIX "galera_proxy_"
-
-/* ---- histograms -------------------------------------------------------------------- */
-
-/* Upper bounds in seconds, ascending; each list ends at 0 (no more buckets). */
-static const double hist_bounds[GP_HIST__COUNT][GP_HIST_BUCKETS + 1] = {
-        [GP_HIST_REQUEST] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                             0.25, 0.5, 1, 2.5, 5, 10},
-        [GP_HIST_PROBE] = {0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                           1, 2.5, 5},
-        [GP_HIST_FAILOVER] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300},
-        [GP_HIST_GAP] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120},
-};
-
-void gp_hist_observe(gp_hist_t *h, gp_hist_kind_t kind, double seconds)
-{
-	if (!(seconds >= 0))
-		seconds = 0; /* NaN and clock steps count as instantaneous */
-	const double *b = hist_bounds[kind];
-	for (size_t i = 0; i < GP_HIST_BUCKETS && b[i] > 0; i++) {
-		if (seconds <= b[i]) {
-			h->bucket[i]++;
-			break;
-		}
-	}
-	h->count++;
-	h->sum += seconds;
-}
 
 /* ---- hooks ------------------------------------------------------------------------- */
 
@@ -71,11 +45,10 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void gp_metrics_init(gp_metrics_t *m, uint64_t now_ms)
+void gp_metrics_init(gp_metrics_t *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->start_unix_ms = wall_ms();
-	m->no_writer_since_ms = now_ms ? now_ms : 1;
 	for (size_t i = 0; i < sizeof(known_reasons) / sizeof(known_reasons[0]); i++)
 		m->closed[m->nclosed++].reason = known_reasons[i];
 }
@@ -115,86 +88,6 @@ void gp_metrics_session_closed(gp_metrics_t *m, const char *reason)
 void gp_metrics_session_drained(gp_metrics_t *m)
 {
 	m->sessions_drained++;
-}
-
-void gp_metrics_probe(gp_metrics_t *m, size_t idx, const gp_probe_t *pr)
-{
-	if (idx >= GP_MAX_BACKENDS || !pr)
-		return;
-	if (pr->ok)
-		gp_hist_observe(&m->probe[idx], GP_HIST_PROBE,
-		                (double)(pr->connect_us + pr->latency_us) / 1e6);
-	else if ((unsigned)pr->err < GP_PROBE_ERR_COUNT)
-		m->probe_failures[idx][pr->err]++;
-}
-
-static void copy_name(char *dst, size_t cap, const char *src)
-{
-	snprintf(dst, cap, "%s", src ? src : "");
-}
-
-void gp_metrics_writer_change(gp_metrics_t *m, const char *from, const char *to, gp_reason_t reason,
-                              const char *detail, uint64_t now_ms)
-{
-	if ((unsigned)reason < GP_REASON_COUNT)
-		m->writer_changes[reason]++;
-	m->last_change_unix_ms = wall_ms();
-	copy_name(m->last_from, sizeof(m->last_from), from);
-	copy_name(m->last_to, sizeof(m->last_to), to);
-	m->last_reason = reason;
-	copy_name(m->last_detail, sizeof(m->last_detail), detail);
-	if (!to) {
-		if (!m->no_writer_since_ms)
-			m->no_writer_since_ms = now_ms ? now_ms : 1;
-		return;
-	}
-	/* A failover: the old writer became unusable (not a failback or peer hand-over). */
-	bool lost = reason != GP_REASON_FAILBACK && reason != GP_REASON_PEER &&
-	            reason != GP_REASON_INITIAL && reason != GP_REASON_NONE;
-	if (m->no_writer_since_ms) {
-		uint64_t gap = now_ms > m->no_writer_since_ms ? now_ms - m->no_writer_since_ms : 0;
-		m->no_writer_ms_total += gap;
-		if (m->had_writer)
-			gp_hist_observe(&m->failover, GP_HIST_FAILOVER, (double)gap / 1000.0);
-		m->no_writer_since_ms = 0;
-	} else if (from && lost) {
-		gp_hist_observe(&m->failover, GP_HIST_FAILOVER, 0);
-	}
-	m->had_writer = true;
-}
-
-void gp_metrics_change_gap(gp_metrics_t *m, double seconds)
-{
-	gp_hist_observe(&m->change_gap, GP_HIST_GAP, seconds);
-}
-
-void gp_metrics_remap(gp_metrics_t *m, const int *map, size_t nold)
-{
-	gp_hist_t probe[GP_MAX_BACKENDS] = {0};
-	uint64_t fails[GP_MAX_BACKENDS][GP_PROBE_ERR_COUNT] = {{0}};
-	uint64_t ev[GP_MAX_BACKENDS] = {0};
-	for (size_t i = 0; i < nold && i < GP_MAX_BACKENDS; i++) {
-		int j = map[i];
-		if (j < 0 || j >= GP_MAX_BACKENDS) {
-			m->evictions_gone += m->evictions_base[i];
-			continue;
-		}
-		probe[j] = m->probe[i];
-		memcpy(fails[j], m->probe_failures[i], sizeof(fails[j]));
-		ev[j] = m->evictions_base[i];
-	}
-	memcpy(m->probe, probe, sizeof(probe));
-	memcpy(m->probe_failures, fails, sizeof(fails));
-	memcpy(m->evictions_base, ev, sizeof(ev));
-}
-
-double gp_metrics_no_writer_seconds(const gp_proxy_t *p)
-{
-	const gp_metrics_t *m = &p->metrics;
-	if (p->writer >= 0 || !m->no_writer_since_ms || !p->loop)
-		return 0;
-	uint64_t now = uv_now(p->loop);
-	return now > m->no_writer_since_ms ? (double)(now - m->no_writer_since_ms) / 1000.0 : 0;
 }
 
 /* ---- exposition -------------------------------------------------------------------- */
@@ -259,12 +152,11 @@ static void sample_u(mw_t *w, const char *const *lb, size_t nlb, uint64_t v)
 static void sample_hist(mw_t *w, const char *const *lb, size_t nlb, const gp_hist_t *h,
                         gp_hist_kind_t kind)
 {
-	const double *b = hist_bounds[kind];
 	uint64_t cum = 0;
 	char le[32];
-	for (size_t i = 0; i < GP_HIST_BUCKETS && b[i] > 0; i++) {
+	for (size_t i = 0; i < GP_HIST_BUCKETS && gp_hist_bound(kind, i) > 0; i++) {
 		cum += h->bucket[i];
-		snprintf(le, sizeof(le), "%g", b[i]);
+		snprintf(le, sizeof(le), "%g", gp_hist_bound(kind, i));
 		put_series(w, "_bucket", lb, nlb, "le", le);
 		gp_strbuf_printf(w->o, " %llu\n", (unsigned long long)cum);
 	}
@@ -283,7 +175,7 @@ static const char *bname(const gp_proxy_t *p, size_t i)
 
 static const gp_probe_t *bprobe(const gp_proxy_t *p, size_t i)
 {
-	const gp_probe_t *pr = p->gin.node[i].probe;
+	const gp_probe_t *pr = gp_cluster_node(&p->cluster, i)->probe;
 	return pr && pr->have_vars ? pr : NULL;
 }
 
@@ -301,22 +193,22 @@ static void emit_backend_gauge(mw_t *w, backend_value_fn fn)
 
 static double v_up(const gp_proxy_t *p, size_t i)
 {
-	return p->gin.node[i].up;
+	return gp_cluster_node(&p->cluster, i)->up;
 }
 
 static double v_is_writer(const gp_proxy_t *p, size_t i)
 {
-	return p->writer == (int)i;
+	return gp_cluster_writer(&p->cluster) == (int)i;
 }
 
 static double v_is_reader(const gp_proxy_t *p, size_t i)
 {
-	return p->decided && p->gout.reader_eligible[i];
+	return gp_cluster_decided(&p->cluster) && gp_cluster_out(&p->cluster)->reader_eligible[i];
 }
 
 static double v_maintenance(const gp_proxy_t *p, size_t i)
 {
-	return p->gin.node[i].maintenance;
+	return gp_cluster_node(&p->cluster, i)->maintenance;
 }
 
 static double v_priority(const gp_proxy_t *p, size_t i)
@@ -385,7 +277,7 @@ static void emit_build_info(mw_t *w)
 
 static void emit_start_time(mw_t *w)
 {
-	sample_d(w, NULL, 0, (double)w->p->metrics.start_unix_ms / 1000.0);
+	sample_d(w, NULL, 0, (double)w->p->metrics->start_unix_ms / 1000.0);
 }
 
 static void emit_config_version(mw_t *w)
@@ -409,7 +301,7 @@ static void emit_last_reload_ok(mw_t *w)
 
 static void emit_vrrp(mw_t *w)
 {
-	gp_vrrp_state_t cur = w->p->vrrp.effective;
+	gp_vrrp_state_t cur = w->p->vrrp->effective;
 	for (int s = 0; s < GP_VRRP__COUNT; s++) {
 		const char *lb[] = {"state", gp_vrrp_state_name((gp_vrrp_state_t)s)};
 		sample_u(w, lb, 1, s == (int)cur);
@@ -426,51 +318,54 @@ static void emit_listener_up(mw_t *w)
 
 static void emit_has_writer(mw_t *w)
 {
-	sample_u(w, NULL, 0, w->p->writer >= 0);
+	sample_u(w, NULL, 0, gp_cluster_writer(&w->p->cluster) >= 0);
 }
 
 static void emit_no_writer(mw_t *w)
 {
-	sample_d(w, NULL, 0, gp_metrics_no_writer_seconds(w->p));
+	sample_d(w, NULL, 0, gp_cluster_no_writer_seconds(&w->p->cluster));
 }
 
 static void emit_no_writer_total(mw_t *w)
 {
-	double s = (double)w->p->metrics.no_writer_ms_total / 1000.0;
-	sample_d(w, NULL, 0, s + gp_metrics_no_writer_seconds(w->p));
+	double s = (double)gp_cluster_stats(&w->p->cluster)->no_writer_ms_total / 1000.0;
+	sample_d(w, NULL, 0, s + gp_cluster_no_writer_seconds(&w->p->cluster));
 }
 
 static void emit_writer_changes(mw_t *w)
 {
 	for (int r = 0; r < GP_REASON_COUNT; r++) {
 		const char *lb[] = {"reason", gp_reason_name((gp_reason_t)r)};
-		sample_u(w, lb, 1, w->p->metrics.writer_changes[r]);
+		sample_u(w, lb, 1, gp_cluster_stats(&w->p->cluster)->writer_changes[r]);
 	}
 }
 
 static void emit_failover(mw_t *w)
 {
-	sample_hist(w, NULL, 0, &w->p->metrics.failover, GP_HIST_FAILOVER);
+	sample_hist(w, NULL, 0, &gp_cluster_stats(&w->p->cluster)->failover, GP_HIST_FAILOVER);
 }
 
 static void emit_last_change(mw_t *w)
 {
 	for (int ph = 0; ph < GP_TL__COUNT; ph++) {
 		const char *lb[] = {"phase", gp_tl_phase_name((gp_tl_phase_t)ph)};
-		sample_d(w, lb, 1, gp_tl_phase_s(&w->p->timeline.last, (gp_tl_phase_t)ph));
+		sample_d(w, lb, 1,
+		         gp_tl_phase_s(gp_cluster_last_change(&w->p->cluster), (gp_tl_phase_t)ph));
 	}
 }
 
 static void emit_change_gap(mw_t *w)
 {
-	sample_hist(w, NULL, 0, &w->p->metrics.change_gap, GP_HIST_GAP);
+	sample_hist(w, NULL, 0, &gp_cluster_stats(&w->p->cluster)->change_gap, GP_HIST_GAP);
 }
 
 static void emit_backend_state(mw_t *w)
 {
 	const gp_proxy_t *p = w->p;
 	for (size_t i = 0; i < p->nbackends; i++) {
-		int cur = p->decided ? (int)p->gout.state[i] : -1;
+		int cur = gp_cluster_decided(&p->cluster)
+		                  ? (int)gp_cluster_out(&p->cluster)->state[i]
+		                  : -1;
 		for (int s = 0; s < GP_NODE_STATE_COUNT; s++) {
 			const char *lb[] = {"backend", bname(p, i), "state",
 			                    gp_node_state_name((gp_node_state_t)s)};
@@ -485,7 +380,7 @@ static void emit_probe_duration(mw_t *w)
 {
 	for (size_t i = 0; i < w->p->nbackends; i++) {
 		const char *lb[] = {"backend", bname(w->p, i)};
-		sample_hist(w, lb, 1, &w->p->metrics.probe[i], GP_HIST_PROBE);
+		sample_hist(w, lb, 1, &gp_cluster_stats(&w->p->cluster)->probe[i], GP_HIST_PROBE);
 	}
 }
 
@@ -495,7 +390,7 @@ static void emit_probe_failures(mw_t *w)
 		for (int e = GP_PROBE_OK + 1; e < GP_PROBE_ERR_COUNT; e++) {
 			const char *lb[] = {"backend", bname(w->p, i), "reason",
 			                    gp_probe_err_name((gp_probe_err_t)e)};
-			sample_u(w, lb, 2, w->p->metrics.probe_failures[i][e]);
+			sample_u(w, lb, 2, gp_cluster_stats(&w->p->cluster)->probe_failures[i][e]);
 		}
 	}
 }
@@ -519,36 +414,25 @@ static void emit_connect_failures(mw_t *w)
 	}
 }
 
-static uint64_t node_evictions(const gp_proxy_t *p, size_t i)
-{
-	uint64_t n = p->metrics.evictions_base[i];
-	if (p->monitor && i < gp_monitor_count(p->monitor))
-		n += gp_monitor_node_evictions(p->monitor, i);
-	return n;
-}
-
 static void emit_backend_evictions(mw_t *w)
 {
 	for (size_t i = 0; i < w->p->nbackends; i++) {
 		const char *lb[] = {"backend", bname(w->p, i)};
-		sample_u(w, lb, 1, node_evictions(w->p, i));
+		sample_u(w, lb, 1, gp_cluster_node_evictions(&w->p->cluster, i));
 	}
 }
 
 static void emit_evictions(mw_t *w)
 {
-	uint64_t n = w->p->metrics.evictions_gone;
+	uint64_t n = gp_cluster_stats(&w->p->cluster)->evictions_gone;
 	for (size_t i = 0; i < w->p->nbackends; i++)
-		n += node_evictions(w->p, i);
+		n += gp_cluster_node_evictions(&w->p->cluster, i);
 	sample_u(w, NULL, 0, n);
 }
 
 static void emit_eviction_failures(mw_t *w)
 {
-	uint64_t n = w->p->metrics.eviction_failures_base;
-	if (w->p->monitor)
-		n += gp_monitor_stats(w->p->monitor)->eviction_failures;
-	sample_u(w, NULL, 0, n);
+	sample_u(w, NULL, 0, gp_cluster_eviction_failures(&w->p->cluster));
 }
 
 static void emit_accepted(mw_t *w)
@@ -568,7 +452,7 @@ static void emit_rejected(mw_t *w)
 
 static void emit_closed(mw_t *w)
 {
-	const gp_metrics_t *m = &w->p->metrics;
+	const gp_metrics_t *m = w->p->metrics;
 	for (size_t i = 0; i < m->nclosed; i++) {
 		const char *lb[] = {"reason", m->closed[i].reason};
 		sample_u(w, lb, 1, m->closed[i].n);
@@ -585,12 +469,8 @@ static void emit_active(mw_t *w)
 static void emit_sessions(mw_t *w)
 {
 	for (int st = 0; st < GP_SS__COUNT; st++) {
-		uint64_t n = 0;
-		const gp_list_t *pos;
-		for (pos = w->p->sessions[st].next; pos != &w->p->sessions[st]; pos = pos->next)
-			n++;
 		const char *lb[] = {"state", gp_session_state_name((gp_session_state_t)st)};
-		sample_u(w, lb, 1, n);
+		sample_u(w, lb, 1, w->p->nstate[st]);
 	}
 }
 
@@ -601,7 +481,7 @@ static void emit_commands(mw_t *w)
 	                                 MYP_COM_PING,  MYP_COM_INIT_DB,      MYP_COM_QUIT};
 	for (int ep = 0; ep < GP_EP__COUNT; ep++) {
 		for (int c = 0; c < 256; c++) {
-			uint64_t n = w->p->metrics.commands[ep][c];
+			uint64_t n = w->p->metrics->commands[ep][c];
 			bool show = n > 0;
 			for (size_t k = 0; k < sizeof(common) && !show; k++)
 				show = common[k] == c;
@@ -614,33 +494,14 @@ static void emit_commands(mw_t *w)
 	}
 }
 
-/* Sessions still open have not added their bytes to stats yet: add them here. */
-static void client_bytes(const gp_proxy_t *p, uint64_t *in, uint64_t *out)
-{
-	*in = p->stats.bytes_in;
-	*out = p->stats.bytes_out;
-	for (int st = 0; st < GP_SS__COUNT; st++) {
-		const gp_list_t *pos;
-		for (pos = p->sessions[st].next; pos != &p->sessions[st]; pos = pos->next) {
-			const gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-			*in += s->client.bytes_in;
-			*out += s->client.bytes_out;
-		}
-	}
-}
-
 static void emit_bytes_in(mw_t *w)
 {
-	uint64_t in, out;
-	client_bytes(w->p, &in, &out);
-	sample_u(w, NULL, 0, in);
+	sample_u(w, NULL, 0, w->p->stats.bytes_in);
 }
 
 static void emit_bytes_out(mw_t *w)
 {
-	uint64_t in, out;
-	client_bytes(w->p, &in, &out);
-	sample_u(w, NULL, 0, out);
+	sample_u(w, NULL, 0, w->p->stats.bytes_out);
 }
 
 static void emit_err_packets(mw_t *w)
@@ -652,18 +513,18 @@ static void emit_request_duration(mw_t *w)
 {
 	for (int ep = 0; ep < GP_EP__COUNT; ep++) {
 		const char *lb[] = {"endpoint", gp_endpoint_name((gp_endpoint_t)ep)};
-		sample_hist(w, lb, 1, &w->p->metrics.request[ep], GP_HIST_REQUEST);
+		sample_hist(w, lb, 1, &w->p->metrics->request[ep], GP_HIST_REQUEST);
 	}
 }
 
 static void emit_drained(mw_t *w)
 {
-	sample_u(w, NULL, 0, w->p->metrics.sessions_drained);
+	sample_u(w, NULL, 0, w->p->metrics->sessions_drained);
 }
 
 static void emit_killed(mw_t *w)
 {
-	sample_u(w, NULL, 0, w->p->metrics.sessions_killed);
+	sample_u(w, NULL, 0, w->p->metrics->sessions_killed);
 }
 
 static void http_count_cb(void *arg, const char *handler, int code, uint64_t n)

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "base/log.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 #include "ops/admin.h"
 #include "ops/metrics.h"
 

@@ -24,7 +24,7 @@ void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
 		return;
 	gp_proxy_t *p = s->proxy;
 	if (!s->draining)
-		gp_metrics_session_drained(&p->metrics);
+		gp_metrics_session_drained(p->metrics);
 	if (gp_session_drain_quiet(s, uv_now(p->loop))) {
 		gp_session_close(s, why);
 		return;

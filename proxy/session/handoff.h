@@ -7,7 +7,7 @@
 #include <uv.h>
 
 #include "base/list.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 #include "session/session.h"
 
 /*

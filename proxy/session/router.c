@@ -24,7 +24,7 @@ static int router_pick_reader(const gp_proxy_t *p, uint32_t tried)
 {
 	int best = -1;
 	for (size_t i = 0; i < p->nbackends; i++) {
-		if (!p->gout.reader_eligible[i] || (tried & (1u << i)))
+		if (!gp_cluster_out(&p->cluster)->reader_eligible[i] || (tried & (1u << i)))
 			continue;
 		if (best < 0 || p->backends[i].sessions < p->backends[best].sessions)
 			best = (int)i;
@@ -34,14 +34,13 @@ static int router_pick_reader(const gp_proxy_t *p, uint32_t tried)
 
 int gp_router_pick(gp_proxy_t *p, gp_endpoint_t ep, uint32_t tried, char *why, size_t whycap)
 {
-	if (!p->decided) {
+	if (!gp_cluster_decided(&p->cluster)) {
 		snprintf(why, whycap, "no probe finished yet");
 		return -1;
 	}
-	if (p->vrrp.fenced) {
+	if (p->fenced) {
 		/* Not holding the VIP: no stray writes (or reads) from this proxy. */
-		snprintf(why, whycap, "fenced: VRRP state %s",
-		         gp_vrrp_state_name(p->vrrp.effective));
+		snprintf(why, whycap, "fenced: VRRP state %s", p->vrrp_state);
 		return -1;
 	}
 	if (ep == GP_EP_RO) {
@@ -49,36 +48,38 @@ int gp_router_pick(gp_proxy_t *p, gp_endpoint_t ep, uint32_t tried, char *why, s
 		if (b < 0 && tried)
 			router_why_tried(p, tried, why, whycap);
 		else if (b < 0)
-			snprintf(why, whycap, "%s", p->gout.reason_text);
+			snprintf(why, whycap, "%s", gp_cluster_out(&p->cluster)->reason_text);
 		return b;
 	}
-	if (p->writer < 0) {
-		snprintf(why, whycap, "%s", p->gout.reason_text);
+	if (gp_cluster_writer(&p->cluster) < 0) {
+		snprintf(why, whycap, "%s", gp_cluster_out(&p->cluster)->reason_text);
 		return -1;
 	}
-	if (p->barrier_from >= 0) {
+	if (gp_cluster_barrier_from(&p->cluster) >= 0) {
 		snprintf(why, whycap, "writer switch from %s to %s still draining",
-		         p->backends[p->barrier_from].conf->name,
-		         p->backends[p->writer].conf->name);
+		         p->backends[gp_cluster_barrier_from(&p->cluster)].conf->name,
+		         p->backends[gp_cluster_writer(&p->cluster)].conf->name);
 		return -1;
 	}
-	if (p->syncing) {
+	if (gp_cluster_syncing(&p->cluster)) {
 		snprintf(why, whycap, "new writer %s still applying the old writer's commits",
-		         p->backends[p->writer].conf->name);
+		         p->backends[gp_cluster_writer(&p->cluster)].conf->name);
 		return -1;
 	}
-	if (tried & (1u << p->writer)) {
+	if (tried & (1u << gp_cluster_writer(&p->cluster))) {
 		router_why_tried(p, tried, why, whycap);
 		return -1;
 	}
-	return p->writer;
+	return gp_cluster_writer(&p->cluster);
 }
 
 bool gp_router_still_valid(const gp_proxy_t *p, gp_endpoint_t ep, int b)
 {
-	if (p->vrrp.fenced)
+	if (p->fenced)
 		return false;
 	if (ep == GP_EP_RO)
-		return p->decided && p->gout.reader_eligible[b];
-	return p->writer == b && p->barrier_from < 0 && !p->syncing;
+		return gp_cluster_decided(&p->cluster) &&
+		       gp_cluster_out(&p->cluster)->reader_eligible[b];
+	return gp_cluster_writer(&p->cluster) == b && gp_cluster_barrier_from(&p->cluster) < 0 &&
+	       !gp_cluster_syncing(&p->cluster);
 }

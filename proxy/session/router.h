@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 
 /* Pick a backend for a session on endpoint ep, skipping those in the tried mask
  * (bit i = backend i). Read-write sessions get the writer (none during a switch

@@ -12,6 +12,7 @@
 #include "session/kill.h"
 #include "base/log.h"
 #include "cluster/monitor.h"
+#include "ops/metrics.h"
 #include "session/router.h"
 
 #define GP_CLOSE_GRACE_MS 5000 /* a closing client that does not read is cut off after this */
@@ -47,16 +48,39 @@ bool gp_session_idle(const gp_session_t *s)
 	       s->txn == MYP_TRANS_NONE;
 }
 
+/* Its backend's transaction counts follow a ready session's txn (read by the barrier and
+ * /status without walking the sessions). */
+static void session_txn_recount(gp_session_t *s)
+{
+	myp_trans_t want = s->state == GP_SS_READY && s->backend >= 0 && s->txn != MYP_TRANS_NONE
+	                           ? s->txn
+	                           : MYP_TRANS_NONE;
+	if (want == s->txn_counted)
+		return;
+	if (s->backend >= 0) {
+		gp_backend_t *b = &s->proxy->backends[s->backend];
+		if (s->txn_counted == MYP_TRANS_OPEN)
+			b->txn_open[s->endpoint]--;
+		else if (s->txn_counted == MYP_TRANS_UNKNOWN)
+			b->txn_unknown[s->endpoint]--;
+		if (want == MYP_TRANS_OPEN)
+			b->txn_open[s->endpoint]++;
+		else if (want == MYP_TRANS_UNKNOWN)
+			b->txn_unknown[s->endpoint]++;
+	}
+	s->txn_counted = want;
+}
+
 /* The one place a session changes state: it moves to the list of its new state. */
 static void session_set_state(gp_session_t *s, gp_session_state_t to)
 {
 	if (s->state == to)
 		return;
-	gp_list_del(&s->link);
-	gp_list_append(&s->proxy->sessions[to], &s->link);
+	gp_proxy_move_session(s->proxy, &s->link, (int)s->state, (int)to);
 	slog(s, GP_LOG_DEBUG, "session_state", "from=%s to=%s", gp_session_state_name(s->state),
 	     gp_session_state_name(to));
 	s->state = to;
+	session_txn_recount(s);
 }
 
 static void session_arm(gp_session_t *s, void (*cb)(uv_timer_t *), uint64_t ms);
@@ -70,7 +94,7 @@ static void session_leave_backend(gp_session_t *s)
 	if (s->endpoint == GP_EP_RW)
 		b->sessions_rw--;
 	s->on_backend = false;
-	gp_cluster_session_left(s->proxy, s->backend);
+	gp_cluster_session_left(&s->proxy->cluster, s->backend);
 }
 
 static void session_join_backend(gp_session_t *s)
@@ -97,7 +121,9 @@ static void session_retry(gp_session_t *s)
 static void session_release(gp_session_t *s)
 {
 	gp_proxy_t *p = s->proxy;
-	gp_list_del(&s->link);
+	gp_proxy_move_session(p, &s->link, (int)s->state, -1);
+	s->txn = MYP_TRANS_NONE;
+	session_txn_recount(s);
 	gp_list_del(&s->drain_link);
 	session_leave_backend(s);
 	gp_handoff_unqueue(s);
@@ -107,8 +133,6 @@ static void session_release(gp_session_t *s)
 	if (s->counted)
 		p->nclients--;
 	p->nsessions--;
-	p->stats.bytes_in += s->client.bytes_in;
-	p->stats.bytes_out += s->client.bytes_out;
 	free(s);
 	gp_proxy_session_gone(p);
 }
@@ -166,7 +190,7 @@ void gp_session_close(gp_session_t *s, const char *reason)
 	slog(s, GP_LOG_INFO, "session_close", "reason=%s state=%s", reason,
 	     gp_session_state_name(s->state));
 	s->proxy->stats.closed++;
-	gp_metrics_session_closed(&s->proxy->metrics, reason);
+	gp_metrics_session_closed(s->proxy->metrics, reason);
 	bool polite = s->state == GP_SS_READY && !s->in_flight && !s->server.ended;
 	gp_handoff_closing(s); /* may park an unanswered backend connection */
 	session_set_state(s, GP_SS_CLOSING);
@@ -438,18 +462,16 @@ uint32_t gp_session_conn_id(const gp_session_t *s)
 	return GP_CONN_ID_BASE | (s->id & (GP_CONN_ID_BASE - 1));
 }
 
+static bool session_not_id(gp_list_t *link, void *arg)
+{
+	return gp_session_conn_id(gp_session_of(link)) != *(const uint64_t *)arg;
+}
+
 static gp_session_t *session_find(gp_proxy_t *p, uint64_t conn_id)
 {
-	gp_list_t *pos, *tmp;
-	for (int st = GP_SS_GREETING; st < GP_SS_CLOSING; st++) {
-		gp_list_each_safe(pos, tmp, &p->sessions[st])
-		{
-			gp_session_t *t = gp_container_of(pos, gp_session_t, link);
-			if (gp_session_conn_id(t) == conn_id)
-				return t;
-		}
-	}
-	return NULL;
+	gp_list_t *l =
+	        gp_proxy_each_session(p, GP_SS_FROM(GP_SS_GREETING), session_not_id, &conn_id);
+	return l ? gp_session_of(l) : NULL;
 }
 
 /* The proxy answers a command itself: OK, or ERR when code != 0. */
@@ -543,8 +565,8 @@ static void session_kill_run(gp_session_t *s)
 		return;
 	}
 	if (!gp_kill_sql(sql, sizeof(sql), &s->kill.k, t->server_thread) ||
-	    gp_monitor_exec(s->proxy->monitor, (size_t)t->backend, sql, session_kill_done, s) !=
-	            GP_OK) {
+	    gp_monitor_exec(gp_cluster_monitor(&s->proxy->cluster), (size_t)t->backend, sql,
+	                    session_kill_done, s) != GP_OK) {
 		slog(s, GP_LOG_WARN, "kill_failed", "target=%u error=\"could not start\"",
 		     s->kill.target);
 		session_kill_answer(s, GP_ER_UNKNOWN,
@@ -694,7 +716,7 @@ static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 	s->last_active = uv_now(s->proxy->loop);
 	s->proxy->stats.commands++;
 	s->cmd_start_ns = uv_hrtime();
-	gp_metrics_command(&s->proxy->metrics, (int)s->endpoint, cmd);
+	gp_metrics_command(s->proxy->metrics, (int)s->endpoint, cmd);
 	switch (myp_cmd_kind(cmd)) {
 	case MYP_CMDK_QUIT:
 		gp_session_close(s, "client_quit");
@@ -791,6 +813,7 @@ static const gp_io_proto_t client_proto = {
 static void session_txn_after(gp_session_t *s)
 {
 	s->txn = myp_resp_trans(&s->resp, s->txn);
+	session_txn_recount(s);
 	if (s->resp.failed)
 		s->txn_told = false;
 	else if (s->resp.status_seen)
@@ -821,17 +844,15 @@ void gp_session_txn_ask(gp_session_t *s)
 
 void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, uint32_t *unknown)
 {
-	gp_list_t *pos, *tmp;
 	*open = *unknown = 0;
-	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_READY])
-	{
-		const gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-		if (s->backend != b || (ep >= 0 && (int)s->endpoint != ep))
+	if (b < 0 || (size_t)b >= p->nbackends)
+		return;
+	const gp_backend_t *be = &p->backends[b];
+	for (int e = 0; e < GP_EP__COUNT; e++) {
+		if (ep >= 0 && e != ep)
 			continue;
-		if (s->txn == MYP_TRANS_OPEN)
-			(*open)++;
-		else if (s->txn == MYP_TRANS_UNKNOWN)
-			(*unknown)++;
+		*open += be->txn_open[e];
+		*unknown += be->txn_unknown[e];
 	}
 }
 
@@ -843,10 +864,10 @@ static void session_response_done(gp_session_t *s)
 	uint64_t now = uv_now(s->proxy->loop);
 	bool internal = s->internal;
 	if (!internal && s->state == GP_SS_READY)
-		gp_metrics_request_done(&s->proxy->metrics, (int)s->endpoint,
+		gp_metrics_request_done(s->proxy->metrics, (int)s->endpoint,
 		                        uv_hrtime() - s->cmd_start_ns);
 	if (!internal && s->state == GP_SS_READY && s->endpoint == GP_EP_RW && !s->resp.failed)
-		gp_cluster_rw_answer(s->proxy, s->backend, uv_hrtime());
+		gp_cluster_rw_answer(&s->proxy->cluster, s->backend, uv_hrtime());
 	s->in_flight = false;
 	bool was_open = s->txn == MYP_TRANS_OPEN;
 	session_txn_after(s);
@@ -1083,7 +1104,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	    gp_io_init(&s->server, p->loop, &server_proto, s) != GP_OK) {
 		/* Nothing to say to a socket we could not take; let it go. */
 		s->state = GP_SS_CLOSING;
-		gp_list_append(&p->sessions[GP_SS_CLOSING], &s->link);
+		gp_proxy_move_session(p, &s->link, -1, GP_SS_CLOSING);
 		p->nsessions++;
 		gp_io_close(&s->client, false);
 		return;
@@ -1095,10 +1116,12 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->server.peer = &s->client;
 	gp_io_tune(&s->client);
 	s->client.peek = GP_CLIENT_PEEK;
+	s->client.total_in = &p->stats.bytes_in; /* /metrics reads the totals, no session */
+	s->client.total_out = &p->stats.bytes_out;
 	session_name_client(s);
 	p->nsessions++;
 	s->state = GP_SS_CONNECTING;
-	gp_list_append(&p->sessions[GP_SS_CONNECTING], &s->link);
+	gp_proxy_move_session(p, &s->link, -1, GP_SS_CONNECTING);
 	s->wait_deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_connect_wait_ms;
 	p->stats.accepted++;
 	if (p->shutting_down) {

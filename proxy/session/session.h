@@ -10,7 +10,7 @@
 #include "session/kill.h"
 #include "base/list.h"
 #include "codec/myp.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 
 /* MariaDB extended capabilities the codec tracks; any other (newer) one is masked out,
  * so a server never switches on a response format the proxy cannot follow. */
@@ -64,6 +64,7 @@ typedef struct gp_session {
 	uint16_t status;               /* server status flags after the last response */
 	myp_trans_t txn;               /* transaction state: set in session_txn_after only */
 	bool txn_told;                 /* txn is what the server's flags said, not an ERR's guess */
+	myp_trans_t txn_counted;       /* what it adds to its backend's txn_open/txn_unknown */
 	uint8_t open_handles;          /* client, server, timer still open */
 	uint64_t last_active;          /* loop time (ms) of the last command */
 	uint64_t opened_at;            /* loop time (ms) it authenticated */
@@ -88,6 +89,12 @@ typedef struct gp_session {
 	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
 	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent (session_on_kill) */
 } gp_session_t;
+
+/* The session a walk's list link belongs to (gp_proxy_each_session). */
+static inline gp_session_t *gp_session_of(gp_list_t *link)
+{
+	return gp_container_of(link, gp_session_t, link);
+}
 
 /* The connection id the client sees (greeting, CONNECTION_ID() excepted). */
 uint32_t gp_session_conn_id(const gp_session_t *s);

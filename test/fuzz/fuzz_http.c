@@ -7,7 +7,9 @@
 #include "ops/routes.h"
 #include "net/http.h"
 #include "base/log.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
+#include "ha/vrrp.h"
+#include "ops/metrics.h"
 
 /*
  * Input: flags (1 byte; bit 0: a client on the same host, so POST actions run; bit 1: end
@@ -31,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static uv_loop_t loop;
 static gp_config_t cfg;
 static gp_proxy_t proxy;
+static gp_metrics_t metrics;
+static gp_vrrp_t vrrp;
 static gp_admin_t admin;
 static gp_http_t *http;
 
@@ -80,16 +84,18 @@ static void fake_proxy(void)
 	for (int i = 0; i < GP_SS__COUNT; i++)
 		gp_list_init(&proxy.sessions[i]);
 	gp_list_init(&proxy.draining);
-	gp_galera_in_init(&proxy.gin);
-	gp_metrics_init(&proxy.metrics, 1000);
-	proxy.decided = true;
-	proxy.gout.state[0] = GP_NODE_SYNCED;
-	proxy.gout.state[1] = GP_NODE_SYNCED;
-	proxy.writer = 0;
-	proxy.barrier_from = -1;
+	gp_cluster_init(&proxy.cluster, NULL, &cfg, NULL);
+	proxy.metrics = &metrics;
+	proxy.vrrp = &vrrp;
+	gp_metrics_init(proxy.metrics);
+	proxy.cluster.decided = true;
+	proxy.cluster.gout.state[0] = GP_NODE_SYNCED;
+	proxy.cluster.gout.state[1] = GP_NODE_SYNCED;
+	proxy.cluster.writer = 0;
+	proxy.cluster.barrier_from = -1;
 	proxy.listening[GP_EP_RW] = true;
-	proxy.vrrp.notified = proxy.vrrp.effective = GP_VRRP_UNKNOWN;
-	proxy.gin.node[0].up = proxy.gin.node[1].up = true;
+	proxy.vrrp->notified = proxy.vrrp->effective = GP_VRRP_UNKNOWN;
+	proxy.cluster.gin.node[0].up = proxy.cluster.gin.node[1].up = true;
 	http = gp_http_test_new(&loop, gp_routes_handle, &proxy);
 	CHECK(http);
 	admin.proxy = &proxy;

@@ -9,16 +9,20 @@
 #include "gp_check.h"
 #include "net/http.h"
 #include "ops/metrics.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
+#include "ha/vrrp.h"
 
 static gp_config_t cfg;
 static gp_proxy_t proxy;
+static gp_metrics_t metrics;
+static gp_vrrp_t vrrp;
 
 /* A proxy with two backends and a decision, without a loop: enough for the exposition. */
 static gp_proxy_t *fake_proxy(void)
 {
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&proxy, 0, sizeof(proxy));
+	memset(&vrrp, 0, sizeof(vrrp));
 	cfg.nbackends = 2;
 	strcpy(cfg.backends[0].name, "db1");
 	strcpy(cfg.backends[1].name, "db2");
@@ -30,15 +34,17 @@ static gp_proxy_t *fake_proxy(void)
 		proxy.backends[i].conf = &cfg.backends[i];
 	for (int i = 0; i < GP_SS__COUNT; i++)
 		gp_list_init(&proxy.sessions[i]);
-	gp_galera_in_init(&proxy.gin);
-	gp_metrics_init(&proxy.metrics, 1000);
-	proxy.decided = true;
-	proxy.gout.state[0] = GP_NODE_SYNCED;
-	proxy.gout.state[1] = GP_NODE_DONOR;
-	proxy.writer = 0;
-	proxy.barrier_from = -1;
-	proxy.vrrp.notified = proxy.vrrp.effective = GP_VRRP_UNKNOWN;
-	proxy.gin.node[0].up = true;
+	gp_cluster_init(&proxy.cluster, NULL, &cfg, NULL);
+	proxy.metrics = &metrics;
+	proxy.vrrp = &vrrp;
+	gp_metrics_init(proxy.metrics);
+	proxy.cluster.decided = true;
+	proxy.cluster.gout.state[0] = GP_NODE_SYNCED;
+	proxy.cluster.gout.state[1] = GP_NODE_DONOR;
+	proxy.cluster.writer = 0;
+	proxy.cluster.barrier_from = -1;
+	proxy.vrrp->notified = proxy.vrrp->effective = GP_VRRP_UNKNOWN;
+	proxy.cluster.gin.node[0].up = true;
 	return &proxy;
 }
 
@@ -79,7 +85,7 @@ END_TEST
 START_TEST(test_closed_reasons)
 {
 	gp_metrics_t m;
-	gp_metrics_init(&m, 1);
+	gp_metrics_init(&m);
 	size_t known = m.nclosed;
 	gp_metrics_session_closed(&m, "client_quit");
 	gp_metrics_session_closed(&m, "drain_timeout");
@@ -101,18 +107,19 @@ END_TEST
 
 START_TEST(test_writer_change_failover)
 {
-	gp_metrics_t m;
-	gp_metrics_init(&m, 1000);
-	gp_metrics_writer_change(&m, NULL, "db1", GP_REASON_INITIAL, "db1 is best", 1500);
+	gp_cluster_stats_t m;
+	gp_cluster_stats_init(&m, 1000);
+	gp_cluster_stats_writer_change(&m, NULL, "db1", GP_REASON_INITIAL, "db1 is best", 1500);
 	ck_assert_uint_eq(m.failover.count, 0); /* the first writer is no failover */
 	ck_assert_uint_eq(m.no_writer_ms_total, 500);
-	gp_metrics_writer_change(&m, "db1", NULL, GP_REASON_DOWN, "db1 down", 2000);
-	gp_metrics_writer_change(&m, NULL, "db2", GP_REASON_INITIAL, "db2 is best", 4500);
+	gp_cluster_stats_writer_change(&m, "db1", NULL, GP_REASON_DOWN, "db1 down", 2000);
+	gp_cluster_stats_writer_change(&m, NULL, "db2", GP_REASON_INITIAL, "db2 is best", 4500);
 	ck_assert_uint_eq(m.failover.count, 1);
 	ck_assert(m.failover.sum > 2.49 && m.failover.sum < 2.51);
-	gp_metrics_writer_change(&m, "db2", "db1", GP_REASON_MAINTENANCE, "db2 maintenance", 5000);
+	gp_cluster_stats_writer_change(&m, "db2", "db1", GP_REASON_MAINTENANCE, "db2 maintenance",
+	                               5000);
 	ck_assert_uint_eq(m.failover.count, 2); /* direct hand-over: 0 s */
-	gp_metrics_writer_change(&m, "db1", "db2", GP_REASON_FAILBACK, "db2 preferred", 6000);
+	gp_cluster_stats_writer_change(&m, "db1", "db2", GP_REASON_FAILBACK, "db2 preferred", 6000);
 	ck_assert_uint_eq(m.failover.count, 2); /* a failback is no failover */
 	ck_assert_uint_eq(m.writer_changes[GP_REASON_INITIAL], 2);
 	ck_assert_str_eq(m.last_from, "db1");
@@ -124,14 +131,14 @@ END_TEST
 
 START_TEST(test_remap)
 {
-	gp_metrics_t m;
-	gp_metrics_init(&m, 1);
+	gp_cluster_stats_t m;
+	gp_cluster_stats_init(&m, 1);
 	gp_hist_observe(&m.probe[0], GP_HIST_PROBE, 0.001);
 	m.probe_failures[1][GP_PROBE_REFUSED] = 7;
 	m.evictions_base[0] = 3;
 	m.evictions_base[1] = 4;
 	int map[2] = {-1, 0}; /* db1 removed, db2 moves to index 0 */
-	gp_metrics_remap(&m, map, 2);
+	gp_cluster_stats_remap(&m, map, 2);
 	ck_assert_uint_eq(m.probe[0].count, 0);
 	ck_assert_uint_eq(m.probe_failures[0][GP_PROBE_REFUSED], 7);
 	ck_assert_uint_eq(m.evictions_base[0], 4);
@@ -142,9 +149,9 @@ END_TEST
 START_TEST(test_exposition)
 {
 	gp_proxy_t *p = fake_proxy();
-	gp_metrics_command(&p->metrics, GP_EP_RW, 0x03);
-	gp_metrics_request_done(&p->metrics, GP_EP_RW, 2000000); /* 2 ms */
-	gp_metrics_session_closed(&p->metrics, "we\"ird\\reason\n");
+	gp_metrics_command(p->metrics, GP_EP_RW, 0x03);
+	gp_metrics_request_done(p->metrics, GP_EP_RW, 2000000); /* 2 ms */
+	gp_metrics_session_closed(p->metrics, "we\"ird\\reason\n");
 	char *t = expose(p);
 
 	/* every sample line belongs to a family declared just before with HELP and TYPE */
@@ -202,8 +209,8 @@ END_TEST
 START_TEST(test_exposition_undecided)
 {
 	gp_proxy_t *p = fake_proxy();
-	p->decided = false;
-	p->writer = -1;
+	p->cluster.decided = false;
+	p->cluster.writer = -1;
 	char *t = expose(p);
 	ck_assert(value_of(t, "galera_proxy_backend_state{backend=\"db1\",state=\"unknown\"}") ==
 	          1);
@@ -234,17 +241,17 @@ static struct sockaddr_storage v6(const char *ip)
 START_TEST(test_timeline_exposition)
 {
 	gp_proxy_t *p = fake_proxy();
-	gp_timeline_init(&p->timeline);
+	gp_timeline_init(&p->cluster.timeline);
 	char *t = expose(p);
 	ck_assert(isnan(value_of(t, "galera_proxy_last_writer_change_seconds{phase=\"detect\"}")));
 	ck_assert(value_of(t, "galera_proxy_writer_change_gap_seconds_count") == 0);
 	free(t);
 	gp_tl_rec_t closed;
-	gp_timeline_answer(&p->timeline, 0, 990000000);
-	gp_timeline_change(&p->timeline, 0, 1, "db1", "db2", GP_REASON_DOWN, true, 1000000000,
-	                   &closed);
-	gp_timeline_answer(&p->timeline, 1, 1050000000);
-	gp_metrics_change_gap(&p->metrics, 0.06);
+	gp_timeline_answer(&p->cluster.timeline, 0, 990000000);
+	gp_timeline_change(&p->cluster.timeline, 0, 1, "db1", "db2", GP_REASON_DOWN, true,
+	                   1000000000, &closed);
+	gp_timeline_answer(&p->cluster.timeline, 1, 1050000000);
+	gp_cluster_stats_change_gap(&p->cluster.stats, 0.06);
 	t = expose(p);
 	ck_assert(fabs(value_of(t, "galera_proxy_last_writer_change_seconds{phase=\"detect\"}") -
 	               0.01) < 1e-9);

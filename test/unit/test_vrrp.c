@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "gp_check.h"
-#include "daemon/proxy.h"
+#include "core/proxy.h"
 #include "ha/vrrp.h"
 
 static gp_config_t cfg;
 static gp_proxy_t proxy;
+static gp_vrrp_t vrrp;
 
 typedef struct peer_case {
 	const char *what;        /* description */
@@ -44,6 +45,8 @@ START_TEST(test_peer_writer)
 	const peer_case_t *c = &cases[_i];
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&proxy, 0, sizeof(proxy));
+	memset(&vrrp, 0, sizeof(vrrp));
+	proxy.vrrp = &vrrp;
 	cfg.nbackends = 3;
 	for (int i = 0; i < 3; i++) {
 		cfg.backends[i].name[0] = 'd';
@@ -53,12 +56,12 @@ START_TEST(test_peer_writer)
 	}
 	proxy.cfg = &cfg;
 	proxy.nbackends = 3;
-	proxy.vrrp.effective = c->me;
-	strcpy(proxy.vrrp.name, c->my_name);
-	proxy.vrrp.view.valid = c->valid;
-	proxy.vrrp.view.state = c->peer;
-	strcpy(proxy.vrrp.view.name, c->peer_name);
-	strcpy(proxy.vrrp.view.writer, c->peer_writer);
+	proxy.vrrp->effective = c->me;
+	strcpy(proxy.vrrp->name, c->my_name);
+	proxy.vrrp->view.valid = c->valid;
+	proxy.vrrp->view.state = c->peer;
+	strcpy(proxy.vrrp->view.name, c->peer_name);
+	strcpy(proxy.vrrp->view.writer, c->peer_writer);
 	ck_assert_msg(gp_vrrp_peer_writer(&proxy) == c->want, "%s: got %d want %d", c->what,
 	              gp_vrrp_peer_writer(&proxy), c->want);
 }

@@ -10,10 +10,10 @@
 	10000 /* evidence without a survivor: keep looking this long (Galera's \
 	       * own suspect timeout, 5 s, has removed the node by then) */
 
-#define EVICT_CLEAR_AFTER_MS                                                                  \
-	200 /* clear our own evict-list entries this long after the last eviction, and once   \
-	     * the node's view has shrunk (gp_evict_clear_list). An entry still listed when   \
-	     * the node's new incarnation joins holds that join for Galera's suspect timeout  \
+#define EVICT_CLEAR_AFTER_MS                                                                 \
+	200 /* clear our own evict-list entries this long after the last eviction, and once  \
+	     * the node's view has shrunk (gp_evict_clear_list). An entry still listed when  \
+	     * the node's new incarnation joins holds that join for Galera's suspect timeout \
 	     * (5-7 s, commits stalled): bench/DRILL-REJOIN.md */
 #define GROUP_SETTLE_MS      3000 /* the group whole this long before entries of others go */
 #define EVICT_CLEAR_RETRY_MS 1000 /* per node, between attempts */

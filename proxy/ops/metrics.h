@@ -23,7 +23,6 @@
 #define GP_METRICS_ENDPOINTS 2  /* rw, ro (gp_endpoint_t) */
 #define GP_METRICS_REASONS   40 /* distinct session close reasons kept by name */
 
-
 typedef struct gp_metrics_reason {
 	const char *reason; /* a string literal of the caller (never freed) */
 	uint64_t n;         /* sessions closed for it */

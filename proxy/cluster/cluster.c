@@ -23,10 +23,11 @@ static const char *cluster_name(const gp_proxy_t *p, int b)
 	return b >= 0 ? p->backends[b].conf->name : "none";
 }
 
-typedef void (*cluster_session_fn)(gp_proxy_t *p, gp_session_t *s, void *arg);
+typedef void (*cluster_session_fn)(gp_proxy_t *p, gp_session_t *s, gp_close_t why);
 
 /* Apply fn to every live session on backend b (any endpoint when ep < 0). */
-static void cluster_each_session(gp_proxy_t *p, int b, int ep, cluster_session_fn fn, void *arg)
+static void cluster_each_session(gp_proxy_t *p, int b, int ep, cluster_session_fn fn,
+                                 gp_close_t why)
 {
 	gp_list_t *pos, *tmp;
 	for (int st = GP_SS_CONNECTING; st < GP_SS_CLOSING; st++) {
@@ -34,26 +35,26 @@ static void cluster_each_session(gp_proxy_t *p, int b, int ep, cluster_session_f
 		{
 			gp_session_t *s = gp_container_of(pos, gp_session_t, link);
 			if (s->backend == b && s->on_backend && (ep < 0 || (int)s->endpoint == ep))
-				fn(p, s, arg);
+				fn(p, s, why);
 		}
 	}
 }
 
-static void cluster_close_fn(gp_proxy_t *p, gp_session_t *s, void *arg)
+static void cluster_close_fn(gp_proxy_t *p, gp_session_t *s, gp_close_t why)
 {
 	(void)p;
-	gp_session_close(s, arg);
+	gp_session_close(s, why);
 }
 
-static void cluster_drain_fn(gp_proxy_t *p, gp_session_t *s, void *arg)
+static void cluster_drain_fn(gp_proxy_t *p, gp_session_t *s, gp_close_t why)
 {
 	uint64_t deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_drain_timeout_ms;
-	gp_session_drain(s, deadline, arg);
+	gp_session_drain(s, deadline, why);
 }
 
-static void cluster_drain_now_fn(gp_proxy_t *p, gp_session_t *s, void *arg)
+static void cluster_drain_now_fn(gp_proxy_t *p, gp_session_t *s, gp_close_t why)
 {
-	gp_session_drain(s, uv_now(p->loop), arg);
+	gp_session_drain(s, uv_now(p->loop), why);
 }
 
 static void cluster_wake_waiting(gp_proxy_t *p)
@@ -120,7 +121,7 @@ static void on_barrier_timeout(uv_timer_t *t)
 	       p->backends[b].conf->name, p->backends[b].sessions_rw, open, unknown);
 	/* Transactions still open on the old writer are cut (statements in flight finish
 	 * first): two writers never overlap. */
-	cluster_each_session(p, b, GP_EP_RW, cluster_drain_now_fn, "drain_timeout");
+	cluster_each_session(p, b, GP_EP_RW, cluster_drain_now_fn, GP_CLOSE_DRAIN_TIMEOUT);
 	gp_session_drain_tick(&p->drain_timer);
 }
 
@@ -255,7 +256,7 @@ static void cluster_writer_change(gp_proxy_t *p, const gp_galera_out_t *out)
 		return;
 	if (cluster_node_dead(out->state[from])) {
 		/* Nothing there can commit: its clients see the drop now, not a hang. */
-		cluster_each_session(p, from, GP_EP_RW, cluster_close_fn, "writer_down");
+		cluster_each_session(p, from, GP_EP_RW, cluster_close_fn, GP_CLOSE_WRITER_DOWN);
 		return;
 	}
 	if (to == p->barrier_from) {
@@ -265,7 +266,7 @@ static void cluster_writer_change(gp_proxy_t *p, const gp_galera_out_t *out)
 	/* A planned switch: a barrier holds new sessions until the old writer's
 	 * transactions are done and the new writer has applied them, so two nodes never
 	 * take writes from this proxy. */
-	cluster_each_session(p, from, GP_EP_RW, cluster_drain_fn, "writer_changed");
+	cluster_each_session(p, from, GP_EP_RW, cluster_drain_fn, GP_CLOSE_WRITER_CHANGED);
 	if (p->barrier_from >= 0)
 		return;
 	p->barrier_from = from;
@@ -307,10 +308,11 @@ void gp_cluster_decide(gp_proxy_t *p)
 		if (out.reader_eligible[i] || !p->backends[i].sessions)
 			continue;
 		if (cluster_node_dead(out.state[i]))
-			cluster_each_session(p, (int)i, GP_EP_RO, cluster_close_fn, "reader_down");
+			cluster_each_session(p, (int)i, GP_EP_RO, cluster_close_fn,
+			                     GP_CLOSE_READER_DOWN);
 		else
 			cluster_each_session(p, (int)i, GP_EP_RO, cluster_drain_fn,
-			                     "reader_ineligible");
+			                     GP_CLOSE_READER_INELIGIBLE);
 	}
 	if (!was_decided || !gp_list_empty(&p->sessions[GP_SS_WAITING]))
 		cluster_wake_waiting(p);

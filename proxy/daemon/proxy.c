@@ -148,7 +148,7 @@ static void on_shutdown_deadline(uv_timer_t *t)
 		gp_list_each_safe(pos, tmp, &p->sessions[st])
 		{
 			gp_session_close(gp_container_of(pos, gp_session_t, link),
-			                 "shutdown_timeout");
+			                 GP_CLOSE_SHUTDOWN_TIMEOUT);
 		}
 	}
 }
@@ -286,7 +286,7 @@ static void on_sweep(uv_timer_t *t)
 	{
 		gp_session_t *s = gp_container_of(pos, gp_session_t, link);
 		if (!s->in_flight && now - s->last_active >= (uint64_t)idle_ms)
-			gp_session_close(s, "idle_timeout");
+			gp_session_close(s, GP_CLOSE_IDLE_TIMEOUT);
 	}
 }
 

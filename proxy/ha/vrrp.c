@@ -74,7 +74,7 @@ static void vrrp_fence_fn(gp_proxy_t *p, uint64_t deadline)
 		gp_list_each_safe(pos, tmp, &p->sessions[st])
 		{
 			gp_session_drain(gp_container_of(pos, gp_session_t, link), deadline,
-			                 "fenced");
+			                 GP_CLOSE_FENCED);
 		}
 	}
 }

@@ -73,7 +73,7 @@ static void admin_tick_on(gp_admin_t *a)
 }
 
 /* Drain every session on backend b (any endpoint); returns how many were asked. */
-static unsigned admin_drain_sessions(gp_proxy_t *p, int b, const char *why)
+static unsigned admin_drain_sessions(gp_proxy_t *p, int b, gp_close_t why)
 {
 	uint64_t deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_drain_timeout_ms;
 	unsigned n = 0;
@@ -177,7 +177,7 @@ int gp_admin_maintenance(gp_proxy_t *p, const char *backend, const char *on, con
 	if (p->decided)
 		gp_cluster_decide(p); /* a writer moving away drains its sessions (cluster.c) */
 	if (want && !was) {
-		unsigned n = admin_drain_sessions(p, b, "maintenance");
+		unsigned n = admin_drain_sessions(p, b, GP_CLOSE_MAINTENANCE);
 		admin_watch_drain(p, b, "maintenance", n);
 	}
 	const char *w = admin_writer_name(p);
@@ -197,7 +197,7 @@ int gp_admin_drain(gp_proxy_t *p, const char *backend, const char *source, json_
 	}
 	gp_log(GP_LOG_INFO, "admin_drain", "backend=%s source=%s sessions=%u",
 	       p->backends[b].conf->name, source, p->backends[b].sessions);
-	unsigned n = admin_drain_sessions(p, b, "admin_drain");
+	unsigned n = admin_drain_sessions(p, b, GP_CLOSE_ADMIN_DRAIN);
 	if (p->backends[b].sessions && !p->gin.node[b].drain) {
 		/* Shown as DRAINING until the sessions are gone; it stays eligible. */
 		p->gin.node[b].drain = true;
@@ -822,7 +822,7 @@ static gp_reload_result_t reload_resolved(gp_proxy_t *p, gp_config_t *nw, const 
 	for (size_t i = 0; i < p->nbackends; i++) {
 		if (map[i] >= 0)
 			continue;
-		unsigned n = admin_drain_sessions(p, (int)i, "backend_removed");
+		unsigned n = admin_drain_sessions(p, (int)i, GP_CLOSE_BACKEND_REMOVED);
 		asked += n;
 		if (n)
 			admin_watch_drain(p, (int)i, "reload", n);

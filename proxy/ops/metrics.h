@@ -8,6 +8,7 @@
 
 #include "base/config.h"
 #include "cluster/galera.h"
+#include "session/close.h"
 
 /*
  * Two kinds of numbers end up on /metrics. Counters that already live elsewhere
@@ -19,7 +20,6 @@
  */
 
 #define GP_METRICS_ENDPOINTS 2  /* rw, ro (gp_endpoint_t) */
-#define GP_METRICS_REASONS   40 /* distinct session close reasons kept by name */
 #define GP_HIST_BUCKETS      16 /* most finite buckets a histogram has */
 
 /* A growable text buffer; failed is sticky (out of memory), checked once at the end. */
@@ -51,11 +51,6 @@ typedef enum gp_hist_kind {
 
 void gp_hist_observe(gp_hist_t *h, gp_hist_kind_t kind, double seconds);
 
-typedef struct gp_metrics_reason {
-	const char *reason; /* a string literal of the caller (never freed) */
-	uint64_t n;         /* sessions closed for it */
-} gp_metrics_reason_t;
-
 typedef struct gp_metrics {
 	uint64_t commands[GP_METRICS_ENDPOINTS][256]; /* commands by endpoint and command byte */
 	gp_hist_t request[GP_METRICS_ENDPOINTS];      /* command latency by endpoint */
@@ -72,16 +67,14 @@ typedef struct gp_metrics {
 	bool had_writer;                          /* a writer was ever chosen */
 	uint64_t no_writer_since_ms;              /* loop ms the current writerless spell began */
 	uint64_t no_writer_ms_total;              /* writerless time of spells that ended */
-	uint64_t sessions_drained; /* sessions asked to drain (closed at an idle point) */
-	uint64_t sessions_killed;  /* sessions cut: drain deadline, node down */
-	gp_metrics_reason_t closed[GP_METRICS_REASONS]; /* sessions closed, by reason */
-	size_t nclosed;                                 /* entries of closed in use */
-	uint64_t closed_other;                          /* reasons beyond the table */
-	int64_t last_change_unix_ms; /* wall clock of the last writer change (0: none) */
-	char last_from[GP_NAME_MAX]; /* its old writer ("" = none) */
-	char last_to[GP_NAME_MAX];   /* its new writer ("" = none) */
-	gp_reason_t last_reason;     /* why */
-	char last_detail[256];       /* the policy's one-line explanation */
+	uint64_t sessions_drained;        /* sessions asked to drain (closed at an idle point) */
+	uint64_t sessions_killed;         /* sessions cut: drain deadline, node down */
+	uint64_t closed[GP_CLOSE__COUNT]; /* sessions closed, by reason */
+	int64_t last_change_unix_ms;      /* wall clock of the last writer change (0: none) */
+	char last_from[GP_NAME_MAX];      /* its old writer ("" = none) */
+	char last_to[GP_NAME_MAX];        /* its new writer ("" = none) */
+	gp_reason_t last_reason;          /* why */
+	char last_detail[256];            /* the policy's one-line explanation */
 } gp_metrics_t;
 
 struct gp_proxy;
@@ -92,8 +85,8 @@ void gp_metrics_init(gp_metrics_t *m, uint64_t now_ms);
 void gp_metrics_command(gp_metrics_t *m, int ep, uint8_t cmd);
 /* A relayed command's response is complete, ns after the command arrived. */
 void gp_metrics_request_done(gp_metrics_t *m, int ep, uint64_t ns);
-/* A session closed (reason: a string literal). */
-void gp_metrics_session_closed(gp_metrics_t *m, const char *reason);
+/* A session closed for reason. */
+void gp_metrics_session_closed(gp_metrics_t *m, gp_close_t reason);
 /* A session was asked to drain (counted once per session). */
 void gp_metrics_session_drained(gp_metrics_t *m);
 /* A probe of backend idx finished. */

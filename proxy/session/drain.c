@@ -18,7 +18,7 @@ static bool drain_moment(const gp_session_t *s, uint64_t now)
 	       (s->draining && now - s->drain_started >= GP_DRAIN_PATIENCE_MS);
 }
 
-void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
+void gp_session_drain(gp_session_t *s, uint64_t deadline, gp_close_t why)
 {
 	if (s->state == GP_SS_CLOSING)
 		return;
@@ -35,7 +35,7 @@ void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
 		return;
 	gp_log(GP_LOG_INFO, "session_drain",
 	       "conn=%u client=%s backend=%s reason=%s state=%s in_trans=%s", s->id, s->client_addr,
-	       s->backend >= 0 ? p->backends[s->backend].conf->name : "-", why,
+	       s->backend >= 0 ? p->backends[s->backend].conf->name : "-", gp_close_name(why),
 	       gp_session_state_name(s->state), myp_trans_name(s->txn));
 	s->draining = true;
 	s->drain_started = uv_now(p->loop);
@@ -67,9 +67,9 @@ void gp_session_drain_tick(uv_timer_t *t)
 		        now >= s->drain_deadline && (s->state != GP_SS_READY || !s->in_flight ||
 		                                     now >= s->drain_deadline + GP_DRAIN_HARD_MS);
 		if (overdue)
-			gp_session_close(s, "drain_timeout");
+			gp_session_close(s, GP_CLOSE_DRAIN_TIMEOUT);
 		else if (gp_session_drain_quiet(s, now))
-			gp_session_close(s, "drained");
+			gp_session_close(s, GP_CLOSE_DRAINED);
 		else if (drain_moment(s, now))
 			gp_session_txn_ask(s); /* unsure whether it holds a transaction: ask */
 	}

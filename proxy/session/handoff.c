@@ -360,12 +360,12 @@ bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_h
 		gp_session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_NOT_SUPPORTED_AUTH_MODE, "08004",
 		                "Client does not support authentication protocol requested by "
 		                "server; consider upgrading MariaDB client",
-		                "auth_unsupported");
+		                GP_CLOSE_AUTH_UNSUPPORTED);
 		return false;
 	}
 	s->defer_resp = malloc(pkt->n);
 	if (!s->defer_resp) {
-		gp_session_close(s, "out_of_memory");
+		gp_session_close(s, GP_CLOSE_OUT_OF_MEMORY);
 		return false;
 	}
 	memcpy(s->defer_resp, pkt->p, pkt->n);

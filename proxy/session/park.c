@@ -396,7 +396,7 @@ void gp_park_put(gp_handoff_t *h, gp_session_t *s)
 	s->slot = false; /* the slot is the parked connection's now */
 	const char *finish = park_unfit(e);
 	gp_log(GP_LOG_INFO, "greeting_parked", "backend=%s conn=%u client=%s reason=%s%s%s",
-	       e->name, s->id, s->client_addr, s->close_reason ? s->close_reason : "-",
+	       e->name, s->id, s->client_addr, gp_close_name(s->close_reason),
 	       finish ? " finish=" : "", finish ? finish : "");
 	park_event(e, GP_PARK_EV_PARKED);
 	park_offer(e, finish);

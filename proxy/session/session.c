@@ -142,7 +142,7 @@ static void session_io_closed(gp_io_t *io)
 		s->retry_connect = false;
 		if (gp_io_init(&s->server, s->proxy->loop, &server_proto, s) != GP_OK) {
 			s->open_handles--;
-			gp_session_close(s, "out_of_memory");
+			gp_session_close(s, GP_CLOSE_OUT_OF_MEMORY);
 			return;
 		}
 		s->server.peer = &s->client;
@@ -158,12 +158,12 @@ static void session_io_closed(gp_io_t *io)
 	on_handle_closed(s);
 }
 
-void gp_session_close(gp_session_t *s, const char *reason)
+void gp_session_close(gp_session_t *s, gp_close_t reason)
 {
 	if (s->state == GP_SS_CLOSING)
 		return;
 	s->close_reason = reason;
-	slog(s, GP_LOG_INFO, "session_close", "reason=%s state=%s", reason,
+	slog(s, GP_LOG_INFO, "session_close", "reason=%s state=%s", gp_close_name(reason),
 	     gp_session_state_name(s->state));
 	s->proxy->stats.closed++;
 	gp_metrics_session_closed(&s->proxy->metrics, reason);
@@ -196,7 +196,7 @@ static void session_send_err(gp_session_t *s, uint8_t seq, uint16_t code, const 
 }
 
 void gp_session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sqlstate,
-                     const char *msg, const char *reason)
+                     const char *msg, gp_close_t reason)
 {
 	if (s->state == GP_SS_CLOSING)
 		return;
@@ -237,7 +237,8 @@ static void on_timeout(uv_timer_t *t)
 			snprintf(msg, sizeof(msg),
 			         "galera-proxy: backend %s did not answer in time",
 			         session_backend_name(s));
-			gp_session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "backend_timeout");
+			gp_session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg,
+			                GP_CLOSE_BACKEND_TIMEOUT);
 			return;
 		}
 		session_retry(s);
@@ -246,7 +247,7 @@ static void on_timeout(uv_timer_t *t)
 	case GP_SS_AUTH:
 		slog(s, GP_LOG_WARN, "handshake_timeout", "state=%s",
 		     gp_session_state_name(s->state));
-		gp_session_close(s, "handshake_timeout");
+		gp_session_close(s, GP_CLOSE_HANDSHAKE_TIMEOUT);
 		return;
 	default:
 		return;
@@ -302,7 +303,7 @@ static void session_route(gp_session_t *s)
 		         s->endpoint == GP_EP_RW ? "writable" : "readable", why);
 		s->proxy->stats.rejected_other++;
 		slog(s, GP_LOG_WARN, "client_rejected", "reason=no_backend detail=\"%s\"", why);
-		gp_session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, "no_backend");
+		gp_session_fail(s, 0, GP_ER_NOT_READY, "08S01", msg, GP_CLOSE_NO_BACKEND);
 		return;
 	}
 	switch (gp_handoff_acquire(s, b)) {
@@ -322,7 +323,7 @@ static void session_route(gp_session_t *s)
 		gp_session_fail(
 		        s, 0, GP_ER_CON_COUNT, "08004",
 		        "galera-proxy: too many connections still authenticating; try again",
-		        "handshake_slots");
+		        GP_CLOSE_HANDSHAKE_SLOTS);
 		return;
 	case GP_HO_CONNECT:
 		break;
@@ -355,7 +356,7 @@ static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
 		if (myp_err_parse(pkt->p, pkt->n, MYP_CLIENT_PROTOCOL_41, &e) == MYP_OK)
 			slog(s, GP_LOG_WARN, "backend_refused", "code=%u", e.code);
 		s->proxy->backends[s->backend].last_error = GP_EDB;
-		s->close_after_relay = "backend_refused";
+		s->close_after_relay = GP_CLOSE_BACKEND_REFUSED;
 		return GP_PKT_FORWARD;
 	}
 	myp_greeting_t g;
@@ -364,7 +365,7 @@ static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
 		s->proxy->backends[s->backend].last_error = GP_EPROTO;
 		gp_session_fail(s, 0, GP_ER_NOT_READY, "08S01",
 		                "galera-proxy: backend sent an invalid greeting",
-		                "backend_protocol");
+		                GP_CLOSE_BACKEND_PROTOCOL);
 		return GP_PKT_DROP;
 	}
 	gp_handoff_greeted(s, pkt->p - MYP_HEADER_LEN, pkt->n + MYP_HEADER_LEN);
@@ -372,7 +373,7 @@ static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
 		/* The client has its greeting (the proxy's): this one stays here. */
 		if (gp_handoff_defer_respond(s, (uint8_t)(pkt->seq + 1), &g) != GP_OK) {
 			gp_session_fail(s, 2, GP_ER_NOT_READY, "08S01",
-			                "galera-proxy: backend changed", "backend_protocol");
+			                "galera-proxy: backend changed", GP_CLOSE_BACKEND_PROTOCOL);
 			return GP_PKT_DROP;
 		}
 		myp_resp_begin_auth(&s->resp, s->caps);
@@ -402,13 +403,13 @@ static gp_pkt_action_t session_on_hsresp(gp_session_t *s, gp_pkt_t *pkt)
 	if (st != MYP_OK) {
 		slog(s, GP_LOG_WARN, "client_bad_handshake", "len=%u", pkt->len);
 		gp_session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
-		                "Bad handshake", "bad_handshake");
+		                "Bad handshake", GP_CLOSE_BAD_HANDSHAKE);
 		return GP_PKT_DROP;
 	}
 	if (r.ssl_request || (r.caps & MYP_CLIENT_SSL)) {
 		gp_session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
 		                "galera-proxy: TLS is not supported yet; connect without SSL",
-		                "ssl_requested");
+		                GP_CLOSE_SSL_REQUESTED);
 		return GP_PKT_DROP;
 	}
 	size_t ulen = r.user_len < sizeof(s->user) - 1 ? r.user_len : sizeof(s->user) - 1;
@@ -466,7 +467,7 @@ static void session_answer(gp_session_t *s, uint8_t seq, uint16_t code, const ch
 	myp_ok_t ok = {.status = s->status};
 	myp_ok_build(&w, seq, s->caps, &ok);
 	if (w.failed || gp_io_send(&s->client, buf, w.len) != GP_OK)
-		gp_session_close(s, "client_error");
+		gp_session_close(s, GP_CLOSE_CLIENT_ERROR);
 }
 
 /* ---- KILL of a proxy id -------------------------------------------------------- */
@@ -686,7 +687,7 @@ static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 {
 	if (pkt->len == 0) {
 		gp_session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
-		                "galera-proxy: empty command packet", "protocol_error");
+		                "galera-proxy: empty command packet", GP_CLOSE_PROTOCOL_ERROR);
 		return GP_PKT_STOP;
 	}
 	uint8_t cmd = pkt->p[0];
@@ -698,7 +699,7 @@ static gp_pkt_action_t session_on_command(gp_session_t *s, gp_pkt_t *pkt)
 	gp_metrics_command(&s->proxy->metrics, (int)s->endpoint, cmd);
 	switch (myp_cmd_kind(cmd)) {
 	case MYP_CMDK_QUIT:
-		gp_session_close(s, "client_quit");
+		gp_session_close(s, GP_CLOSE_CLIENT_QUIT);
 		return GP_PKT_STOP;
 	case MYP_CMDK_UNSUPPORTED: {
 		char msg[128];
@@ -727,7 +728,7 @@ static gp_pkt_action_t client_protocol_error(gp_session_t *s, const gp_pkt_t *pk
 {
 	slog(s, GP_LOG_WARN, "client_protocol_error", "state=%s len=%u",
 	     gp_session_state_name(s->state), pkt->len);
-	gp_session_close(s, "protocol_error");
+	gp_session_close(s, GP_CLOSE_PROTOCOL_ERROR);
 	return GP_PKT_STOP;
 }
 
@@ -776,7 +777,7 @@ static gp_pkt_action_t client_packet(gp_io_t *io, gp_pkt_t *pkt)
 static void client_ended(gp_io_t *io, gp_status_t st)
 {
 	gp_session_t *s = io->owner;
-	gp_session_close(s, st == GP_ECLOSED ? "client_closed" : "client_error");
+	gp_session_close(s, st == GP_ECLOSED ? GP_CLOSE_CLIENT_CLOSED : GP_CLOSE_CLIENT_ERROR);
 }
 
 static const gp_io_proto_t client_proto = {
@@ -863,10 +864,10 @@ static void session_response_done(gp_session_t *s)
 			/* A ping refused: a transaction BF-aborted while idle answers the next
 			 * command with 1213, which the client would then never see. Closing tells
 			 * it the transaction is gone. */
-			const char *why = s->resp.cmd == MYP_COM_PING ? "txn_check_failed"
-			                  : sync                      ? "causal_reads_failed"
-			                                              : "read_only_failed";
-			slog(s, GP_LOG_ERROR, why, "code=%u", s->resp.err_code);
+			gp_close_t why = s->resp.cmd == MYP_COM_PING ? GP_CLOSE_TXN_CHECK_FAILED
+			                 : sync                      ? GP_CLOSE_CAUSAL_READS_FAILED
+			                                             : GP_CLOSE_READ_ONLY_FAILED;
+			slog(s, GP_LOG_ERROR, gp_close_name(why), "code=%u", s->resp.err_code);
 			s->close_after_relay = why;
 			return;
 		}
@@ -887,7 +888,7 @@ static void session_response_done(gp_session_t *s)
 		if (s->resp.failed) {
 			slog(s, GP_LOG_INFO, "auth_failed", "user=%s code=%u", s->user,
 			     s->resp.err_code);
-			s->close_after_relay = "auth_failed";
+			s->close_after_relay = GP_CLOSE_AUTH_FAILED;
 			return;
 		}
 		uv_timer_stop(&s->timer);
@@ -910,7 +911,7 @@ static void session_response_done(gp_session_t *s)
 	 * statement that finishes past the drain deadline also closes the session. */
 	if (s->draining && gp_session_idle(s) && !s->inject_ro && !s->inject_sync &&
 	    (was_open || now >= s->drain_deadline || gp_session_drain_quiet(s, now))) {
-		s->close_after_relay = "drained";
+		s->close_after_relay = GP_CLOSE_DRAINED;
 		return;
 	}
 	s->resume_client = true;
@@ -922,7 +923,7 @@ static void session_send_internal(gp_session_t *s, const myp_wbuf_t *w)
 	gp_status_t st = w->failed ? GP_ETOOBIG : gp_io_send(&s->server, w->buf, w->len);
 	if (st != GP_OK) {
 		slog(s, GP_LOG_ERROR, "internal_send_failed", "error=\"%s\"", gp_strerror(st));
-		gp_session_close(s, "backend_lost");
+		gp_session_close(s, GP_CLOSE_BACKEND_LOST);
 		return;
 	}
 	myp_resp_begin(&s->resp, s->caps, w->buf + MYP_HEADER_LEN, w->len - MYP_HEADER_LEN);
@@ -934,9 +935,9 @@ static void session_send_internal(gp_session_t *s, const myp_wbuf_t *w)
 static void server_scanned(gp_io_t *io)
 {
 	gp_session_t *s = io->owner;
-	if (s->close_after_relay) {
-		const char *reason = s->close_after_relay;
-		s->close_after_relay = NULL;
+	if (s->close_after_relay != GP_CLOSE_NONE) {
+		gp_close_t reason = s->close_after_relay;
+		s->close_after_relay = GP_CLOSE_NONE;
 		gp_session_close(s, reason);
 		return;
 	}
@@ -992,7 +993,7 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 	if (ev == MYP_RESP_EPROTO) {
 		slog(s, GP_LOG_ERROR, "backend_protocol_error", "cmd=%s len=%u first=%u",
 		     myp_cmd_name(s->resp.cmd), pkt->len, pkt->n ? pkt->p[0] : 0);
-		gp_session_close(s, "backend_protocol_error");
+		gp_session_close(s, GP_CLOSE_BACKEND_PROTOCOL_ERROR);
 		return GP_PKT_STOP;
 	}
 	bool internal = s->internal;
@@ -1030,7 +1031,7 @@ static void server_ended(gp_io_t *io, gp_status_t st)
 	 * would not do: libmariadb takes one with a client error code (2013) for a malformed
 	 * packet, one with a server code reads as that server error while the library still
 	 * believes the connection alive, and a result cut mid-packet cannot be ended by one. */
-	gp_session_close(s, "backend_lost");
+	gp_session_close(s, GP_CLOSE_BACKEND_LOST);
 }
 
 static const gp_io_proto_t server_proto = {
@@ -1075,6 +1076,8 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->proxy = p;
 	s->endpoint = ep;
 	s->backend = -1;
+	s->close_after_relay = GP_CLOSE_NONE;
+	s->close_reason = GP_CLOSE_NONE;
 	s->id = ++p->next_conn_id;
 	gp_list_init(&s->link);
 	gp_list_init(&s->drain_link);
@@ -1105,14 +1108,15 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	if (p->shutting_down) {
 		p->stats.rejected_shutdown++;
 		gp_session_fail(s, 0, GP_ER_SERVER_SHUTDOWN, "08S01",
-		                "galera-proxy: shutdown in progress", "shutdown");
+		                "galera-proxy: shutdown in progress", GP_CLOSE_SHUTDOWN);
 		return;
 	}
 	if (p->nclients >= (uint32_t)p->cfg->limits_max_client_connections) {
 		p->stats.rejected_limit++;
 		slog(s, GP_LOG_WARN, "client_rejected", "reason=max_client_connections limit=%lld",
 		     (long long)p->cfg->limits_max_client_connections);
-		gp_session_fail(s, 0, GP_ER_CON_COUNT, "08004", "Too many connections", "limit");
+		gp_session_fail(s, 0, GP_ER_CON_COUNT, "08004", "Too many connections",
+		                GP_CLOSE_LIMIT);
 		return;
 	}
 	s->counted = true;
@@ -1132,14 +1136,14 @@ void gp_session_shutdown(gp_session_t *s)
 		/* The client has seen nothing yet: refuse it the way servers do. */
 		s->proxy->stats.rejected_shutdown++;
 		gp_session_fail(s, 0, GP_ER_SERVER_SHUTDOWN, "08S01",
-		                "galera-proxy: shutdown in progress", "shutdown");
+		                "galera-proxy: shutdown in progress", GP_CLOSE_SHUTDOWN);
 		return;
 	}
 	/* Finish the command and transaction in flight; close once quiet (as a drain does),
 	 * so a client between the statements of one request is not cut. */
 	uint64_t deadline =
 	        uv_now(s->proxy->loop) + (uint64_t)s->proxy->cfg->limits_shutdown_timeout_ms;
-	gp_session_drain(s, deadline, "shutdown");
+	gp_session_drain(s, deadline, GP_CLOSE_SHUTDOWN);
 }
 
 void gp_session_wake(gp_session_t *s)
@@ -1177,7 +1181,7 @@ bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, u
 	                .n = n - MYP_HEADER_LEN};
 	if (session_on_greeting(s, &pkt) == GP_PKT_FORWARD &&
 	    gp_io_send(&s->client, buf, n) != GP_OK)
-		gp_session_close(s, "client_error");
+		gp_session_close(s, GP_CLOSE_CLIENT_ERROR);
 	gp_io_read(&s->server, true);
 	return true;
 }

@@ -1,6 +1,5 @@
 /* park.c - parked backend connections: greeted, unanswered, kept for the next client. */
 #include <errno.h>
-#include <nettle/sha1.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "session/auth.h"
 #include "session/handoff.h"
 #include "base/log.h"
 
@@ -90,67 +90,35 @@ static void park_drop(gp_parked_t *e, const char *why)
 /* Logged in after all: say goodbye with COM_QUIT, so the server counts no abort, and close. */
 static void park_quit(gp_parked_t *e)
 {
-	static const uint8_t quit[5] = {1, 0, 0, 0, MYP_COM_QUIT};
+	uint8_t buf[MYP_HEADER_LEN + 1];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_cmd_build(&w, MYP_COM_QUIT);
 	park_set_state(e, GP_PARK_QUIT);
-	gp_io_close(&e->io, gp_io_send(&e->io, quit, sizeof(quit)) == GP_OK);
+	gp_io_close(&e->io, !w.failed && gp_io_send(&e->io, buf, w.len) == GP_OK);
 }
 
-/* mysql_native_password: SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw))). */
-static void park_native_password(const char *pw, const uint8_t *scramble, size_t slen,
-                                 uint8_t out[SHA1_DIGEST_SIZE])
-{
-	struct sha1_ctx c;
-	uint8_t h1[SHA1_DIGEST_SIZE], h2[SHA1_DIGEST_SIZE], h3[SHA1_DIGEST_SIZE];
-	sha1_init(&c);
-	sha1_update(&c, strlen(pw), (const uint8_t *)pw);
-	sha1_digest(&c, SHA1_DIGEST_SIZE, h1);
-	sha1_update(&c, SHA1_DIGEST_SIZE, h1);
-	sha1_digest(&c, SHA1_DIGEST_SIZE, h2);
-	sha1_update(&c, slen, scramble);
-	sha1_update(&c, SHA1_DIGEST_SIZE, h2);
-	sha1_digest(&c, SHA1_DIGEST_SIZE, h3);
-	for (size_t i = 0; i < SHA1_DIGEST_SIZE; i++)
-		out[i] = h1[i] ^ h3[i];
-	/* SHA1(pw) logs in as well as the password does: leave no copy on the stack. */
-	explicit_bzero(h1, sizeof(h1));
-	explicit_bzero(h2, sizeof(h2));
-	explicit_bzero(&c, sizeof(c));
-}
-
-static const char native_plugin[] = "mysql_native_password";
-
-/* Send a packet with the monitor's native-password answer to scramble (seq given). */
+/* Send the monitor's native-password answer to scramble (seq given): the whole login when
+ * answering greeting g, else the bare answer to an auth switch. */
 static gp_status_t park_send_auth(gp_parked_t *e, uint8_t seq, const uint8_t *scramble, size_t slen,
                                   const myp_greeting_t *g)
 {
 	const gp_config_t *c = e->h->proxy->cfg;
-	uint8_t auth[SHA1_DIGEST_SIZE], buf[512];
-	size_t alen = c->monitor_password[0] ? SHA1_DIGEST_SIZE : 0;
+	uint8_t auth[MYP_NATIVE_AUTH_LEN], buf[512];
+	size_t alen = c->monitor_password[0] ? sizeof(auth) : 0;
 	if (alen)
-		park_native_password(c->monitor_password, scramble, slen < 20 ? slen : 20, auth);
+		gp_auth_native_scramble(c->monitor_password, scramble, slen, auth);
 	myp_wbuf_t w;
 	myp_wbuf_init(&w, buf, sizeof(buf));
-	if (g) {
-		myp_hsresp_t r = {
-		        .caps = g->caps & (MYP_CLIENT_LONG_PASSWORD | MYP_CLIENT_PROTOCOL_41 |
-		                           MYP_CLIENT_SECURE_CONNECTION | MYP_CLIENT_PLUGIN_AUTH |
-		                           MYP_CLIENT_TRANSACTIONS),
-		        .max_packet = 1u << 24,
-		        .charset = g->charset,
-		        .user = (const uint8_t *)c->monitor_user,
-		        .user_len = strlen(c->monitor_user),
-		        .auth = auth,
-		        .auth_len = alen,
-		        .auth_plugin = (const uint8_t *)native_plugin,
-		        .auth_plugin_len = sizeof(native_plugin) - 1,
-		};
-		myp_hsresp_build(&w, seq, &r);
-	} else {
-		size_t start = myp_wbuf_packet_begin(&w);
-		myp_wbuf_bytes(&w, auth, alen);
-		myp_wbuf_packet_end(&w, start, seq);
-	}
-	return w.failed ? GP_ETOOBIG : gp_io_send(&e->io, buf, w.len);
+	if (g)
+		myp_native_login_build(&w, seq, g, c->monitor_user, strlen(c->monitor_user), auth,
+		                       alen);
+	else
+		myp_auth_data_build(&w, seq, auth, alen);
+	explicit_bzero(auth, sizeof(auth));
+	gp_status_t st = w.failed ? GP_ETOOBIG : gp_io_send(&e->io, buf, w.len);
+	explicit_bzero(buf, sizeof(buf));
+	return st;
 }
 
 /* Finish cleanly: log in with the monitor account, then COM_QUIT. A login that ends well
@@ -192,9 +160,11 @@ static void park_on_reply(gp_parked_t *e, gp_pkt_t *pkt)
 	if (kind == 0xFE) {
 		myp_authswitch_t sw;
 		if (myp_authswitch_parse(pkt->p, pkt->n, &sw) == MYP_OK &&
-		    sw.plugin_len == sizeof(native_plugin) - 1 &&
-		    !memcmp(sw.plugin, native_plugin, sw.plugin_len) && sw.data_len >= 20) {
-			if (park_send_auth(e, (uint8_t)(pkt->seq + 1), sw.data, 20, NULL) != GP_OK)
+		    sw.plugin_len == sizeof(MYP_NATIVE_PLUGIN) - 1 &&
+		    !memcmp(sw.plugin, MYP_NATIVE_PLUGIN, sw.plugin_len) &&
+		    sw.data_len >= MYP_NATIVE_AUTH_LEN) {
+			if (park_send_auth(e, (uint8_t)(pkt->seq + 1), sw.data, MYP_NATIVE_AUTH_LEN,
+			                   NULL) != GP_OK)
 				park_drop(e, "send_failed");
 			return;
 		}
@@ -229,14 +199,16 @@ uint8_t gp_park_wrong_len(const myp_authswitch_t *sw)
  * with access denied, a credentials error that does not count toward max_connect_errors. */
 static void park_send_wrong(gp_parked_t *e, uint8_t seq)
 {
-	uint8_t buf[MYP_HEADER_LEN + 64];
+	uint8_t wrong[64], buf[MYP_HEADER_LEN + sizeof(wrong)];
 	size_t n = e->answer_len ? e->answer_len : 20;
-	if (n > sizeof(buf) - MYP_HEADER_LEN)
-		n = sizeof(buf) - MYP_HEADER_LEN;
-	if (getrandom(buf + MYP_HEADER_LEN, n, 0) != (ssize_t)n)
-		memset(buf + MYP_HEADER_LEN, 0x5a, n);
-	myp_frame_put_header(buf, (uint32_t)n, seq);
-	if (gp_io_send(&e->io, buf, MYP_HEADER_LEN + n) != GP_OK)
+	if (n > sizeof(wrong))
+		n = sizeof(wrong);
+	if (getrandom(wrong, n, 0) != (ssize_t)n)
+		memset(wrong, 0x5a, n);
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_auth_data_build(&w, seq, wrong, n);
+	if (w.failed || gp_io_send(&e->io, buf, w.len) != GP_OK)
 		park_drop(e, "send_failed");
 }
 

@@ -172,8 +172,11 @@ void gp_session_close(gp_session_t *s, gp_close_t reason)
 	session_set_state(s, GP_SS_CLOSING);
 	if (polite) {
 		/* An idle backend session gets a COM_QUIT, so the server counts no abort. */
-		static const uint8_t quit[5] = {1, 0, 0, 0, MYP_COM_QUIT};
-		polite = gp_io_send(&s->server, quit, sizeof(quit)) == GP_OK;
+		uint8_t quit[MYP_HEADER_LEN + 1];
+		myp_wbuf_t w;
+		myp_wbuf_init(&w, quit, sizeof(quit));
+		myp_cmd_build(&w, MYP_COM_QUIT);
+		polite = !w.failed && gp_io_send(&s->server, quit, w.len) == GP_OK;
 	}
 	gp_io_close(&s->client, true);
 	gp_io_close(&s->server, polite);
@@ -658,9 +661,11 @@ static gp_pkt_action_t session_on_kill(gp_session_t *s, gp_pkt_t *pkt)
 	     gp_session_conn_id(t), session_backend_name(t), t->server_thread, k.query);
 	s->kill = (gp_kill_req_t){.k = k, .target = gp_session_conn_id(t)};
 	if (t->backend == s->backend) {
-		bool ok = is_query ? gp_kill_rewrite((char *)pkt->p + 1, &k, t->server_thread)
-		                   : myp_process_kill_set_id(pkt->p, pkt->n, t->server_thread) ==
-		                             MYP_OK;
+		myp_status_t st =
+		        is_query ? myp_query_set_number(pkt->p, pkt->n, k.id_off, k.id_len,
+		                                        t->server_thread)
+		                 : myp_process_kill_set_id(pkt->p, pkt->n, t->server_thread);
+		bool ok = st == MYP_OK;
 		s->kill.phase = ok ? GP_KILL_RELAYED : GP_KILL_IDLE;
 		return GP_PKT_FORWARD;
 	}

@@ -119,7 +119,7 @@ static void on_kill(sess_t *s, uint8_t *p, size_t n, uint32_t len)
 	CHECK(k.id_off + k.id_len <= n - 1);
 	if (k.id < (1u << 30) || k.id > UINT32_MAX)
 		return;
-	if (!gp_kill_rewrite((char *)p + 1, &k, s->thread))
+	if (myp_query_set_number(p, n, k.id_off, k.id_len, s->thread) != MYP_OK)
 		return;
 	CHECK(gp_kill_parse((const char *)p + 1, n - 1, &k2));
 	CHECK(k2.id == s->thread && k2.query == k.query && !strcmp(k2.hardsoft, k.hardsoft));

@@ -1,4 +1,6 @@
 /* park.c - parked backend connections: greeted, unanswered, kept for the next client. */
+#include "session/park.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@ typedef struct gp_parked {
 	gp_list_t link;            /* in handoff->parked, oldest first */
 	gp_io_t io;                /* the backend connection */
 	uv_connect_t connect;      /* WARMING: the connect request */
-	gp_handoff_t *h;           /* owner */
+	gp_park_t *h;              /* owner */
 	int backend;               /* index in proxy->backends, -1: a reload removed it */
 	char name[GP_NAME_MAX];    /* backend name (logs; reloads find it again by it) */
 	char address[GP_ADDR_MAX]; /* and by its address */
@@ -43,7 +45,7 @@ static const char *const park_state_names[] = {"idle", "login",  "quit",
                                                "gone", "refuse", "warming"};
 
 /* A reload replaced the configuration since the entries' backend indexes were taken. */
-static bool park_reloaded(const gp_handoff_t *h)
+static bool park_reloaded(const gp_park_t *h)
 {
 	return h->cfg_gen != gp_config_generation(h->proxy->cfg);
 }
@@ -287,7 +289,7 @@ static const gp_io_proto_t park_proto = {
 };
 
 /* A new entry with its io ready for a socket, of no backend yet; NULL if out of memory. */
-static gp_parked_t *park_new(gp_handoff_t *h)
+static gp_parked_t *park_new(gp_park_t *h)
 {
 	gp_parked_t *e = calloc(1, sizeof(*e));
 	if (!e || gp_io_init(&e->io, h->proxy->loop, &park_proto, e) != GP_OK) {
@@ -332,13 +334,14 @@ static void park_offer(gp_parked_t *e, const char *why)
 		gp_handoff_slot_freed(e->h->proxy, e->backend);
 }
 
-/* Take the session's backend socket over (the session closes its handle and descriptor;
- * the socket lives on in ours) into a new entry for its backend, listed in h->parked and
+/* Take a session's backend socket over (the session closes its handle and descriptor; the
+ * socket lives on in ours) into a new entry for its backend, listed in h->parked and
  * reading; NULL if that failed (then the session's close is an ordinary close). */
-static gp_parked_t *park_take_socket(gp_handoff_t *h, gp_session_t *s, gp_park_state_t state)
+static gp_parked_t *park_take_socket(gp_park_t *h, const gp_park_from_t *from,
+                                     gp_park_state_t state)
 {
 	uv_os_fd_t ofd;
-	if (uv_fileno((const uv_handle_t *)&s->server.tcp, &ofd) != 0)
+	if (uv_fileno((const uv_handle_t *)&from->io->tcp, &ofd) != 0)
 		return NULL;
 	gp_parked_t *e = park_new(h);
 	if (!e)
@@ -350,58 +353,57 @@ static gp_parked_t *park_take_socket(gp_handoff_t *h, gp_session_t *s, gp_park_s
 		gp_io_close(&e->io, false); /* frees e in park_closed; counts nothing */
 		return NULL;
 	}
-	e->greeted_at = s->greeted_at;
-	park_attach(e, s->backend, state);
+	e->greeted_at = from->greeted_at;
+	park_attach(e, from->backend, state);
 	gp_io_tune(&e->io);
 	gp_io_set_whole(&e->io, true);
 	gp_io_read(&e->io, true);
 	return e;
 }
 
-void gp_park_put(gp_handoff_t *h, gp_session_t *s)
+bool gp_park_put(gp_park_t *h, const gp_park_from_t *from)
 {
-	gp_parked_t *e = park_take_socket(h, s, GP_PARK_IDLE);
+	if (from->greeting_len > GP_GREETING_MAX)
+		return false;
+	gp_parked_t *e = park_take_socket(h, from, GP_PARK_IDLE);
 	if (!e)
-		return;
-	e->greeting_len = s->greeting_len;
-	memcpy(e->greeting, s->greeting, s->greeting_len);
-	s->slot = false; /* the slot is the parked connection's now */
+		return false;
+	e->greeting_len = from->greeting_len;
+	memcpy(e->greeting, from->greeting, from->greeting_len);
 	const char *finish = park_unfit(e);
 	gp_log(GP_LOG_INFO, "greeting_parked", "backend=%s conn=%u client=%s reason=%s%s%s",
-	       e->name, s->id, s->client_addr, gp_close_name(s->close_reason),
-	       finish ? " finish=" : "", finish ? finish : "");
+	       e->name, from->conn, from->client, from->reason, finish ? " finish=" : "",
+	       finish ? finish : "");
 	park_event(e, GP_PARK_EV_PARKED);
 	park_offer(e, finish);
+	return true;
 }
 
-void gp_park_refuse(gp_handoff_t *h, gp_session_t *s)
+bool gp_park_refuse(gp_park_t *h, const gp_park_from_t *from)
 {
 	gp_proxy_t *p = h->proxy;
-	gp_parked_t *e = park_take_socket(h, s, GP_PARK_REFUSE);
+	gp_parked_t *e = park_take_socket(h, from, GP_PARK_REFUSE);
 	if (!e)
-		return;
-	/* Until its ERR it is an unauthenticated connection of the backend: it holds a slot. */
-	if (s->slot)
-		s->slot = false;
-	else
-		p->backends[s->backend].hs_slots++;
-	e->answer_len = s->defer_answer_len;
+		return false;
+	e->answer_len = from->answer_len;
 	e->deadline = uv_now(p->loop) + GP_PARK_LOGIN_MS;
 	gp_log(GP_LOG_INFO, "defer_abandoning", "backend=%s conn=%u client=%s switched=%d", e->name,
-	       s->id, s->client_addr, s->resp.client_turn);
+	       from->conn, from->client, from->switched);
 	/* The server asked already: its switch went to the client (answer now), or it was read
 	 * and not yet looked at (the session's buffer holds it: act on it here). */
-	uint32_t n = gp_io_buffered(&s->server);
+	const gp_io_t *io = from->io;
+	uint32_t n = gp_io_buffered(io);
 	myp_frame_t f;
-	if (n && myp_frame_packet(s->server.buf + s->server.start, n, &f) == MYP_OK) {
+	if (n && myp_frame_packet(io->buf + io->start, n, &f) == MYP_OK) {
 		gp_pkt_t pkt = {.len = f.len, .seq = f.seq, .p = (uint8_t *)f.payload, .n = f.len};
 		park_on_refused(e, &pkt);
 	} else if (n) {
 		park_set_state(e, GP_PARK_GONE); /* half a packet: cannot tell what it asked */
 		gp_io_close(&e->io, false);
-	} else if (s->resp.client_turn) {
-		park_send_wrong(e, (uint8_t)(s->server_seq + 1));
+	} else if (from->switched) {
+		park_send_wrong(e, (uint8_t)(from->server_seq + 1));
 	}
+	return true;
 }
 
 typedef enum gp_park_fit {
@@ -430,7 +432,7 @@ static gp_park_fit_t park_check(gp_parked_t *e, uint64_t now)
 	return now >= e->greeted_at + half ? GP_PARK_OLD : GP_PARK_FIT;
 }
 
-bool gp_park_available(gp_handoff_t *h, int b)
+bool gp_park_available(gp_park_t *h, int b)
 {
 	gp_list_t *pos;
 	uint64_t now = uv_now(h->proxy->loop);
@@ -442,7 +444,7 @@ bool gp_park_available(gp_handoff_t *h, int b)
 	return false;
 }
 
-bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b)
+bool gp_park_take(gp_park_t *h, int b, gp_park_handout_t *out)
 {
 	gp_list_t *pos, *tmp;
 	uint64_t now = uv_now(h->proxy->loop);
@@ -464,30 +466,36 @@ bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b)
 		int fd = uv_fileno((const uv_handle_t *)&e->io.tcp, &ofd) == 0 ? dup(ofd) : -1;
 		if (fd < 0)
 			return false;
-		/* The slot goes with the connection: e leaves without freeing it. */
+		/* The slot goes with the connection: e leaves without freeing it. e is freed once
+		 * its io has closed, on a later loop turn: the greeting stays readable till then.
+		 */
 		park_event(e, GP_PARK_EV_REUSED);
 		park_set_state(e, GP_PARK_GONE);
 		e->backend = -1;
 		gp_io_close(&e->io, false);
-		s->slot = true;
-		gp_log(GP_LOG_DEBUG, "greeting_reused", "backend=%s conn=%u client=%s age_ms=%llu",
-		       h->proxy->backends[b].conf->name, s->id, s->client_addr,
-		       (unsigned long long)(now - e->greeted_at));
-		if (gp_session_adopt(s, b, fd, e->greeting, e->greeting_len, e->greeted_at)) {
-			gp_park_warm(h); /* one more greeting ahead, for the next client */
-			return true;
-		}
-		/* Lost on the way (cannot happen short of running out of descriptors). */
-		s->slot = false;
-		if (h->proxy->backends[b].hs_slots)
-			h->proxy->backends[b].hs_slots--;
-		return false;
+		*out = (gp_park_handout_t){.fd = fd,
+		                           .greeting = e->greeting,
+		                           .greeting_len = e->greeting_len,
+		                           .greeted_at = e->greeted_at};
+		return true;
 	}
 	return false;
 }
 
+void gp_park_init(gp_park_t *h, gp_proxy_t *p)
+{
+	h->proxy = p;
+	h->cfg_gen = gp_config_generation(p->cfg);
+	gp_list_init(&h->parked);
+}
+
+bool gp_park_empty(const gp_park_t *h)
+{
+	return gp_list_empty(&h->parked);
+}
+
 /* A reload swapped the configuration: find each entry's backend again by name and address. */
-static void park_follow_reload(gp_handoff_t *h)
+static void park_follow_reload(gp_park_t *h)
 {
 	gp_proxy_t *p = h->proxy;
 	gp_list_t *pos;
@@ -505,7 +513,7 @@ static void park_follow_reload(gp_handoff_t *h)
 	h->cfg_gen = gp_config_generation(p->cfg);
 }
 
-void gp_park_tick(gp_handoff_t *h, uint64_t now)
+void gp_park_tick(gp_park_t *h, uint64_t now)
 {
 	gp_proxy_t *p = h->proxy;
 	gp_list_t *pos, *tmp;
@@ -590,7 +598,7 @@ static void park_warm_connected(uv_connect_t *req, int status)
 }
 
 /* Open one warm connection to backend b; it holds a handshake slot like a parked one. */
-static bool park_warm_one(gp_handoff_t *h, int b)
+static bool park_warm_one(gp_park_t *h, int b)
 {
 	gp_proxy_t *p = h->proxy;
 	gp_backend_t *be = &p->backends[b];
@@ -611,7 +619,7 @@ static bool park_warm_one(gp_handoff_t *h, int b)
 	return true;
 }
 
-void gp_park_warm(gp_handoff_t *h)
+void gp_park_warm(gp_park_t *h)
 {
 	gp_proxy_t *p = h->proxy;
 	const gp_config_t *c = p->cfg;

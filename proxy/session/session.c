@@ -86,8 +86,7 @@ static void session_join_backend(gp_session_t *s)
 static void session_retry(gp_session_t *s)
 {
 	session_leave_backend(s);
-	gp_handoff_release(s);
-	s->greeted_at = 0;
+	gp_handoff_retry(s);
 	s->tried_at = uv_now(s->proxy->loop);
 	session_set_state(s, GP_SS_CONNECTING);
 	s->retry_connect = true;
@@ -100,10 +99,9 @@ static void session_release(gp_session_t *s)
 	gp_list_del(&s->link);
 	gp_list_del(&s->drain_link);
 	session_leave_backend(s);
-	gp_handoff_unqueue(s);
+	gp_handoff_forget(s);
 	if (s->kill.slot) /* closed while its cross-node KILL was checked */
 		gp_kill_slot_give(&p->kill_jobs);
-	free(s->greeting);
 	if (s->counted)
 		p->nclients--;
 	p->nsessions--;
@@ -203,7 +201,7 @@ void gp_session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sq
 {
 	if (s->state == GP_SS_CLOSING)
 		return;
-	if (seq == 0 && s->defer_resp && s->state < GP_SS_AUTH)
+	if (seq == 0 && gp_handoff_holds_response(s) && s->state < GP_SS_AUTH)
 		seq = 2; /* a deferred client answered the proxy's greeting: it expects 2 */
 	session_send_err(s, seq, code, sqlstate, msg);
 	gp_session_close(s, reason);
@@ -372,7 +370,7 @@ static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
 		return GP_PKT_DROP;
 	}
 	gp_handoff_greeted(s, pkt->p - MYP_HEADER_LEN, pkt->n + MYP_HEADER_LEN);
-	if (s->deferred) {
+	if (gp_handoff_deferred(s)) {
 		/* The client has its greeting (the proxy's): this one stays here. */
 		if (gp_handoff_defer_respond(s, (uint8_t)(pkt->seq + 1), &g) != GP_OK) {
 			gp_session_fail(s, 2, GP_ER_NOT_READY, "08S01",
@@ -419,7 +417,7 @@ static gp_pkt_action_t session_on_hsresp(gp_session_t *s, gp_pkt_t *pkt)
 	memcpy(s->user, r.user, ulen);
 	s->user[ulen] = '\0';
 	gp_kill_login_set(&s->login, r.user, r.user_len, r.charset, true);
-	if (s->deferred) {
+	if (gp_handoff_deferred(s)) {
 		if (gp_handoff_defer_answered(s, pkt, &r)) {
 			/* Not read until the backend has its response: a client that leaves now is
 			 * noticed then, and its login refused rather than aborted. */
@@ -989,7 +987,7 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 		return GP_PKT_FORWARD;
 	}
 	s->server_seq = pkt->seq;
-	if (s->state == GP_SS_AUTH && s->deferred)
+	if (s->state == GP_SS_AUTH && gp_handoff_deferred(s))
 		gp_handoff_defer_server(s, pkt);
 	if (s->kill.phase == GP_KILL_CHECKING && s->internal &&
 	    myp_resp_is_row(&s->resp, pkt->len, pkt->p, pkt->n))
@@ -1086,7 +1084,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->id = ++p->next_conn_id;
 	gp_list_init(&s->link);
 	gp_list_init(&s->drain_link);
-	gp_list_init(&s->slot_link);
+	gp_handoff_init(&s->hs);
 	s->open_handles = 1;
 	if (uv_accept(listener, (uv_stream_t *)&s->client.tcp) < 0 ||
 	    gp_io_init(&s->server, p->loop, &server_proto, s) != GP_OK) {
@@ -1175,7 +1173,7 @@ bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, u
 	memcpy(buf, greeting, n);
 	s->backend = b;
 	s->tried |= 1u << b;
-	s->greeted_at = greeted_at;
+	gp_handoff_adopting(s, greeted_at);
 	session_join_backend(s);
 	gp_io_tune(&s->server);
 	gp_io_set_whole(&s->server, true);

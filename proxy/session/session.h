@@ -8,6 +8,7 @@
 
 #include "net/io.h"
 #include "session/close.h"
+#include "session/handoff.h"
 #include "session/kill.h"
 #include "base/list.h"
 #include "codec/myp.h"
@@ -73,22 +74,10 @@ typedef struct gp_session {
 	gp_close_t close_reason;      /* why it is closing (logs) */
 	char client_addr[64];         /* "ip:port" of the client */
 	char user[64];                /* user name from the handshake (logs) */
-	gp_list_t slot_link;          /* in the handoff queue while waiting for a handshake slot */
-	uint8_t *greeting;            /* the backend's greeting (with header) while unanswered */
-	uint32_t greeting_len;        /* its length */
-	uint64_t greeted_at;        /* loop ms the backend connection greeted (kept on hand-over) */
-	uint64_t client_greeted_at; /* loop ms this client was sent its greeting */
-	uint64_t queued_at;         /* loop ms it joined the slot queue */
-	bool slot;                  /* holds a handshake slot of its backend (handoff.c) */
-	bool queued;                /* in the slot queue (slot_link) */
-	bool no_park;               /* its backend connection went to another client */
-	bool deferred;              /* greeted by the proxy itself, no backend yet (handoff.c) */
-	uint8_t *defer_resp;        /* then: the client's handshake response payload */
-	uint32_t defer_resp_len;    /* its length */
-	uint8_t defer_answer_len;   /* what a refusal sends the server's last auth switch */
-	gp_kill_login_t login;      /* the login user as its server keeps it (who may KILL it) */
-	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
-	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent (session_on_kill) */
+	gp_handshake_t hs;            /* handshake slot, greeting, deferred login: handoff.c's */
+	gp_kill_login_t login;        /* the login user as its server keeps it (who may KILL it) */
+	gp_kill_login_t login_next;   /* a COM_CHANGE_USER's user, until the server accepts it */
+	gp_kill_req_t kill;           /* a KILL of a proxy id this session sent (session_on_kill) */
 } gp_session_t;
 
 /* The connection id the client sees (greeting, CONNECTION_ID() excepted). */

@@ -285,7 +285,7 @@ static void on_sweep(uv_timer_t *t)
 	gp_list_each_safe(pos, tmp, &p->sessions[GP_SS_READY])
 	{
 		gp_session_t *s = gp_container_of(pos, gp_session_t, link);
-		if (!s->in_flight && now - s->last_active >= (uint64_t)idle_ms)
+		if (!s->core.in_flight && now - s->last_active >= (uint64_t)idle_ms)
 			gp_session_close(s, GP_CLOSE_IDLE_TIMEOUT);
 	}
 }

@@ -30,11 +30,6 @@ void gp_handoff_forget(gp_session_t *s)
 	s->hs.greeting = NULL;
 }
 
-bool gp_handoff_deferred(const gp_session_t *s)
-{
-	return s->hs.deferred;
-}
-
 bool gp_handoff_holds_response(const gp_session_t *s)
 {
 	return s->hs.defer_resp != NULL;
@@ -251,8 +246,8 @@ static gp_park_from_t handoff_from(gp_session_t *s)
 	        .greeting_len = s->hs.greeting_len,
 	        .greeted_at = s->hs.greeted_at,
 	        .answer_len = s->hs.defer_answer_len,
-	        .switched = s->resp.client_turn,
-	        .server_seq = s->server_seq,
+	        .switched = s->core.resp.client_turn,
+	        .server_seq = s->core.server_seq,
 	};
 }
 
@@ -273,8 +268,8 @@ void gp_handoff_closing(gp_session_t *s)
 {
 	gp_proxy_t *p = s->proxy;
 	gp_handoff_unqueue(s);
-	if (s->hs.defer_resp && s->state == GP_SS_AUTH && s->in_flight && s->server.connected &&
-	    !s->server.ended && !s->server.closing &&
+	if (s->hs.defer_resp && s->state == GP_SS_AUTH && s->core.in_flight &&
+	    s->server.connected && !s->server.ended && !s->server.closing &&
 	    uv_stream_get_write_queue_size((const uv_stream_t *)&s->server.tcp) == 0) {
 		/* The server has the rewritten response (all of it in the socket) and waits for
 		 * its plugin's round trip: a vanished client would be an aborted connect. Refuse
@@ -428,8 +423,9 @@ static bool handoff_defer_greet(gp_session_t *s, int b)
 		return false;
 	p->backends[b].deferred++;
 	s->hs.deferred = true;
+	gp_core_defer(&s->core);
 	s->backend = b; /* where it will most likely go (logs); it has not joined it */
-	s->server_caps = defer_caps(g.caps);
+	s->hs.defer_caps = defer_caps(g.caps);
 	s->hs.client_greeted_at = uv_now(p->loop);
 	gp_log(GP_LOG_DEBUG, "greeting_deferred", "backend=%s conn=%u client=%s",
 	       p->backends[b].conf->name, s->id, s->client_addr);
@@ -460,14 +456,15 @@ bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_h
 	return true;
 }
 
-gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g)
+gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g,
+                                     uint64_t *caps)
 {
 	myp_hsresp_t r;
 	if (!s->hs.defer_resp ||
 	    myp_hsresp_parse(s->hs.defer_resp, s->hs.defer_resp_len, &r) != MYP_OK)
 		return GP_EPROTO;
 	uint64_t real = defer_caps(g->caps);
-	uint64_t agreed = r.caps & s->server_caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
+	uint64_t agreed = r.caps & s->hs.defer_caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	if (agreed & ~real) {
 		/* The client took up something this server does not offer (an upgrade between
 		 * the cached greeting and now): relaying on would garble the stream. */
@@ -481,10 +478,9 @@ gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_gre
 	myp_hsresp_defer_build(&w, seq, &r, GP_DEFER_PLUGIN, GP_CAPS_UNRELAYABLE);
 	if (w.failed)
 		return GP_ETOOBIG;
-	s->server_thread = g->conn_id;
-	s->server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
-	s->caps = ((r.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) & s->server_caps) |
-	          (r.caps & MYP_CLIENT_PROTOCOL_41);
+	uint64_t server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
+	*caps = ((r.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) & server_caps) |
+	        (r.caps & MYP_CLIENT_PROTOCOL_41);
 	return gp_io_send(&s->server, buf, w.len);
 }
 

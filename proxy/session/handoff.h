@@ -72,6 +72,7 @@ typedef struct gp_handshake {
 	bool queued;                /* in the slot queue (slot_link) */
 	bool no_park;               /* its backend connection went to another client */
 	bool deferred;              /* greeted by the proxy itself, no backend yet */
+	uint64_t defer_caps;        /* then: the capabilities its greeting offered */
 	uint8_t *defer_resp;        /* then: the client's handshake response payload */
 	uint32_t defer_resp_len;    /* its length */
 	uint8_t defer_answer_len;   /* what a refusal sends the server's last auth switch */
@@ -83,8 +84,6 @@ typedef struct gp_handshake {
 void gp_handoff_init(gp_handshake_t *hs);
 /* The session is freed: leave the queue, let go of what it kept. */
 void gp_handoff_forget(gp_session_t *s);
-/* Greeted by the proxy itself, no backend yet (its client's handshake response is kept). */
-bool gp_handoff_deferred(const gp_session_t *s);
 /* A deferred client's handshake response is kept (it answered the proxy's greeting). */
 bool gp_handoff_holds_response(const gp_session_t *s);
 /* The backend attempt of s failed: no slot, and the next connection greets afresh. */
@@ -112,8 +111,10 @@ void gp_handoff_connected(gp_session_t *s);
  * client that could not follow an auth switch (ERR 1251 sent, s closed: false). */
 bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_hsresp_t *r);
 /* The backend greeted a deferred s (g): send it the client's response with an empty auth
- * response and a plugin name it lacks (seq: the greeting's + 1); sets s->caps. */
-GP_WUR gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g);
+ * response and a plugin name it lacks (seq: the greeting's + 1); *caps: what the two ends
+ * then agree on. */
+GP_WUR gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g,
+                                            uint64_t *caps);
 /* A server packet of a deferred s's authentication (notes what an auth switch asks for). */
 void gp_handoff_defer_server(gp_session_t *s, const gp_pkt_t *pkt);
 

@@ -147,6 +147,21 @@ static void assert_err(const gp_core_out_t *o, uint16_t code, const char *msg)
 	}
 }
 
+/* The backend answers with ERR code (seq): its verdict is want; what the scan after it
+ * closes the session for (GP_CLOSE_NONE: nothing). */
+static gp_close_t err_then_scan(gp_core_t *c, uint8_t seq, uint16_t code, gp_pkt_action_t want)
+{
+	pkt_buf_t pb;
+	gp_core_out_t o;
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_server_packet(c, pkt_err(&pb, seq, code, "refused"), &o), want);
+	if (want == GP_PKT_FORWARD)
+		ck_assert(o.ev & GP_CORE_EV_ERR_PACKET); /* the client sees it */
+	gp_core_out_init(&o);
+	gp_core_scanned(c, &o);
+	return o.close;
+}
+
 /* A session through greeting, handshake response and a successful login. */
 static void login(gp_core_t *c, bool ro)
 {
@@ -272,14 +287,8 @@ START_TEST(test_handshake_refusals)
 	gp_core_out_init(&o);
 	(void)gp_core_server_packet(&c, pkt_greeting(&pb, CAPS_BASE), &o);
 	(void)gp_core_client_packet(&c, pkt_hsresp(&pb, CAPS_BASE), &o);
-	gp_core_out_init(&o);
-	ck_assert_int_eq(gp_core_server_packet(&c, pkt_err(&pb, 2, 1045, "Access denied"), &o),
-	                 GP_PKT_FORWARD);
-	ck_assert(!(o.ev & GP_CORE_EV_READY));
-	ck_assert(o.ev & GP_CORE_EV_ERR_PACKET);
-	gp_core_out_init(&o);
-	gp_core_scanned(&c, &o);
-	ck_assert_int_eq(o.close, GP_CLOSE_AUTH_FAILED);
+	ck_assert_int_eq(err_then_scan(&c, 2, 1045, GP_PKT_FORWARD), GP_CLOSE_AUTH_FAILED);
+	ck_assert_int_eq(c.phase, GP_CORE_AUTH); /* never READY */
 }
 END_TEST
 
@@ -429,12 +438,7 @@ START_TEST(test_read_only_endpoint)
 	(void)gp_core_server_packet(&c, pkt_ok(&pb, 2, 0), &o);
 	gp_core_out_init(&o);
 	gp_core_scanned(&c, &o);
-	gp_core_out_init(&o);
-	ck_assert_int_eq(gp_core_server_packet(&c, pkt_err(&pb, 1, 1227, "denied"), &o),
-	                 GP_PKT_DROP);
-	gp_core_out_init(&o);
-	gp_core_scanned(&c, &o);
-	ck_assert_int_eq(o.close, GP_CLOSE_READ_ONLY_FAILED);
+	ck_assert_int_eq(err_then_scan(&c, 1, 1227, GP_PKT_DROP), GP_CLOSE_READ_ONLY_FAILED);
 }
 END_TEST
 

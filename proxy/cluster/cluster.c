@@ -34,13 +34,13 @@ static uint64_t cluster_now(const gp_cluster_t *c)
 
 /* ---- calls out to the sessions (hooks the daemon wires) ---- */
 
-static void cluster_close(gp_cluster_t *c, int b, int ep, const char *reason)
+static void cluster_close(gp_cluster_t *c, int b, int ep, gp_close_t reason)
 {
 	if (c->hooks.close)
 		c->hooks.close(c->hooks.arg, b, ep, reason);
 }
 
-static void cluster_drain(gp_cluster_t *c, int b, int ep, uint64_t deadline, const char *reason)
+static void cluster_drain(gp_cluster_t *c, int b, int ep, uint64_t deadline, gp_close_t reason)
 {
 	if (c->hooks.drain)
 		c->hooks.drain(c->hooks.arg, b, ep, deadline, reason);
@@ -132,7 +132,7 @@ static void on_barrier_timeout(uv_timer_t *tm)
 	       cluster_name(c, b), cluster_sessions(c, b, GP_CLUSTER_RW), open, unknown);
 	/* Transactions still open on the old writer are cut (statements in flight finish
 	 * first): two writers never overlap. */
-	cluster_drain(c, b, GP_CLUSTER_RW, cluster_now(c), "drain_timeout");
+	cluster_drain(c, b, GP_CLUSTER_RW, cluster_now(c), GP_CLOSE_DRAIN_TIMEOUT);
 	if (c->hooks.drain_due)
 		c->hooks.drain_due(c->hooks.arg);
 }
@@ -267,7 +267,7 @@ static void cluster_writer_change(gp_cluster_t *c, const gp_galera_out_t *out)
 		return;
 	if (cluster_node_dead(out->state[from])) {
 		/* Nothing there can commit: its clients see the drop now, not a hang. */
-		cluster_close(c, from, GP_CLUSTER_RW, "writer_down");
+		cluster_close(c, from, GP_CLUSTER_RW, GP_CLOSE_WRITER_DOWN);
 		return;
 	}
 	if (to == c->barrier_from) {
@@ -278,7 +278,7 @@ static void cluster_writer_change(gp_cluster_t *c, const gp_galera_out_t *out)
 	 * transactions are done and the new writer has applied them, so two nodes never
 	 * take writes from this proxy. */
 	cluster_drain(c, from, GP_CLUSTER_RW, now + (uint64_t)c->cfg->routing_drain_timeout_ms,
-	              "writer_changed");
+	              GP_CLOSE_WRITER_CHANGED);
 	if (c->barrier_from >= 0)
 		return;
 	c->barrier_from = from;
@@ -337,11 +337,11 @@ void gp_cluster_decide(gp_cluster_t *c)
 		if (out.reader_eligible[i] || !cluster_sessions(c, (int)i, GP_CLUSTER_ANY))
 			continue;
 		if (cluster_node_dead(out.state[i]))
-			cluster_close(c, (int)i, GP_CLUSTER_RO, "reader_down");
+			cluster_close(c, (int)i, GP_CLUSTER_RO, GP_CLOSE_READER_DOWN);
 		else
 			cluster_drain(c, (int)i, GP_CLUSTER_RO,
 			              cluster_now(c) + (uint64_t)c->cfg->routing_drain_timeout_ms,
-			              "reader_ineligible");
+			              GP_CLOSE_READER_INELIGIBLE);
 	}
 	if (!was_decided || (c->hooks.waiting && c->hooks.waiting(c->hooks.arg)))
 		cluster_wake_waiting(c);

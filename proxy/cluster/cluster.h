@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "base/close.h"
 #include "base/config.h"
 #include "base/hist.h"
 #include "base/status.h"
@@ -30,9 +31,9 @@ struct json_t;
 typedef struct gp_cluster_hooks {
 	void *arg; /* passed to every hook */
 	/* Close the sessions of endpoint ep on backend b now. */
-	void (*close)(void *arg, int b, int ep, const char *reason);
+	void (*close)(void *arg, int b, int ep, gp_close_t reason);
 	/* Ask them to close at their next idle point, at the latest at deadline (loop ms). */
-	void (*drain)(void *arg, int b, int ep, uint64_t deadline, const char *reason);
+	void (*drain)(void *arg, int b, int ep, uint64_t deadline, gp_close_t reason);
 	/* Act on the drains that are due (a deadline just passed). */
 	void (*drain_due)(void *arg);
 	/* Sessions waiting for a backend may try again. */

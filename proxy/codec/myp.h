@@ -196,6 +196,10 @@ myp_cmd_kind_t myp_cmd_kind(uint8_t cmd);
  * server does), and the same packet made to name another. */
 MYP_WUR myp_status_t myp_process_kill_parse(const uint8_t *p, size_t n, uint32_t *id);
 MYP_WUR myp_status_t myp_process_kill_set_id(uint8_t *p, size_t n, uint32_t id);
+/* A COM_QUERY payload (p, n) made to name v instead of the decimal number at sql[off..off+len)
+ * of its statement (sql = p + 1): v's digits, then spaces, so the length stays. MYP_EPROTO if
+ * it is no COM_QUERY, the span is not inside it or v's digits do not fit in len. */
+MYP_WUR myp_status_t myp_query_set_number(uint8_t *p, size_t n, size_t off, size_t len, uint64_t v);
 
 typedef struct myp_change_user {
 	const uint8_t *user; /* the new user name (slice, no NUL) */
@@ -325,6 +329,17 @@ void myp_hsresp_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r);
  * plugin name: a server that has no such plugin answers with an AuthSwitchRequest. */
 void myp_hsresp_defer_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r, const char *plugin,
                             uint64_t clear_caps);
+
+#define MYP_NATIVE_PLUGIN   "mysql_native_password"
+#define MYP_NATIVE_AUTH_LEN 20 /* its scramble and its answer */
+/* Build a mysql_native_password login answering greeting g (seq 1): protocol 4.1, secure
+ * connection, plugin auth and transactions as g offers them, g's collation, user and auth
+ * (the scrambled password, MYP_NATIVE_AUTH_LEN bytes, or none for an empty password). */
+void myp_native_login_build(myp_wbuf_t *w, uint8_t seq, const myp_greeting_t *g, const char *user,
+                            size_t user_len, const uint8_t *auth, size_t auth_len);
+/* Build one round's auth data as its own packet (an answer to an auth switch or a plugin's
+ * request): the bytes as they are. */
+void myp_auth_data_build(myp_wbuf_t *w, uint8_t seq, const uint8_t *data, size_t n);
 
 typedef struct myp_authswitch {
 	const uint8_t *plugin; /* plugin name (slice) */

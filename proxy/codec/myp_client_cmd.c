@@ -1,5 +1,5 @@
-/* myp_client_cmd.c - client commands the proxy reads or rewrites: COM_PROCESS_KILL,
- * COM_CHANGE_USER. */
+/* myp_client_cmd.c - client commands the proxy reads or rewrites: COM_PROCESS_KILL, a KILL
+ * statement's id, COM_CHANGE_USER. */
 #include <string.h>
 
 #include "myp.h"
@@ -29,6 +29,26 @@ myp_status_t myp_process_kill_set_id(uint8_t *p, size_t n, uint32_t id)
 	p[2] = (uint8_t)(id >> 8);
 	p[3] = (uint8_t)(id >> 16);
 	p[4] = (uint8_t)(id >> 24);
+	return MYP_OK;
+}
+
+myp_status_t myp_query_set_number(uint8_t *p, size_t n, size_t off, size_t len, uint64_t v)
+{
+	uint8_t digits[20]; /* UINT64_MAX has 20 */
+	size_t nd = 0;
+
+	if (n < 1 || p[0] != MYP_COM_QUERY || off > n - 1 || len > n - 1 - off)
+		return MYP_EPROTO;
+	do {
+		digits[nd++] = (uint8_t)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (nd > len)
+		return MYP_EPROTO;
+	uint8_t *d = p + 1 + off;
+	for (size_t i = 0; i < nd; i++)
+		d[i] = digits[nd - 1 - i];
+	memset(d + nd, ' ', len - nd);
 	return MYP_OK;
 }
 

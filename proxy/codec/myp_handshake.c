@@ -322,6 +322,33 @@ void myp_hsresp_defer_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r, c
 	myp_hsresp_build(w, seq, &out);
 }
 
+void myp_native_login_build(myp_wbuf_t *w, uint8_t seq, const myp_greeting_t *g, const char *user,
+                            size_t user_len, const uint8_t *auth, size_t auth_len)
+{
+	static const char plugin[] = MYP_NATIVE_PLUGIN;
+	myp_hsresp_t r = {
+	        .caps = g->caps & (MYP_CLIENT_LONG_PASSWORD | MYP_CLIENT_PROTOCOL_41 |
+	                           MYP_CLIENT_SECURE_CONNECTION | MYP_CLIENT_PLUGIN_AUTH |
+	                           MYP_CLIENT_TRANSACTIONS),
+	        .max_packet = 1u << 24,
+	        .charset = g->charset,
+	        .user = (const uint8_t *)user,
+	        .user_len = user_len,
+	        .auth = auth,
+	        .auth_len = auth_len,
+	        .auth_plugin = (const uint8_t *)plugin,
+	        .auth_plugin_len = sizeof(plugin) - 1,
+	};
+	myp_hsresp_build(w, seq, &r);
+}
+
+void myp_auth_data_build(myp_wbuf_t *w, uint8_t seq, const uint8_t *data, size_t n)
+{
+	size_t start = myp_wbuf_packet_begin(w);
+	myp_wbuf_bytes(w, data, n);
+	myp_wbuf_packet_end(w, start, seq);
+}
+
 /* ---- auth switch ------------------------------------------------------------ */
 
 myp_status_t myp_authswitch_parse(const uint8_t *p, size_t n, myp_authswitch_t *out)

@@ -106,10 +106,10 @@ typedef struct gp_proxy {
 	gp_stats_t stats;                       /* counters */
 	gp_cluster_t cluster;                   /* writer, barrier, policy, monitor (cluster.h) */
 	struct gp_vrrp *vrrp;                   /* VRRP role, VIP, fencing, peer (vrrp.h) */
-	struct gp_metrics *metrics;             /* what /metrics shows beyond stats (metrics.h) */
-	struct gp_admin *admin;                 /* HTTP server, reloads, VRRP role (admin.c) */
-	struct gp_handoff *ho;                  /* parked greetings, slot queue (handoff.c) */
-	gp_proxy_hooks_t hooks;                 /* calls up into the daemon */
+	struct gp_metrics *metrics; /* what /metrics shows beyond stats (core/counters.h) */
+	struct gp_admin *admin;     /* HTTP server, reloads, VRRP role (admin.c) */
+	struct gp_handoff *ho;      /* parked greetings, slot queue (handoff.c) */
+	gp_proxy_hooks_t hooks;     /* calls up into the daemon */
 } gp_proxy_t;
 
 /* A session's link leaves the list of state from and joins that of state to (from < 0: it

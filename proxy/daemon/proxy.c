@@ -30,10 +30,10 @@ _Static_assert(GP_CLUSTER_RW == (int)GP_EP_RW && GP_CLUSTER_RO == (int)GP_EP_RO,
 
 /* Sessions of one backend and endpoint (-1: any) that a cluster hook acts on. */
 typedef struct proxy_on_backend {
-	int b, ep;          /* which */
-	bool drain;         /* drain them (else close) */
-	uint64_t deadline;  /* the drain's */
-	const char *reason; /* why */
+	int b, ep;         /* which */
+	bool drain;        /* drain them (else close) */
+	uint64_t deadline; /* the drain's */
+	gp_close_t reason; /* why */
 } proxy_on_backend_t;
 
 static bool proxy_on_backend_fn(gp_list_t *link, void *arg)
@@ -49,13 +49,13 @@ static bool proxy_on_backend_fn(gp_list_t *link, void *arg)
 	return true;
 }
 
-static void hook_close(void *arg, int b, int ep, const char *reason)
+static void hook_close(void *arg, int b, int ep, gp_close_t reason)
 {
 	proxy_on_backend_t w = {.b = b, .ep = ep, .reason = reason};
 	gp_proxy_each_session(arg, GP_SS_FROM(GP_SS_CONNECTING), proxy_on_backend_fn, &w);
 }
 
-static void hook_drain(void *arg, int b, int ep, uint64_t deadline, const char *reason)
+static void hook_drain(void *arg, int b, int ep, uint64_t deadline, gp_close_t reason)
 {
 	proxy_on_backend_t w = {
 	        .b = b, .ep = ep, .drain = true, .deadline = deadline, .reason = reason};
@@ -196,7 +196,7 @@ static void proxy_teardown(gp_proxy_t *p)
 
 static bool proxy_close_fn(gp_list_t *link, void *arg)
 {
-	gp_session_close(gp_session_of(link), arg);
+	gp_session_close(gp_session_of(link), *(const gp_close_t *)arg);
 	return true;
 }
 
@@ -204,7 +204,8 @@ static void on_shutdown_deadline(uv_timer_t *t)
 {
 	gp_proxy_t *p = t->data;
 	gp_log(GP_LOG_WARN, "shutdown_timeout", "sessions=%u", p->nsessions);
-	gp_proxy_each_session(p, GP_SS_FROM(GP_SS_WAITING), proxy_close_fn, "shutdown_timeout");
+	gp_proxy_each_session(p, GP_SS_FROM(GP_SS_WAITING), proxy_close_fn,
+	                      &(gp_close_t){GP_CLOSE_SHUTDOWN_TIMEOUT});
 }
 
 /*
@@ -337,8 +338,8 @@ static bool proxy_idle_fn(gp_list_t *link, void *arg)
 {
 	const proxy_idle_t *w = arg;
 	gp_session_t *s = gp_session_of(link);
-	if (!s->in_flight && w->now - s->last_active >= w->idle_ms)
-		gp_session_close(s, "idle_timeout");
+	if (!s->core.in_flight && w->now - s->last_active >= w->idle_ms)
+		gp_session_close(s, GP_CLOSE_IDLE_TIMEOUT);
 	return true;
 }
 

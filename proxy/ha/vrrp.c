@@ -70,7 +70,7 @@ static gp_vrrp_state_t vrrp_derive(const gp_vrrp_t *v)
 
 static bool vrrp_fence_one(gp_list_t *link, void *arg)
 {
-	gp_session_drain(gp_session_of(link), *(const uint64_t *)arg, "fenced");
+	gp_session_drain(gp_session_of(link), *(const uint64_t *)arg, GP_CLOSE_FENCED);
 	return true;
 }
 

@@ -65,7 +65,7 @@ void gp_admin_tick_on(gp_admin_t *a)
 typedef struct admin_drain_walk {
 	int b;             /* the backend */
 	uint64_t deadline; /* the drain's */
-	const char *why;   /* its reason */
+	gp_close_t why;    /* its reason */
 	unsigned n;        /* sessions asked */
 } admin_drain_walk_t;
 
@@ -81,7 +81,7 @@ static bool admin_drain_one(gp_list_t *link, void *arg)
 }
 
 /* Drain every session on backend b (any endpoint); returns how many were asked. */
-unsigned gp_admin_drain_sessions(gp_proxy_t *p, int b, const char *why)
+unsigned gp_admin_drain_sessions(gp_proxy_t *p, int b, gp_close_t why)
 {
 	admin_drain_walk_t w = {b, uv_now(p->loop) + (uint64_t)p->cfg->routing_drain_timeout_ms,
 	                        why, 0};
@@ -181,7 +181,7 @@ int gp_admin_maintenance(gp_proxy_t *p, const char *backend, const char *on, con
 		gp_cluster_decide(
 		        &p->cluster); /* a writer moving away drains its sessions (cluster.c) */
 	if (want && !was) {
-		unsigned n = gp_admin_drain_sessions(p, b, "maintenance");
+		unsigned n = gp_admin_drain_sessions(p, b, GP_CLOSE_MAINTENANCE);
 		gp_admin_watch_drain(p, b, "maintenance", n);
 	}
 	const char *w = gp_admin_writer_name(p);
@@ -203,7 +203,7 @@ int gp_admin_drain(gp_proxy_t *p, const char *backend, const char *source, json_
 	}
 	gp_log(GP_LOG_INFO, "admin_drain", "backend=%s source=%s sessions=%u",
 	       p->backends[b].conf->name, source, p->backends[b].sessions);
-	unsigned n = gp_admin_drain_sessions(p, b, "admin_drain");
+	unsigned n = gp_admin_drain_sessions(p, b, GP_CLOSE_ADMIN_DRAIN);
 	if (p->backends[b].sessions && !gp_cluster_node(&p->cluster, (size_t)b)->drain) {
 		/* Shown as DRAINING until the sessions are gone; it stays eligible. */
 		gp_cluster_set_drain(&p->cluster, (size_t)b, true);

@@ -80,7 +80,7 @@ const char *gp_admin_writer_name(const gp_proxy_t *p);
 /* Start the tick that watches pending reloads and drains. */
 void gp_admin_tick_on(gp_admin_t *a);
 /* Drain every session on backend b (any endpoint); returns how many were asked. */
-unsigned gp_admin_drain_sessions(gp_proxy_t *p, int b, const char *why);
+unsigned gp_admin_drain_sessions(gp_proxy_t *p, int b, gp_close_t why);
 /* Watch the drain of backend b until its sessions are gone or overdue (logs drain_end). */
 void gp_admin_watch_drain(gp_proxy_t *p, int b, const char *reason, unsigned asked);
 

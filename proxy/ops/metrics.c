@@ -1,4 +1,4 @@
-/* metrics.c - what /metrics shows: session counters kept by hooks, the Prometheus text. */
+/* metrics.c - the Prometheus text of /metrics, from counters kept where state changes. */
 #include "ops/metrics.h"
 
 #include <math.h>
@@ -18,77 +18,6 @@
 #include "session/session.h"
 
 #define GP_METRICS_PREFIX "galera_proxy_"
-
-/* ---- hooks ------------------------------------------------------------------------- */
-
-/* Close reasons listed up front so their series exist before the first such close. */
-static const char *const known_reasons[] = {
-        "client_quit",     "client_closed",     "client_error",     "idle_timeout",
-        "drained",         "drain_timeout",     "writer_changed",   "writer_down",
-        "reader_down",     "reader_ineligible", "backend_lost",     "backend_timeout",
-        "auth_failed",     "handshake_timeout", "shutdown",         "shutdown_timeout",
-        "limit",           "no_backend",        "protocol_error",   "admin_drain",
-        "backend_removed", "handshake_slots",   "auth_unsupported",
-};
-
-/* Closes that cut a session instead of waiting for an idle point. */
-static bool reason_is_kill(const char *r)
-{
-	return !strcmp(r, "drain_timeout") || !strcmp(r, "writer_down") ||
-	       !strcmp(r, "reader_down") || !strcmp(r, "shutdown_timeout");
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void gp_metrics_init(gp_metrics_t *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->start_unix_ms = wall_ms();
-	for (size_t i = 0; i < sizeof(known_reasons) / sizeof(known_reasons[0]); i++)
-		m->closed[m->nclosed++].reason = known_reasons[i];
-}
-
-void gp_metrics_command(gp_metrics_t *m, int ep, uint8_t cmd)
-{
-	if (ep >= 0 && ep < GP_METRICS_ENDPOINTS)
-		m->commands[ep][cmd]++;
-}
-
-void gp_metrics_request_done(gp_metrics_t *m, int ep, uint64_t ns)
-{
-	if (ep >= 0 && ep < GP_METRICS_ENDPOINTS)
-		gp_hist_observe(&m->request[ep], GP_HIST_REQUEST, (double)ns / 1e9);
-}
-
-void gp_metrics_session_closed(gp_metrics_t *m, const char *reason)
-{
-	if (!reason)
-		reason = "unknown";
-	if (reason_is_kill(reason))
-		m->sessions_killed++;
-	for (size_t i = 0; i < m->nclosed; i++) {
-		if (m->closed[i].reason == reason || !strcmp(m->closed[i].reason, reason)) {
-			m->closed[i].n++;
-			return;
-		}
-	}
-	if (m->nclosed < GP_METRICS_REASONS) {
-		m->closed[m->nclosed].reason = reason;
-		m->closed[m->nclosed++].n = 1;
-		return;
-	}
-	m->closed_other++;
-}
-
-void gp_metrics_session_drained(gp_metrics_t *m)
-{
-	m->sessions_drained++;
-}
 
 /* ---- exposition -------------------------------------------------------------------- */
 
@@ -453,12 +382,12 @@ static void emit_rejected(mw_t *w)
 static void emit_closed(mw_t *w)
 {
 	const gp_metrics_t *m = w->p->metrics;
-	for (size_t i = 0; i < m->nclosed; i++) {
-		const char *lb[] = {"reason", m->closed[i].reason};
-		sample_u(w, lb, 1, m->closed[i].n);
+	for (int i = 0; i < GP_CLOSE__COUNT; i++) {
+		const char *lb[] = {"reason", gp_close_name((gp_close_t)i)};
+		sample_u(w, lb, 1, m->closed[i]);
 	}
-	const char *lb[] = {"reason", "other"};
-	sample_u(w, lb, 1, m->closed_other);
+	const char *lb[] = {"reason", "other"}; /* always 0 now; kept for existing queries */
+	sample_u(w, lb, 1, 0);
 }
 
 static void emit_active(mw_t *w)

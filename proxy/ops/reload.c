@@ -370,7 +370,7 @@ static gp_reload_result_t reload_resolved(gp_proxy_t *p, gp_config_t *nw, const 
 	for (size_t i = 0; i < p->nbackends; i++) {
 		if (map[i] >= 0)
 			continue;
-		unsigned n = gp_admin_drain_sessions(p, (int)i, "backend_removed");
+		unsigned n = gp_admin_drain_sessions(p, (int)i, GP_CLOSE_BACKEND_REMOVED);
 		asked += n;
 		if (n)
 			gp_admin_watch_drain(p, (int)i, "reload", n);

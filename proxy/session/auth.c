@@ -57,15 +57,21 @@ bool gp_auth_hash_parse(const void *s, size_t len, gp_auth_hash_t *out)
 }
 
 /* SHA1(nonce + stored): what the reply is XORed with. */
-static void mix(const uint8_t *nonce, const uint8_t *stored, uint8_t out[GP_AUTH_SHA1_LEN])
+static void mix_n(const uint8_t *nonce, size_t nonce_len, const uint8_t *stored,
+                  uint8_t out[GP_AUTH_SHA1_LEN])
 {
 	struct sha1_ctx c;
 
 	sha1_init(&c);
-	sha1_update(&c, GP_AUTH_SHA1_LEN, nonce);
+	sha1_update(&c, nonce_len, nonce);
 	sha1_update(&c, GP_AUTH_SHA1_LEN, stored);
 	sha1_digest(&c, GP_AUTH_SHA1_LEN, out);
 	explicit_bzero(&c, sizeof(c));
+}
+
+static void mix(const uint8_t *nonce, const uint8_t *stored, uint8_t out[GP_AUTH_SHA1_LEN])
+{
+	mix_n(nonce, GP_AUTH_SHA1_LEN, stored, out);
 }
 
 static void sha1_of(const uint8_t *in, uint8_t out[GP_AUTH_SHA1_LEN])
@@ -136,4 +142,25 @@ bool gp_auth_secret_matches(const gp_auth_secret_t *s, const gp_auth_hash_t *sto
 void gp_auth_secret_wipe(gp_auth_secret_t *s)
 {
 	explicit_bzero(s, sizeof(*s));
+}
+
+void gp_auth_native_scramble(const char *pw, const uint8_t *scramble, size_t slen,
+                             uint8_t out[GP_AUTH_SHA1_LEN])
+{
+	struct sha1_ctx c;
+	uint8_t h1[GP_AUTH_SHA1_LEN], h2[GP_AUTH_SHA1_LEN], m[GP_AUTH_SHA1_LEN];
+
+	if (slen > GP_AUTH_SHA1_LEN)
+		slen = GP_AUTH_SHA1_LEN;
+	sha1_init(&c);
+	sha1_update(&c, strlen(pw), (const uint8_t *)pw);
+	sha1_digest(&c, GP_AUTH_SHA1_LEN, h1);
+	explicit_bzero(&c, sizeof(c));
+	sha1_of(h1, h2);
+	mix_n(scramble, slen, h2, m);
+	for (size_t i = 0; i < GP_AUTH_SHA1_LEN; i++)
+		out[i] = h1[i] ^ m[i];
+	explicit_bzero(h1, sizeof(h1));
+	explicit_bzero(h2, sizeof(h2));
+	explicit_bzero(m, sizeof(m));
 }

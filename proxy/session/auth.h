@@ -53,4 +53,9 @@ bool gp_auth_secret_matches(const gp_auth_secret_t *s, const gp_auth_hash_t *sto
 
 void gp_auth_secret_wipe(gp_auth_secret_t *s);
 
+/* A login of the proxy's own (park.c's monitor login): the reply to scramble (its first
+ * GP_AUTH_SHA1_LEN bytes at most) for the plain password pw. Leaves no copy of SHA1(pw). */
+void gp_auth_native_scramble(const char *pw, const uint8_t *scramble, size_t slen,
+                             uint8_t out[GP_AUTH_SHA1_LEN]);
+
 #endif

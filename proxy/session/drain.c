@@ -2,7 +2,7 @@
 #include "session/session.h"
 
 #include "base/log.h"
-#include "ops/metrics.h"
+#include "core/counters.h"
 
 /* Whether now is a moment to close s, its transaction state aside. */
 static bool drain_moment(const gp_session_t *s, uint64_t now)
@@ -18,7 +18,7 @@ static bool drain_moment(const gp_session_t *s, uint64_t now)
 	       (s->draining && now - s->drain_started >= GP_DRAIN_PATIENCE_MS);
 }
 
-void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
+void gp_session_drain(gp_session_t *s, uint64_t deadline, gp_close_t why)
 {
 	if (s->state == GP_SS_CLOSING)
 		return;
@@ -35,8 +35,8 @@ void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why)
 		return;
 	gp_log(GP_LOG_INFO, "session_drain",
 	       "conn=%u client=%s backend=%s reason=%s state=%s in_trans=%s", s->id, s->client_addr,
-	       s->backend >= 0 ? p->backends[s->backend].conf->name : "-", why,
-	       gp_session_state_name(s->state), myp_trans_name(s->txn));
+	       s->backend >= 0 ? p->backends[s->backend].conf->name : "-", gp_close_name(why),
+	       gp_session_state_name(s->state), myp_trans_name(s->core.txn));
 	s->draining = true;
 	s->drain_started = uv_now(p->loop);
 	gp_list_append(&p->draining, &s->drain_link);
@@ -63,13 +63,13 @@ void gp_session_drain_tick(uv_timer_t *t)
 		/* Past the deadline a statement in flight may still finish (and then closes
 		 * the session): cutting it could let it commit after a writer switch released
 		 * the new writer. Only GP_DRAIN_HARD_MS later is it cut too. */
-		bool overdue =
-		        now >= s->drain_deadline && (s->state != GP_SS_READY || !s->in_flight ||
-		                                     now >= s->drain_deadline + GP_DRAIN_HARD_MS);
+		bool overdue = now >= s->drain_deadline &&
+		               (s->state != GP_SS_READY || !s->core.in_flight ||
+		                now >= s->drain_deadline + GP_DRAIN_HARD_MS);
 		if (overdue)
-			gp_session_close(s, "drain_timeout");
+			gp_session_close(s, GP_CLOSE_DRAIN_TIMEOUT);
 		else if (gp_session_drain_quiet(s, now))
-			gp_session_close(s, "drained");
+			gp_session_close(s, GP_CLOSE_DRAINED);
 		else if (drain_moment(s, now))
 			gp_session_txn_ask(s); /* unsure whether it holds a transaction: ask */
 	}

@@ -10,18 +10,48 @@
 #include "base/log.h"
 #include "codec/myp_proxy.h"
 #include "session/router.h"
+#include "session/session.h"
 
 static void handoff_tick(uv_timer_t *t);
 static bool handoff_defer_greet(gp_session_t *s, int b);
 static bool handoff_defer_ready(const gp_proxy_t *p, int b);
 static void handoff_defer_remember(gp_proxy_t *p, int b, const uint8_t *pkt, uint32_t n);
 
+void gp_handoff_init(gp_handshake_t *hs)
+{
+	memset(hs, 0, sizeof(*hs));
+	gp_list_init(&hs->slot_link);
+}
+
+void gp_handoff_forget(gp_session_t *s)
+{
+	gp_handoff_unqueue(s);
+	free(s->hs.greeting);
+	s->hs.greeting = NULL;
+}
+
+bool gp_handoff_holds_response(const gp_session_t *s)
+{
+	return s->hs.defer_resp != NULL;
+}
+
+void gp_handoff_retry(gp_session_t *s)
+{
+	gp_handoff_release(s);
+	s->hs.greeted_at = 0;
+}
+
+void gp_handoff_adopting(gp_session_t *s, uint64_t greeted_at)
+{
+	s->hs.greeted_at = greeted_at;
+}
+
 static void handoff_closed(uv_handle_t *h)
 {
 	free(h->data);
 }
 
-gp_handoff_t *gp_handoff_get(gp_proxy_t *p)
+static gp_handoff_t *handoff_get(gp_proxy_t *p)
 {
 	if (p->ho)
 		return p->ho;
@@ -29,8 +59,7 @@ gp_handoff_t *gp_handoff_get(gp_proxy_t *p)
 	if (!h)
 		return NULL;
 	h->proxy = p;
-	h->cfg_gen = gp_config_generation(p->cfg);
-	gp_list_init(&h->parked);
+	gp_park_init(&h->park, p);
 	gp_list_init(&h->queue);
 	uv_timer_init(p->loop, &h->timer);
 	h->timer.data = h;
@@ -39,9 +68,9 @@ gp_handoff_t *gp_handoff_get(gp_proxy_t *p)
 	return h;
 }
 
-void gp_handoff_kick(gp_proxy_t *p, uint64_t ms)
+static void handoff_kick(gp_proxy_t *p, uint64_t ms)
 {
-	gp_handoff_t *h = gp_handoff_get(p);
+	gp_handoff_t *h = handoff_get(p);
 	if (h && uv_timer_get_due_in(&h->timer) > ms)
 		uv_timer_start(&h->timer, handoff_tick, ms, GP_HANDOFF_TICK);
 }
@@ -56,13 +85,13 @@ void gp_handoff_client_arrived(gp_proxy_t *p)
 {
 	p->last_accept_ms = uv_now(p->loop);
 	if (p->cfg->handshake_warm > 0 && !p->ho && !p->shutting_down)
-		gp_handoff_kick(p, 0); /* the tick fetches greetings for the clients to come */
+		handoff_kick(p, 0); /* the tick fetches greetings for the clients to come */
 }
 
 void gp_handoff_slot_freed(gp_proxy_t *p, int b)
 {
 	if (b >= 0 && (size_t)b < p->nbackends && p->backends[b].hs_queued)
-		gp_handoff_kick(p, 0); /* on the next loop turn: never inside someone's close */
+		handoff_kick(p, 0); /* on the next loop turn: never inside someone's close */
 }
 
 static uint64_t handoff_slots(const gp_proxy_t *p)
@@ -78,9 +107,30 @@ static bool handoff_may_hand_on(const gp_proxy_t *p)
 /* The backend connection of s can go to another client: greeted, untouched, intact. */
 static bool handoff_intact(const gp_session_t *s)
 {
-	return s->state == GP_SS_HANDSHAKE && !s->no_park && s->greeting && s->server.connected &&
-	       !s->server.ended && !s->server.closing && gp_io_buffered(&s->server) == 0 &&
-	       s->server.own_pending == 0;
+	return s->state == GP_SS_HANDSHAKE && !s->hs.no_park && s->hs.greeting &&
+	       s->server.connected && !s->server.ended && !s->server.closing &&
+	       gp_io_buffered(&s->server) == 0 && s->server.own_pending == 0;
+}
+
+/* Hand s a parked connection of backend b (its slot goes along); false if none. */
+static bool handoff_adopt(gp_handoff_t *h, gp_session_t *s, int b)
+{
+	gp_park_handout_t out;
+	if (!gp_park_take(&h->park, b, &out))
+		return false;
+	s->hs.slot = true;
+	gp_log(GP_LOG_DEBUG, "greeting_reused", "backend=%s conn=%u client=%s age_ms=%llu",
+	       h->proxy->backends[b].conf->name, s->id, s->client_addr,
+	       (unsigned long long)(uv_now(h->proxy->loop) - out.greeted_at));
+	if (gp_session_adopt(s, b, out.fd, out.greeting, out.greeting_len, out.greeted_at)) {
+		gp_park_warm(&h->park); /* one more greeting ahead, for the next client */
+		return true;
+	}
+	/* Lost on the way (cannot happen short of running out of descriptors). */
+	s->hs.slot = false;
+	if (h->proxy->backends[b].hs_slots)
+		h->proxy->backends[b].hs_slots--;
+	return false;
 }
 
 gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b)
@@ -89,25 +139,25 @@ gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b)
 	gp_backend_t *be = &p->backends[b];
 	gp_handoff_t *h = p->ho;
 	uint64_t now = uv_now(p->loop);
-	if (s->queued && s->backend != b)
+	if (s->hs.queued && s->backend != b)
 		gp_handoff_unqueue(s);
 	if (now >= s->handshake_deadline) {
 		gp_handoff_unqueue(s);
 		return GP_HO_FULL;
 	}
 	/* While others wait for b, only the tick hands out b's capacity, in its order. */
-	bool wait = h && !h->serving && !s->deferred && (s->queued || be->hs_queued);
+	bool wait = h && !h->serving && !s->hs.deferred && (s->hs.queued || be->hs_queued);
 	if (!wait) {
 		gp_handoff_result_t r = GP_HO_QUEUED;
 		uint64_t slots = handoff_slots(p);
 		gp_handoff_unqueue(s);
-		if (h && handoff_may_hand_on(p) && gp_park_take(h, s, b)) {
+		if (h && handoff_may_hand_on(p) && handoff_adopt(h, s, b)) {
 			r = GP_HO_ADOPTED;
 		} else if (slots == 0 || be->hs_slots < slots) {
-			s->slot = true;
+			s->hs.slot = true;
 			be->hs_slots++;
 			r = GP_HO_CONNECT;
-		} else if (s->deferred) {
+		} else if (s->hs.deferred) {
 			r = GP_HO_CONNECT; /* it answered: proven, it may exceed the slots */
 		} else if (handoff_defer_greet(s, b)) {
 			r = GP_HO_DEFERRED;
@@ -115,28 +165,28 @@ gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b)
 		if (r != GP_HO_QUEUED)
 			return r;
 	}
-	if (s->queued)
+	if (s->hs.queued)
 		return GP_HO_QUEUED;
-	if (!(h = gp_handoff_get(p)))
+	if (!(h = handoff_get(p)))
 		return GP_HO_FULL;
 	if (!be->hs_queued)
 		gp_log(GP_LOG_WARN, "handshake_slots_full", "backend=%s slots=%lld", be->conf->name,
 		       (long long)p->cfg->handshake_slots);
 	s->backend = b;
-	s->queued = true;
-	s->queued_at = now;
+	s->hs.queued = true;
+	s->hs.queued_at = now;
 	be->hs_queued++;
-	gp_list_append(&h->queue, &s->slot_link);
+	gp_list_append(&h->queue, &s->hs.slot_link);
 	return GP_HO_QUEUED;
 }
 
 void gp_handoff_unqueue(gp_session_t *s)
 {
-	if (!s->queued)
+	if (!s->hs.queued)
 		return;
 	gp_proxy_t *p = s->proxy;
-	gp_list_del(&s->slot_link);
-	s->queued = false;
+	gp_list_del(&s->hs.slot_link);
+	s->hs.queued = false;
 	if (s->backend >= 0 && (size_t)s->backend < p->nbackends &&
 	    p->backends[s->backend].hs_queued)
 		p->backends[s->backend].hs_queued--;
@@ -144,10 +194,10 @@ void gp_handoff_unqueue(gp_session_t *s)
 
 void gp_handoff_release(gp_session_t *s)
 {
-	if (!s->slot)
+	if (!s->hs.slot)
 		return;
 	gp_proxy_t *p = s->proxy;
-	s->slot = false;
+	s->hs.slot = false;
 	if (s->backend >= 0 && (size_t)s->backend < p->nbackends) {
 		if (p->backends[s->backend].hs_slots)
 			p->backends[s->backend].hs_slots--;
@@ -159,16 +209,16 @@ void gp_handoff_greeted(gp_session_t *s, const uint8_t *pkt, uint32_t n)
 {
 	uint64_t now = uv_now(s->proxy->loop);
 	handoff_defer_remember(s->proxy, s->backend, pkt, n);
-	if (!s->greeted_at)
-		s->greeted_at = now; /* a handed-over connection keeps the time it greeted */
-	s->client_greeted_at = now;
-	if (s->greeting || n > GP_GREETING_MAX || !handoff_may_hand_on(s->proxy))
+	if (!s->hs.greeted_at)
+		s->hs.greeted_at = now; /* a handed-over connection keeps the time it greeted */
+	s->hs.client_greeted_at = now;
+	if (s->hs.greeting || n > GP_GREETING_MAX || !handoff_may_hand_on(s->proxy))
 		return;
-	s->greeting = malloc(n);
-	if (!s->greeting)
+	s->hs.greeting = malloc(n);
+	if (!s->hs.greeting)
 		return; /* not parkable then: nothing else changes */
-	memcpy(s->greeting, pkt, n);
-	s->greeting_len = n;
+	memcpy(s->hs.greeting, pkt, n);
+	s->hs.greeting_len = n;
 }
 
 uint64_t gp_handoff_answer_ms(const gp_session_t *s)
@@ -177,35 +227,68 @@ uint64_t gp_handoff_answer_ms(const gp_session_t *s)
 	uint64_t end = s->handshake_deadline;
 	/* The server waits connect_timeout for the answer: the client must answer well within
 	 * it, so that a connection it leaves can still be parked or finished cleanly. */
-	uint64_t answer = s->greeted_at + (uint64_t)s->proxy->cfg->handshake_greeting_timeout_ms;
-	if (s->greeted_at && answer < end)
+	uint64_t answer = s->hs.greeted_at + (uint64_t)s->proxy->cfg->handshake_greeting_timeout_ms;
+	if (s->hs.greeted_at && answer < end)
 		end = answer;
 	return end > now ? end - now : 0;
+}
+
+/* What park needs of closing s's backend connection. */
+static gp_park_from_t handoff_from(gp_session_t *s)
+{
+	return (gp_park_from_t){
+	        .io = &s->server,
+	        .backend = s->backend,
+	        .conn = s->id,
+	        .client = s->client_addr,
+	        .reason = gp_close_name(s->close_reason),
+	        .greeting = s->hs.greeting,
+	        .greeting_len = s->hs.greeting_len,
+	        .greeted_at = s->hs.greeted_at,
+	        .answer_len = s->hs.defer_answer_len,
+	        .switched = s->core.resp.client_turn,
+	        .server_seq = s->core.server_seq,
+	};
+}
+
+/* A deferred login's client left at the server's auth switch: park refuses it. */
+static void handoff_refuse(gp_handoff_t *h, gp_session_t *s)
+{
+	gp_park_from_t from = handoff_from(s);
+	if (!gp_park_refuse(&h->park, &from))
+		return;
+	/* Until its ERR it is an unauthenticated connection of the backend: it holds a slot. */
+	if (s->hs.slot)
+		s->hs.slot = false;
+	else
+		h->proxy->backends[s->backend].hs_slots++;
 }
 
 void gp_handoff_closing(gp_session_t *s)
 {
 	gp_proxy_t *p = s->proxy;
 	gp_handoff_unqueue(s);
-	if (s->defer_resp && s->state == GP_SS_AUTH && s->in_flight && s->server.connected &&
-	    !s->server.ended && !s->server.closing && gp_io_flushed(&s->server)) {
+	if (s->hs.defer_resp && s->state == GP_SS_AUTH && s->core.in_flight &&
+	    s->server.connected && !s->server.ended && !s->server.closing &&
+	    gp_io_flushed(&s->server)) {
 		/* The server has the rewritten response (all of it in the socket) and waits for
 		 * its plugin's round trip: a vanished client would be an aborted connect. Refuse
 		 * it instead. */
-		gp_handoff_t *h = gp_handoff_get(p);
+		gp_handoff_t *h = handoff_get(p);
 		if (h)
-			gp_park_refuse(h, s);
+			handoff_refuse(h, s);
 	}
-	free(s->defer_resp);
-	s->defer_resp = NULL;
-	if (s->slot && handoff_may_hand_on(p) && handoff_intact(s)) {
-		gp_handoff_t *h = gp_handoff_get(p);
-		if (h)
-			gp_park_put(h, s); /* takes the slot along when it takes the connection */
+	free(s->hs.defer_resp);
+	s->hs.defer_resp = NULL;
+	if (s->hs.slot && handoff_may_hand_on(p) && handoff_intact(s)) {
+		gp_park_from_t from = handoff_from(s);
+		gp_handoff_t *h = handoff_get(p);
+		if (h && gp_park_put(&h->park, &from)) /* takes the slot along with it */
+			s->hs.slot = false;
 	}
 	gp_handoff_release(s);
-	free(s->greeting);
-	s->greeting = NULL;
+	free(s->hs.greeting);
+	s->hs.greeting = NULL;
 }
 
 void gp_handoff_connected(gp_session_t *s)
@@ -247,12 +330,12 @@ static void handoff_serve_queue(gp_handoff_t *h, uint64_t now)
 	pos = h->queue.next;
 	while (n++ < max && pos != &h->queue) {
 		gp_list_t *next = pos->next;
-		gp_session_t *s = gp_container_of(pos, gp_session_t, slot_link);
+		gp_session_t *s = gp_container_of(pos, gp_session_t, hs.slot_link);
 		int b = s->backend;
 		bool can = b < 0 || (size_t)b >= p->nbackends || now >= s->handshake_deadline;
 		if (!can && !tried[b])
 			can = slots == 0 || p->backends[b].hs_slots < slots ||
-			      gp_park_available(h, b) || handoff_defer_ready(p, b);
+			      gp_park_available(&h->park, b) || handoff_defer_ready(p, b);
 		if (!can) {
 			tried[b] = true;
 			pos = next;
@@ -270,9 +353,9 @@ static void handoff_tick(uv_timer_t *t)
 	gp_handoff_t *h = t->data;
 	gp_proxy_t *p = h->proxy;
 	uint64_t now = uv_now(p->loop);
-	gp_park_tick(h, now);
+	gp_park_tick(&h->park, now);
 	handoff_serve_queue(h, now);
-	if (gp_list_empty(&h->parked) && gp_list_empty(&h->queue)) {
+	if (gp_park_empty(&h->park) && gp_list_empty(&h->queue)) {
 		/* Nothing to look after: the struct goes with its timer, made again on demand. */
 		p->ho = NULL;
 		uv_timer_stop(&h->timer);
@@ -336,10 +419,11 @@ static bool handoff_defer_greet(gp_session_t *s, int b)
 	if (w.failed || gp_io_send(&s->client, buf, w.len) != GP_OK)
 		return false;
 	p->backends[b].deferred++;
-	s->deferred = true;
+	s->hs.deferred = true;
+	gp_core_defer(&s->core);
 	s->backend = b; /* where it will most likely go (logs); it has not joined it */
-	s->server_caps = defer_caps(g.caps);
-	s->client_greeted_at = uv_now(p->loop);
+	s->hs.defer_caps = defer_caps(g.caps);
+	s->hs.client_greeted_at = uv_now(p->loop);
 	gp_log(GP_LOG_DEBUG, "greeting_deferred", "backend=%s conn=%u client=%s",
 	       p->backends[b].conf->name, s->id, s->client_addr);
 	return true;
@@ -356,26 +440,28 @@ bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_h
 		gp_session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_NOT_SUPPORTED_AUTH_MODE, "08004",
 		                "Client does not support authentication protocol requested by "
 		                "server; consider upgrading MariaDB client",
-		                "auth_unsupported");
+		                GP_CLOSE_AUTH_UNSUPPORTED);
 		return false;
 	}
-	s->defer_resp = malloc(pkt->n);
-	if (!s->defer_resp) {
-		gp_session_close(s, "out_of_memory");
+	s->hs.defer_resp = malloc(pkt->n);
+	if (!s->hs.defer_resp) {
+		gp_session_close(s, GP_CLOSE_OUT_OF_MEMORY);
 		return false;
 	}
-	memcpy(s->defer_resp, pkt->p, pkt->n);
-	s->defer_resp_len = pkt->n;
+	memcpy(s->hs.defer_resp, pkt->p, pkt->n);
+	s->hs.defer_resp_len = pkt->n;
 	return true;
 }
 
-gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g)
+gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g,
+                                     uint64_t *caps)
 {
 	myp_hsresp_t r;
-	if (!s->defer_resp || myp_hsresp_parse(s->defer_resp, s->defer_resp_len, &r) != MYP_OK)
+	if (!s->hs.defer_resp ||
+	    myp_hsresp_parse(s->hs.defer_resp, s->hs.defer_resp_len, &r) != MYP_OK)
 		return GP_EPROTO;
 	uint64_t real = defer_caps(g->caps);
-	uint64_t agreed = r.caps & s->server_caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
+	uint64_t agreed = r.caps & s->hs.defer_caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	if (agreed & ~real) {
 		/* The client took up something this server does not offer (an upgrade between
 		 * the cached greeting and now): relaying on would garble the stream. */
@@ -389,19 +475,18 @@ gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_gre
 	myp_hsresp_defer_build(&w, seq, &r, GP_DEFER_PLUGIN, GP_CAPS_UNRELAYABLE);
 	if (w.failed)
 		return GP_ETOOBIG;
-	s->server_thread = g->conn_id;
-	s->server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
-	s->caps = ((r.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) & s->server_caps) |
-	          (r.caps & MYP_CLIENT_PROTOCOL_41);
+	uint64_t server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
+	*caps = ((r.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) & server_caps) |
+	        (r.caps & MYP_CLIENT_PROTOCOL_41);
 	return gp_io_send(&s->server, buf, w.len);
 }
 
 void gp_handoff_defer_server(gp_session_t *s, const gp_pkt_t *pkt)
 {
 	myp_authswitch_t sw;
-	if (!s->defer_resp || pkt->n == 0 || pkt->p[0] != 0xFE)
+	if (!s->hs.defer_resp || pkt->n == 0 || pkt->p[0] != 0xFE)
 		return;
 	if (myp_authswitch_parse(pkt->p, pkt->n, &sw) != MYP_OK)
 		return;
-	s->defer_answer_len = gp_park_wrong_len(&sw);
+	s->hs.defer_answer_len = gp_park_wrong_len(&sw);
 }

@@ -7,8 +7,12 @@
 #include <uv.h>
 
 #include "base/list.h"
+#include "codec/myp.h"
 #include "core/proxy.h"
-#include "session/session.h"
+#include "net/io.h"
+#include "session/park.h"
+
+typedef struct gp_session gp_session_t;
 
 /*
  * Relay authentication opens a backend connection per client before the client has
@@ -45,31 +49,47 @@ typedef enum gp_handoff_result {
 	GP_HO_FULL      /* no slot before the session's handshake deadline: refuse it */
 } gp_handoff_result_t;
 
-typedef enum gp_park_event {
-	GP_PARK_EV_PARKED,   /* a client's unanswered greeting was kept */
-	GP_PARK_EV_REUSED,   /* ...and handed to the next client */
-	GP_PARK_EV_FINISHED, /* ...or finished with a monitor login and COM_QUIT */
-	GP_PARK_EV_DROPPED,  /* ...or closed (server spoke or left, login refused or timed out) */
-	GP_PARK_EV_WARMED,   /* a greeting fetched ahead of any client (handshake.warm) */
-	GP_PARK_EV__COUNT
-} gp_park_event_t;
+#define GP_HANDOFF_TICK 100 /* ms between looks at parked connections and the queue */
 
-#define GP_HANDOFF_TICK  100   /* ms between looks at parked connections and the queue */
-#define GP_PARK_LOGIN_MS 2000  /* a finishing login must be done within this */
-#define GP_WARM_RETRY_MS 1000  /* after a failed warm connection, none to that node for this */
-#define GP_WARM_IDLE_MS  10000 /* no client accepted for this long: let the warm greetings go */
-
-/* Shared by handoff.c and park.c; one per proxy while anything is parked or queued. */
+/* One per proxy while anything is parked or queued; its fields are handoff.c's. */
 typedef struct gp_handoff {
 	gp_proxy_t *proxy; /* owner */
 	uv_timer_t timer;  /* the tick; closing it frees this struct */
-	gp_list_t parked;  /* gp_parked_t, oldest first */
-	gp_list_t queue;   /* sessions waiting for a slot (slot_link), oldest first */
-	uint64_t cfg_gen;  /* generation of the configuration backend indexes refer to */
+	gp_park_t park;    /* parked connections (park.c) */
+	gp_list_t queue;   /* sessions waiting for a slot (hs.slot_link), oldest first */
 	bool serving;      /* the tick is routing a queued session */
 } gp_handoff_t;
 
+/* A session's handshake state, in gp_session_t as s->hs: its fields are handoff.c's alone. */
+typedef struct gp_handshake {
+	gp_list_t slot_link;        /* in the handoff queue while waiting for a handshake slot */
+	uint8_t *greeting;          /* the backend's greeting (with header) while unanswered */
+	uint32_t greeting_len;      /* its length */
+	uint64_t greeted_at;        /* loop ms the backend connection greeted (kept on hand-over) */
+	uint64_t client_greeted_at; /* loop ms this client was sent its greeting */
+	uint64_t queued_at;         /* loop ms it joined the slot queue */
+	bool slot;                  /* holds a handshake slot of its backend */
+	bool queued;                /* in the slot queue (slot_link) */
+	bool no_park;               /* its backend connection went to another client */
+	bool deferred;              /* greeted by the proxy itself, no backend yet */
+	uint64_t defer_caps;        /* then: the capabilities its greeting offered */
+	uint8_t *defer_resp;        /* then: the client's handshake response payload */
+	uint32_t defer_resp_len;    /* its length */
+	uint8_t defer_answer_len;   /* what a refusal sends the server's last auth switch */
+} gp_handshake_t;
+
 /* ---- what session.c calls ------------------------------------------------------------ */
+
+/* A new session's handshake state. */
+void gp_handoff_init(gp_handshake_t *hs);
+/* The session is freed: leave the queue, let go of what it kept. */
+void gp_handoff_forget(gp_session_t *s);
+/* A deferred client's handshake response is kept (it answered the proxy's greeting). */
+bool gp_handoff_holds_response(const gp_session_t *s);
+/* The backend attempt of s failed: no slot, and the next connection greets afresh. */
+void gp_handoff_retry(gp_session_t *s);
+/* s takes over a connection that greeted at greeted_at (loop ms). */
+void gp_handoff_adopting(gp_session_t *s, uint64_t greeted_at);
 
 /* s was routed to backend b: give it a slot, a greeted connection, or a place in the queue. */
 gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b);
@@ -91,38 +111,18 @@ void gp_handoff_connected(gp_session_t *s);
  * client that could not follow an auth switch (ERR 1251 sent, s closed: false). */
 bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_hsresp_t *r);
 /* The backend greeted a deferred s (g): send it the client's response with an empty auth
- * response and a plugin name it lacks (seq: the greeting's + 1); sets s->caps. */
-GP_WUR gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g);
+ * response and a plugin name it lacks (seq: the greeting's + 1); *caps: what the two ends
+ * then agree on. */
+GP_WUR gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g,
+                                            uint64_t *caps);
 /* A server packet of a deferred s's authentication (notes what an auth switch asks for). */
 void gp_handoff_defer_server(gp_session_t *s, const gp_pkt_t *pkt);
 
-/* ---- between handoff.c and park.c ---------------------------------------------------- */
+/* ---- what park.c calls ---------------------------------------------------------------- */
 
-/* The proxy's handoff state, created (and its tick started) on first use. */
-gp_handoff_t *gp_handoff_get(gp_proxy_t *p);
-/* Run the tick soon (a slot came free, something was parked). */
-void gp_handoff_kick(gp_proxy_t *p, uint64_t ms);
 /* Backend b may take new sessions on either endpoint. */
 bool gp_handoff_usable(const gp_proxy_t *p, int b);
 /* A slot of backend b came free. */
 void gp_handoff_slot_freed(gp_proxy_t *p, int b);
-
-/* Take s's backend connection (fd duplicated); parks it or finishes it at once. */
-void gp_park_put(gp_handoff_t *h, gp_session_t *s);
-/* A parked connection of backend b, handed to s; false if none. */
-bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b);
-/* Backend b has a parked connection ready to hand out. */
-bool gp_park_available(gp_handoff_t *h, int b);
-/* How many bytes a wrong answer to the auth switch sw must have: a refusal must be a wrong
- * answer of the right size, since a size the plugin does not expect is a handshake error,
- * which counts toward max_connect_errors. */
-uint8_t gp_park_wrong_len(const myp_authswitch_t *sw);
-/* s's client left a deferred login midway: answer the server wrongly, close after its ERR. */
-void gp_park_refuse(gp_handoff_t *h, gp_session_t *s);
-/* The tick's share: expire, finish and drop parked connections; follow reloads; warm up. */
-void gp_park_tick(gp_handoff_t *h, uint64_t now);
-/* handshake.warm: open connections until each usable backend has that many greetings
- * fetched ahead (idle or on their way), while clients keep arriving (GP_WARM_IDLE_MS). */
-void gp_park_warm(gp_handoff_t *h);
 
 #endif

@@ -70,17 +70,6 @@ bool gp_kill_parse(const char *sql, size_t n, gp_kill_t *out)
 	return true;
 }
 
-bool gp_kill_rewrite(char *sql, const gp_kill_t *k, uint64_t id)
-{
-	char digits[24];
-	int w = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)id);
-	if (w < 0 || (size_t)w > k->id_len)
-		return false;
-	memcpy(sql + k->id_off, digits, (size_t)w);
-	memset(sql + k->id_off + (size_t)w, ' ', k->id_len - (size_t)w);
-	return true;
-}
-
 bool gp_kill_sql(char *buf, size_t cap, const gp_kill_t *k, uint32_t thread)
 {
 	int w = snprintf(buf, cap, "KILL %s%s%s %u", k->hardsoft, *k->hardsoft ? " " : "",

@@ -34,10 +34,6 @@ typedef struct gp_kill {
  */
 bool gp_kill_parse(const char *sql, size_t n, gp_kill_t *out);
 
-/* Rewrite the id in place with id (digits, then spaces to keep the length).
- * False if it does not fit (never, since proxy ids are longer than thread ids). */
-bool gp_kill_rewrite(char *sql, const gp_kill_t *k, uint64_t id);
-
 /* The statement that runs k on the target's node against its thread: "KILL [HARD |SOFT ]
  * QUERY|CONNECTION <thread>". False if it does not fit in cap. */
 bool gp_kill_sql(char *buf, size_t cap, const gp_kill_t *k, uint32_t thread);

@@ -1,6 +1,7 @@
 /* park.c - parked backend connections: greeted, unanswered, kept for the next client. */
+#include "session/park.h"
+
 #include <errno.h>
-#include <nettle/sha1.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "session/auth.h"
 #include "session/handoff.h"
 #include "base/log.h"
 
@@ -23,7 +25,7 @@ typedef enum gp_park_state {
 typedef struct gp_parked {
 	gp_list_t link;            /* in handoff->parked, oldest first */
 	gp_io_t io;                /* the backend connection */
-	gp_handoff_t *h;           /* owner */
+	gp_park_t *h;              /* owner */
 	int backend;               /* index in proxy->backends, -1: a reload removed it */
 	char name[GP_NAME_MAX];    /* backend name (logs; reloads find it again by it) */
 	char address[GP_ADDR_MAX]; /* and by its address */
@@ -42,7 +44,7 @@ static const char *const park_state_names[] = {"idle", "login",  "quit",
                                                "gone", "refuse", "warming"};
 
 /* A reload replaced the configuration since the entries' backend indexes were taken. */
-static bool park_reloaded(const gp_handoff_t *h)
+static bool park_reloaded(const gp_park_t *h)
 {
 	return h->cfg_gen != gp_config_generation(h->proxy->cfg);
 }
@@ -89,67 +91,35 @@ static void park_drop(gp_parked_t *e, const char *why)
 /* Logged in after all: say goodbye with COM_QUIT, so the server counts no abort, and close. */
 static void park_quit(gp_parked_t *e)
 {
-	static const uint8_t quit[5] = {1, 0, 0, 0, MYP_COM_QUIT};
+	uint8_t buf[MYP_HEADER_LEN + 1];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_cmd_build(&w, MYP_COM_QUIT);
 	park_set_state(e, GP_PARK_QUIT);
-	gp_io_close(&e->io, gp_io_send(&e->io, quit, sizeof(quit)) == GP_OK);
+	gp_io_close(&e->io, !w.failed && gp_io_send(&e->io, buf, w.len) == GP_OK);
 }
 
-/* mysql_native_password: SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw))). */
-static void park_native_password(const char *pw, const uint8_t *scramble, size_t slen,
-                                 uint8_t out[SHA1_DIGEST_SIZE])
-{
-	struct sha1_ctx c;
-	uint8_t h1[SHA1_DIGEST_SIZE], h2[SHA1_DIGEST_SIZE], h3[SHA1_DIGEST_SIZE];
-	sha1_init(&c);
-	sha1_update(&c, strlen(pw), (const uint8_t *)pw);
-	sha1_digest(&c, SHA1_DIGEST_SIZE, h1);
-	sha1_update(&c, SHA1_DIGEST_SIZE, h1);
-	sha1_digest(&c, SHA1_DIGEST_SIZE, h2);
-	sha1_update(&c, slen, scramble);
-	sha1_update(&c, SHA1_DIGEST_SIZE, h2);
-	sha1_digest(&c, SHA1_DIGEST_SIZE, h3);
-	for (size_t i = 0; i < SHA1_DIGEST_SIZE; i++)
-		out[i] = h1[i] ^ h3[i];
-	/* SHA1(pw) logs in as well as the password does: leave no copy on the stack. */
-	explicit_bzero(h1, sizeof(h1));
-	explicit_bzero(h2, sizeof(h2));
-	explicit_bzero(&c, sizeof(c));
-}
-
-static const char native_plugin[] = "mysql_native_password";
-
-/* Send a packet with the monitor's native-password answer to scramble (seq given). */
+/* Send the monitor's native-password answer to scramble (seq given): the whole login when
+ * answering greeting g, else the bare answer to an auth switch. */
 static gp_status_t park_send_auth(gp_parked_t *e, uint8_t seq, const uint8_t *scramble, size_t slen,
                                   const myp_greeting_t *g)
 {
 	const gp_config_t *c = e->h->proxy->cfg;
-	uint8_t auth[SHA1_DIGEST_SIZE], buf[512];
-	size_t alen = c->monitor_password[0] ? SHA1_DIGEST_SIZE : 0;
+	uint8_t auth[MYP_NATIVE_AUTH_LEN], buf[512];
+	size_t alen = c->monitor_password[0] ? sizeof(auth) : 0;
 	if (alen)
-		park_native_password(c->monitor_password, scramble, slen < 20 ? slen : 20, auth);
+		gp_auth_native_scramble(c->monitor_password, scramble, slen, auth);
 	myp_wbuf_t w;
 	myp_wbuf_init(&w, buf, sizeof(buf));
-	if (g) {
-		myp_hsresp_t r = {
-		        .caps = g->caps & (MYP_CLIENT_LONG_PASSWORD | MYP_CLIENT_PROTOCOL_41 |
-		                           MYP_CLIENT_SECURE_CONNECTION | MYP_CLIENT_PLUGIN_AUTH |
-		                           MYP_CLIENT_TRANSACTIONS),
-		        .max_packet = 1u << 24,
-		        .charset = g->charset,
-		        .user = (const uint8_t *)c->monitor_user,
-		        .user_len = strlen(c->monitor_user),
-		        .auth = auth,
-		        .auth_len = alen,
-		        .auth_plugin = (const uint8_t *)native_plugin,
-		        .auth_plugin_len = sizeof(native_plugin) - 1,
-		};
-		myp_hsresp_build(&w, seq, &r);
-	} else {
-		size_t start = myp_wbuf_packet_begin(&w);
-		myp_wbuf_bytes(&w, auth, alen);
-		myp_wbuf_packet_end(&w, start, seq);
-	}
-	return w.failed ? GP_ETOOBIG : gp_io_send(&e->io, buf, w.len);
+	if (g)
+		myp_native_login_build(&w, seq, g, c->monitor_user, strlen(c->monitor_user), auth,
+		                       alen);
+	else
+		myp_auth_data_build(&w, seq, auth, alen);
+	explicit_bzero(auth, sizeof(auth));
+	gp_status_t st = w.failed ? GP_ETOOBIG : gp_io_send(&e->io, buf, w.len);
+	explicit_bzero(buf, sizeof(buf));
+	return st;
 }
 
 /* Finish cleanly: log in with the monitor account, then COM_QUIT. A login that ends well
@@ -191,9 +161,11 @@ static void park_on_reply(gp_parked_t *e, gp_pkt_t *pkt)
 	if (kind == 0xFE) {
 		myp_authswitch_t sw;
 		if (myp_authswitch_parse(pkt->p, pkt->n, &sw) == MYP_OK &&
-		    sw.plugin_len == sizeof(native_plugin) - 1 &&
-		    !memcmp(sw.plugin, native_plugin, sw.plugin_len) && sw.data_len >= 20) {
-			if (park_send_auth(e, (uint8_t)(pkt->seq + 1), sw.data, 20, NULL) != GP_OK)
+		    sw.plugin_len == sizeof(MYP_NATIVE_PLUGIN) - 1 &&
+		    !memcmp(sw.plugin, MYP_NATIVE_PLUGIN, sw.plugin_len) &&
+		    sw.data_len >= MYP_NATIVE_AUTH_LEN) {
+			if (park_send_auth(e, (uint8_t)(pkt->seq + 1), sw.data, MYP_NATIVE_AUTH_LEN,
+			                   NULL) != GP_OK)
 				park_drop(e, "send_failed");
 			return;
 		}
@@ -228,14 +200,16 @@ uint8_t gp_park_wrong_len(const myp_authswitch_t *sw)
  * with access denied, a credentials error that does not count toward max_connect_errors. */
 static void park_send_wrong(gp_parked_t *e, uint8_t seq)
 {
-	uint8_t buf[MYP_HEADER_LEN + 64];
+	uint8_t wrong[64], buf[MYP_HEADER_LEN + sizeof(wrong)];
 	size_t n = e->answer_len ? e->answer_len : 20;
-	if (n > sizeof(buf) - MYP_HEADER_LEN)
-		n = sizeof(buf) - MYP_HEADER_LEN;
-	if (getrandom(buf + MYP_HEADER_LEN, n, 0) != (ssize_t)n)
-		memset(buf + MYP_HEADER_LEN, 0x5a, n);
-	myp_frame_put_header(buf, (uint32_t)n, seq);
-	if (gp_io_send(&e->io, buf, MYP_HEADER_LEN + n) != GP_OK)
+	if (n > sizeof(wrong))
+		n = sizeof(wrong);
+	if (getrandom(wrong, n, 0) != (ssize_t)n)
+		memset(wrong, 0x5a, n);
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_auth_data_build(&w, seq, wrong, n);
+	if (w.failed || gp_io_send(&e->io, buf, w.len) != GP_OK)
 		park_drop(e, "send_failed");
 }
 
@@ -317,7 +291,7 @@ static const gp_io_proto_t park_proto = {
 };
 
 /* A new entry with its io ready for a socket, of no backend yet; NULL if out of memory. */
-static gp_parked_t *park_new(gp_handoff_t *h)
+static gp_parked_t *park_new(gp_park_t *h)
 {
 	gp_parked_t *e = calloc(1, sizeof(*e));
 	if (!e || gp_io_init(&e->io, h->proxy->loop, &park_proto, e) != GP_OK) {
@@ -362,61 +336,59 @@ static void park_offer(gp_parked_t *e, const char *why)
 		gp_handoff_slot_freed(e->h->proxy, e->backend);
 }
 
-/* Take the session's backend socket over (the session closes its handle and descriptor;
- * the socket lives on in ours) into a new entry for its backend, listed in h->parked and
+/* Take a session's backend socket over (the session closes its handle and descriptor; the
+ * socket lives on in ours) into a new entry for its backend, listed in h->parked and
  * reading; NULL if that failed (then the session's close is an ordinary close). */
-static gp_parked_t *park_take_socket(gp_handoff_t *h, gp_session_t *s, gp_park_state_t state)
+static gp_parked_t *park_take_socket(gp_park_t *h, const gp_park_from_t *from,
+                                     gp_park_state_t state)
 {
 	gp_parked_t *e = park_new(h);
 	if (!e)
 		return NULL;
-	if (gp_io_take(&e->io, &s->server) != GP_OK) {
+	if (gp_io_take(&e->io, from->io) != GP_OK) {
 		gp_io_close(&e->io, false); /* frees e in park_closed; counts nothing */
 		return NULL;
 	}
-	e->greeted_at = s->greeted_at;
-	park_attach(e, s->backend, state);
+	e->greeted_at = from->greeted_at;
+	park_attach(e, from->backend, state);
 	gp_io_tune(&e->io);
 	gp_io_set_whole(&e->io, true);
 	gp_io_read(&e->io, true);
 	return e;
 }
 
-void gp_park_put(gp_handoff_t *h, gp_session_t *s)
+bool gp_park_put(gp_park_t *h, const gp_park_from_t *from)
 {
-	gp_parked_t *e = park_take_socket(h, s, GP_PARK_IDLE);
+	if (from->greeting_len > GP_GREETING_MAX)
+		return false;
+	gp_parked_t *e = park_take_socket(h, from, GP_PARK_IDLE);
 	if (!e)
-		return;
-	e->greeting_len = s->greeting_len;
-	memcpy(e->greeting, s->greeting, s->greeting_len);
-	s->slot = false; /* the slot is the parked connection's now */
+		return false;
+	e->greeting_len = from->greeting_len;
+	memcpy(e->greeting, from->greeting, from->greeting_len);
 	const char *finish = park_unfit(e);
 	gp_log(GP_LOG_INFO, "greeting_parked", "backend=%s conn=%u client=%s reason=%s%s%s",
-	       e->name, s->id, s->client_addr, s->close_reason ? s->close_reason : "-",
-	       finish ? " finish=" : "", finish ? finish : "");
+	       e->name, from->conn, from->client, from->reason, finish ? " finish=" : "",
+	       finish ? finish : "");
 	park_event(e, GP_PARK_EV_PARKED);
 	park_offer(e, finish);
+	return true;
 }
 
-void gp_park_refuse(gp_handoff_t *h, gp_session_t *s)
+bool gp_park_refuse(gp_park_t *h, const gp_park_from_t *from)
 {
 	gp_proxy_t *p = h->proxy;
-	gp_parked_t *e = park_take_socket(h, s, GP_PARK_REFUSE);
+	gp_parked_t *e = park_take_socket(h, from, GP_PARK_REFUSE);
 	if (!e)
-		return;
-	/* Until its ERR it is an unauthenticated connection of the backend: it holds a slot. */
-	if (s->slot)
-		s->slot = false;
-	else
-		p->backends[s->backend].hs_slots++;
-	e->answer_len = s->defer_answer_len;
+		return false;
+	e->answer_len = from->answer_len;
 	e->deadline = uv_now(p->loop) + GP_PARK_LOGIN_MS;
 	gp_log(GP_LOG_INFO, "defer_abandoning", "backend=%s conn=%u client=%s switched=%d", e->name,
-	       s->id, s->client_addr, s->resp.client_turn);
+	       from->conn, from->client, from->switched);
 	/* The server asked already: its switch went to the client (answer now), or it was read
 	 * and not yet looked at (the session's buffer holds it: act on it here). */
 	uint32_t n;
-	const uint8_t *unread = gp_io_unscanned(&s->server, &n);
+	const uint8_t *unread = gp_io_unscanned(from->io, &n);
 	myp_frame_t f;
 	if (n && myp_frame_packet(unread, n, &f) == MYP_OK) {
 		gp_pkt_t pkt = {.len = f.len, .seq = f.seq, .p = (uint8_t *)f.payload, .n = f.len};
@@ -424,9 +396,10 @@ void gp_park_refuse(gp_handoff_t *h, gp_session_t *s)
 	} else if (n) {
 		park_set_state(e, GP_PARK_GONE); /* half a packet: cannot tell what it asked */
 		gp_io_close(&e->io, false);
-	} else if (s->resp.client_turn) {
-		park_send_wrong(e, (uint8_t)(s->server_seq + 1));
+	} else if (from->switched) {
+		park_send_wrong(e, (uint8_t)(from->server_seq + 1));
 	}
+	return true;
 }
 
 typedef enum gp_park_fit {
@@ -449,7 +422,7 @@ static gp_park_fit_t park_check(gp_parked_t *e, uint64_t now)
 	return now >= e->greeted_at + half ? GP_PARK_OLD : GP_PARK_FIT;
 }
 
-bool gp_park_available(gp_handoff_t *h, int b)
+bool gp_park_available(gp_park_t *h, int b)
 {
 	gp_list_t *pos;
 	uint64_t now = uv_now(h->proxy->loop);
@@ -461,7 +434,7 @@ bool gp_park_available(gp_handoff_t *h, int b)
 	return false;
 }
 
-bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b)
+bool gp_park_take(gp_park_t *h, int b, gp_park_handout_t *out)
 {
 	gp_list_t *pos, *tmp;
 	uint64_t now = uv_now(h->proxy->loop);
@@ -482,30 +455,36 @@ bool gp_park_take(gp_handoff_t *h, gp_session_t *s, int b)
 		int fd = gp_io_dup(&e->io);
 		if (fd < 0)
 			return false;
-		/* The slot goes with the connection: e leaves without freeing it. */
+		/* The slot goes with the connection: e leaves without freeing it. e is freed once
+		 * its io has closed, on a later loop turn: the greeting stays readable till then.
+		 */
 		park_event(e, GP_PARK_EV_REUSED);
 		park_set_state(e, GP_PARK_GONE);
 		e->backend = -1;
 		gp_io_close(&e->io, false);
-		s->slot = true;
-		gp_log(GP_LOG_DEBUG, "greeting_reused", "backend=%s conn=%u client=%s age_ms=%llu",
-		       h->proxy->backends[b].conf->name, s->id, s->client_addr,
-		       (unsigned long long)(now - e->greeted_at));
-		if (gp_session_adopt(s, b, fd, e->greeting, e->greeting_len, e->greeted_at)) {
-			gp_park_warm(h); /* one more greeting ahead, for the next client */
-			return true;
-		}
-		/* Lost on the way (cannot happen short of running out of descriptors). */
-		s->slot = false;
-		if (h->proxy->backends[b].hs_slots)
-			h->proxy->backends[b].hs_slots--;
-		return false;
+		*out = (gp_park_handout_t){.fd = fd,
+		                           .greeting = e->greeting,
+		                           .greeting_len = e->greeting_len,
+		                           .greeted_at = e->greeted_at};
+		return true;
 	}
 	return false;
 }
 
+void gp_park_init(gp_park_t *h, gp_proxy_t *p)
+{
+	h->proxy = p;
+	h->cfg_gen = gp_config_generation(p->cfg);
+	gp_list_init(&h->parked);
+}
+
+bool gp_park_empty(const gp_park_t *h)
+{
+	return gp_list_empty(&h->parked);
+}
+
 /* A reload swapped the configuration: find each entry's backend again by name and address. */
-static void park_follow_reload(gp_handoff_t *h)
+static void park_follow_reload(gp_park_t *h)
 {
 	gp_proxy_t *p = h->proxy;
 	gp_list_t *pos;
@@ -523,7 +502,7 @@ static void park_follow_reload(gp_handoff_t *h)
 	h->cfg_gen = gp_config_generation(p->cfg);
 }
 
-void gp_park_tick(gp_handoff_t *h, uint64_t now)
+void gp_park_tick(gp_park_t *h, uint64_t now)
 {
 	gp_proxy_t *p = h->proxy;
 	gp_list_t *pos, *tmp;
@@ -604,7 +583,7 @@ static void park_warm_connected(gp_io_t *io, gp_status_t st)
 }
 
 /* Open one warm connection to backend b; it holds a handshake slot like a parked one. */
-static bool park_warm_one(gp_handoff_t *h, int b)
+static bool park_warm_one(gp_park_t *h, int b)
 {
 	gp_proxy_t *p = h->proxy;
 	gp_backend_t *be = &p->backends[b];
@@ -622,7 +601,7 @@ static bool park_warm_one(gp_handoff_t *h, int b)
 	return true;
 }
 
-void gp_park_warm(gp_handoff_t *h)
+void gp_park_warm(gp_park_t *h)
 {
 	gp_proxy_t *p = h->proxy;
 	const gp_config_t *c = p->cfg;

@@ -1,4 +1,4 @@
-/* session.h - one client session: its client and backend connections and their protocol. */
+/* session.h - one client session: its connections, timers and lists around its protocol core. */
 #ifndef GP_SESSION_H
 #define GP_SESSION_H
 
@@ -7,22 +7,14 @@
 #include <uv.h>
 
 #include "net/io.h"
+#include "base/close.h"
+#include "session/core.h"
+#include "session/handoff.h"
 #include "session/kill.h"
 #include "base/list.h"
+#include "base/log.h"
 #include "codec/myp.h"
 #include "core/proxy.h"
-
-/* MariaDB extended capabilities the codec tracks; any other (newer) one is masked out,
- * so a server never switches on a response format the proxy cannot follow. */
-#define GP_CAPS_KNOWN_EXT                                                        \
-	(MYP_MARIADB_CLIENT_PROGRESS | MYP_MARIADB_CLIENT_STMT_BULK_OPERATIONS | \
-	 MYP_MARIADB_CLIENT_EXTENDED_METADATA | MYP_MARIADB_CLIENT_CACHE_METADATA)
-/* Capabilities the proxy cannot relay (yet): TLS and compression change the framing,
- * MySQL's optional result-set metadata changes the column-count packet. */
-#define GP_CAPS_UNRELAYABLE                                                   \
-	(MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_CLIENT_ZSTD_COMPRESSION | \
-	 MYP_CLIENT_OPTIONAL_RESULTSET_METADATA | (~0xFFFFFFFFull & ~GP_CAPS_KNOWN_EXT))
-#define GP_CLIENT_PEEK 64 /* command bytes seen whole: enough for any KILL <id> */
 
 typedef struct gp_session {
 	gp_list_t link;              /* in proxy->sessions[state] */
@@ -42,53 +34,37 @@ typedef struct gp_session {
 	uint64_t drain_deadline;     /* loop time (ms) a draining session is closed at */
 	uint64_t drain_started;      /* loop time (ms) the drain began */
 	bool draining;               /* close at the next idle point (drain, fence) */
-	bool internal;               /* the command in flight is the proxy's own */
-	bool inject_ro;              /* after this server scan: make the session read-only */
-	bool inject_sync;            /* then: SET wsrep_sync_wait (routing.ro_causal_reads) */
-	bool internal_sync;          /* the proxy's statement in flight is that SET */
-	uint32_t server_thread;      /* the backend's thread id for this session */
 	uint32_t pending_ops;        /* proxy operations that will call back (keep alive) */
-	uint64_t caps;               /* capabilities both ends agreed on */
-	uint64_t server_caps;        /* what the backend offered */
-	myp_resp_t resp;             /* the command (or auth) in flight */
-	bool in_flight;              /* resp is tracking something */
-	bool client_cont;            /* last client packet was 0xFFFFFF long */
-	bool client_discard;         /* the server answered mid-command: drop the rest of it */
 	bool counted;                /* counted in proxy->nclients */
 	bool retry_connect;          /* server io closing to try the next backend */
 	bool on_backend;             /* counted in its backend's sessions */
-	bool resume_client;          /* after this server scan: let the client's next command in */
-	const char *close_after_relay; /* after this server scan: close, for this reason */
-	uint8_t cmd_seq;               /* sequence id of the current command's last client packet */
-	uint8_t server_seq;            /* sequence id of the last server packet relayed */
-	uint16_t status;               /* server status flags after the last response */
-	myp_trans_t txn;               /* transaction state: set in session_txn_after only */
-	bool txn_told;                 /* txn is what the server's flags said, not an ERR's guess */
-	myp_trans_t txn_counted;       /* what it adds to its backend's txn_open/txn_unknown */
-	uint8_t open_handles;          /* client, server, timer still open */
-	uint64_t last_active;          /* loop time (ms) of the last command */
-	uint64_t opened_at;            /* loop time (ms) it authenticated */
-	uint64_t cmd_start_ns;         /* uv_hrtime() when that command arrived (latency metric) */
-	const char *close_reason;      /* why it is closing (logs) */
-	char client_addr[64];          /* "ip:port" of the client */
-	char user[64];                 /* user name from the handshake (logs) */
-	gp_list_t slot_link;           /* in the handoff queue while waiting for a handshake slot */
-	uint8_t *greeting;             /* the backend's greeting (with header) while unanswered */
-	uint32_t greeting_len;         /* its length */
-	uint64_t greeted_at;        /* loop ms the backend connection greeted (kept on hand-over) */
-	uint64_t client_greeted_at; /* loop ms this client was sent its greeting */
-	uint64_t queued_at;         /* loop ms it joined the slot queue */
-	bool slot;                  /* holds a handshake slot of its backend (handoff.c) */
-	bool queued;                /* in the slot queue (slot_link) */
-	bool no_park;               /* its backend connection went to another client */
-	bool deferred;              /* greeted by the proxy itself, no backend yet (handoff.c) */
-	uint8_t *defer_resp;        /* then: the client's handshake response payload */
-	uint32_t defer_resp_len;    /* its length */
-	uint8_t defer_answer_len;   /* what a refusal sends the server's last auth switch */
-	gp_kill_login_t login;      /* the login user as its server keeps it (who may KILL it) */
-	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
-	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent (session_on_kill) */
+	uint8_t open_handles;        /* client, server, timer still open */
+	uint64_t last_active;        /* loop time (ms) of the last command */
+	uint64_t opened_at;          /* loop time (ms) it authenticated */
+	uint64_t cmd_start_ns;       /* uv_hrtime() when that command arrived (latency metric) */
+	gp_close_t close_reason;     /* why it is closing (logs) */
+	char client_addr[64];        /* "ip:port" of the client */
+	gp_handshake_t hs;           /* handshake slot, greeting, deferred login: handoff.c's */
+	gp_core_t core;              /* the session protocol (core.c): caps, response, txn, KILL */
+	myp_trans_t txn_counted;     /* what it adds to its backend's txn_open/txn_unknown */
 } gp_session_t;
+
+/* One log line naming the session (conn, client, backend). */
+#define gp_slog(s, lvl, event, fmt, ...)                                                     \
+	do {                                                                                 \
+		if (gp_log_enabled(lvl))                                                     \
+			gp_log(lvl, event, "conn=%u client=%s backend=%s " fmt, (s)->id,     \
+			       (s)->client_addr, gp_session_backend_name(s), ##__VA_ARGS__); \
+	} while (0)
+/* The name of the session's backend ("-" before one is chosen). */
+const char *gp_session_backend_name(const gp_session_t *s);
+/* The live session (not closing, past connecting) with client-visible id conn_id, or NULL. */
+gp_session_t *gp_session_find(gp_proxy_t *p, uint64_t conn_id);
+/* Carry out what the core asked besides a packet's verdict (bytes of the proxy's own, a
+ * failure or a close); false if the session is closing now. */
+bool gp_session_apply(gp_session_t *s, gp_core_out_t *o);
+/* An operation counted in pending_ops called back (frees a closed session's last hold). */
+void gp_session_op_done(gp_session_t *s);
 
 /* The session a walk's list link belongs to (gp_proxy_each_session). */
 static inline gp_session_t *gp_session_of(gp_list_t *link)
@@ -101,11 +77,11 @@ uint32_t gp_session_conn_id(const gp_session_t *s);
 /* Take a connection accepted on ep's listener. */
 void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener);
 /* Close the session (idempotent). */
-void gp_session_close(gp_session_t *s, const char *reason);
+void gp_session_close(gp_session_t *s, gp_close_t reason);
 /* Send the client an ERR of the proxy's own (code, sqlstate, msg; seq as the client
  * expects it), then close the session with reason. */
 void gp_session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sqlstate,
-                     const char *msg, const char *reason);
+                     const char *msg, gp_close_t reason);
 /* Shutdown: close now if idle outside a transaction, else after the transaction. */
 void gp_session_shutdown(gp_session_t *s);
 /* Idle and known to hold no transaction (a safe point to close or move the session). */
@@ -117,8 +93,11 @@ void gp_session_txn_ask(gp_session_t *s);
 /* Sessions on backend b (any endpoint when ep < 0) that hold a transaction (*open: as the
  * server said, or as an ERR implies) and that may hold one (*unknown: asked when needed). */
 void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, uint32_t *unknown);
+/* Its backend's transaction counts follow a ready session's txn: call after the state or
+ * s->core.txn changed (session.c: state changes and completed responses). */
+void gp_session_txn_recount(gp_session_t *s);
 /* Close the session at its next idle point, or at the deadline (loop ms), whichever first. */
-void gp_session_drain(gp_session_t *s, uint64_t deadline, const char *why);
+void gp_session_drain(gp_session_t *s, uint64_t deadline, gp_close_t why);
 #define GP_DRAIN_QUIET_MS    100   /* a draining session closes after this long without a command */
 #define GP_DRAIN_PATIENCE_MS 1000  /* after this, any idle instant closes a draining session */
 #define GP_DRAIN_YOUNG_MS    1000  /* a session this young is left to end by itself */

@@ -1,29 +1,31 @@
-/* fuzz_client.c - libFuzzer target: the session's handshake and command path on arbitrary bytes. */
+/* fuzz_client.c - libFuzzer target: the daemon's session core (session/core.c) on arbitrary bytes.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/bufpool.h"
-#include "session/kill.h"
 #include "codec/myp.h"
-#include "session/session.h" /* GP_CAPS_UNRELAYABLE, GP_CLIENT_PEEK: the proxy's own */
+#include "net/bufpool.h"
+#include "session/core.h"
 
 /*
- * The sequence session.c runs on each packet, without sockets: the backend's greeting
- * (parse, refuse an ERR, patch the id and capabilities), the client's handshake response
- * (parse, refuse TLS, clear unrelayable capabilities), the authentication exchange, then
- * commands (kinds, KILL translation, response tracking with client turns and 16 MB
- * continuations, COM_PROCESS_KILL and COM_CHANGE_USER, the SHOW GRANTS rows a cross-node
- * KILL's check reads). Packets are framed the way io.c frames them: whole packets during the
- * handshake (bounded by GP_BUF_SIZE), the first GP_CLIENT_PEEK / MYP_RESP_PEEK bytes after
- * it, the rest of a long payload streamed past unseen.
+ * Drives the real session core the way session.c does, without sockets: the backend's
+ * greeting, the client's handshake response, the authentication exchange, then commands
+ * (KILL translation against a fake registry, response tracking with client turns and 16 MB
+ * continuations, COM_CHANGE_USER, the injected read-only statements, a cross-node KILL's
+ * grant check), with gp_core_scanned after every server packet. Packets are framed the way
+ * io.c frames them: whole packets during the handshake (bounded by GP_BUF_SIZE), the first
+ * GP_CLIENT_PEEK / MYP_RESP_PEEK bytes after it, the rest of a long payload unseen.
  *
  * Input: records of direction (1 byte; bit 0: 1 = client), a MySQL packet header (3-byte
- * length, sequence id), then the bytes the proxy would see of its payload. The first server
- * record is the greeting. The run ends where session.c would close the session.
+ * length, sequence id), then the bytes the proxy would see of its payload. The input's size
+ * picks the session's kind (deferred greeting, read-only endpoint, causal reads, whether a
+ * cross-node KILL checks grants), so every seed stays a valid input. The run ends where the
+ * glue would close the session.
  *
  * Checked: what the proxy relays never offers or accepts TLS, compression or any capability
- * it cannot follow; a KILL it rewrites still parses, now naming the backend's thread.
+ * it cannot follow; a KILL it rewrites still parses, now naming the backend's thread; every
+ * byte of its own is whole packets that fit; a held packet changes nothing.
  */
 
 #define CHECK(cond)                                                                              \
@@ -36,187 +38,170 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-typedef enum { S_GREETING, S_HANDSHAKE, S_AUTH, S_READY, S_CLOSED } state_t;
+#define THREAD_OF(id) ((uint32_t)((id)-GP_CONN_ID_BASE + 1))
 
-typedef struct sess {
-	state_t state;        /* where session.c would be */
-	uint64_t server_caps; /* what the backend offered, minus the unrelayable */
-	uint64_t caps;        /* agreed */
-	uint32_t thread;      /* the backend's thread id */
-	myp_resp_t resp;      /* exchange in flight */
-	bool in_flight;       /* resp is tracking */
-	bool client_cont;     /* last client packet was 0xFFFFFF long */
-	bool whole_client;    /* the client side is read in whole packets */
-	bool whole_server;    /* the server side is read in whole packets */
-	uint32_t client_skip; /* client payload bytes streaming past */
-	uint32_t server_skip; /* server payload bytes streaming past */
-} sess_t;
-
-static void on_greeting(sess_t *s, uint8_t *p, size_t n)
+/* Proxy ids base..base+15 sit on this session's node, the next 16 on another. */
+static bool fuzz_find(const gp_core_t *c, uint64_t id, gp_core_target_t *t)
 {
-	myp_greeting_t g, g2;
-	if (n > 0 && p[0] == 0xFF) {
-		s->state = S_CLOSED; /* relayed, then closed */
-		return;
-	}
-	if (myp_greeting_parse(p, n, &g) != MYP_OK) {
-		s->state = S_CLOSED;
-		return;
-	}
-	s->thread = g.conn_id;
-	myp_greeting_patch(p, n, &g, 0x40000001u, GP_CAPS_UNRELAYABLE);
-	CHECK(myp_greeting_parse(p, n, &g2) == MYP_OK);
-	CHECK(g2.conn_id == 0x40000001u);
-	CHECK((g2.caps & GP_CAPS_UNRELAYABLE) == 0);
-	s->server_caps = g.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
-	s->state = S_HANDSHAKE;
-	s->whole_client = true;
+	(void)c;
+	if (id < GP_CONN_ID_BASE || id >= GP_CONN_ID_BASE + 32)
+		return false;
+	*t = (gp_core_target_t){.conn_id = (uint32_t)id,
+	                        .thread = THREAD_OF(id),
+	                        .backend = "db",
+	                        .same_node = id < GP_CONN_ID_BASE + 16};
+	return true;
 }
 
-static void on_hsresp(sess_t *s, uint8_t *p, size_t n)
+static const gp_core_env_t fuzz_env = {.find = fuzz_find};
+
+typedef struct harness {
+	gp_core_t core;      /* the session under test */
+	bool closed;         /* the glue would have closed it */
+	bool check_grants;   /* a cross-node KILL checks the issuer's grants first */
+	bool whole_client;   /* the client side is read in whole packets */
+	bool whole_server;   /* the server side is read in whole packets */
+	uint64_t defer_caps; /* a deferred client's capabilities */
+	bool causal;         /* routing.ro_causal_reads */
+} harness_t;
+
+/* The proxy's own bytes are whole packets that fit. */
+static void check_own(const uint8_t *b, uint32_t n)
 {
-	myp_hsresp_t r, r2;
-	if (myp_hsresp_parse(p, n, &r) != MYP_OK || r.ssl_request || (r.caps & MYP_CLIENT_SSL)) {
-		s->state = S_CLOSED;
-		return;
+	CHECK(n <= GP_CORE_OUT_MAX);
+	while (n) {
+		myp_frame_t f;
+		CHECK(myp_frame_packet(b, n, &f) == MYP_OK);
+		b += MYP_HEADER_LEN + f.len;
+		n -= MYP_HEADER_LEN + f.len;
 	}
-	myp_hsresp_clear_caps(p, n, GP_CAPS_UNRELAYABLE);
-	CHECK(myp_hsresp_parse(p, n, &r2) == MYP_OK);
-	CHECK((r2.caps & GP_CAPS_UNRELAYABLE) == 0);
-	CHECK(r2.user_len == r.user_len && r2.auth_len == r.auth_len && r2.db_len == r.db_len);
-	gp_kill_login_t l;
-	gp_kill_login_set(&l, r.user, r.user_len, r.charset, true);
-	CHECK(!l.known || l.len <= GP_KILL_USER_MAX);
-	s->caps = (r.caps & s->server_caps) | (r.caps & MYP_CLIENT_PROTOCOL_41);
-	myp_resp_begin_auth(&s->resp, s->caps);
-	s->in_flight = true;
-	s->state = S_AUTH;
 }
 
-static void on_kill(sess_t *s, uint8_t *p, size_t n, uint32_t len)
+/* What the glue does with out (the parts that feed back into the core). */
+static void apply(harness_t *h, gp_pkt_action_t v, gp_core_out_t *o)
 {
-	gp_kill_t k, k2;
-	uint32_t id;
-	myp_change_user_t cu;
-	if (p[0] == MYP_COM_CHANGE_USER) {
-		gp_kill_login_t l;
-		myp_status_t st = myp_change_user_parse(p, n, s->caps, &cu);
-		if (st != MYP_EPROTO && cu.user) {
-			gp_kill_login_set(&l, cu.user, cu.user_len, cu.charset, false);
-			CHECK(l.known == (cu.user_len <= GP_KILL_USER_MAX));
-			CHECK(!l.known ||
-			      (l.len == cu.user_len && memcmp(l.name, cu.user, l.len) == 0));
+	gp_core_t *c = &h->core;
+	check_own(o->client, o->nclient);
+	check_own(o->server, o->nserver);
+	if (v == GP_PKT_HOLD)
+		CHECK(o->ev == 0 && o->close == GP_CLOSE_NONE && !o->nclient && !o->nserver);
+	if (o->close != GP_CLOSE_NONE || o->fail_code || v == GP_PKT_STOP) {
+		h->closed = true;
+		return;
+	}
+	if (o->ev & GP_CORE_EV_GREETED)
+		h->whole_client = true;
+	if (o->ev & GP_CORE_EV_DEFER_ANSWER)
+		h->defer_caps = o->r.caps;
+	if (o->ev & GP_CORE_EV_DEFER_GREETING) {
+		uint64_t server = o->g.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
+		gp_core_defer_auth(c, &o->g,
+		                   ((h->defer_caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) & server) |
+		                           (h->defer_caps & MYP_CLIENT_PROTOCOL_41));
+	}
+	if (o->ev & GP_CORE_EV_READY)
+		h->whole_client = h->whole_server = false;
+	if (o->ev & GP_CORE_EV_RO_FRESH)
+		gp_core_want_sync(c, h->causal);
+	if (o->ev & GP_CORE_EV_KILL_REMOTE) {
+		CHECK(c->kill.target == o->t.conn_id);
+		gp_core_out_t k;
+		gp_core_out_init(&k);
+		if (h->check_grants) {
+			gp_core_kill_check(c, &k);
+			CHECK(c->in_flight && c->internal);
+		} else {
+			gp_core_kill_running(c);
+			gp_core_kill_answer(c, 0, NULL, &k); /* the monitor ran it */
 		}
-		return;
+		check_own(k.client, k.nclient);
+		check_own(k.server, k.nserver);
 	}
-	if (p[0] == MYP_COM_PROCESS_KILL && myp_process_kill_parse(p, n, &id) == MYP_OK) {
-		CHECK(myp_process_kill_set_id(p, n, s->thread) == MYP_OK);
-		CHECK(myp_process_kill_parse(p, n, &id) == MYP_OK && id == s->thread);
-		return;
-	}
-	if (p[0] != MYP_COM_QUERY || n != len || !gp_kill_parse((const char *)p + 1, n - 1, &k))
-		return;
-	CHECK(k.id_off + k.id_len <= n - 1);
-	if (k.id < (1u << 30) || k.id > UINT32_MAX)
-		return;
-	if (!gp_kill_rewrite((char *)p + 1, &k, s->thread))
-		return;
-	CHECK(gp_kill_parse((const char *)p + 1, n - 1, &k2));
-	CHECK(k2.id == s->thread && k2.query == k.query && !strcmp(k2.hardsoft, k.hardsoft));
 }
 
-static void on_client(sess_t *s, uint32_t len, uint8_t *p, size_t n)
+static void on_client(harness_t *h, uint32_t len, uint8_t *p, size_t n, uint8_t seq)
 {
-	switch (s->state) {
-	case S_HANDSHAKE:
-		on_hsresp(s, p, n);
-		return;
-	case S_AUTH:
-		if (!s->resp.client_turn ||
-		    myp_resp_feed_client(&s->resp, len, p, n) == MYP_RESP_EPROTO)
-			s->state = S_CLOSED;
-		return;
-	case S_READY:
-		break;
-	default:
-		return; /* held until the backend is there */
+	gp_core_t *c = &h->core;
+	gp_pkt_t pkt = {.len = len, .seq = seq, .p = p, .n = (uint32_t)n};
+	gp_core_out_t o;
+	gp_core_phase_t phase = c->phase;
+	bool relayed = c->kill.phase == GP_KILL_RELAYED;
+	uint8_t before[GP_CLIENT_PEEK];
+	size_t keep = n < sizeof(before) ? n : sizeof(before);
+	memcpy(before, p, keep);
+	gp_core_out_init(&o);
+	gp_pkt_action_t v = gp_core_client_packet(c, &pkt, &o);
+	if (v == GP_PKT_HOLD) {
+		CHECK(c->phase == phase && !memcmp(before, p, keep));
+		return; /* held; the harness drops it */
 	}
-	if (s->client_cont) {
-		s->client_cont = len == MYP_MAX_PAYLOAD;
-		return;
+	if (phase == GP_CORE_HANDSHAKE && v == GP_PKT_FORWARD) {
+		myp_hsresp_t r2;
+		CHECK(myp_hsresp_parse(p, n, &r2) == MYP_OK && !r2.ssl_request);
+		CHECK((r2.caps & GP_CAPS_UNRELAYABLE) == 0);
+		CHECK((c->caps & GP_CAPS_UNRELAYABLE) == 0);
 	}
-	if (s->in_flight) {
-		if (!s->resp.client_turn)
-			return; /* pipelined: held; the harness drops it */
-		if (myp_resp_feed_client(&s->resp, len, p, n) == MYP_RESP_EPROTO)
-			s->state = S_CLOSED;
-		return;
+	bool rewrote = !relayed && c->kill.phase == GP_KILL_RELAYED && v == GP_PKT_FORWARD;
+	if (rewrote && p[0] == MYP_COM_QUERY) {
+		gp_kill_t k;
+		CHECK(gp_kill_parse((const char *)p + 1, n - 1, &k));
+		CHECK(k.id == THREAD_OF(c->kill.target));
 	}
-	if (len == 0) {
-		s->state = S_CLOSED;
-		return;
+	if (rewrote && p[0] == MYP_COM_PROCESS_KILL) {
+		uint32_t id;
+		CHECK(myp_process_kill_parse(p, n, &id) == MYP_OK &&
+		      id == THREAD_OF(c->kill.target));
 	}
-	s->client_cont = len == MYP_MAX_PAYLOAD;
-	CHECK(myp_cmd_name(p[0]) != NULL);
-	switch (myp_cmd_kind(p[0])) {
-	case MYP_CMDK_QUIT:
-		s->state = S_CLOSED;
-		return;
-	case MYP_CMDK_UNSUPPORTED:
-		if (s->client_cont)
-			s->state = S_CLOSED;
-		return;
-	case MYP_CMDK_NO_RESPONSE:
-		return;
-	case MYP_CMDK_RESPONSE:
-		break;
-	}
-	on_kill(s, p, n, len);
-	myp_resp_begin(&s->resp, s->caps, p, n);
-	s->in_flight = true;
+	apply(h, v, &o);
 }
 
-static void on_server(sess_t *s, uint32_t len, uint8_t *p, size_t n)
+static void on_server(harness_t *h, uint32_t len, uint8_t *p, size_t n, uint8_t seq)
 {
-	if (s->state == S_GREETING) {
-		on_greeting(s, p, n);
+	gp_core_t *c = &h->core;
+	gp_pkt_t pkt = {.len = len, .seq = seq, .p = p, .n = (uint32_t)n};
+	gp_core_out_t o;
+	gp_core_out_init(&o);
+	gp_pkt_action_t v = gp_core_server_packet(c, &pkt, &o);
+	if ((o.ev & GP_CORE_EV_GREETED) && !(o.ev & GP_CORE_EV_DEFER_GREETING)) {
+		myp_greeting_t g;
+		CHECK(myp_greeting_parse(p, n, &g) == MYP_OK);
+		CHECK(g.conn_id == c->conn_id);
+		CHECK((g.caps & GP_CAPS_UNRELAYABLE) == 0);
+	}
+	if (o.ev & GP_CORE_EV_DONE)
+		CHECK(!c->resp.client_turn && !c->resp.server_cont);
+	apply(h, v, &o);
+	if (h->closed)
+		return;
+	gp_core_out_init(&o);
+	gp_core_scanned(c, &o);
+	if (o.ev & GP_CORE_EV_KILL_CHECKED) {
+		gp_core_out_t k;
+		gp_core_out_init(&k);
+		gp_core_kill_answer(c, c->kill.privileged ? 0 : GP_ER_KILL_DENIED, "no", &k);
+		check_own(k.client, k.nclient);
 		return;
 	}
-	if (!s->in_flight)
-		return; /* unsolicited: relayed */
-	if (myp_resp_is_row(&s->resp, len, p, n))
-		(void)gp_kill_grant_row_allows(p, n); /* what a KILL's privilege check reads */
-	myp_resp_event_t ev = myp_resp_feed_server(&s->resp, len, p, n);
-	CHECK(ev == MYP_RESP_CONTINUE || ev == MYP_RESP_DONE || ev == MYP_RESP_EPROTO);
-	if (ev == MYP_RESP_EPROTO) {
-		s->state = S_CLOSED;
-		return;
-	}
-	if (ev != MYP_RESP_DONE)
-		return;
-	CHECK(!s->resp.client_turn && !s->resp.server_cont);
-	s->in_flight = false;
-	if (s->state == S_AUTH) {
-		if (s->resp.failed) {
-			s->state = S_CLOSED;
-			return;
-		}
-		s->state = S_READY;
-		s->whole_client = s->whole_server = false;
-	}
+	apply(h, GP_PKT_FORWARD, &o);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	sess_t s = {.state = S_GREETING, .whole_server = true};
+	harness_t h = {.whole_server = true, .check_grants = size & 1, .causal = size & 2};
 	size_t off = 0;
-
-	while (s.state != S_CLOSED && size - off >= 5) {
+	gp_core_init(&h.core, &fuzz_env, GP_CONN_ID_BASE | 7, size & 4);
+	if (size & 8) {
+		gp_core_defer(&h.core); /* greeted by the proxy: the client answers first */
+		h.whole_client = true;
+	}
+	while (!h.closed && size - off >= 5) {
 		bool client = data[off] & 1;
-		const uint8_t *h = data + off + 1;
-		uint32_t len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16;
-		bool whole = client ? s.whole_client : s.whole_server;
+		const uint8_t *hd = data + off + 1;
+		uint32_t len = (uint32_t)hd[0] | (uint32_t)hd[1] << 8 | (uint32_t)hd[2] << 16;
+		bool whole = client ? h.whole_client : h.whole_server;
 		uint32_t peek = client ? GP_CLIENT_PEEK : MYP_RESP_PEEK;
+		if (!client && h.core.kill.phase == GP_KILL_CHECKING)
+			peek = GP_KILL_GRANT_PEEK;
 		uint32_t need = whole || len < peek ? len : peek;
 		off += 5;
 		if (MYP_HEADER_LEN + need > GP_BUF_SIZE)
@@ -229,9 +214,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(p, data + off, need);
 		off += need;
 		if (client)
-			on_client(&s, len, p, need);
+			on_client(&h, len, p, need, hd[3]);
 		else
-			on_server(&s, len, p, need);
+			on_server(&h, len, p, need, hd[3]);
 		free(p);
 	}
 	return 0;

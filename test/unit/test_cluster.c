@@ -29,17 +29,17 @@ static void note(const char *fmt, int b, int ep, const char *reason)
 	snprintf(calls + l, sizeof(calls) - l, fmt, b, ep_name(ep), reason);
 }
 
-static void h_close(void *arg, int b, int ep, const char *reason)
+static void h_close(void *arg, int b, int ep, gp_close_t reason)
 {
 	(void)arg;
-	note("close %d %s %s\n", b, ep, reason);
+	note("close %d %s %s\n", b, ep, gp_close_name(reason));
 }
 
-static void h_drain(void *arg, int b, int ep, uint64_t deadline, const char *reason)
+static void h_drain(void *arg, int b, int ep, uint64_t deadline, gp_close_t reason)
 {
 	(void)arg;
 	(void)deadline;
-	note("drain %d %s %s\n", b, ep, reason);
+	note("drain %d %s %s\n", b, ep, gp_close_name(reason));
 }
 
 static void h_wake(void *arg)

@@ -31,6 +31,24 @@ START_TEST(test_process_kill)
 }
 END_TEST
 
+START_TEST(test_query_set_number)
+{
+	uint8_t b[] = "\x03KILL 1073741825";
+	size_t n = sizeof(b) - 1;
+	ck_assert_int_eq(myp_query_set_number(b, n, 5, 10, 0), MYP_OK);
+	ck_assert_str_eq((const char *)b + 1, "KILL 0         ");
+	ck_assert_int_eq(myp_query_set_number(b, n, 5, 10, 4294967295u), MYP_OK);
+	ck_assert_str_eq((const char *)b + 1, "KILL 4294967295");
+	ck_assert_int_eq(myp_query_set_number(b, n, 5, 3, 1234), MYP_EPROTO); /* does not fit */
+	ck_assert_int_eq(myp_query_set_number(b, n, 5, 11, 1), MYP_EPROTO);   /* past the end */
+	ck_assert_int_eq(myp_query_set_number(b, n, 16, 0, 1), MYP_EPROTO);
+	ck_assert_int_eq(myp_query_set_number(b, 0, 0, 0, 1), MYP_EPROTO);
+	ck_assert_str_eq((const char *)b + 1, "KILL 4294967295"); /* refused: untouched */
+	b[0] = MYP_COM_PROCESS_KILL;
+	ck_assert_int_eq(myp_query_set_number(b, n, 5, 10, 1), MYP_EPROTO);
+}
+END_TEST
+
 typedef struct cu_case {
 	uint64_t caps;    /* session capabilities */
 	const char *hex;  /* COM_CHANGE_USER payload */
@@ -136,6 +154,7 @@ static TCase *cmd_tcase(void)
 	TCase *tc = tcase_create("cmd");
 
 	tcase_add_test(tc, test_process_kill);
+	tcase_add_test(tc, test_query_set_number);
 	tcase_add_loop_test(tc, test_change_user, 0, sizeof(cu_cases) / sizeof(cu_cases[0]));
 	tcase_add_loop_test(tc, test_resp_is_row, 0, sizeof(row_cases) / sizeof(row_cases[0]));
 	return tc;

@@ -471,6 +471,54 @@ START_TEST(test_hsresp_defer_build)
 }
 END_TEST
 
+/* The proxy's own native-password login, as a server parses it; and a bare auth answer. */
+START_TEST(test_native_login_build)
+{
+	static const uint8_t auth[MYP_NATIVE_AUTH_LEN] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+	                                                  11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+	myp_greeting_t g = {.caps = MYP_CLIENT_PROTOCOL_41 | MYP_CLIENT_SECURE_CONNECTION |
+	                            MYP_CLIENT_PLUGIN_AUTH | MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS |
+	                            MYP_CLIENT_CONNECT_ATTRS | MYP_CLIENT_TRANSACTIONS,
+	                    .charset = 45};
+	uint8_t out[256];
+	myp_wbuf_t w;
+	myp_frame_t f;
+	myp_hsresp_t r;
+
+	myp_wbuf_init(&w, out, sizeof(out));
+	myp_native_login_build(&w, 1, &g, "monitor", 7, auth, sizeof(auth));
+	ck_assert(!w.failed);
+	ck_assert_int_eq(myp_frame_packet(out, w.len, &f), MYP_OK);
+	ck_assert_uint_eq(f.seq, 1);
+	ck_assert_int_eq(myp_hsresp_parse(f.payload, f.len, &r), MYP_OK);
+	/* only what a plain login needs: never TLS, compression or attributes */
+	ck_assert_uint_eq(r.caps, MYP_CLIENT_PROTOCOL_41 | MYP_CLIENT_SECURE_CONNECTION |
+	                                  MYP_CLIENT_PLUGIN_AUTH | MYP_CLIENT_TRANSACTIONS);
+	ck_assert_uint_eq(r.charset, 45);
+	ck_assert_uint_eq(r.max_packet, 1u << 24);
+	ck_assert(slice_eq(r.user, r.user_len, "monitor"));
+	ck_assert(slices_eq(r.auth, r.auth_len, auth, sizeof(auth)));
+	ck_assert(slice_eq(r.auth_plugin, r.auth_plugin_len, MYP_NATIVE_PLUGIN));
+	/* an empty password: no auth bytes */
+	myp_wbuf_init(&w, out, sizeof(out));
+	myp_native_login_build(&w, 1, &g, "monitor", 7, NULL, 0);
+	ck_assert_int_eq(myp_frame_packet(out, w.len, &f), MYP_OK);
+	ck_assert_int_eq(myp_hsresp_parse(f.payload, f.len, &r), MYP_OK);
+	ck_assert_uint_eq(r.auth_len, 0);
+
+	myp_wbuf_init(&w, out, sizeof(out));
+	myp_auth_data_build(&w, 3, auth, sizeof(auth));
+	ck_assert(!w.failed);
+	ck_assert_uint_eq(w.len, MYP_HEADER_LEN + sizeof(auth));
+	ck_assert_int_eq(myp_frame_packet(out, w.len, &f), MYP_OK);
+	ck_assert_uint_eq(f.seq, 3);
+	ck_assert(slices_eq(f.payload, f.len, auth, sizeof(auth)));
+	myp_wbuf_init(&w, out, MYP_HEADER_LEN + 4);
+	myp_auth_data_build(&w, 3, auth, sizeof(auth));
+	ck_assert(w.failed); /* does not fit: flagged, never cut */
+}
+END_TEST
+
 static TCase *handshake_tcase(void)
 {
 	TCase *tc = tcase_create("handshake");
@@ -487,5 +535,6 @@ static TCase *handshake_tcase(void)
 	tcase_add_test(tc, test_authswitch);
 	tcase_add_test(tc, test_greeting_reissue);
 	tcase_add_loop_test(tc, test_hsresp_defer_build, 0, nh);
+	tcase_add_test(tc, test_native_login_build);
 	return tc;
 }

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "gp_check.h"
+#include "codec/myp.h"
+#include "session/auth.h"
 #include "session/kill.h"
 
 typedef struct kill_case {
@@ -65,20 +67,41 @@ START_TEST(test_kill_truncated_never_reads_past_end)
 }
 END_TEST
 
+/* The same-node translation: the statement's id rewritten in the COM_QUERY by the codec. */
 START_TEST(test_kill_rewrite)
 {
-	char sql[] = "KILL QUERY 1073741825;";
+	uint8_t pkt[] = "\x03KILL QUERY 1073741825;";
+	size_t n = sizeof(pkt) - 1;
 	gp_kill_t k;
-	ck_assert(gp_kill_parse(sql, strlen(sql), &k));
-	ck_assert(gp_kill_rewrite(sql, &k, 57));
-	ck_assert_str_eq(sql, "KILL QUERY 57        ;");
+	ck_assert(gp_kill_parse((const char *)pkt + 1, n - 1, &k));
+	ck_assert_int_eq(myp_query_set_number(pkt, n, k.id_off, k.id_len, 57), MYP_OK);
+	ck_assert_str_eq((const char *)pkt, "\x03KILL QUERY 57        ;");
 	gp_kill_t k2;
-	ck_assert(gp_kill_parse(sql, strlen(sql), &k2));
+	ck_assert(gp_kill_parse((const char *)pkt + 1, n - 1, &k2));
 	ck_assert_uint_eq(k2.id, 57);
-	char small[] = "KILL 5";
-	ck_assert(gp_kill_parse(small, strlen(small), &k));
-	ck_assert(!gp_kill_rewrite(small, &k, 1234));
-	ck_assert_str_eq(small, "KILL 5");
+	uint8_t small[] = "\x03KILL 5";
+	ck_assert(gp_kill_parse((const char *)small + 1, sizeof(small) - 2, &k));
+	ck_assert_int_eq(myp_query_set_number(small, sizeof(small) - 1, k.id_off, k.id_len, 1234),
+	                 MYP_EPROTO);
+	ck_assert_str_eq((const char *)small, "\x03KILL 5");
+}
+END_TEST
+
+/* mysql_native_password's formula, checked against an independent computation
+ * (Python hashlib: SHA1(pw) XOR SHA1(scramble + SHA1(SHA1(pw)))). */
+START_TEST(test_auth_native_scramble)
+{
+	uint8_t scramble[24], out[MYP_NATIVE_AUTH_LEN];
+	static const uint8_t want[MYP_NATIVE_AUTH_LEN] = {0xb3, 0x2b, 0xb3, 0xa5, 0x83, 0xe1, 0x34,
+	                                                  0x0c, 0x0a, 0x11, 0x08, 0xd5, 0x8b, 0x1b,
+	                                                  0xe4, 0x97, 0x81, 0xad, 0x8c, 0x2f};
+	for (int i = 0; i < 24; i++)
+		scramble[i] = (uint8_t)(i + 1);
+	gp_auth_native_scramble("secret", scramble, 20, out);
+	ck_assert_mem_eq(out, want, sizeof(want));
+	/* a longer scramble (the trailing NUL of a greeting's) counts only its first 20 bytes */
+	gp_auth_native_scramble("secret", scramble, 24, out);
+	ck_assert_mem_eq(out, want, sizeof(want));
 }
 END_TEST
 
@@ -319,6 +342,7 @@ static Suite *kill_suite(void)
 	tcase_add_loop_test(tc, test_kill_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_kill_truncated_never_reads_past_end);
 	tcase_add_test(tc, test_kill_rewrite);
+	tcase_add_test(tc, test_auth_native_scramble);
 	tcase_add_test(tc, test_kill_sql_and_message);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rights");

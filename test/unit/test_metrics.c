@@ -86,22 +86,21 @@ START_TEST(test_closed_reasons)
 {
 	gp_metrics_t m;
 	gp_metrics_init(&m);
-	size_t known = m.nclosed;
-	gp_metrics_session_closed(&m, "client_quit");
-	gp_metrics_session_closed(&m, "drain_timeout");
-	gp_metrics_session_closed(&m, "a_new_reason");
-	gp_metrics_session_closed(&m, "a_new_reason");
-	ck_assert_uint_eq(m.nclosed, known + 1);
-	ck_assert_str_eq(m.closed[known].reason, "a_new_reason");
-	ck_assert_uint_eq(m.closed[known].n, 2);
-	ck_assert_uint_eq(m.sessions_killed, 1);
-	static char names[GP_METRICS_REASONS][16];
-	for (int i = 0; i < GP_METRICS_REASONS; i++) {
-		snprintf(names[i], sizeof(names[i]), "r%d", i);
-		gp_metrics_session_closed(&m, names[i]);
-	}
-	ck_assert_uint_eq(m.nclosed, GP_METRICS_REASONS);
-	ck_assert_uint_gt(m.closed_other, 0);
+	gp_metrics_session_closed(&m, GP_CLOSE_CLIENT_QUIT);
+	gp_metrics_session_closed(&m, GP_CLOSE_DRAIN_TIMEOUT);
+	gp_metrics_session_closed(&m, GP_CLOSE_FENCED);
+	gp_metrics_session_closed(&m, GP_CLOSE_FENCED);
+	gp_metrics_session_closed(&m, GP_CLOSE_NONE); /* not a reason: not counted */
+	ck_assert_uint_eq(m.closed[GP_CLOSE_CLIENT_QUIT], 1);
+	ck_assert_uint_eq(m.closed[GP_CLOSE_FENCED], 2);
+	ck_assert_uint_eq(m.sessions_killed, 1); /* drain_timeout cut; the others did not */
+	ck_assert_str_eq(gp_close_name(GP_CLOSE_FENCED), "fenced");
+	ck_assert_str_eq(gp_close_name(GP_CLOSE_NONE), "-");
+	/* every label is distinct (they are the metric's series) */
+	for (int i = 0; i < GP_CLOSE__COUNT; i++)
+		for (int j = i + 1; j < GP_CLOSE__COUNT; j++)
+			ck_assert_str_ne(gp_close_name((gp_close_t)i),
+			                 gp_close_name((gp_close_t)j));
 }
 END_TEST
 
@@ -151,7 +150,7 @@ START_TEST(test_exposition)
 	gp_proxy_t *p = fake_proxy();
 	gp_metrics_command(p->metrics, GP_EP_RW, 0x03);
 	gp_metrics_request_done(p->metrics, GP_EP_RW, 2000000); /* 2 ms */
-	gp_metrics_session_closed(p->metrics, "we\"ird\\reason\n");
+	gp_metrics_session_closed(p->metrics, GP_CLOSE_FENCED);
 	char *t = expose(p);
 
 	/* every sample line belongs to a family declared just before with HELP and TYPE */
@@ -197,11 +196,18 @@ START_TEST(test_exposition)
 	ck_assert(value_of(t, "galera_proxy_request_duration_seconds_bucket{endpoint=\"rw\",le=\"+"
 	                      "Inf\"}") == 1);
 	ck_assert(value_of(t, "galera_proxy_request_duration_seconds_count{endpoint=\"rw\"}") == 1);
-	/* label values are escaped */
-	ck_assert_ptr_nonnull(strstr(t, "reason=\"we\\\"ird\\\\reason\\n\"} 1\n"));
+	ck_assert(value_of(t, "galera_proxy_client_connections_closed_total{reason=\"fenced\"}") ==
+	          1);
+	ck_assert(value_of(t, "galera_proxy_client_connections_closed_total{reason=\"drained\"}") ==
+	          0);
 	/* no wsrep values from a node never probed: NaN, not a made-up 0 */
 	ck_assert_ptr_nonnull(
 	        strstr(t, "galera_proxy_backend_wsrep_local_state{backend=\"db1\"} NaN\n"));
+	free(t);
+	/* label values are escaped */
+	strcpy(cfg.backends[1].name, "we\"ird\\db\n");
+	t = expose(p);
+	ck_assert_ptr_nonnull(strstr(t, "backend_priority{backend=\"we\\\"ird\\\\db\\n\"} 2\n"));
 	free(t);
 }
 END_TEST

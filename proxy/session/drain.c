@@ -1,4 +1,6 @@
 /* drain.c - closing sessions at their next idle point: drains, fences, planned shutdown. */
+#include "session/drain.h"
+
 #include "session/session.h"
 
 #include "base/log.h"

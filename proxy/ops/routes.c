@@ -1,4 +1,4 @@
-/* routes.c - the HTTP routes: /metrics, /health, /status and the admin POSTs. */
+/* routes.c - the HTTP routes: /metrics, /health, /status, the admin POSTs. */
 #include "ops/routes.h"
 
 #include <http_parser.h>

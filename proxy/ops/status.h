@@ -1,4 +1,4 @@
-/* status.h - the read-only views of the proxy: GET /health and the /status document. */
+/* status.h - the read-only views of the proxy: GET /health, the /status document. */
 #ifndef GP_OPS_STATUS_H
 #define GP_OPS_STATUS_H
 

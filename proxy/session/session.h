@@ -1,4 +1,4 @@
-/* session.h - one client session: its connections, timers and lists around its protocol core. */
+/* session.h - one client session: its connections, timers, lists around its protocol core. */
 #ifndef GP_SESSION_H
 #define GP_SESSION_H
 

@@ -2,20 +2,17 @@
  * statement's id, COM_CHANGE_USER. */
 #include <string.h>
 
-#include "myp.h"
+#include "myp_wire.h"
 
 #define PROCESS_KILL_LEN 5 /* 0x0C + 4-byte thread id */
 
 myp_status_t myp_process_kill_parse(const uint8_t *p, size_t n, uint32_t *id)
 {
-	if (n < 1)
-		return MYP_NEED_MORE;
-	if (p[0] != MYP_COM_PROCESS_KILL)
-		return MYP_EPROTO;
-	if (n < PROCESS_KILL_LEN)
-		return MYP_NEED_MORE;
-	*id = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
-	return MYP_OK;
+	myp_status_t st = myp_cmd_head(p, n, MYP_COM_PROCESS_KILL, PROCESS_KILL_LEN);
+
+	if (st == MYP_OK)
+		*id = myp_get_u32(p + 1);
+	return st;
 }
 
 myp_status_t myp_process_kill_set_id(uint8_t *p, size_t n, uint32_t id)
@@ -25,10 +22,7 @@ myp_status_t myp_process_kill_set_id(uint8_t *p, size_t n, uint32_t id)
 
 	if (st != MYP_OK)
 		return st;
-	p[1] = (uint8_t)id;
-	p[2] = (uint8_t)(id >> 8);
-	p[3] = (uint8_t)(id >> 16);
-	p[4] = (uint8_t)(id >> 24);
+	myp_put_u32(p + 1, id);
 	return MYP_OK;
 }
 

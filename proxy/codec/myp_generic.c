@@ -1,12 +1,7 @@
 /* myp_generic.c - the generic packets: OK, ERR, EOF, progress reports, plain commands. */
 #include <string.h>
 
-#include "myp.h"
-
-static uint16_t get_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
+#include "myp_wire.h"
 
 /* A length-encoded integer that may not be NULL, advancing *off. */
 static myp_status_t get_lenenc(const uint8_t *p, size_t n, size_t *off, uint64_t *v)
@@ -51,13 +46,13 @@ myp_status_t myp_ok_parse(const uint8_t *p, size_t n, uint64_t caps, myp_ok_t *o
 	if (caps & MYP_CLIENT_PROTOCOL_41) {
 		if (n - off < 4)
 			return MYP_NEED_MORE;
-		out->status = get_u16(p + off);
-		out->warnings = get_u16(p + off + 2);
+		out->status = myp_get_u16(p + off);
+		out->warnings = myp_get_u16(p + off + 2);
 		off += 4;
 	} else if (caps & MYP_CLIENT_TRANSACTIONS) {
 		if (n - off < 2)
 			return MYP_NEED_MORE;
-		out->status = get_u16(p + off);
+		out->status = myp_get_u16(p + off);
 		off += 2;
 	}
 	if (caps & MYP_CLIENT_SESSION_TRACK) {
@@ -98,7 +93,7 @@ myp_status_t myp_err_parse(const uint8_t *p, size_t n, uint64_t caps, myp_err_t 
 	if (n < 3)
 		return MYP_NEED_MORE;
 	memset(out, 0, sizeof(*out));
-	out->code = get_u16(p + 1);
+	out->code = myp_get_u16(p + 1);
 	memcpy(out->sqlstate, "HY000", 6);
 	if (out->code == 0xFFFF && (caps & MYP_MARIADB_CLIENT_PROGRESS)) {
 		/* a progress report: the "message" is the progress data (myp_progress_parse) */
@@ -128,8 +123,8 @@ myp_status_t myp_eof_parse(const uint8_t *p, size_t n, myp_eof_t *out)
 		return MYP_EPROTO; /* 9 bytes or more starting 0xFE is a row or an OK */
 	if (n < 5)
 		return MYP_NEED_MORE; /* the 1-byte pre-4.1 EOF is not supported */
-	out->warnings = get_u16(p + 1);
-	out->status = get_u16(p + 3);
+	out->warnings = myp_get_u16(p + 1);
+	out->status = myp_get_u16(p + 3);
 	return MYP_OK;
 }
 

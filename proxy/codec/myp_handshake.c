@@ -1,7 +1,7 @@
 /* myp_handshake.c - connection-phase packets: greeting, handshake response, auth switch. */
 #include <string.h>
 
-#include "myp.h"
+#include "myp_wire.h"
 
 #define GREETING_FILLER_LEN 6  /* zero bytes after auth_plugin_data_len... */
 #define GREETING_EXT_LEN    4  /* ...then MariaDB's extended capabilities (or 4 zeros) */
@@ -9,42 +9,6 @@
 #define HSRESP_EXT_CAPS_OFF 28 /* MariaDB extended capabilities in the last filler bytes */
 #define SCRAMBLE_PART1_LEN  8  /* auth-plugin-data-part-1 */
 #define SCRAMBLE_PART2_MIN  13 /* part 2 is at least this long, its last byte a NUL */
-
-static uint16_t get_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	put_u16(p, (uint16_t)v);
-	put_u16(p + 2, (uint16_t)(v >> 16));
-}
-
-/* A NUL-terminated string at p[*off]: slice without the NUL, *off moves past it. */
-static myp_status_t get_strnul(const uint8_t *p, size_t n, size_t *off, const uint8_t **s,
-                               size_t *slen)
-{
-	const uint8_t *nul = *off < n ? memchr(p + *off, 0, n - *off) : NULL;
-
-	if (!nul)
-		return MYP_NEED_MORE;
-	*s = p + *off;
-	*slen = (size_t)(nul - *s);
-	*off += *slen + 1;
-	return MYP_OK;
-}
 
 /* ---- greeting (Protocol::HandshakeV10) ------------------------------------ */
 
@@ -60,33 +24,33 @@ myp_status_t myp_greeting_parse(const uint8_t *p, size_t n, myp_greeting_t *out)
 		return MYP_EPROTO; /* an ERR (0xFF) instead of a greeting, or protocol 9 */
 	memset(out, 0, sizeof(*out));
 	out->protocol = p[0];
-	if ((st = get_strnul(p, n, &off, &out->version, &out->version_len)) != MYP_OK)
+	if ((st = myp_get_strnul(p, n, &off, &out->version, &out->version_len)) != MYP_OK)
 		return st;
 	/* conn id, part 1, filler, caps lo, charset, status, caps hi, auth len, 6 + 4 filler */
 	if (n - off <
 	    4 + SCRAMBLE_PART1_LEN + 1 + 2 + 1 + 2 + 2 + 1 + GREETING_FILLER_LEN + GREETING_EXT_LEN)
 		return MYP_NEED_MORE; /* pre-4.1 greetings that stop after caps lo are refused */
 	out->conn_id_off = off;
-	out->conn_id = get_u32(p + off);
+	out->conn_id = myp_get_u32(p + off);
 	off += 4;
 	memcpy(out->scramble, p + off, SCRAMBLE_PART1_LEN);
 	out->scramble_len = SCRAMBLE_PART1_LEN;
 	off += SCRAMBLE_PART1_LEN + 1;
 	out->caps_lo_off = off;
-	out->caps = get_u16(p + off);
+	out->caps = myp_get_u16(p + off);
 	off += 2;
 	out->charset = p[off++];
-	out->status = get_u16(p + off);
+	out->status = myp_get_u16(p + off);
 	off += 2;
 	out->caps_hi_off = off;
-	out->caps |= (uint64_t)get_u16(p + off) << 16;
+	out->caps |= (uint64_t)myp_get_u16(p + off) << 16;
 	off += 2;
 	auth_len = p[off++];
 	off += GREETING_FILLER_LEN;
 	if (!(out->caps & MYP_CLIENT_LONG_PASSWORD)) {
 		/* a MariaDB server: CLIENT_MYSQL clear, extended caps in the filler */
 		out->caps_ext_off = off;
-		out->caps |= (uint64_t)get_u32(p + off) << 32;
+		out->caps |= (uint64_t)myp_get_u32(p + off) << 32;
 	}
 	off += GREETING_EXT_LEN;
 	if (!(out->caps & MYP_CLIENT_PROTOCOL_41))
@@ -110,7 +74,7 @@ myp_status_t myp_greeting_parse(const uint8_t *p, size_t n, myp_greeting_t *out)
 	}
 	if (out->caps & MYP_CLIENT_PLUGIN_AUTH) {
 		/* MariaDB always NUL-terminates the name (only MySQL 5.5.7-5.5.9 did not) */
-		st = get_strnul(p, n, &off, &out->auth_plugin, &out->auth_plugin_len);
+		st = myp_get_strnul(p, n, &off, &out->auth_plugin, &out->auth_plugin_len);
 		if (st != MYP_OK)
 			return st;
 	}
@@ -121,15 +85,16 @@ void myp_greeting_patch(uint8_t *p, size_t n, const myp_greeting_t *g, uint32_t 
                         uint64_t clear_caps)
 {
 	if (g->conn_id_off && g->conn_id_off + 4 <= n)
-		put_u32(p + g->conn_id_off, conn_id);
+		myp_put_u32(p + g->conn_id_off, conn_id);
 	if (g->caps_lo_off && g->caps_lo_off + 2 <= n)
-		put_u16(p + g->caps_lo_off, (uint16_t)(get_u16(p + g->caps_lo_off) & ~clear_caps));
+		myp_put_u16(p + g->caps_lo_off,
+		            (uint16_t)(myp_get_u16(p + g->caps_lo_off) & ~clear_caps));
 	if (g->caps_hi_off && g->caps_hi_off + 2 <= n)
-		put_u16(p + g->caps_hi_off,
-		        (uint16_t)(get_u16(p + g->caps_hi_off) & ~(clear_caps >> 16)));
+		myp_put_u16(p + g->caps_hi_off,
+		            (uint16_t)(myp_get_u16(p + g->caps_hi_off) & ~(clear_caps >> 16)));
 	if (g->caps_ext_off && g->caps_ext_off + 4 <= n)
-		put_u32(p + g->caps_ext_off,
-		        (uint32_t)(get_u32(p + g->caps_ext_off) & ~(clear_caps >> 32)));
+		myp_put_u32(p + g->caps_ext_off,
+		            (uint32_t)(myp_get_u32(p + g->caps_ext_off) & ~(clear_caps >> 32)));
 }
 
 void myp_greeting_build(myp_wbuf_t *w, uint8_t seq, const myp_greeting_t *g)
@@ -204,20 +169,20 @@ myp_status_t myp_hsresp_parse(const uint8_t *p, size_t n, myp_hsresp_t *out)
 	if (n < 4)
 		return MYP_NEED_MORE;
 	memset(out, 0, sizeof(*out));
-	out->caps = get_u32(p);
+	out->caps = myp_get_u32(p);
 	if (!(out->caps & MYP_CLIENT_PROTOCOL_41))
 		return MYP_EPROTO; /* HandshakeResponse320 */
 	if (n < HSRESP_FIXED_LEN)
 		return MYP_NEED_MORE;
-	out->max_packet = get_u32(p + 4);
+	out->max_packet = myp_get_u32(p + 4);
 	out->charset = p[8];
 	if (!(out->caps & MYP_CLIENT_LONG_PASSWORD))
-		out->caps |= (uint64_t)get_u32(p + HSRESP_EXT_CAPS_OFF) << 32;
+		out->caps |= (uint64_t)myp_get_u32(p + HSRESP_EXT_CAPS_OFF) << 32;
 	if (n == HSRESP_FIXED_LEN && (out->caps & MYP_CLIENT_SSL)) {
 		out->ssl_request = true;
 		return MYP_OK;
 	}
-	if ((st = get_strnul(p, n, &off, &out->user, &out->user_len)) != MYP_OK)
+	if ((st = myp_get_strnul(p, n, &off, &out->user, &out->user_len)) != MYP_OK)
 		return st;
 	if (out->caps & MYP_CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) {
 		if ((st = myp_lenenc_str(p + off, n - off, &out->auth, &len, &used)) != MYP_OK)
@@ -233,16 +198,16 @@ myp_status_t myp_hsresp_parse(const uint8_t *p, size_t n, myp_hsresp_t *out)
 		out->auth = p + off;
 		off += out->auth_len;
 	} else {
-		if ((st = get_strnul(p, n, &off, &out->auth, &out->auth_len)) != MYP_OK)
+		if ((st = myp_get_strnul(p, n, &off, &out->auth, &out->auth_len)) != MYP_OK)
 			return st;
 	}
 	/* Like the server, a payload that ends here leaves the optional parts absent. */
 	if ((out->caps & MYP_CLIENT_CONNECT_WITH_DB) && off < n) {
-		if ((st = get_strnul(p, n, &off, &out->db, &out->db_len)) != MYP_OK)
+		if ((st = myp_get_strnul(p, n, &off, &out->db, &out->db_len)) != MYP_OK)
 			return st;
 	}
 	if ((out->caps & MYP_CLIENT_PLUGIN_AUTH) && off < n) {
-		st = get_strnul(p, n, &off, &out->auth_plugin, &out->auth_plugin_len);
+		st = myp_get_strnul(p, n, &off, &out->auth_plugin, &out->auth_plugin_len);
 		if (st != MYP_OK)
 			return st;
 	}
@@ -260,12 +225,12 @@ void myp_hsresp_clear_caps(uint8_t *p, size_t n, uint64_t clear_caps)
 
 	if (n < 4)
 		return;
-	lo = get_u32(p);
-	put_u32(p, lo & ~(uint32_t)clear_caps);
+	lo = myp_get_u32(p);
+	myp_put_u32(p, lo & ~(uint32_t)clear_caps);
 	/* the extended bits live at offset 28 only if the client cleared CLIENT_MYSQL */
 	if (!(lo & MYP_CLIENT_LONG_PASSWORD) && n >= HSRESP_EXT_CAPS_OFF + 4)
-		put_u32(p + HSRESP_EXT_CAPS_OFF,
-		        get_u32(p + HSRESP_EXT_CAPS_OFF) & ~(uint32_t)(clear_caps >> 32));
+		myp_put_u32(p + HSRESP_EXT_CAPS_OFF,
+		            myp_get_u32(p + HSRESP_EXT_CAPS_OFF) & ~(uint32_t)(clear_caps >> 32));
 }
 
 void myp_hsresp_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r)
@@ -362,7 +327,7 @@ myp_status_t myp_authswitch_parse(const uint8_t *p, size_t n, myp_authswitch_t *
 		return MYP_EPROTO;
 	memset(out, 0, sizeof(*out));
 	/* a bare 0xFE (pre-4.1 "use old password") looks like a prefix: NEED_MORE */
-	if ((st = get_strnul(p, n, &off, &out->plugin, &out->plugin_len)) != MYP_OK)
+	if ((st = myp_get_strnul(p, n, &off, &out->plugin, &out->plugin_len)) != MYP_OK)
 		return st;
 	out->data = p + off;
 	out->data_len = n - off;

@@ -2,20 +2,7 @@
 #include <string.h>
 
 #include "myp_login.h"
-
-/* A NUL-terminated string at p[*off]: slice without the NUL, *off moves past it. */
-static myp_status_t get_strnul(const uint8_t *p, size_t n, size_t *off, const uint8_t **s,
-                               size_t *slen)
-{
-	const uint8_t *nul = *off < n ? memchr(p + *off, 0, n - *off) : NULL;
-
-	if (!nul)
-		return MYP_NEED_MORE;
-	*s = p + *off;
-	*slen = (size_t)(nul - *s);
-	*off += *slen + 1;
-	return MYP_OK;
-}
+#include "myp_wire.h"
 
 myp_status_t myp_hsresp_add_caps(uint8_t *p, size_t n, uint64_t add_caps)
 {
@@ -25,12 +12,9 @@ myp_status_t myp_hsresp_add_caps(uint8_t *p, size_t n, uint64_t add_caps)
 		return MYP_EPROTO;
 	if (n < 4)
 		return MYP_NEED_MORE;
-	lo = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	lo = myp_get_u32(p);
 	lo |= (uint32_t)add_caps; /* every addable bit is one of the low 32 */
-	p[0] = (uint8_t)lo;
-	p[1] = (uint8_t)(lo >> 8);
-	p[2] = (uint8_t)(lo >> 16);
-	p[3] = (uint8_t)(lo >> 24);
+	myp_put_u32(p, lo);
 	return MYP_OK;
 }
 
@@ -47,7 +31,7 @@ myp_status_t myp_change_user_full_parse(const uint8_t *p, size_t n, uint64_t cap
 		return MYP_NEED_MORE;
 	if (p[0] != MYP_COM_CHANGE_USER)
 		return MYP_EPROTO;
-	if ((st = get_strnul(p, n, &off, &out->user, &out->user_len)) != MYP_OK)
+	if ((st = myp_get_strnul(p, n, &off, &out->user, &out->user_len)) != MYP_OK)
 		return st;
 	if (caps & MYP_CLIENT_SECURE_CONNECTION) {
 		if (off >= n)
@@ -57,10 +41,10 @@ myp_status_t myp_change_user_full_parse(const uint8_t *p, size_t n, uint64_t cap
 			return MYP_NEED_MORE;
 		out->auth = p + off;
 		off += out->auth_len;
-	} else if ((st = get_strnul(p, n, &off, &out->auth, &out->auth_len)) != MYP_OK) {
+	} else if ((st = myp_get_strnul(p, n, &off, &out->auth, &out->auth_len)) != MYP_OK) {
 		return st;
 	}
-	if ((st = get_strnul(p, n, &off, &out->db, &out->db_len)) != MYP_OK)
+	if ((st = myp_get_strnul(p, n, &off, &out->db, &out->db_len)) != MYP_OK)
 		return st;
 	if (n - off < 2)
 		return MYP_OK; /* a 4.0-style packet: nothing more */
@@ -68,7 +52,7 @@ myp_status_t myp_change_user_full_parse(const uint8_t *p, size_t n, uint64_t cap
 	out->has_charset = true;
 	off += 2;
 	if ((caps & MYP_CLIENT_PLUGIN_AUTH) && off < n) {
-		st = get_strnul(p, n, &off, &out->auth_plugin, &out->auth_plugin_len);
+		st = myp_get_strnul(p, n, &off, &out->auth_plugin, &out->auth_plugin_len);
 		if (st != MYP_OK)
 			return MYP_EPROTO; /* the whole payload: an unterminated name is broken */
 	}

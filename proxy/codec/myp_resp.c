@@ -560,13 +560,7 @@ myp_trans_t myp_resp_trans(const myp_resp_t *r, myp_trans_t before)
 
 const char *myp_trans_name(myp_trans_t t)
 {
-	switch (t) {
-	case MYP_TRANS_NONE:
-		return "none";
-	case MYP_TRANS_OPEN:
-		return "open";
-	case MYP_TRANS_UNKNOWN:
-		break;
-	}
-	return "unknown";
+	static const char *const names[] = {[MYP_TRANS_NONE] = "none", [MYP_TRANS_OPEN] = "open"};
+
+	return (unsigned)t < sizeof(names) / sizeof(names[0]) && names[t] ? names[t] : "unknown";
 }

@@ -2,20 +2,11 @@
 #include <string.h>
 
 #include "myp_stmt.h"
+#include "myp_wire.h"
 
 #define STMT_ID_END      5  /* command byte + 4-byte id */
 #define PREPARE_OK_LEN   12 /* 0x00, id 4, columns 2, params 2, filler 1, warnings 2 */
 #define EXECUTE_HEAD_LEN 10 /* command, id 4, flags 1, iterations 4 */
-
-static uint16_t get_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 void myp_stmt_prepare_build(myp_wbuf_t *w, const char *sql, size_t len)
 {
@@ -28,16 +19,14 @@ void myp_stmt_prepare_build(myp_wbuf_t *w, const char *sql, size_t len)
 
 myp_status_t myp_stmt_prepare_ok_parse(const uint8_t *p, size_t n, myp_stmt_prepare_ok_t *out)
 {
-	if (n < 1)
-		return MYP_NEED_MORE;
-	if (p[0] != 0x00)
-		return MYP_EPROTO;
-	if (n < PREPARE_OK_LEN)
-		return MYP_NEED_MORE; /* MySQL 8 may add a metadata_follows byte: longer is fine */
-	out->stmt_id = get_u32(p + 1);
-	out->columns = get_u16(p + 5);
-	out->params = get_u16(p + 7);
-	out->warnings = get_u16(p + 10);
+	myp_status_t st = myp_cmd_head(p, n, 0x00, PREPARE_OK_LEN);
+
+	if (st != MYP_OK)
+		return st; /* MySQL 8 may add a metadata_follows byte: longer is fine */
+	out->stmt_id = myp_get_u32(p + 1);
+	out->columns = myp_get_u16(p + 5);
+	out->params = myp_get_u16(p + 7);
+	out->warnings = myp_get_u16(p + 10);
 	return MYP_OK;
 }
 
@@ -65,7 +54,7 @@ myp_status_t myp_stmt_id_parse(const uint8_t *p, size_t n, uint32_t *id)
 		return MYP_EPROTO;
 	if (n < STMT_ID_END)
 		return MYP_NEED_MORE;
-	*id = get_u32(p + 1);
+	*id = myp_get_u32(p + 1);
 	return MYP_OK;
 }
 
@@ -82,10 +71,7 @@ myp_status_t myp_stmt_id_rewrite(uint8_t *p, size_t n, myp_stmt_map_fn map, void
 		return MYP_OK;
 	if (!map(ctx, id, &to))
 		return MYP_EPROTO;
-	p[1] = (uint8_t)to;
-	p[2] = (uint8_t)(to >> 8);
-	p[3] = (uint8_t)(to >> 16);
-	p[4] = (uint8_t)(to >> 24);
+	myp_put_u32(p + 1, to);
 	return MYP_OK;
 }
 
@@ -93,17 +79,14 @@ myp_status_t myp_stmt_execute_parse(const uint8_t *p, size_t n, uint16_t params,
                                     myp_stmt_exec_t *out)
 {
 	size_t off = EXECUTE_HEAD_LEN;
+	myp_status_t st;
 
 	memset(out, 0, sizeof(*out));
-	if (n < 1)
-		return MYP_NEED_MORE;
-	if (p[0] != MYP_COM_STMT_EXECUTE)
-		return MYP_EPROTO;
-	if (n < EXECUTE_HEAD_LEN)
-		return MYP_NEED_MORE;
-	out->stmt_id = get_u32(p + 1);
+	if ((st = myp_cmd_head(p, n, MYP_COM_STMT_EXECUTE, EXECUTE_HEAD_LEN)) != MYP_OK)
+		return st;
+	out->stmt_id = myp_get_u32(p + 1);
 	out->flags = p[5];
-	out->iterations = get_u32(p + 6);
+	out->iterations = myp_get_u32(p + 6);
 	if (params) {
 		out->nulls_len = ((size_t)params + 7) / 8;
 		if (n - off < out->nulls_len + 1)

@@ -82,23 +82,16 @@ bool myp_track_next(myp_track_iter_t *it, myp_track_entry_t *e)
 
 const char *myp_track_type_name(uint8_t type)
 {
-	switch (type) {
-	case MYP_TRACK_SYSVAR:
-		return "sysvar";
-	case MYP_TRACK_SCHEMA:
-		return "schema";
-	case MYP_TRACK_STATE_CHANGE:
-		return "state_change";
-	case MYP_TRACK_GTIDS:
-		return "gtids";
-	case MYP_TRACK_TRX_CHARACTERISTICS:
-		return "trx_characteristics";
-	case MYP_TRACK_TRX_STATE:
-		return "trx_state";
-	default:
-		break;
-	}
-	return "unknown";
+	static const char *const names[] = {
+	        [MYP_TRACK_SYSVAR] = "sysvar",
+	        [MYP_TRACK_SCHEMA] = "schema",
+	        [MYP_TRACK_STATE_CHANGE] = "state_change",
+	        [MYP_TRACK_GTIDS] = "gtids",
+	        [MYP_TRACK_TRX_CHARACTERISTICS] = "trx_characteristics",
+	        [MYP_TRACK_TRX_STATE] = "trx_state",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) && names[type] ? names[type] : "unknown";
 }
 
 /* ---- replay ----------------------------------------------------------------------- */

@@ -189,16 +189,11 @@ myp_status_t myp_hsresp_parse(const uint8_t *p, size_t n, myp_hsresp_t *out)
 			return st;
 		out->auth_len = (size_t)len;
 		off += used;
-	} else if (out->caps & MYP_CLIENT_SECURE_CONNECTION) {
-		if (off >= n)
-			return MYP_NEED_MORE;
-		out->auth_len = p[off++];
-		if (n - off < out->auth_len)
-			return MYP_NEED_MORE;
-		out->auth = p + off;
-		off += out->auth_len;
 	} else {
-		if ((st = myp_get_strnul(p, n, &off, &out->auth, &out->auth_len)) != MYP_OK)
+		st = (out->caps & MYP_CLIENT_SECURE_CONNECTION)
+		             ? myp_get_str1(p, n, &off, &out->auth, &out->auth_len)
+		             : myp_get_strnul(p, n, &off, &out->auth, &out->auth_len);
+		if (st != MYP_OK)
 			return st;
 	}
 	/* Like the server, a payload that ends here leaves the optional parts absent. */

@@ -33,17 +33,11 @@ myp_status_t myp_change_user_full_parse(const uint8_t *p, size_t n, uint64_t cap
 		return MYP_EPROTO;
 	if ((st = myp_get_strnul(p, n, &off, &out->user, &out->user_len)) != MYP_OK)
 		return st;
-	if (caps & MYP_CLIENT_SECURE_CONNECTION) {
-		if (off >= n)
-			return MYP_NEED_MORE;
-		out->auth_len = p[off++];
-		if (n - off < out->auth_len)
-			return MYP_NEED_MORE;
-		out->auth = p + off;
-		off += out->auth_len;
-	} else if ((st = myp_get_strnul(p, n, &off, &out->auth, &out->auth_len)) != MYP_OK) {
+	st = (caps & MYP_CLIENT_SECURE_CONNECTION)
+	             ? myp_get_str1(p, n, &off, &out->auth, &out->auth_len)
+	             : myp_get_strnul(p, n, &off, &out->auth, &out->auth_len);
+	if (st != MYP_OK)
 		return st;
-	}
 	if ((st = myp_get_strnul(p, n, &off, &out->db, &out->db_len)) != MYP_OK)
 		return st;
 	if (n - off < 2)

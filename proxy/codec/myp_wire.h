@@ -43,6 +43,20 @@ static inline myp_status_t myp_get_strnul(const uint8_t *p, size_t n, size_t *of
 	return MYP_OK;
 }
 
+/* A string after its one length byte at p[*off] (auth data under CLIENT_SECURE_CONNECTION). */
+static inline myp_status_t myp_get_str1(const uint8_t *p, size_t n, size_t *off, const uint8_t **s,
+                                        size_t *slen)
+{
+	if (*off >= n)
+		return MYP_NEED_MORE;
+	*slen = p[(*off)++];
+	if (n - *off < *slen)
+		return MYP_NEED_MORE;
+	*s = p + *off;
+	*off += *slen;
+	return MYP_OK;
+}
+
 /* A command packet's head: its first byte must be cmd and it must hold at least len bytes. */
 static inline myp_status_t myp_cmd_head(const uint8_t *p, size_t n, uint8_t cmd, size_t len)
 {

@@ -1,5 +1,4 @@
-/* myp_wire.h - the codec's own little-endian and string readers, shared by its .c files (not API).
- */
+/* myp_wire.h - wire-level helpers the codec's .c files share (not API). */
 #ifndef MYP_WIRE_H
 #define MYP_WIRE_H
 

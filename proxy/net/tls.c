@@ -438,42 +438,36 @@ gp_status_t gp_tls_handshake(gp_tls_conn_t *c, bool *done)
 	return conn_fail(c, e);
 }
 
-gp_status_t gp_tls_read(gp_tls_conn_t *c, void *buf, size_t cap, size_t *got)
+/* One SSL_read_ex (into rbuf) or SSL_write_ex (from wbuf): wanting to read or write (a write
+ * still in the handshake) is no failure. */
+static gp_status_t conn_io(gp_tls_conn_t *c, void *rbuf, const void *wbuf, size_t n, size_t *done)
 {
-	int e;
+	int ok, e;
 
-	*got = 0;
+	*done = 0;
 	if (c->failed)
 		return GP_EPROTO;
-	if (cap == 0)
+	if (n == 0)
 		return GP_OK;
 	ERR_clear_error();
-	if (SSL_read_ex(c->ssl, buf, cap, got) == 1)
+	ok = rbuf ? SSL_read_ex(c->ssl, rbuf, n, done) : SSL_write_ex(c->ssl, wbuf, n, done);
+	if (ok == 1)
 		return GP_OK;
-	*got = 0;
+	*done = 0;
 	e = SSL_get_error(c->ssl, 0);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return GP_OK;
 	return conn_fail(c, e);
 }
 
+gp_status_t gp_tls_read(gp_tls_conn_t *c, void *buf, size_t cap, size_t *got)
+{
+	return conn_io(c, buf, NULL, cap, got);
+}
+
 gp_status_t gp_tls_write(gp_tls_conn_t *c, const void *p, size_t n, size_t *took)
 {
-	int e;
-
-	*took = 0;
-	if (c->failed)
-		return GP_EPROTO;
-	if (n == 0)
-		return GP_OK;
-	ERR_clear_error();
-	if (SSL_write_ex(c->ssl, p, n, took) == 1)
-		return GP_OK;
-	*took = 0;
-	e = SSL_get_error(c->ssl, 0);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-		return GP_OK; /* still in the handshake */
-	return conn_fail(c, e);
+	return conn_io(c, NULL, p, n, took);
 }
 
 void gp_tls_shutdown(gp_tls_conn_t *c)

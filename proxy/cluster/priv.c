@@ -33,17 +33,32 @@ static bool copy_str(char *dst, size_t cap, const char *s, size_t len)
 	return true;
 }
 
+enum kind { KIND_STRING, KIND_NUMBER, KIND_BOOL };
+
+/* o's member key in *v, NULL if absent; GP_EPROTO if it is there and not of that kind. */
+static gp_status_t member(json_t *o, const char *key, enum kind k, json_t **v)
+{
+	bool ok;
+
+	*v = json_object_get(o, key);
+	if (!*v)
+		return GP_OK;
+	ok = k == KIND_STRING   ? json_is_string(*v)
+	     : k == KIND_NUMBER ? json_is_number(*v)
+	                        : json_is_boolean(*v);
+	return ok ? GP_OK : GP_EPROTO;
+}
+
 /* A string member of o (absent: ""), GP_EPROTO if it is there and not a string. */
 static gp_status_t get_str(json_t *o, const char *key, const char **s, size_t *len)
 {
-	json_t *v = json_object_get(o, key);
+	json_t *v;
+	gp_status_t st = member(o, key, KIND_STRING, &v);
 
 	*s = "";
 	*len = 0;
-	if (!v)
-		return GP_OK;
-	if (!json_is_string(v))
-		return GP_EPROTO;
+	if (st != GP_OK || !v)
+		return st;
 	*s = json_string_value(v);
 	*len = json_string_length(v);
 	return GP_OK;
@@ -53,14 +68,13 @@ static gp_status_t get_str(json_t *o, const char *key, const char **s, size_t *l
  * "access" may be 2^64-1, which jansson's integers cannot hold. */
 static gp_status_t get_int(json_t *o, const char *key, int64_t dflt, int64_t *out)
 {
-	json_t *v = json_object_get(o, key);
+	json_t *v;
+	gp_status_t st = member(o, key, KIND_NUMBER, &v);
 	double d;
 
 	*out = dflt;
-	if (!v)
-		return GP_OK;
-	if (!json_is_number(v))
-		return GP_EPROTO;
+	if (st != GP_OK || !v)
+		return st;
 	d = json_number_value(v);
 	/* exact up to 2^53: unix times and day counts are far below */
 	if (d != d || d < -9007199254740992.0 || d > 9007199254740992.0 || d != (double)(int64_t)d)
@@ -72,15 +86,11 @@ static gp_status_t get_int(json_t *o, const char *key, int64_t dflt, int64_t *ou
 /* A boolean member of o, false if absent. */
 static gp_status_t get_bool(json_t *o, const char *key, bool *out)
 {
-	json_t *v = json_object_get(o, key);
+	json_t *v;
+	gp_status_t st = member(o, key, KIND_BOOL, &v);
 
-	*out = false;
-	if (!v)
-		return GP_OK;
-	if (!json_is_boolean(v))
-		return GP_EPROTO;
-	*out = json_is_true(v);
-	return GP_OK;
+	*out = st == GP_OK && v && json_is_true(v);
+	return st;
 }
 
 /* One way to log in, from an object with "plugin" and "authentication_string". */

@@ -21,6 +21,15 @@ struct gp_mconn_poll {
 	gp_mconn_env_t *env; /* for the close callback: the connection may be gone by then */
 };
 
+/* What libmariadb waits for, as the libuv poll events that show it. */
+static const struct {
+	int wait, uv;
+} wait_uv[] = {
+        {MYSQL_WAIT_READ, UV_READABLE},
+        {MYSQL_WAIT_WRITE, UV_WRITABLE},
+        {MYSQL_WAIT_EXCEPT, UV_PRIORITIZED},
+};
+
 void gp_mconn_env_release(gp_mconn_env_t *env)
 {
 	if (--env->handles == 0 && env->last_closed)
@@ -96,12 +105,9 @@ static void mc_on_poll(uv_poll_t *h, int status, int events)
 		mc->lost(mc);
 		return;
 	}
-	if (events & UV_READABLE)
-		ready |= MYSQL_WAIT_READ;
-	if (events & UV_WRITABLE)
-		ready |= MYSQL_WAIT_WRITE;
-	if (events & UV_PRIORITIZED)
-		ready |= MYSQL_WAIT_EXCEPT;
+	for (size_t i = 0; i < sizeof(wait_uv) / sizeof(wait_uv[0]); i++)
+		if (events & wait_uv[i].uv)
+			ready |= wait_uv[i].wait;
 	/* An error or a hang-up: let libmariadb find out on the socket itself. */
 	if (status < 0 || (events & UV_DISCONNECT))
 		ready |= mc->wait & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT);
@@ -142,12 +148,9 @@ static void mc_wait(gp_mconn_t *mc, int status)
 	int fd = (int)mysql_get_socket(&mc->mysql);
 	int ev = 0;
 
-	if (status & MYSQL_WAIT_READ)
-		ev |= UV_READABLE;
-	if (status & MYSQL_WAIT_WRITE)
-		ev |= UV_WRITABLE;
-	if (status & MYSQL_WAIT_EXCEPT)
-		ev |= UV_PRIORITIZED;
+	for (size_t i = 0; i < sizeof(wait_uv) / sizeof(wait_uv[0]); i++)
+		if (status & wait_uv[i].wait)
+			ev |= wait_uv[i].uv;
 	mc->wait = status;
 	if (ev && (fd < 0 || !mc_poll_open(mc, fd, ev))) {
 		/* Cannot watch it (out of memory, libuv refused): make the operation fail fast

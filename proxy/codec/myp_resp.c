@@ -509,33 +509,38 @@ myp_resp_event_t myp_resp_feed_client(myp_resp_t *r, uint32_t len, const uint8_t
 
 myp_err_trans_t myp_err_trans(uint16_t code)
 {
-	switch (code) {
-	case 1213: /* ER_LOCK_DEADLOCK: InnoDB deadlock, Galera certification failure, BF abort */
+	/* Errors after which the statement is undone but the transaction stays as it was. */
+	static const uint16_t statement_only[] = {
+	        1022, /* ER_DUP_KEY */
+	        1048, /* ER_BAD_NULL_ERROR */
+	        1062, /* ER_DUP_ENTRY */
+	        1064, /* ER_PARSE_ERROR: nothing ran */
+	        1216, /* ER_NO_REFERENCED_ROW */
+	        1217, /* ER_ROW_IS_REFERENCED */
+	        1242, /* ER_SUBQUERY_NO_1_ROW */
+	        1264, /* ER_WARN_DATA_OUT_OF_RANGE */
+	        1292, /* ER_TRUNCATED_WRONG_VALUE */
+	        1317, /* ER_QUERY_INTERRUPTED: KILL QUERY */
+	        1364, /* ER_NO_DEFAULT_FOR_FIELD */
+	        1365, /* ER_DIVISION_BY_ZERO */
+	        1366, /* ER_TRUNCATED_WRONG_VALUE_FOR_FIELD */
+	        1406, /* ER_DATA_TOO_LONG */
+	        1451, /* ER_ROW_IS_REFERENCED_2 */
+	        1452, /* ER_NO_REFERENCED_ROW_2 */
+	        1586, /* ER_DUP_ENTRY_WITH_KEY_NAME */
+	        1690, /* ER_DATA_OUT_OF_RANGE */
+	        1792, /* ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION */
+	        4025, /* ER_CONSTRAINT_FAILED: a CHECK constraint */
+	};
+
+	/* ER_LOCK_DEADLOCK: InnoDB deadlock, Galera certification failure, BF abort */
+	if (code == 1213)
 		return MYP_ERR_TRANS_ROLLBACK;
-	case 1022: /* ER_DUP_KEY */
-	case 1048: /* ER_BAD_NULL_ERROR */
-	case 1062: /* ER_DUP_ENTRY */
-	case 1064: /* ER_PARSE_ERROR: nothing ran */
-	case 1216: /* ER_NO_REFERENCED_ROW */
-	case 1217: /* ER_ROW_IS_REFERENCED */
-	case 1242: /* ER_SUBQUERY_NO_1_ROW */
-	case 1264: /* ER_WARN_DATA_OUT_OF_RANGE */
-	case 1292: /* ER_TRUNCATED_WRONG_VALUE */
-	case 1317: /* ER_QUERY_INTERRUPTED: KILL QUERY */
-	case 1364: /* ER_NO_DEFAULT_FOR_FIELD */
-	case 1365: /* ER_DIVISION_BY_ZERO */
-	case 1366: /* ER_TRUNCATED_WRONG_VALUE_FOR_FIELD */
-	case 1406: /* ER_DATA_TOO_LONG */
-	case 1451: /* ER_ROW_IS_REFERENCED_2 */
-	case 1452: /* ER_NO_REFERENCED_ROW_2 */
-	case 1586: /* ER_DUP_ENTRY_WITH_KEY_NAME */
-	case 1690: /* ER_DATA_OUT_OF_RANGE */
-	case 1792: /* ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION */
-	case 4025: /* ER_CONSTRAINT_FAILED: a CHECK constraint */
-		return MYP_ERR_TRANS_STATEMENT;
-	default: /* 1205 lock wait timeout (innodb_rollback_on_timeout), DDL errors, ... */
-		return MYP_ERR_TRANS_UNKNOWN;
-	}
+	for (size_t i = 0; i < sizeof(statement_only) / sizeof(statement_only[0]); i++)
+		if (statement_only[i] == code)
+			return MYP_ERR_TRANS_STATEMENT;
+	/* 1205 lock wait timeout (innodb_rollback_on_timeout), DDL errors, ... */
+	return MYP_ERR_TRANS_UNKNOWN;
 }
 
 myp_trans_t myp_resp_trans(const myp_resp_t *r, myp_trans_t before)

@@ -177,89 +177,128 @@ static void parse_evict_list(gp_probe_t *p, const char *v)
 	}
 }
 
+/* How a wsrep_ status value lands in its gp_probe_t field. */
+typedef enum var_kind {
+	VK_INT,      /* an int */
+	VK_INDEX,    /* an int, -1 for "none" (2^64-1) or anything out of range */
+	VK_INT64,    /* an int64_t */
+	VK_BOOL,     /* ON/OFF and the like */
+	VK_STR,      /* a char array, cut to fit */
+	VK_ENUM,     /* one of the names listed, an enum field */
+	VK_EVICT,    /* the evict list */
+	VK_PROVIDER, /* loaded unless empty or "none" */
+} var_kind_t;
+
+typedef struct var_name {
+	const char *text;
+	int value;
+} var_name_t;
+
+static const var_name_t cluster_statuses[] = {
+        {"Primary", GP_CLUSTER_PRIMARY},
+        {"non-Primary", GP_CLUSTER_NON_PRIMARY},
+        {"Disconnected", GP_CLUSTER_DISCONNECTED},
+        {NULL, 0},
+};
+
+static const var_name_t reject_modes[] = {
+        {"NONE", GP_REJECT_NONE},
+        {"ALL", GP_REJECT_ALL},
+        {"ALL_KILL", GP_REJECT_ALL_KILL},
+        {NULL, 0},
+};
+
+_Static_assert(sizeof(gp_cluster_status_t) == sizeof(int) && sizeof(gp_reject_t) == sizeof(int),
+               "VK_ENUM fields are stored as int");
+
+#define VAR(name, kind, field, bit, names)                                                      \
+	{                                                                                       \
+		name, kind, offsetof(gp_probe_t, field), sizeof(((gp_probe_t *)0)->field), bit, \
+		        names                                                                   \
+	}
+
+/* Every wsrep_ variable the probe reads (the name without "wsrep_"), in no particular order. */
+static const struct wsrep_var {
+	const char *name;
+	var_kind_t kind;
+	size_t off, size; /* the field in gp_probe_t */
+	uint32_t seen;    /* its GP_VAR_* bit */
+	const var_name_t *names;
+} wsrep_vars[] = {
+        VAR("local_state", VK_INT, local_state, GP_VAR_LOCAL_STATE, NULL),
+        VAR("local_state_comment", VK_STR, local_state_comment, GP_VAR_LOCAL_STATE_COMMENT, NULL),
+        VAR("ready", VK_BOOL, ready, GP_VAR_READY, NULL),
+        VAR("connected", VK_BOOL, connected, GP_VAR_CONNECTED, NULL),
+        VAR("cluster_status", VK_ENUM, cluster_status, GP_VAR_CLUSTER_STATUS, cluster_statuses),
+        VAR("cluster_size", VK_INT, cluster_size, GP_VAR_CLUSTER_SIZE, NULL),
+        VAR("cluster_state_uuid", VK_STR, cluster_state_uuid, GP_VAR_CLUSTER_STATE_UUID, NULL),
+        VAR("local_index", VK_INDEX, local_index, GP_VAR_LOCAL_INDEX, NULL),
+        VAR("local_recv_queue", VK_INT64, recv_queue, GP_VAR_RECV_QUEUE, NULL),
+        VAR("evs_evict_list", VK_EVICT, evict_list, GP_VAR_EVICT_LIST, NULL),
+        VAR("gcomm_uuid", VK_STR, gcomm_uuid, GP_VAR_GCOMM_UUID, NULL),
+        VAR("desync", VK_BOOL, desync, GP_VAR_DESYNC, NULL),
+        VAR("reject_queries", VK_ENUM, reject_queries, GP_VAR_REJECT_QUERIES, reject_modes),
+        VAR("sst_donor_rejects_queries", VK_BOOL, sst_donor_rejects, GP_VAR_SST_DONOR_REJECTS,
+            NULL),
+        VAR("on", VK_BOOL, wsrep_on, GP_VAR_WSREP_ON, NULL),
+        VAR("provider", VK_PROVIDER, provider, GP_VAR_PROVIDER, NULL),
+};
+
+/* Store v in d's field and mark it seen; false (field and seen untouched) if v is malformed. */
+static bool var_set(gp_probe_t *p, const struct wsrep_var *d, const char *v)
+{
+	char *f = (char *)p + d->off;
+	const var_name_t *e;
+	int64_t n = 0;
+	int i;
+
+	if ((d->kind == VK_INT || d->kind == VK_INDEX || d->kind == VK_INT64) && !parse_int(v, &n))
+		return false;
+	switch (d->kind) {
+	case VK_INT:
+		i = (int)n;
+		memcpy(f, &i, sizeof(i));
+		break;
+	case VK_INDEX:
+		i = n < 0 || n > INT32_MAX ? -1 : (int)n;
+		memcpy(f, &i, sizeof(i));
+		break;
+	case VK_INT64:
+		memcpy(f, &n, sizeof(n));
+		break;
+	case VK_BOOL:
+		if (!parse_bool(v, (bool *)f))
+			return false;
+		break;
+	case VK_STR:
+		copy_str(f, d->size, v);
+		break;
+	case VK_ENUM:
+		for (e = d->names; e->text && strcasecmp(v, e->text); e++)
+			;
+		if (!e->text)
+			return false;
+		memcpy(f, &e->value, sizeof(e->value));
+		break;
+	case VK_EVICT:
+		parse_evict_list(p, v);
+		break;
+	case VK_PROVIDER:
+		p->provider = *v != '\0' && strcasecmp(v, "none") != 0;
+		break;
+	}
+	p->seen |= d->seen;
+	return true;
+}
+
 bool gp_probe_set_var(gp_probe_t *p, const char *name, const char *v)
 {
-	int64_t n;
 	bool b;
 
 	if (!strncasecmp(name, "wsrep_", 6)) {
-		const char *k = name + 6;
-		if (!strcasecmp(k, "local_state")) {
-			if (!parse_int(v, &n))
-				return false;
-			p->local_state = (int)n;
-			p->seen |= GP_VAR_LOCAL_STATE;
-		} else if (!strcasecmp(k, "local_state_comment")) {
-			copy_str(p->local_state_comment, sizeof(p->local_state_comment), v);
-			p->seen |= GP_VAR_LOCAL_STATE_COMMENT;
-		} else if (!strcasecmp(k, "ready")) {
-			if (!parse_bool(v, &p->ready))
-				return false;
-			p->seen |= GP_VAR_READY;
-		} else if (!strcasecmp(k, "connected")) {
-			if (!parse_bool(v, &p->connected))
-				return false;
-			p->seen |= GP_VAR_CONNECTED;
-		} else if (!strcasecmp(k, "cluster_status")) {
-			if (!strcasecmp(v, "Primary"))
-				p->cluster_status = GP_CLUSTER_PRIMARY;
-			else if (!strcasecmp(v, "non-Primary"))
-				p->cluster_status = GP_CLUSTER_NON_PRIMARY;
-			else if (!strcasecmp(v, "Disconnected"))
-				p->cluster_status = GP_CLUSTER_DISCONNECTED;
-			else
-				return false;
-			p->seen |= GP_VAR_CLUSTER_STATUS;
-		} else if (!strcasecmp(k, "cluster_size")) {
-			if (!parse_int(v, &n))
-				return false;
-			p->cluster_size = (int)n;
-			p->seen |= GP_VAR_CLUSTER_SIZE;
-		} else if (!strcasecmp(k, "cluster_state_uuid")) {
-			copy_str(p->cluster_state_uuid, sizeof(p->cluster_state_uuid), v);
-			p->seen |= GP_VAR_CLUSTER_STATE_UUID;
-		} else if (!strcasecmp(k, "local_index")) {
-			if (!parse_int(v, &n))
-				return false;
-			p->local_index = n < 0 || n > INT32_MAX ? -1 : (int)n;
-			p->seen |= GP_VAR_LOCAL_INDEX;
-		} else if (!strcasecmp(k, "local_recv_queue")) {
-			if (!parse_int(v, &n))
-				return false;
-			p->recv_queue = n;
-			p->seen |= GP_VAR_RECV_QUEUE;
-		} else if (!strcasecmp(k, "evs_evict_list")) {
-			parse_evict_list(p, v);
-			p->seen |= GP_VAR_EVICT_LIST;
-		} else if (!strcasecmp(k, "gcomm_uuid")) {
-			copy_str(p->gcomm_uuid, sizeof(p->gcomm_uuid), v);
-			p->seen |= GP_VAR_GCOMM_UUID;
-		} else if (!strcasecmp(k, "desync")) {
-			if (!parse_bool(v, &p->desync))
-				return false;
-			p->seen |= GP_VAR_DESYNC;
-		} else if (!strcasecmp(k, "reject_queries")) {
-			if (!strcasecmp(v, "NONE"))
-				p->reject_queries = GP_REJECT_NONE;
-			else if (!strcasecmp(v, "ALL"))
-				p->reject_queries = GP_REJECT_ALL;
-			else if (!strcasecmp(v, "ALL_KILL"))
-				p->reject_queries = GP_REJECT_ALL_KILL;
-			else
-				return false;
-			p->seen |= GP_VAR_REJECT_QUERIES;
-		} else if (!strcasecmp(k, "sst_donor_rejects_queries")) {
-			if (!parse_bool(v, &p->sst_donor_rejects))
-				return false;
-			p->seen |= GP_VAR_SST_DONOR_REJECTS;
-		} else if (!strcasecmp(k, "on")) {
-			if (!parse_bool(v, &p->wsrep_on))
-				return false;
-			p->seen |= GP_VAR_WSREP_ON;
-		} else if (!strcasecmp(k, "provider")) {
-			p->provider = *v != '\0' && strcasecmp(v, "none") != 0;
-			p->seen |= GP_VAR_PROVIDER;
-		}
+		for (size_t k = 0; k < sizeof(wsrep_vars) / sizeof(wsrep_vars[0]); k++)
+			if (!strcasecmp(name + 6, wsrep_vars[k].name))
+				return var_set(p, &wsrep_vars[k], v);
 		return true;
 	}
 	if (!strcasecmp(name, "read_only")) {

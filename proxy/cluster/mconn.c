@@ -224,6 +224,13 @@ void gp_mconn_store(gp_mconn_t *mc)
 }
 
 /* Sends COM_QUIT if connected and frees the library's state; done() follows. */
+void gp_mconn_free_result(gp_mconn_t *mc)
+{
+	if (mc->res)
+		mysql_free_result(mc->res);
+	mc->res = NULL;
+}
+
 void gp_mconn_close(gp_mconn_t *mc)
 {
 	mc_unwait(mc);

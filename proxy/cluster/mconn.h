@@ -66,6 +66,8 @@ void gp_mconn_connect(gp_mconn_t *mc, const gp_backend_conf_t *b, const char *us
                       const char *pass, unsigned timeout_s);
 void gp_mconn_query(gp_mconn_t *mc, const char *sql);
 void gp_mconn_store(gp_mconn_t *mc);
+/* Frees the result gp_mconn_store left in mc->res, if any. */
+void gp_mconn_free_result(gp_mconn_t *mc);
 /* Sends COM_QUIT if connected and frees the library's state; done() follows. */
 void gp_mconn_close(gp_mconn_t *mc);
 /* Abandons the operation in flight without done(); afterwards only gp_mconn_close is valid. */

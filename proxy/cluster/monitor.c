@@ -178,9 +178,7 @@ static void job_on_done(gp_mconn_t *mc)
 		gp_mconn_close(mc);
 		return;
 	case EJ_STORE:
-		if (mc->res)
-			mysql_free_result(mc->res);
-		mc->res = NULL;
+		gp_mconn_free_result(mc);
 		j->phase = EJ_CLOSE;
 		gp_mconn_close(mc);
 		return;
@@ -315,8 +313,7 @@ static void node_probe_ok(gp_mon_node_t *n)
 			       gp_log_quote(q, sizeof(q), v, (unsigned)strlen(v)));
 	}
 	gp_probe_end(&p);
-	mysql_free_result(mc->res);
-	mc->res = NULL;
+	gp_mconn_free_result(mc);
 	p.ok = true;
 	p.err = GP_PROBE_OK;
 	p.errmsg[0] = '\0';
@@ -451,10 +448,7 @@ static void node_on_done(gp_mconn_t *mc)
 		return;
 	case NP_STORE:
 		if (!mc->res || mysql_num_fields(mc->res) < 2) {
-			if (mc->res) {
-				mysql_free_result(mc->res);
-				mc->res = NULL;
-			}
+			gp_mconn_free_result(mc);
 			node_query_failed(n);
 			return;
 		}

@@ -122,7 +122,13 @@ static gp_pkt_action_t core_greeting(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t 
 	}
 	/* The client sees a proxy-wide id (a KILL of it is translated, see core_kill). */
 	c->server_thread = g.conn_id;
-	myp_greeting_patch(pkt->p, pkt->n, &g, c->conn_id, GP_CAPS_UNRELAYABLE);
+	/* Compression is the proxy's own to give the client: the backend's offer says the
+	 * server side would accept it, and the client's leg ends in the proxy's I/O engine. */
+	uint64_t mask = GP_CAPS_UNRELAYABLE;
+	c->compress_offered = c->offer_compress && (g.caps & MYP_CLIENT_COMPRESS);
+	if (c->compress_offered)
+		mask &= ~(uint64_t)MYP_CLIENT_COMPRESS;
+	myp_greeting_patch(pkt->p, pkt->n, &g, c->conn_id, mask);
 	c->server_caps = g.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	c->phase = GP_CORE_HANDSHAKE;
 	return GP_PKT_FORWARD;
@@ -153,6 +159,16 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 		          GP_CLOSE_SSL_REQUESTED);
 		return GP_PKT_DROP;
 	}
+	/* A client that compresses though the greeting did not offer it (mysqlnd does) would
+	 * send frames the proxy reads as packets: refuse it plainly at once, not hang. */
+	if (((r.caps & MYP_CLIENT_COMPRESS) && !c->compress_offered) ||
+	    (r.caps & MYP_CLIENT_ZSTD_COMPRESSION)) {
+		core_fail(out, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
+		          "galera-proxy: compression was not offered; connect without it",
+		          GP_CLOSE_COMPRESS_REQUESTED);
+		return GP_PKT_DROP;
+	}
+	c->compress = (r.caps & MYP_CLIENT_COMPRESS) != 0;
 	size_t ulen = r.user_len < sizeof(c->user) - 1 ? r.user_len : sizeof(c->user) - 1;
 	memcpy(c->user, r.user, ulen);
 	c->user[ulen] = '\0';

@@ -65,6 +65,10 @@ typedef struct gp_core {
 	uint32_t conn_id;             /* the id the client sees in its greeting */
 	bool ro;                      /* a read-only endpoint session: made read-only when fresh */
 	bool deferred;                /* the proxy greeted the client itself (handoff.c) */
+	bool offer_compress;          /* offer CLIENT_COMPRESS when the backend does (config) */
+	bool compress_offered;        /* the greeting the client saw offered it */
+	bool compress;                /* the client asked for it: its leg is compressed once
+	                               * the login OK has been relayed (the backend's stays plain) */
 	uint64_t caps;                /* capabilities both ends agreed on */
 	uint64_t server_caps;         /* what the backend offered */
 	uint32_t server_thread;       /* the backend's thread id for this session */

@@ -438,8 +438,8 @@ static void emit_bytes_out(mw_t *w)
 static void emit_zbytes(mw_t *w, uint64_t in, uint64_t out)
 {
 	const char *lin[] = {"direction", "in"}, *lout[] = {"direction", "out"};
-	sample_u(w, lin, 2, in);
-	sample_u(w, lout, 2, out);
+	sample_u(w, lin, 1, in);
+	sample_u(w, lout, 1, out);
 }
 
 static void emit_zwire(mw_t *w)

@@ -428,6 +428,7 @@ static void io_scan(gp_io_t *io)
 			io->held = true;
 			break;
 		}
+		io->buf[pos + 3] = pkt.seq; /* the callback may renumber what it relays */
 		if (act != GP_PKT_FORWARD)
 			io_flush(io, from, pos);
 		pos += MYP_HEADER_LEN + need;

@@ -42,7 +42,7 @@ typedef enum gp_pkt_action {
 
 typedef struct gp_pkt {
 	uint32_t len; /* full payload length */
-	uint8_t seq;  /* sequence id */
+	uint8_t seq;  /* sequence id (a FORWARD relays what the callback leaves here) */
 	uint8_t *p;   /* first bytes of the payload (patchable in place) */
 	uint32_t n;   /* bytes available at p: min(len, peek), or len in whole mode */
 } gp_pkt_t;

@@ -330,6 +330,14 @@ gp_pkt_action_t gp_core_client_packet(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t
 	default:
 		return GP_PKT_HOLD;
 	}
+	if (c->compress) {
+		/* Inside frames the packets' own sequence ids are not checked, and libmariadb
+		 * sends them all as 0 (a 16 MB command's second packet, LOCAL INFILE data). The
+		 * backend leg is plain and its server checks them: number them as it expects. */
+		bool fresh = !c->client_cont && !c->in_flight;
+		pkt->seq = fresh ? 0 : (uint8_t)(c->zlast + 1);
+		c->zlast = pkt->seq;
+	}
 	if (c->client_cont) {
 		/* The rest of a command longer than 16 MB. If the server has already answered
 		 * (ERR 1153, packet too large), it reads no more of it: the client may finish
@@ -483,6 +491,7 @@ gp_pkt_action_t gp_core_server_packet(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t
 		return GP_PKT_FORWARD;
 	}
 	c->server_seq = pkt->seq;
+	c->zlast = pkt->seq;
 	if (c->phase == GP_CORE_AUTH && c->deferred)
 		out->ev |= GP_CORE_EV_DEFER_SERVER;
 	if (c->kill.phase == GP_KILL_CHECKING && c->internal &&

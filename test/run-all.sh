@@ -165,6 +165,7 @@ shellcheck_all() {
 
 step deps -- bash test/lib/deps.sh
 step format -- bash test/check-format.sh
+step "layers: folders, owned calls, file sizes" -- bash test/check-layers.sh
 step shellcheck -- shellcheck_all
 step "build ($B_NORMAL)" -- build_normal
 step "unit tests ($B_NORMAL)" needs:"build ($B_NORMAL)" -- unit_tests "$B_NORMAL"

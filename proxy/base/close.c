@@ -1,4 +1,4 @@
-/* close.c - names and kinds of the session close reasons (close.h's table). */
+/* close.c - the session close reasons' names, cut or not (close.h's table). */
 #include "base/close.h"
 
 static const struct {

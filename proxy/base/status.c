@@ -1,4 +1,4 @@
-/* status.c - the project's strerror and the libuv-to-gp_status_t mapping. */
+/* status.c - the project's strerror, with libuv errors mapped to gp_status_t. */
 #include <uv.h>
 
 #include "base/status.h"

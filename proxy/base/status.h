@@ -1,4 +1,4 @@
-/* status.h - the project's one error enum and its strerror. */
+/* status.h - the project's one error enum (gp_status_t), with its strerror. */
 #ifndef GP_STATUS_H
 #define GP_STATUS_H
 

@@ -1,4 +1,4 @@
-/* priv.c - one mysql.global_priv row: how its account logs in, and whether it may. */
+/* priv.c - one mysql.global_priv row: how its account logs in, if it may. */
 #include <string.h>
 
 #include <jansson.h>

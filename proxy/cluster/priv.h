@@ -1,4 +1,4 @@
-/* priv.h - one mysql.global_priv row: how its account logs in, and whether it may. */
+/* priv.h - one mysql.global_priv row: how its account logs in, if it may. */
 #ifndef GP_PRIV_H
 #define GP_PRIV_H
 

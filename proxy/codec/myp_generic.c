@@ -1,4 +1,4 @@
-/* myp_generic.c - the generic packets: OK, ERR, EOF, progress reports and plain commands. */
+/* myp_generic.c - the generic packets: OK, ERR, EOF, progress reports, plain commands. */
 #include <string.h>
 
 #include "myp.h"

@@ -1,4 +1,5 @@
-/* myp_packet.c - packet framing, length-encoded values, the encoder buffer and command names. */
+/* myp_packet.c - packet framing: headers, length-encoded values, the encoder buffer, command names.
+ */
 #include <string.h>
 
 #include "myp.h"

@@ -1,4 +1,4 @@
-/* myp_resp.c - response state machine: where a command's response ends and how it ended. */
+/* myp_resp.c - response state machine: where a command's response ends, in which state. */
 #include <string.h>
 
 #include "myp.h"

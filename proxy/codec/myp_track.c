@@ -1,4 +1,4 @@
-/* myp_track.c - session-state tracking in OK packets: the entries, and OKs without them. */
+/* myp_track.c - session-state tracking in OK packets: its entries, OKs rebuilt without them. */
 #include <string.h>
 
 #include "myp_track.h"

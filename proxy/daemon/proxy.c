@@ -338,7 +338,7 @@ static bool proxy_idle_fn(gp_list_t *link, void *arg)
 {
 	const proxy_idle_t *w = arg;
 	gp_session_t *s = gp_session_of(link);
-	if (!s->core.in_flight && w->now - s->last_active >= w->idle_ms)
+	if (!gp_core_in_flight(&s->core) && w->now - s->last_active >= w->idle_ms)
 		gp_session_close(s, GP_CLOSE_IDLE_TIMEOUT);
 	return true;
 }

@@ -1,4 +1,4 @@
-/* io.c - the one I/O engine: socket, read buffer, packet framing and relaying to a peer. */
+/* io.c - the one I/O engine: every socket, its read buffer, packet framing, relaying to a peer. */
 #include "net/io.h"
 
 #include <errno.h>

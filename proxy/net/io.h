@@ -1,4 +1,4 @@
-/* io.h - the one I/O engine: socket, read buffer, packet framing and relaying to a peer. */
+/* io.h - the one I/O engine: every socket, its read buffer, packet framing, relaying to a peer. */
 #ifndef GP_IO_H
 #define GP_IO_H
 

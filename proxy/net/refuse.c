@@ -1,4 +1,4 @@
-/* refuse.c - take a pending connection off a listener and close it, without allocating. */
+/* refuse.c - closing a listener's pending connection without allocating. */
 #include "net/refuse.h"
 
 #include "net/io.h"

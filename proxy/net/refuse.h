@@ -1,4 +1,4 @@
-/* refuse.h - take a pending connection off a listener and close it, without allocating. */
+/* refuse.h - closing a listener's pending connection without allocating. */
 #ifndef GP_REFUSE_H
 #define GP_REFUSE_H
 

@@ -1,4 +1,4 @@
-/* tls.c - TLS contexts and connections on OpenSSL memory BIOs, for the I/O engine to drive. */
+/* tls.c - TLS contexts, connections on OpenSSL memory BIOs, for the I/O engine to drive. */
 #include <arpa/inet.h>
 #include <limits.h>
 #include <stdio.h>

@@ -66,11 +66,6 @@ int gp_admin_drain(gp_proxy_t *p, const char *backend, const char *source, json_
 int gp_admin_vrrp(gp_proxy_t *p, const char *state, const char *source, json_t **body);
 int gp_admin_reload_http(gp_proxy_t *p, const char *source, json_t **body);
 
-/* GET /health: 200 or 503, with a one-line reason in msg. (status.c) */
-int gp_admin_health(const gp_proxy_t *p, char *msg, size_t cap);
-/* GET /status: the JSON document (see test/integration-http/STATUS.md). (status.c) */
-json_t *gp_admin_status(const gp_proxy_t *p);
-
 /* ---- shared by admin.c, reload.c and status.c ---- */
 
 /* Wall clock, ms since the epoch. */

@@ -1,4 +1,4 @@
-/* routes.c - the HTTP routes: /metrics, /health, /status and the admin POSTs. */
+/* routes.c - the HTTP routes: /metrics, /health, /status, the admin POSTs. */
 #include "ops/routes.h"
 
 #include <http_parser.h>
@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "core/proxy.h"
 #include "ops/admin.h"
+#include "ops/status.h"
 #include "ops/metrics.h"
 
 /* Value of key in a query string ("a=1&b=2"), copied into buf; NULL if absent. */
@@ -149,7 +150,7 @@ void gp_routes_handle(void *arg, const gp_http_request_t *rq, gp_http_answer_t *
 		if (!get)
 			goto not_allowed_get;
 		char msg[sizeof(a->text) - 1];
-		int code = gp_admin_health(p, msg, sizeof(msg));
+		int code = gp_status_health(p, msg, sizeof(msg));
 		snprintf(a->text, sizeof(a->text), "%s\n", msg);
 		gp_http_answer_text(a, code, a->text);
 		return;
@@ -158,7 +159,7 @@ void gp_routes_handle(void *arg, const gp_http_request_t *rq, gp_http_answer_t *
 		a->handler = "status";
 		if (!get)
 			goto not_allowed_get;
-		answer_json(a, 200, gp_admin_status(p));
+		answer_json(a, 200, gp_status_document(p));
 		return;
 	}
 	if (!is_post_path(path, plen)) {

@@ -1,4 +1,4 @@
-/* routes.h - the HTTP routes: /metrics, /health, /status and the admin POSTs. */
+/* routes.h - the HTTP routes: /metrics, /health, /status, the admin POSTs. */
 #ifndef GP_ROUTES_H
 #define GP_ROUTES_H
 

@@ -1,4 +1,5 @@
 /* status.c - the operator's view of the proxy: /health, the /status document. */
+#include "ops/status.h"
 #include "ops/admin.h"
 
 #include <stdio.h>
@@ -24,7 +25,7 @@ static json_t *status_time_json(int64_t unix_ms)
 	return json_string(buf);
 }
 
-int gp_admin_health(const gp_proxy_t *p, char *msg, size_t cap)
+int gp_status_health(const gp_proxy_t *p, char *msg, size_t cap)
 {
 	if (p->shutting_down || p->vrrp->leaving) {
 		snprintf(msg, cap, "unavailable: shutting down");
@@ -121,12 +122,12 @@ static json_t *admin_backend_json(const gp_proxy_t *p, size_t i)
 	return o;
 }
 
-json_t *gp_admin_status(const gp_proxy_t *p)
+json_t *gp_status_document(const gp_proxy_t *p)
 {
 	const gp_admin_t *a = p->admin;
 	const gp_metrics_t *m = p->metrics;
 	char health[300];
-	int hcode = gp_admin_health(p, health, sizeof(health));
+	int hcode = gp_status_health(p, health, sizeof(health));
 	json_t *o = json_object();
 	if (!o)
 		return NULL;

@@ -1,4 +1,4 @@
-/* core.c - the session protocol as a state machine: packets and events in, actions out. */
+/* core.c - the session protocol as a state machine: packets or events in, actions out. */
 #include "session/core.h"
 
 #include <stdio.h>

@@ -164,6 +164,26 @@ void gp_core_scanned(gp_core_t *c, gp_core_out_t *out);
 
 /* Idle between commands and known to hold no transaction (phase READY aside). */
 bool gp_core_idle(const gp_core_t *c);
+/* A command (or the authentication) is in flight: its response is not complete. */
+static inline bool gp_core_in_flight(const gp_core_t *c)
+{
+	return c->in_flight;
+}
+/* The transaction state as the last response left it. */
+static inline myp_trans_t gp_core_txn(const gp_core_t *c)
+{
+	return c->txn;
+}
+/* The exchange in flight waits for the client (auth switch reply, LOCAL INFILE data). */
+static inline bool gp_core_client_turn(const gp_core_t *c)
+{
+	return c->resp.client_turn;
+}
+/* Sequence id of the last server packet relayed. */
+static inline uint8_t gp_core_server_seq(const gp_core_t *c)
+{
+	return c->server_seq;
+}
 /* Idle but for a transaction only an ERR's guess says it may hold: ask the server with an
  * internal COM_PING (out.server); false if there is nothing to ask. */
 bool gp_core_txn_ask(gp_core_t *c, gp_core_out_t *out);

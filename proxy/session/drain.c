@@ -1,4 +1,6 @@
 /* drain.c - closing sessions at their next idle point: drains, fences, planned shutdown. */
+#include "session/drain.h"
+
 #include "session/session.h"
 
 #include "base/log.h"
@@ -36,7 +38,7 @@ void gp_session_drain(gp_session_t *s, uint64_t deadline, gp_close_t why)
 	gp_log(GP_LOG_INFO, "session_drain",
 	       "conn=%u client=%s backend=%s reason=%s state=%s in_trans=%s", s->id, s->client_addr,
 	       s->backend >= 0 ? p->backends[s->backend].conf->name : "-", gp_close_name(why),
-	       gp_session_state_name(s->state), myp_trans_name(s->core.txn));
+	       gp_session_state_name(s->state), myp_trans_name(gp_core_txn(&s->core)));
 	s->draining = true;
 	s->drain_started = uv_now(p->loop);
 	gp_list_append(&p->draining, &s->drain_link);
@@ -64,7 +66,7 @@ void gp_session_drain_tick(uv_timer_t *t)
 		 * the session): cutting it could let it commit after a writer switch released
 		 * the new writer. Only GP_DRAIN_HARD_MS later is it cut too. */
 		bool overdue = now >= s->drain_deadline &&
-		               (s->state != GP_SS_READY || !s->core.in_flight ||
+		               (s->state != GP_SS_READY || !gp_core_in_flight(&s->core) ||
 		                now >= s->drain_deadline + GP_DRAIN_HARD_MS);
 		if (overdue)
 			gp_session_close(s, GP_CLOSE_DRAIN_TIMEOUT);

@@ -246,8 +246,8 @@ static gp_park_from_t handoff_from(gp_session_t *s)
 	        .greeting_len = s->hs.greeting_len,
 	        .greeted_at = s->hs.greeted_at,
 	        .answer_len = s->hs.defer_answer_len,
-	        .switched = s->core.resp.client_turn,
-	        .server_seq = s->core.server_seq,
+	        .switched = gp_core_client_turn(&s->core),
+	        .server_seq = gp_core_server_seq(&s->core),
 	};
 }
 
@@ -268,7 +268,7 @@ void gp_handoff_closing(gp_session_t *s)
 {
 	gp_proxy_t *p = s->proxy;
 	gp_handoff_unqueue(s);
-	if (s->hs.defer_resp && s->state == GP_SS_AUTH && s->core.in_flight &&
+	if (s->hs.defer_resp && s->state == GP_SS_AUTH && gp_core_in_flight(&s->core) &&
 	    s->server.connected && !s->server.ended && !s->server.closing &&
 	    gp_io_flushed(&s->server)) {
 		/* The server has the rewritten response (all of it in the socket) and waits for

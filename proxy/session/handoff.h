@@ -1,4 +1,4 @@
-/* handoff.h - the backend front door: handshake slots, deferred and parked greetings. */
+/* handoff.h - the backend front door: handshake slots, deferred or parked greetings. */
 #ifndef GP_HANDOFF_H
 #define GP_HANDOFF_H
 

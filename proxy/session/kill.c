@@ -1,5 +1,4 @@
-/* kill.c - KILL through the proxy: the statements it translates and who may run them (pure, no
- * I/O). */
+/* kill.c - KILL through the proxy: the statements it translates, who may run them (pure). */
 #include "session/kill.h"
 
 #include <stdio.h>

@@ -1,5 +1,4 @@
-/* kill.h - KILL through the proxy: the statements it translates and who may run them (pure, no
- * I/O). */
+/* kill.h - KILL through the proxy: the statements it translates, who may run them (pure). */
 #ifndef GP_KILL_H
 #define GP_KILL_H
 

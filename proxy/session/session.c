@@ -1,4 +1,4 @@
-/* session.c - the I/O glue of a client session: its sockets, timers and lists run the core. */
+/* session.c - the I/O glue of a client session: its sockets, timers, lists run the core. */
 #include "session/session.h"
 
 #include <stdio.h>

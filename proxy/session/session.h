@@ -1,4 +1,4 @@
-/* session.h - one client session: its connections, timers and lists around its protocol core. */
+/* session.h - one client session: its connections, timers, lists around its protocol core. */
 #ifndef GP_SESSION_H
 #define GP_SESSION_H
 
@@ -96,22 +96,13 @@ void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, ui
 /* Its backend's transaction counts follow a ready session's txn: call after the state or
  * s->core.txn changed (session.c: state changes and completed responses). */
 void gp_session_txn_recount(gp_session_t *s);
-/* Close the session at its next idle point, or at the deadline (loop ms), whichever first. */
-void gp_session_drain(gp_session_t *s, uint64_t deadline, gp_close_t why);
-#define GP_DRAIN_QUIET_MS    100   /* a draining session closes after this long without a command */
-#define GP_DRAIN_PATIENCE_MS 1000  /* after this, any idle instant closes a draining session */
-#define GP_DRAIN_YOUNG_MS    1000  /* a session this young is left to end by itself */
-#define GP_DRAIN_TICK_MS     25    /* how often draining sessions are looked at */
-#define GP_DRAIN_HARD_MS     10000 /* a statement still running this long past the deadline is cut */
-/* Idle outside a transaction and quiet for GP_DRAIN_QUIET_MS. */
-bool gp_session_drain_quiet(const gp_session_t *s, uint64_t now);
-/* p->drain_timer: close draining sessions that went quiet or passed their deadline. */
-void gp_session_drain_tick(uv_timer_t *t);
 /* A waiting session: try to route it now (a writer or reader appeared). */
 void gp_session_wake(gp_session_t *s);
 /* Take over a greeted, unanswered backend connection of backend b (fd is consumed) and
  * relay its greeting to the client; false (fd closed) if the socket cannot be taken. */
 bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, uint32_t n,
                       uint64_t greeted_at);
+
+#include "session/drain.h"
 
 #endif

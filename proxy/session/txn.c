@@ -5,7 +5,7 @@
  * /status without walking the sessions). */
 void gp_session_txn_recount(gp_session_t *s)
 {
-	myp_trans_t txn = s->core.txn;
+	myp_trans_t txn = gp_core_txn(&s->core);
 	myp_trans_t want = s->state == GP_SS_READY && s->backend >= 0 && txn != MYP_TRANS_NONE
 	                           ? txn
 	                           : MYP_TRANS_NONE;

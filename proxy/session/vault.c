@@ -1,4 +1,4 @@
-/* vault.c - memory for learned secrets: kept out of core dumps and children, wiped on release. */
+/* vault.c - memory for learned secrets: kept out of core dumps or children, wiped on release. */
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-/* vault.h - memory for learned secrets: kept out of core dumps and children, wiped on release. */
+/* vault.h - memory for learned secrets: kept out of core dumps or children, wiped on release. */
 #ifndef GP_VAULT_H
 #define GP_VAULT_H
 

@@ -184,6 +184,16 @@ static inline uint8_t gp_core_server_seq(const gp_core_t *c)
 {
 	return c->server_seq;
 }
+/* Offer the client compression when the backend offers it (handshake.client_compression). */
+static inline void gp_core_offer_compress(gp_core_t *c, bool on)
+{
+	c->offer_compress = on;
+}
+/* The client asked for compression: its leg is compressed from the byte after the login OK. */
+static inline bool gp_core_compressed(const gp_core_t *c)
+{
+	return c->compress;
+}
 /* Idle but for a transaction only an ERR's guess says it may hold: ask the server with an
  * internal COM_PING (out.server); false if there is nothing to ask. */
 bool gp_core_txn_ask(gp_core_t *c, gp_core_out_t *out);

@@ -189,6 +189,11 @@ static inline void gp_core_offer_compress(gp_core_t *c, bool on)
 {
 	c->offer_compress = on;
 }
+/* A deferred greeting (the proxy's own, handoff.c) offered compression. */
+static inline void gp_core_compress_offered(gp_core_t *c, bool on)
+{
+	c->compress_offered = on;
+}
 /* The client asked for compression: its leg is compressed from the byte after the login OK. */
 static inline bool gp_core_compressed(const gp_core_t *c)
 {

@@ -41,6 +41,7 @@
 	X(GP_CLOSE_BACKEND_PROTOCOL_ERROR, "backend_protocol_error", false) \
 	X(GP_CLOSE_BAD_HANDSHAKE, "bad_handshake", false)                   \
 	X(GP_CLOSE_SSL_REQUESTED, "ssl_requested", false)                   \
+	X(GP_CLOSE_COMPRESS_REQUESTED, "compress_requested", false)         \
 	X(GP_CLOSE_TXN_CHECK_FAILED, "txn_check_failed", false)             \
 	X(GP_CLOSE_CAUSAL_READS_FAILED, "causal_reads_failed", false)       \
 	X(GP_CLOSE_READ_ONLY_FAILED, "read_only_failed", false)

@@ -75,6 +75,8 @@
 	X(handshake, park, "park", BOOL, true,                                                     \
 	  "keep a greeting a client left unanswered for the next client (off with "                \
 	  "proxy_protocol)")                                                                       \
+	X(handshake, client_compression, "client_compression", BOOL, true,                         \
+	  "offer clients the compressed protocol when the backend offers it")                      \
 	X(handshake, greeting_timeout_ms, "greeting_timeout_ms", INT, 5000,                        \
 	  "a client must answer the backend's greeting within this (< servers' connect_timeout)")  \
 	X(handshake, slots, "slots", INT, 50,                                                      \

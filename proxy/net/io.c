@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "net/bufpool.h"
+#include "net/io_zlib.h"
 #include "codec/myp.h"
 
 #define GP_KEEPALIVE_S 60 /* TCP keepalive idle time: a crashed peer is noticed, not held */
@@ -21,6 +23,7 @@ typedef struct gp_send_req {
 
 static void io_scan(gp_io_t *io);
 static void io_settle(gp_io_t *io);
+static void io_zpump(gp_io_t *io);
 
 /* The deferred-scan queue of the loop the ios live on (the daemon runs one loop). The check
  * handle exists while any io does, so that an idle loop still runs dry and closes. */
@@ -128,6 +131,10 @@ static void on_closed(uv_handle_t *h)
 	io->connected = false;
 	io->scan_queued = false;
 	io_release_buf(io);
+	if (io->z) {
+		gp_zio_free(io->z);
+		io->z = NULL;
+	}
 	io_defer_leave();
 	io->proto->closed(io);
 }
@@ -160,6 +167,13 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	gp_io_t *io = h->data;
 	(void)suggested;
+	if (io->z) {
+		/* Compressed: the socket's bytes are frames, inflated into buf by io_zpump. */
+		size_t cap;
+		uint8_t *room = gp_zio_raw_room(io->z, &cap);
+		*b = uv_buf_init((char *)room, (unsigned)cap);
+		return;
+	}
 	if (!io->buf) {
 		io->buf = gp_bufpool_get();
 		io->start = io->end = 0;
@@ -174,6 +188,14 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	gp_io_t *io = s->data;
+	if (nread > 0 && io->z) {
+		gp_zio_raw_add(io->z, (size_t)nread);
+		io->bytes_in += (uint64_t)nread;
+		if (io->total_in)
+			*io->total_in += (uint64_t)nread;
+		io_zpump(io);
+		return;
+	}
 	if (nread > 0) {
 		io->end += (uint32_t)nread;
 		io->bytes_in += (uint64_t)nread;
@@ -240,6 +262,8 @@ static void on_fwd_written(uv_write_t *req, int status)
 		return;
 	}
 	io_settle(io);
+	if (io->z && gp_zio_raw_len(io->z))
+		io_zpump(io); /* frames read ahead wait for the room the write just freed */
 }
 
 /* Write what fits now, as libuv's uv_try_write would, but with send(), which skips the VFS
@@ -269,12 +293,73 @@ static void io_count_out(gp_io_t *io, uint64_t n)
 		*io->total_out += n;
 }
 
+static void on_sent(uv_write_t *req, int status);
+
+/*
+ * Write n bytes to a compressed io in frames of at most GP_ZFRAME_MAX plaintext bytes, each
+ * built whole into a request of its own: try-sent first, queued for what is left. src is
+ * the io whose buffer the bytes were forwarded from: its pending count holds it back until
+ * the frames are out (the layer copies, so that count is what bounds the bytes it holds);
+ * NULL for our own sends.
+ */
+static gp_status_t io_zsend(gp_io_t *dst, const uint8_t *p, size_t n, gp_io_t *src)
+{
+	while (n > 0) {
+		gp_send_req_t *s = malloc(sizeof(*s) + gp_zio_bound(n));
+		size_t used, len;
+		if (!s)
+			return GP_ENOMEM;
+		if (gp_zio_deflate(dst->z, p, n, s->data, &used, &len) != GP_OK) {
+			free(s);
+			return GP_EPROTO;
+		}
+		p += used;
+		n -= used;
+		uv_buf_t ub = uv_buf_init((char *)s->data, (unsigned)len);
+		int r = io_try_send(dst, &ub);
+		if (r == (int)len) {
+			io_count_out(dst, len);
+			free(s);
+			continue;
+		}
+		if (r < 0 && r != UV_EAGAIN) {
+			free(s);
+			return gp_status_from_uv(r);
+		}
+		if (r > 0) {
+			io_count_out(dst, (uint64_t)r);
+			ub.base += r;
+			ub.len -= (size_t)r;
+		}
+		s->len = used;
+		s->req.data = src ? src : dst;
+		r = uv_write(&s->req, (uv_stream_t *)&dst->tcp, &ub, 1,
+		             src ? on_fwd_written : on_sent);
+		if (r < 0) {
+			free(s);
+			return gp_status_from_uv(r);
+		}
+		io_count_out(dst, ub.len);
+		if (src)
+			src->pending++;
+		else
+			dst->own_pending++;
+	}
+	return GP_OK;
+}
+
 /* Relay buf[a, b) to the peer: one try-send, and a queued write for what is left. */
 static void io_flush(gp_io_t *io, uint32_t a, uint32_t b)
 {
 	gp_io_t *peer = io->peer;
 	if (b <= a || !peer || peer->closing || peer->close_after_write)
 		return;
+	if (peer->z) {
+		gp_status_t st = io_zsend(peer, io->buf + a, b - a, io);
+		if (st != GP_OK)
+			io_fail(peer, st);
+		return;
+	}
 	uv_buf_t ub = uv_buf_init((char *)io->buf + a, b - a);
 	int r = io_try_send(peer, &ub);
 	if (r == (int)ub.len) {
@@ -343,6 +428,7 @@ static void io_scan(gp_io_t *io)
 			io->held = true;
 			break;
 		}
+		io->buf[pos + 3] = pkt.seq; /* the callback may renumber what it relays */
 		if (act != GP_PKT_FORWARD)
 			io_flush(io, from, pos);
 		pos += MYP_HEADER_LEN + need;
@@ -377,6 +463,8 @@ static void io_settle(gp_io_t *io)
 	 * EOF or reset behind them is seen (a client that pipelined COM_QUIT and left while a
 	 * backend stalls must not keep the session and its backend connection forever). */
 	bool room = !io->held || !io->buf || io->end < GP_BUF_SIZE;
+	if (io->z && gp_zio_raw_full(io->z))
+		room = false; /* frames wait to be inflated: read again once they are */
 	bool want = io->want_read && room && io->pending == 0 && !io->ended && !io->closing &&
 	            !io->close_after_write && io->connected;
 	if (want && !io->reading) {
@@ -457,7 +545,7 @@ bool gp_io_quiet(const gp_io_t *io)
 {
 	uv_os_fd_t fd;
 	uint8_t c;
-	if (io->ended || gp_io_buffered(io) != 0 ||
+	if (io->ended || gp_io_buffered(io) != 0 || (io->z && gp_zio_raw_len(io->z)) ||
 	    uv_fileno((const uv_handle_t *)&io->tcp, &fd) != 0)
 		return false;
 	ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -511,6 +599,8 @@ void gp_io_resume(gp_io_t *io)
 		io_scan(io);
 	else
 		io_settle(io);
+	if (io->z && gp_zio_raw_len(io->z))
+		io_zpump(io);
 }
 
 static void on_sent(uv_write_t *req, int status)
@@ -539,6 +629,12 @@ gp_status_t gp_io_sendv(gp_io_t *io, const struct iovec *v, size_t n)
 	size_t len = 0;
 	for (size_t i = 0; i < n; i++)
 		len += v[i].iov_len;
+	if (io->z) {
+		gp_status_t st = GP_OK;
+		for (size_t i = 0; i < n && st == GP_OK; i++)
+			st = io_zsend(io, v[i].iov_base, v[i].iov_len, NULL);
+		return st;
+	}
 	gp_send_req_t *s = malloc(sizeof(*s) + len);
 	if (!s)
 		return GP_ENOMEM;
@@ -575,4 +671,77 @@ void gp_io_close(gp_io_t *io, bool after_write)
 uint32_t gp_io_buffered(const gp_io_t *io)
 {
 	return io->buf ? io->end - io->start : 0;
+}
+
+/* Inflate the raw frames into the read buffer and scan the packets they carry, for as long
+ * as there is room and input. */
+static void io_zpump(gp_io_t *io)
+{
+	while (!io->closing && !io->ended) {
+		if (!io->buf) {
+			io->buf = gp_bufpool_get();
+			io->start = io->end = 0;
+			if (!io->buf) {
+				io_fail(io, GP_ENOMEM);
+				return;
+			}
+		}
+		if (io->pending == 0 && io->start > 0) {
+			memmove(io->buf, io->buf + io->start, io->end - io->start);
+			io->end -= io->start;
+			io->start = 0;
+		}
+		size_t made;
+		bool moved;
+		const char *err;
+		if (gp_zio_inflate(io->z, io->buf + io->end, GP_BUF_SIZE - io->end, &made, &moved,
+		                   &err) != GP_OK) {
+			struct sockaddr_storage ss;
+			char ip[64] = "?";
+			if (gp_io_addr(io, false, &ss) == GP_OK)
+				(void)uv_ip_name((const struct sockaddr *)&ss, ip, sizeof(ip));
+			gp_log(GP_LOG_WARN, "client_bad_compressed_frame", "client=%s error=\"%s\"",
+			       ip, err ? err : "?");
+			io_fail(io, GP_EPROTO);
+			return;
+		}
+		io->end += (uint32_t)made;
+		if (made)
+			io_scan(io);
+		else if (!moved)
+			break;
+	}
+	if (!io->closing)
+		io_settle(io);
+}
+
+gp_status_t gp_io_start_compress(gp_io_t *io)
+{
+	if (io->z)
+		return GP_OK;
+	gp_zio_t *z = gp_zio_new();
+	if (!z)
+		return GP_ENOMEM;
+	/* Whatever the client sent after its login is frames already. */
+	uint32_t n = gp_io_buffered(io);
+	if (n) {
+		size_t cap;
+		uint8_t *room = gp_zio_raw_room(z, &cap);
+		if (n > cap) {
+			gp_zio_free(z);
+			return GP_ETOOBIG;
+		}
+		memcpy(room, io->buf + io->start, n);
+		gp_zio_raw_add(z, n);
+		io->start = io->end;
+	}
+	io->z = z;
+	if (n)
+		io_zpump(io);
+	return GP_OK;
+}
+
+bool gp_io_compressed(const gp_io_t *io)
+{
+	return io->z != NULL;
 }

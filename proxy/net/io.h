@@ -42,7 +42,7 @@ typedef enum gp_pkt_action {
 
 typedef struct gp_pkt {
 	uint32_t len; /* full payload length */
-	uint8_t seq;  /* sequence id */
+	uint8_t seq;  /* sequence id (a FORWARD relays what the callback leaves here) */
 	uint8_t *p;   /* first bytes of the payload (patchable in place) */
 	uint32_t n;   /* bytes available at p: min(len, peek), or len in whole mode */
 } gp_pkt_t;
@@ -94,6 +94,7 @@ struct gp_io {
 	bool close_after_write;     /* close once our queued writes are done */
 	bool connected;             /* tcp is open (accepted or connected) */
 	bool scan_queued;           /* read data waits for the end of the poll phase */
+	struct gp_zio *z;           /* the compressed protocol's layer (NULL: plain) */
 	uv_connect_t connect;       /* gp_io_connect's request (last: the hot fields stay put) */
 };
 
@@ -138,6 +139,12 @@ GP_WUR gp_status_t gp_io_sendv(gp_io_t *io, const struct iovec *v, size_t n);
 /* Close the socket; proto->closed fires when done. With after_write, close once our
  * own queued sends have gone out (e.g. a final ERR packet). Idempotent. */
 void gp_io_close(gp_io_t *io, bool after_write);
+/* Switch the compressed protocol on, both ways, from the next byte read and the next byte
+ * written (call it once the login OK is handed over plain). Reads are inflated before the
+ * packet scan and writes, forwarded or our own, go out in frames. */
+GP_WUR gp_status_t gp_io_start_compress(gp_io_t *io);
+/* The compressed protocol is on. */
+bool gp_io_compressed(const gp_io_t *io);
 /* Bytes of buffered data not yet scanned (tests, shutdown decisions). */
 uint32_t gp_io_buffered(const gp_io_t *io);
 

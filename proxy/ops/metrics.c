@@ -12,6 +12,7 @@
 #include "session/handoff.h"
 #include "ha/vrrp.h"
 #include "net/http.h"
+#include "net/io_zlib.h"
 #include "cluster/monitor.h"
 #include "codec/myp.h"
 #include "core/proxy.h"
@@ -433,6 +434,39 @@ static void emit_bytes_out(mw_t *w)
 	sample_u(w, NULL, 0, w->p->stats.bytes_out);
 }
 
+/* Compressed clients: the frames on the wire and the packets' bytes inside them. */
+static void emit_zbytes(mw_t *w, uint64_t in, uint64_t out)
+{
+	const char *lin[] = {"direction", "in"}, *lout[] = {"direction", "out"};
+	sample_u(w, lin, 1, in);
+	sample_u(w, lout, 1, out);
+}
+
+static void emit_zwire(mw_t *w)
+{
+	emit_zbytes(w, gp_zio_stats()->wire_in, gp_zio_stats()->wire_out);
+}
+
+static void emit_zpayload(mw_t *w)
+{
+	emit_zbytes(w, gp_zio_stats()->plain_in, gp_zio_stats()->plain_out);
+}
+
+static void emit_zactive(mw_t *w)
+{
+	sample_u(w, NULL, 0, gp_zio_stats()->active);
+}
+
+static void emit_zstarted(mw_t *w)
+{
+	sample_u(w, NULL, 0, gp_zio_stats()->started);
+}
+
+static void emit_zfailed(mw_t *w)
+{
+	sample_u(w, NULL, 0, gp_zio_stats()->failed);
+}
+
 static void emit_err_packets(mw_t *w)
 {
 	sample_u(w, NULL, 0, w->p->stats.err_packets);
@@ -564,6 +598,17 @@ static void emit_http_requests(mw_t *w)
 	X("client_received_bytes_total", "counter", "Bytes read from clients", emit_bytes_in,      \
 	  NULL)                                                                                    \
 	X("client_sent_bytes_total", "counter", "Bytes written to clients", emit_bytes_out, NULL)  \
+	X("client_compressed_bytes_total", "counter",                                              \
+	  "Compressed clients: bytes of frames on the wire (headers included)", emit_zwire, NULL)  \
+	X("client_compressed_payload_bytes_total", "counter",                                      \
+	  "Compressed clients: bytes of the packets inside their frames", emit_zpayload, NULL)     \
+	X("client_compressed_sessions", "gauge", "Client sessions using the compressed protocol",  \
+	  emit_zactive, NULL)                                                                      \
+	X("client_compressed_sessions_total", "counter",                                           \
+	  "Client sessions that switched the compressed protocol on", emit_zstarted, NULL)         \
+	X("client_compressed_frame_errors_total", "counter",                                       \
+	  "Compressed clients closed for a frame that did not hold what it claimed", emit_zfailed, \
+	  NULL)                                                                                    \
 	X("err_packets_relayed_total", "counter", "ERR packets relayed from backends to clients",  \
 	  emit_err_packets, NULL)                                                                  \
 	X("request_duration_seconds", "histogram", "Command sent until its response was complete", \

@@ -122,7 +122,13 @@ static gp_pkt_action_t core_greeting(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t 
 	}
 	/* The client sees a proxy-wide id (a KILL of it is translated, see core_kill). */
 	c->server_thread = g.conn_id;
-	myp_greeting_patch(pkt->p, pkt->n, &g, c->conn_id, GP_CAPS_UNRELAYABLE);
+	/* Compression is the proxy's own to give the client: the backend's offer says the
+	 * server side would accept it, and the client's leg ends in the proxy's I/O engine. */
+	uint64_t mask = GP_CAPS_UNRELAYABLE;
+	c->compress_offered = c->offer_compress && (g.caps & MYP_CLIENT_COMPRESS);
+	if (c->compress_offered)
+		mask &= ~(uint64_t)MYP_CLIENT_COMPRESS;
+	myp_greeting_patch(pkt->p, pkt->n, &g, c->conn_id, mask);
 	c->server_caps = g.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	c->phase = GP_CORE_HANDSHAKE;
 	return GP_PKT_FORWARD;
@@ -153,6 +159,16 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 		          GP_CLOSE_SSL_REQUESTED);
 		return GP_PKT_DROP;
 	}
+	/* A client that compresses though the greeting did not offer it (mysqlnd does) would
+	 * send frames the proxy reads as packets: refuse it plainly at once, not hang. */
+	if (((r.caps & MYP_CLIENT_COMPRESS) && !c->compress_offered) ||
+	    (r.caps & MYP_CLIENT_ZSTD_COMPRESSION)) {
+		core_fail(out, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
+		          "galera-proxy: compression was not offered; connect without it",
+		          GP_CLOSE_COMPRESS_REQUESTED);
+		return GP_PKT_DROP;
+	}
+	c->compress = (r.caps & MYP_CLIENT_COMPRESS) != 0;
 	size_t ulen = r.user_len < sizeof(c->user) - 1 ? r.user_len : sizeof(c->user) - 1;
 	memcpy(c->user, r.user, ulen);
 	c->user[ulen] = '\0';
@@ -314,6 +330,14 @@ gp_pkt_action_t gp_core_client_packet(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t
 	default:
 		return GP_PKT_HOLD;
 	}
+	if (c->compress) {
+		/* Inside frames the packets' own sequence ids are not checked, and libmariadb
+		 * sends them all as 0 (a 16 MB command's second packet, LOCAL INFILE data). The
+		 * backend leg is plain and its server checks them: number them as it expects. */
+		bool fresh = !c->client_cont && !c->in_flight;
+		pkt->seq = fresh ? 0 : (uint8_t)(c->zlast + 1);
+		c->zlast = pkt->seq;
+	}
 	if (c->client_cont) {
 		/* The rest of a command longer than 16 MB. If the server has already answered
 		 * (ERR 1153, packet too large), it reads no more of it: the client may finish
@@ -467,6 +491,7 @@ gp_pkt_action_t gp_core_server_packet(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t
 		return GP_PKT_FORWARD;
 	}
 	c->server_seq = pkt->seq;
+	c->zlast = pkt->seq;
 	if (c->phase == GP_CORE_AUTH && c->deferred)
 		out->ev |= GP_CORE_EV_DEFER_SERVER;
 	if (c->kill.phase == GP_KILL_CHECKING && c->internal &&

@@ -60,23 +60,28 @@ typedef struct gp_core_env {
 
 /* A session's protocol state: its fields are core.c's (the glue reads some, see session.c). */
 typedef struct gp_core {
-	gp_core_phase_t phase;        /* where the exchange is */
-	const gp_core_env_t *env;     /* hooks */
-	uint32_t conn_id;             /* the id the client sees in its greeting */
-	bool ro;                      /* a read-only endpoint session: made read-only when fresh */
-	bool deferred;                /* the proxy greeted the client itself (handoff.c) */
-	uint64_t caps;                /* capabilities both ends agreed on */
-	uint64_t server_caps;         /* what the backend offered */
-	uint32_t server_thread;       /* the backend's thread id for this session */
-	myp_resp_t resp;              /* the command (or auth) in flight */
-	bool in_flight;               /* resp is tracking something */
-	bool internal;                /* the command in flight is the proxy's own */
-	bool internal_sync;           /* the proxy's statement in flight is the causal-reads SET */
-	bool inject_ro;               /* after this server scan: make the session read-only */
-	bool inject_sync;             /* then: SET wsrep_sync_wait (routing.ro_causal_reads) */
-	bool resume_client;           /* after this server scan: let the client's next command in */
-	bool client_cont;             /* last client packet was 0xFFFFFF long */
-	bool client_discard;          /* the server answered mid-command: drop the rest of it */
+	gp_core_phase_t phase;    /* where the exchange is */
+	const gp_core_env_t *env; /* hooks */
+	uint32_t conn_id;         /* the id the client sees in its greeting */
+	bool ro;                  /* a read-only endpoint session: made read-only when fresh */
+	bool deferred;            /* the proxy greeted the client itself (handoff.c) */
+	bool offer_compress;      /* offer CLIENT_COMPRESS when the backend does (config) */
+	bool compress_offered;    /* the greeting the client saw offered it */
+	bool compress;            /* the client asked for it: its leg is compressed once
+	                           * the login OK has been relayed (the backend's stays plain) */
+	uint8_t zlast;            /* compressed client: the exchange's last packet sequence id */
+	uint64_t caps;            /* capabilities both ends agreed on */
+	uint64_t server_caps;     /* what the backend offered */
+	uint32_t server_thread;   /* the backend's thread id for this session */
+	myp_resp_t resp;          /* the command (or auth) in flight */
+	bool in_flight;           /* resp is tracking something */
+	bool internal;            /* the command in flight is the proxy's own */
+	bool internal_sync;       /* the proxy's statement in flight is the causal-reads SET */
+	bool inject_ro;           /* after this server scan: make the session read-only */
+	bool inject_sync;         /* then: SET wsrep_sync_wait (routing.ro_causal_reads) */
+	bool resume_client;       /* after this server scan: let the client's next command in */
+	bool client_cont;         /* last client packet was 0xFFFFFF long */
+	bool client_discard;      /* the server answered mid-command: drop the rest of it */
 	gp_close_t close_after_relay; /* after this server scan: close for this (GP_CLOSE_NONE) */
 	uint8_t cmd_seq;              /* sequence id of the current command's last client packet */
 	uint8_t server_seq;           /* sequence id of the last server packet relayed */
@@ -178,6 +183,21 @@ static inline bool gp_core_client_turn(const gp_core_t *c)
 static inline uint8_t gp_core_server_seq(const gp_core_t *c)
 {
 	return c->server_seq;
+}
+/* Offer the client compression when the backend offers it (handshake.client_compression). */
+static inline void gp_core_offer_compress(gp_core_t *c, bool on)
+{
+	c->offer_compress = on;
+}
+/* A deferred greeting (the proxy's own, handoff.c) offered compression. */
+static inline void gp_core_compress_offered(gp_core_t *c, bool on)
+{
+	c->compress_offered = on;
+}
+/* The client asked for compression: its leg is compressed from the byte after the login OK. */
+static inline bool gp_core_compressed(const gp_core_t *c)
+{
+	return c->compress;
 }
 /* Idle but for a transaction only an ERR's guess says it may hold: ask the server with an
  * internal COM_PING (out.server); false if there is nothing to ask. */

@@ -414,13 +414,16 @@ static bool handoff_defer_greet(gp_session_t *s, int b)
 		        (uint8_t)(nonce[i] % 94 + 33); /* printable and NUL-free, as servers do */
 	myp_wbuf_t w;
 	myp_wbuf_init(&w, buf, sizeof(buf));
+	/* Compression is the proxy's own to offer, as in a relayed greeting (core.c). */
+	bool z = p->cfg->handshake_client_compression && (g.caps & MYP_CLIENT_COMPRESS);
 	myp_greeting_reissue(&w, &g, gp_session_conn_id(s), nonce, sizeof(nonce), defer_native,
-	                     GP_CAPS_UNRELAYABLE);
+	                     GP_CAPS_UNRELAYABLE & ~(z ? (uint64_t)MYP_CLIENT_COMPRESS : 0));
 	if (w.failed || gp_io_send(&s->client, buf, w.len) != GP_OK)
 		return false;
 	p->backends[b].deferred++;
 	s->hs.deferred = true;
 	gp_core_defer(&s->core);
+	gp_core_compress_offered(&s->core, z);
 	s->backend = b; /* where it will most likely go (logs); it has not joined it */
 	s->hs.defer_caps = defer_caps(g.caps);
 	s->hs.client_greeted_at = uv_now(p->loop);

@@ -552,6 +552,12 @@ static void session_response_done(gp_session_t *s, const gp_core_out_t *o, bool 
 static void server_scanned(gp_io_t *io)
 {
 	gp_session_t *s = io->owner;
+	if (gp_core_compressed(&s->core) && s->state == GP_SS_READY &&
+	    !gp_io_compressed(&s->client) && gp_io_start_compress(&s->client) != GP_OK) {
+		/* The login OK went out plain; the client compresses from here on. */
+		gp_session_close(s, GP_CLOSE_OUT_OF_MEMORY);
+		return;
+	}
 	gp_core_out_t o;
 	gp_core_out_init(&o);
 	gp_core_scanned(&s->core, &o);
@@ -656,6 +662,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->close_reason = GP_CLOSE_NONE;
 	s->id = ++p->next_conn_id;
 	gp_core_init(&s->core, &session_env, gp_session_conn_id(s), ep == GP_EP_RO);
+	gp_core_offer_compress(&s->core, p->cfg->handshake_client_compression);
 	gp_list_init(&s->link);
 	gp_list_init(&s->drain_link);
 	gp_handoff_init(&s->hs);

@@ -45,7 +45,7 @@ PROXY_BIN=$BUILD/proxy/galera-proxy
 # here: t_fakebackend and t_flood start proxies of their own (not under valgrind) and bound
 # their timing against the runner's binary (t_fakebackend finds it through /proc/PID/exe, which is
 # valgrind's own executable here).
-VALGRIND_TESTS=(t_badinput t_cli t_mysqli t_pdo t_readonly t_sysbench)
+VALGRIND_TESTS=(t_badinput t_cli t_compress t_compress_cli t_mysqli t_pdo t_readonly t_sysbench)
 VALGRIND_EXIT=99 # the proxy's exit status when valgrind found an error
 if ((VALGRIND)); then
   if ((DIRECT)); then

@@ -107,6 +107,22 @@ gp_section('logins through the deferred path', function () use ($http, $port, $c
             [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
         return $pdo->query('SELECT 6 * 7')->fetchColumn() == 42;
     });
+    $z0 = gp_metric($http, 'galera_proxy_client_compressed_sessions_total');
+    logs_in($http, 'mysqli compressed', function () use ($port) {
+        $m = mysqli_init();
+        $m->real_connect('127.0.0.1', 'app', 'app', 'test', $port, null, MYSQLI_CLIENT_COMPRESS);
+        $m->set_charset('utf8mb4');
+        $ok = strlen((string)gp_one($m, "SELECT REPEAT('z', 5000000)")) === 5000000;
+        $m->close();
+        return $ok;
+    });
+    logs_in($http, 'mariadb CLI --compress', function () use ($port) {
+        exec(sprintf('timeout 10 mariadb --no-defaults --compress -h127.0.0.1 -P%d -uapp -papp -N -B -e %s 2>&1',
+            $port, escapeshellarg('SELECT LENGTH(REPEAT("y", 3000000))')), $out, $rc);
+        return $rc === 0 && ($out[0] ?? '') === '3000000';
+    });
+    gp_eq($z0 + 2, gp_metric($http, 'galera_proxy_client_compressed_sessions_total'),
+        'both deferred logins compressed their leg');
     logs_in($http, 'mysqli, then COM_CHANGE_USER', function () use ($port) {
         $m = new mysqli('127.0.0.1', 'app', 'app', 'test', $port);
         $ok = $m->change_user('nopw', '', '') && gp_one($m, 'SELECT CURRENT_USER()') === 'nopw@%';

@@ -292,6 +292,94 @@ START_TEST(test_handshake_refusals)
 }
 END_TEST
 
+/* Compression: offered when configured and the backend offers it, kept off the backend leg,
+ * refused at connect when not offered; a compressed client's packets are renumbered. */
+START_TEST(test_compress_negotiation)
+{
+	gp_core_t c;
+	gp_core_out_t o;
+	pkt_buf_t pb;
+	myp_greeting_t seen;
+	myp_hsresp_t r;
+
+	for (int offer = 0; offer < 2; offer++) {
+		gp_core_init(&c, &env, CONN_ID, false);
+		c.offer_compress = offer;
+		gp_core_out_init(&o);
+		gp_pkt_t *g = pkt_greeting(&pb, CAPS_BASE | MYP_CLIENT_COMPRESS | MYP_CLIENT_SSL);
+		(void)gp_core_server_packet(&c, g, &o);
+		ck_assert_int_eq(myp_greeting_parse(g->p, g->n, &seen), MYP_OK);
+		ck_assert_uint_eq(seen.caps & MYP_CLIENT_COMPRESS, offer ? MYP_CLIENT_COMPRESS : 0);
+		ck_assert_uint_eq(seen.caps & MYP_CLIENT_SSL, 0);
+		gp_core_out_init(&o);
+		gp_pkt_t *h = pkt_hsresp(&pb, CAPS_BASE | MYP_CLIENT_COMPRESS);
+		gp_pkt_action_t v = gp_core_client_packet(&c, h, &o);
+		if (!offer) {
+			/* mysqlnd compresses whatever was offered: refused plainly, at once */
+			ck_assert_int_eq(v, GP_PKT_DROP);
+			ck_assert_uint_eq(o.fail_code, GP_ER_HANDSHAKE);
+			ck_assert_str_eq(
+			        o.fail_msg,
+			        "galera-proxy: compression was not offered; connect without it");
+			ck_assert_uint_eq(o.fail_seq, 2);
+			ck_assert_int_eq(o.close, GP_CLOSE_COMPRESS_REQUESTED);
+			continue;
+		}
+		ck_assert_int_eq(v, GP_PKT_FORWARD);
+		ck_assert(c.compress);
+		ck_assert_int_eq(myp_hsresp_parse(h->p, h->n, &r), MYP_OK);
+		ck_assert_uint_eq(r.caps & MYP_CLIENT_COMPRESS,
+		                  0); /* the backend leg stays plain */
+		ck_assert_uint_eq(c.caps & MYP_CLIENT_COMPRESS, 0);
+	}
+
+	/* zstd is never offered: refused even when zlib is */
+	gp_core_init(&c, &env, CONN_ID, false);
+	c.offer_compress = true;
+	gp_core_out_init(&o);
+	(void)gp_core_server_packet(&c, pkt_greeting(&pb, CAPS_BASE | MYP_CLIENT_COMPRESS), &o);
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_client_packet(
+	                         &c, pkt_hsresp(&pb, CAPS_BASE | MYP_CLIENT_ZSTD_COMPRESSION), &o),
+	                 GP_PKT_DROP);
+	ck_assert_int_eq(o.close, GP_CLOSE_COMPRESS_REQUESTED);
+
+	/* libmariadb numbers every packet inside frames 0: renumbered for the backend */
+	gp_core_init(&c, &env, CONN_ID, false);
+	c.offer_compress = true;
+	gp_core_out_init(&o);
+	(void)gp_core_server_packet(&c, pkt_greeting(&pb, CAPS_BASE | MYP_CLIENT_COMPRESS), &o);
+	(void)gp_core_client_packet(&c, pkt_hsresp(&pb, CAPS_BASE | MYP_CLIENT_COMPRESS), &o);
+	gp_core_out_init(&o);
+	(void)gp_core_server_packet(&c, pkt_ok(&pb, 2, MYP_SERVER_STATUS_AUTOCOMMIT), &o);
+	ck_assert_int_eq(c.phase, GP_CORE_READY);
+	gp_core_out_init(&o);
+	gp_core_scanned(&c, &o);
+	static const uint8_t big[] = {MYP_COM_QUERY, 'S'};
+	gp_pkt_t *q = pkt_raw(&pb, 0, big, sizeof(big));
+	q->len = MYP_MAX_PAYLOAD; /* the first of a command over 16 MB */
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_client_packet(&c, q, &o), GP_PKT_FORWARD);
+	ck_assert_uint_eq(q->seq, 0);
+	for (uint8_t k = 1; k <= 2; k++) {
+		q = pkt_raw(&pb, 0, "x", 1);
+		q->len = k == 1 ? MYP_MAX_PAYLOAD : 5;
+		gp_core_out_init(&o);
+		ck_assert_int_eq(gp_core_client_packet(&c, q, &o), GP_PKT_FORWARD);
+		ck_assert_uint_eq(q->seq, k);
+	}
+	gp_core_out_init(&o);
+	(void)gp_core_server_packet(&c, pkt_ok(&pb, 3, MYP_SERVER_STATUS_AUTOCOMMIT), &o);
+	gp_core_out_init(&o);
+	gp_core_scanned(&c, &o);
+	q = pkt_query(&pb, "SELECT 1");
+	q->seq = 7;
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_client_packet(&c, q, &o), GP_PKT_FORWARD);
+	ck_assert_uint_eq(q->seq, 0); /* a new command starts at 0 */
+}
+END_TEST
+
 START_TEST(test_commands_the_proxy_answers)
 {
 	gp_core_t c;
@@ -531,6 +619,7 @@ static Suite *core_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_login_and_relay);
 	tcase_add_test(tc, test_handshake_refusals);
+	tcase_add_test(tc, test_compress_negotiation);
 	tcase_add_test(tc, test_commands_the_proxy_answers);
 	tcase_add_test(tc, test_kill_translation);
 	tcase_add_test(tc, test_read_only_endpoint);

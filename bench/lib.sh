@@ -391,6 +391,24 @@ report_idle() {
   echo
 }
 
+# report_counts prints the per-row kernel counts (run.sh's counts_row), one line per proxy.
+report_counts() {
+  if [[ ! -s "${COUNTS_TSV:-}" ]] || (($(wc -l <"$COUNTS_TSV") < 2)); then
+    echo "Not run (BENCH_COUNTS=0, or perf cannot count syscall tracepoints here)."
+    return
+  fi
+  echo "| workload | threads | path | syscalls/query | reads (empty) | sends | epoll_wait (of them non-blocking) | epoll_ctl | voluntary switches/query | involuntary | events per epoll_wait | read→send µs p50 / p90 |"
+  echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  awk -F'\t' 'NR > 1 {
+    q = $4 + 0
+    if (q <= 0) { printf "| %s | %s | %s | no queries counted |||||||||\n", $1, $2, $3; next }
+    printf "| %s | %s | %s | **%.2f** | %.2f (%.2f) | %.2f | %.3f (%.3f) | %.3f | **%.3f** | %.3f | %s | %s / %s |\n",
+      $1, $2, $3, $5 / q, $6 / q, $7 / q, $8 / q, $9 / q, $10 / q, $11 / q, $12 / q, $13 / q,
+      ($15 > 0 ? sprintf("%.1f", $14 / $15) : "—"), $16, $17
+  }' "$COUNTS_TSV"
+  echo
+}
+
 # report_targets checks issue 6's targets and goal for each galera-proxy build measured, from
 # the medians in this run's TSVs. "HAProxy" in a QPS comparison is the better of the two.
 report_targets() {
@@ -589,6 +607,19 @@ One ${BENCH_PROFILE_THREADS:-${THREADS[0]}}-thread point_select load per proxy w
 \`Questions\` counter over the counting window.
 
 $(if [[ -s "$PROFILE_MD" ]]; then cat "$PROFILE_MD"; else echo "Not run (BENCH_PROFILE=0)."; fi)
+
+## Kernel work per query, by row
+
+Separate windows after the timed runs (so those stay unobserved): for each workload, thread
+count and proxy, ${BENCH_COUNTS_TIME:-3} s of \`perf stat\` on the syscall tracepoints (near-zero overhead) and the
+threads' context switches from \`/proc/PID/task/*/status\`, per statement the server counted
+(\`Questions\`). "Empty" reads returned an error (EAGAIN: a speculative read that found
+nothing). Events per epoll_wait: the sum of epoll_wait's return values over its calls.
+Read→send: a further 1 s window traces reads, sends and epoll_wait returns with timestamps and
+pairs each send with the oldest unpaired read of the same loop turn; tracing slows the proxy,
+so these delays are an upper bound and only compare proxies within a row.
+
+$(report_counts)
 
 ## Noise
 

@@ -39,6 +39,8 @@ BENCH_WARMUP=${BENCH_WARMUP:-5}
 BENCH_PROFILE=${BENCH_PROFILE:-1}
 BENCH_PROFILE_TIME=${BENCH_PROFILE_TIME:-5}
 BENCH_PROFILE_THREADS=${BENCH_PROFILE_THREADS:-8}
+BENCH_COUNTS=${BENCH_COUNTS:-1}
+BENCH_COUNTS_TIME=${BENCH_COUNTS_TIME:-3}
 BENCH_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 BENCH_BUILDDIR=${BENCH_BUILDDIR:-build-bench}
 BENCH_PROXY_BIN=${BENCH_PROXY_BIN:-}
@@ -508,6 +510,108 @@ if [[ "$BENCH_PROFILE" == 1 ]]; then
     if has_path "$p"; then
       profile_path "$p"
     fi
+  done
+fi
+
+# ---- kernel work per query, by row -------------------------------------------------------
+# Separate short windows after the timed runs (which stay unobserved): per workload, thread
+# count and proxy, syscalls per query by type, voluntary context switches per query, ready
+# events per epoll_wait, and the delay from a read to the send that relays it. These counts do
+# not depend on how loaded the machine is the way QPS and CPU time do.
+
+COUNTS_TSV=$WORK/counts.tsv
+printf 'workload\tthreads\tpath\tqueries\tsyscalls\treads\treads_empty\tsends\tepoll_wait\tepoll_nowait\tepoll_ctl\tvol_switches\tinvol_switches\tepoll_events\tepoll_calls_traced\tdelay_p50_us\tdelay_p90_us\tdelay_n\n' \
+  >"$COUNTS_TSV"
+
+# proc_switches PID prints "voluntary involuntary" context switches summed over PID's threads.
+proc_switches() {
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '
+    $1 == "voluntary_ctxt_switches:" { v += $2 }
+    $1 == "nonvoluntary_ctxt_switches:" { n += $2 }
+    END { printf "%d %d\n", v, n }'
+}
+
+# The syscalls counted by type (galera-proxy reads with read(), sends with send(); HAProxy uses
+# recvfrom() and sendto()); raw_syscalls:sys_enter counts all of them.
+COUNT_EVENTS=(-e raw_syscalls:sys_enter
+  -e syscalls:sys_enter_read -e syscalls:sys_enter_recvfrom -e syscalls:sys_enter_readv
+  -e syscalls:sys_enter_recvmsg
+  -e syscalls:sys_exit_read --filter 'ret < 0' -e syscalls:sys_exit_recvfrom --filter 'ret < 0'
+  -e syscalls:sys_enter_write -e syscalls:sys_enter_sendto -e syscalls:sys_enter_writev
+  -e syscalls:sys_enter_sendmsg
+  -e syscalls:sys_enter_epoll_wait -e syscalls:sys_enter_epoll_pwait
+  -e syscalls:sys_enter_epoll_wait --filter 'timeout == 0'
+  -e syscalls:sys_enter_epoll_pwait --filter 'timeout == 0'
+  -e syscalls:sys_enter_epoll_ctl)
+
+# counts_row WORKLOAD THREADS PATH: two windows under that load. The first counts syscalls
+# (perf stat on the tracepoints, near-zero overhead) and context switches, and records each
+# epoll_wait's return (how many events it brought). The second, 1 s, traces reads, sends and
+# epoll_wait returns with timestamps to time each send from the read it relays (paired first
+# in, first out within a loop turn); tracing every read and send slows the proxy, so its
+# delays are an upper bound.
+counts_row() {
+  local wl=$1 th=$2 path=$3 pid=${PID[$3]} secs=$BENCH_COUNTS_TIME sbpid q0 q1 sw0 sw1 tag
+  path_alive "$path" || return 0
+  tag=$wl-$th-$path
+  bench_sysbench "${PORT[$path]}" "$wl" "$th" "$((secs + 5))" "$WORK/counts-$tag.txt" &
+  sbpid=$!
+  AUX_PIDS+=("$sbpid")
+  sleep 2
+  q0=$(server_questions)
+  sw0=$(proc_switches "$pid")
+  perf stat -x, "${COUNT_EVENTS[@]}" -p "$pid" -o "$WORK/cstat-$tag.txt" -- \
+    perf record -q -e syscalls:sys_exit_epoll_wait -e syscalls:sys_exit_epoll_pwait -p "$pid" \
+    -o "$WORK/cepoll-$tag.data" -- sleep "$secs" >>"$WORK/profile.log" 2>&1 || true
+  sw1=$(proc_switches "$pid")
+  q1=$(server_questions)
+  perf record -q -e syscalls:sys_exit_epoll_wait -e syscalls:sys_exit_epoll_pwait \
+    -e syscalls:sys_exit_read -e syscalls:sys_exit_recvfrom -e syscalls:sys_enter_write \
+    -e syscalls:sys_enter_sendto -p "$pid" -o "$WORK/cdelay-$tag.data" -- sleep 1 \
+    >>"$WORK/profile.log" 2>&1 || true
+  wait "$sbpid" 2>/dev/null || true
+  local ev delay
+  ev=$(perf script -i "$WORK/cepoll-$tag.data" -F event,trace 2>/dev/null | awk '
+    /sys_exit_epoll/ { n++; v = $NF; if (v ~ /^0x/) v = strtonum(v); if (v > 0) e += v }
+    END { printf "%d %d\n", e, n }')
+  delay=$(perf script -i "$WORK/cdelay-$tag.data" -F time,event,trace 2>/dev/null | awk '
+    { t = $1; sub(/:$/, "", t); t += 0; v = $NF; if (v ~ /^0x/) v = strtonum(v) }
+    /sys_exit_epoll/ { h = 0; n = 0; next }             # a new loop turn
+    /sys_exit_(read|recvfrom)/ { if (v > 0) q[n++] = t; next }
+    /sys_enter_(write|sendto)/ { if (h < n) printf "%.1f\n", (t - q[h++]) * 1e6 }' |
+    sort -n | awk '{ d[m++] = $1 }
+      END { if (m) printf "%s %s %d\n", d[int(m * 0.5)], d[int(m * 0.9)], m; else print "NA NA 0" }')
+  awk -F, -v wl="$wl" -v th="$th" -v path="$path" -v q="$((q1 - q0))" -v sw0="$sw0" \
+    -v sw1="$sw1" -v ev="$ev" -v delay="$delay" '
+    $3 ~ /^(raw_)?syscalls:/ {
+      c = $1 + 0; e = $3; i++
+      # the order of COUNT_EVENTS: the filtered events come after their unfiltered twins
+      if (e == "raw_syscalls:sys_enter") tot += c
+      else if (e ~ /sys_enter_(read|recvfrom|readv|recvmsg)$/) rd += c
+      else if (e ~ /sys_exit_(read|recvfrom)$/) empty += c
+      else if (e ~ /sys_enter_(write|sendto|writev|sendmsg)$/) snd += c
+      else if (e ~ /sys_enter_epoll_(p)?wait$/) { if (seen[e]++) nowait += c; else ew += c }
+      else if (e ~ /sys_enter_epoll_ctl$/) ctl += c
+    }
+    END {
+      split(sw0, a, " "); split(sw1, b, " "); split(ev, E, " "); split(delay, D, " ")
+      printf "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", wl, th,
+        path, q, tot, rd, empty, snd, ew, nowait, ctl, b[1] - a[1], b[2] - a[2], E[1], E[2], D[1],
+        D[2], D[3]
+    }' "$WORK/cstat-$tag.txt" >>"$COUNTS_TSV"
+  bench_log "counts $wl t=$th $path: $(tail -n 1 "$COUNTS_TSV" | cut -f4-)"
+}
+
+if [[ "$BENCH_COUNTS" == 1 ]] && perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1; then
+  bench_log "kernel counts per row: ${BENCH_COUNTS_TIME} s + 1 s per workload, thread count and proxy"
+  for wl in "${WORKLOADS[@]}"; do
+    for th in "${THREADS[@]}"; do
+      for p in galera-proxy galera-proxy-b haproxy-1t; do
+        if has_path "$p"; then
+          counts_row "$wl" "$th" "$p"
+        fi
+      done
+    done
   done
 fi
 

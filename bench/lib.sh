@@ -246,15 +246,16 @@ bench_sysbench() {
   sysbench "$workload" --tables="$BENCH_TABLES" --table-size="$BENCH_TABLE_SIZE" \
     --mysql-host=127.0.0.1 --mysql-port="$port" --mysql-user="$BENCH_USER" \
     --mysql-password="$BENCH_PASS" --mysql-db="$BENCH_DB" \
-    --threads="$threads" --time="$secs" "$@" run >"$out" 2>&1
+    --threads="$threads" --time="$secs" --percentile="${BENCH_PERCENTILE:-95}" "$@" run >"$out" 2>&1
 }
 
-# bench_sysbench_parse OUT prints "qps tps p95_ms queries errors", NA for what is missing.
+# bench_sysbench_parse OUT prints "qps tps pN_ms queries errors" (N: BENCH_PERCENTILE), NA for
+# what is missing.
 bench_sysbench_parse() {
   awk '
     /^ *queries:/ { q = $2; qps = $3; gsub(/[(]/, "", qps) }
     /^ *transactions:/ { tps = $3; gsub(/[(]/, "", tps) }
-    /^ *95th percentile:/ { p95 = $3 }
+    /^ *[0-9]+th percentile:/ { p95 = $3 }
     /^ *ignored errors:/ { err = $3 }
     END {
       printf "%s %s %s %s %s\n", (qps == "" ? "NA" : qps), (tps == "" ? "NA" : tps),
@@ -303,7 +304,7 @@ bench_lscpu_field() {
 # report_sysbench prints one table per workload and thread count.
 report_sysbench() {
   awk -F'\t' -v wls="${WORKLOADS[*]}" -v ths="${THREADS[*]}" -v paths="${PATHS[*]}" \
-    "$BENCH_AWK_LIB"'
+    -v pct="${BENCH_PERCENTILE:-95}" "$BENCH_AWK_LIB"'
     NR == 1 { next }
     {
       k = $2 SUBSEP $3 SUBSEP $4
@@ -321,7 +322,7 @@ report_sysbench() {
           stats(qps[W[w], T[t], P[p]]); med[P[p]] = MED
         }
         print "| path | QPS median (min–max) | ÷ direct | ÷ HAProxy 1t | ÷ HAProxy default " \
-          "| p95 ms | proxy CPU µs/query | of it kernel | DB CPU µs/query | other load % (max) |"
+          "| p" pct " ms | proxy CPU µs/query | of it kernel | DB CPU µs/query | other load % (max) |"
         print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         for (p = 1; p <= np; p++) {
           k = W[w] SUBSEP T[t] SUBSEP P[p]
@@ -577,8 +578,8 @@ $(if [[ -f "$HERE/CHANGES.md" ]]; then cat "$HERE/CHANGES.md"; else echo "(bench
 
 Paths ran interleaved (${PATHS[*]}, then again), each
 run ${BENCH_TIME} s. QPS: median over the $BENCH_REPEATS repeat(s) (for an even count, the mean of
-the middle two), min–max in brackets. Ratios divide medians of this same run. p95: median of
-the runs' 95th-percentile latency. Proxy CPU: the proxy's utime+stime over the run (all
+the middle two), min–max in brackets. Ratios divide medians of this same run. p${BENCH_PERCENTILE:-95}: median of
+the runs' ${BENCH_PERCENTILE:-95}th-percentile latency. Proxy CPU: the proxy's utime+stime over the run (all
 threads) ÷ queries done; "of it kernel" is the stime share. DB CPU: the same for mariadbd.
 Other load: machine CPU not used by mariadbd, the proxy or sysbench, as % of all CPUs, i.e.
 other work on the shared machine.

@@ -419,6 +419,7 @@ report_targets() {
     echo "### $gp$([[ "$gp" == galera-proxy-b ]] && echo " (BENCH_PROXY_BIN_B: the build compared against)")"
     echo
     awk -F'\t' -v gp="$gp" -v phase=sb "$BENCH_AWK_LIB$BENCH_AWK_TARGETS" "$SB_TSV"
+    awk -F'\t' -v gp="$gp" -v pct="$BENCH_PERCENTILE" "$BENCH_AWK_LIB$BENCH_AWK_TARGETS18" "$SB_TSV"
     awk -F'\t' -v gp="$gp" -v phase=churn "$BENCH_AWK_LIB$BENCH_AWK_TARGETS" "$CHURN_TSV"
     if [[ -s "$IDLE_TSV" ]]; then
       awk -F'\t' -v gp="$gp" -v phase=idle -v want="$IDLE_WANTED" "$BENCH_AWK_LIB$BENCH_AWK_TARGETS" \
@@ -509,6 +510,30 @@ END {
     else if (want + 0 > maxheld) printf " of %s asked → **not shown here** (see the note on descriptors)\n", commas(want)
     else print " → **missed**"
   }
+}'
+
+# Issue 18's targets, per point_select/read_only row at any thread count: proxy CPU per query
+# <= 0.9x HAProxy nbthread 1's, QPS >= its QPS and the latency percentile no worse (medians).
+# shellcheck disable=SC2016 # awk code, expanded by awk
+BENCH_AWK_TARGETS18='
+NR > 1 && $5 != "NA" && ($4 == gp || $4 == "haproxy-1t") && $2 != "oltp_read_write" {
+  k = $2 SUBSEP $3 SUBSEP $4
+  qps[k] = qps[k] " " $5; lat[k] = lat[k] " " $7; if ($11 != "NA") cpu[k] = cpu[k] " " $11
+  if (!($2 SUBSEP $3 in seen)) { seen[$2 SUBSEP $3] = 1; order[++nrow] = $2 SUBSEP $3 }
+}
+function med(list) { return stats(list) ? MED : "" }
+function mark(ok) { return ok ? "met" : "**missed**" }
+END {
+  printf "- issue 18 (vs HAProxy nbthread 1: CPU per query ≤ 0.90×, QPS ≥ 1.00×, p%s latency no worse), per row:\n", pct
+  for (i = 1; i <= nrow; i++) {
+    split(order[i], wt, SUBSEP); g = order[i] SUBSEP gp; h = order[i] SUBSEP "haproxy-1t"
+    gc = med(cpu[g]); hc = med(cpu[h]); gq = med(qps[g]); hq = med(qps[h]); gl = med(lat[g]); hl = med(lat[h])
+    if (gc == "" || hc == "" || gq == "" || hq == "") continue
+    ok = (gc / hc <= 0.9) && (gq >= hq) && (gl <= hl); n++; met += ok
+    printf "  - %s %s threads: CPU %.2f×, QPS %.2f×, p%s %.2f vs %.2f ms → %s\n", wt[1], wt[2], gc / hc,
+      gq / hq, pct, gl, hl, mark(ok)
+  }
+  if (n) printf "  - %d of %d rows meet all three\n", met, n
 }'
 
 # report_noise summarises the other load measured during the sysbench runs.

@@ -639,11 +639,12 @@ $(if [[ -s "$PROFILE_MD" ]]; then cat "$PROFILE_MD"; else echo "Not run (BENCH_P
 Separate windows after the timed runs (so those stay unobserved): for each workload, thread
 count and proxy, ${BENCH_COUNTS_TIME:-3} s of \`perf stat\` on the syscall tracepoints (near-zero overhead) and the
 threads' context switches from \`/proc/PID/task/*/status\`, per statement the server counted
-(\`Questions\`). "Empty" reads returned an error (EAGAIN: a speculative read that found
-nothing). Events per epoll_wait: the sum of epoll_wait's return values over its calls.
-Read→send: a further 1 s window traces reads, sends and epoll_wait returns with timestamps and
-pairs each send with the oldest unpaired read of the same loop turn; tracing slows the proxy,
-so these delays are an upper bound and only compare proxies within a row.
+(\`Questions\`, read at the window's start and end inside it). "Empty" reads returned an error
+(EAGAIN: a speculative read that found nothing). A further 1 s window traces reads, sends and
+epoll_wait returns with timestamps: events per epoll_wait is the sum of its return values
+over its calls, and read→send pairs each send with the oldest unpaired read of the same loop
+turn. Tracing slows the proxy, so that window's figures only compare proxies within a row and
+its delays are an upper bound.
 
 $(report_counts)
 

@@ -524,14 +524,6 @@ COUNTS_TSV=$WORK/counts.tsv
 printf 'workload\tthreads\tpath\tqueries\tsyscalls\treads\treads_empty\tsends\tepoll_wait\tepoll_nowait\tepoll_ctl\tvol_switches\tinvol_switches\tepoll_events\tepoll_calls_traced\tdelay_p50_us\tdelay_p90_us\tdelay_n\n' \
   >"$COUNTS_TSV"
 
-# proc_switches PID prints "voluntary involuntary" context switches summed over PID's threads.
-proc_switches() {
-  cat /proc/"$1"/task/*/status 2>/dev/null | awk '
-    $1 == "voluntary_ctxt_switches:" { v += $2 }
-    $1 == "nonvoluntary_ctxt_switches:" { n += $2 }
-    END { printf "%d %d\n", v, n }'
-}
-
 # The syscalls counted by type (galera-proxy reads with read(), sends with send(); HAProxy uses
 # recvfrom() and sendto()); raw_syscalls:sys_enter counts all of them.
 COUNT_EVENTS=(-e raw_syscalls:sys_enter
@@ -545,48 +537,56 @@ COUNT_EVENTS=(-e raw_syscalls:sys_enter
   -e syscalls:sys_enter_epoll_pwait --filter 'timeout == 0'
   -e syscalls:sys_enter_epoll_ctl)
 
+# The counting window: run under perf stat, so that the statements and switches it reads at
+# its start and end bracket exactly what perf counted (perf's own start-up stays outside).
+# Args: my.cnf of the server, the proxy's pid, seconds, output file.
+cat >"$WORK/window.sh" <<'EOS'
+q() { mariadb --defaults-file="$1" --protocol=socket -uroot -N -B \
+  -e "SHOW GLOBAL STATUS LIKE 'Questions'" | awk '{print $2}'; }
+sw() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '$1 == "voluntary_ctxt_switches:" { v += $2 }
+  $1 == "nonvoluntary_ctxt_switches:" { n += $2 } END { printf "%d %d", v, n }'; }
+echo "$(q "$1") $(sw "$2")" >"$4"
+sleep "$3"
+echo "$(q "$1") $(sw "$2")" >>"$4"
+EOS
+
 # counts_row WORKLOAD THREADS PATH: two windows under that load. The first counts syscalls
-# (perf stat on the tracepoints, near-zero overhead) and context switches, and records each
-# epoll_wait's return (how many events it brought). The second, 1 s, traces reads, sends and
-# epoll_wait returns with timestamps to time each send from the read it relays (paired first
-# in, first out within a loop turn); tracing every read and send slows the proxy, so its
-# delays are an upper bound.
+# (perf stat on the tracepoints, near-zero overhead), statements and context switches. The
+# second, 1 s, traces reads, sends and epoll_wait returns with timestamps: the events each
+# epoll_wait brought, and each send timed from the read it relays (paired first in, first out
+# within a loop turn). Tracing every read and send slows the proxy, so the second window's
+# figures compare proxies within a row; its delays are an upper bound.
 counts_row() {
-  local wl=$1 th=$2 path=$3 pid=${PID[$3]} secs=$BENCH_COUNTS_TIME sbpid q0 q1 sw0 sw1 tag
+  local wl=$1 th=$2 path=$3 pid=${PID[$3]} secs=$BENCH_COUNTS_TIME sbpid tag ev delay
   path_alive "$path" || return 0
   tag=$wl-$th-$path
   bench_sysbench "${PORT[$path]}" "$wl" "$th" "$((secs + 5))" "$WORK/counts-$tag.txt" &
   sbpid=$!
   AUX_PIDS+=("$sbpid")
   sleep 2
-  q0=$(server_questions)
-  sw0=$(proc_switches "$pid")
   perf stat -x, "${COUNT_EVENTS[@]}" -p "$pid" -o "$WORK/cstat-$tag.txt" -- \
-    perf record -q -e syscalls:sys_exit_epoll_wait -e syscalls:sys_exit_epoll_pwait -p "$pid" \
-    -o "$WORK/cepoll-$tag.data" -- sleep "$secs" >>"$WORK/profile.log" 2>&1 || true
-  sw1=$(proc_switches "$pid")
-  q1=$(server_questions)
+    bash "$WORK/window.sh" "$WORK/db/my.cnf" "$pid" "$secs" "$WORK/cwin-$tag.txt" \
+    >>"$WORK/profile.log" 2>&1 || true
   perf record -q -e syscalls:sys_exit_epoll_wait -e syscalls:sys_exit_epoll_pwait \
     -e syscalls:sys_exit_read -e syscalls:sys_exit_recvfrom -e syscalls:sys_enter_write \
     -e syscalls:sys_enter_sendto -p "$pid" -o "$WORK/cdelay-$tag.data" -- sleep 1 \
     >>"$WORK/profile.log" 2>&1 || true
   wait "$sbpid" 2>/dev/null || true
-  local ev delay
-  ev=$(perf script -i "$WORK/cepoll-$tag.data" -F event,trace 2>/dev/null | awk '
-    /sys_exit_epoll/ { n++; v = $NF; if (v ~ /^0x/) v = strtonum(v); if (v > 0) e += v }
-    END { printf "%d %d\n", e, n }')
-  delay=$(perf script -i "$WORK/cdelay-$tag.data" -F time,event,trace 2>/dev/null | awk '
+  perf script -i "$WORK/cdelay-$tag.data" -F time,event,trace >"$WORK/cdelay-$tag.txt" 2>/dev/null || true
+  ev=$(awk '/sys_exit_epoll/ { n++; v = $NF; if (v ~ /^0x/) v = strtonum(v); if (v > 0) e += v }
+    END { printf "%d %d\n", e, n }' "$WORK/cdelay-$tag.txt")
+  delay=$(awk '
     { t = $1; sub(/:$/, "", t); t += 0; v = $NF; if (v ~ /^0x/) v = strtonum(v) }
     /sys_exit_epoll/ { h = 0; n = 0; next }             # a new loop turn
     /sys_exit_(read|recvfrom)/ { if (v > 0) q[n++] = t; next }
-    /sys_enter_(write|sendto)/ { if (h < n) printf "%.1f\n", (t - q[h++]) * 1e6 }' |
-    sort -n | awk '{ d[m++] = $1 }
+    /sys_enter_(write|sendto)/ { if (h < n) printf "%.1f\n", (t - q[h++]) * 1e6 }' \
+    "$WORK/cdelay-$tag.txt" | sort -n | awk '{ d[m++] = $1 }
       END { if (m) printf "%s %s %d\n", d[int(m * 0.5)], d[int(m * 0.9)], m; else print "NA NA 0" }')
-  awk -F, -v wl="$wl" -v th="$th" -v path="$path" -v q="$((q1 - q0))" -v sw0="$sw0" \
-    -v sw1="$sw1" -v ev="$ev" -v delay="$delay" '
+  awk -F, -v wl="$wl" -v th="$th" -v path="$path" -v win="$(tr '\n' ' ' <"$WORK/cwin-$tag.txt" 2>/dev/null)" \
+    -v ev="$ev" -v delay="$delay" '
     $3 ~ /^(raw_)?syscalls:/ {
-      c = $1 + 0; e = $3; i++
-      # the order of COUNT_EVENTS: the filtered events come after their unfiltered twins
+      c = $1 + 0; e = $3
+      # the filtered epoll_wait events come after their unfiltered twins (COUNT_EVENTS)
       if (e == "raw_syscalls:sys_enter") tot += c
       else if (e ~ /sys_enter_(read|recvfrom|readv|recvmsg)$/) rd += c
       else if (e ~ /sys_exit_(read|recvfrom)$/) empty += c
@@ -595,10 +595,10 @@ counts_row() {
       else if (e ~ /sys_enter_epoll_ctl$/) ctl += c
     }
     END {
-      split(sw0, a, " "); split(sw1, b, " "); split(ev, E, " "); split(delay, D, " ")
+      split(win, W, " "); split(ev, E, " "); split(delay, D, " ")
       printf "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", wl, th,
-        path, q, tot, rd, empty, snd, ew, nowait, ctl, b[1] - a[1], b[2] - a[2], E[1], E[2], D[1],
-        D[2], D[3]
+        path, W[4] - W[1], tot, rd, empty, snd, ew, nowait, ctl, W[5] - W[2], W[6] - W[3], E[1],
+        E[2], D[1], D[2], D[3]
     }' "$WORK/cstat-$tag.txt" >>"$COUNTS_TSV"
   bench_log "counts $wl t=$th $path: $(tail -n 1 "$COUNTS_TSV" | cut -f4-)"
 }

@@ -587,7 +587,7 @@ $((SECONDS - BENCH_T0)) s. How it works and how to rerun it: [README.md](README.
 - load average at the start of the run: ${BENCH_LOAD0:-?}; at the end: $(cut -d' ' -f1-3 /proc/loadavg), $others mariadbd
   processes on the machine (ours is one of them)
 
-## Targets and goal (issue 6)
+## Targets and goal (issue 6; issue 18 per row)
 
 Medians of this run. Targets: proxy CPU per query ≤ 0.8× HAProxy's, QPS ≥ HAProxy's in every
 point_select/read_only row at 8 and 64 threads, churn ≥ HAProxy's, ≤ 32 KiB per idle client,

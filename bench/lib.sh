@@ -246,15 +246,16 @@ bench_sysbench() {
   sysbench "$workload" --tables="$BENCH_TABLES" --table-size="$BENCH_TABLE_SIZE" \
     --mysql-host=127.0.0.1 --mysql-port="$port" --mysql-user="$BENCH_USER" \
     --mysql-password="$BENCH_PASS" --mysql-db="$BENCH_DB" \
-    --threads="$threads" --time="$secs" "$@" run >"$out" 2>&1
+    --threads="$threads" --time="$secs" --percentile="${BENCH_PERCENTILE:-95}" "$@" run >"$out" 2>&1
 }
 
-# bench_sysbench_parse OUT prints "qps tps p95_ms queries errors", NA for what is missing.
+# bench_sysbench_parse OUT prints "qps tps pN_ms queries errors" (N: BENCH_PERCENTILE), NA for
+# what is missing.
 bench_sysbench_parse() {
   awk '
     /^ *queries:/ { q = $2; qps = $3; gsub(/[(]/, "", qps) }
     /^ *transactions:/ { tps = $3; gsub(/[(]/, "", tps) }
-    /^ *95th percentile:/ { p95 = $3 }
+    /^ *[0-9]+th percentile:/ { p95 = $3 }
     /^ *ignored errors:/ { err = $3 }
     END {
       printf "%s %s %s %s %s\n", (qps == "" ? "NA" : qps), (tps == "" ? "NA" : tps),
@@ -303,7 +304,7 @@ bench_lscpu_field() {
 # report_sysbench prints one table per workload and thread count.
 report_sysbench() {
   awk -F'\t' -v wls="${WORKLOADS[*]}" -v ths="${THREADS[*]}" -v paths="${PATHS[*]}" \
-    "$BENCH_AWK_LIB"'
+    -v pct="${BENCH_PERCENTILE:-95}" "$BENCH_AWK_LIB"'
     NR == 1 { next }
     {
       k = $2 SUBSEP $3 SUBSEP $4
@@ -321,7 +322,7 @@ report_sysbench() {
           stats(qps[W[w], T[t], P[p]]); med[P[p]] = MED
         }
         print "| path | QPS median (min–max) | ÷ direct | ÷ HAProxy 1t | ÷ HAProxy default " \
-          "| p95 ms | proxy CPU µs/query | of it kernel | DB CPU µs/query | other load % (max) |"
+          "| p" pct " ms | proxy CPU µs/query | of it kernel | DB CPU µs/query | other load % (max) |"
         print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         for (p = 1; p <= np; p++) {
           k = W[w] SUBSEP T[t] SUBSEP P[p]
@@ -391,6 +392,24 @@ report_idle() {
   echo
 }
 
+# report_counts prints the per-row kernel counts (run.sh's counts_row), one line per proxy.
+report_counts() {
+  if [[ ! -s "${COUNTS_TSV:-}" ]] || (($(wc -l <"$COUNTS_TSV") < 2)); then
+    echo "Not run (BENCH_COUNTS=0, or perf cannot count syscall tracepoints here)."
+    return
+  fi
+  echo "| workload | threads | path | syscalls/query | reads (empty) | sends | epoll_wait (of them non-blocking) | epoll_ctl | voluntary switches/query | involuntary | events per epoll_wait | read→send µs p50 / p90 |"
+  echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  awk -F'\t' 'NR > 1 {
+    q = $4 + 0
+    if (q <= 0) { printf "| %s | %s | %s | no queries counted |||||||||\n", $1, $2, $3; next }
+    printf "| %s | %s | %s | **%.2f** | %.2f (%.2f) | %.2f | %.3f (%.3f) | %.3f | **%.3f** | %.3f | %s | %s / %s |\n",
+      $1, $2, $3, $5 / q, $6 / q, $7 / q, $8 / q, $9 / q, $10 / q, $11 / q, $12 / q, $13 / q,
+      ($15 > 0 ? sprintf("%.1f", $14 / $15) : "—"), $16, $17
+  }' "$COUNTS_TSV"
+  echo
+}
+
 # report_targets checks issue 6's targets and goal for each galera-proxy build measured, from
 # the medians in this run's TSVs. "HAProxy" in a QPS comparison is the better of the two.
 report_targets() {
@@ -400,6 +419,7 @@ report_targets() {
     echo "### $gp$([[ "$gp" == galera-proxy-b ]] && echo " (BENCH_PROXY_BIN_B: the build compared against)")"
     echo
     awk -F'\t' -v gp="$gp" -v phase=sb "$BENCH_AWK_LIB$BENCH_AWK_TARGETS" "$SB_TSV"
+    awk -F'\t' -v gp="$gp" -v pct="$BENCH_PERCENTILE" "$BENCH_AWK_LIB$BENCH_AWK_TARGETS18" "$SB_TSV"
     awk -F'\t' -v gp="$gp" -v phase=churn "$BENCH_AWK_LIB$BENCH_AWK_TARGETS" "$CHURN_TSV"
     if [[ -s "$IDLE_TSV" ]]; then
       awk -F'\t' -v gp="$gp" -v phase=idle -v want="$IDLE_WANTED" "$BENCH_AWK_LIB$BENCH_AWK_TARGETS" \
@@ -492,6 +512,30 @@ END {
   }
 }'
 
+# Issue 18's targets, per point_select/read_only row at any thread count: proxy CPU per query
+# <= 0.9x HAProxy nbthread 1's, QPS >= its QPS and the latency percentile no worse (medians).
+# shellcheck disable=SC2016 # awk code, expanded by awk
+BENCH_AWK_TARGETS18='
+NR > 1 && $5 != "NA" && ($4 == gp || $4 == "haproxy-1t") && $2 != "oltp_read_write" {
+  k = $2 SUBSEP $3 SUBSEP $4
+  qps[k] = qps[k] " " $5; lat[k] = lat[k] " " $7; if ($11 != "NA") cpu[k] = cpu[k] " " $11
+  if (!($2 SUBSEP $3 in seen)) { seen[$2 SUBSEP $3] = 1; order[++nrow] = $2 SUBSEP $3 }
+}
+function med(list) { return stats(list) ? MED : "" }
+function mark(ok) { return ok ? "met" : "**missed**" }
+END {
+  printf "- issue 18 (vs HAProxy nbthread 1: CPU per query ≤ 0.90×, QPS ≥ 1.00×, p%s latency no worse), per row:\n", pct
+  for (i = 1; i <= nrow; i++) {
+    split(order[i], wt, SUBSEP); g = order[i] SUBSEP gp; h = order[i] SUBSEP "haproxy-1t"
+    gc = med(cpu[g]); hc = med(cpu[h]); gq = med(qps[g]); hq = med(qps[h]); gl = med(lat[g]); hl = med(lat[h])
+    if (gc == "" || hc == "" || gq == "" || hq == "") continue
+    ok = (gc / hc <= 0.9) && (gq >= hq) && (gl <= hl); n++; met += ok
+    printf "  - %s %s threads: CPU %.2f×, QPS %.2f×, p%s %.2f vs %.2f ms → %s\n", wt[1], wt[2], gc / hc,
+      gq / hq, pct, gl, hl, mark(ok)
+  }
+  if (n) printf "  - %d of %d rows meet all three\n", met, n
+}'
+
 # report_noise summarises the other load measured during the sysbench runs.
 report_noise() {
   awk -F'\t' "$BENCH_AWK_LIB"'
@@ -543,7 +587,7 @@ $((SECONDS - BENCH_T0)) s. How it works and how to rerun it: [README.md](README.
 - load average at the start of the run: ${BENCH_LOAD0:-?}; at the end: $(cut -d' ' -f1-3 /proc/loadavg), $others mariadbd
   processes on the machine (ours is one of them)
 
-## Targets and goal (issue 6)
+## Targets and goal (issue 6; issue 18 per row)
 
 Medians of this run. Targets: proxy CPU per query ≤ 0.8× HAProxy's, QPS ≥ HAProxy's in every
 point_select/read_only row at 8 and 64 threads, churn ≥ HAProxy's, ≤ 32 KiB per idle client,
@@ -559,8 +603,8 @@ $(if [[ -f "$HERE/CHANGES.md" ]]; then cat "$HERE/CHANGES.md"; else echo "(bench
 
 Paths ran interleaved (${PATHS[*]}, then again), each
 run ${BENCH_TIME} s. QPS: median over the $BENCH_REPEATS repeat(s) (for an even count, the mean of
-the middle two), min–max in brackets. Ratios divide medians of this same run. p95: median of
-the runs' 95th-percentile latency. Proxy CPU: the proxy's utime+stime over the run (all
+the middle two), min–max in brackets. Ratios divide medians of this same run. p${BENCH_PERCENTILE:-95}: median of
+the runs' ${BENCH_PERCENTILE:-95}th-percentile latency. Proxy CPU: the proxy's utime+stime over the run (all
 threads) ÷ queries done; "of it kernel" is the stime share. DB CPU: the same for mariadbd.
 Other load: machine CPU not used by mariadbd, the proxy or sysbench, as % of all CPUs, i.e.
 other work on the shared machine.
@@ -589,6 +633,20 @@ One ${BENCH_PROFILE_THREADS:-${THREADS[0]}}-thread point_select load per proxy w
 \`Questions\` counter over the counting window.
 
 $(if [[ -s "$PROFILE_MD" ]]; then cat "$PROFILE_MD"; else echo "Not run (BENCH_PROFILE=0)."; fi)
+
+## Kernel work per query, by row
+
+Separate windows after the timed runs (so those stay unobserved): for each workload, thread
+count and proxy, ${BENCH_COUNTS_TIME:-3} s of \`perf stat\` on the syscall tracepoints (near-zero overhead) and the
+threads' context switches from \`/proc/PID/task/*/status\`, per statement the server counted
+(\`Questions\`, read at the window's start and end inside it). "Empty" reads returned an error
+(EAGAIN: a speculative read that found nothing). A further 1 s window traces reads, sends and
+epoll_wait returns with timestamps: events per epoll_wait is the sum of its return values
+over its calls, and read→send pairs each send with the oldest unpaired read of the same loop
+turn. Tracing slows the proxy, so that window's figures only compare proxies within a row and
+its delays are an upper bound.
+
+$(report_counts)
 
 ## Noise
 

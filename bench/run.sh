@@ -39,6 +39,9 @@ BENCH_WARMUP=${BENCH_WARMUP:-5}
 BENCH_PROFILE=${BENCH_PROFILE:-1}
 BENCH_PROFILE_TIME=${BENCH_PROFILE_TIME:-5}
 BENCH_PROFILE_THREADS=${BENCH_PROFILE_THREADS:-8}
+BENCH_PERCENTILE=${BENCH_PERCENTILE:-95} # the latency percentile sysbench reports (issue 18 asks p99)
+BENCH_COUNTS=${BENCH_COUNTS:-1}
+BENCH_COUNTS_TIME=${BENCH_COUNTS_TIME:-3}
 BENCH_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 BENCH_BUILDDIR=${BENCH_BUILDDIR:-build-bench}
 BENCH_PROXY_BIN=${BENCH_PROXY_BIN:-}
@@ -287,8 +290,8 @@ done
 # ---- sysbench, interleaved -------------------------------------------------------
 
 SB_TSV=$WORK/sysbench.tsv
-printf 'rep\tworkload\tthreads\tpath\tqps\ttps\tp95_ms\tqueries\terrors\tproxy_cpu_s\tproxy_us_per_q\tdb_us_per_q\tother_load_pct\tproxy_sys_pct\tload1\n' \
-  >"$SB_TSV"
+printf 'rep\tworkload\tthreads\tpath\tqps\ttps\tp%s_ms\tqueries\terrors\tproxy_cpu_s\tproxy_us_per_q\tdb_us_per_q\tother_load_pct\tproxy_sys_pct\tload1\n' \
+  "$BENCH_PERCENTILE" >"$SB_TSV"
 FAILURES=0
 
 # sb_one REP WORKLOAD THREADS PATH: one measured run, one row in $SB_TSV.
@@ -343,8 +346,8 @@ sb_one() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$wl" "$th" \
     "$path" "$qps" "$tps" "$p95" "$q" "$err" "$cpu_s" "$us_q" "$db_us" "$other" "$sys_pct" \
     "$(cut -d' ' -f1 /proc/loadavg)" >>"$SB_TSV"
-  bench_log "$(printf 'rep %s %-18s t=%-3s %-15s %10s qps  p95 %6s ms  proxy %6s us/q  other %5s%%' \
-    "$rep" "$wl" "$th" "$path" "$qps" "$p95" "$us_q" "$other")"
+  bench_log "$(printf 'rep %s %-18s t=%-3s %-15s %10s qps  p%s %6s ms  proxy %6s us/q  other %5s%%' \
+    "$rep" "$wl" "$th" "$path" "$qps" "$BENCH_PERCENTILE" "$p95" "$us_q" "$other")"
 }
 
 NRUNS=$((BENCH_REPEATS * ${#WORKLOADS[@]} * ${#THREADS[@]} * ${#PATHS[@]}))
@@ -508,6 +511,108 @@ if [[ "$BENCH_PROFILE" == 1 ]]; then
     if has_path "$p"; then
       profile_path "$p"
     fi
+  done
+fi
+
+# ---- kernel work per query, by row -------------------------------------------------------
+# Separate short windows after the timed runs (which stay unobserved): per workload, thread
+# count and proxy, syscalls per query by type, voluntary context switches per query, ready
+# events per epoll_wait, and the delay from a read to the send that relays it. These counts do
+# not depend on how loaded the machine is the way QPS and CPU time do.
+
+COUNTS_TSV=$WORK/counts.tsv
+printf 'workload\tthreads\tpath\tqueries\tsyscalls\treads\treads_empty\tsends\tepoll_wait\tepoll_nowait\tepoll_ctl\tvol_switches\tinvol_switches\tepoll_events\tepoll_calls_traced\tdelay_p50_us\tdelay_p90_us\tdelay_n\n' \
+  >"$COUNTS_TSV"
+
+# The syscalls counted by type (galera-proxy reads with read(), sends with send(); HAProxy uses
+# recvfrom() and sendto()); raw_syscalls:sys_enter counts all of them.
+COUNT_EVENTS=(-e raw_syscalls:sys_enter
+  -e syscalls:sys_enter_read -e syscalls:sys_enter_recvfrom -e syscalls:sys_enter_readv
+  -e syscalls:sys_enter_recvmsg
+  -e syscalls:sys_exit_read --filter 'ret < 0' -e syscalls:sys_exit_recvfrom --filter 'ret < 0'
+  -e syscalls:sys_enter_write -e syscalls:sys_enter_sendto -e syscalls:sys_enter_writev
+  -e syscalls:sys_enter_sendmsg
+  -e syscalls:sys_enter_epoll_wait -e syscalls:sys_enter_epoll_pwait
+  -e syscalls:sys_enter_epoll_wait --filter 'timeout == 0'
+  -e syscalls:sys_enter_epoll_pwait --filter 'timeout == 0'
+  -e syscalls:sys_enter_epoll_ctl)
+
+# The counting window: run under perf stat, so that the statements and switches it reads at
+# its start and end bracket exactly what perf counted (perf's own start-up stays outside).
+# Args: my.cnf of the server, the proxy's pid, seconds, output file.
+cat >"$WORK/window.sh" <<'EOS'
+q() { mariadb --defaults-file="$1" --protocol=socket -uroot -N -B \
+  -e "SHOW GLOBAL STATUS LIKE 'Questions'" | awk '{print $2}'; }
+sw() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '$1 == "voluntary_ctxt_switches:" { v += $2 }
+  $1 == "nonvoluntary_ctxt_switches:" { n += $2 } END { printf "%d %d", v, n }'; }
+echo "$(q "$1") $(sw "$2")" >"$4"
+sleep "$3"
+echo "$(q "$1") $(sw "$2")" >>"$4"
+EOS
+
+# counts_row WORKLOAD THREADS PATH: two windows under that load. The first counts syscalls
+# (perf stat on the tracepoints, near-zero overhead), statements and context switches. The
+# second, 1 s, traces reads, sends and epoll_wait returns with timestamps: the events each
+# epoll_wait brought, and each send timed from the read it relays (paired first in, first out
+# within a loop turn). Tracing every read and send slows the proxy, so the second window's
+# figures compare proxies within a row; its delays are an upper bound.
+counts_row() {
+  local wl=$1 th=$2 path=$3 pid=${PID[$3]} secs=$BENCH_COUNTS_TIME sbpid tag ev delay
+  path_alive "$path" || return 0
+  tag=$wl-$th-$path
+  bench_sysbench "${PORT[$path]}" "$wl" "$th" "$((secs + 5))" "$WORK/counts-$tag.txt" &
+  sbpid=$!
+  AUX_PIDS+=("$sbpid")
+  sleep 2
+  perf stat -x, "${COUNT_EVENTS[@]}" -p "$pid" -o "$WORK/cstat-$tag.txt" -- \
+    bash "$WORK/window.sh" "$WORK/db/my.cnf" "$pid" "$secs" "$WORK/cwin-$tag.txt" \
+    >>"$WORK/profile.log" 2>&1 || true
+  perf record -q -e syscalls:sys_exit_epoll_wait -e syscalls:sys_exit_epoll_pwait \
+    -e syscalls:sys_exit_read -e syscalls:sys_exit_recvfrom -e syscalls:sys_enter_write \
+    -e syscalls:sys_enter_sendto -p "$pid" -o "$WORK/cdelay-$tag.data" -- sleep 1 \
+    >>"$WORK/profile.log" 2>&1 || true
+  wait "$sbpid" 2>/dev/null || true
+  perf script -i "$WORK/cdelay-$tag.data" -F time,event,trace >"$WORK/cdelay-$tag.txt" 2>/dev/null || true
+  ev=$(awk '/sys_exit_epoll/ { n++; v = $NF; if (v ~ /^0x/) v = strtonum(v); if (v > 0) e += v }
+    END { printf "%d %d\n", e, n }' "$WORK/cdelay-$tag.txt")
+  delay=$(awk '
+    { t = $1; sub(/:$/, "", t); t += 0; v = $NF; if (v ~ /^0x/) v = strtonum(v) }
+    /sys_exit_epoll/ { h = 0; n = 0; next }             # a new loop turn
+    /sys_exit_(read|recvfrom)/ { if (v > 0) q[n++] = t; next }
+    /sys_enter_(write|sendto)/ { if (h < n) printf "%.1f\n", (t - q[h++]) * 1e6 }' \
+    "$WORK/cdelay-$tag.txt" | sort -n | awk '{ d[m++] = $1 }
+      END { if (m) printf "%s %s %d\n", d[int(m * 0.5)], d[int(m * 0.9)], m; else print "NA NA 0" }')
+  awk -F, -v wl="$wl" -v th="$th" -v path="$path" -v win="$(tr '\n' ' ' <"$WORK/cwin-$tag.txt" 2>/dev/null)" \
+    -v ev="$ev" -v delay="$delay" '
+    $3 ~ /^(raw_)?syscalls:/ {
+      c = $1 + 0; e = $3
+      # the filtered epoll_wait events come after their unfiltered twins (COUNT_EVENTS)
+      if (e == "raw_syscalls:sys_enter") tot += c
+      else if (e ~ /sys_enter_(read|recvfrom|readv|recvmsg)$/) rd += c
+      else if (e ~ /sys_exit_(read|recvfrom)$/) empty += c
+      else if (e ~ /sys_enter_(write|sendto|writev|sendmsg)$/) snd += c
+      else if (e ~ /sys_enter_epoll_(p)?wait$/) { if (seen[e]++) nowait += c; else ew += c }
+      else if (e ~ /sys_enter_epoll_ctl$/) ctl += c
+    }
+    END {
+      split(win, W, " "); split(ev, E, " "); split(delay, D, " ")
+      printf "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", wl, th,
+        path, W[4] - W[1], tot, rd, empty, snd, ew, nowait, ctl, W[5] - W[2], W[6] - W[3], E[1],
+        E[2], D[1], D[2], D[3]
+    }' "$WORK/cstat-$tag.txt" >>"$COUNTS_TSV"
+  bench_log "counts $wl t=$th $path: $(tail -n 1 "$COUNTS_TSV" | cut -f4-)"
+}
+
+if [[ "$BENCH_COUNTS" == 1 ]] && perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1; then
+  bench_log "kernel counts per row: ${BENCH_COUNTS_TIME} s + 1 s per workload, thread count and proxy"
+  for wl in "${WORKLOADS[@]}"; do
+    for th in "${THREADS[@]}"; do
+      for p in galera-proxy galera-proxy-b haproxy-1t; do
+        if has_path "$p"; then
+          counts_row "$wl" "$th" "$p"
+        fi
+      done
+    done
   done
 fi
 

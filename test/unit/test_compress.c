@@ -675,14 +675,20 @@ static Suite *compress_suite(void)
 	tcase_add_test(tc, test_header);
 	tcase_add_loop_test(tc, test_roundtrip, 0, sizeof rt_cases / sizeof rt_cases[0]);
 	tcase_add_test(tc, test_client_frames);
-	tcase_add_test(tc, test_16mb_boundary);
-	tcase_add_test(tc, test_16mb_stored);
 	tcase_add_test(tc, test_seq_and_bounds);
-	tcase_add_test(tc, test_truncation);
 	tcase_add_test(tc, test_size_lies);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_arena);
 	suite_add_tcase(s, tc);
+	/* 16 MB frames and every truncation offset: minutes under valgrind (run-all leaves the
+	 * "heavy" tag out there; the plain and ASan runs cover it). */
+	TCase *heavy = tcase_create("frames_heavy");
+	tcase_set_tags(heavy, "heavy");
+	tcase_add_checked_fixture(heavy, setup, teardown);
+	tcase_add_test(heavy, test_16mb_boundary);
+	tcase_add_test(heavy, test_16mb_stored);
+	tcase_add_test(heavy, test_truncation);
+	suite_add_tcase(s, heavy);
 	return s;
 }
 

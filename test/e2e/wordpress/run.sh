@@ -12,7 +12,10 @@
 # REST API with an application password, load.php for the load. The planned-maintenance check
 # is an admin drain of db1 four times a second during the load (POST /backends/db1/drain:
 # sessions closed at their next idle point; WordPress reconnects) with 0 failed requests and 0
-# lost acknowledged posts/comments expected. At the end the proxy must exit 0 on SIGTERM with no
+# lost acknowledged posts/comments expected. Then the site restarts with MYSQL_CLIENT_FLAGS =
+# MYSQLI_CLIENT_COMPRESS (setup.sh WP_DB_COMPRESS=1) and the pages, writes and a shorter load are
+# checked again; the proxy's /metrics must show compressed sessions (none in the plain pass) and
+# fewer wire bytes than payload bytes. At the end the proxy must exit 0 on SIGTERM with no
 # sanitizer report. Prints "ok N - name" / "not ok N - name" and "N passed, N failed";
 # exits non-zero on any failure. Stops everything it started (by pid) on any exit.
 set -uo pipefail
@@ -34,6 +37,7 @@ HTTP=127.0.0.1:19680
 WEB=127.0.0.1:18080
 LOAD_SECONDS=${GP_WP_LOAD_SECONDS:-10}
 LOAD_CONCURRENCY=${GP_WP_LOAD_CONCURRENCY:-8}
+Z_LOAD_SECONDS=${GP_WP_Z_LOAD_SECONDS:-5} # the compressed pass's load (same checks, shorter)
 
 sanitizer_env
 
@@ -141,11 +145,11 @@ else
     "wp_ tables on db1: $tables, proxy sessions of user app: $sessions"
 fi
 
-# site_pass TAG: the site's pages and writes through the proxy: a REST post written and read
-# back (REST, the read-only endpoint, the page), then the steady load, every acknowledged write
-# verified. TAG names the pass in the check names and the scratch files.
+# site_pass TAG SECONDS: the site's pages and writes through the proxy: a REST post written and read
+# back (REST, the read-only endpoint, the page), then SECONDS of steady load, every acknowledged
+# write verified. TAG names the pass in the check names and the scratch files.
 site_pass() {
-  local tag=$1 code got req fail acked
+  local tag=$1 seconds=$2 code got req fail acked
   local title="gp-e2e $tag post $$"
   code=$(curl -s -m 20 -o "$WORK/$tag-create.json" -w '%{http_code}' \
     -u "$GP_WP_USER:$GP_WP_APP_PASSWORD" -H 'Content-Type: application/json' \
@@ -172,7 +176,7 @@ site_pass() {
     "$WORK/$tag-front.html"
   verdict $? "$tag: GET /?p=$POST_ID: 200, no database error page" "HTTP $code"
 
-  "${LOAD[@]}" run --site-env "$SITE/site.env" --seconds "$LOAD_SECONDS" \
+  "${LOAD[@]}" run --site-env "$SITE/site.env" --seconds "$seconds" \
     --concurrency "$LOAD_CONCURRENCY" --tag "$tag" --out "$WORK/$tag.json" \
     --log "$WORK/$tag.tsv" 2>"$WORK/$tag.err"
   log "$(tail -n 1 "$WORK/$tag.err")"
@@ -181,7 +185,7 @@ site_pass() {
   acked=$(json "$WORK/$tag.json" "count(\$j['acked_posts']) + count(\$j['acked_comments'])" \
     2>/dev/null || echo 0)
   [[ "$req" -gt 0 && "$fail" == 0 && "$acked" -gt 0 ]]
-  verdict $? "$tag: load ${LOAD_SECONDS} s x $LOAD_CONCURRENCY: $req requests, $fail failed, $acked acked" \
+  verdict $? "$tag: load $seconds s x $LOAD_CONCURRENCY: $req requests, $fail failed, $acked acked" \
     "$(why_failed "$WORK/$tag.json")"
   "${LOAD[@]}" verify --site-env "$SITE/site.env" --summary "$WORK/$tag.json" "${VERIFY_DB[@]}" \
     --out "$WORK/$tag-verify.json" 2>"$WORK/$tag-verify.err"
@@ -191,7 +195,7 @@ site_pass() {
 
 LOAD=(php "$HERE/load.php")
 VERIFY_DB=(--db "$RW" --db "127.0.0.1:$DB_PORT")
-site_pass plain
+site_pass plain "$LOAD_SECONDS"
 
 # The verifier must see a loss: a summary claiming a post that was never written.
 # shellcheck disable=SC2016 # PHP code, not shell
@@ -247,6 +251,7 @@ zs0=$(metric galera_proxy_client_compressed_sessions_total)
 [[ "$zs0" -eq 0 ]]
 verdict $? "plain pass: no compressed client session" "compressed_sessions_total $zs0"
 bash "$HERE/stop.sh" "$SITE"
+t0=$(date +%s%N)
 if ! WP_DB_COMPRESS=1 bash "$HERE/setup.sh" "$SITE" "$RW" "$WEB" >"$WORK/setup-z.out" \
   2>"$WORK/setup-z.err" || ! grep -q "^define('MYSQL_CLIENT_FLAGS', '1' === '1'" \
   "$SITE/wp/wp-config.php"; then
@@ -254,10 +259,11 @@ if ! WP_DB_COMPRESS=1 bash "$HERE/setup.sh" "$SITE" "$RW" "$WEB" >"$WORK/setup-z
     "$(tail -n 5 "$WORK/setup-z.err")"
   finish
 fi
+log "restart with MYSQLI_CLIENT_COMPRESS took $((($(date +%s%N) - t0) / 1000000)) ms"
 # shellcheck source=/dev/null
 source "$SITE/site.env"
 read -r wo0 po0 wi0 pi0 <<<"$(zbytes)"
-site_pass compressed
+site_pass compressed "$Z_LOAD_SECONDS"
 zs=$(($(metric galera_proxy_client_compressed_sessions_total) - zs0))
 read -r wo po wi pi <<<"$(zbytes)"
 wo=$((wo - wo0)) po=$((po - po0)) wi=$((wi - wi0)) pi=$((pi - pi0))
@@ -268,6 +274,9 @@ log "compressed pass: $zs sessions; out $wo wire / $po payload bytes ($ratio)," 
 verdict $? "compressed pass: WordPress's sessions were compressed ($zs compressed_sessions_total)"
 [[ "$po" -gt 0 && "$wo" -lt "$po" && "$pi" -gt 0 && $((wo + wi)) -lt $((po + pi)) ]]
 verdict $? "compressed pass: wire bytes < payload bytes (out $wo < $po, $ratio; in $wi / $pi)"
+zerr=$(metric galera_proxy_client_compressed_frame_errors_total)
+[[ "$zerr" -eq 0 ]]
+verdict $? "compressed pass: no compressed frame refused" "frame_errors_total $zerr"
 
 alive "$PROXY_PID"
 verdict $? "galera-proxy still running"

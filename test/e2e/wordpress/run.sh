@@ -12,7 +12,10 @@
 # REST API with an application password, load.php for the load. The planned-maintenance check
 # is an admin drain of db1 four times a second during the load (POST /backends/db1/drain:
 # sessions closed at their next idle point; WordPress reconnects) with 0 failed requests and 0
-# lost acknowledged posts/comments expected. At the end the proxy must exit 0 on SIGTERM with no
+# lost acknowledged posts/comments expected. Then the site restarts with MYSQL_CLIENT_FLAGS =
+# MYSQLI_CLIENT_COMPRESS (setup.sh WP_DB_COMPRESS=1) and the pages, writes and a shorter load are
+# checked again; the proxy's /metrics must show compressed sessions (none in the plain pass) and
+# fewer wire bytes than payload bytes. At the end the proxy must exit 0 on SIGTERM with no
 # sanitizer report. Prints "ok N - name" / "not ok N - name" and "N passed, N failed";
 # exits non-zero on any failure. Stops everything it started (by pid) on any exit.
 set -uo pipefail
@@ -34,6 +37,7 @@ HTTP=127.0.0.1:19680
 WEB=127.0.0.1:18080
 LOAD_SECONDS=${GP_WP_LOAD_SECONDS:-10}
 LOAD_CONCURRENCY=${GP_WP_LOAD_CONCURRENCY:-8}
+Z_LOAD_SECONDS=${GP_WP_Z_LOAD_SECONDS:-5} # the compressed pass's load (same checks, shorter)
 
 sanitizer_env
 
@@ -71,6 +75,15 @@ why_failed() { # why_failed SUMMARY: failures by reason and the first example
 
 metric() { # metric NAME: the value of an unlabelled family from /metrics (0 if absent)
   curl -s -m 5 "http://$HTTP/metrics" | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'
+}
+
+zbytes() { # zbytes: compressed clients' wire and payload bytes out and in, from /metrics
+  curl -s -m 5 "http://$HTTP/metrics" | awk '
+    $1 == "galera_proxy_client_compressed_bytes_total{direction=\"out\"}" { wo = $2 }
+    $1 == "galera_proxy_client_compressed_bytes_total{direction=\"in\"}" { wi = $2 }
+    $1 == "galera_proxy_client_compressed_payload_bytes_total{direction=\"out\"}" { po = $2 }
+    $1 == "galera_proxy_client_compressed_payload_bytes_total{direction=\"in\"}" { pi = $2 }
+    END { print wo + 0, po + 0, wi + 0, pi + 0 }'
 }
 
 # ---- start: MariaDB, galera-proxy ------------------------------------------------------------
@@ -132,56 +145,63 @@ else
     "wp_ tables on db1: $tables, proxy sessions of user app: $sessions"
 fi
 
-# A post created by a REST write (application password), read back by REST.
-TITLE="gp-e2e post $$"
-code=$(curl -s -m 20 -o "$WORK/create.json" -w '%{http_code}' -u "$GP_WP_USER:$GP_WP_APP_PASSWORD" \
-  -H 'Content-Type: application/json' \
-  -d "{\"title\":\"$TITLE\",\"content\":\"written through galera-proxy\",\"status\":\"publish\"}" \
-  "$GP_WP_URL/?rest_route=/wp/v2/posts")
-POST_ID=$(json "$WORK/create.json" "\$j['id'] ?? 0" 2>/dev/null || echo 0)
-if [[ "$code" == 201 && "$POST_ID" -gt 0 ]]; then
-  result OK "REST POST /wp/v2/posts with the application password: 201, id $POST_ID"
-else
-  result FAIL "REST POST /wp/v2/posts with the application password" \
-    "HTTP $code: $(head -c 300 "$WORK/create.json")"
-fi
-code=$(curl -s -m 20 -o "$WORK/read.json" -w '%{http_code}' \
-  "$GP_WP_URL/?rest_route=/wp/v2/posts/$POST_ID")
-got=$(json "$WORK/read.json" "\$j['title']['rendered'] ?? ''" 2>/dev/null)
-[[ "$code" == 200 && "$got" == "$TITLE" ]]
-verdict $? "REST GET /wp/v2/posts/$POST_ID reads it back" "HTTP $code, title '$got'"
-got=$(mariadb -h127.0.0.1 -P"${RO##*:}" -uapp -papp -N -B -e \
-  "SELECT post_title FROM wordpress.wp_posts WHERE ID = $POST_ID" 2>&1)
-[[ "$got" == "$TITLE" ]]
-verdict $? "the post is read through the read-only endpoint ($RO)" "got: $got"
-code=$(curl -s -m 20 -o "$WORK/front.html" -w '%{http_code}' "$GP_WP_URL/?p=$POST_ID")
-[[ "$code" == 200 ]] && ! grep -q 'Error establishing a database connection' "$WORK/front.html"
-verdict $? "GET /?p=$POST_ID: 200, no database error page" "HTTP $code"
+# site_pass TAG SECONDS: the site's pages and writes through the proxy: a REST post written and read
+# back (REST, the read-only endpoint, the page), then SECONDS of steady load, every acknowledged
+# write verified. TAG names the pass in the check names and the scratch files.
+site_pass() {
+  local tag=$1 seconds=$2 code got req fail acked
+  local title="gp-e2e $tag post $$"
+  code=$(curl -s -m 20 -o "$WORK/$tag-create.json" -w '%{http_code}' \
+    -u "$GP_WP_USER:$GP_WP_APP_PASSWORD" -H 'Content-Type: application/json' \
+    -d "{\"title\":\"$title\",\"content\":\"written through galera-proxy\",\"status\":\"publish\"}" \
+    "$GP_WP_URL/?rest_route=/wp/v2/posts")
+  POST_ID=$(json "$WORK/$tag-create.json" "\$j['id'] ?? 0" 2>/dev/null || echo 0)
+  if [[ "$code" == 201 && "$POST_ID" -gt 0 ]]; then
+    result OK "$tag: REST POST /wp/v2/posts with the application password: 201, id $POST_ID"
+  else
+    result FAIL "$tag: REST POST /wp/v2/posts with the application password" \
+      "HTTP $code: $(head -c 300 "$WORK/$tag-create.json")"
+  fi
+  code=$(curl -s -m 20 -o "$WORK/$tag-read.json" -w '%{http_code}' \
+    "$GP_WP_URL/?rest_route=/wp/v2/posts/$POST_ID")
+  got=$(json "$WORK/$tag-read.json" "\$j['title']['rendered'] ?? ''" 2>/dev/null)
+  [[ "$code" == 200 && "$got" == "$title" ]]
+  verdict $? "$tag: REST GET /wp/v2/posts/$POST_ID reads it back" "HTTP $code, title '$got'"
+  got=$(mariadb -h127.0.0.1 -P"${RO##*:}" -uapp -papp -N -B -e \
+    "SELECT post_title FROM wordpress.wp_posts WHERE ID = $POST_ID" 2>&1)
+  [[ "$got" == "$title" ]]
+  verdict $? "$tag: the post is read through the read-only endpoint ($RO)" "got: $got"
+  code=$(curl -s -m 20 -o "$WORK/$tag-front.html" -w '%{http_code}' "$GP_WP_URL/?p=$POST_ID")
+  [[ "$code" == 200 ]] && ! grep -q 'Error establishing a database connection' \
+    "$WORK/$tag-front.html"
+  verdict $? "$tag: GET /?p=$POST_ID: 200, no database error page" "HTTP $code"
 
-# ---- load -------------------------------------------------------------------------------------
+  "${LOAD[@]}" run --site-env "$SITE/site.env" --seconds "$seconds" \
+    --concurrency "$LOAD_CONCURRENCY" --tag "$tag" --out "$WORK/$tag.json" \
+    --log "$WORK/$tag.tsv" 2>"$WORK/$tag.err"
+  log "$(tail -n 1 "$WORK/$tag.err")"
+  req=$(json "$WORK/$tag.json" "\$j['requests']" 2>/dev/null || echo 0)
+  fail=$(json "$WORK/$tag.json" "\$j['failed']" 2>/dev/null || echo -1)
+  acked=$(json "$WORK/$tag.json" "count(\$j['acked_posts']) + count(\$j['acked_comments'])" \
+    2>/dev/null || echo 0)
+  [[ "$req" -gt 0 && "$fail" == 0 && "$acked" -gt 0 ]]
+  verdict $? "$tag: load $seconds s x $LOAD_CONCURRENCY: $req requests, $fail failed, $acked acked" \
+    "$(why_failed "$WORK/$tag.json")"
+  "${LOAD[@]}" verify --site-env "$SITE/site.env" --summary "$WORK/$tag.json" "${VERIFY_DB[@]}" \
+    --out "$WORK/$tag-verify.json" 2>"$WORK/$tag-verify.err"
+  verdict $? "$tag: every acknowledged post/comment exists (REST, proxy, db1 directly)" \
+    "$(cat "$WORK/$tag-verify.err")"
+}
+
 LOAD=(php "$HERE/load.php")
 VERIFY_DB=(--db "$RW" --db "127.0.0.1:$DB_PORT")
-"${LOAD[@]}" run --site-env "$SITE/site.env" --seconds "$LOAD_SECONDS" \
-  --concurrency "$LOAD_CONCURRENCY" --tag steady --out "$WORK/steady.json" \
-  --log "$WORK/steady.tsv" 2>"$WORK/steady.err"
-log "$(tail -n 1 "$WORK/steady.err")"
-req=$(json "$WORK/steady.json" "\$j['requests']" 2>/dev/null || echo 0)
-fail=$(json "$WORK/steady.json" "\$j['failed']" 2>/dev/null || echo -1)
-acked=$(json "$WORK/steady.json" "count(\$j['acked_posts']) + count(\$j['acked_comments'])" \
-  2>/dev/null || echo 0)
-[[ "$req" -gt 0 && "$fail" == 0 && "$acked" -gt 0 ]]
-verdict $? "load ${LOAD_SECONDS} s x $LOAD_CONCURRENCY: $req requests, $fail failed, $acked acked" \
-  "$(why_failed "$WORK/steady.json")"
-"${LOAD[@]}" verify --site-env "$SITE/site.env" --summary "$WORK/steady.json" "${VERIFY_DB[@]}" \
-  --out "$WORK/steady-verify.json" 2>"$WORK/steady-verify.err"
-verdict $? "every acknowledged post/comment exists (REST, proxy, db1 directly)" \
-  "$(cat "$WORK/steady-verify.err")"
+site_pass plain "$LOAD_SECONDS"
 
 # The verifier must see a loss: a summary claiming a post that was never written.
 # shellcheck disable=SC2016 # PHP code, not shell
 php -r '$j = json_decode(file_get_contents($argv[1]), true);
   $j["acked"]["posts"][] = ["id" => 99999999, "title" => "never written"];
-  file_put_contents($argv[2], json_encode($j));' "$WORK/steady.json" "$WORK/fake.json"
+  file_put_contents($argv[2], json_encode($j));' "$WORK/plain.json" "$WORK/fake.json"
 "${LOAD[@]}" verify --site-env "$SITE/site.env" --summary "$WORK/fake.json" "${VERIFY_DB[@]}" \
   --out "$WORK/fake-verify.json" 2>/dev/null
 [[ $? -eq 1 ]]
@@ -223,6 +243,40 @@ verdict $? "load during the drains: $req requests, $fail failed (longest failing
   --out "$WORK/drain-verify.json" 2>"$WORK/drain-verify.err"
 verdict $? "every post/comment acknowledged during the drains exists (REST, proxy, db1)" \
   "$(cat "$WORK/drain-verify.err")"
+
+# ---- the same site with MYSQL_CLIENT_FLAGS = MYSQLI_CLIENT_COMPRESS -----------------------------
+# The plain pass must not have compressed anything: then every compressed session and byte the
+# proxy counts below is WordPress's, switched on by that one wp-config.php line.
+zs0=$(metric galera_proxy_client_compressed_sessions_total)
+[[ "$zs0" -eq 0 ]]
+verdict $? "plain pass: no compressed client session" "compressed_sessions_total $zs0"
+bash "$HERE/stop.sh" "$SITE"
+t0=$(date +%s%N)
+if ! WP_DB_COMPRESS=1 bash "$HERE/setup.sh" "$SITE" "$RW" "$WEB" >"$WORK/setup-z.out" \
+  2>"$WORK/setup-z.err" || ! grep -q "^define('MYSQL_CLIENT_FLAGS', '1' === '1'" \
+  "$SITE/wp/wp-config.php"; then
+  result FAIL "WordPress restarted with MYSQL_CLIENT_FLAGS = MYSQLI_CLIENT_COMPRESS" \
+    "$(tail -n 5 "$WORK/setup-z.err")"
+  finish
+fi
+log "restart with MYSQLI_CLIENT_COMPRESS took $((($(date +%s%N) - t0) / 1000000)) ms"
+# shellcheck source=/dev/null
+source "$SITE/site.env"
+read -r wo0 po0 wi0 pi0 <<<"$(zbytes)"
+site_pass compressed "$Z_LOAD_SECONDS"
+zs=$(($(metric galera_proxy_client_compressed_sessions_total) - zs0))
+read -r wo po wi pi <<<"$(zbytes)"
+wo=$((wo - wo0)) po=$((po - po0)) wi=$((wi - wi0)) pi=$((pi - pi0))
+ratio=$(awk -v w="$wo" -v p="$po" 'BEGIN { printf "%.2f", p ? w / p : 0 }')
+log "compressed pass: $zs sessions; out $wo wire / $po payload bytes ($ratio)," \
+  "in $wi wire / $pi payload bytes"
+[[ "$zs" -gt 0 ]]
+verdict $? "compressed pass: WordPress's sessions were compressed ($zs compressed_sessions_total)"
+[[ "$po" -gt 0 && "$wo" -lt "$po" && "$pi" -gt 0 && $((wo + wi)) -lt $((po + pi)) ]]
+verdict $? "compressed pass: wire bytes < payload bytes (out $wo < $po, $ratio; in $wi / $pi)"
+zerr=$(metric galera_proxy_client_compressed_frame_errors_total)
+[[ "$zerr" -eq 0 ]]
+verdict $? "compressed pass: no compressed frame refused" "frame_errors_total $zerr"
 
 alive "$PROXY_PID"
 verdict $? "galera-proxy still running"

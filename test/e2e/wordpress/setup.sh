@@ -11,7 +11,8 @@
 #
 # Environment: WP_DB_NAME (wordpress), WP_DB_USER (app), WP_DB_PASSWORD (app), WP_FPM_CHILDREN
 # (8 php-fpm workers), WP_NET_READ_TIMEOUT (the workers' mysqlnd.net_read_timeout, 30 s), WP_URL
-# (site URL, default http://HTTP_HOST:HTTP_PORT), WP_ADMIN_USER (admin).
+# (site URL, default http://HTTP_HOST:HTTP_PORT), WP_ADMIN_USER (admin), WP_DB_COMPRESS (0; 1 sets
+# MYSQL_CLIENT_FLAGS = MYSQLI_CLIENT_COMPRESS: WordPress talks the compressed protocol to DB_HOST).
 #
 # Creates the database through DB_HOST, installs WordPress (idempotent: an installed site is
 # kept), creates a fresh application password for the admin, starts php-fpm and nginx in the
@@ -44,6 +45,8 @@ FPM_CHILDREN=${WP_FPM_CHILDREN:-8}
 NET_READ_TIMEOUT=${WP_NET_READ_TIMEOUT:-30}
 [[ "$NET_READ_TIMEOUT" =~ ^[0-9]+$ ]] || die "WP_NET_READ_TIMEOUT: seconds, not '$NET_READ_TIMEOUT'"
 ADMIN_USER=${WP_ADMIN_USER:-admin}
+DB_COMPRESS=${WP_DB_COMPRESS:-0}
+[[ "$DB_COMPRESS" == [01] ]] || die "WP_DB_COMPRESS: 0 or 1, not '$DB_COMPRESS'"
 SRC=/usr/share/wordpress
 
 FPM_BIN=$(command -v php-fpm8.2 || command -v php-fpm || true)
@@ -99,7 +102,8 @@ if [[ -n "$WEB_USER" ]]; then
 fi
 
 php "$HERE/wp-tool.php" config "$DIR/wp" "$HERE/wp-config.php.in" \
-  "DB_NAME=$DB_NAME" "DB_USER=$DB_USER" "DB_PASSWORD=$DB_PASSWORD" "DB_HOST=$DB_HOST" "URL=$URL"
+  "DB_NAME=$DB_NAME" "DB_USER=$DB_USER" "DB_PASSWORD=$DB_PASSWORD" "DB_HOST=$DB_HOST" "URL=$URL" \
+  "DB_COMPRESS=$DB_COMPRESS"
 chmod 640 "$DIR/wp/wp-config.php"
 [[ -z "$WEB_USER" ]] || chgrp "$WEB_USER" "$DIR/wp/wp-config.php"
 

@@ -156,6 +156,11 @@ start_sup() {
   PIDS+=("$SUP_PID")
 }
 
+# first_track_is_1 LOG: supervise's first supervise_track line says value=1.
+first_track_is_1() {
+  grep -m1 'event=supervise_track ' "$1" 2>/dev/null | grep -q ' value=1 '
+}
+
 # ---- usage -----------------------------------------------------------------------------
 
 "$SUP" -- /bin/true 2>"$WORK/usage1.log"
@@ -176,7 +181,9 @@ check "a track file that cannot be written: exit 2 before anything starts" [ $? 
 for sh in /bin/sh bash; do
   log=$WORK/sup-$(basename "$sh").log
   start_sup "$log" "$sh" --restart on-failure --restart-delay 0.5
-  if wait_for 2 track_is 1; then
+  # The file may already say 0 again on a loaded machine by the time it is read: the log's
+  # first track line (written right after the file) shows it said 1 first.
+  if wait_for 2 track_is 1 || first_track_is_1 "$log"; then
     ok "$sh: the track file says 1 at once (before the proxy serves)"
   else
     not_ok "$sh: the track file says 1 at once"

@@ -150,7 +150,10 @@ start_sup() {
   local log=$1 sh=$2
   shift 2
   rm -f "$TRACK" "$WORK/proxy.pid"
-  "$sh" "$SUP" --track-file "$TRACK" --http "$HTTP" --pid-file "$WORK/proxy.pid" "$@" \
+  # A shell cannot trap a signal ignored when it started (nohup does that to SIGHUP): start
+  # it with the defaults, as systemd or an init would.
+  env --default-signal=HUP,TERM,INT "$sh" "$SUP" --track-file "$TRACK" --http "$HTTP" \
+    --pid-file "$WORK/proxy.pid" "$@" \
     -- "$BIN" -c "$WORK/proxy.conf" >"$log" 2>&1 &
   SUP_PID=$!
   PIDS+=("$SUP_PID")

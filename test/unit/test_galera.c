@@ -6,6 +6,7 @@
 
 #include "gp_check.h"
 #include "cluster/galera.h"
+#include "probe_synced.h"
 
 #define UUID_A "d5ab1cd4-e9a4-11f1-a0de-0314b14815b3"
 #define UUID_B "0b0b0b0b-e9a4-11f1-a0de-0314b14815b3"
@@ -219,23 +220,7 @@ static gp_probe_t probes[4];
 
 static void probe_synced(gp_probe_t *p)
 {
-	memset(p, 0, sizeof(*p));
-	p->ok = true;
-	gp_probe_begin(p);
-	ck_assert(gp_probe_set_var(p, "WSREP_LOCAL_STATE", "4"));
-	ck_assert(gp_probe_set_var(p, "WSREP_LOCAL_STATE_COMMENT", "Synced"));
-	ck_assert(gp_probe_set_var(p, "WSREP_READY", "ON"));
-	ck_assert(gp_probe_set_var(p, "WSREP_CONNECTED", "ON"));
-	ck_assert(gp_probe_set_var(p, "WSREP_CLUSTER_STATUS", "Primary"));
-	ck_assert(gp_probe_set_var(p, "WSREP_CLUSTER_SIZE", "3"));
-	ck_assert(gp_probe_set_var(p, "WSREP_CLUSTER_STATE_UUID", UUID_A));
-	ck_assert(gp_probe_set_var(p, "WSREP_LOCAL_RECV_QUEUE", "0"));
-	ck_assert(gp_probe_set_var(p, "WSREP_ON", "ON"));
-	ck_assert(gp_probe_set_var(p, "WSREP_PROVIDER", "/usr/lib/galera/libgalera_smm.so"));
-	ck_assert(gp_probe_set_var(p, "WSREP_DESYNC", "OFF"));
-	ck_assert(gp_probe_set_var(p, "WSREP_REJECT_QUERIES", "NONE"));
-	ck_assert(gp_probe_set_var(p, "READ_ONLY", "OFF"));
-	gp_probe_end(p);
+	probe_synced_uuid(p, UUID_A);
 }
 
 /* Apply the words of a node spec to its probe and input. */

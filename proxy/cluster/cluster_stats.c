@@ -5,12 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t stats_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "base/clock.h"
 
 static void stats_copy_name(char *dst, size_t cap, const char *src)
 {
@@ -39,7 +34,7 @@ void gp_cluster_stats_writer_change(gp_cluster_stats_t *s, const char *from, con
 {
 	if ((unsigned)reason < GP_REASON_COUNT)
 		s->writer_changes[reason]++;
-	s->last_change_unix_ms = stats_wall_ms();
+	s->last_change_unix_ms = gp_wall_ms();
 	stats_copy_name(s->last_from, sizeof(s->last_from), from);
 	stats_copy_name(s->last_to, sizeof(s->last_to), to);
 	s->last_reason = reason;

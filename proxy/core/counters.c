@@ -2,19 +2,13 @@
 #include "core/counters.h"
 
 #include <string.h>
-#include <time.h>
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "base/clock.h"
 
 void gp_metrics_init(gp_metrics_t *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->start_unix_ms = wall_ms();
+	m->start_unix_ms = gp_wall_ms();
 }
 
 void gp_metrics_command(gp_metrics_t *m, int ep, uint8_t cmd)

@@ -20,13 +20,6 @@
 
 #define ADMIN_TICK_MS 100 /* how often pending reloads and drains are looked at */
 
-int64_t gp_admin_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int admin_find(const gp_proxy_t *p, const char *name)
 {
 	for (size_t i = 0; i < p->nbackends; i++)

@@ -68,8 +68,6 @@ int gp_admin_reload_http(gp_proxy_t *p, const char *source, json_t **body);
 
 /* ---- shared by admin.c, reload.c and status.c ---- */
 
-/* Wall clock, ms since the epoch. */
-int64_t gp_admin_wall_ms(void);
 /* The writer's name, NULL if none. */
 const char *gp_admin_writer_name(const gp_proxy_t *p);
 /* Start the tick that watches pending reloads and drains. */

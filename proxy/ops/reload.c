@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "cluster/cluster.h"
 #include "cluster/monitor.h"
@@ -148,7 +149,7 @@ static void reload_failed(gp_proxy_t *p, const char *source, const char *why)
 	char q[600];
 	a->reloads_failed++;
 	a->last_reload_ok = false;
-	a->last_reload_unix_ms = gp_admin_wall_ms();
+	a->last_reload_unix_ms = gp_wall_ms();
 	snprintf(a->last_reload_error, sizeof(a->last_reload_error), "%s", why);
 	gp_log(GP_LOG_ERROR, "reload_failed", "source=%s error=%s config_version=%llu", source,
 	       gp_log_quote(q, sizeof(q), why, (unsigned)strlen(why)),
@@ -276,7 +277,7 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	a->config_version++;
 	a->reloads_ok++;
 	a->last_reload_ok = true;
-	a->last_reload_unix_ms = gp_admin_wall_ms();
+	a->last_reload_unix_ms = gp_wall_ms();
 	a->last_reload_error[0] = '\0';
 	gp_log(GP_LOG_INFO, "reload_done",
 	       "source=%s config_version=%llu backends=%zu added=%s removed=%s changed=%s "

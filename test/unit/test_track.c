@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fixture.h"
 #include "gp_check.h"
 #include "codec/myp.h"
 #include "codec/myp_login.h"
@@ -26,63 +27,6 @@
 
 #define TRACK 0xAFA28Eull /* the captures' caps: PROTOCOL_41, SESSION_TRACK, ... */
 #define DEOF  MYP_CLIENT_DEPRECATE_EOF
-
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (; *s; s++) {
-		if (*s == '|') {
-			/* |literal text| */
-			const char *end = strchr(s + 1, '|');
-
-			if (!end || hi >= 0 || (size_t)(end - s - 1) > cap - n)
-				ck_abort_msg("bad literal in fixture");
-			memcpy(out + n, s + 1, (size_t)(end - s - 1));
-			n += (size_t)(end - s - 1);
-			s = end;
-			continue;
-		}
-		if (*s == ' ' || *s == '\n')
-			continue;
-		int v = (*s >= '0' && *s <= '9')   ? *s - '0'
-		        : (*s >= 'a' && *s <= 'f') ? *s - 'a' + 10
-		        : (*s >= 'A' && *s <= 'F') ? *s - 'A' + 10
-		                                   : -1;
-		if (v < 0)
-			ck_abort_msg("bad hex digit '%c' in fixture", *s);
-		if (hi < 0) {
-			hi = v;
-		} else {
-			if (n >= cap)
-				ck_abort_msg("fixture too long");
-			out[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
-	}
-	if (hi >= 0)
-		ck_abort_msg("odd number of hex digits in fixture");
-	return n;
-}
-
-static uint8_t *dup_exact(const uint8_t *p, size_t n)
-{
-	uint8_t *d = malloc(n ? n : 1);
-
-	if (!d)
-		ck_abort_msg("out of memory");
-	if (n)
-		memcpy(d, p, n);
-	return d;
-}
-
-static bool slice_eq(const uint8_t *s, size_t n, const char *want)
-{
-	size_t wn = strlen(want);
-
-	return n == wn && (n == 0 || memcmp(s, want, n) == 0);
-}
 
 /* A whole packet (header with seq) around a fixture payload; returns its length. */
 static size_t packet(const char *hex, uint8_t seq, uint8_t *out, size_t cap)

@@ -467,6 +467,20 @@ static void emit_zfailed(mw_t *w)
 	sample_u(w, NULL, 0, gp_zio_stats()->failed);
 }
 
+/* TLS clients: SSL requests, finished and resumed handshakes, failures, plain refusals. */
+static void emit_tls(mw_t *w)
+{
+	const gp_stats_t *st = &w->p->stats;
+	const char *ls[] = {"outcome", "started"}, *lh[] = {"outcome", "established"},
+	           *lr[] = {"outcome", "resumed"}, *lf[] = {"outcome", "failed"},
+	           *lp[] = {"outcome", "plain_refused"};
+	sample_u(w, ls, 1, st->tls_started);
+	sample_u(w, lh, 1, st->tls_handshakes);
+	sample_u(w, lr, 1, st->tls_resumed);
+	sample_u(w, lf, 1, st->tls_failed);
+	sample_u(w, lp, 1, st->tls_refused_plain);
+}
+
 static void emit_err_packets(mw_t *w)
 {
 	sample_u(w, NULL, 0, w->p->stats.err_packets);
@@ -609,6 +623,9 @@ static void emit_http_requests(mw_t *w)
 	X("client_compressed_frame_errors_total", "counter",                                       \
 	  "Compressed clients closed for a frame that did not hold what it claimed", emit_zfailed, \
 	  NULL)                                                                                    \
+	X("client_tls_handshakes_total", "counter",                                                \
+	  "TLS clients by outcome: SSL requests, handshakes done, resumed, failed; plain refused", \
+	  emit_tls, NULL)                                                                          \
 	X("err_packets_relayed_total", "counter", "ERR packets relayed from backends to clients",  \
 	  emit_err_packets, NULL)                                                                  \
 	X("request_duration_seconds", "histogram", "Command sent until its response was complete", \

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# TLS on the client leg: a proxy of this test's own with a tls section (certificates made here
+# with the openssl CLI), tried with the mariadb client, PHP mysqli and PDO, a wrong CA, garbage
+# after an SSL request, compression inside TLS, and a plain client under tls.require.
+#
+# Ports: GP_TEST_TLS_PORT (default the runner's proxy port + 531) and the next one for HTTP.
+set -uo pipefail
+# shellcheck source=test/integration/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=test/integration/lib/proxyinst.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/proxyinst.sh"
+gp_need_env PROXY_PORT DB_PORT TEST_TMP
+
+if [[ "${PROXY_MODE:-}" == direct ]]; then
+  echo "# direct mode: this test runs a proxy of its own with TLS; nothing to compare"
+  gp_ok "skipped in direct mode (SKIP)"
+  gp_done
+fi
+
+PORT=${GP_TEST_TLS_PORT:-$((PROXY_PORT + 531))}
+HTTP=127.0.0.1:$((PORT + 1))
+D=$TEST_TMP/tls
+mkdir -p "$D"
+BIN=$(gp_inst_bin) || {
+  gp_notok "no proxy binary"
+  gp_done
+}
+PID=""
+cleanup() { [[ -n "$PID" ]] && stop_pid "$PID" 20; }
+trap cleanup EXIT
+
+# ---- certificates: a CA, a server certificate it signs for 127.0.0.1, another CA ----------
+mkcert() { # mkcert NAME CA_NAME SUBJ [SAN]
+  openssl req -newkey rsa:2048 -nodes -keyout "$D/$1.key" -out "$D/$1.csr" -subj "$3" \
+    2>/dev/null || return 1
+  local ext=()
+  if [[ -n "${4:-}" ]]; then
+    printf 'subjectAltName=%s\n' "$4" >"$D/$1.ext"
+    ext=(-extfile "$D/$1.ext")
+  fi
+  openssl x509 -req -in "$D/$1.csr" -CA "$D/$2.pem" -CAkey "$D/$2.key" -CAcreateserial \
+    -days 2 -out "$D/$1.pem" "${ext[@]}" 2>/dev/null
+}
+for ca in ca other; do
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/$ca.key" -out "$D/$ca.pem" -days 2 \
+    -subj "/CN=galera-proxy test $ca" 2>/dev/null || gp_notok "openssl: CA $ca"
+done
+mkcert server ca /CN=127.0.0.1 IP:127.0.0.1 || gp_notok "openssl: server certificate"
+
+# write_conf [TLS SETTINGS...]: the proxy's configuration with these in its tls section.
+write_conf() {
+  cat >"$D/proxy.conf" <<EOF
+listen = "127.0.0.1:$PORT";
+http_listen = "$HTTP";
+log_level = "debug";
+limits = { client_handshake_timeout_ms = 2000; };
+monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; };
+tls = { cert = "$D/server.pem"; key = "$D/server.key"; $* };
+backends = ( { name = "db1"; address = "127.0.0.1:$DB_PORT"; priority = 1; } );
+EOF
+}
+start() {
+  PID=""
+  if ! "$BIN" --check-config -c "$D/proxy.conf" >"$D/check.log" 2>&1; then
+    gp_notok "--check-config rejected: $(cat "$D/check.log")"
+    return 1
+  fi
+  gp_inst_start "$BIN" "$D/proxy.conf" "$D/proxy.log"
+  PID=$GP_INST_PID
+  local end=$((SECONDS + 30))
+  while ((SECONDS < end)); do
+    alive "$PID" || break
+    if tls_sql -e 'SELECT 1' >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  gp_notok "the TLS proxy did not come up: $(tail -5 "$D/proxy.log")"
+  stop
+  return 1
+}
+stop() {
+  [[ -n "$PID" ]] && stop_pid "$PID" 20
+  PID=""
+}
+tls_sql() { # through the proxy, TLS verified against the test's CA
+  gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --ssl --ssl-verify-server-cert \
+    --ssl-ca="$D/ca.pem" "$@"
+}
+plain_sql() { gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --skip-ssl "$@"; }
+tlsm() { gp_metric_value "$HTTP" "galera_proxy_client_tls_handshakes_total{outcome=\"$1\"}"; }
+
+# ---- TLS offered, not required -----------------------------------------------------------
+write_conf 'require = false;'
+if start; then
+  echo "# mariadb --ssl --ssl-verify-server-cert"
+  gp_match 'Cipher in use is (TLS_AES|TLS_CHACHA|ECDHE)' \
+    "$(tls_sql -e 'status' 2>&1 | grep -i 'SSL:')" "the client reports a cipher in use"
+  gp_eq 42 "$(tls_sql -e 'SELECT 42' 2>&1)" "a query over TLS"
+  gp_eq "" "$(tls_sql -e "SHOW SESSION STATUS LIKE 'Ssl_cipher'" 2>&1 | cut -f2)" \
+    "the backend leg is plain (the server sees no cipher)"
+  out=$(gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --ssl --ssl-verify-server-cert \
+    --ssl-ca="$D/other.pem" -e 'SELECT 1' 2>&1)
+  gp_match 'ERROR 2026' "$out" "a client trusting another CA fails verification"
+  gp_eq 7 "$(plain_sql -e 'SELECT 7' 2>&1)" "a plain client still works (require is off)"
+
+  echo "# large results, auth exchanges, compression inside TLS"
+  want=$(gp_sql_direct -e 'SELECT seq, REPEAT(MD5(seq), 20) FROM seq_1_to_20000' | md5sum)
+  gp_eq "$want" "$(tls_sql -e 'SELECT seq, REPEAT(MD5(seq), 20) FROM seq_1_to_20000' 2>&1 |
+    md5sum)" "13 MB result over TLS identical to a direct one"
+  gp_eq "$want" "$(tls_sql --compress -e 'SELECT seq, REPEAT(MD5(seq), 20) FROM seq_1_to_20000' \
+    2>&1 | md5sum)" "the same result over TLS with compression"
+  big=$(head -c 17000000 /dev/zero | tr '\0' 'k')
+  gp_eq 17000000 "$(printf "SELECT LENGTH('%s');\n" "$big" |
+    tls_sql --compress --max-allowed-packet=64M 2>&1)" "17 MB query, TLS + compression"
+  gp_eq 17000000 "$(printf "SELECT LENGTH('%s');\n" "$big" |
+    tls_sql --max-allowed-packet=64M 2>&1)" "17 MB query over TLS"
+  # An account that needs an auth switch (mysql_native_password asked of a client that
+  # offered another plugin): the exchange's sequence ids are renumbered both ways.
+  gp_eq 1 "$(tls_sql --default-auth=client_ed25519 -e 'SELECT 1' 2>&1)" \
+    "an auth switch over TLS (renumbered exchange)"
+
+  echo "# PHP mysqli and PDO with verification"
+  php_out=$(CA="$D/ca.pem" OTHER="$D/other.pem" PORT="$PORT" php -d display_errors=stderr -r '
+    mysqli_report(MYSQLI_REPORT_OFF);
+    $m = mysqli_init();
+    $m->options(MYSQLI_OPT_SSL_VERIFY_SERVER_CERT, true);
+    $m->ssl_set(null, null, getenv("CA"), null, null);
+    $ok = @$m->real_connect("127.0.0.1", "app", "app", "test", (int)getenv("PORT"), null,
+                            MYSQLI_CLIENT_SSL);
+    echo "mysqli=", $ok ? $m->query("SELECT 5")->fetch_row()[0] : "fail:" . mysqli_connect_error(), "\n";
+    $m2 = mysqli_init();
+    $m2->options(MYSQLI_OPT_SSL_VERIFY_SERVER_CERT, true);
+    $m2->ssl_set(null, null, getenv("OTHER"), null, null);
+    $ok2 = @$m2->real_connect("127.0.0.1", "app", "app", "test", (int)getenv("PORT"), null,
+                              MYSQLI_CLIENT_SSL);
+    echo "mysqli_other=", $ok2 ? "connected" : "refused", "\n";
+    try {
+      $p = new PDO("mysql:host=127.0.0.1;port=" . getenv("PORT") . ";dbname=test", "app", "app",
+                   [PDO::MYSQL_ATTR_SSL_CA => getenv("CA"),
+                    PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT => true,
+                    PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+      echo "pdo=", $p->query("SELECT 6")->fetchColumn(), "\n";
+    } catch (Throwable $e) { echo "pdo=fail:", $e->getMessage(), "\n"; }
+  ' 2>&1)
+  gp_match 'mysqli=5' "$php_out" "mysqli MYSQLI_CLIENT_SSL with verification"
+  gp_match 'mysqli_other=refused' "$php_out" "mysqli trusting another CA is refused"
+  gp_match 'pdo=6' "$php_out" "PDO with MYSQL_ATTR_SSL_CA"
+
+  echo "# garbage after an SSL request, and a stall inside the handshake"
+  f0=$(tlsm failed)
+  # An SSL request (32 bytes, sequence id 1, CLIENT_SSL|PROTOCOL_41) and then not TLS.
+  out=$(PORT=$PORT timeout 10 php -r '
+    $s = stream_socket_client("tcp://127.0.0.1:" . getenv("PORT"), $e, $es, 5);
+    $g = fread($s, 4096);
+    $caps = 0x800 | 0x200 | 0x8000 | 0x80000;
+    $req = pack("V", $caps) . pack("V", 16777216) . chr(33) . str_repeat("\0", 23);
+    fwrite($s, substr(pack("V", strlen($req)), 0, 3) . chr(1) . $req);
+    fwrite($s, str_repeat("GET / HTTP/1.0\r\n", 4));
+    stream_set_timeout($s, 5);
+    $t = microtime(true);
+    while (!feof($s) && microtime(true) - $t < 5) { fread($s, 4096); }
+    echo feof($s) ? "closed" : "open", "\n";
+  ' 2>&1)
+  gp_eq closed "$out" "garbage after an SSL request is closed"
+  gp_eq $((f0 + 1)) "$(tlsm failed)" "...and counted as a failed handshake"
+  start_ms=$(gp_now_ms)
+  out=$(PORT=$PORT timeout 15 php -r '
+    $s = stream_socket_client("tcp://127.0.0.1:" . getenv("PORT"), $e, $es, 5);
+    fread($s, 4096);
+    $caps = 0x800 | 0x200 | 0x8000 | 0x80000;
+    $req = pack("V", $caps) . pack("V", 16777216) . chr(33) . str_repeat("\0", 23);
+    fwrite($s, substr(pack("V", strlen($req)), 0, 3) . chr(1) . $req);
+    fwrite($s, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"); /* half a ClientHello */
+    stream_set_timeout($s, 12);
+    while (!feof($s)) { if (fread($s, 4096) === false) break; }
+    echo "closed\n";
+  ' 2>&1)
+  took=$(($(gp_now_ms) - start_ms))
+  if [[ "$out" == closed ]] && ((took >= 1500 && took < 6000)); then
+    gp_ok "a client stalled inside the TLS handshake is closed after ~2 s (${took} ms)"
+  else
+    gp_notok "stalled handshake: [$out] after ${took} ms"
+  fi
+  gp_match 'reason="handshake_timeout"' \
+    "$(gp_metrics "$HTTP" | grep 'client_connections_closed_total{reason="handshake_timeout"}')" \
+    "closed as a handshake time-out"
+  n=$(tlsm established)
+  gp_match '^[0-9]+$' "$n" "established handshakes counted ($n)"
+  ((n >= 8)) && gp_ok "at least 8 handshakes established" || gp_notok "only $n handshakes"
+  stop
+fi
+
+# ---- tls.require ---------------------------------------------------------------------------
+write_conf 'require = true;'
+if start; then
+  echo "# tls.require = true"
+  aborted() { gp_sql_direct -e "SHOW GLOBAL STATUS LIKE 'Aborted_connects'" | cut -f2; }
+  a0=$(aborted)
+  want="ERROR 1045 (28000): Access denied for user 'app'@'127.0.0.1' (using password: YES)"
+  gp_eq "$want" "$(plain_sql -e 'SELECT 1' 2>&1)" \
+    "a plain client gets MariaDB's own refusal under require_secure_transport"
+  gp_eq 1 "$(tlsm plain_refused)" "...counted"
+  gp_eq 3 "$(tls_sql -e 'SELECT 3' 2>&1)" "a TLS client is served"
+  sleep 1 # the refused client's backend connection is finished (or parked) by now
+  gp_eq "$a0" "$(aborted)" "the refusal is no aborted connect on the server"
+  stop
+fi
+gp_done

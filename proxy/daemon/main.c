@@ -11,6 +11,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "daemon/proxy.h"
+#include "net/tls.h"
 
 static void usage(FILE *f)
 {
@@ -86,6 +87,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
+		struct gp_tls_ctx *tls = NULL; /* the certificate and key must load, too */
+		gp_status_t tst = gp_proxy_tls_build(cfg, &tls);
+		gp_tls_ctx_unref(tls);
+		if (tst != GP_OK) {
+			gp_config_free(cfg);
+			return 1;
+		}
 		printf("%s: ok (%zu backends)\n", path, cfg->nbackends);
 		gp_config_free(cfg);
 		return 0;

@@ -46,6 +46,8 @@ for ca in ca other; do
     -subj "/CN=galera-proxy test $ca" 2>/dev/null || gp_notok "openssl: CA $ca"
 done
 mkcert server ca /CN=127.0.0.1 IP:127.0.0.1 || gp_notok "openssl: server certificate"
+mkcert client ca /CN=app-client || gp_notok "openssl: client certificate"
+mkcert rogue other /CN=rogue-client || gp_notok "openssl: rogue client certificate"
 
 # write_conf [TLS SETTINGS...]: the proxy's configuration with these in its tls section.
 write_conf() {
@@ -190,6 +192,36 @@ if start; then
   ((n >= 8)) && gp_ok "at least 8 handshakes established" || gp_notok "only $n handshakes"
   stop
 fi
+
+# ---- tls.ca: client certificates -----------------------------------------------------------
+write_conf "ca = \"$D/ca.pem\";"
+tls_sql() { # with the client certificate the CA signed
+  gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --ssl --ssl-verify-server-cert \
+    --ssl-ca="$D/ca.pem" --ssl-cert="$D/client.pem" --ssl-key="$D/client.key" "$@"
+}
+if start; then
+  echo "# tls.ca: clients show a certificate"
+  gp_eq 9 "$(tls_sql -e 'SELECT 9' 2>&1)" "a client with a certificate the CA signed"
+  f0=$(tlsm failed)
+  out=$(gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --ssl --ssl-verify-server-cert \
+    --ssl-ca="$D/ca.pem" -e 'SELECT 1' 2>&1)
+  gp_match '^ERROR (2013|2026)' "$out" "a client without a certificate is refused"
+  out=$(gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --ssl --ssl-verify-server-cert \
+    --ssl-ca="$D/ca.pem" --ssl-cert="$D/rogue.pem" --ssl-key="$D/rogue.key" -e 'SELECT 1' 2>&1)
+  gp_match '^ERROR (2013|2026)' "$out" "a client certificate another CA signed is refused"
+  gp_eq $((f0 + 2)) "$(tlsm failed)" "both counted as failed handshakes"
+  stop
+fi
+tls_sql() {
+  gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --ssl --ssl-verify-server-cert \
+    --ssl-ca="$D/ca.pem" "$@"
+}
+
+# ---- a certificate that does not load -----------------------------------------------------
+sed "s|$D/server.key|$D/missing.key|" "$D/proxy.conf" >"$D/bad.conf"
+out=$("$BIN" --check-config -c "$D/bad.conf" 2>&1)
+gp_match 'tls_config_failed.*cannot load key .*missing.key' "$out" \
+  "--check-config names a key that does not load"
 
 # ---- tls.require ---------------------------------------------------------------------------
 write_conf 'require = true;'

@@ -156,7 +156,7 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 		          GP_CLOSE_BAD_HANDSHAKE);
 		return GP_PKT_DROP;
 	}
-	if (r.ssl_request && c->offer_tls && !c->tls && !c->deferred) {
+	if (r.ssl_request && c->offer_tls && !c->tls) {
 		/* The client's TLS handshake follows this packet at once: the engine takes the
 		 * bytes after it as ciphertext, and the real response comes inside, numbered one
 		 * higher than the backend expects. */
@@ -518,10 +518,9 @@ gp_pkt_action_t gp_core_server_packet(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t
 			out->ev |= GP_CORE_EV_ERR_PACKET;
 		return GP_PKT_FORWARD;
 	}
-	if (c->phase == GP_CORE_AUTH)
-		pkt->seq =
-		        (uint8_t)(pkt->seq + c->seq_shift); /* the client counted the SSL request */
-	c->server_seq = pkt->seq;
+	c->server_seq = pkt->seq;     /* the server's count (park.c answers the server with it) */
+	if (c->phase == GP_CORE_AUTH) /* the client counted the SSL request: one more */
+		pkt->seq = (uint8_t)(pkt->seq + c->seq_shift);
 	c->zlast = pkt->seq;
 	if (c->phase == GP_CORE_AUTH && c->deferred)
 		out->ev |= GP_CORE_EV_DEFER_SERVER;

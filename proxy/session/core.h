@@ -92,14 +92,14 @@ typedef struct gp_core {
 	bool client_discard;      /* the server answered mid-command: drop the rest of it */
 	gp_close_t close_after_relay; /* after this server scan: close for this (GP_CLOSE_NONE) */
 	uint8_t cmd_seq;              /* sequence id of the current command's last client packet */
-	uint8_t server_seq;           /* sequence id of the last server packet relayed */
-	uint16_t status;              /* server status flags after the last response */
-	myp_trans_t txn;              /* transaction state: set in core_txn_after only */
-	bool txn_told;                /* txn is what the server's flags said, not an ERR's guess */
-	char user[64];                /* user name from the handshake (logs) */
-	gp_kill_login_t login;        /* the login user as its server keeps it (who may KILL it) */
-	gp_kill_login_t login_next;   /* a COM_CHANGE_USER's user, until the server accepts it */
-	gp_kill_req_t kill;           /* a KILL of a proxy id this session sent */
+	uint8_t server_seq;         /* sequence id of the last server packet (the server's count) */
+	uint16_t status;            /* server status flags after the last response */
+	myp_trans_t txn;            /* transaction state: set in core_txn_after only */
+	bool txn_told;              /* txn is what the server's flags said, not an ERR's guess */
+	char user[64];              /* user name from the handshake (logs) */
+	gp_kill_login_t login;      /* the login user as its server keeps it (who may KILL it) */
+	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
+	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent */
 } gp_core_t;
 
 /* Events for the glue to act on (bits of gp_core_out_t.ev). */

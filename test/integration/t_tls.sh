@@ -26,7 +26,7 @@ BIN=$(gp_inst_bin) || {
   gp_done
 }
 PID=""
-cleanup() { [[ -n "$PID" ]] && stop_pid "$PID" 20; }
+cleanup() { [[ -z "$PID" ]] || stop_pid "$PID" 20; }
 trap cleanup EXIT
 
 # ---- certificates: a CA, a server certificate it signs for 127.0.0.1, another CA ----------
@@ -58,6 +58,7 @@ log_level = "debug";
 limits = { client_handshake_timeout_ms = 2000; };
 monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; };
 tls = { cert = "$D/server.pem"; key = "$D/server.key"; $* };
+${EXTRA:-}
 backends = ( { name = "db1"; address = "127.0.0.1:$DB_PORT"; priority = 1; } );
 EOF
 }
@@ -81,9 +82,16 @@ start() {
   stop
   return 1
 }
-stop() {
-  [[ -n "$PID" ]] && stop_pid "$PID" 20
+stop() { # and the proxy must have exited cleanly: 0, no sanitizer report
+  [[ -n "$PID" ]] || return 0
+  stop_pid "$PID" 20
   PID=""
+  if [[ "$STOP_RC" == 0 ]] && ! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' \
+    "$D/proxy.log"; then
+    gp_ok "the TLS proxy shut down cleanly"
+  else
+    gp_notok "the TLS proxy exited $STOP_RC: $(grep -m3 -E 'Sanitizer|runtime error' "$D/proxy.log")"
+  fi
 }
 tls_sql() { # through the proxy, TLS verified against the test's CA
   gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --ssl --ssl-verify-server-cert \
@@ -216,6 +224,24 @@ tls_sql() {
   gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --ssl --ssl-verify-server-cert \
     --ssl-ca="$D/ca.pem" "$@"
 }
+
+# ---- deferred greetings (the slots are full: the proxy greets the client itself) -----------
+EXTRA='handshake = { slots = 1; greeting_timeout_ms = 8000; };' write_conf 'require = true;'
+if start; then
+  echo "# deferred greetings offer TLS too"
+  deferred() { gp_metric_value "$HTTP" 'galera_proxy_backend_deferred_greetings_total{backend="db1"}'; }
+  exec 3<>"/dev/tcp/127.0.0.1/$PORT" # half-open: holds the one slot, answers nothing
+  sleep 0.5
+  d0=$(deferred)
+  gp_eq 4 "$(tls_sql -e 'SELECT 4' 2>&1)" "a TLS login through a deferred greeting"
+  gp_eq 1 "$(tls_sql --default-auth=client_ed25519 -e 'SELECT 1' 2>&1)" \
+    "...and one with an auth switch"
+  gp_eq $((${d0:-0} + 2)) "$(deferred)" "both were greeted by the proxy"
+  want="ERROR 1045 (28000): Access denied for user 'app'@'127.0.0.1' (using password: YES)"
+  gp_eq "$want" "$(plain_sql -e 'SELECT 1' 2>&1)" "a deferred plain client is refused (require)"
+  exec 3<&-
+  stop
+fi
 
 # ---- a certificate that does not load -----------------------------------------------------
 sed "s|$D/server.key|$D/missing.key|" "$D/proxy.conf" >"$D/bad.conf"

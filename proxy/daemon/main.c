@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "daemon/proxy.h"
 #include "net/tls.h"
+#include "session/session.h"
 
 static void usage(FILE *f)
 {
@@ -88,9 +89,11 @@ int main(int argc, char **argv)
 	}
 	if (check_only) {
 		struct gp_tls_ctx *tls = NULL; /* the certificate and key must load, too */
-		gp_status_t tst = gp_proxy_tls_build(cfg, &tls);
+		char terr[400];
+		gp_status_t tst = gp_session_tls_build(cfg, &tls, terr, sizeof(terr));
 		gp_tls_ctx_unref(tls);
 		if (tst != GP_OK) {
+			fprintf(stderr, "%s: %s\n", path, terr);
 			gp_config_free(cfg);
 			return 1;
 		}

@@ -356,31 +356,6 @@ static void on_sweep(uv_timer_t *t)
 	gp_proxy_each_session(p, GP_SS_BIT(GP_SS_READY), proxy_idle_fn, &w);
 }
 
-gp_status_t gp_proxy_tls_build(const gp_config_t *cfg, struct gp_tls_ctx **out)
-{
-	*out = NULL;
-	if (cfg->tls_cert[0] == '\0')
-		return GP_OK;
-	gp_tls_opts_t o = {
-	        .role = GP_TLS_SERVER,
-	        .cert = cfg->tls_cert,
-	        .key = cfg->tls_key,
-	        .ca = cfg->tls_ca[0] ? cfg->tls_ca : NULL,
-	        .ciphers = cfg->tls_ciphers[0] ? cfg->tls_ciphers : NULL,
-	        .ciphersuites = cfg->tls_ciphersuites[0] ? cfg->tls_ciphersuites : NULL,
-	};
-	if (!gp_tls_version_parse(cfg->tls_min_version, &o.min_version))
-		return GP_ECONFIG; /* the configuration's check lets only known ones through */
-	char err[400];
-	if (gp_tls_ctx_new(&o, out, err, sizeof(err)) != GP_OK) {
-		gp_log(GP_LOG_ERROR, "tls_config_failed", "error=\"%s\"", err);
-		return GP_ECONFIG;
-	}
-	gp_log(GP_LOG_INFO, "tls_ready", "cert=%s verify_clients=%d require=%d min=%s",
-	       cfg->tls_cert, cfg->tls_ca[0] != '\0', cfg->tls_require, cfg->tls_min_version);
-	return GP_OK;
-}
-
 gp_status_t gp_proxy_start(gp_daemon_t *d, uv_loop_t *loop, gp_config_t *cfg)
 {
 	memset(d, 0, sizeof(*d));
@@ -425,7 +400,10 @@ gp_status_t gp_proxy_start(gp_daemon_t *d, uv_loop_t *loop, gp_config_t *cfg)
 	uv_unref((uv_handle_t *)&d->sweep);
 	p->next_conn_id = 0;
 
-	gp_status_t st = gp_proxy_tls_build(cfg, &p->tls);
+	char terr[400];
+	gp_status_t st = gp_session_tls_build(cfg, &p->tls, terr, sizeof(terr));
+	if (st != GP_OK)
+		gp_log(GP_LOG_ERROR, "tls_config_failed", "error=\"%s\"", terr);
 	if (st == GP_OK)
 		st = proxy_listen(p, GP_EP_RW, cfg->top_listen);
 	if (st == GP_OK && cfg->top_listen_ro[0])

@@ -24,9 +24,6 @@ typedef struct gp_daemon {
 
 /* Set up listeners, signals, timers and every module on loop. */
 GP_WUR gp_status_t gp_proxy_start(gp_daemon_t *d, uv_loop_t *loop, gp_config_t *cfg);
-/* The client leg's TLS context from cfg's tls section (*out NULL when it is not configured);
- * GP_ECONFIG, logged with the file that failed, when it cannot be built. */
-GP_WUR gp_status_t gp_proxy_tls_build(const gp_config_t *cfg, struct gp_tls_ctx **out);
 /* Begin a graceful shutdown (also what SIGTERM does): a MASTER first lets the VIP move. */
 void gp_proxy_shutdown(gp_proxy_t *p);
 /* Stop accepting and drain now. */

@@ -1,6 +1,33 @@
 /* client_tls.c - the client leg's TLS: switched on at an SSL request, its handshake's end. */
+#include <stdio.h>
+
 #include "net/tls.h"
 #include "session/session.h"
+
+gp_status_t gp_session_tls_build(const gp_config_t *cfg, struct gp_tls_ctx **out, char *err,
+                                 size_t errlen)
+{
+	*out = NULL;
+	if (cfg->tls_cert[0] == '\0')
+		return GP_OK;
+	gp_tls_opts_t o = {
+	        .role = GP_TLS_SERVER,
+	        .cert = cfg->tls_cert,
+	        .key = cfg->tls_key,
+	        .ca = cfg->tls_ca[0] ? cfg->tls_ca : NULL,
+	        .ciphers = cfg->tls_ciphers[0] ? cfg->tls_ciphers : NULL,
+	        .ciphersuites = cfg->tls_ciphersuites[0] ? cfg->tls_ciphersuites : NULL,
+	};
+	if (!gp_tls_version_parse(cfg->tls_min_version, &o.min_version)) {
+		snprintf(err, errlen, "tls: unknown min_version");
+		return GP_ECONFIG; /* the configuration's check lets only known ones through */
+	}
+	if (gp_tls_ctx_new(&o, out, err, errlen) != GP_OK)
+		return GP_ECONFIG;
+	gp_log(GP_LOG_INFO, "tls_ready", "cert=%s verify_clients=%d require=%d min=%s",
+	       cfg->tls_cert, cfg->tls_ca[0] != '\0', cfg->tls_require, cfg->tls_min_version);
+	return GP_OK;
+}
 
 gp_pkt_action_t gp_session_start_tls(gp_session_t *s)
 {

@@ -198,6 +198,46 @@ if start; then
   n=$(tlsm established)
   gp_match '^[0-9]+$' "$n" "established handshakes counted ($n)"
   ((n >= 8)) && gp_ok "at least 8 handshakes established" || gp_notok "only $n handshakes"
+
+  echo "# reload: a renewed certificate (same path) for new clients; open sessions go on"
+  reloads() { grep -c "event=$1" "$D/proxy.log"; }
+  wait_log() { # wait_log EVENT COUNT: up to 10 s for the COUNTth line of EVENT
+    local end=$((SECONDS + 10))
+    while ((SECONDS < end)); do
+      (($(reloads "$1") >= $2)) && return 0
+      sleep 0.1
+    done
+    return 1
+  }
+  mkcert server2 other /CN=127.0.0.1 IP:127.0.0.1 || gp_notok "openssl: second server cert"
+  cp "$D/server.pem" "$D/server1.pem"
+  cp "$D/server.key" "$D/server1.key"
+  tls_sql -e 'SELECT SLEEP(2), 8' >"$D/long.out" 2>&1 &
+  long=$!
+  sleep 0.5
+  cp "$D/server2.pem" "$D/server.pem"
+  cp "$D/server2.key" "$D/server.key"
+  r0=$(reloads reload_done)
+  kill -HUP "$PID"
+  wait_log reload_done $((r0 + 1)) || gp_notok "no reload_done after SIGHUP"
+  gp_match 'ERROR 2026' "$(tls_sql -e 'SELECT 1' 2>&1)" \
+    "after the reload a client trusting only the old CA fails"
+  gp_eq 1 "$(gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --ssl \
+    --ssl-verify-server-cert --ssl-ca="$D/other.pem" -e 'SELECT 1' 2>&1)" \
+    "...and new clients get the renewed certificate"
+  wait "$long"
+  gp_eq $'0\t8' "$(cat "$D/long.out")" "a TLS session open across the reload finished"
+  echo "not a key" >"$D/server.key"
+  f0=$(reloads reload_failed)
+  kill -HUP "$PID"
+  wait_log reload_failed $((f0 + 1)) || gp_notok "no reload_failed for a broken key"
+  gp_match 'reload_failed.*cannot load key' "$(grep reload_failed "$D/proxy.log" | tail -1)" \
+    "a key that does not load fails the reload, naming it"
+  gp_eq 1 "$(gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B test --ssl \
+    --ssl-verify-server-cert --ssl-ca="$D/other.pem" -e 'SELECT 1' 2>&1)" \
+    "...and the running certificate stays"
+  cp "$D/server1.pem" "$D/server.pem"
+  cp "$D/server1.key" "$D/server.key"
   stop
 fi
 
@@ -246,7 +286,7 @@ fi
 # ---- a certificate that does not load -----------------------------------------------------
 sed "s|$D/server.key|$D/missing.key|" "$D/proxy.conf" >"$D/bad.conf"
 out=$("$BIN" --check-config -c "$D/bad.conf" 2>&1)
-gp_match 'tls_config_failed.*cannot load key .*missing.key' "$out" \
+gp_match 'cannot load key .*missing.key' "$out" \
   "--check-config names a key that does not load"
 
 # ---- tls.require ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "ha/vrrp.h"
 #include "net/http.h"
 #include "net/io_zlib.h"
+#include "net/tls.h"
 #include "cluster/monitor.h"
 #include "codec/myp.h"
 #include "core/proxy.h"
@@ -481,6 +482,14 @@ static void emit_tls(mw_t *w)
 	sample_u(w, lp, 1, st->tls_refused_plain);
 }
 
+/* The certificate new TLS clients get: its notAfter (no sample without tls). */
+static void emit_tls_expiry(mw_t *w)
+{
+	int64_t t = w->p->tls ? gp_tls_ctx_not_after(w->p->tls) : 0;
+	if (t > 0)
+		sample_d(w, NULL, 0, (double)t);
+}
+
 static void emit_err_packets(mw_t *w)
 {
 	sample_u(w, NULL, 0, w->p->stats.err_packets);
@@ -626,6 +635,8 @@ static void emit_http_requests(mw_t *w)
 	X("client_tls_handshakes_total", "counter",                                                \
 	  "TLS clients by outcome: SSL requests, handshakes done, resumed, failed; plain refused", \
 	  emit_tls, NULL)                                                                          \
+	X("tls_certificate_expiry_timestamp_seconds", "gauge",                                     \
+	  "notAfter of the certificate new TLS clients get (Unix time)", emit_tls_expiry, NULL)    \
 	X("err_packets_relayed_total", "counter", "ERR packets relayed from backends to clients",  \
 	  emit_err_packets, NULL)                                                                  \
 	X("request_duration_seconds", "histogram", "Command sent until its response was complete", \

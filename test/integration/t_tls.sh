@@ -113,6 +113,9 @@ if start; then
     --ssl-ca="$D/other.pem" -e 'SELECT 1' 2>&1)
   gp_match 'ERROR 2026' "$out" "a client trusting another CA fails verification"
   gp_eq 7 "$(plain_sql -e 'SELECT 7' 2>&1)" "a plain client still works (require is off)"
+  end=$(date -d "$(openssl x509 -enddate -noout -in "$D/server.pem" | cut -d= -f2)" +%s)
+  gp_eq "$end" "$(gp_metric_value "$HTTP" galera_proxy_tls_certificate_expiry_timestamp_seconds)" \
+    "the expiry gauge is the certificate's notAfter"
 
   echo "# large results, auth exchanges, compression inside TLS"
   want=$(gp_sql_direct -e 'SELECT seq, REPEAT(MD5(seq), 20) FROM seq_1_to_20000' | md5sum)

@@ -202,6 +202,34 @@ if start; then
   gp_match '^[0-9]+$' "$n" "established handshakes counted ($n)"
   ((n >= 8)) && gp_ok "at least 8 handshakes established" || gp_notok "only $n handshakes"
 
+  echo "# sysbench --mysql-ssl=on (8 threads, 5 s), beside the same run in clear"
+  sb=(sysbench oltp_point_select --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$PORT"
+    --mysql-user=app --mysql-password=app --mysql-db=test --tables=1 --table-size=2000)
+  "${sb[@]}" cleanup >/dev/null 2>&1
+  if "${sb[@]}" prepare >"$D/sb-prepare.log" 2>&1; then
+    e0=$(tlsm established)
+    # sysbench 1.0 loads client-key.pem, client-cert.pem and cacert.pem from its directory.
+    cp "$D/ca.pem" "$D/cacert.pem"
+    cp "$D/client.pem" "$D/client-cert.pem"
+    cp "$D/client.key" "$D/client-key.pem"
+    (cd "$D" && "${sb[@]}" --mysql-ssl=on --threads=8 --time=5 --report-interval=0 run) \
+      >"$D/sb-tls.log" 2>&1
+    rc=$?
+    gp_eq 0 "$rc" "sysbench --mysql-ssl=on exit status"
+    gp_eq 0 "$(awk '/ignored errors:/ { print $3; exit }' "$D/sb-tls.log")" "...0 errors"
+    gp_eq 0 "$(grep -c FATAL "$D/sb-tls.log")" "...no FATAL lines"
+    e1=$(tlsm established)
+    ((e1 - e0 >= 8)) && gp_ok "...its 8 connections were TLS ($((e1 - e0)) handshakes)" ||
+      gp_notok "sysbench did not use TLS: $((e1 - e0)) handshakes"
+    "${sb[@]}" --mysql-ssl=off --threads=8 --time=5 --report-interval=0 run >"$D/sb-plain.log" 2>&1
+    q_tls=$(awk '/queries:/ { print $3; exit }' "$D/sb-tls.log" | tr -d '(')
+    q_plain=$(awk '/queries:/ { print $3; exit }' "$D/sb-plain.log" | tr -d '(')
+    echo "# point_select, 8 threads: ${q_tls:-?} qps over TLS, ${q_plain:-?} in clear (a shared machine: indicative)"
+  else
+    gp_notok "sysbench prepare over the TLS proxy failed: $(tail -n 3 "$D/sb-prepare.log")"
+  fi
+  "${sb[@]}" cleanup >/dev/null 2>&1
+
   echo "# reload: a renewed certificate (same path) for new clients; open sessions go on"
   reloads() { grep -c "event=$1" "$D/proxy.log"; }
   wait_log() { # wait_log EVENT COUNT: up to 10 s for the COUNTth line of EVENT

@@ -321,9 +321,15 @@ gp_match 'cannot load key .*missing.key' "$out" \
   "--check-config names a key that does not load"
 
 # ---- tls.require ---------------------------------------------------------------------------
-write_conf 'require = true;'
+write_conf 'require = true; min_version = "TLSv1.3";'
 if start; then
-  echo "# tls.require = true"
+  echo "# tls.require = true, min_version = TLSv1.3"
+  f0=$(tlsm failed)
+  gp_match '^ERROR 2026' "$(tls_sql --tls-version=TLSv1.2 -e 'SELECT 1' 2>&1)" \
+    "a TLS 1.2-only client is refused under min_version TLSv1.3"
+  gp_eq $((f0 + 1)) "$(tlsm failed)" "...counted as a failed handshake"
+  gp_match 'Cipher in use is TLS_(AES|CHACHA)' "$(tls_sql -e 'status' 2>&1 | grep -i 'SSL:')" \
+    "the default client gets a TLS 1.3 suite"
   aborted() { gp_sql_direct -e "SHOW GLOBAL STATUS LIKE 'Aborted_connects'" | cut -f2; }
   a0=$(aborted)
   want="ERROR 1045 (28000): Access denied for user 'app'@'127.0.0.1' (using password: YES)"

@@ -202,6 +202,20 @@ if start; then
   gp_match '^[0-9]+$' "$n" "established handshakes counted ($n)"
   ((n >= 8)) && gp_ok "at least 8 handshakes established" || gp_notok "only $n handshakes"
 
+  echo "# session resumption (openssl s_client -starttls mysql)"
+  sc=(openssl s_client -starttls mysql -connect "127.0.0.1:$PORT" -CAfile "$D/ca.pem"
+    -verify_return_error)
+  r0=$(tlsm resumed)
+  out=$(timeout 20 "${sc[@]}" -reconnect -tls1_2 </dev/null 2>&1)
+  reused=$(grep -c '^Reused, ' <<<"$out")
+  ((reused == 5)) && gp_ok "TLS 1.2: the five reconnects resumed the session (session cache)" ||
+    gp_notok "TLS 1.2: $reused of 5 reconnects resumed: $(grep -m3 -E '^(New|Reused)' <<<"$out")"
+  # TLS 1.3 tickets come after the handshake: the first client waits a second to read one.
+  sleep 1 | timeout 20 "${sc[@]}" -tls1_3 -sess_out "$D/sess13" >"$D/sc1.log" 2>&1
+  out=$(timeout 20 "${sc[@]}" -tls1_3 -sess_in "$D/sess13" </dev/null 2>&1)
+  gp_match '(^|'$'\n'')Reused, TLSv1\.3' "$out" "TLS 1.3: a ticket resumes the session"
+  gp_eq $((r0 + 6)) "$(tlsm resumed)" "the proxy counted the six resumptions"
+
   echo "# sysbench --mysql-ssl=on (8 threads, 5 s), beside the same run in clear"
   sb=(sysbench oltp_point_select --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$PORT"
     --mysql-user=app --mysql-password=app --mysql-db=test --tables=1 --table-size=2000)

@@ -39,9 +39,9 @@ gp_status_t gp_io_tsend(gp_io_t *dst, const uint8_t *p, size_t n, gp_io_t *src)
 {
 	while (n > 0) {
 		size_t take = n < GP_TLS_CHUNK ? n : GP_TLS_CHUNK, took = 0;
+		/* took == 0: the handshake is not done, and we have nothing to say before it */
 		if (gp_tls_write(dst->t, p, take, &took) != GP_OK || took == 0)
-			return GP_EPROTO; /* failed, or the handshake is not done: nothing to say
-			                     yet */
+			return GP_EPROTO;
 		p += took;
 		n -= took;
 		gp_status_t st = io_tflush(dst, src, took);
@@ -116,9 +116,15 @@ void gp_io_tpump(gp_io_t *io)
 		if (st == GP_OK)
 			st = fst;
 		if (st != GP_OK) {
-			if (st == GP_EPROTO)
-				gp_log(GP_LOG_WARN, "client_tls_error", "error=\"%s\"",
-				       gp_tls_reason(io->t));
+			if (st == GP_EPROTO) {
+				struct sockaddr_storage ss;
+				char ip[64] = "?";
+				if (gp_io_addr(io, false, &ss) == GP_OK)
+					(void)uv_ip_name((const struct sockaddr *)&ss, ip,
+					                 sizeof(ip));
+				gp_log(GP_LOG_WARN, "client_tls_error", "client=%s error=\"%s\"",
+				       ip, gp_tls_reason(io->t));
+			}
 			gp_io_fail(io, st);
 			return;
 		}

@@ -482,12 +482,12 @@ static void emit_tls(mw_t *w)
 	sample_u(w, lp, 1, st->tls_refused_plain);
 }
 
-/* The certificate new TLS clients get: its notAfter (no sample without tls). */
+/* The certificate new TLS clients get: its notAfter; 0 without tls (a sample all the same,
+ * so that queries and the alert find the series; the alert skips 0). */
 static void emit_tls_expiry(mw_t *w)
 {
 	int64_t t = w->p->tls ? gp_tls_ctx_not_after(w->p->tls) : 0;
-	if (t > 0)
-		sample_d(w, NULL, 0, (double)t);
+	sample_d(w, NULL, 0, t > 0 ? (double)t : 0.0);
 }
 
 static void emit_err_packets(mw_t *w)
@@ -636,7 +636,8 @@ static void emit_http_requests(mw_t *w)
 	  "TLS clients by outcome: SSL requests, handshakes done, resumed, failed; plain refused", \
 	  emit_tls, NULL)                                                                          \
 	X("tls_certificate_expiry_timestamp_seconds", "gauge",                                     \
-	  "notAfter of the certificate new TLS clients get (Unix time)", emit_tls_expiry, NULL)    \
+	  "notAfter of the certificate new TLS clients get (Unix time; 0: no tls)",                \
+	  emit_tls_expiry, NULL)                                                                   \
 	X("err_packets_relayed_total", "counter", "ERR packets relayed from backends to clients",  \
 	  emit_err_packets, NULL)                                                                  \
 	X("request_duration_seconds", "histogram", "Command sent until its response was complete", \

@@ -84,7 +84,18 @@
 	X(handshake, defer, "defer", BOOL, true,                                                   \
 	  "slots full: greet from the proxy and connect once the client answers")                  \
 	X(handshake, warm, "warm", INT, 0,                                                         \
-	  "per backend: connections greeted ahead, ready for arriving clients (0 = off)")
+	  "per backend: connections greeted ahead, ready for arriving clients (0 = off)")          \
+	X(tls, cert, "cert", STR, "",                                                              \
+	  "PEM certificate chain offered to clients (with key: TLS on; empty = off)")              \
+	X(tls, key, "key", STR, "", "PEM private key of cert (unencrypted)")                       \
+	X(tls, ca, "ca", STR, "",                                                                  \
+	  "PEM CA file: clients must show a certificate it signed (empty = no)")                   \
+	X(tls, require, "require", BOOL, false, "refuse clients that do not ask for TLS")          \
+	X(tls, min_version, "min_version", STR, "TLSv1.2", "lowest TLS version: TLSv1.2|TLSv1.3")  \
+	X(tls, ciphers, "ciphers", STR, "",                                                        \
+	  "TLS 1.2 cipher list, OpenSSL syntax (empty = default)")                                 \
+	X(tls, ciphersuites, "ciphersuites", STR, "",                                              \
+	  "TLS 1.3 suites, OpenSSL syntax (empty = default)")
 
 typedef struct gp_backend_conf {
 	char name[GP_NAME_MAX];       /* unique name, used in logs and metrics */

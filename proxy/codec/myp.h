@@ -292,6 +292,9 @@ MYP_WUR myp_status_t myp_greeting_parse(const uint8_t *p, size_t n, myp_greeting
  * (clear_caps may include MariaDB extended bits). p/n/g as parsed. */
 void myp_greeting_patch(uint8_t *p, size_t n, const myp_greeting_t *g, uint32_t conn_id,
                         uint64_t clear_caps);
+/* Set capability bits in a greeting payload in place (the low 32 only: CLIENT_SSL, which
+ * the proxy offers of its own when it terminates TLS). p/n/g as parsed. */
+void myp_greeting_set_caps(uint8_t *p, size_t n, const myp_greeting_t *g, uint32_t set_caps);
 /* Build a greeting packet (used by tests and fake servers). */
 void myp_greeting_build(myp_wbuf_t *w, uint8_t seq, const myp_greeting_t *g);
 /* Build a greeting (seq 0) modelled on a server's parsed one: its version, charset and

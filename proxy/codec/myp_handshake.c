@@ -97,6 +97,16 @@ void myp_greeting_patch(uint8_t *p, size_t n, const myp_greeting_t *g, uint32_t 
 		            (uint32_t)(myp_get_u32(p + g->caps_ext_off) & ~(clear_caps >> 32)));
 }
 
+void myp_greeting_set_caps(uint8_t *p, size_t n, const myp_greeting_t *g, uint32_t set_caps)
+{
+	if (g->caps_lo_off && g->caps_lo_off + 2 <= n)
+		myp_put_u16(p + g->caps_lo_off,
+		            (uint16_t)(myp_get_u16(p + g->caps_lo_off) | (set_caps & 0xFFFF)));
+	if (g->caps_hi_off && g->caps_hi_off + 2 <= n)
+		myp_put_u16(p + g->caps_hi_off,
+		            (uint16_t)(myp_get_u16(p + g->caps_hi_off) | (set_caps >> 16)));
+}
+
 void myp_greeting_build(myp_wbuf_t *w, uint8_t seq, const myp_greeting_t *g)
 {
 	static const uint8_t zeros[SCRAMBLE_PART2_MIN + SCRAMBLE_PART1_LEN];

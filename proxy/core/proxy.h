@@ -67,6 +67,11 @@ typedef struct gp_stats {
 	uint64_t err_packets;       /* ERR packets relayed from backends */
 	uint64_t bytes_in;          /* bytes read from clients */
 	uint64_t bytes_out;         /* bytes written to clients */
+	uint64_t tls_started;       /* clients that sent an SSL request */
+	uint64_t tls_handshakes;    /* ...whose TLS handshake completed */
+	uint64_t tls_resumed;       /* ...of which resumed an earlier session */
+	uint64_t tls_failed;        /* ...whose handshake failed (garbage, version, certificate) */
+	uint64_t tls_refused_plain; /* plain clients refused under tls.require */
 } gp_stats_t;
 
 /* Modules above core: the proxy holds them by pointer only. */
@@ -109,6 +114,7 @@ typedef struct gp_proxy {
 	struct gp_metrics *metrics; /* what /metrics shows beyond stats (core/counters.h) */
 	struct gp_admin *admin;     /* HTTP server, reloads, VRRP role (admin.c) */
 	struct gp_handoff *ho;      /* parked greetings, slot queue (handoff.c) */
+	struct gp_tls_ctx *tls;     /* the client leg's TLS (NULL: tls not configured) */
 	gp_proxy_hooks_t hooks;     /* calls up into the daemon */
 } gp_proxy_t;
 

@@ -11,6 +11,8 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "daemon/proxy.h"
+#include "net/tls.h"
+#include "session/session.h"
 
 static void usage(FILE *f)
 {
@@ -86,6 +88,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
+		struct gp_tls_ctx *tls = NULL; /* the certificate and key must load, too */
+		char terr[400];
+		gp_status_t tst = gp_session_tls_build(cfg, &tls, terr, sizeof(terr));
+		gp_tls_ctx_unref(tls);
+		if (tst != GP_OK) {
+			fprintf(stderr, "%s: %s\n", path, terr);
+			gp_config_free(cfg);
+			return 1;
+		}
 		printf("%s: ok (%zu backends)\n", path, cfg->nbackends);
 		gp_config_free(cfg);
 		return 0;

@@ -13,6 +13,7 @@
 #include "cluster/cluster.h"
 #include "base/log.h"
 #include "net/resolve.h"
+#include "net/tls.h"
 #include "session/session.h"
 
 #define GP_LISTEN_BACKLOG 1024
@@ -189,6 +190,8 @@ static void proxy_teardown(gp_proxy_t *p)
 	gp_cluster_stop(&p->cluster);
 	gp_vrrp_stop(p);
 	gp_admin_stop(p);
+	gp_tls_ctx_unref(p->tls); /* sessions still open hold references of their own */
+	p->tls = NULL;
 	gp_bufpool_drain();
 	gp_log(GP_LOG_INFO, "shutdown_complete", "closed=%llu",
 	       (unsigned long long)p->stats.closed);
@@ -397,7 +400,12 @@ gp_status_t gp_proxy_start(gp_daemon_t *d, uv_loop_t *loop, gp_config_t *cfg)
 	uv_unref((uv_handle_t *)&d->sweep);
 	p->next_conn_id = 0;
 
-	gp_status_t st = proxy_listen(p, GP_EP_RW, cfg->top_listen);
+	char terr[400];
+	gp_status_t st = gp_session_tls_build(cfg, &p->tls, terr, sizeof(terr));
+	if (st != GP_OK)
+		gp_log(GP_LOG_ERROR, "tls_config_failed", "error=\"%s\"", terr);
+	if (st == GP_OK)
+		st = proxy_listen(p, GP_EP_RW, cfg->top_listen);
 	if (st == GP_OK && cfg->top_listen_ro[0])
 		st = proxy_listen(p, GP_EP_RO, cfg->top_listen_ro);
 	if (st == GP_OK)

@@ -9,21 +9,13 @@
 
 #include "base/log.h"
 #include "net/bufpool.h"
+#include "net/io_int.h"
 #include "net/io_zlib.h"
+#include "net/tls.h"
 #include "codec/myp.h"
 
 #define GP_KEEPALIVE_S 60 /* TCP keepalive idle time: a crashed peer is noticed, not held */
 #define GP_DEFER_MAX   32 /* ios whose scan waits at once: each holds a read buffer until then */
-
-typedef struct gp_send_req {
-	uv_write_t req; /* libuv request (req.data = io) */
-	size_t len;     /* bytes in data */
-	uint8_t data[]; /* copy of what is sent */
-} gp_send_req_t;
-
-static void io_scan(gp_io_t *io);
-static void io_settle(gp_io_t *io);
-static void io_zpump(gp_io_t *io);
 
 /* The deferred-scan queue of the loop the ios live on (the daemon runs one loop). The check
  * handle exists while any io does, so that an idle loop still runs dry and closes. */
@@ -49,7 +41,7 @@ static void on_check(uv_check_t *c)
 			continue; /* scanned early (an error came after the data) */
 		io->scan_queued = false;
 		if (!io->closing && io->buf && io->end > io->start)
-			io_scan(io);
+			gp_io_scan_now(io);
 	}
 }
 
@@ -97,7 +89,7 @@ static void io_defer_scan(gp_io_t *io)
 		return;
 	if (!io_defer.check || io_defer.check->loop != io->tcp.loop ||
 	    io_defer.queued >= GP_DEFER_MAX) {
-		io_scan(io);
+		gp_io_scan_now(io);
 		return;
 	}
 	io_defer.queued++;
@@ -107,12 +99,12 @@ static void io_defer_scan(gp_io_t *io)
 	io_defer.tail = &io->scan_next;
 }
 
-static void io_fail(gp_io_t *io, gp_status_t st)
+void gp_io_fail(gp_io_t *io, gp_status_t st)
 {
 	if (!io || io->ended || io->closing)
 		return;
 	io->ended = true;
-	io_settle(io);
+	gp_io_settle(io);
 	io->proto->ended(io, st);
 }
 
@@ -134,6 +126,10 @@ static void on_closed(uv_handle_t *h)
 	if (io->z) {
 		gp_zio_free(io->z);
 		io->z = NULL;
+	}
+	if (io->t) {
+		gp_tls_conn_free(io->t);
+		io->t = NULL;
 	}
 	io_defer_leave();
 	io->proto->closed(io);
@@ -167,6 +163,12 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	gp_io_t *io = h->data;
 	(void)suggested;
+	if (io->t) {
+		/* TLS: ciphertext is fed to OpenSSL at once (it copies), so one slab serves all. */
+		static char slab[GP_TLS_CHUNK]; /* consumed within on_read, on the loop thread */
+		*b = uv_buf_init(slab, sizeof(slab));
+		return;
+	}
 	if (io->z) {
 		/* Compressed: the socket's bytes are frames, inflated into buf by io_zpump. */
 		size_t cap;
@@ -188,12 +190,23 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	gp_io_t *io = s->data;
+	if (nread > 0 && io->t) {
+		io->bytes_in += (uint64_t)nread;
+		if (io->total_in)
+			*io->total_in += (uint64_t)nread;
+		if (gp_tls_feed(io->t, b->base, (size_t)nread) != GP_OK) {
+			gp_io_fail(io, GP_ENOMEM);
+			return;
+		}
+		gp_io_tpump(io);
+		return;
+	}
 	if (nread > 0 && io->z) {
 		gp_zio_raw_add(io->z, (size_t)nread);
 		io->bytes_in += (uint64_t)nread;
 		if (io->total_in)
 			*io->total_in += (uint64_t)nread;
-		io_zpump(io);
+		gp_io_zpump(io);
 		return;
 	}
 	if (nread > 0) {
@@ -207,7 +220,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		if ((size_t)nread < b->len)
 			io_defer_scan(io);
 		else
-			io_scan(io);
+			gp_io_scan_now(io);
 		return;
 	}
 	if (nread == 0)
@@ -215,15 +228,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	if (io->scan_queued) {
 		/* Data came before the EOF or error: its packets are relayed first. */
 		io->scan_queued = false;
-		io_scan(io);
+		gp_io_scan_now(io);
 		if (io->closing)
 			return;
 	}
 	if (nread == UV_ENOBUFS) {
-		io_fail(io, GP_ENOMEM);
+		gp_io_fail(io, GP_ENOMEM);
 		return;
 	}
-	io_fail(io, gp_status_from_uv((int)nread));
+	gp_io_fail(io, gp_status_from_uv((int)nread));
 }
 
 /* Byte-stream mode: the bytes are handed over at once, so one buffer serves every io. */
@@ -244,7 +257,7 @@ static void on_read_raw(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	if (nread < 0)
-		io_fail(io, nread == UV_ENOBUFS ? GP_ENOMEM : gp_status_from_uv((int)nread));
+		gp_io_fail(io, nread == UV_ENOBUFS ? GP_ENOMEM : gp_status_from_uv((int)nread));
 }
 
 static void on_fwd_written(uv_write_t *req, int status)
@@ -254,16 +267,18 @@ static void on_fwd_written(uv_write_t *req, int status)
 	free(req);
 	io->pending--;
 	if (status < 0 && status != UV_ECANCELED && peer)
-		io_fail(peer, gp_status_from_uv(status));
+		gp_io_fail(peer, gp_status_from_uv(status));
 	if (peer)
 		io_after_write(peer);
 	if (io->closing || !io->connected) {
 		io_release_buf(io);
 		return;
 	}
-	io_settle(io);
+	gp_io_settle(io);
 	if (io->z && gp_zio_raw_len(io->z))
-		io_zpump(io); /* frames read ahead wait for the room the write just freed */
+		gp_io_zpump(io); /* frames read ahead wait for the room the write just freed */
+	if (io->t && gp_tls_readable(io->t) && !io->closing)
+		gp_io_tpump(io); /* so do records OpenSSL holds: no socket event will say so */
 }
 
 /* Write what fits now, as libuv's uv_try_write would, but with send(), which skips the VFS
@@ -296,6 +311,43 @@ static void io_count_out(gp_io_t *io, uint64_t n)
 static void on_sent(uv_write_t *req, int status);
 
 /*
+ * Write s->data[0, len) to dst: try-sent first, a queued write for what is left (s then
+ * belongs to it; else it is freed here). src as in io_zsend: the io whose pending count
+ * holds its reading back until the bytes are out; NULL for our own (on_sent reports s->len).
+ */
+gp_status_t gp_io_write_req(gp_io_t *dst, gp_send_req_t *s, size_t len, gp_io_t *src)
+{
+	uv_buf_t ub = uv_buf_init((char *)s->data, (unsigned)len);
+	int r = io_try_send(dst, &ub);
+	if (r == (int)len) {
+		io_count_out(dst, len);
+		free(s);
+		return GP_OK;
+	}
+	if (r < 0 && r != UV_EAGAIN) {
+		free(s);
+		return gp_status_from_uv(r);
+	}
+	if (r > 0) {
+		io_count_out(dst, (uint64_t)r);
+		ub.base += r;
+		ub.len -= (size_t)r;
+	}
+	s->req.data = src ? src : dst;
+	r = uv_write(&s->req, (uv_stream_t *)&dst->tcp, &ub, 1, src ? on_fwd_written : on_sent);
+	if (r < 0) {
+		free(s);
+		return gp_status_from_uv(r);
+	}
+	io_count_out(dst, ub.len);
+	if (src)
+		src->pending++;
+	else
+		dst->own_pending++;
+	return GP_OK;
+}
+
+/*
  * Write n bytes to a compressed io in frames of at most GP_ZFRAME_MAX plaintext bytes, each
  * built whole into a request of its own: try-sent first, queued for what is left. src is
  * the io whose buffer the bytes were forwarded from: its pending count holds it back until
@@ -315,35 +367,17 @@ static gp_status_t io_zsend(gp_io_t *dst, const uint8_t *p, size_t n, gp_io_t *s
 		}
 		p += used;
 		n -= used;
-		uv_buf_t ub = uv_buf_init((char *)s->data, (unsigned)len);
-		int r = io_try_send(dst, &ub);
-		if (r == (int)len) {
-			io_count_out(dst, len);
+		gp_status_t st;
+		if (dst->t) {
+			/* Compression inside TLS: the frame is encrypted (copied) on its way. */
+			st = gp_io_tsend(dst, s->data, len, src);
 			free(s);
-			continue;
+		} else {
+			s->len = used;
+			st = gp_io_write_req(dst, s, len, src);
 		}
-		if (r < 0 && r != UV_EAGAIN) {
-			free(s);
-			return gp_status_from_uv(r);
-		}
-		if (r > 0) {
-			io_count_out(dst, (uint64_t)r);
-			ub.base += r;
-			ub.len -= (size_t)r;
-		}
-		s->len = used;
-		s->req.data = src ? src : dst;
-		r = uv_write(&s->req, (uv_stream_t *)&dst->tcp, &ub, 1,
-		             src ? on_fwd_written : on_sent);
-		if (r < 0) {
-			free(s);
-			return gp_status_from_uv(r);
-		}
-		io_count_out(dst, ub.len);
-		if (src)
-			src->pending++;
-		else
-			dst->own_pending++;
+		if (st != GP_OK)
+			return st;
 	}
 	return GP_OK;
 }
@@ -354,10 +388,11 @@ static void io_flush(gp_io_t *io, uint32_t a, uint32_t b)
 	gp_io_t *peer = io->peer;
 	if (b <= a || !peer || peer->closing || peer->close_after_write)
 		return;
-	if (peer->z) {
-		gp_status_t st = io_zsend(peer, io->buf + a, b - a, io);
+	if (peer->z || peer->t) {
+		gp_status_t st = peer->z ? io_zsend(peer, io->buf + a, b - a, io)
+		                         : gp_io_tsend(peer, io->buf + a, b - a, io);
 		if (st != GP_OK)
-			io_fail(peer, st);
+			gp_io_fail(peer, st);
 		return;
 	}
 	uv_buf_t ub = uv_buf_init((char *)io->buf + a, b - a);
@@ -367,7 +402,7 @@ static void io_flush(gp_io_t *io, uint32_t a, uint32_t b)
 		return;
 	}
 	if (r < 0 && r != UV_EAGAIN) {
-		io_fail(peer, gp_status_from_uv(r));
+		gp_io_fail(peer, gp_status_from_uv(r));
 		return;
 	}
 	if (r > 0) {
@@ -377,21 +412,21 @@ static void io_flush(gp_io_t *io, uint32_t a, uint32_t b)
 	}
 	uv_write_t *req = malloc(sizeof(*req));
 	if (!req) {
-		io_fail(peer, GP_ENOMEM);
+		gp_io_fail(peer, GP_ENOMEM);
 		return;
 	}
 	req->data = io;
 	r = uv_write(req, (uv_stream_t *)&peer->tcp, &ub, 1, on_fwd_written);
 	if (r < 0) {
 		free(req);
-		io_fail(peer, gp_status_from_uv(r));
+		gp_io_fail(peer, gp_status_from_uv(r));
 		return;
 	}
 	io_count_out(peer, ub.len);
 	io->pending++;
 }
 
-static void io_scan(gp_io_t *io)
+void gp_io_scan_now(gp_io_t *io)
 {
 	uint32_t pos = io->start, from = io->start;
 	while (!io->closing && !io->held && io->buf) {
@@ -416,7 +451,7 @@ static void io_scan(gp_io_t *io)
 		if (MYP_HEADER_LEN + need > GP_BUF_SIZE) {
 			io_flush(io, from, pos);
 			io->start = pos;
-			io_fail(io, GP_ETOOBIG);
+			gp_io_fail(io, GP_ETOOBIG);
 			return;
 		}
 		if (avail < MYP_HEADER_LEN + need)
@@ -442,13 +477,15 @@ static void io_scan(gp_io_t *io)
 	if (!io->closing && io->buf)
 		io_flush(io, from, pos);
 	io->start = pos;
-	io_settle(io);
+	if (io->tls_carry && !io->closing)
+		gp_io_tls_carry(io);
+	gp_io_settle(io);
 	if (io->proto->scanned && !io->closing)
 		io->proto->scanned(io);
 }
 
 /* Compact or release the buffer and bring reading in line with what is wanted. */
-static void io_settle(gp_io_t *io)
+void gp_io_settle(gp_io_t *io)
 {
 	if (io->buf && io->pending == 0) {
 		if (io->start == io->end) {
@@ -465,6 +502,8 @@ static void io_settle(gp_io_t *io)
 	bool room = !io->held || !io->buf || io->end < GP_BUF_SIZE;
 	if (io->z && gp_zio_raw_full(io->z))
 		room = false; /* frames wait to be inflated: read again once they are */
+	if (io->t && gp_tls_readable(io->t))
+		room = false; /* OpenSSL holds records: its memory BIO must not grow unbounded */
 	bool want = io->want_read && room && io->pending == 0 && !io->ended && !io->closing &&
 	            !io->close_after_write && io->connected;
 	if (want && !io->reading) {
@@ -546,7 +585,7 @@ bool gp_io_quiet(const gp_io_t *io)
 	uv_os_fd_t fd;
 	uint8_t c;
 	if (io->ended || gp_io_buffered(io) != 0 || (io->z && gp_zio_raw_len(io->z)) ||
-	    uv_fileno((const uv_handle_t *)&io->tcp, &fd) != 0)
+	    (io->t && gp_tls_readable(io->t)) || uv_fileno((const uv_handle_t *)&io->tcp, &fd) != 0)
 		return false;
 	ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -582,7 +621,7 @@ void gp_io_tune(gp_io_t *io)
 void gp_io_read(gp_io_t *io, bool on)
 {
 	io->want_read = on;
-	io_settle(io);
+	gp_io_settle(io);
 }
 
 void gp_io_set_whole(gp_io_t *io, bool whole)
@@ -596,11 +635,13 @@ void gp_io_resume(gp_io_t *io)
 		return;
 	io->held = false;
 	if (io->buf && io->start < io->end)
-		io_scan(io);
+		gp_io_scan_now(io);
 	else
-		io_settle(io);
+		gp_io_settle(io);
 	if (io->z && gp_zio_raw_len(io->z))
-		io_zpump(io);
+		gp_io_zpump(io);
+	if (io->t && gp_tls_readable(io->t) && !io->closing)
+		gp_io_tpump(io);
 }
 
 static void on_sent(uv_write_t *req, int status)
@@ -610,8 +651,8 @@ static void on_sent(uv_write_t *req, int status)
 	free(req);
 	io->own_pending--;
 	if (status < 0 && status != UV_ECANCELED)
-		io_fail(io, gp_status_from_uv(status));
-	if (io->proto->sent && !io->closing)
+		gp_io_fail(io, gp_status_from_uv(status));
+	if (len && io->proto->sent && !io->closing) /* 0: TLS records of no send of ours */
 		io->proto->sent(io, len);
 	io_after_write(io);
 }
@@ -629,10 +670,11 @@ gp_status_t gp_io_sendv(gp_io_t *io, const struct iovec *v, size_t n)
 	size_t len = 0;
 	for (size_t i = 0; i < n; i++)
 		len += v[i].iov_len;
-	if (io->z) {
+	if (io->z || io->t) {
 		gp_status_t st = GP_OK;
 		for (size_t i = 0; i < n && st == GP_OK; i++)
-			st = io_zsend(io, v[i].iov_base, v[i].iov_len, NULL);
+			st = io->z ? io_zsend(io, v[i].iov_base, v[i].iov_len, NULL)
+			           : gp_io_tsend(io, v[i].iov_base, v[i].iov_len, NULL);
 		return st;
 	}
 	gp_send_req_t *s = malloc(sizeof(*s) + len);
@@ -662,7 +704,7 @@ void gp_io_close(gp_io_t *io, bool after_write)
 		return;
 	if (after_write && io->connected && !io_write_idle(io)) {
 		io->close_after_write = true;
-		io_settle(io);
+		gp_io_settle(io);
 		return;
 	}
 	io_do_close(io);
@@ -675,14 +717,14 @@ uint32_t gp_io_buffered(const gp_io_t *io)
 
 /* Inflate the raw frames into the read buffer and scan the packets they carry, for as long
  * as there is room and input. */
-static void io_zpump(gp_io_t *io)
+void gp_io_zpump(gp_io_t *io)
 {
 	while (!io->closing && !io->ended) {
 		if (!io->buf) {
 			io->buf = gp_bufpool_get();
 			io->start = io->end = 0;
 			if (!io->buf) {
-				io_fail(io, GP_ENOMEM);
+				gp_io_fail(io, GP_ENOMEM);
 				return;
 			}
 		}
@@ -702,17 +744,17 @@ static void io_zpump(gp_io_t *io)
 				(void)uv_ip_name((const struct sockaddr *)&ss, ip, sizeof(ip));
 			gp_log(GP_LOG_WARN, "client_bad_compressed_frame", "client=%s error=\"%s\"",
 			       ip, err ? err : "?");
-			io_fail(io, GP_EPROTO);
+			gp_io_fail(io, GP_EPROTO);
 			return;
 		}
 		io->end += (uint32_t)made;
 		if (made)
-			io_scan(io);
+			gp_io_scan_now(io);
 		else if (!moved)
 			break;
 	}
 	if (!io->closing)
-		io_settle(io);
+		gp_io_settle(io);
 }
 
 gp_status_t gp_io_start_compress(gp_io_t *io)
@@ -737,7 +779,7 @@ gp_status_t gp_io_start_compress(gp_io_t *io)
 	}
 	io->z = z;
 	if (n)
-		io_zpump(io);
+		gp_io_zpump(io);
 	return GP_OK;
 }
 

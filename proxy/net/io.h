@@ -32,6 +32,8 @@
  */
 
 typedef struct gp_io gp_io_t;
+struct gp_tls_ctx;  /* net/tls.h */
+struct gp_tls_conn; /* net/tls.h */
 
 typedef enum gp_pkt_action {
 	GP_PKT_FORWARD, /* relay the packet to the peer */
@@ -65,6 +67,10 @@ typedef struct gp_io_proto {
 	void (*data)(gp_io_t *io, const char *p, size_t n);
 	/* Optional: one gp_io_send(v) of len bytes has been written (or failed: ended follows). */
 	void (*sent)(gp_io_t *io, size_t len);
+	/* Optional: the TLS handshake gp_io_start_tls began finished (GP_OK; packets follow)
+	 * or failed (GP_EPROTO: gp_tls_reason of gp_io_tls_conn says why; the io is not
+	 * ended, the callee closes it). */
+	void (*tls_ready)(gp_io_t *io, gp_status_t st);
 } gp_io_proto_t;
 
 struct gp_io {
@@ -94,7 +100,9 @@ struct gp_io {
 	bool close_after_write;     /* close once our queued writes are done */
 	bool connected;             /* tcp is open (accepted or connected) */
 	bool scan_queued;           /* read data waits for the end of the poll phase */
+	bool tls_carry;             /* TLS began in this scan: what follows is ciphertext */
 	struct gp_zio *z;           /* the compressed protocol's layer (NULL: plain) */
+	struct gp_tls_conn *t;      /* TLS under everything else (NULL: clear text) */
 	uv_connect_t connect;       /* gp_io_connect's request (last: the hot fields stay put) */
 };
 
@@ -145,6 +153,15 @@ void gp_io_close(gp_io_t *io, bool after_write);
 GP_WUR gp_status_t gp_io_start_compress(gp_io_t *io);
 /* The compressed protocol is on. */
 bool gp_io_compressed(const gp_io_t *io);
+/* Switch TLS on (server role, on ctx), from the packet callback of the client's SSL request,
+ * which then returns GP_PKT_STOP: every byte read after that packet is ciphertext, and so is
+ * every byte written from here. The handshake runs inside the engine; proto->tls_ready
+ * reports its outcome. Before compression (which then runs inside TLS). */
+GP_WUR gp_status_t gp_io_start_tls(gp_io_t *io, struct gp_tls_ctx *ctx);
+/* TLS is on (the handshake may still be running). */
+bool gp_io_tls(const gp_io_t *io);
+/* The TLS connection (NULL: clear text), for its version and cipher. */
+const struct gp_tls_conn *gp_io_tls_conn(const gp_io_t *io);
 /* Bytes of buffered data not yet scanned (tests, shutdown decisions). */
 uint32_t gp_io_buffered(const gp_io_t *io);
 

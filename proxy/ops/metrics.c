@@ -13,6 +13,7 @@
 #include "ha/vrrp.h"
 #include "net/http.h"
 #include "net/io_zlib.h"
+#include "net/tls.h"
 #include "cluster/monitor.h"
 #include "codec/myp.h"
 #include "core/proxy.h"
@@ -467,6 +468,28 @@ static void emit_zfailed(mw_t *w)
 	sample_u(w, NULL, 0, gp_zio_stats()->failed);
 }
 
+/* TLS clients: SSL requests, finished and resumed handshakes, failures, plain refusals. */
+static void emit_tls(mw_t *w)
+{
+	const gp_stats_t *st = &w->p->stats;
+	const char *ls[] = {"outcome", "started"}, *lh[] = {"outcome", "established"},
+	           *lr[] = {"outcome", "resumed"}, *lf[] = {"outcome", "failed"},
+	           *lp[] = {"outcome", "plain_refused"};
+	sample_u(w, ls, 1, st->tls_started);
+	sample_u(w, lh, 1, st->tls_handshakes);
+	sample_u(w, lr, 1, st->tls_resumed);
+	sample_u(w, lf, 1, st->tls_failed);
+	sample_u(w, lp, 1, st->tls_refused_plain);
+}
+
+/* The certificate new TLS clients get: its notAfter; 0 without tls (a sample all the same,
+ * so that queries and the alert find the series; the alert skips 0). */
+static void emit_tls_expiry(mw_t *w)
+{
+	int64_t t = w->p->tls ? gp_tls_ctx_not_after(w->p->tls) : 0;
+	sample_d(w, NULL, 0, t > 0 ? (double)t : 0.0);
+}
+
 static void emit_err_packets(mw_t *w)
 {
 	sample_u(w, NULL, 0, w->p->stats.err_packets);
@@ -609,6 +632,12 @@ static void emit_http_requests(mw_t *w)
 	X("client_compressed_frame_errors_total", "counter",                                       \
 	  "Compressed clients closed for a frame that did not hold what it claimed", emit_zfailed, \
 	  NULL)                                                                                    \
+	X("client_tls_handshakes_total", "counter",                                                \
+	  "TLS clients by outcome: SSL requests, handshakes done, resumed, failed; plain refused", \
+	  emit_tls, NULL)                                                                          \
+	X("tls_certificate_expiry_timestamp_seconds", "gauge",                                     \
+	  "notAfter of the certificate new TLS clients get (Unix time; 0: no tls)",                \
+	  emit_tls_expiry, NULL)                                                                   \
 	X("err_packets_relayed_total", "counter", "ERR packets relayed from backends to clients",  \
 	  emit_err_packets, NULL)                                                                  \
 	X("request_duration_seconds", "histogram", "Command sent until its response was complete", \

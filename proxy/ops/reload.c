@@ -10,6 +10,7 @@
 #include "cluster/cluster.h"
 #include "cluster/monitor.h"
 #include "net/resolve.h"
+#include "net/tls.h"
 #include "ops/admin.h"
 #include "session/session.h"
 
@@ -228,7 +229,11 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	bool readdressed = reload_readdressed(old, nw, map); /* logs each one */
 	bool restart = readdressed || reload_moved(old, nw, map) || reload_monitor_changed(old, nw);
 
-	/* Everything that can fail comes first; every address was resolved before. */
+	/* Everything that can fail comes first; every address was resolved before. The TLS
+	 * context is built anew each time: a renewed certificate keeps its path. */
+	struct gp_tls_ctx *tls = NULL;
+	if (gp_session_tls_build(nw, &tls, msg, cap) != GP_OK)
+		return GP_ECONFIG;
 	memset(nb, 0, sizeof(nb));
 	for (size_t j = 0; j < nw->nbackends; j++) {
 		nb[j].conf = &nw->backends[j];
@@ -237,6 +242,7 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	}
 	gp_monitor_t *m = NULL;
 	if (restart && gp_cluster_monitor_new(&p->cluster, nw, &m) != GP_OK) {
+		gp_tls_ctx_unref(tls);
 		snprintf(msg, cap, "cannot start the monitor for the new configuration");
 		return GP_ENOMEM;
 	}
@@ -269,6 +275,8 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	memcpy(p->backends, nb, sizeof(nb));
 	p->nbackends = nw->nbackends;
 	p->cfg = nw;
+	gp_tls_ctx_unref(p->tls); /* open TLS sessions keep theirs: new clients get the new one */
+	p->tls = tls;
 	int lvl = gp_log_level_parse(nw->top_log_level);
 	if (lvl >= 0)
 		gp_log_min_level = (gp_log_level_t)lvl;

@@ -129,6 +129,9 @@ static gp_pkt_action_t core_greeting(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t 
 	if (c->compress_offered)
 		mask &= ~(uint64_t)MYP_CLIENT_COMPRESS;
 	myp_greeting_patch(pkt->p, pkt->n, &g, c->conn_id, mask);
+	/* TLS ends in the proxy too: offered when configured, whatever the backend says. */
+	if (c->offer_tls)
+		myp_greeting_set_caps(pkt->p, pkt->n, &g, MYP_CLIENT_SSL);
 	c->server_caps = g.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	c->phase = GP_CORE_HANDSHAKE;
 	return GP_PKT_FORWARD;
@@ -153,10 +156,32 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 		          GP_CLOSE_BAD_HANDSHAKE);
 		return GP_PKT_DROP;
 	}
-	if (r.ssl_request || (r.caps & MYP_CLIENT_SSL)) {
+	if (r.ssl_request && c->offer_tls && !c->tls) {
+		/* The client's TLS handshake follows this packet at once: the engine takes the
+		 * bytes after it as ciphertext, and the real response comes inside, numbered one
+		 * higher than the backend expects. */
+		c->tls = true;
+		c->seq_shift = 1;
+		out->ev |= GP_CORE_EV_START_TLS;
+		return GP_PKT_STOP;
+	}
+	if (r.ssl_request || ((r.caps & MYP_CLIENT_SSL) && !c->tls)) {
 		core_fail(out, (uint8_t)(pkt->seq + 1), GP_ER_HANDSHAKE, "08S01",
-		          "galera-proxy: TLS is not supported yet; connect without SSL",
+		          "galera-proxy: TLS was not offered; connect without SSL",
 		          GP_CLOSE_SSL_REQUESTED);
+		return GP_PKT_DROP;
+	}
+	if (c->require_tls && !c->tls) {
+		/* Word for word what MariaDB (10.11) answers a plain client under
+		 * require_secure_transport: its access-denied error, not a TLS-specific one. */
+		snprintf(out->msg, sizeof(out->msg),
+		         "Access denied for user '%.*s'@'%s' (using password: %s)",
+		         (int)(r.user_len < 32 ? r.user_len : 32), (const char *)r.user, c->host,
+		         r.auth_len ? "YES" : "NO");
+		core_log(c, GP_LOG_INFO, "client_tls_required", "user=%.*s",
+		         (int)(r.user_len < 32 ? r.user_len : 32), (const char *)r.user);
+		core_fail(out, (uint8_t)(pkt->seq + 1), GP_ER_ACCESS_DENIED, "28000", out->msg,
+		          GP_CLOSE_TLS_REQUIRED);
 		return GP_PKT_DROP;
 	}
 	/* A client that compresses though the greeting did not offer it (mysqlnd does) would
@@ -181,6 +206,7 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 		return GP_PKT_DROP;
 	}
 	myp_hsresp_clear_caps(pkt->p, pkt->n, GP_CAPS_UNRELAYABLE);
+	pkt->seq = (uint8_t)(pkt->seq - c->seq_shift);
 	c->caps = (r.caps & c->server_caps) | (r.caps & MYP_CLIENT_PROTOCOL_41);
 	myp_resp_begin_auth(&c->resp, c->caps);
 	c->in_flight = true;
@@ -312,6 +338,8 @@ static gp_pkt_action_t core_client_turn(gp_core_t *c, gp_pkt_t *pkt, gp_core_out
 {
 	if (!c->resp.client_turn)
 		return core_protocol_error(c, pkt, out);
+	if (c->phase == GP_CORE_AUTH)
+		pkt->seq = (uint8_t)(pkt->seq - c->seq_shift); /* see core_hsresp */
 	c->cmd_seq = pkt->seq;
 	if (myp_resp_feed_client(&c->resp, pkt->len, pkt->p, pkt->n) == MYP_RESP_EPROTO)
 		return core_protocol_error(c, pkt, out);
@@ -490,7 +518,9 @@ gp_pkt_action_t gp_core_server_packet(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t
 			out->ev |= GP_CORE_EV_ERR_PACKET;
 		return GP_PKT_FORWARD;
 	}
-	c->server_seq = pkt->seq;
+	c->server_seq = pkt->seq;     /* the server's count (park.c answers the server with it) */
+	if (c->phase == GP_CORE_AUTH) /* the client counted the SSL request: one more */
+		pkt->seq = (uint8_t)(pkt->seq + c->seq_shift);
 	c->zlast = pkt->seq;
 	if (c->phase == GP_CORE_AUTH && c->deferred)
 		out->ev |= GP_CORE_EV_DEFER_SERVER;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/log.h"
 #include "codec/myp.h"
@@ -30,6 +31,7 @@
 #define GP_ER_HANDSHAKE       1043 /* Bad handshake */
 #define GP_ER_UNSUPPORTED     1235 /* ER_NOT_SUPPORTED_YET */
 #define GP_ER_SERVER_SHUTDOWN 1053 /* Server shutdown in progress */
+#define GP_ER_ACCESS_DENIED   1045 /* what a server refusing a plain client says (tls.require) */
 
 typedef enum gp_core_phase {
 	GP_CORE_GREETING,  /* waiting for the backend's greeting (client packets are held) */
@@ -70,6 +72,12 @@ typedef struct gp_core {
 	bool compress;            /* the client asked for it: its leg is compressed once
 	                           * the login OK has been relayed (the backend's stays plain) */
 	uint8_t zlast;            /* compressed client: the exchange's last packet sequence id */
+	bool offer_tls;           /* offer CLIENT_SSL (the tls section is configured) */
+	bool require_tls;         /* refuse a client that does not ask for it (tls.require) */
+	bool tls;                 /* the client sent an SSL request: its leg is TLS from there */
+	uint8_t seq_shift;        /* the login's client packets are numbered this much higher
+	                           * than the backend's (the SSL request took an id) */
+	char host[48];            /* the client's address as a server names it (its errors) */
 	uint64_t caps;            /* capabilities both ends agreed on */
 	uint64_t server_caps;     /* what the backend offered */
 	uint32_t server_thread;   /* the backend's thread id for this session */
@@ -84,14 +92,14 @@ typedef struct gp_core {
 	bool client_discard;      /* the server answered mid-command: drop the rest of it */
 	gp_close_t close_after_relay; /* after this server scan: close for this (GP_CLOSE_NONE) */
 	uint8_t cmd_seq;              /* sequence id of the current command's last client packet */
-	uint8_t server_seq;           /* sequence id of the last server packet relayed */
-	uint16_t status;              /* server status flags after the last response */
-	myp_trans_t txn;              /* transaction state: set in core_txn_after only */
-	bool txn_told;                /* txn is what the server's flags said, not an ERR's guess */
-	char user[64];                /* user name from the handshake (logs) */
-	gp_kill_login_t login;        /* the login user as its server keeps it (who may KILL it) */
-	gp_kill_login_t login_next;   /* a COM_CHANGE_USER's user, until the server accepts it */
-	gp_kill_req_t kill;           /* a KILL of a proxy id this session sent */
+	uint8_t server_seq;         /* sequence id of the last server packet (the server's count) */
+	uint16_t status;            /* server status flags after the last response */
+	myp_trans_t txn;            /* transaction state: set in core_txn_after only */
+	bool txn_told;              /* txn is what the server's flags said, not an ERR's guess */
+	char user[64];              /* user name from the handshake (logs) */
+	gp_kill_login_t login;      /* the login user as its server keeps it (who may KILL it) */
+	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
+	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent */
 } gp_core_t;
 
 /* Events for the glue to act on (bits of gp_core_out_t.ev). */
@@ -112,6 +120,7 @@ enum {
 	GP_CORE_EV_DEFER_SERVER = 1u << 13, /* a server packet of a deferred login's auth */
 	GP_CORE_EV_KILL_CHECKED = 1u << 14, /* the issuer's grants are read: run or refuse */
 	GP_CORE_EV_RESUME = 1u << 15,       /* let the client's next command in */
+	GP_CORE_EV_START_TLS = 1u << 16,    /* an SSL request: TLS from the next byte read */
 };
 
 #define GP_CORE_OUT_MAX 512 /* bytes of the proxy's own for one side per call */
@@ -188,6 +197,17 @@ static inline uint8_t gp_core_server_seq(const gp_core_t *c)
 static inline void gp_core_offer_compress(gp_core_t *c, bool on)
 {
 	c->offer_compress = on;
+}
+/* Offer the client TLS (CLIENT_SSL), and require it (tls section). */
+static inline void gp_core_offer_tls(gp_core_t *c, bool on, bool require)
+{
+	c->offer_tls = on;
+	c->require_tls = on && require;
+}
+/* The client's IP, for errors that name it as a server would. */
+static inline void gp_core_set_host(gp_core_t *c, const char *host)
+{
+	snprintf(c->host, sizeof(c->host), "%s", host);
 }
 /* A deferred greeting (the proxy's own, handoff.c) offered compression. */
 static inline void gp_core_compress_offered(gp_core_t *c, bool on)

@@ -416,8 +416,12 @@ static bool handoff_defer_greet(gp_session_t *s, int b)
 	myp_wbuf_init(&w, buf, sizeof(buf));
 	/* Compression is the proxy's own to offer, as in a relayed greeting (core.c). */
 	bool z = p->cfg->handshake_client_compression && (g.caps & MYP_CLIENT_COMPRESS);
+	/* So is TLS (client_tls.c): the client's leg ends in the proxy's I/O engine. */
+	uint64_t keep = (z ? (uint64_t)MYP_CLIENT_COMPRESS : 0) | (p->tls ? MYP_CLIENT_SSL : 0);
+	if (p->tls)
+		g.caps |= MYP_CLIENT_SSL;
 	myp_greeting_reissue(&w, &g, gp_session_conn_id(s), nonce, sizeof(nonce), defer_native,
-	                     GP_CAPS_UNRELAYABLE & ~(z ? (uint64_t)MYP_CLIENT_COMPRESS : 0));
+	                     GP_CAPS_UNRELAYABLE & ~keep);
 	if (w.failed || gp_io_send(&s->client, buf, w.len) != GP_OK)
 		return false;
 	p->backends[b].deferred++;

@@ -486,6 +486,10 @@ static gp_pkt_action_t client_packet(gp_io_t *io, gp_pkt_t *pkt)
 	}
 	if (o.ev & GP_CORE_EV_DEFER_ANSWER)
 		return session_defer_answered(s, pkt, &o.r);
+	if (o.ev & GP_CORE_EV_START_TLS)
+		return gp_session_start_tls(s);
+	if (o.close == GP_CLOSE_TLS_REQUIRED)
+		s->proxy->stats.tls_refused_plain++;
 	if (o.ev & GP_CORE_EV_AUTH) {
 		session_set_state(s, GP_SS_AUTH);
 		session_arm_handshake(s); /* the backend has seen the client now: never parked */
@@ -506,6 +510,7 @@ static const gp_io_proto_t client_proto = {
         .packet = client_packet,
         .ended = client_ended,
         .closed = session_io_closed,
+        .tls_ready = gp_session_tls_ready,
 };
 
 /* ---- server side ------------------------------------------------------------ */
@@ -644,6 +649,7 @@ static void session_name_client(gp_session_t *s)
 		}
 	}
 	snprintf(s->client_addr, sizeof(s->client_addr), "%s:%d", host, port);
+	gp_core_set_host(&s->core, host);
 }
 
 void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
@@ -663,6 +669,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->id = ++p->next_conn_id;
 	gp_core_init(&s->core, &session_env, gp_session_conn_id(s), ep == GP_EP_RO);
 	gp_core_offer_compress(&s->core, p->cfg->handshake_client_compression);
+	gp_core_offer_tls(&s->core, p->tls != NULL, p->cfg->tls_require);
 	gp_list_init(&s->link);
 	gp_list_init(&s->drain_link);
 	gp_handoff_init(&s->hs);

@@ -78,6 +78,16 @@ uint32_t gp_session_conn_id(const gp_session_t *s);
 void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener);
 /* Close the session (idempotent). */
 void gp_session_close(gp_session_t *s, gp_close_t reason);
+/* The client sent an SSL request (the core said START_TLS): TLS from the next byte read
+ * (client_tls.c). The packet's verdict: stop scanning. */
+gp_pkt_action_t gp_session_start_tls(gp_session_t *s);
+/* The client leg's TLS context from cfg's tls section (*out NULL when it is not configured);
+ * GP_ECONFIG with err saying which file failed (never key content) when it cannot be built.
+ * At start, --check-config and every reload (a renewed certificate at the same path). */
+GP_WUR gp_status_t gp_session_tls_build(const gp_config_t *cfg, struct gp_tls_ctx **out, char *err,
+                                        size_t errlen);
+/* The client's TLS handshake finished or failed (its io's tls_ready, client_tls.c). */
+void gp_session_tls_ready(gp_io_t *io, gp_status_t st);
 /* Send the client an ERR of the proxy's own (code, sqlstate, msg; seq as the client
  * expects it), then close the session with reason. */
 void gp_session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sqlstate,

@@ -253,6 +253,17 @@ static const load_case_t load_cases[] = {
         {MINIMAL "limits = { max_client_connections = 0; };\n",
          ":3: 'max_client_connections' in limits must be at least 1"},
         {MINIMAL "monitor = { user = \"\"; };\n", ":3: 'user' in monitor must not be empty"},
+
+        /* tls: cert and key together, the rest needs them, known versions only */
+        {MINIMAL "tls = { cert = \"/c.pem\"; };\n", ":3: 'cert' and 'key' in tls go together"},
+        {MINIMAL "tls = { key = \"/k.pem\"; };\n", ":3: 'cert' and 'key' in tls go together"},
+        {MINIMAL "tls = { require = true; };\n", ":3: 'require' in tls needs 'cert' and 'key'"},
+        {MINIMAL "tls = { ca = \"/ca.pem\"; };\n", ":3: 'ca' in tls needs 'cert' and 'key'"},
+        {MINIMAL "tls = { cert = \"/c\"; key = \"/k\"; min_version = \"TLSv1.1\"; };\n",
+         ":3: 'min_version' in tls must be TLSv1.2 or TLSv1.3"},
+        {MINIMAL "tls = { cert = \"/c\"; key = \"/k\"; min_version = \"TLSv1.3\"; "
+                 "require = true; ca = \"/ca\"; ciphers = \"HIGH\"; };\n",
+         NULL},
 };
 
 START_TEST(test_load_case)

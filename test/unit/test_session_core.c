@@ -292,6 +292,111 @@ START_TEST(test_handshake_refusals)
 }
 END_TEST
 
+/* TLS to clients: offered when configured (whatever the backend says); the SSL request starts
+ * it; the login exchange is renumbered both ways (the SSL request took an id); a plain client
+ * under require gets MariaDB's own access-denied error. */
+START_TEST(test_tls_negotiation)
+{
+	gp_core_t c;
+	gp_core_out_t o;
+	pkt_buf_t pb;
+	uint8_t sslreq[32] = {0};
+	uint32_t caps = (uint32_t)(CAPS_BASE | MYP_CLIENT_SSL);
+	memcpy(sslreq, &caps, 4); /* little-endian host in the tests */
+	sslreq[6] = 1;            /* max packet 1 << 16 */
+	sslreq[8] = 45;
+
+	gp_core_init(&c, &env, CONN_ID, false);
+	gp_core_offer_tls(&c, true, false);
+	gp_core_out_init(&o);
+	gp_pkt_t *g = pkt_greeting(&pb, CAPS_BASE); /* the backend offers no TLS */
+	ck_assert_int_eq(gp_core_server_packet(&c, g, &o), GP_PKT_FORWARD);
+	myp_greeting_t seen;
+	ck_assert_int_eq(myp_greeting_parse(g->p, g->n, &seen), MYP_OK);
+	ck_assert_uint_eq(seen.caps & MYP_CLIENT_SSL, MYP_CLIENT_SSL);
+
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_client_packet(&c, pkt_raw(&pb, 1, sslreq, sizeof(sslreq)), &o),
+	                 GP_PKT_STOP);
+	ck_assert(o.ev & GP_CORE_EV_START_TLS);
+	ck_assert_int_eq(o.close, GP_CLOSE_NONE);
+	ck_assert_int_eq(c.phase, GP_CORE_HANDSHAKE);
+
+	/* the real response, inside TLS, as sequence id 2: the backend gets 1, without SSL */
+	gp_core_out_init(&o);
+	gp_pkt_t *r = pkt_hsresp(&pb, CAPS_BASE | MYP_CLIENT_SSL);
+	r->seq = 2;
+	ck_assert_int_eq(gp_core_client_packet(&c, r, &o), GP_PKT_FORWARD);
+	ck_assert(o.ev & GP_CORE_EV_AUTH);
+	ck_assert_uint_eq(r->seq, 1);
+	myp_hsresp_t fwd;
+	ck_assert_int_eq(myp_hsresp_parse(r->p, r->n, &fwd), MYP_OK);
+	ck_assert_uint_eq(fwd.caps & MYP_CLIENT_SSL, 0);
+
+	/* an auth switch (server 2 -> client 3), its answer (client 4 -> server 3), OK (4 -> 5) */
+	static const uint8_t sw[] = "\xfemysql_native_password\0abcdefghijklmnopqrst";
+	gp_core_out_init(&o);
+	gp_pkt_t *p = pkt_raw(&pb, 2, sw, sizeof(sw));
+	ck_assert_int_eq(gp_core_server_packet(&c, p, &o), GP_PKT_FORWARD);
+	ck_assert_uint_eq(p->seq, 3);
+	uint8_t ans[20] = {7};
+	gp_core_out_init(&o);
+	p = pkt_raw(&pb, 4, ans, sizeof(ans));
+	ck_assert_int_eq(gp_core_client_packet(&c, p, &o), GP_PKT_FORWARD);
+	ck_assert_uint_eq(p->seq, 3);
+	gp_core_out_init(&o);
+	p = pkt_ok(&pb, 4, MYP_SERVER_STATUS_AUTOCOMMIT);
+	ck_assert_int_eq(gp_core_server_packet(&c, p, &o), GP_PKT_FORWARD);
+	ck_assert_uint_eq(p->seq, 5);
+	ck_assert(o.ev & GP_CORE_EV_READY);
+
+	/* commands start at 0 on both legs: nothing is renumbered any more */
+	gp_core_out_init(&o);
+	p = pkt_query(&pb, "SELECT 1");
+	ck_assert_int_eq(gp_core_client_packet(&c, p, &o), GP_PKT_FORWARD);
+	ck_assert_uint_eq(p->seq, 0);
+	gp_core_out_init(&o);
+	p = pkt_ok(&pb, 1, MYP_SERVER_STATUS_AUTOCOMMIT);
+	ck_assert_int_eq(gp_core_server_packet(&c, p, &o), GP_PKT_FORWARD);
+	ck_assert_uint_eq(p->seq, 1);
+
+	/* require: a plain client is refused as MariaDB refuses it */
+	gp_core_init(&c, &env, CONN_ID, false);
+	gp_core_offer_tls(&c, true, true);
+	gp_core_set_host(&c, "10.0.0.1");
+	gp_core_out_init(&o);
+	(void)gp_core_server_packet(&c, pkt_greeting(&pb, CAPS_BASE), &o);
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_client_packet(&c, pkt_hsresp(&pb, CAPS_BASE), &o), GP_PKT_DROP);
+	ck_assert_uint_eq(o.fail_code, GP_ER_ACCESS_DENIED);
+	ck_assert_str_eq(o.fail_state, "28000");
+	ck_assert_str_eq(o.fail_msg,
+	                 "Access denied for user 'app'@'10.0.0.1' (using password: YES)");
+	ck_assert_uint_eq(o.fail_seq, 2);
+	ck_assert_int_eq(o.close, GP_CLOSE_TLS_REQUIRED);
+
+	/* not configured: the capability stays off and an SSL request is refused */
+	gp_core_init(&c, &env, CONN_ID, false);
+	gp_core_offer_tls(&c, false, true);
+	gp_core_out_init(&o);
+	g = pkt_greeting(&pb, CAPS_BASE | MYP_CLIENT_SSL);
+	(void)gp_core_server_packet(&c, g, &o);
+	ck_assert_int_eq(myp_greeting_parse(g->p, g->n, &seen), MYP_OK);
+	ck_assert_uint_eq(seen.caps & MYP_CLIENT_SSL, 0);
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_client_packet(&c, pkt_raw(&pb, 1, sslreq, sizeof(sslreq)), &o),
+	                 GP_PKT_DROP);
+	ck_assert_int_eq(o.close, GP_CLOSE_SSL_REQUESTED);
+	gp_core_init(&c, &env, CONN_ID, false);
+	gp_core_offer_tls(&c, false, true);
+	gp_core_out_init(&o);
+	(void)gp_core_server_packet(&c, pkt_greeting(&pb, CAPS_BASE), &o);
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_client_packet(&c, pkt_hsresp(&pb, CAPS_BASE), &o),
+	                 GP_PKT_FORWARD); /* require without TLS configured means nothing */
+}
+END_TEST
+
 /* Compression: offered when configured and the backend offers it, kept off the backend leg,
  * refused at connect when not offered; a compressed client's packets are renumbered. */
 START_TEST(test_compress_negotiation)
@@ -620,6 +725,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_login_and_relay);
 	tcase_add_test(tc, test_handshake_refusals);
 	tcase_add_test(tc, test_compress_negotiation);
+	tcase_add_test(tc, test_tls_negotiation);
 	tcase_add_test(tc, test_commands_the_proxy_answers);
 	tcase_add_test(tc, test_kill_translation);
 	tcase_add_test(tc, test_read_only_endpoint);

@@ -70,6 +70,7 @@ typedef struct gp_stats {
 } gp_stats_t;
 
 /* Modules above core: the proxy holds them by pointer only. */
+struct gp_accounts;
 struct gp_admin;
 struct gp_handoff;
 struct gp_metrics;
@@ -109,6 +110,7 @@ typedef struct gp_proxy {
 	struct gp_metrics *metrics; /* what /metrics shows beyond stats (core/counters.h) */
 	struct gp_admin *admin;     /* HTTP server, reloads, VRRP role (admin.c) */
 	struct gp_handoff *ho;      /* parked greetings, slot queue (handoff.c) */
+	struct gp_accounts *acct;   /* mysql.global_priv as read (session/accounts.h) */
 	gp_proxy_hooks_t hooks;     /* calls up into the daemon */
 } gp_proxy_t;
 

@@ -389,6 +389,25 @@ static void emit_accounts_unknown(mw_t *w)
 	sample_u(w, NULL, 0, gp_accounts_stats(w->p->acct)->unknown_user_reads);
 }
 
+static void emit_auth_logins(mw_t *w)
+{
+	const gp_accounts_stats_t *st = gp_accounts_stats(w->p->acct);
+	for (int r = 0; r < GP_LEARN__COUNT; r++) {
+		const char *lb[] = {"result", gp_learn_result_name((gp_learn_result_t)r)};
+		sample_u(w, lb, 1, st->learn[r]);
+	}
+}
+
+static void emit_auth_learned(mw_t *w)
+{
+	sample_u(w, NULL, 0, gp_accounts_stats(w->p->acct)->learned_now);
+}
+
+static void emit_auth_dropped(mw_t *w)
+{
+	sample_u(w, NULL, 0, gp_accounts_stats(w->p->acct)->dropped);
+}
+
 static void emit_eviction_failures(mw_t *w)
 {
 	sample_u(w, NULL, 0, gp_cluster_eviction_failures(&w->p->cluster));
@@ -623,6 +642,15 @@ static void emit_http_requests(mw_t *w)
 	X("auth_accounts_unknown_user_reads_total", "counter",                                     \
 	  "Reads of mysql.global_priv asked for early by a login of an unknown user",              \
 	  emit_accounts_unknown, NULL)                                                             \
+	X("auth_logins_total", "counter",                                                          \
+	  "Logins and COM_CHANGE_USERs the servers accepted, by what the proxy learned from them", \
+	  emit_auth_logins, NULL)                                                                  \
+	X("auth_sessions_learned", "gauge",                                                        \
+	  "Sessions holding a learned native-password secret (in memory only)", emit_auth_learned, \
+	  NULL)                                                                                    \
+	X("auth_secrets_dropped_total", "counter",                                                 \
+	  "Learned secrets wiped because a read showed the account changed, dropped or locked",    \
+	  emit_auth_dropped, NULL)                                                                 \
 	X("client_connections_accepted_total", "counter", "Client connections accepted",           \
 	  emit_accepted, NULL)                                                                     \
 	X("client_connections_rejected_total", "counter", "Client connections refused by reason",  \

@@ -39,6 +39,15 @@ gp_status_t gp_accounts_init(gp_accounts_t *a, uv_loop_t *loop, gp_cluster_t *cl
 		a->user = a->password = NULL;
 		return GP_ENOMEM;
 	}
+	/* One slot a client the proxy admits; untouched slots cost no memory. */
+	uint32_t n = (uint32_t)(cfg->limits_max_client_connections > 0
+	                                ? cfg->limits_max_client_connections
+	                                : 1);
+	gp_status_t st = gp_vault_init(&a->secrets, sizeof(gp_learned_t), n);
+	a->secrets_ok = st == GP_OK;
+	if (!a->secrets_ok)
+		gp_log(GP_LOG_ERROR, "auth_vault_failed", "slots=%u error=\"%s\" learned=never", n,
+		       gp_strerror(st));
 	return GP_OK;
 }
 
@@ -58,6 +67,8 @@ void gp_accounts_stop(gp_accounts_t *a)
 	a->closing = true;
 	uv_close((uv_handle_t *)&a->timer, NULL);
 	gp_vault_destroy(&a->table);
+	gp_vault_destroy(&a->secrets); /* sessions still holding slots are gone with the loop */
+	a->secrets_ok = false;
 	a->n = 0;
 	if (!a->reading)
 		gp_vault_destroy(
@@ -193,6 +204,36 @@ static void accounts_schedule(gp_accounts_t *a, uint64_t ms)
 		uv_timer_start(&a->timer, accounts_on_timer, ms, 0);
 }
 
+static size_t accounts_user_hashes(const gp_accounts_t *a, const char *user, size_t len,
+                                   gp_auth_hash_t *out, size_t max, bool *known);
+
+/* A new table: a secret that no longer logs in (password changed, account dropped, locked or
+ * expired) is wiped now, so a moved session fails with the server's error, never with it. */
+static void accounts_recheck(gp_accounts_t *a)
+{
+	for (uint32_t i = 0; a->secrets_ok && i < a->secrets.nslots; i++) {
+		gp_learned_t *l =
+		        (gp_learned_t *)(a->secrets.base + (size_t)i * a->secrets.slot_size);
+		if (!l->live || l->dropped)
+			continue;
+		gp_auth_hash_t h[GP_PRIV_MAX_AUTH];
+		bool known, still = false;
+		size_t nh = accounts_user_hashes(a, l->user, strlen(l->user), h, GP_PRIV_MAX_AUTH,
+		                                 &known);
+		for (size_t k = 0; k < nh && !still; k++)
+			still = gp_auth_secret_matches(&l->secret, &h[k]);
+		explicit_bzero(h, sizeof(h));
+		if (still)
+			continue;
+		gp_auth_secret_wipe(&l->secret);
+		l->dropped = true;
+		a->stats.dropped++;
+		a->stats.learned_now--;
+		gp_log(GP_LOG_INFO, "auth_forgotten", "user=%s why=%s", l->user,
+		       known ? "changed_or_closed" : "dropped");
+	}
+}
+
 static void accounts_on_read(void *arg, bool ok, unsigned code, const char *msg)
 {
 	gp_accounts_t *a = arg;
@@ -208,6 +249,7 @@ static void accounts_on_read(void *arg, bool ok, unsigned code, const char *msg)
 		memset(&a->next, 0, sizeof(a->next));
 		a->generation++;
 		accounts_set_state(a, GP_ACCOUNTS_OK, 0, "");
+		accounts_recheck(a);
 	} else {
 		gp_vault_destroy(&a->next);
 		if (ok) /* every row came, but one did not fit: keep the last good table */
@@ -258,20 +300,28 @@ static void accounts_on_timer(uv_timer_t *t)
 
 /* ---- lookups ----------------------------------------------------------------------------- */
 
-size_t gp_accounts_hashes(gp_accounts_t *a, const char *user, size_t len, gp_auth_hash_t *out,
-                          size_t max)
+static size_t accounts_user_hashes(const gp_accounts_t *a, const char *user, size_t len,
+                                   gp_auth_hash_t *out, size_t max, bool *known)
 {
 	size_t got = 0;
-	bool known = false;
+	*known = false;
 	for (size_t i = 0; a->table.base && i < a->n; i++) {
 		const gp_account_t *acc =
 		        (const gp_account_t *)(a->table.base + i * a->table.slot_size);
 		if (strlen(acc->user) != len || memcmp(acc->user, user, len) != 0)
 			continue;
-		known = true;
+		*known = true;
 		for (size_t k = 0; !acc->closed && k < acc->nhash && got < max; k++)
 			out[got++] = acc->hash[k];
 	}
+	return got;
+}
+
+size_t gp_accounts_hashes(gp_accounts_t *a, const char *user, size_t len, gp_auth_hash_t *out,
+                          size_t max)
+{
+	bool known;
+	size_t got = accounts_user_hashes(a, user, len, out, max, &known);
 	if (!known && a->started && !a->closing && a->state != GP_ACCOUNTS_DENIED) {
 		/* A user created since the last read: read again soon, not at every login. */
 		uint64_t now = uv_now(a->loop);
@@ -305,4 +355,67 @@ const gp_accounts_stats_t *gp_accounts_stats(const gp_accounts_t *a)
 {
 	static const gp_accounts_stats_t none;
 	return a ? &a->stats : &none;
+}
+
+/* ---- what sessions learn ---------------------------------------------------------------- */
+
+const char *gp_learn_result_name(gp_learn_result_t r)
+{
+	static const char *const names[] = {"learned", "not_native", "no_hash", "mismatch", "full"};
+	return (unsigned)r < GP_LEARN__COUNT ? names[r] : "?";
+}
+
+void gp_accounts_forget(gp_accounts_t *a, gp_learned_t *held)
+{
+	if (!a || !held || !a->secrets_ok)
+		return;
+	if (held->live && !held->dropped)
+		a->stats.learned_now--;
+	gp_vault_put(&a->secrets, held); /* wiped */
+}
+
+bool gp_accounts_learned(const gp_learned_t *held)
+{
+	return held && held->live && !held->dropped;
+}
+
+/* Learn l's secret against user's stored hashes into a new slot. */
+static gp_learn_result_t accounts_learn(gp_accounts_t *a, const gp_core_learn_t *l,
+                                        gp_learned_t **held)
+{
+	if (!gp_learn_ready(l))
+		return GP_LEARN_NOT_NATIVE;
+	gp_auth_hash_t h[GP_PRIV_MAX_AUTH];
+	size_t nh = gp_accounts_hashes(a, l->user, strlen(l->user), h, GP_PRIV_MAX_AUTH);
+	gp_auth_secret_t s;
+	bool ok = false;
+	for (size_t k = 0; k < nh && !ok; k++)
+		ok = gp_auth_native_learn(l->nonce, sizeof(l->nonce), l->reply, l->reply_len, &h[k],
+		                          &s);
+	explicit_bzero(h, sizeof(h));
+	if (!ok)
+		return nh ? GP_LEARN_MISMATCH : GP_LEARN_NO_HASH;
+	gp_learned_t *slot = a->secrets_ok ? gp_vault_get(&a->secrets) : NULL;
+	if (!slot) {
+		gp_auth_secret_wipe(&s);
+		return GP_LEARN_FULL;
+	}
+	slot->live = true;
+	slot->secret = s;
+	gp_auth_secret_wipe(&s);
+	memcpy(slot->user, l->user, sizeof(slot->user));
+	a->stats.learned_now++;
+	*held = slot;
+	return GP_LEARN_LEARNED;
+}
+
+gp_learn_result_t gp_accounts_login(gp_accounts_t *a, gp_learned_t **held, gp_core_learn_t *l)
+{
+	gp_accounts_forget(a, *held);
+	*held = NULL;
+	gp_learn_result_t r = a ? accounts_learn(a, l, held) : GP_LEARN_NO_HASH;
+	if (a)
+		a->stats.learn[r]++;
+	gp_learn_wipe(l);
+	return r;
 }

@@ -11,6 +11,7 @@
 #include "cluster/cluster.h"
 #include "cluster/priv.h"
 #include "session/auth.h"
+#include "session/core_learn.h"
 #include "session/vault.h"
 
 /*
@@ -42,9 +43,32 @@ typedef struct gp_account {
 	bool closed;                           /* locked, expired or a role: learns nothing */
 } gp_account_t;
 
+/* What a session's login taught: a slot of the secrets vault, held by the session. */
+typedef struct gp_learned {
+	uint32_t vault_link_;             /* the vault's free-list link while the slot is free */
+	bool live;                        /* handed out (a free slot reads 0 here) */
+	bool dropped;                     /* a read showed the account changed: wiped */
+	gp_auth_secret_t secret;          /* SHA1(password) */
+	char user[GP_LEARN_USER_MAX + 1]; /* whose */
+} gp_learned_t;
+
+/* How a login's learning ended (metrics). */
+typedef enum gp_learn_result {
+	GP_LEARN_LEARNED,    /* the reply proved a stored hash: kept */
+	GP_LEARN_NOT_NATIVE, /* another plugin, or the exchange was not seen whole */
+	GP_LEARN_NO_HASH,    /* no usable native hash for the user (unknown, locked, expired, or
+	                      * the accounts cannot be read) */
+	GP_LEARN_MISMATCH,   /* no stored hash matched the reply */
+	GP_LEARN_FULL,       /* no vault slot left (or no vault) */
+	GP_LEARN__COUNT
+} gp_learn_result_t;
+
 typedef struct gp_accounts_stats {
 	uint64_t reads[GP_ACCOUNTS__COUNT]; /* reads ended in OK / DENIED / FAILED */
 	uint64_t unknown_user_reads;        /* of which asked for by a login of an unknown user */
+	uint64_t learn[GP_LEARN__COUNT];    /* logins by what they taught */
+	uint64_t dropped;                   /* learned secrets a read showed stale (wiped) */
+	uint32_t learned_now;               /* sessions holding a live secret */
 } gp_accounts_stats_t;
 
 typedef struct gp_accounts {
@@ -66,6 +90,8 @@ typedef struct gp_accounts {
 	bool next_bad;             /* a row did not fit or parse */
 	int64_t default_lifetime;  /* @@default_password_lifetime of the read in flight */
 	uint64_t generation;       /* successful reads so far (learned secrets re-check) */
+	gp_vault_t secrets;        /* gp_learned_t slots, one a session that learned */
+	bool secrets_ok;           /* the vault was mapped (else nothing is learned) */
 	gp_accounts_stats_t stats; /* counters for /metrics */
 } gp_accounts_t;
 
@@ -90,6 +116,15 @@ size_t gp_accounts_count(const gp_accounts_t *a);
 /* Successful reads so far: a session that learned at generation g re-checks after a newer. */
 uint64_t gp_accounts_generation(const gp_accounts_t *a);
 const gp_accounts_stats_t *gp_accounts_stats(const gp_accounts_t *a);
+/* A session's login or COM_CHANGE_USER was accepted: give back what *held taught (the old
+ * user's), then learn from l if it is ready (*held: the new slot or NULL), wipe l. */
+gp_learn_result_t gp_accounts_login(gp_accounts_t *a, gp_learned_t **held, gp_core_learn_t *l);
+/* The session ends: wipe and give back its slot (NULL: nothing). */
+void gp_accounts_forget(gp_accounts_t *a, gp_learned_t *held);
+/* The slot still holds a secret that logs in (not dropped by a read since). */
+bool gp_accounts_learned(const gp_learned_t *held);
+/* "learned", "not_native", "no_hash", "mismatch", "full". */
+const char *gp_learn_result_name(gp_learn_result_t r);
 /* "unread", "ok", "denied", "failed". */
 const char *gp_accounts_state_name(gp_accounts_state_t s);
 

@@ -324,12 +324,15 @@ size_t gp_accounts_hashes(gp_accounts_t *a, const char *user, size_t len, gp_aut
 	size_t got = accounts_user_hashes(a, user, len, out, max, &known);
 	if (!known && a->started && !a->closing && a->state != GP_ACCOUNTS_DENIED) {
 		/* A user created since the last read: read again soon, not at every login. */
-		uint64_t now = uv_now(a->loop);
+		uint64_t now = uv_now(a->loop), next = a->last_read_ms + ACCOUNTS_UNKNOWN_MS;
+		uint64_t wait = !a->last_read_ms || now >= next ? 0 : next - now;
 		if (a->reading) {
 			a->reread = true;
-		} else if (now - a->last_read_ms >= ACCOUNTS_UNKNOWN_MS || !a->last_read_ms) {
+		} else if (wait < (uint64_t)a->refresh_ms) {
+			/* a sooner periodic read is not put off, and a second unknown login within
+			 * the wait moves nothing */
 			a->unknown_read = true;
-			uv_timer_start(&a->timer, accounts_on_timer, 0, 0);
+			uv_timer_start(&a->timer, accounts_on_timer, wait, 0);
 		}
 	}
 	return got;

@@ -63,13 +63,23 @@ void gp_learn_change_user(gp_core_learn_t *l, const uint8_t *p, size_t n, size_t
 		learn_reply(l, cu.auth, cu.auth_len);
 		return;
 	}
-	/* Longer than the core sees of a command: the name at least, and the server's
-	 * AuthSwitchRequest (MariaDB sends one) brings the nonce and the reply. */
+	/* Longer than the core sees of a command (a plugin name and attributes follow): the
+	 * name and the reply come first. The plugin it was computed for is cut off; the check
+	 * against the stored native hash tells (another plugin's reply proves nothing). A
+	 * server's AuthSwitchRequest, if one follows, brings its own nonce and reply. */
 	myp_change_user_t c;
 	myp_status_t st = myp_change_user_parse(p, n, caps, &c);
-	if (st != MYP_EPROTO && c.user)
-		learn_user(l, c.user, c.user_len);
+	if (st == MYP_EPROTO || !c.user)
+		return;
+	learn_user(l, c.user, c.user_len);
 	l->native = true;
+	size_t off = (size_t)(c.user - p) + c.user_len + 1; /* past the name's NUL */
+	if (!(caps & MYP_CLIENT_SECURE_CONNECTION) || off >= n || off + 1 + p[off] > n)
+		return;
+	l->nonce_ok = l->greet_ok;
+	if (l->nonce_ok)
+		memcpy(l->nonce, l->greet_nonce, MYP_NATIVE_AUTH_LEN);
+	learn_reply(l, p + off + 1, p[off]);
 }
 
 void gp_learn_server(gp_core_learn_t *l, const uint8_t *p, size_t n, size_t len)

@@ -485,6 +485,8 @@ static gp_pkt_action_t client_packet(gp_io_t *io, gp_pkt_t *pkt)
 		s->proxy->stats.commands++;
 		s->cmd_start_ns = uv_hrtime();
 		gp_metrics_command(s->proxy->metrics, (int)s->endpoint, o.cmd);
+		/* its AuthSwitchRequest is read whole: the nonce a learned login needs */
+		gp_io_set_whole(&s->server, o.cmd == MYP_COM_CHANGE_USER);
 	}
 	if (o.ev & GP_CORE_EV_DEFER_ANSWER)
 		return session_defer_answered(s, pkt, &o.r);
@@ -524,10 +526,11 @@ static void session_response_done(gp_session_t *s, const gp_core_out_t *o, bool 
 		gp_cluster_rw_answer(&s->proxy->cluster, s->backend, uv_hrtime());
 	if (o->ev & GP_CORE_EV_RO_FRESH)
 		gp_core_want_sync(&s->core, s->proxy->cfg->routing_ro_causal_reads);
-	if (o->ev & GP_CORE_EV_LOGGED_IN)
-		gp_slog(s, GP_LOG_DEBUG, "auth_learn", "result=%s",
-		        gp_learn_result_name(
-		                gp_accounts_login(s->proxy->acct, &s->learned, &s->core.learn)));
+	if (o->ev & GP_CORE_EV_LOGGED_IN) {
+		gp_learn_result_t r =
+		        gp_accounts_login(s->proxy->acct, &s->learned, &s->core.learn);
+		gp_slog(s, GP_LOG_DEBUG, "auth_learn", "result=%s", gp_learn_result_name(r));
+	}
 	if (o->ev & GP_CORE_EV_READY) {
 		uv_timer_stop(&s->timer);
 		gp_handoff_release(s);

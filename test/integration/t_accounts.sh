@@ -62,6 +62,12 @@ state_is() { [[ $(metric "auth_accounts_state{state=\"$1\"}") == 1 ]]; }
 reads_at_least() { (($(metric "auth_accounts_reads_total{result=\"$1\"}") >= $2)); }
 count_is() { [[ $(metric auth_accounts) == "$1" ]]; }
 lines() { grep -c -- "$1" "$LOG"; }
+st() { # st KEY: /status .auth.KEY
+  # shellcheck disable=SC2016 # PHP code
+  curl -s --max-time 2 "http://127.0.0.1:$HTTP/status" | php -r '
+    $v = json_decode(stream_get_contents(STDIN), true);
+    echo json_encode($v["auth"][$argv[1]] ?? null);' "$1"
+}
 
 root_sql "DROP USER IF EXISTS '$USER_'@'%';
   CREATE USER '$USER_'@'%' IDENTIFIED BY '$PASS'; GRANT USAGE ON *.* TO '$USER_'@'%';" || {
@@ -98,6 +104,7 @@ gp_eq 1 "$(lines 'event=auth_accounts state=denied')" "one log line for all the 
 gp_match "user=$USER_ code=1142 .*GRANT SELECT ON mysql.global_priv" \
   "$(grep 'event=auth_accounts state=denied' "$LOG")" "the line names the account, the code and the grant"
 gp_eq 0 "$(metric auth_accounts)" "no accounts known"
+gp_eq '"denied"' "$(st accounts_state)" "/status auth.accounts_state is denied"
 gp_eq 1 "$(gp_client -h127.0.0.1 -P"$PORT" -uapp -papp -N -B -e 'SELECT 1' 2>&1)" \
   "clients are served as before"
 
@@ -108,6 +115,8 @@ rows=$(root_sql "SELECT COUNT(*) FROM mysql.global_priv")
 wait_for 5 count_is "$rows" && gp_ok "auth_accounts = $rows, the table's rows" ||
   gp_notok "auth_accounts $(metric auth_accounts), the table has $rows"
 gp_eq 1 "$(lines 'event=auth_accounts state=ok')" "one state=ok line"
+gp_eq '"ok"' "$(st accounts_state)" "/status auth.accounts_state is ok"
+gp_eq "$rows" "$(st accounts)" "/status auth.accounts is the row count"
 root_sql "CREATE USER '$NEWUSER'@'%' IDENTIFIED BY 'x'"
 wait_for 5 count_is "$((rows + 1))" && gp_ok "a CREATE USER is seen by the next read" ||
   gp_notok "auth_accounts $(metric auth_accounts) after CREATE USER (want $((rows + 1)))"

@@ -432,6 +432,7 @@ static const struct gp_cfg_min {
         {"monitor", "timeout_ms", offsetof(gp_config_t, monitor_timeout_ms), 10},
         {"monitor", "fall", offsetof(gp_config_t, monitor_fall), 1},
         {"monitor", "rise", offsetof(gp_config_t, monitor_rise), 1},
+        {"auth", "refresh_ms", offsetof(gp_config_t, auth_refresh_ms), 100},
         {"handshake", "greeting_timeout_ms", offsetof(gp_config_t, handshake_greeting_timeout_ms),
          200},
 };
@@ -537,13 +538,15 @@ int gp_config_proxy_protocol(const gp_config_t *c)
 	return !strcmp(v, "off") ? 0 : !strcmp(v, "v1") ? 1 : !strcmp(v, "v2") ? 2 : -1;
 }
 
-/* Eviction uses the monitor account unless told otherwise; store the effective value. */
+/* Eviction and auth use the monitor account unless told otherwise; store the effective
+ * value. */
 static gp_status_t gp_cfg_inherit_eviction(gp_config_t *c)
 {
-	char **dst[] = {&c->eviction_user, &c->eviction_password};
-	const char *src[] = {c->monitor_user, c->monitor_password};
+	char **dst[] = {&c->eviction_user, &c->eviction_password, &c->auth_user, &c->auth_password};
+	const char *src[] = {c->monitor_user, c->monitor_password, c->monitor_user,
+	                     c->monitor_password};
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 4; i++) {
 		if ((*dst[i])[0] != '\0')
 			continue;
 		char *dup = strdup(src[i]);

@@ -70,6 +70,11 @@
 	X(eviction, enabled, "enabled", BOOL, true, "evict a dead writer from the group")          \
 	X(eviction, user, "user", STR, "", "eviction account (default: monitor's)")                \
 	X(eviction, password, "password", SECRET, "", "its password (default: monitor's)")         \
+	X(auth, user, "user", STR, "",                                                             \
+	  "account that reads mysql.global_priv to learn logins (default: monitor's)")             \
+	X(auth, password, "password", SECRET, "", "its password (default: monitor's)")             \
+	X(auth, refresh_ms, "refresh_ms", INT, 10000,                                              \
+	  "re-read mysql.global_priv this often (an unknown user: sooner)")                        \
 	X(handshake, proxy_protocol, "proxy_protocol", STR, "off",                                 \
 	  "off|v1|v2: send a PROXY protocol header naming the client to every backend")            \
 	X(handshake, park, "park", BOOL, true,                                                     \

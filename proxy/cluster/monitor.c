@@ -70,6 +70,8 @@ static void job_disposed(gp_mconn_t *mc)
 {
 	gp_mon_job_t *j = mc->owner;
 	free(j->sql);
+	gp_config_secret_free(j->pass);
+	free(j->user);
 	free(j);
 }
 
@@ -82,8 +84,8 @@ void gp_mon_job_connect(gp_mon_job_t *j)
 	j->code = 0;
 	j->err[0] = '\0';
 	m->stats.connects++;
-	gp_mconn_connect(&j->mc, &m->backends[j->via], m->evict_user, m->evict_pass,
-	                 EVICT_TIMEOUT_S);
+	gp_mconn_connect(&j->mc, &m->backends[j->via], j->user ? j->user : m->evict_user,
+	                 j->user ? j->pass : m->evict_pass, EVICT_TIMEOUT_S);
 }
 
 static void node_probe_start(gp_mon_node_t *n);
@@ -178,6 +180,12 @@ static void job_on_done(gp_mconn_t *mc)
 		gp_mconn_close(mc);
 		return;
 	case EJ_STORE:
+		if (j->row && !mc->res) {
+			job_failed(j, mysql_errno(&mc->mysql), mysql_error(&mc->mysql));
+			return;
+		}
+		for (MYSQL_ROW r; j->row && (r = mysql_fetch_row(mc->res));)
+			j->row(j->arg, r, mysql_fetch_lengths(mc->res), mysql_num_fields(mc->res));
 		gp_mconn_free_result(mc);
 		j->phase = EJ_CLOSE;
 		gp_mconn_close(mc);
@@ -225,6 +233,28 @@ gp_status_t gp_monitor_exec(gp_monitor_t *m, size_t idx, const char *sql, gp_mon
 	j->arg = arg;
 	/* Start on the next loop turn: a connect that fails at once must not call back into
 	 * the caller before gp_monitor_exec has even returned. */
+	uv_timer_start(&j->mc.timer, job_kick, 0, 0);
+	return GP_OK;
+}
+
+gp_status_t gp_monitor_read(gp_monitor_t *m, size_t idx, const char *sql, const char *user,
+                            const char *pass, gp_monitor_row_cb row, gp_monitor_exec_cb cb,
+                            void *arg)
+{
+	if (!m || !m->started || m->closing || idx >= m->n || !sql || !user || !pass || !row)
+		return GP_EINVAL;
+	char *u = strdup(user), *pw = strdup(pass);
+	gp_mon_job_t *j = u && pw ? gp_mon_job_new(m, (int)idx, sql) : NULL;
+	if (!j) {
+		free(u);
+		gp_config_secret_free(pw);
+		return GP_ENOMEM;
+	}
+	j->user = u;
+	j->pass = pw;
+	j->row = row;
+	j->cb = cb;
+	j->arg = arg;
 	uv_timer_start(&j->mc.timer, job_kick, 0, 0);
 	return GP_OK;
 }

@@ -80,6 +80,8 @@ typedef void (*gp_monitor_cb)(gp_monitor_t *m, const gp_monitor_event_t *ev, voi
 typedef void (*gp_monitor_close_cb)(gp_monitor_t *m, void *arg);
 /* ok, or the server's (or libmariadb's) error code and text; msg valid during the call. */
 typedef void (*gp_monitor_exec_cb)(void *arg, bool ok, unsigned code, const char *msg);
+/* One row of a gp_monitor_read result: nf fields (NULL for SQL NULL) and their lengths. */
+typedef void (*gp_monitor_row_cb)(void *arg, char **row, const unsigned long *len, unsigned nf);
 
 /* Counters for /metrics, all monotonic. */
 typedef struct gp_monitor_stats {
@@ -106,6 +108,11 @@ void gp_monitor_probe_now(gp_monitor_t *m);
  */
 GP_WUR gp_status_t gp_monitor_exec(gp_monitor_t *m, size_t idx, const char *sql,
                                    gp_monitor_exec_cb cb, void *arg);
+/* As gp_monitor_exec, as account user/pass, with every row of the result handed to row
+ * (before cb; a failure after some rows still ends in cb with ok false). */
+GP_WUR gp_status_t gp_monitor_read(gp_monitor_t *m, size_t idx, const char *sql, const char *user,
+                                   const char *pass, gp_monitor_row_cb row, gp_monitor_exec_cb cb,
+                                   void *arg);
 void gp_monitor_close(gp_monitor_t *m, gp_monitor_close_cb done, void *arg);
 void gp_monitor_free(gp_monitor_t *m);
 

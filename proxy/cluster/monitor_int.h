@@ -70,6 +70,8 @@ typedef struct gp_mon_job {
 	uint64_t t0;             /* uv_hrtime() at the start */
 	uint64_t done_ns;        /* uv_hrtime() the statement returned OK */
 	gp_monitor_exec_cb cb;   /* exec: completion */
+	gp_monitor_row_cb row;   /* read: each row of the result (NULL: exec) */
+	char *user, *pass;       /* read: its own account (NULL: the eviction account) */
 	void *arg;               /* exec: its argument */
 	struct gp_mon_job *next; /* m->jobs list */
 } gp_mon_job_t;

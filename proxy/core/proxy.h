@@ -75,6 +75,7 @@ typedef struct gp_stats {
 } gp_stats_t;
 
 /* Modules above core: the proxy holds them by pointer only. */
+struct gp_accounts;
 struct gp_admin;
 struct gp_handoff;
 struct gp_metrics;
@@ -115,6 +116,7 @@ typedef struct gp_proxy {
 	struct gp_admin *admin;     /* HTTP server, reloads, VRRP role (admin.c) */
 	struct gp_handoff *ho;      /* parked greetings, slot queue (handoff.c) */
 	struct gp_tls_ctx *tls;     /* the client leg's TLS (NULL: tls not configured) */
+	struct gp_accounts *acct;   /* mysql.global_priv as read (session/accounts.h) */
 	gp_proxy_hooks_t hooks;     /* calls up into the daemon */
 } gp_proxy_t;
 

@@ -187,6 +187,7 @@ static void proxy_teardown(gp_proxy_t *p)
 	uv_close((uv_handle_t *)&d->sweep, NULL);
 	uv_close((uv_handle_t *)&p->drain_timer, NULL);
 	uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
+	gp_accounts_stop(p->acct);
 	gp_cluster_stop(&p->cluster);
 	gp_vrrp_stop(p);
 	gp_admin_stop(p);
@@ -364,6 +365,7 @@ gp_status_t gp_proxy_start(gp_daemon_t *d, uv_loop_t *loop, gp_config_t *cfg)
 	p->cfg = cfg;
 	p->vrrp = &d->vrrp;
 	p->metrics = &d->metrics;
+	p->acct = &d->accounts;
 	p->hooks.shutdown_now = gp_proxy_shutdown_now;
 	p->hooks.all_gone = proxy_teardown;
 	proxy_cluster_init(p);
@@ -412,6 +414,10 @@ gp_status_t gp_proxy_start(gp_daemon_t *d, uv_loop_t *loop, gp_config_t *cfg)
 		st = gp_vrrp_start(p);
 	if (st == GP_OK)
 		st = gp_cluster_start(&p->cluster);
+	if (st == GP_OK)
+		st = gp_accounts_init(p->acct, loop, &p->cluster, cfg);
+	if (st == GP_OK)
+		gp_accounts_start(p->acct);
 	if (st == GP_OK)
 		st = gp_admin_start(p);
 	if (st != GP_OK) {

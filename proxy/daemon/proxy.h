@@ -10,12 +10,14 @@
 #include "core/proxy.h"
 #include "ha/vrrp.h"
 #include "ops/metrics.h"
+#include "session/accounts.h"
 
 /* The one proxy of the process, with what only the daemon touches. */
 typedef struct gp_daemon {
 	gp_proxy_t proxy;                       /* what the layers below see */
 	gp_vrrp_t vrrp;                         /* proxy.vrrp points here */
 	gp_metrics_t metrics;                   /* proxy.metrics points here */
+	gp_accounts_t accounts;                 /* proxy.acct points here */
 	uv_signal_t sig_term, sig_int, sig_hup; /* signal watchers */
 	uv_timer_t sweep;                       /* idle-timeout sweep */
 	uv_timer_t shutdown_timer;              /* shutdown deadline */

@@ -17,6 +17,7 @@
 #include "cluster/monitor.h"
 #include "codec/myp.h"
 #include "core/proxy.h"
+#include "session/accounts.h"
 #include "session/session.h"
 
 #define GP_METRICS_PREFIX "galera_proxy_"
@@ -361,6 +362,53 @@ static void emit_evictions(mw_t *w)
 	sample_u(w, NULL, 0, n);
 }
 
+static void emit_accounts(mw_t *w)
+{
+	sample_u(w, NULL, 0, gp_accounts_count(w->p->acct));
+}
+
+static void emit_accounts_state(mw_t *w)
+{
+	gp_accounts_state_t now = gp_accounts_state(w->p->acct);
+	for (int s = 0; s < GP_ACCOUNTS__COUNT; s++) {
+		const char *lb[] = {"state", gp_accounts_state_name((gp_accounts_state_t)s)};
+		sample_u(w, lb, 1, s == (int)now);
+	}
+}
+
+static void emit_accounts_reads(mw_t *w)
+{
+	const gp_accounts_stats_t *st = gp_accounts_stats(w->p->acct);
+	for (int s = GP_ACCOUNTS_OK; s < GP_ACCOUNTS__COUNT; s++) {
+		const char *lb[] = {"result", gp_accounts_state_name((gp_accounts_state_t)s)};
+		sample_u(w, lb, 1, st->reads[s]);
+	}
+}
+
+static void emit_accounts_unknown(mw_t *w)
+{
+	sample_u(w, NULL, 0, gp_accounts_stats(w->p->acct)->unknown_user_reads);
+}
+
+static void emit_auth_logins(mw_t *w)
+{
+	const gp_accounts_stats_t *st = gp_accounts_stats(w->p->acct);
+	for (int r = 0; r < GP_LEARN__COUNT; r++) {
+		const char *lb[] = {"result", gp_learn_result_name((gp_learn_result_t)r)};
+		sample_u(w, lb, 1, st->learn[r]);
+	}
+}
+
+static void emit_auth_learned(mw_t *w)
+{
+	sample_u(w, NULL, 0, gp_accounts_stats(w->p->acct)->learned_now);
+}
+
+static void emit_auth_dropped(mw_t *w)
+{
+	sample_u(w, NULL, 0, gp_accounts_stats(w->p->acct)->dropped);
+}
+
 static void emit_eviction_failures(mw_t *w)
 {
 	sample_u(w, NULL, 0, gp_cluster_eviction_failures(&w->p->cluster));
@@ -607,6 +655,25 @@ static void emit_http_requests(mw_t *w)
 	  NULL)                                                                                    \
 	X("eviction_failures_total", "counter", "evs.evict attempts that failed",                  \
 	  emit_eviction_failures, NULL)                                                            \
+	X("auth_accounts", "gauge", "Accounts read from mysql.global_priv (learning logins)",      \
+	  emit_accounts, NULL)                                                                     \
+	X("auth_accounts_state", "gauge",                                                          \
+	  "How the last read of mysql.global_priv ended (denied: auth.user lacks SELECT on it)",   \
+	  emit_accounts_state, NULL)                                                               \
+	X("auth_accounts_reads_total", "counter", "Reads of mysql.global_priv by result",          \
+	  emit_accounts_reads, NULL)                                                               \
+	X("auth_accounts_unknown_user_reads_total", "counter",                                     \
+	  "Reads of mysql.global_priv asked for early by a login of an unknown user",              \
+	  emit_accounts_unknown, NULL)                                                             \
+	X("auth_logins_total", "counter",                                                          \
+	  "Logins and COM_CHANGE_USERs the servers accepted, by what the proxy learned from them", \
+	  emit_auth_logins, NULL)                                                                  \
+	X("auth_sessions_learned", "gauge",                                                        \
+	  "Sessions holding a learned native-password secret (in memory only)", emit_auth_learned, \
+	  NULL)                                                                                    \
+	X("auth_secrets_dropped_total", "counter",                                                 \
+	  "Learned secrets wiped because a read showed the account changed, dropped or locked",    \
+	  emit_auth_dropped, NULL)                                                                 \
 	X("client_connections_accepted_total", "counter", "Client connections accepted",           \
 	  emit_accepted, NULL)                                                                     \
 	X("client_connections_rejected_total", "counter", "Client connections refused by reason",  \

@@ -12,6 +12,7 @@
 #include "net/resolve.h"
 #include "net/tls.h"
 #include "ops/admin.h"
+#include "session/accounts.h"
 #include "session/session.h"
 
 #define RELOAD_RESOLVE_MS 10000 /* a reload's host names must resolve within this */
@@ -281,6 +282,7 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	if (lvl >= 0)
 		gp_log_min_level = (gp_log_level_t)lvl;
 	gp_cluster_reload(&p->cluster, nw, map, nold, restart ? m : NULL);
+	gp_accounts_reload(p->acct, nw);
 	gp_config_free(old);
 	a->config_version++;
 	a->reloads_ok++;

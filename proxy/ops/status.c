@@ -9,6 +9,7 @@
 #include "cluster/cluster.h"
 #include "ha/vrrp.h"
 #include "ops/metrics.h"
+#include "session/accounts.h"
 #include "session/session.h"
 
 /* RFC 3339 UTC with milliseconds, e.g. 2024-05-01T12:00:00.123Z */
@@ -194,6 +195,13 @@ json_t *gp_status_document(const gp_proxy_t *p)
 	                  "last_at", status_time_json(a->last_reload_unix_ms), "last_error",
 	                  a->last_reload_error[0] ? a->last_reload_error : NULL, "pending",
 	                  a->pending != NULL, "resolving", a->resolving != NULL));
+	const gp_accounts_stats_t *as = gp_accounts_stats(p->acct);
+	json_object_set_new(o, "auth",
+	                    json_pack("{s:s,s:I,s:I,s:I}", "accounts_state",
+	                              gp_accounts_state_name(gp_accounts_state(p->acct)),
+	                              "accounts", (json_int_t)gp_accounts_count(p->acct),
+	                              "sessions_learned", (json_int_t)as->learned_now,
+	                              "secrets_dropped", (json_int_t)as->dropped));
 	json_t *bs = json_array();
 	for (size_t i = 0; i < p->nbackends; i++)
 		json_array_append_new(bs, admin_backend_json(p, i));

@@ -122,6 +122,7 @@ static gp_pkt_action_t core_greeting(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t 
 	}
 	/* The client sees a proxy-wide id (a KILL of it is translated, see core_kill). */
 	c->server_thread = g.conn_id;
+	gp_learn_greeting(&c->learn, &g);
 	/* Compression is the proxy's own to give the client: the backend's offer says the
 	 * server side would accept it, and the client's leg ends in the proxy's I/O engine. */
 	uint64_t mask = GP_CAPS_UNRELAYABLE;
@@ -142,6 +143,7 @@ void gp_core_defer_auth(gp_core_t *c, const myp_greeting_t *g, uint64_t caps)
 	c->server_thread = g->conn_id;
 	c->server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	c->caps = caps;
+	gp_learn_greeting(&c->learn, g);
 	myp_resp_begin_auth(&c->resp, c->caps);
 	c->in_flight = true;
 	c->phase = GP_CORE_AUTH;
@@ -198,6 +200,7 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 	memcpy(c->user, r.user, ulen);
 	c->user[ulen] = '\0';
 	gp_kill_login_set(&c->login, r.user, r.user_len, r.charset, true);
+	gp_learn_hsresp(&c->learn, &r, c->deferred);
 	if (c->deferred) {
 		/* The backend's greeting will be answered with it, not relayed. */
 		out->ev |= GP_CORE_EV_DEFER_ANSWER;
@@ -256,6 +259,7 @@ static gp_pkt_action_t core_kill(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *out
 	bool is_query = cmd == MYP_COM_QUERY;
 	if (cmd == MYP_COM_CHANGE_USER) {
 		core_note_user(c, pkt);
+		gp_learn_change_user(&c->learn, pkt->p, pkt->n, pkt->len, c->caps);
 		return GP_PKT_FORWARD;
 	}
 	if (is_query) {
@@ -341,6 +345,8 @@ static gp_pkt_action_t core_client_turn(gp_core_t *c, gp_pkt_t *pkt, gp_core_out
 	if (c->phase == GP_CORE_AUTH)
 		pkt->seq = (uint8_t)(pkt->seq - c->seq_shift); /* see core_hsresp */
 	c->cmd_seq = pkt->seq;
+	if (c->phase == GP_CORE_AUTH || c->resp.cmd == MYP_COM_CHANGE_USER)
+		gp_learn_client(&c->learn, pkt->p, pkt->n, pkt->len);
 	if (myp_resp_feed_client(&c->resp, pkt->len, pkt->p, pkt->n) == MYP_RESP_EPROTO)
 		return core_protocol_error(c, pkt, out);
 	return GP_PKT_FORWARD;
@@ -479,6 +485,10 @@ static void core_response_done(gp_core_t *c, gp_core_out_t *out)
 	}
 	if (c->resp.cmd == MYP_COM_CHANGE_USER && !c->resp.failed)
 		c->login = c->login_next; /* the server took the new user */
+	if (!c->resp.failed && (c->phase == GP_CORE_AUTH || c->resp.cmd == MYP_COM_CHANGE_USER))
+		out->ev |= GP_CORE_EV_LOGGED_IN; /* the glue learns, then gp_learn_wipe */
+	else if (c->phase == GP_CORE_AUTH || c->resp.cmd == MYP_COM_CHANGE_USER)
+		gp_learn_wipe(&c->learn);
 	if (c->phase == GP_CORE_AUTH) {
 		if (c->resp.failed) {
 			core_log(c, GP_LOG_INFO, "auth_failed", "user=%s code=%u", c->user,
@@ -524,6 +534,9 @@ gp_pkt_action_t gp_core_server_packet(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t
 	c->zlast = pkt->seq;
 	if (c->phase == GP_CORE_AUTH && c->deferred)
 		out->ev |= GP_CORE_EV_DEFER_SERVER;
+	if ((c->phase == GP_CORE_AUTH || c->resp.cmd == MYP_COM_CHANGE_USER) && !c->internal &&
+	    pkt->n > 0 && pkt->p[0] != 0x00 && pkt->p[0] != 0xFF)
+		gp_learn_server(&c->learn, pkt->p, pkt->n, pkt->len);
 	if (c->kill.phase == GP_KILL_CHECKING && c->internal &&
 	    myp_resp_is_row(&c->resp, pkt->len, pkt->p, pkt->n))
 		c->kill.privileged |= gp_kill_grant_row_allows(pkt->p, pkt->n);

@@ -11,6 +11,7 @@
 #include "codec/myp.h"
 #include "net/io.h" /* gp_pkt_t and gp_pkt_action_t: types only, the core calls no I/O */
 #include "base/close.h"
+#include "session/core_learn.h"
 #include "session/kill.h"
 
 /* MariaDB extended capabilities the codec tracks; any other (newer) one is masked out,
@@ -100,6 +101,7 @@ typedef struct gp_core {
 	gp_kill_login_t login;      /* the login user as its server keeps it (who may KILL it) */
 	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
 	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent */
+	gp_core_learn_t learn;      /* the native-password login in flight (core_learn.h) */
 } gp_core_t;
 
 /* Events for the glue to act on (bits of gp_core_out_t.ev). */
@@ -121,6 +123,9 @@ enum {
 	GP_CORE_EV_KILL_CHECKED = 1u << 14, /* the issuer's grants are read: run or refuse */
 	GP_CORE_EV_RESUME = 1u << 15,       /* let the client's next command in */
 	GP_CORE_EV_START_TLS = 1u << 16,    /* an SSL request: TLS from the next byte read */
+	GP_CORE_EV_LOGGED_IN = 1u << 17,    /* the server accepted a login or COM_CHANGE_USER:
+	                                     * what was learned before is the old user's; learn
+	                                     * anew if gp_learn_ready(&c->learn) */
 };
 
 #define GP_CORE_OUT_MAX 512 /* bytes of the proxy's own for one side per call */

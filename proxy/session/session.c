@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "session/accounts.h"
 #include "session/handoff.h"
 #include "session/kill.h"
 #include "base/log.h"
@@ -87,6 +88,7 @@ static void session_release(gp_session_t *s)
 	gp_list_del(&s->drain_link);
 	session_leave_backend(s);
 	gp_handoff_forget(s);
+	gp_accounts_forget(p->acct, s->learned);
 	if (s->core.kill.slot) /* closed while its cross-node KILL was checked */
 		gp_kill_slot_give(&p->kill_jobs);
 	if (s->counted)
@@ -483,6 +485,8 @@ static gp_pkt_action_t client_packet(gp_io_t *io, gp_pkt_t *pkt)
 		s->proxy->stats.commands++;
 		s->cmd_start_ns = uv_hrtime();
 		gp_metrics_command(s->proxy->metrics, (int)s->endpoint, o.cmd);
+		/* its AuthSwitchRequest is read whole: the nonce a learned login needs */
+		gp_io_set_whole(&s->server, o.cmd == MYP_COM_CHANGE_USER);
 	}
 	if (o.ev & GP_CORE_EV_DEFER_ANSWER)
 		return session_defer_answered(s, pkt, &o.r);
@@ -527,6 +531,11 @@ static void session_response_done(gp_session_t *s, const gp_core_out_t *o, bool 
 		gp_cluster_rw_answer(&s->proxy->cluster, s->backend, uv_hrtime());
 	if (o->ev & GP_CORE_EV_RO_FRESH)
 		gp_core_want_sync(&s->core, s->proxy->cfg->routing_ro_causal_reads);
+	if (o->ev & GP_CORE_EV_LOGGED_IN) {
+		gp_learn_result_t r =
+		        gp_accounts_login(s->proxy->acct, &s->learned, &s->core.learn);
+		gp_slog(s, GP_LOG_DEBUG, "auth_learn", "result=%s", gp_learn_result_name(r));
+	}
 	if (o->ev & GP_CORE_EV_READY) {
 		uv_timer_stop(&s->timer);
 		gp_handoff_release(s);

@@ -47,6 +47,7 @@ typedef struct gp_session {
 	gp_handshake_t hs;           /* handshake slot, greeting, deferred login: handoff.c's */
 	gp_core_t core;              /* the session protocol (core.c): caps, response, txn, KILL */
 	myp_trans_t txn_counted;     /* what it adds to its backend's txn_open/txn_unknown */
+	struct gp_learned *learned;  /* what its login taught (accounts.h), or NULL */
 } gp_session_t;
 
 /* One log line naming the session (conn, client, backend). */

@@ -6,7 +6,8 @@
 #   mariadb.sh sql DIR SQL...   runs SQL as root over DIR's socket
 #
 # Users created: app/app (mysql_native_password, ALL on *.*), edapp/edpass (ed25519),
-# monitor/monitor (USAGE, PROCESS, REPLICATION CLIENT); database `test`.
+# monitor/monitor (USAGE, PROCESS, REPLICATION CLIENT, SELECT on mysql.global_priv); database
+# `test`.
 # Only the process recorded in DIR is ever signalled.
 
 # mariadb_log prints a progress line to stderr so stdout stays the pid.
@@ -146,6 +147,7 @@ mariadb_start() {
       GRANT ALL PRIVILEGES ON *.* TO 'edapp'@'%';
       CREATE USER 'monitor'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('monitor');
       GRANT USAGE, PROCESS, REPLICATION CLIENT ON *.* TO 'monitor'@'%';
+      GRANT SELECT ON mysql.global_priv TO 'monitor'@'%';
       CREATE DATABASE IF NOT EXISTS test;
       FLUSH PRIVILEGES;" 2>"$dir/setup.err"; then
     mariadb_log "creating users failed: $(cat "$dir/setup.err")"

@@ -109,14 +109,17 @@ static void check_BOOL(bool got, bool want, const char *what)
 /* Every key holds its table default except those a file set (listen) or inherited. */
 static void check_defaults(const gp_config_t *c)
 {
-#define CHECK_DEFAULT(sec, field, key, type, def, help)                               \
-	if (strcmp(#sec "." key, "top.listen") != 0 && strcmp(#sec, "eviction") != 0) \
+#define CHECK_DEFAULT(sec, field, key, type, def, help)                                           \
+	if (strcmp(#sec "." key, "top.listen") != 0 && strcmp(#sec, "eviction") != 0 &&           \
+	    strcmp(#sec "." key, "auth.user") != 0 && strcmp(#sec "." key, "auth.password") != 0) \
 		check_##type(c->sec##_##field, def, #sec "." key);
 	GP_CONFIG_TABLE(CHECK_DEFAULT)
 #undef CHECK_DEFAULT
 	ck_assert_int_eq(c->eviction_enabled, true);
 	ck_assert_str_eq(c->eviction_user, c->monitor_user); /* inherited */
 	ck_assert_str_eq(c->eviction_password, c->monitor_password);
+	ck_assert_str_eq(c->auth_user, c->monitor_user); /* inherited */
+	ck_assert_str_eq(c->auth_password, c->monitor_password);
 }
 
 /* ---- table-driven load cases ------------------------------------------ */
@@ -151,6 +154,7 @@ static const load_case_t load_cases[] = {
         {MINIMAL "eviction = { enable = true; };\n", ":3: unknown key 'enable' in eviction"},
         {MINIMAL "monitor = { listen = \"x\"; };\n", ":3: unknown key 'listen' in monitor"},
         {MINIMAL "eviction = { interval_ms = 5; };\n", ":3: unknown key 'interval_ms' in eviction"},
+        {MINIMAL "auth = { refresh = 5; };\n", ":3: unknown key 'refresh' in auth"},
         {LISTEN "backends = (\n { name = \"db1\"; address = \"127.0.0.1:1\"; },\n"
                 " { name = \"db2\"; address = \"127.0.0.1:2\";\n   prio = 1; }\n);\n",
          ":5: unknown key 'prio' in backend 2"},
@@ -250,6 +254,7 @@ static const load_case_t load_cases[] = {
          ":3: 'timeout_ms' in monitor must be at least 10"},
         {MINIMAL "monitor = { fall = 0; };\n", ":3: 'fall' in monitor must be at least 1"},
         {MINIMAL "monitor = { rise = 0; };\n", ":3: 'rise' in monitor must be at least 1"},
+        {MINIMAL "auth = { refresh_ms = 99; };\n", ":3: 'refresh_ms' in auth must be at least 100"},
         {MINIMAL "limits = { max_client_connections = 0; };\n",
          ":3: 'max_client_connections' in limits must be at least 1"},
         {MINIMAL "monitor = { user = \"\"; };\n", ":3: 'user' in monitor must not be empty"},
@@ -467,6 +472,16 @@ START_TEST(test_eviction_defaults_to_monitor)
 	                    "eviction = { user = \"root\"; password = \"rootpw\"; };\n");
 	ck_assert_str_eq(c->eviction_user, "root");
 	ck_assert_str_eq(c->eviction_password, "rootpw");
+	ck_assert_str_eq(c->auth_user, "mon"); /* auth inherits on its own */
+	ck_assert_str_eq(c->auth_password, "pw");
+	gp_config_free(c);
+
+	c = load_ok(MINIMAL "monitor = { user = \"mon\"; password = \"pw\"; };\n"
+	                    "auth = { user = \"privreader\"; password = \"apw\"; };\n");
+	ck_assert_str_eq(c->auth_user, "privreader");
+	ck_assert_str_eq(c->auth_password, "apw");
+	ck_assert_str_eq(c->eviction_user, "mon");
+	ck_assert_int_eq(c->auth_refresh_ms, 10000);
 	gp_config_free(c);
 }
 END_TEST

@@ -9,6 +9,7 @@
 -- writer and KILL across nodes (README, "Evicting a dead writer").
 CREATE USER IF NOT EXISTS 'monitor'@'10.77.0.%' IDENTIFIED BY 'monitor-demo';
 GRANT USAGE, PROCESS, REPLICATION CLIENT, SUPER ON *.* TO 'monitor'@'10.77.0.%';
+GRANT SELECT ON mysql.global_priv TO 'monitor'@'10.77.0.%';
 
 -- mariabackup SST, on the donor's own socket.
 CREATE USER IF NOT EXISTS 'sst'@'localhost' IDENTIFIED BY 'sst-demo';

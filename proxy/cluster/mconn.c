@@ -203,8 +203,25 @@ void gp_mconn_connect(gp_mconn_t *mc, const gp_backend_conf_t *b, const char *us
 	mysql_options(&mc->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
 	mysql_options(&mc->mysql, MYSQL_OPT_READ_TIMEOUT, &timeout_s);
 	mysql_options(&mc->mysql, MYSQL_OPT_WRITE_TIMEOUT, &timeout_s);
-	mc_step(mc, mysql_real_connect_start(&mc->ret_mysql, &mc->mysql, b->ip[0] ? b->ip : b->host,
-	                                     user, pass, NULL, b->port, NULL, 0));
+	const gp_mconn_tls_t *t = &mc->env->tls;
+	const char *host = b->ip[0] ? b->ip : b->host;
+	if (t->mode > 0) {
+		my_bool on = 1, verify = t->mode == 2;
+		mysql_options(&mc->mysql, MYSQL_OPT_SSL_ENFORCE, &on);
+		mysql_options(&mc->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+		if (t->ca)
+			mysql_options(&mc->mysql, MYSQL_OPT_SSL_CA, t->ca);
+		if (t->cert && t->key) {
+			mysql_options(&mc->mysql, MYSQL_OPT_SSL_CERT, t->cert);
+			mysql_options(&mc->mysql, MYSQL_OPT_SSL_KEY, t->key);
+		}
+		/* libmariadb checks the certificate against the host it is given: the configured
+		 * one (a name is then resolved by the library, on this thread) */
+		if (verify)
+			host = b->host;
+	}
+	mc_step(mc, mysql_real_connect_start(&mc->ret_mysql, &mc->mysql, host, user, pass, NULL,
+	                                     b->port, NULL, 0));
 }
 
 void gp_mconn_query(gp_mconn_t *mc, const char *sql)

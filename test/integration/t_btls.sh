@@ -119,8 +119,35 @@ if start; then
   gp_eq "" "$(cipher tsql)" "...not even for a TLS client (its TLS ends in the proxy)"
   gp_eq "$(denied btls_ssl)" "$(psql btls_ssl s -e 'SELECT 1' 2>&1)" \
     "a REQUIRE SSL account is refused by the server"
+  echo "# reload to backend = on: new backend legs are TLS, an open one goes on in clear"
+  psql app app -e "SELECT SLEEP(2), (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS
+    WHERE VARIABLE_NAME = 'SSL_CIPHER')" >"$D/long.out" 2>&1 &
+  long=$!
+  sleep 0.5
+  write_conf monitor monitor 'backend = "on";'
+  r0=$(grep -c 'event=reload_done' "$D/proxy.log")
+  kill -HUP "$PID"
+  for _ in $(seq 50); do
+    (($(grep -c 'event=reload_done' "$D/proxy.log") > r0)) && break
+    sleep 0.1
+  done
+  gp_match 'reload_done.*monitor_restarted=1' "$(grep 'event=reload_done' "$D/proxy.log" | tail -1)" \
+    "the reload restarted the monitor (TLS settings changed)"
+  for _ in $(seq 30); do # until the new monitor has seen the node
+    [[ "$(healthy)" == '"healthy":true' ]] && break
+    sleep 0.1
+  done
+  gp_match '^TLS_' "$(cipher psql app app)" "a new session's backend leg is TLS"
+  wait "$long"
+  gp_eq $'0\t' "$(cat "$D/long.out")" "the session open across the reload finished, in clear"
   stop
 fi
+
+echo "# --check-config loads the backend client certificate"
+write_conf monitor monitor "backend = \"on\"; backend_cert = \"$T/client.pem\";
+  backend_key = \"$D/missing.key\";"
+gp_match 'missing.key' "$("$BIN" --check-config -c "$D/proxy.conf" 2>&1)" \
+  "a backend_key that does not load is named"
 
 # ---- on: encrypted, no certificate check -----------------------------------------------------
 write_conf btls_mon m 'backend = "on";'

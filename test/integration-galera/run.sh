@@ -11,6 +11,7 @@
 # test/lib/galera.sh); proxy 127.0.0.1:16233 (listen) and :16234 (listen_ro); scenario 7 adds
 # a standalone MariaDB on 3360 and a second proxy on 16235/16236; scenario 11 a second proxy
 # on 16235/16236 with HTTP on 16237.
+# GT_BACKEND_TLS=on|verify (environment) runs it all with TLS from the proxies to the nodes.
 # Each scenario gets GT_WORK GALERA_DIR GT_BIN GT_PORT GT_RO_PORT GT_LOG GT_TMP, runs under a
 # time limit, and must leave 3 Synced nodes and the main proxy running (the runner checks, and
 # repairs before the next scenario if not). A scenario passes when it exits 0, printed at least
@@ -42,6 +43,8 @@ chmod 755 "$GT_WORK" # mariadbd runs as mysql and must reach its datadir
 GALERA_DIR=$GT_WORK/galera
 GT_LOG=$GT_WORK/proxy.log
 export GT_WORK GALERA_DIR GT_BIN GT_LOG
+# GT_BACKEND_TLS=on|verify: the nodes offer TLS and the suite's proxies speak it to them.
+[[ "${GT_BACKEND_TLS:-off}" == off ]] || export GALERA_TLS=1
 # shellcheck source=test/integration-galera/lib/gt.sh
 . "$HERE/lib/gt.sh"
 export GT_PORT GT_RO_PORT

@@ -78,8 +78,9 @@ wsrep_provider_options="base_port=451$n;gmcast.listen_addr=tcp://127.0.0.1:451$n
 sst-log-archive=0
 EOF
   if [ "${GALERA_TLS:-0}" = 1 ]; then
-    printf 'ssl_ca=%s\nssl_cert=%s\nssl_key=%s\n' "$dir/tls/ca.pem" "$dir/tls/server.pem" \
-      "$dir/tls/server.key" >>"$nd/my.cnf"
+    # SST stays plain: the rsync script would want stunnel once it sees the server's keys.
+    printf '[mariadbd]\nssl_ca=%s\nssl_cert=%s\nssl_key=%s\n[sst]\nssl-mode=DISABLED\n' \
+      "$dir/tls/ca.pem" "$dir/tls/server.pem" "$dir/tls/server.key" >>"$nd/my.cnf"
   fi
 }
 

@@ -60,11 +60,15 @@ struct gp_mconn {
 	int ret_int;           /* result of query */
 	MYSQL_RES *res;        /* result of store_result */
 	bool oom;              /* mysql_init/options failed */
+	bool no_tls;           /* connected in clear under tls.backend: refused (ret_mysql NULL) */
 	void (*done)(gp_mconn_t *mc);     /* the operation finished (maybe synchronously) */
 	void (*lost)(gp_mconn_t *mc);     /* the idle connection became readable: broken */
 	void (*disposed)(gp_mconn_t *mc); /* timer closed: the owner may be freed */
 };
 
+/* Why the last operation failed: mconn's own reason (out of memory, a node without TLS), else
+ * libmariadb's message. */
+const char *gp_mconn_error(gp_mconn_t *mc);
 /* A handle of env closed: the count drops, last_closed runs at 0. */
 void gp_mconn_env_release(gp_mconn_env_t *env);
 

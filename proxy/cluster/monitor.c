@@ -156,8 +156,7 @@ static void job_on_done(gp_mconn_t *mc)
 	switch (j->phase) {
 	case EJ_CONNECT:
 		if (!mc->ret_mysql) {
-			job_failed(j, mc->oom ? 0 : mysql_errno(&mc->mysql),
-			           mc->oom ? "out of memory" : mysql_error(&mc->mysql));
+			job_failed(j, mc->oom ? 0 : mysql_errno(&mc->mysql), gp_mconn_error(mc));
 			return;
 		}
 		mc->connected = true;
@@ -460,7 +459,7 @@ static void node_on_done(gp_mconn_t *mc)
 		if (!mc->ret_mysql) {
 			node_close_then(n, AC_FAIL,
 			                mc->oom ? GP_PROBE_CONNECT : classify_connect(&mc->mysql),
-			                mc->oom ? "out of memory" : mysql_error(&mc->mysql));
+			                gp_mconn_error(mc));
 			return;
 		}
 		mc->connected = true;

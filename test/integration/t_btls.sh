@@ -282,6 +282,51 @@ gp_match 'probe_failed.*(certificate|TLS/SSL)' "$(grep -m1 'probe_failed' "$D/pr
 stop
 cp "$T/ca.pem" "$D/bca.pem"
 
+# ---- a node that offers no TLS: never used in clear ----------------------------------------
+# A server that greets like MariaDB without CLIENT_SSL and accepts any login, in clear.
+FAKE=$((PORT + 2))
+FAKE_PORT=$FAKE php -r '
+  $srv = stream_socket_server("tcp://127.0.0.1:" . getenv("FAKE_PORT"), $en, $es);
+  if (!$srv) { fwrite(STDERR, "listen: $es\n"); exit(1); }
+  $end = microtime(true) + 20;
+  while (microtime(true) < $end) {
+    $c = @stream_socket_accept($srv, 1);
+    if (!$c) continue;
+    $p = chr(10) . "10.11.0-fake\0" . pack("V", 4) . "abcdefgh\0" . pack("v", 0xF7FF & ~0x0800)
+       . chr(45) . pack("v", 2) . pack("v", 0x81BF) . chr(21) . str_repeat("\0", 10)
+       . "ijklmnopqrst\0mysql_native_password\0";
+    fwrite($c, substr(pack("V", strlen($p)), 0, 3) . chr(0) . $p);
+    stream_set_timeout($c, 2);
+    $a = fread($c, 4096);
+    if ($a !== false && strlen($a) > 4) {
+      fwrite($c, "\x07\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00");
+      fread($c, 4096);
+    }
+    fclose($c);
+  }' >"$D/fake.log" 2>&1 &
+FAKE_PID=$!
+sleep 0.3
+for mode in on verify; do
+  tls="backend = \"$mode\";"
+  want='the node offers no TLS \(tls.backend is on\): not used in clear'
+  if [[ $mode == verify ]]; then
+    tls="backend = \"verify\"; backend_ca = \"$T/ca.pem\";"
+    want="TLS/SSL error: SSL is required, but the server does not support it"
+  fi
+  write_conf monitor monitor "$tls"
+  sed "s/127.0.0.1:$DB_PORT/127.0.0.1:$FAKE/" "$D/proxy.conf" >"$D/fake.conf"
+  : >"$D/proxy.log"
+  gp_inst_start "$BIN" "$D/fake.conf" "$D/proxy.log"
+  PID=$GP_INST_PID
+  sleep 1.2
+  gp_match "probe_failed.*msg=\"$want\"" "$(grep -m1 'probe_failed' "$D/proxy.log")" \
+    "$mode: a node without TLS fails the probe, saying so"
+  gp_match 'unavailable' "$(curl -s --max-time 5 "http://$HTTP/status" | grep -o '"health":"[a-z]*')" \
+    "$mode: ...and is down for routing"
+  stop
+done
+stop_pid "$FAKE_PID" 5
+
 # ---- deferred greetings and warm connections ------------------------------------------------
 write_conf btls_mon m 'backend = "on";' 'handshake = { slots = 1; greeting_timeout_ms = 8000; };'
 if start; then

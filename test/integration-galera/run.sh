@@ -135,6 +135,16 @@ if ! gt_proxy_restart; then
   echo "run.sh: galera-proxy did not start" >&2
   exit 1
 fi
+if [[ "${GT_BACKEND_TLS:-off}" != off ]]; then
+  # Proof on the servers' side: each node has accepted TLS (the monitor's connections).
+  sleep 1
+  acc=$(for n in 1 2 3; do galera_status_var "$n" Ssl_accepts; done | paste -sd/)
+  say "tls.backend = $GT_BACKEND_TLS: the nodes' Ssl_accepts $acc"
+  if [[ ! "$acc" =~ ^[1-9][0-9]*/[1-9][0-9]*/[1-9][0-9]*$ ]]; then
+    echo "run.sh: a node has accepted no TLS connection from the proxy ($acc)" >&2
+    exit 1
+  fi
+fi
 
 for t in "$HERE"/t_*.sh "$HERE"/t_*.php; do
   [ -e "$t" ] || continue

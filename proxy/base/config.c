@@ -450,6 +450,9 @@ static gp_status_t gp_cfg_check_tls(gp_cfg_ctx_t *ctx, const config_t *cf, const
 		return gp_cfg_error(
 		        ctx, gp_cfg_lookup(cf, "tls", c->tls_require ? "require" : "ca"),
 		        "'%s' in tls needs 'cert' and 'key'", c->tls_require ? "require" : "ca");
+	if (!cert && c->top_http_tls)
+		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "top", "http_tls"),
+		                    "'http_tls' needs 'cert' and 'key' in tls");
 	if (strcmp(c->tls_min_version, "TLSv1.2") != 0 &&
 	    strcmp(c->tls_min_version, "TLSv1.3") != 0)
 		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "tls", "min_version"),

@@ -158,6 +158,10 @@ bool gp_io_compressed(const gp_io_t *io);
  * every byte written from here. The handshake runs inside the engine; proto->tls_ready
  * reports its outcome. Before compression (which then runs inside TLS). */
 GP_WUR gp_status_t gp_io_start_tls(gp_io_t *io, struct gp_tls_ctx *ctx);
+/* Byte-stream mode (HTTPS): TLS from the first byte, right after accept (server role) or
+ * connect (client role: its ClientHello is sent now; peer as for gp_tls_conn_new). Sends
+ * before proto->tls_ready(GP_OK) fail. */
+GP_WUR gp_status_t gp_io_start_tls_stream(gp_io_t *io, struct gp_tls_ctx *ctx, const char *peer);
 /* TLS is on (the handshake may still be running). */
 bool gp_io_tls(const gp_io_t *io);
 /* The TLS connection (NULL: clear text), for its version and cipher. */

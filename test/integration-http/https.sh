@@ -50,6 +50,19 @@ tls = { cert = "$TD/server.pem"; key = "$TD/server.key"; };
 ${4:-}
 EOF
 }
+https_st() { # https_st PATH: one value of the HTTPS proxy's /status
+  hcurl "https://$HTTPS/status" >"$WORK/status-https.json"
+  php "$HERE/json.php" get "$WORK/status-https.json" "$1"
+}
+# peer_start: the second proxy, polling the first as its peer over HTTPS (started here, not
+# in a test function: run_test runs those in a subshell, and cleanup must know its pid)
+peer_start() {
+  https_conf "$PEER_CONF" "$PEER_HTTPS" "$PEER_PORT" "name = \"proxy-b\"; peer = \"$HTTPS\";
+peer_ca = \"$TD/ca.pem\";"
+  "$PROXY_BIN" --check-config -c "$PEER_CONF" >"$WORK/peer-check.log" 2>&1 || return 1
+  (cd "$WORK" && exec "${WRAPPER[@]}" "$PROXY_BIN" -c "$PEER_CONF" </dev/null >>"$PEER_LOG" 2>&1) &
+  PEER_PID=$!
+}
 peer_status() { # peer_status PATH: one value of the peer proxy's /status
   hcurl "https://$PEER_HTTPS/status" >"$WORK/peer-status.json"
   php "$HERE/json.php" get "$WORK/peer-status.json" "$1"
@@ -81,7 +94,7 @@ t_https_plain_refused() {
   ((after == before + 2)) || fail "failed handshakes $before -> $after, want +2" || return 1
   grep -q 'event=http_tls_failed client=127.0.0.1 error="http request"' "$TLS_LOG" ||
     fail "no http_tls_failed line naming the plain request" || return 1
-  [[ $(hcurl "https://$HTTPS/status" | php "$HERE/json.php" get /dev/stdin vrrp_state) != FAULT ]] ||
+  [[ $(https_st vrrp_state) != FAULT ]] ||
     fail "the plain POST changed the role"
 }
 
@@ -105,7 +118,7 @@ t_https_admin() {
   r=$(hcurl -o "$WORK/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
     "https://$HTTPS/vrrp?state=BACKUP")
   [[ $r == 200 ]] || fail "POST /vrrp over HTTPS with the token: $r $(cat "$WORK/body")" || return 1
-  r=$(hcurl "https://$HTTPS/status" | php "$HERE/json.php" get /dev/stdin vrrp_state)
+  r=$(https_st vrrp_state)
   [[ $r == BACKUP ]] || fail "vrrp_state $r after the POST, want BACKUP" || return 1
   r=$(hcurl -o "$WORK/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
     "https://$HTTPS/reload")
@@ -124,7 +137,7 @@ t_https_hooks() {
   GALERA_PROXY_CACERT=$TD/ca.pem GALERA_PROXY_NOTIFY_DIR=$WORK/notify \
     "$hooks/notify" --http "$HTTPS" --token-file "$TD/token" INSTANCE VI_1 MASTER 100 ||
     fail "notify over HTTPS failed" || return 1
-  r=$(hcurl "https://$HTTPS/status" | php "$HERE/json.php" get /dev/stdin vrrp_state)
+  r=$(https_st vrrp_state)
   [[ $r == MASTER ]] || fail "vrrp_state $r after notify, want MASTER" || return 1
   GALERA_PROXY_CACERT=$TD/ca.pem "$hooks/supervise" --mark-up "$TD/track" --http "$HTTPS" \
     --pid "$TLS_PID" --timeout 5 2>/dev/null || fail "supervise --mark-up over HTTPS" || return 1
@@ -143,12 +156,8 @@ t_https_renewed_cert() {
 }
 
 t_https_peer() {
-  https_conf "$PEER_CONF" "$PEER_HTTPS" "$PEER_PORT" "name = \"proxy-b\"; peer = \"$HTTPS\";
-peer_ca = \"$TD/ca.pem\";"
-  "$PROXY_BIN" --check-config -c "$PEER_CONF" >"$WORK/peer-check.log" 2>&1 ||
-    fail "--check-config: $(cat "$WORK/peer-check.log")" || return 1
-  (cd "$WORK" && exec "${WRAPPER[@]}" "$PROXY_BIN" -c "$PEER_CONF" </dev/null >>"$PEER_LOG" 2>&1) &
-  PEER_PID=$!
+  [[ -n "$PEER_PID" ]] || fail "the peer proxy did not start: $(cat "$WORK/peer-check.log")" ||
+    return 1
   wait_for 20 is db1 peer_status peer.writer ||
     fail "the peer proxy never saw the HTTPS proxy's writer (peer: $(peer_status peer))" || return 1
   is MASTER peer_status peer.vrrp_state || fail "peer state $(peer_status peer.vrrp_state)" ||
@@ -195,6 +204,7 @@ if https_ca ca && https_ca other && https_cert server ca; then
       run_test "https: admin POSTs with the token over HTTPS" t_https_admin
       run_test "https: vrrp-hooks check, notify, supervise over https" t_https_hooks
       run_test "https: a renewed certificate is served after a reload" t_https_renewed_cert
+      peer_start
       run_test "https: a peer proxy polls over HTTPS (peer_ca), distrusts another CA" t_https_peer
       run_test "https: no secret in /status, /metrics or the logs" t_https_secrets
     else

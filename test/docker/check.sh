@@ -264,9 +264,29 @@ fi
 # ---- configuration files -------------------------------------------------------------------
 
 echo "# configuration files"
+# The configs name the demo certificate at /etc/galera-proxy/tls, the volume compose's tls-init
+# fills with galera-proxy/demo-certs.sh: the same script makes them here, and copies of the
+# configs (with their secrets beside them) point there.
+CONFD=$WORK/conf
+mkdir -p "$CONFD"
+cp -r docker/galera-proxy/secrets "$CONFD/secrets"
+if out=$(sh docker/galera-proxy/demo-certs.sh "$CONFD/tls" "$(id -u)" 2>&1) &&
+  openssl verify -CAfile "$CONFD/tls/ca.pem" "$CONFD/tls/server.pem" >/dev/null 2>&1 &&
+  san=$(openssl x509 -in "$CONFD/tls/server.pem" -noout -ext subjectAltName 2>&1) &&
+  [[ "$san" == *"IP Address:10.77.0.100"* && "$san" == *"IP Address:127.0.0.1"* &&
+    "$san" == *"DNS:proxy-a.example.net"* && "$san" == *"DNS:proxy-b.example.net"* ]] &&
+  [[ ! -e "$CONFD/tls/ca.key" ]]; then
+  pass "demo-certs.sh: a certificate its CA verifies, naming the VIP, the proxies and 127.0.0.1; no CA key left"
+else
+  fail "demo-certs.sh: a certificate its CA verifies, naming the VIP, the proxies and 127.0.0.1; no CA key left"
+  evidence "$out
+$san"
+fi
 for f in docker/galera-proxy/*.conf; do
+  sed "s#/etc/galera-proxy/tls/#$CONFD/tls/#g" "$f" >"$CONFD/$(basename "$f")"
   if [[ -n "$BIN" ]]; then
-    t "galera-proxy --check-config $f" "$BIN" --check-config -c "$f"
+    t "galera-proxy --check-config $f (tls files from demo-certs.sh)" \
+      "$BIN" --check-config -c "$CONFD/$(basename "$f")"
   else
     skip "galera-proxy --check-config $f" "no built galera-proxy (--bin)"
   fi
@@ -513,7 +533,8 @@ else
   done
 
   # The image's files with this machine's paths: user nobody instead of galera-proxy.
-  cp docker/galera-proxy/proxy-a.conf "$EP/proxy.conf"
+  sed "s#/etc/galera-proxy/tls/#$EP/tls/#g" docker/galera-proxy/proxy-a.conf >"$EP/proxy.conf"
+  sh docker/galera-proxy/demo-certs.sh "$EP/tls" "$(id -u nobody)" >/dev/null
   cp -r docker/galera-proxy/secrets "$EP/secrets" # password_file etc. are relative to the config
   chmod 755 "$EP/secrets"
   chmod 644 "$EP"/secrets/*

@@ -199,6 +199,9 @@ else
   export PROXY_MODE=proxy PROXY_PORT=$LISTEN_PORT PROXY_RO_PORT=$LISTEN_RO_PORT PROXY_PID PROXY_LOG
 fi
 export GP_PROXY_BIN=$PROXY_BIN # for tests that start proxies of their own
+if ((VALGRIND)); then # ...and run them under valgrind too (gp_inst_start)
+  export GP_VALGRIND=1 GP_VALGRIND_SUPP=$HERE/lib/valgrind.supp
+fi
 export PROXY_HOST=127.0.0.1 PROXY_HTTP=127.0.0.1:$HTTP_PORT
 export DB_PORT DB_SOCKET=$DB_DIR/mysqld.sock DB_DIR HANDSHAKE_TIMEOUT_MS=$HANDSHAKE_MS
 export DB_PID

@@ -454,6 +454,15 @@ static void conn_finish(http_conn_t *c)
 static void on_conn_timer(uv_timer_t *t)
 {
 	http_conn_t *c = t->data;
+	const gp_tls_conn_t *tc = gp_io_tls_conn(&c->io);
+	if (tc && !gp_tls_handshake_done(tc)) {
+		/* HTTPS: the handshake did not finish within the request time-out */
+		c->http->tls_failed++;
+		gp_log(GP_LOG_WARN, "http_tls_failed", "client=%s error=\"handshake timeout\"",
+		       c->peer);
+		conn_close(c);
+		return;
+	}
 	if (c->in_request && !c->close_after) {
 		/* The request did not arrive in time: say so, then close. */
 		c->close_after = true;

@@ -95,7 +95,17 @@ t_https_plain_refused() {
   grep -q 'event=http_tls_failed client=127.0.0.1 error="http request"' "$TLS_LOG" ||
     fail "no http_tls_failed line naming the plain request" || return 1
   [[ $(https_st vrrp_state) != FAULT ]] ||
-    fail "the plain POST changed the role"
+    fail "the plain POST changed the role" || return 1
+  # a client that connects and never starts its handshake: closed after the 5 s request limit
+  local t0 took
+  before=$after
+  t0=$(date +%s%N)
+  timeout 15 bash -c 'exec 8<>"/dev/tcp/127.0.0.1/$1"; cat <&8 >/dev/null' _ "$HTTPS_PORT"
+  took=$((($(date +%s%N) - t0) / 1000000))
+  ((took >= 4500 && took < 8000)) || fail "a silent client was closed after $took ms, want ~5 s" ||
+    return 1
+  after=$(https_metric 'galera_proxy_http_tls_handshakes_total{outcome="failed"}')
+  ((after == before + 1)) || fail "the silent client: failed $before -> $after, want +1"
 }
 
 t_https_prometheus() {

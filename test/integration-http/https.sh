@@ -209,7 +209,7 @@ if https_ca ca && https_ca other && https_cert server ca; then
     PROXY_LOG=$TLS_LOG
     if wait_for 20 hcurl -f -o /dev/null "https://$HTTPS/health"; then
       run_test "https: /health and /metrics over HTTPS (verified), promtool, handshakes counted" t_https_serves
-      run_test "https: plain HTTP (GET, POST with the token) closed unanswered, counted" t_https_plain_refused
+      run_test "https: plain HTTP (GET, POST with the token) closed unanswered, a silent client after 5 s, counted" t_https_plain_refused
       run_test "https: Prometheus scrapes with scheme https and the CA" t_https_prometheus
       run_test "https: admin POSTs with the token over HTTPS" t_https_admin
       run_test "https: vrrp-hooks check, notify, supervise over https" t_https_hooks

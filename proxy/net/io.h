@@ -67,7 +67,7 @@ typedef struct gp_io_proto {
 	void (*data)(gp_io_t *io, const char *p, size_t n);
 	/* Optional: one gp_io_send(v) of len bytes has been written (or failed: ended follows). */
 	void (*sent)(gp_io_t *io, size_t len);
-	/* Optional: the TLS handshake gp_io_start_tls began finished (GP_OK; packets follow)
+	/* Optional: the TLS handshake gp_io_start_tls(_stream) began finished (GP_OK; data follows)
 	 * or failed (GP_EPROTO: gp_tls_reason of gp_io_tls_conn says why; the io is not
 	 * ended, the callee closes it). */
 	void (*tls_ready)(gp_io_t *io, gp_status_t st);

@@ -67,7 +67,9 @@ static void io_tls_failed(gp_io_t *io, gp_status_t st)
  * loop is to stop. */
 static bool io_tpump_stream(gp_io_t *io)
 {
-	static char slab[GP_TLS_CHUNK]; /* handed over within the call, on the loop thread */
+	/* Handed over within the call, on the loop thread (as on_alloc_raw's slab): data must
+	 * not pump another HTTPS io before it is done with these bytes (http.c's never does). */
+	static char slab[GP_TLS_CHUNK];
 	if (!io->want_read || io->close_after_write)
 		return false;
 	size_t got = 0;

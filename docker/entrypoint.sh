@@ -27,6 +27,15 @@ http=${GALERA_PROXY_HTTP:-127.0.0.1:9480}
 log_file=${GALERA_PROXY_LOG_FILE:-}
 run_user=${GALERA_PROXY_USER:-galera-proxy}
 proxy_bin=${GALERA_PROXY_BIN:-/usr/sbin/galera-proxy}
+# http_tls: an https:// address or GALERA_PROXY_CACERT, as for vrrp-hooks/check (its comment)
+curl_tls=()
+case $http in
+http://* | https://*) ;;
+*) if [[ -n "${GALERA_PROXY_CACERT:-}" ]]; then http=https://$http; else http=http://$http; fi ;;
+esac
+if [[ $http == https://* ]]; then
+  if [[ -n "${GALERA_PROXY_CACERT:-}" ]]; then curl_tls=(--cacert "$GALERA_PROXY_CACERT"); else curl_tls=(-k); fi
+fi
 ka_bin=${KEEPALIVED_BIN:-keepalived}
 ka_run=${KEEPALIVED_RUN_DIR:-/run/keepalived}
 
@@ -132,8 +141,8 @@ fi
 if ((want_ka)); then
   # Wait (at most 10 s) until the proxy's HTTP endpoint answers at all (200 or 503).
   for _ in $(seq 1 50); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 0.5 \
-      "http://$http/health" 2>/dev/null) || true
+    code=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 0.5 "${curl_tls[@]}" \
+      "$http/health" 2>/dev/null) || true
     [[ -n "$code" && "$code" != 000 ]] && break
     alive "$proxy_pid" || break
     ((stopping)) && break

@@ -438,26 +438,11 @@ static const struct gp_cfg_min {
 };
 
 /* Cross-key rules, run once the whole file has been read. */
-/* The tls section: cert and key go together; the rest needs them. Files are read (and
- * the context built) by the daemon, which names a file that does not load. */
+/* The tls section and http_tls (config_tls.c). */
 static gp_status_t gp_cfg_check_tls(gp_cfg_ctx_t *ctx, const config_t *cf, const gp_config_t *c)
 {
-	bool cert = c->tls_cert[0] != '\0', key = c->tls_key[0] != '\0';
-	if (cert != key)
-		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "tls", cert ? "cert" : "key"),
-		                    "'cert' and 'key' in tls go together");
-	if (!cert && (c->tls_require || c->tls_ca[0] != '\0'))
-		return gp_cfg_error(
-		        ctx, gp_cfg_lookup(cf, "tls", c->tls_require ? "require" : "ca"),
-		        "'%s' in tls needs 'cert' and 'key'", c->tls_require ? "require" : "ca");
-	if (strcmp(c->tls_min_version, "TLSv1.2") != 0 &&
-	    strcmp(c->tls_min_version, "TLSv1.3") != 0)
-		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "tls", "min_version"),
-		                    "'min_version' in tls must be TLSv1.2 or TLSv1.3");
-	const char *bk, *bm = gp_config_backend_tls_check(c, &bk);
-	if (bm)
-		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "tls", bk), "%s", bm);
-	return GP_OK;
+	const char *sec, *key, *msg = gp_config_tls_check(c, &sec, &key);
+	return msg ? gp_cfg_error(ctx, gp_cfg_lookup(cf, sec, key), "%s", msg) : GP_OK;
 }
 
 static gp_status_t gp_cfg_validate(gp_cfg_ctx_t *ctx, const config_t *cf, gp_config_t *c,

@@ -32,11 +32,15 @@
 	X(top, http_listen, "http_listen", STR, "", "HTTP /metrics /health /status (empty = off)") \
 	X(top, http_admin_token, "http_admin_token", SECRET, "",                                   \
 	  "bearer token for POST from other hosts")                                                \
+	X(top, http_tls, "http_tls", BOOL, false,                                                  \
+	  "serve http_listen over HTTPS with tls.cert/tls.key")                                    \
 	X(top, name, "name", STR, "",                                                              \
 	  "this proxy's name: /status, peer tie-break (default: host name)")                       \
 	X(top, log_level, "log_level", STR, "info", "debug|info|warn|error")                       \
 	X(top, vip, "vip", STR, "", "keepalived VIP (optional)")                                   \
 	X(top, peer, "peer", STR, "", "the other proxy's http_listen (optional)")                  \
+	X(top, peer_ca, "peer_ca", STR, "",                                                        \
+	  "http_tls: PEM CA that signed the peer's certificate (empty = not verified)")            \
 	X(limits, max_client_connections, "max_client_connections", INT, 10000,                    \
 	  "clients beyond this get ERR 1040")                                                      \
 	X(limits, client_handshake_timeout_ms, "client_handshake_timeout_ms", INT, 10000,          \
@@ -167,8 +171,9 @@ void gp_config_backend_resolved(gp_backend_conf_t *b, const struct sockaddr_stor
 
 /* tls.backend as a number: 0 off, 1 on, 2 verify (-1: not a valid value). */
 int gp_config_backend_tls(const gp_config_t *c);
-/* What is wrong with the tls.backend* keys (*key: the one to point at), or NULL. */
-const char *gp_config_backend_tls_check(const gp_config_t *c, const char **key);
+/* What is wrong with the tls section's keys and http_tls (*section, *key: the one to point
+ * at), or NULL. */
+const char *gp_config_tls_check(const gp_config_t *c, const char **section, const char **key);
 
 /* handshake.proxy_protocol as a number: 0 off, 1 v1, 2 v2 (-1: not a valid value). */
 int gp_config_proxy_protocol(const gp_config_t *c);

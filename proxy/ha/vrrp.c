@@ -15,6 +15,7 @@
 #include "net/http.h"
 #include "core/proxy.h"
 #include "net/resolve.h"
+#include "net/tls.h"
 #include "session/session.h"
 
 #define GP_PEER_STALE_POLLS   4    /* a peer answer older than this many polls is not trusted */
@@ -326,11 +327,48 @@ static void peer_poll(gp_proxy_t *p)
 		peer_request(p);
 }
 
+/* With http_tls the peer (configured alike) serves HTTPS: the client context, built again
+ * after a reload. peer_ca verifies its chain (not its name: peer is often an address);
+ * without it the traffic is encrypted but the peer unverified (/status holds no secret, but
+ * a man in the middle could feed a false writer). NULL: plain HTTP, or *failed. */
+static struct gp_tls_ctx *peer_tls(gp_proxy_t *p, bool *failed)
+{
+	gp_vrrp_t *v = p->vrrp;
+	*failed = false;
+	if (!p->cfg->top_http_tls)
+		return NULL;
+	if (v->peer_tls && v->peer_tls_cfg == p->cfg)
+		return v->peer_tls;
+	gp_tls_ctx_unref(v->peer_tls);
+	v->peer_tls = NULL;
+	v->peer_tls_cfg = p->cfg;
+	const char *ca = p->cfg->top_peer_ca;
+	gp_tls_opts_t o = {
+	        .role = GP_TLS_CLIENT,
+	        .ca = ca[0] ? ca : NULL,
+	        .verify = ca[0] ? GP_TLS_VERIFY_ON : GP_TLS_VERIFY_OFF,
+	};
+	char err[256];
+	if (gp_tls_ctx_new(&o, &v->peer_tls, err, sizeof(err)) != GP_OK) {
+		gp_log(GP_LOG_WARN, "peer_tls_failed", "peer=%s error=\"%s\"", p->cfg->top_peer,
+		       err);
+		v->peer_tls = NULL;
+		*failed = true;
+		return NULL;
+	}
+	gp_log(ca[0] ? GP_LOG_INFO : GP_LOG_WARN, "peer_tls", "peer=%s verified=%d%s",
+	       p->cfg->top_peer, ca[0] != '\0',
+	       ca[0] ? "" : " detail=\"no peer_ca: the peer's certificate is not checked\"");
+	return v->peer_tls;
+}
+
 static void peer_request(gp_proxy_t *p)
 {
 	gp_vrrp_t *v = p->vrrp;
-	if (gp_http_get(p->loop, (const struct sockaddr *)&v->peer, "/status", GP_PEER_BODY_MAX,
-	                peer_on_answer, p, &v->req) != GP_OK)
+	bool failed;
+	struct gp_tls_ctx *tls = peer_tls(p, &failed);
+	if (failed || gp_http_get_tls(p->loop, (const struct sockaddr *)&v->peer, "/status",
+	                              GP_PEER_BODY_MAX, tls, peer_on_answer, p, &v->req) != GP_OK)
 		peer_answered(p, false, 0, NULL, 0);
 }
 
@@ -413,6 +451,8 @@ void gp_vrrp_stop(gp_proxy_t *p)
 		peer_req_end(p);
 	gp_resolve_cancel(v->resolving); /* its answer is dropped when it comes */
 	v->resolving = NULL;
+	gp_tls_ctx_unref(v->peer_tls);
+	v->peer_tls = NULL;
 	if (v->timer_open) {
 		v->timer_open = false;
 		uv_close((uv_handle_t *)&v->timer, NULL);

@@ -67,6 +67,8 @@ typedef struct gp_vrrp {
 	uint64_t started_at;          /* loop ms gp_vrrp_start ran */
 	bool leaving;                 /* SIGTERM while MASTER: waiting for the VIP to move */
 	char name[64];                /* this proxy's name */
+	struct gp_tls_ctx *peer_tls;  /* http_tls: the peer is polled over HTTPS with this */
+	const void *peer_tls_cfg;     /* the configuration it was built from */
 } gp_vrrp_t;
 
 /* Set up from the configuration: name, vip, peer; starts the timer. */

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "net/io.h"
 #include "net/refuse.h"
+#include "net/tls.h"
 
 #define HTTP_BACKLOG    128
 #define HTTP_URL_MAX    1024 /* longer URLs get 414 */
@@ -39,6 +40,9 @@ struct gp_http {
 	http_parser_settings settings;        /* parser callbacks, shared */
 	http_count_t counts[HTTP_MAX_COUNTS]; /* requests by handler and code */
 	size_t ncounts;                       /* entries in use */
+	gp_tls_ctx_t *tls;                    /* HTTPS: new connections' context (NULL: HTTP) */
+	uint64_t tls_ok;                      /* HTTPS handshakes that finished */
+	uint64_t tls_failed;                  /* and that failed (plain HTTP to HTTPS, garbage) */
 };
 
 typedef struct http_conn {
@@ -385,8 +389,10 @@ static int on_message_complete(http_parser *hp)
 
 static void http_maybe_free(gp_http_t *h)
 {
-	if (h->stopping && !h->listener_open && h->nconns == 0 && gp_refuse_idle(&h->refuser))
+	if (h->stopping && !h->listener_open && h->nconns == 0 && gp_refuse_idle(&h->refuser)) {
+		gp_tls_ctx_unref(h->tls);
 		free(h);
+	}
 }
 
 static void on_refuser_idle(gp_refuser_t *r)
@@ -448,6 +454,15 @@ static void conn_finish(http_conn_t *c)
 static void on_conn_timer(uv_timer_t *t)
 {
 	http_conn_t *c = t->data;
+	const gp_tls_conn_t *tc = gp_io_tls_conn(&c->io);
+	if (tc && !gp_tls_handshake_done(tc)) {
+		/* HTTPS: the handshake did not finish within the request time-out */
+		c->http->tls_failed++;
+		gp_log(GP_LOG_WARN, "http_tls_failed", "client=%s error=\"handshake timeout\"",
+		       c->peer);
+		conn_close(c);
+		return;
+	}
 	if (c->in_request && !c->close_after) {
 		/* The request did not arrive in time: say so, then close. */
 		c->close_after = true;
@@ -504,11 +519,29 @@ static void conn_ended(gp_io_t *io, gp_status_t st)
 		conn_finish(c);
 }
 
+/* HTTPS: the handshake ended. A plain HTTP request (or anything but TLS) fails it and is
+ * closed without an answer: the client sees the connection end, and it is counted. */
+static void conn_tls_ready(gp_io_t *io, gp_status_t st)
+{
+	http_conn_t *c = io->owner;
+	if (st == GP_OK) {
+		c->http->tls_ok++;
+		conn_arm(c, GP_HTTP_IDLE_TIMEOUT_MS);
+		return;
+	}
+	c->http->tls_failed++;
+	const gp_tls_conn_t *t = gp_io_tls_conn(io);
+	gp_log(GP_LOG_WARN, "http_tls_failed", "client=%s error=\"%s\"", c->peer,
+	       st == GP_EPROTO && t ? gp_tls_reason(t) : gp_strerror(st));
+	conn_close(c);
+}
+
 static const gp_io_proto_t conn_proto = {
         .ended = conn_ended,
         .closed = conn_io_closed,
         .data = conn_data,
         .sent = conn_sent,
+        .tls_ready = conn_tls_ready,
 };
 
 /* A connection on h with its io and timer initialised and listed; NULL if out of memory. */
@@ -562,7 +595,12 @@ static void on_accept(uv_stream_t *l, int status)
 	} else {
 		snprintf(c->peer, sizeof(c->peer), "?");
 	}
-	conn_arm(c, GP_HTTP_IDLE_TIMEOUT_MS);
+	/* HTTPS: the handshake must finish within the request time-out (on_conn_timer). */
+	conn_arm(c, h->tls ? GP_HTTP_REQUEST_TIMEOUT_MS : GP_HTTP_IDLE_TIMEOUT_MS);
+	if (h->tls && gp_io_start_tls_stream(&c->io, h->tls, NULL) != GP_OK) {
+		conn_close(c);
+		return;
+	}
 	gp_io_read(&c->io, true);
 }
 
@@ -648,6 +686,24 @@ void gp_http_stop(gp_http_t *h)
 		conn_close(gp_container_of(pos, http_conn_t, link));
 	}
 	uv_close((uv_handle_t *)&h->listener, on_listener_closed);
+}
+
+void gp_http_set_tls(gp_http_t *h, struct gp_tls_ctx *ctx)
+{
+	gp_tls_ctx_t *old = h->tls;
+	h->tls = ctx ? gp_tls_ctx_ref(ctx) : NULL;
+	gp_tls_ctx_unref(old); /* open connections hold their own reference */
+}
+
+bool gp_http_tls(const gp_http_t *h)
+{
+	return h->tls != NULL;
+}
+
+void gp_http_tls_counts(const gp_http_t *h, uint64_t *ok, uint64_t *failed)
+{
+	*ok = h->tls_ok;
+	*failed = h->tls_failed;
 }
 
 /* ---- socketless connections (fuzzing, tests) ------------------------------------------ */

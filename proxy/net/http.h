@@ -69,6 +69,14 @@ GP_WUR gp_status_t gp_http_start(uv_loop_t *loop, const char *addr, gp_http_hand
 /* Close the listener and every connection; h is freed once the last handle has closed. */
 void gp_http_stop(gp_http_t *h);
 
+/* HTTPS from the next connection on, with ctx (server role; a reference is taken), or
+ * plain HTTP (NULL). Open connections keep what they began with. A client that does not
+ * speak TLS fails the handshake and is closed, counted in gp_http_tls_counts. */
+struct gp_tls_ctx;
+void gp_http_set_tls(gp_http_t *h, struct gp_tls_ctx *ctx);
+bool gp_http_tls(const gp_http_t *h);
+void gp_http_tls_counts(const gp_http_t *h, uint64_t *ok, uint64_t *failed);
+
 /* A plain-text answer with a static (or answer-owned) body. */
 void gp_http_answer_text(gp_http_answer_t *a, int code, const char *text);
 
@@ -107,6 +115,11 @@ typedef void (*gp_http_get_fn)(void *arg, bool ok, int code, const char *body, s
 GP_WUR gp_status_t gp_http_get(uv_loop_t *loop, const struct sockaddr *addr, const char *path,
                                size_t body_max, gp_http_get_fn done, void *arg,
                                gp_http_get_t **out);
+/* The same over HTTPS with tls, a client-role context (NULL: plain HTTP). */
+struct gp_tls_ctx;
+GP_WUR gp_status_t gp_http_get_tls(uv_loop_t *loop, const struct sockaddr *addr, const char *path,
+                                   size_t body_max, struct gp_tls_ctx *tls, gp_http_get_fn done,
+                                   void *arg, gp_http_get_t **out);
 /* Abandon it: done is not called; the connection closes and the request frees itself. */
 void gp_http_get_cancel(gp_http_get_t *g);
 

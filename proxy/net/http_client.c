@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "net/http.h"
 #include "net/io.h"
+#include "net/tls.h"
 
 struct gp_http_get {
 	gp_io_t io;          /* the connection */
@@ -19,6 +21,8 @@ struct gp_http_get {
 	size_t body_max;     /* larger bodies fail the request */
 	bool complete;       /* a whole response was parsed */
 	bool finished;       /* done was called or the request cancelled */
+	gp_tls_ctx_t *tls;   /* HTTPS: client-role context (a reference), or NULL */
+	char peer[64];       /* the server's IP (TLS session key, logs) */
 };
 
 static int get_on_body(http_parser *hp, const char *at, size_t len)
@@ -76,6 +80,7 @@ static void get_ended(gp_io_t *io, gp_status_t st)
 static void get_closed(gp_io_t *io)
 {
 	gp_http_get_t *g = io->owner;
+	gp_tls_ctx_unref(g->tls);
 	free(g->body);
 	free(g);
 }
@@ -90,6 +95,14 @@ static void get_connected(gp_io_t *io, gp_status_t st)
 		return;
 	}
 	gp_io_tune(io);
+	if (g->tls) {
+		/* HTTPS: the request goes once the handshake is done (get_tls_ready) */
+		if (gp_io_start_tls_stream(io, g->tls, g->peer) != GP_OK)
+			get_finish(g);
+		else
+			gp_io_read(io, true);
+		return;
+	}
 	if (gp_io_send(io, g->request, g->request_len) != GP_OK) {
 		get_finish(g);
 		return;
@@ -97,15 +110,36 @@ static void get_connected(gp_io_t *io, gp_status_t st)
 	gp_io_read(io, true);
 }
 
+static void get_tls_ready(gp_io_t *io, gp_status_t st)
+{
+	gp_http_get_t *g = io->owner;
+	if (g->finished)
+		return;
+	if (st == GP_OK && gp_io_send(io, g->request, g->request_len) == GP_OK)
+		return;
+	const gp_tls_conn_t *t = gp_io_tls_conn(io);
+	gp_log(GP_LOG_DEBUG, "http_get_tls_failed", "server=%s error=\"%s\"", g->peer,
+	       st == GP_EPROTO && t ? gp_tls_reason(t) : gp_strerror(st));
+	get_finish(g);
+}
+
 static const gp_io_proto_t get_proto = {
         .ended = get_ended,
         .closed = get_closed,
         .connected = get_connected,
         .data = get_data,
+        .tls_ready = get_tls_ready,
 };
 
 gp_status_t gp_http_get(uv_loop_t *loop, const struct sockaddr *addr, const char *path,
                         size_t body_max, gp_http_get_fn done, void *arg, gp_http_get_t **out)
+{
+	return gp_http_get_tls(loop, addr, path, body_max, NULL, done, arg, out);
+}
+
+gp_status_t gp_http_get_tls(uv_loop_t *loop, const struct sockaddr *addr, const char *path,
+                            size_t body_max, struct gp_tls_ctx *tls, gp_http_get_fn done, void *arg,
+                            gp_http_get_t **out)
 {
 	*out = NULL;
 	char ip[64] = "?", host[68];
@@ -126,6 +160,8 @@ gp_status_t gp_http_get(uv_loop_t *loop, const struct sockaddr *addr, const char
 		return n < 0 || (size_t)n >= sizeof(g->request) ? GP_EINVAL : GP_ENOMEM;
 	}
 	g->request_len = (size_t)n;
+	g->tls = tls ? gp_tls_ctx_ref(tls) : NULL;
+	snprintf(g->peer, sizeof(g->peer), "%s", ip);
 	g->body_max = body_max;
 	g->done = done;
 	g->arg = arg;
@@ -133,12 +169,14 @@ gp_status_t gp_http_get(uv_loop_t *loop, const struct sockaddr *addr, const char
 	g->parser.data = g;
 	gp_status_t st = gp_io_init(&g->io, loop, &get_proto, g);
 	if (st != GP_OK) {
+		gp_tls_ctx_unref(g->tls);
 		free(g->body);
 		free(g);
 		return st;
 	}
 	st = gp_io_connect(&g->io, addr);
 	if (st != GP_OK) {
+		/* g (and its tls reference) goes in get_closed */
 		g->finished = true; /* no report: the caller has the error */
 		gp_io_close(&g->io, false);
 		return st;

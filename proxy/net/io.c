@@ -191,14 +191,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	gp_io_t *io = s->data;
 	if (nread > 0 && io->t) {
-		io->bytes_in += (uint64_t)nread;
-		if (io->total_in)
-			*io->total_in += (uint64_t)nread;
-		if (gp_tls_feed(io->t, b->base, (size_t)nread) != GP_OK) {
-			gp_io_fail(io, GP_ENOMEM);
-			return;
-		}
-		gp_io_tpump(io);
+		gp_io_tread(io, b->base, (size_t)nread);
 		return;
 	}
 	if (nread > 0 && io->z) {
@@ -251,6 +244,10 @@ static void on_alloc_raw(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 static void on_read_raw(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	gp_io_t *io = s->data;
+	if (nread > 0 && io->t) {
+		gp_io_tread(io, b->base, (size_t)nread); /* HTTPS */
+		return;
+	}
 	if (nread > 0) {
 		io->bytes_in += (uint64_t)nread;
 		io->proto->data(io, b->base, (size_t)nread);
@@ -622,6 +619,8 @@ void gp_io_read(gp_io_t *io, bool on)
 {
 	io->want_read = on;
 	gp_io_settle(io);
+	if (on && io->t && io->proto->data && gp_tls_readable(io->t) && !io->closing)
+		gp_io_tpump(io); /* byte-stream: records held while reading was off */
 }
 
 void gp_io_set_whole(gp_io_t *io, bool whole)

@@ -67,7 +67,7 @@ typedef struct gp_io_proto {
 	void (*data)(gp_io_t *io, const char *p, size_t n);
 	/* Optional: one gp_io_send(v) of len bytes has been written (or failed: ended follows). */
 	void (*sent)(gp_io_t *io, size_t len);
-	/* Optional: the TLS handshake gp_io_start_tls began finished (GP_OK; packets follow)
+	/* Optional: the TLS handshake gp_io_start_tls(_stream) began finished (GP_OK; data follows)
 	 * or failed (GP_EPROTO: gp_tls_reason of gp_io_tls_conn says why; the io is not
 	 * ended, the callee closes it). */
 	void (*tls_ready)(gp_io_t *io, gp_status_t st);
@@ -163,6 +163,10 @@ GP_WUR gp_status_t gp_io_start_tls(gp_io_t *io, struct gp_tls_ctx *ctx);
  * name or address the certificate must show (ctx's verify mode). Callable anywhere, also
  * from this io's own packet callback provided nothing follows the packet being read. */
 GP_WUR gp_status_t gp_io_connect_tls(gp_io_t *io, struct gp_tls_ctx *ctx, const char *peer);
+/* Byte-stream mode (HTTPS): TLS from the first byte, right after accept (server role) or
+ * connect (client role: its ClientHello is sent now; peer as for gp_tls_conn_new). Sends
+ * before proto->tls_ready(GP_OK) fail. */
+GP_WUR gp_status_t gp_io_start_tls_stream(gp_io_t *io, struct gp_tls_ctx *ctx, const char *peer);
 /* TLS is on (the handshake may still be running). */
 bool gp_io_tls(const gp_io_t *io);
 /* The TLS connection (NULL: clear text), for its version and cipher. */

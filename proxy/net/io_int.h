@@ -29,6 +29,8 @@ void gp_io_zpump(gp_io_t *io);
 GP_WUR gp_status_t gp_io_tsend(gp_io_t *dst, const uint8_t *p, size_t n, gp_io_t *src);
 /* io_tls.c: drive the handshake, decrypt and scan while there is room and input. */
 void gp_io_tpump(gp_io_t *io);
+/* io_tls.c: ciphertext read from the socket: count, feed and pump it. */
+void gp_io_tread(gp_io_t *io, const char *p, size_t n);
 /* io_tls.c: the scan that switched TLS on ended: feed the bytes after the SSL request. */
 void gp_io_tls_carry(gp_io_t *io);
 

@@ -62,11 +62,39 @@ static void io_tls_failed(gp_io_t *io, gp_status_t st)
 	}
 }
 
+/* Byte-stream mode (HTTPS): plaintext goes to proto->data as it comes, while the owner
+ * wants reads (it stops them to push back; gp_io_read pumps again). Returns false when the
+ * loop is to stop. */
+static bool io_tpump_stream(gp_io_t *io)
+{
+	/* Handed over within the call, on the loop thread (as on_alloc_raw's slab): data must
+	 * not pump another HTTPS io before it is done with these bytes (http.c's never does). */
+	static char slab[GP_TLS_CHUNK];
+	if (!io->want_read || io->close_after_write)
+		return false;
+	size_t got = 0;
+	gp_status_t st = gp_tls_read(io->t, slab, sizeof(slab), &got);
+	gp_status_t fst = io_tflush(io, NULL, 0);
+	if (st == GP_OK)
+		st = fst;
+	if (st != GP_OK) {
+		gp_io_fail(io, st);
+		return false;
+	}
+	if (got == 0)
+		return false;
+	io->proto->data(io, slab, got);
+	return true;
+}
+
 /* Decrypt what OpenSSL holds into the read buffer (or, compressed inside TLS, into the
  * frames' raw buffer) and scan it, for as long as there is room and input; drive the
  * handshake first. Whatever OpenSSL writes meanwhile is sent after each call. */
 void gp_io_tpump(gp_io_t *io)
 {
+	static gp_io_t *pumping; /* byte-stream: no nested pump from inside proto->data */
+	if (pumping == io)
+		return;
 	while (!io->closing && !io->ended) {
 		if (!gp_tls_handshake_done(io->t)) {
 			bool done = false;
@@ -85,6 +113,15 @@ void gp_io_tpump(gp_io_t *io)
 				if (io->closing)
 					return;
 			}
+			continue;
+		}
+		if (io->proto->data) {
+			gp_io_t *outer = pumping;
+			pumping = io;
+			bool more = io_tpump_stream(io);
+			pumping = outer;
+			if (!more)
+				break;
 			continue;
 		}
 		uint8_t *dst;
@@ -142,6 +179,19 @@ void gp_io_tpump(gp_io_t *io)
 		gp_io_settle(io);
 }
 
+/* Ciphertext read from the socket (either mode): count it, feed it, pump. */
+void gp_io_tread(gp_io_t *io, const char *p, size_t n)
+{
+	io->bytes_in += (uint64_t)n;
+	if (io->total_in)
+		*io->total_in += (uint64_t)n;
+	if (gp_tls_feed(io->t, p, n) != GP_OK) {
+		gp_io_fail(io, GP_ENOMEM);
+		return;
+	}
+	gp_io_tpump(io);
+}
+
 /* The scan that switched TLS on has ended: the bytes after the SSL request are the
  * client's first TLS records (it sends them without waiting). */
 void gp_io_tls_carry(gp_io_t *io)
@@ -182,6 +232,17 @@ gp_status_t gp_io_connect_tls(gp_io_t *io, struct gp_tls_ctx *ctx, const char *p
 	st = gp_tls_handshake(io->t, &done);
 	gp_status_t fst = io_tflush(io, NULL, 0);
 	return st != GP_OK ? st : fst;
+}
+
+gp_status_t gp_io_start_tls_stream(gp_io_t *io, struct gp_tls_ctx *ctx, const char *peer)
+{
+	if (io->t || io->z || !io->proto->data)
+		return GP_EINVAL;
+	gp_status_t st = gp_tls_conn_new(ctx, peer, &io->t);
+	if (st != GP_OK)
+		return st;
+	gp_io_tpump(io); /* the client role speaks first: its ClientHello goes out now */
+	return io->closing || io->ended ? GP_ECLOSED : GP_OK;
 }
 
 bool gp_io_tls(const gp_io_t *io)

@@ -9,11 +9,13 @@
 
 #include "cluster/cluster.h"
 #include "net/http.h"
+#include "ops/https.h"
 #include "ops/routes.h"
 #include "base/log.h"
 #include "ha/vrrp.h"
 #include "cluster/monitor.h"
 #include "net/resolve.h"
+#include "net/tls.h"
 #include "ops/metrics.h"
 #include "ops/reload.h"
 #include "session/session.h"
@@ -268,7 +270,17 @@ gp_status_t gp_admin_start(gp_proxy_t *p)
 	p->admin = a;
 	if (!p->cfg->top_http_listen[0])
 		return GP_OK;
-	return gp_routes_start(p, p->cfg->top_http_listen, &a->http);
+	struct gp_tls_ctx *tls = NULL;
+	char err[256];
+	if (gp_https_build(p->cfg, &tls, err, sizeof(err)) != GP_OK) {
+		gp_log(GP_LOG_ERROR, "https_failed", "error=\"%s\"", err);
+		return GP_ECONFIG;
+	}
+	gp_status_t st = gp_routes_start(p, p->cfg->top_http_listen, &a->http);
+	if (st == GP_OK && tls)
+		gp_http_set_tls(a->http, tls);
+	gp_tls_ctx_unref(tls); /* the server holds its own reference */
+	return st;
 }
 
 static void on_tick_closed(uv_handle_t *h)

@@ -590,6 +590,17 @@ static void emit_http_requests(mw_t *w)
 		gp_http_each_count(w->p->admin->http, http_count_cb, w);
 }
 
+/* HTTPS handshakes on http_listen (http_tls); zero samples without it, so the series exist. */
+static void emit_http_tls(mw_t *w)
+{
+	uint64_t ok = 0, failed = 0;
+	if (w->p->admin && w->p->admin->http)
+		gp_http_tls_counts(w->p->admin->http, &ok, &failed);
+	const char *le[] = {"outcome", "established"}, *lf[] = {"outcome", "failed"};
+	sample_u(w, le, 1, ok);
+	sample_u(w, lf, 1, failed);
+}
+
 /* ---- the table ------------------------------------------------------------------------ */
 
 /*
@@ -732,7 +743,10 @@ static void emit_http_requests(mw_t *w)
 	X("sessions_killed_total", "counter", "Sessions cut without waiting for an idle point",    \
 	  emit_killed, NULL)                                                                       \
 	X("http_requests_total", "counter", "HTTP requests by handler and status code",            \
-	  emit_http_requests, NULL)
+	  emit_http_requests, NULL)                                                                \
+	X("http_tls_handshakes_total", "counter",                                                  \
+	  "HTTPS handshakes on http_listen by outcome (failed: plain HTTP or not TLS)",            \
+	  emit_http_tls, NULL)
 
 typedef struct family {
 	const char *name;       /* without the prefix */

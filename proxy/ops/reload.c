@@ -10,7 +10,9 @@
 #include "cluster/cluster.h"
 #include "cluster/monitor.h"
 #include "net/resolve.h"
+#include "net/http.h"
 #include "net/tls.h"
+#include "ops/https.h"
 #include "ops/admin.h"
 #include "session/accounts.h"
 #include "session/session.h"
@@ -243,6 +245,12 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 		gp_tls_ctx_unref(tls);
 		return GP_ECONFIG;
 	}
+	struct gp_tls_ctx *https = NULL; /* http_tls: likewise, for new HTTP connections */
+	if (gp_https_build(nw, &https, msg, cap) != GP_OK) {
+		gp_tls_ctx_unref(btls);
+		gp_tls_ctx_unref(tls);
+		return GP_ECONFIG;
+	}
 	memset(nb, 0, sizeof(nb));
 	for (size_t j = 0; j < nw->nbackends; j++) {
 		nb[j].conf = &nw->backends[j];
@@ -253,6 +261,7 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	if (restart && gp_cluster_monitor_new(&p->cluster, nw, &m) != GP_OK) {
 		gp_tls_ctx_unref(tls);
 		gp_tls_ctx_unref(btls);
+		gp_tls_ctx_unref(https);
 		snprintf(msg, cap, "cannot start the monitor for the new configuration");
 		return GP_ENOMEM;
 	}
@@ -289,6 +298,9 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	p->tls = tls;
 	gp_tls_ctx_unref(p->btls); /* new backend legs (and the monitor, restarted) use btls */
 	p->btls = btls;
+	if (a->http)
+		gp_http_set_tls(a->http, https); /* open HTTP connections keep theirs */
+	gp_tls_ctx_unref(https);
 	int lvl = gp_log_level_parse(nw->top_log_level);
 	if (lvl >= 0)
 		gp_log_min_level = (gp_log_level_t)lvl;

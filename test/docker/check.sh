@@ -264,9 +264,29 @@ fi
 # ---- configuration files -------------------------------------------------------------------
 
 echo "# configuration files"
+# The configs name the demo certificate at /etc/galera-proxy/tls, the volume compose's tls-init
+# fills with galera-proxy/demo-certs.sh: the same script makes them here, and copies of the
+# configs (with their secrets beside them) point there.
+CONFD=$WORK/conf
+mkdir -p "$CONFD"
+cp -r docker/galera-proxy/secrets "$CONFD/secrets"
+if out=$(sh docker/galera-proxy/demo-certs.sh "$CONFD/tls" "$(id -u)" 2>&1) &&
+  openssl verify -CAfile "$CONFD/tls/ca.pem" "$CONFD/tls/server.pem" >/dev/null 2>&1 &&
+  san=$(openssl x509 -in "$CONFD/tls/server.pem" -noout -ext subjectAltName 2>&1) &&
+  [[ "$san" == *"IP Address:10.77.0.100"* && "$san" == *"IP Address:127.0.0.1"* &&
+    "$san" == *"DNS:proxy-a.example.net"* && "$san" == *"DNS:proxy-b.example.net"* ]] &&
+  [[ ! -e "$CONFD/tls/ca.key" ]]; then
+  pass "demo-certs.sh: a certificate its CA verifies, naming the VIP, the proxies and 127.0.0.1; no CA key left"
+else
+  fail "demo-certs.sh: a certificate its CA verifies, naming the VIP, the proxies and 127.0.0.1; no CA key left"
+  evidence "$out
+$san"
+fi
 for f in docker/galera-proxy/*.conf; do
+  sed "s#/etc/galera-proxy/tls/#$CONFD/tls/#g" "$f" >"$CONFD/$(basename "$f")"
   if [[ -n "$BIN" ]]; then
-    t "galera-proxy --check-config $f" "$BIN" --check-config -c "$f"
+    t "galera-proxy --check-config $f (tls files from demo-certs.sh)" \
+      "$BIN" --check-config -c "$CONFD/$(basename "$f")"
   else
     skip "galera-proxy --check-config $f" "no built galera-proxy (--bin)"
   fi
@@ -444,9 +464,11 @@ fi
 # in_ns CMD...: run CMD in the test namespace.
 in_ns() { ip netns exec "$NETNS" "$@"; }
 # ns_status KEY: a top-level field of the proxy's /status in the namespace.
+NS_URL=http://127.0.0.1:9480 # https:// with --cacert in NS_CURL once http_tls is on (run 4)
+NS_CURL=()
 ns_status() {
   # shellcheck disable=SC2016 # PHP code
-  in_ns curl -s --noproxy '*' --max-time 1 http://127.0.0.1:9480/status 2>/dev/null |
+  in_ns curl -s --noproxy '*' --max-time 1 "${NS_CURL[@]}" "$NS_URL/status" 2>/dev/null |
     php -r '$j = json_decode(stream_get_contents(STDIN), true);
       $v = is_array($j) ? ($j[$argv[1]] ?? "") : ""; echo is_scalar($v) ? $v : "";' "$1"
 }
@@ -468,13 +490,14 @@ line_of() { grep -n -m 1 -- "$2" "$1" | cut -d: -f1 | grep . || echo 9999999; }
 pid_in_log() { sed -n "s/.*event=child_start .*child=$2 pid=\([0-9]*\).*/\1/p" "$1" | tail -n 1; }
 
 EP=$WORK/ep
+EP_ENV=() # extra environment for the entrypoint (run 4: GALERA_PROXY_CACERT)
 # ep_start RUN: start the entrypoint in the namespace; sets EP_PID, EP_LOG.
 ep_start() {
   EP_LOG=$EP/$1.log
   # Not through in_ns: a function would run in a forked shell, and $! must be the entrypoint.
   # SIGHUP back to its default, as a container's init has it: a test run under nohup would
   # otherwise hand the entrypoint an ignored SIGHUP, which a shell cannot trap.
-  ip netns exec "$NETNS" env --default-signal=HUP GALERA_PROXY_CONF="$EP/proxy.conf" \
+  ip netns exec "$NETNS" env --default-signal=HUP "${EP_ENV[@]}" GALERA_PROXY_CONF="$EP/proxy.conf" \
     KEEPALIVED_CONF="$EP/keepalived.conf" GALERA_PROXY_HTTP=127.0.0.1:9480 \
     GALERA_PROXY_LOG_FILE="$EP/$1.proxy.log" GALERA_PROXY_USER=nobody GALERA_PROXY_BIN="$BIN" \
     KEEPALIVED_RUN_DIR="$EP/run-$1" \
@@ -513,7 +536,8 @@ else
   done
 
   # The image's files with this machine's paths: user nobody instead of galera-proxy.
-  cp docker/galera-proxy/proxy-a.conf "$EP/proxy.conf"
+  sed "s#/etc/galera-proxy/tls/#$EP/tls/#g" docker/galera-proxy/proxy-a.conf >"$EP/proxy.conf"
+  sh docker/galera-proxy/demo-certs.sh "$EP/tls" "$(id -u nobody)" >/dev/null
   cp -r docker/galera-proxy/secrets "$EP/secrets" # password_file etc. are relative to the config
   chmod 755 "$EP/secrets"
   chmod 644 "$EP"/secrets/*
@@ -601,6 +625,34 @@ else
   else
     fail "galera-proxy dies: keepalived is stopped too, exit non-zero (exit $EP_RC)"
     evidence "$(cat "$EP_LOG")"
+  fi
+
+  # Run 4: http_tls switched on as docker/README.md says (http_tls = true, GALERA_PROXY_CACERT
+  # in the container's environment): the entrypoint's wait and keepalived's notify speak HTTPS,
+  # verified against the demo CA, and plain HTTP gets nothing.
+  sed -i 's/^http_tls = false;/http_tls = true;/' "$EP/proxy.conf"
+  EP_ENV=("GALERA_PROXY_CACERT=$EP/tls/ca.pem")
+  NS_URL=https://127.0.0.1:9480
+  NS_CURL=(--cacert "$EP/tls/ca.pem")
+  ep_start run4
+  if wait_for 20 log_has "$EP_LOG" "child=keepalived pid=" && wait_for 15 vrrp_reported; then
+    pass "http_tls on: entrypoint and keepalived's notify reach the proxy over verified HTTPS (vrrp_state=$(ns_status vrrp_state))"
+  else
+    fail "http_tls on: entrypoint and keepalived's notify reach the proxy over verified HTTPS"
+    evidence "$(cat "$EP_LOG")"
+  fi
+  code=$(in_ns curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:9480/health)
+  if [[ "$code" == 000 ]]; then
+    pass "http_tls on: plain HTTP to the proxy gets no answer"
+  else
+    fail "http_tls on: plain HTTP to the proxy gets no answer (got $code)"
+  fi
+  kill -TERM "$EP_PID"
+  ep_wait_exit 30
+  if [[ $EP_RC -eq 0 ]]; then
+    pass "http_tls on: SIGTERM, exit 0"
+  else
+    fail "http_tls on: SIGTERM, exit 0 (exit $EP_RC)"
   fi
 fi
 

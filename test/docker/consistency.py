@@ -83,6 +83,9 @@ out = subprocess.run(["docker-compose", "-f", os.path.join(D, "compose.yml"), "c
                      capture_output=True, text=True, check=True).stdout
 compose = yaml.safe_load(out)
 svc = compose["services"]
+# One-shot helpers without a network (tls-init) have no address: checked on their own below.
+offline = {n: s for n, s in svc.items() if s.get("network_mode") == "none"}
+svc = {n: s for n, s in svc.items() if n not in offline}
 net = compose["networks"]["gp"]["ipam"]["config"][0]
 subnet = ipaddress.ip_network(net["subnet"])
 ip_range = ipaddress.ip_network(net["ip_range"])
@@ -252,9 +255,21 @@ check(any(v.endswith(":ro") and v.split(":")[1].startswith(dpath + "/") and
           for v in svc["grafana"]["volumes"]),
       "Grafana's dashboard provider path holds metrics/grafana-dashboard.json")
 
+# ---- TLS: tls-init makes the files the proxies' tls section names ---------------------------
+tls_init = offline.get("tls-init", {})
+tls_vol = [v.split(":")[0] for v in tls_init.get("volumes", []) if ":/tls" in v]
+for p in proxies:
+    mnt = [v for v in svc[p]["volumes"] if v.endswith(":/etc/galera-proxy/tls:ro")]
+    named = all(conf_str(pconf[p], k).startswith("/etc/galera-proxy/tls/")
+                for k in ("cert", "key", "peer_ca"))
+    check(tls_vol and mnt and mnt[0].split(":")[0] == tls_vol[0] and named,
+          f"{p}: tls cert, key and peer_ca are in the volume tls-init fills", str(mnt))
+    check(svc[p].get("depends_on", {}).get("tls-init", {}).get("condition") ==
+          "service_completed_successfully", f"{p}: starts once tls-init has made the files")
+
 # ---- bind mounts and the image ---------------------------------------------------------------
 missing = []
-for name, s in svc.items():
+for name, s in list(svc.items()) + list(offline.items()):
     for v in s.get("volumes", []):
         src = v.split(":")[0]
         if src.startswith("/") and not src.startswith("/var/log/journal") and \

@@ -8,7 +8,8 @@
 #   --keep       keep the scratch directory (logs, datadirs) even when everything passed
 #
 # Ports (environment overrides): GP_HTTP_TEST_DB_PORTS="3350 3351 3352", proxy rw 16133,
-# ro 16134, HTTP 19580, Prometheus 19590. Prints "ok N - name" / "not ok N - name" and
+# ro 16134, HTTP 19580, Prometheus 19590; the HTTPS pass: HTTPS 19582, its peer proxy 16143
+# with HTTPS 19584 (GP_HTTP_TEST_HTTPS_PORT, GP_HTTP_TEST_PEER_PORT, GP_HTTP_TEST_PEER_HTTPS_PORT). Prints "ok N - name" / "not ok N - name" and
 # "N passed, N failed"; exits non-zero on any failure. Stops everything it started (by pid).
 set -uo pipefail
 
@@ -26,6 +27,10 @@ LISTEN_PORT=${GP_HTTP_TEST_PROXY_PORT:-16133}
 LISTEN_RO_PORT=${GP_HTTP_TEST_PROXY_RO_PORT:-16134}
 HTTP_PORT=${GP_HTTP_TEST_HTTP_PORT:-19580}
 PROM_PORT=${GP_HTTP_TEST_PROM_PORT:-19590}
+# The HTTPS pass (http_tls): its proxy's HTTP port, and a second proxy polling it as its peer.
+HTTPS_PORT=${GP_HTTP_TEST_HTTPS_PORT:-$((HTTP_PORT + 2))}
+PEER_HTTPS_PORT=${GP_HTTP_TEST_PEER_HTTPS_PORT:-$((HTTP_PORT + 4))}
+PEER_PORT=${GP_HTTP_TEST_PEER_PORT:-$((LISTEN_PORT + 10))}
 PROXY_BIN=$BUILD/proxy/galera-proxy
 HTTP=127.0.0.1:$HTTP_PORT
 PROM=127.0.0.1:$PROM_PORT
@@ -43,6 +48,7 @@ PROXY_PID=""
 PROM_PID=""
 LOOP_PID=""
 LOAD_PID=""
+PEER_PID=""
 
 # ---- process control ------------------------------------------------------------------------
 
@@ -63,6 +69,7 @@ cleanup() {
   fi
   stop_pid "$LOAD_PID"
   proxy_stop
+  stop_pid "$PEER_PID"
   stop_pid "$PROM_PID"
   for d in db1 db2 db3; do
     mariadb_stop "$WORK/$d" >/dev/null 2>&1
@@ -778,4 +785,7 @@ if ((${#problems[@]} == 0)); then
 else
   result FAIL "proxy shutdown: ${problems[*]}"
 fi
+
+# shellcheck source=test/integration-http/https.sh
+source "$HERE/https.sh"
 finish

@@ -84,9 +84,12 @@ start() {
 }
 stop() { # and the proxy must have exited cleanly: 0, no sanitizer report
   [[ -n "$PID" ]] || return 0
-  stop_pid "$PID" 20
+  stop_pid "$PID" "$(gp_inst_stop_s 20)"
   PID=""
-  if [[ "$STOP_RC" == 0 ]] && ! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' \
+  local vg
+  if ! vg=$(gp_inst_valgrind_problem "$D/proxy.log"); then
+    gp_notok "the TLS proxy under valgrind: $vg"
+  elif [[ "$STOP_RC" == 0 ]] && ! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' \
     "$D/proxy.log"; then
     gp_ok "the TLS proxy shut down cleanly"
   else

@@ -264,6 +264,7 @@ static const load_case_t load_cases[] = {
         {MINIMAL "tls = { key = \"/k.pem\"; };\n", ":3: 'cert' and 'key' in tls go together"},
         {MINIMAL "tls = { require = true; };\n", ":3: 'require' in tls needs 'cert' and 'key'"},
         {MINIMAL "tls = { ca = \"/ca.pem\"; };\n", ":3: 'ca' in tls needs 'cert' and 'key'"},
+        {MINIMAL "http_tls = true;\n", ":3: 'http_tls' needs 'cert' and 'key' in tls"},
         {MINIMAL "tls = { cert = \"/c\"; key = \"/k\"; min_version = \"TLSv1.1\"; };\n",
          ":3: 'min_version' in tls must be TLSv1.2 or TLSv1.3"},
         {MINIMAL "tls = { cert = \"/c\"; key = \"/k\"; min_version = \"TLSv1.3\"; "

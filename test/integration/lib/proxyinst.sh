@@ -8,9 +8,19 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/procs.sh"
 
 # gp_inst_bin: prints the galera-proxy binary a test's own proxies run (GP_PROXY_BIN, else the
-# suite's running proxy's); fails with a message when there is none.
+# suite's running proxy's); fails with a message when there is none. A proxy running under
+# valgrind shows valgrind's tool as its executable: the binary is then the first argument of
+# its command line that is not one of valgrind's options.
 gp_inst_bin() {
-  local bin=${GP_PROXY_BIN:-$(readlink "/proc/${PROXY_PID:-0}/exe" 2>/dev/null)}
+  local bin=${GP_PROXY_BIN:-$(readlink "/proc/${PROXY_PID:-0}/exe" 2>/dev/null)} arg
+  if [[ -z "${GP_PROXY_BIN:-}" && "$(basename "$bin")" == @(memcheck-*|valgrind*) ]]; then
+    bin=""
+    while IFS= read -r -d '' arg; do
+      [[ "$arg" == -* || "$(basename "$arg")" == valgrind* ]] && continue
+      bin=$arg
+      break
+    done <"/proc/$PROXY_PID/cmdline"
+  fi
   if [[ -z "$bin" || ! -x "$bin" ]]; then
     echo "cannot find the proxy binary (GP_PROXY_BIN or PROXY_PID)" >&2
     return 1
@@ -19,10 +29,38 @@ gp_inst_bin() {
 }
 
 # gp_inst_start BIN CONF LOG: starts the proxy in the background; its pid is in GP_INST_PID.
-# (Not in a subshell, so that the caller's shell owns the child and can wait for it.)
+# (Not in a subshell, so that the caller's shell owns the child and can wait for it.) Under the
+# runner's --valgrind (GP_VALGRIND set, with GP_VALGRIND_SUPP) it runs under memcheck like the
+# runner's own proxy: the report goes to LOG.valgrind, and an invalid access or a definite or
+# indirect leak makes the proxy exit 99, so a test's "exited 0" check fails on it.
 gp_inst_start() {
-  "$1" -c "$2" </dev/null >>"$3" 2>&1 &
+  local launcher=()
+  if [[ -n "${GP_VALGRIND:-}" ]]; then
+    launcher=(valgrind --tool=memcheck --leak-check=full "--show-leak-kinds=definite,indirect"
+      "--errors-for-leak-kinds=definite,indirect" --error-exitcode=99 --num-callers=30
+      "--log-file=$3.valgrind")
+    [[ -z "${GP_VALGRIND_SUPP:-}" ]] || launcher+=("--suppressions=$GP_VALGRIND_SUPP")
+  fi
+  "${launcher[@]}" "$1" -c "$2" </dev/null >>"$3" 2>&1 &
   GP_INST_PID=$!
+}
+
+# gp_inst_stop_s SECONDS: how long to give a proxy of one's own to exit on SIGTERM: SECONDS,
+# or 90 under valgrind (its leak check at exit takes time).
+gp_inst_stop_s() {
+  if [[ -n "${GP_VALGRIND:-}" ]]; then echo 90; else echo "$1"; fi
+}
+
+# gp_inst_valgrind_problem LOG: prints valgrind's error summary for a proxy started with LOG
+# when it is not clean (nothing without valgrind); fails then.
+gp_inst_valgrind_problem() {
+  [[ -n "${GP_VALGRIND:-}" ]] || return 0
+  local sum
+  sum=$(grep -m 1 -o 'ERROR SUMMARY: [0-9]* errors' "$1.valgrind" 2>/dev/null)
+  [[ "$sum" == "ERROR SUMMARY: 0 errors" ]] && return 0
+  echo "valgrind: ${sum:-no summary in $1.valgrind}"
+  grep -v '^==[0-9]*== *$' "$1.valgrind" 2>/dev/null | head -n 40
+  return 1
 }
 
 # gp_inst_wait_ready PID PORT SECONDS: SELECT 1 through 127.0.0.1:PORT works (as app/app).

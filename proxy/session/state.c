@@ -101,6 +101,15 @@ void gp_sstate_reset(gp_sstate_t *st)
 	st->vars_cap = cap;
 }
 
+void gp_sstate_reset_connection(gp_sstate_t *st)
+{
+	char schema[sizeof(st->schema)];
+	uint16_t len = st->schema_len;
+	memcpy(schema, st->schema, (size_t)len + 1);
+	gp_sstate_reset(st);
+	gp_sstate_set_schema(st, (const uint8_t *)schema, len);
+}
+
 void gp_sstate_set_schema(gp_sstate_t *st, const uint8_t *name, size_t len)
 {
 	if (len > GP_SSTATE_SCHEMA_MAX) {

@@ -48,7 +48,7 @@ enum {
 	GP_UNMOV_NO_TRACKING = 1u << 6,      /* the server does not track (monitor) or untrack
 	                                      * failed, or the session turned tracking off */
 	GP_UNMOV_STATE_FULL = 1u << 7,       /* more variables than the store holds */
-	GP_UNMOV_INSERT_ID_EXPR = 1u << 8,   /* LAST_INSERT_ID(expr): set by a statement */
+	GP_UNMOV_INSERT_ID_EXPR = 1u << 8,   /* LAST_INSERT_ID(expr), SET insert_id */
 	GP_UNMOV_LONG_QUERY = 1u << 9,       /* a query longer than the proxy reads whole */
 	/* H-move adds its own from 1u << 16 up (cursor, long_data, not_learned, ...) */
 };

@@ -1,6 +1,8 @@
 /* handoff.c - the backend front door: handshake slots, deferred greetings, the slot queue. */
 #include "session/handoff.h"
 
+#include "codec/myp_login.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -480,6 +482,15 @@ gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_gre
 	uint64_t server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	*caps = ((r.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) & server_caps) |
 	        (r.caps & MYP_CLIENT_PROTOCOL_41);
+	/* The server tracks the session's state for the proxy (session/state.h); the core
+	 * takes it back out of what the client reads. The stored response asks for it, so
+	 * the SSL request and the response sent later agree. */
+	if ((server_caps & MYP_CLIENT_SESSION_TRACK) && !(*caps & MYP_CLIENT_SESSION_TRACK) &&
+	    myp_hsresp_add_caps(s->hs.defer_resp, s->hs.defer_resp_len, MYP_CLIENT_SESSION_TRACK) ==
+	            MYP_OK) {
+		*caps |= MYP_CLIENT_SESSION_TRACK;
+		r.caps |= MYP_CLIENT_SESSION_TRACK;
+	}
 	if (s->core.backend_tls) {
 		/* TLS first (backend_tls.c): the response follows from gp_session_btls_ready. */
 		uint8_t req[MYP_HEADER_LEN + 32];

@@ -89,6 +89,7 @@ static void session_release(gp_session_t *s)
 	session_leave_backend(s);
 	gp_handoff_forget(s);
 	gp_accounts_forget(p->acct, s->learned);
+	gp_sstate_release(&s->core.st);
 	if (s->core.kill.slot) /* closed while its cross-node KILL was checked */
 		gp_kill_slot_give(&p->kill_jobs);
 	if (s->counted)
@@ -544,10 +545,12 @@ static void session_response_done(gp_session_t *s, const gp_core_out_t *o, bool 
 		gp_handoff_release(s);
 		gp_io_set_whole(&s->client, false);
 		gp_io_set_whole(&s->server, false);
+		s->client.peek = gp_core_peek(&s->core, true);
+		s->server.peek = gp_core_peek(&s->core, false);
 		session_set_state(s, GP_SS_READY);
 		s->opened_at = now;
-		gp_slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s", s->core.user,
-		        gp_endpoint_name(s->endpoint));
+		gp_slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s track=%s",
+		        s->core.user, gp_endpoint_name(s->endpoint), gp_core_track_name(&s->core));
 	}
 	if (!(o->ev & GP_CORE_EV_IDLE))
 		return;

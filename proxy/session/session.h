@@ -48,6 +48,8 @@ typedef struct gp_session {
 	gp_core_t core;              /* the session protocol (core.c): caps, response, txn, KILL */
 	myp_trans_t txn_counted;     /* what it adds to its backend's txn_open/txn_unknown */
 	struct gp_learned *learned;  /* what its login taught (accounts.h), or NULL */
+	uint32_t unmov_counted;      /* the not-movable reasons it adds to the proxy's counts */
+	bool mov_counted;            /* it is counted at all (ready): movable or by reason */
 } gp_session_t;
 
 /* One log line naming the session (conn, client, backend). */
@@ -118,6 +120,9 @@ void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, ui
 /* Its backend's transaction counts follow a ready session's txn: call after the state or
  * s->core.txn changed (session.c: state changes and completed responses). */
 void gp_session_txn_recount(gp_session_t *s);
+/* The proxy's movable / not-movable counts follow a ready session's state (movable.c); called
+ * from gp_session_txn_recount, i.e. wherever the state or a response changes. */
+void gp_session_movable_recount(gp_session_t *s);
 /* A waiting session: try to route it now (a writer or reader appeared). */
 void gp_session_wake(gp_session_t *s);
 /* Take over a greeted, unanswered backend connection of backend b (fd is consumed) and

@@ -110,6 +110,10 @@ collation-server=utf8mb4_general_ci
 ssl_ca=$dir/tls/ca.pem
 ssl_cert=$dir/tls/server.pem
 ssl_key=$dir/tls/server.key
+# session state the proxy re-creates on another node (README, "Sessions that survive a writer change")
+session_track_schema=ON
+session_track_system_variables=*
+session_track_state_change=ON
 EOF
 }
 

@@ -561,6 +561,24 @@ static void emit_killed(mw_t *w)
 	sample_u(w, NULL, 0, w->p->metrics->sessions_killed);
 }
 
+static void emit_moved(mw_t *w)
+{
+	for (int planned = 1; planned >= 0; planned--) {
+		const char *lb[] = {"reason", planned ? "planned" : "loss"};
+		sample_u(w, lb, 1, w->p->metrics->moved[planned]);
+	}
+}
+
+static void emit_move_failed(mw_t *w)
+{
+	sample_u(w, NULL, 0, w->p->metrics->move_failed);
+}
+
+static void emit_move_time(mw_t *w)
+{
+	sample_hist(w, NULL, 0, &w->p->metrics->move_time, GP_HIST_REQUEST);
+}
+
 static void http_count_cb(void *arg, const char *handler, int code, uint64_t n)
 {
 	char c[8];
@@ -713,6 +731,12 @@ static void emit_http_requests(mw_t *w)
 	  emit_drained, NULL)                                                                      \
 	X("sessions_killed_total", "counter", "Sessions cut without waiting for an idle point",    \
 	  emit_killed, NULL)                                                                       \
+	X("sessions_moved_total", "counter", "Idle sessions moved to another node, by reason",     \
+	  emit_moved, NULL)                                                                        \
+	X("session_moves_failed_total", "counter", "Moves that ended in a close (move_failed)",    \
+	  emit_move_failed, NULL)                                                                  \
+	X("session_move_seconds", "histogram", "A move: decided until the new leg took over",      \
+	  emit_move_time, NULL)                                                                    \
 	X("http_requests_total", "counter", "HTTP requests by handler and status code",            \
 	  emit_http_requests, NULL)
 

@@ -200,6 +200,9 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 	memcpy(c->user, r.user, ulen);
 	c->user[ulen] = '\0';
 	gp_kill_login_set(&c->login, r.user, r.user_len, r.charset, true);
+	size_t dlen = r.db_len < sizeof(c->login_db) ? r.db_len : 0; /* too long: none */
+	memcpy(c->login_db, r.db ? (const char *)r.db : "", dlen);
+	c->login_db[dlen] = '\0';
 	gp_learn_hsresp(&c->learn, &r, c->deferred);
 	if (c->deferred) {
 		/* The backend's greeting will be answered with it, not relayed. */

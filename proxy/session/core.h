@@ -98,6 +98,7 @@ typedef struct gp_core {
 	myp_trans_t txn;            /* transaction state: set in core_txn_after only */
 	bool txn_told;              /* txn is what the server's flags said, not an ERR's guess */
 	char user[64];              /* user name from the handshake (logs) */
+	char login_db[193];         /* the database it named (a move logs in with it; "": none) */
 	gp_kill_login_t login;      /* the login user as its server keeps it (who may KILL it) */
 	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
 	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent */

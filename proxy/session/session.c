@@ -13,6 +13,7 @@
 #include "session/kill.h"
 #include "base/log.h"
 #include "session/kill_remote.h"
+#include "session/move.h"
 #include "session/router.h"
 #include "core/counters.h"
 
@@ -47,7 +48,7 @@ static void session_set_state(gp_session_t *s, gp_session_state_t to)
 
 static void session_arm(gp_session_t *s, void (*cb)(uv_timer_t *), uint64_t ms);
 
-static void session_leave_backend(gp_session_t *s)
+void gp_session_leave_backend(gp_session_t *s)
 {
 	if (!s->on_backend)
 		return;
@@ -59,7 +60,7 @@ static void session_leave_backend(gp_session_t *s)
 	gp_cluster_session_left(&s->proxy->cluster, s->backend);
 }
 
-static void session_join_backend(gp_session_t *s)
+void gp_session_join_backend(gp_session_t *s)
 {
 	gp_backend_t *b = &s->proxy->backends[s->backend];
 	b->sessions++;
@@ -71,7 +72,7 @@ static void session_join_backend(gp_session_t *s)
 /* Give up on the current backend attempt; session_io_closed routes the session again. */
 static void session_retry(gp_session_t *s)
 {
-	session_leave_backend(s);
+	gp_session_leave_backend(s);
 	gp_handoff_retry(s);
 	s->tried_at = uv_now(s->proxy->loop);
 	session_set_state(s, GP_SS_CONNECTING);
@@ -86,9 +87,10 @@ static void session_release(gp_session_t *s)
 	s->core.txn = MYP_TRANS_NONE;
 	gp_session_txn_recount(s);
 	gp_list_del(&s->drain_link);
-	session_leave_backend(s);
+	gp_session_leave_backend(s);
 	gp_handoff_forget(s);
 	gp_accounts_forget(p->acct, s->learned);
+	gp_move_release(s);
 	if (s->core.kill.slot) /* closed while its cross-node KILL was checked */
 		gp_kill_slot_give(&p->kill_jobs);
 	if (s->counted)
@@ -293,7 +295,7 @@ static void on_connected(gp_io_t *io, gp_status_t st)
 		session_retry(s);
 		return;
 	}
-	session_join_backend(s);
+	gp_session_join_backend(s);
 	gp_io_tune(&s->server);
 	gp_handoff_connected(s);
 	gp_io_set_whole(&s->server, true);
@@ -477,7 +479,7 @@ static gp_pkt_action_t client_packet(gp_io_t *io, gp_pkt_t *pkt)
 		return GP_PKT_HOLD;
 	gp_core_out_t o;
 	gp_core_out_init(&o);
-	gp_pkt_action_t v = gp_core_client_packet(&s->core, pkt, &o);
+	gp_pkt_action_t v = gp_move_client_packet(s, pkt, &o);
 	if (!o.ev && o.close == GP_CLOSE_NONE && !o.nclient)
 		return v; /* relayed as it is: the hot path */
 	if (o.ev & GP_CORE_EV_COMMAND) {
@@ -591,7 +593,7 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 	gp_core_out_t o;
 	gp_core_out_init(&o);
 	bool was_ready = s->state == GP_SS_READY;
-	gp_pkt_action_t v = gp_core_server_packet(&s->core, pkt, &o);
+	gp_pkt_action_t v = gp_move_server_packet(s, pkt, &o);
 	if (!o.ev && o.close == GP_CLOSE_NONE && !o.nclient)
 		return v; /* relayed as it is: the hot path */
 	if (o.ev & GP_CORE_EV_ERR_PACKET)
@@ -620,6 +622,8 @@ static void server_ended(gp_io_t *io, gp_status_t st)
 	default:
 		break;
 	}
+	if (gp_move_after_loss(s))
+		return; /* idle: it moves once there is a writer */
 	gp_slog(s, GP_LOG_WARN, "backend_lost", "error=\"%s\" in_flight=%d", gp_strerror(st),
 	        s->core.in_flight);
 	/* The client's connection ends as the backend's did, after what was relayed: every client
@@ -698,7 +702,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->client.peer = &s->server;
 	s->server.peer = &s->client;
 	gp_io_tune(&s->client);
-	s->client.peek = GP_CLIENT_PEEK;
+	s->client.peek = gp_move_client_peek(p);
 	s->client.total_in = &p->stats.bytes_in; /* /metrics reads the totals, no session */
 	s->client.total_out = &p->stats.bytes_out;
 	session_name_client(s);
@@ -776,7 +780,7 @@ bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, u
 	s->backend = b;
 	s->tried |= 1u << b;
 	gp_handoff_adopting(s, greeted_at);
-	session_join_backend(s);
+	gp_session_join_backend(s);
 	gp_io_tune(&s->server);
 	gp_io_set_whole(&s->server, true);
 	session_set_state(s, GP_SS_GREETING);

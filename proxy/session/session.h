@@ -11,6 +11,7 @@
 #include "session/core.h"
 #include "session/handoff.h"
 #include "session/kill.h"
+#include "session/stmts.h"
 #include "base/list.h"
 #include "base/log.h"
 #include "codec/myp.h"
@@ -48,6 +49,9 @@ typedef struct gp_session {
 	gp_core_t core;              /* the session protocol (core.c): caps, response, txn, KILL */
 	myp_trans_t txn_counted;     /* what it adds to its backend's txn_open/txn_unknown */
 	struct gp_learned *learned;  /* what its login taught (accounts.h), or NULL */
+	struct gp_move *move;        /* its move to another node while one runs (move.h) */
+	gp_stmts_t stmts;            /* its prepared statements (stmts.h) */
+	gp_close_t drain_why;        /* why it is draining (a move may replace the close) */
 } gp_session_t;
 
 /* One log line naming the session (conn, client, backend). */
@@ -109,6 +113,9 @@ void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, ui
 void gp_session_txn_recount(gp_session_t *s);
 /* A waiting session: try to route it now (a writer or reader appeared). */
 void gp_session_wake(gp_session_t *s);
+/* It counts on its backend (s->backend) / no longer does (move.c moves it between them). */
+void gp_session_join_backend(gp_session_t *s);
+void gp_session_leave_backend(gp_session_t *s);
 /* Take over a greeted, unanswered backend connection of backend b (fd is consumed) and
  * relay its greeting to the client; false (fd closed) if the socket cannot be taken. */
 bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, uint32_t n,

@@ -299,8 +299,8 @@ bool gp_move_instead(gp_session_t *s, gp_close_t why)
 {
 	if (s->move)
 		return s->state == GP_SS_READY;
-	if (!s->proxy->cfg->routing_move_sessions || !gp_move_reason(why) ||
-	    !gp_session_idle(s) || gp_move_unmovable(s) || s->proxy->shutting_down)
+	if (!s->proxy->cfg->routing_move_sessions || !gp_move_reason(why) || !gp_session_idle(s) ||
+	    gp_move_unmovable(s) || s->proxy->shutting_down)
 		return false;
 	if (move_target(s, s->backend) < 0 && why != GP_CLOSE_WRITER_DOWN)
 		return false; /* nowhere to go (a loss waits for a writer) */
@@ -429,18 +429,18 @@ static bool move_login(gp_session_t *s, const myp_greeting_t *g, uint8_t seq)
 	    ~(uint64_t)GP_CAPS_UNRELAYABLE)
 		return false; /* it lacks what the client's responses are formatted by */
 	size_t n = gp_auth_native_reply(&l->secret, g->scramble, g->scramble_len, reply);
-	myp_hsresp_t r = {.caps = caps,
-	                  .max_packet = 1u << 24,
-	                  .charset = (uint8_t)(s->core.login.charset ? s->core.login.charset
-	                                                             : g->charset),
-	                  .user = (const uint8_t *)l->user,
-	                  .user_len = strlen(l->user),
-	                  .auth = reply,
-	                  .auth_len = n,
-	                  .db = (const uint8_t *)db,
-	                  .db_len = strlen(db),
-	                  .auth_plugin = (const uint8_t *)MYP_NATIVE_PLUGIN,
-	                  .auth_plugin_len = sizeof(MYP_NATIVE_PLUGIN) - 1};
+	myp_hsresp_t r = {
+	        .caps = caps,
+	        .max_packet = 1u << 24,
+	        .charset = (uint8_t)(s->core.login.charset ? s->core.login.charset : g->charset),
+	        .user = (const uint8_t *)l->user,
+	        .user_len = strlen(l->user),
+	        .auth = reply,
+	        .auth_len = n,
+	        .db = (const uint8_t *)db,
+	        .db_len = strlen(db),
+	        .auth_plugin = (const uint8_t *)MYP_NATIVE_PLUGIN,
+	        .auth_plugin_len = sizeof(MYP_NATIVE_PLUGIN) - 1};
 	myp_wbuf_t w;
 	myp_wbuf_init(&w, buf, sizeof(buf));
 	myp_hsresp_build(&w, seq, &r);

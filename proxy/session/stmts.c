@@ -98,7 +98,8 @@ gp_stmts_act_t gp_stmts_command(gp_stmts_t *st, uint8_t *p, uint32_t n, uint32_t
 		free(st->pending_sql);
 		st->pending_sql = NULL;
 		st->pending = true;
-		if (n == len && len - 1 <= GP_STMTS_TEXT && (st->pending_sql = malloc(len)) != NULL) {
+		if (n == len && len - 1 <= GP_STMTS_TEXT &&
+		    (st->pending_sql = malloc(len)) != NULL) {
 			memcpy(st->pending_sql, p + 1, len - 1);
 			st->pending_sql[len - 1] = '\0';
 			st->pending_len = len - 1;

@@ -18,9 +18,9 @@
  * once). Pure: no I/O; memory from malloc, freed with gp_stmts_free.
  */
 
-#define GP_STMTS_MAX   256 /* statements kept per session; one more makes it not movable */
-#define GP_STMTS_TEXT  4090 /* longest PREPARE text kept (the client leg's peek, less the header) */
-#define GP_STMTS_PEEK  4096 /* the client leg's peek while sessions may move (GP_CLIENT_PEEK) */
+#define GP_STMTS_MAX  256  /* statements kept per session; one more makes it not movable */
+#define GP_STMTS_TEXT 4090 /* longest PREPARE text kept (the client leg's peek, less header) */
+#define GP_STMTS_PEEK 4096 /* the client leg's peek while sessions may move (GP_CLIENT_PEEK) */
 
 /* Why a session cannot move, from the statements' side (issue 17: bits from 1u << 16). */
 enum {
@@ -44,23 +44,23 @@ typedef struct gp_stmt {
 } gp_stmt_t;
 
 typedef struct gp_stmts {
-	gp_stmt_t *v;          /* the statements */
-	uint32_t n, cap;       /* how many, room */
-	uint32_t max_client;   /* the highest id the client was ever given */
-	bool moved;            /* ids may differ from the server's: rewrite them */
-	bool full;             /* a statement did not fit (GP_STMTS_MAX, memory) */
-	bool pending;          /* a PREPARE is in flight */
-	char *pending_sql;     /* its text (NULL: not seen whole) */
-	uint32_t pending_len;  /* its length */
-	uint32_t last_client;  /* the client's id of the statement prepared last (DIRECT) */
-	int32_t rebuild;       /* GP_STMTS_REBUILD: the statement's index */
+	gp_stmt_t *v;         /* the statements */
+	uint32_t n, cap;      /* how many, room */
+	uint32_t max_client;  /* the highest id the client was ever given */
+	bool moved;           /* ids may differ from the server's: rewrite them */
+	bool full;            /* a statement did not fit (GP_STMTS_MAX, memory) */
+	bool pending;         /* a PREPARE is in flight */
+	char *pending_sql;    /* its text (NULL: not seen whole) */
+	uint32_t pending_len; /* its length */
+	uint32_t last_client; /* the client's id of the statement prepared last (DIRECT) */
+	int32_t rebuild;      /* GP_STMTS_REBUILD: the statement's index */
 } gp_stmts_t;
 
 /* What to do with a client command after gp_stmts_command. */
 typedef enum gp_stmts_act {
 	GP_STMTS_RELAY,   /* relay it (its id rewritten in place where needed) */
 	GP_STMTS_REBUILD, /* an EXECUTE that must carry its types: gp_stmts_rebuild */
-	GP_STMTS_REFUSE   /* such an EXECUTE, longer than the peek: answer ER_UNKNOWN_STMT_HANDLER */
+	GP_STMTS_REFUSE /* such an EXECUTE, longer than the peek: answer ER_UNKNOWN_STMT_HANDLER */
 } gp_stmts_act_t;
 
 void gp_stmts_init(gp_stmts_t *st);

@@ -111,13 +111,13 @@ gt_stop_tracked() {
 # gt_proxy_conf FILE [key=value...]: the suite's proxy configuration. Keys (defaults):
 #   listen=127.0.0.1:$GT_PORT listen_ro=127.0.0.1:$GT_RO_PORT failback=false
 #   failback_after_ms=30000 eviction=true connect_wait_ms=3000 drain_timeout_ms=5000
-#   backends=galera (the 3 nodes) | single:PORT (one server)
+#   move_sessions=true backends=galera (the 3 nodes) | single:PORT (one server)
 gt_proxy_conf() {
   local file=$1 kv
   shift
   local listen=127.0.0.1:$GT_PORT listen_ro=127.0.0.1:$GT_RO_PORT failback=false
   local failback_after_ms=30000 eviction=true connect_wait_ms=3000 drain_timeout_ms=5000
-  local backends=galera
+  local backends=galera move_sessions=true
   for kv in "$@"; do
     case "$kv" in
     listen=*) listen=${kv#*=} ;;
@@ -128,6 +128,7 @@ gt_proxy_conf() {
     connect_wait_ms=*) connect_wait_ms=${kv#*=} ;;
     drain_timeout_ms=*) drain_timeout_ms=${kv#*=} ;;
     backends=*) backends=${kv#*=} ;;
+    move_sessions=*) move_sessions=${kv#*=} ;;
     *)
       echo "gt_proxy_conf: unknown key $kv" >&2
       return 2
@@ -149,6 +150,7 @@ routing = {
   drain_timeout_ms = $drain_timeout_ms;
   failback = $failback;
   failback_after_ms = $failback_after_ms;
+  move_sessions = $move_sessions;
 };
 eviction = { enabled = $eviction; user = "monitor"; password_file = "monitor-password"; };
 EOF

@@ -122,6 +122,10 @@ table_open_cache=400
 thread_handling=$threading
 thread_pool_max_threads=2000
 performance_schema=OFF
+# session state the proxy re-creates on another node (README, "Sessions that survive a writer change")
+session_track_schema=ON
+session_track_system_variables=*
+session_track_state_change=ON
 EOF
   chown -R mysql:mysql "$dir"
   bench_log "installing MariaDB system tables in $dir/data"

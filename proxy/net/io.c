@@ -464,6 +464,10 @@ void gp_io_scan_now(gp_io_t *io)
 			break;
 		}
 		io->buf[pos + 3] = pkt.seq; /* the callback may renumber what it relays */
+		if (act == GP_PKT_FORWARD && pkt.len < len && need == len) {
+			io_flush(io, from, pos + MYP_HEADER_LEN + pkt.len); /* shortened in place */
+			from = pos + MYP_HEADER_LEN + len;
+		}
 		if (act != GP_PKT_FORWARD)
 			io_flush(io, from, pos);
 		pos += MYP_HEADER_LEN + need;

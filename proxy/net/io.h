@@ -43,7 +43,8 @@ typedef enum gp_pkt_action {
 } gp_pkt_action_t;
 
 typedef struct gp_pkt {
-	uint32_t len; /* full payload length */
+	uint32_t len; /* full payload length (a FORWARD callback may lower it for a whole packet
+	               * it rewrote shorter in place, header included: the rest is dropped) */
 	uint8_t seq;  /* sequence id (a FORWARD relays what the callback leaves here) */
 	uint8_t *p;   /* first bytes of the payload (patchable in place) */
 	uint32_t n;   /* bytes available at p: min(len, peek), or len in whole mode */

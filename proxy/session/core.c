@@ -1,6 +1,8 @@
 /* core.c - the session protocol as a state machine: packets or events in, actions out. */
 #include "session/core.h"
 
+#include "codec/myp_login.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -56,8 +58,12 @@ void gp_core_answer(gp_core_t *c, uint8_t seq, uint16_t code, const char *sqlsta
 		myp_err_build(&w, seq, c->caps ? c->caps : MYP_CLIENT_PROTOCOL_41, code, sqlstate,
 		              msg);
 	} else {
-		myp_ok_t ok = {.status = c->status};
-		myp_ok_build(&w, seq, c->caps, &ok);
+		/* the proxy's own OK reports no state change; a client that did not ask for
+		 * tracking gets the format it negotiated */
+		myp_ok_t ok = {.status = c->status & (uint16_t)~MYP_SERVER_SESSION_STATE_CHANGED};
+		uint64_t caps =
+		        c->untrack ? c->caps & ~(uint64_t)MYP_CLIENT_SESSION_TRACK : c->caps;
+		myp_ok_build(&w, seq, caps, &ok);
 	}
 	if (w.failed) {
 		core_log(c, GP_LOG_DEBUG, "send_err_failed", "code=%u error=\"%s\"", code,
@@ -143,6 +149,8 @@ void gp_core_defer_auth(gp_core_t *c, const myp_greeting_t *g, uint64_t caps)
 	c->server_thread = g->conn_id;
 	c->server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	c->caps = caps;
+	/* handoff.c asked for tracking on the client's behalf if it did not */
+	c->untrack = (caps & MYP_CLIENT_SESSION_TRACK) && !c->client_track;
 	gp_learn_greeting(&c->learn, g);
 	myp_resp_begin_auth(&c->resp, c->caps);
 	c->in_flight = true;
@@ -200,10 +208,9 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 	memcpy(c->user, r.user, ulen);
 	c->user[ulen] = '\0';
 	gp_kill_login_set(&c->login, r.user, r.user_len, r.charset, true);
-	size_t dlen = r.db_len < sizeof(c->login_db) ? r.db_len : 0; /* too long: none */
-	memcpy(c->login_db, r.db ? (const char *)r.db : "", dlen);
-	c->login_db[dlen] = '\0';
 	gp_learn_hsresp(&c->learn, &r, c->deferred);
+	c->client_track = (r.caps & MYP_CLIENT_SESSION_TRACK) != 0;
+	gp_sstate_set_schema(&c->st, r.db, r.db ? r.db_len : 0);
 	if (c->deferred) {
 		/* The backend's greeting will be answered with it, not relayed. */
 		out->ev |= GP_CORE_EV_DEFER_ANSWER;
@@ -214,6 +221,12 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 	myp_hsresp_clear_caps(pkt->p, pkt->n, GP_CAPS_UNRELAYABLE);
 	pkt->seq = (uint8_t)(pkt->seq - c->seq_shift);
 	c->caps = (r.caps & c->server_caps) | (r.caps & MYP_CLIENT_PROTOCOL_41);
+	/* Track every session the server can track (state.h); the client sees none of it. */
+	if (!c->client_track && (c->server_caps & MYP_CLIENT_SESSION_TRACK) &&
+	    myp_hsresp_add_caps(pkt->p, pkt->n, MYP_CLIENT_SESSION_TRACK) == MYP_OK) {
+		c->untrack = true;
+		c->caps |= MYP_CLIENT_SESSION_TRACK;
+	}
 	myp_resp_begin_auth(&c->resp, c->caps);
 	c->in_flight = true;
 	c->phase = GP_CORE_AUTH;
@@ -335,6 +348,7 @@ static gp_pkt_action_t core_command(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *
 	gp_pkt_action_t kill = core_kill(c, pkt, out);
 	if (kill != GP_PKT_FORWARD)
 		return kill;
+	gp_core_track_command(c, pkt);
 	myp_resp_begin(&c->resp, c->caps, pkt->p, pkt->n);
 	c->in_flight = true;
 	return GP_PKT_FORWARD;
@@ -501,6 +515,8 @@ static void core_response_done(gp_core_t *c, gp_core_out_t *out)
 		}
 		c->phase = GP_CORE_READY;
 		out->ev |= GP_CORE_EV_READY;
+		if (!gp_core_tracked(c))
+			gp_sstate_add(&c->st, GP_UNMOV_NO_TRACKING);
 	}
 	c->resume_client = true;
 	out->ev |= GP_CORE_EV_IDLE;
@@ -543,7 +559,20 @@ gp_pkt_action_t gp_core_server_packet(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t
 	if (c->kill.phase == GP_KILL_CHECKING && c->internal &&
 	    myp_resp_is_row(&c->resp, pkt->len, pkt->p, pkt->n))
 		c->kill.privileged |= gp_kill_grant_row_allows(pkt->p, pkt->n);
+	/* An OK or EOF that ends a result: never a row (binary rows and empty text columns
+	 * start with 0x00), a continuation, a prepare's OK or an AuthSwitchRequest. */
+	bool status_pkt = pkt->len > 0 && pkt->len < MYP_MAX_PAYLOAD && !c->resp.server_cont &&
+	                  !myp_resp_is_row(&c->resp, pkt->len, pkt->p, pkt->n) &&
+	                  ((pkt->p[0] == 0x00 && c->resp.cmd != MYP_COM_STMT_PREPARE) ||
+	                   (pkt->p[0] == 0xFE && c->phase == GP_CORE_READY &&
+	                    c->resp.cmd != MYP_COM_CHANGE_USER));
 	myp_resp_event_t ev = myp_resp_feed_server(&c->resp, pkt->len, pkt->p, pkt->n);
+	if (ev != MYP_RESP_EPROTO && status_pkt && !gp_core_track_status(c, pkt, !c->internal)) {
+		core_log(c, GP_LOG_ERROR, "untrack_failed", "cmd=%s len=%u",
+		         myp_cmd_name(c->resp.cmd), pkt->len);
+		out->close = GP_CLOSE_BACKEND_PROTOCOL_ERROR;
+		return GP_PKT_STOP;
+	}
 	if (ev == MYP_RESP_EPROTO) {
 		core_log(c, GP_LOG_ERROR, "backend_protocol_error", "cmd=%s len=%u first=%u",
 		         myp_cmd_name(c->resp.cmd), pkt->len, pkt->n ? pkt->p[0] : 0);

@@ -13,6 +13,8 @@
 #include "base/close.h"
 #include "session/core_learn.h"
 #include "session/kill.h"
+#include "session/state.h"
+#include "net/bufpool.h"
 
 /* MariaDB extended capabilities the codec tracks; any other (newer) one is masked out,
  * so a server never switches on a response format the proxy cannot follow. */
@@ -25,6 +27,9 @@
 	(MYP_CLIENT_SSL | MYP_CLIENT_COMPRESS | MYP_CLIENT_ZSTD_COMPRESSION | \
 	 MYP_CLIENT_OPTIONAL_RESULTSET_METADATA | (~0xFFFFFFFFull & ~GP_CAPS_KNOWN_EXT))
 #define GP_CLIENT_PEEK 64 /* command bytes seen whole: enough for any KILL <id> */
+/* A tracked session's legs, both ways: an OK is read whole to take its state block out for a
+ * client that did not ask for it, a query whole to scan it (state.c); up to a read buffer. */
+#define GP_TRACK_PEEK (GP_BUF_SIZE - MYP_HEADER_LEN)
 
 /* Server error codes the proxy uses for answers of its own. */
 #define GP_ER_CON_COUNT       1040 /* Too many connections */
@@ -98,11 +103,13 @@ typedef struct gp_core {
 	myp_trans_t txn;            /* transaction state: set in core_txn_after only */
 	bool txn_told;              /* txn is what the server's flags said, not an ERR's guess */
 	char user[64];              /* user name from the handshake (logs) */
-	char login_db[193];         /* the database it named (a move logs in with it; "": none) */
 	gp_kill_login_t login;      /* the login user as its server keeps it (who may KILL it) */
 	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
 	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent */
 	gp_core_learn_t learn;      /* the native-password login in flight (core_learn.h) */
+	bool client_track;          /* the client asked for CLIENT_SESSION_TRACK itself */
+	bool untrack;               /* the proxy asked for it: OKs lose their state blocks */
+	gp_sstate_t st;             /* the re-creatable state and why not (state.h) */
 } gp_core_t;
 
 /* Events for the glue to act on (bits of gp_core_out_t.ev). */
@@ -171,7 +178,9 @@ void gp_core_defer(gp_core_t *c);
 void gp_core_defer_auth(gp_core_t *c, const myp_greeting_t *g, uint64_t caps);
 
 /* A packet from the client / the backend. The verdict is the packet's (forward, drop, hold,
- * stop); out says what else to do. Relaying a packet costs no copy and no allocation. */
+ * stop); out says what else to do. Relaying a packet costs no copy and no allocation. A
+ * backend's pkt->p follows its 4-byte header (as io.c hands it): an OK for a client that did
+ * not ask for tracking is rewritten there, whole, and pkt->len lowered (io.c relays less). */
 gp_pkt_action_t gp_core_client_packet(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *out);
 gp_pkt_action_t gp_core_server_packet(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *out);
 /* What a server scan relayed is on its way: act on what it ended (close, inject, resume). */
@@ -198,6 +207,22 @@ static inline bool gp_core_client_turn(const gp_core_t *c)
 static inline uint8_t gp_core_server_seq(const gp_core_t *c)
 {
 	return c->server_seq;
+}
+/* The server tracks this session's state (CLIENT_SESSION_TRACK negotiated, by the client or
+ * the proxy): its legs want GP_TRACK_PEEK. */
+static inline bool gp_core_tracked(const gp_core_t *c)
+{
+	return (c->caps & MYP_CLIENT_SESSION_TRACK) != 0;
+}
+/* The peek each leg of a ready session wants. */
+static inline uint32_t gp_core_peek(const gp_core_t *c, bool client)
+{
+	return gp_core_tracked(c) ? GP_TRACK_PEEK : client ? GP_CLIENT_PEEK : MYP_RESP_PEEK;
+}
+/* The session's re-creatable state (state.h). */
+static inline gp_sstate_t *gp_core_sstate(gp_core_t *c)
+{
+	return &c->st;
 }
 /* Offer the client compression when the backend offers it (handshake.client_compression). */
 static inline void gp_core_offer_compress(gp_core_t *c, bool on)
@@ -243,6 +268,15 @@ void gp_core_kill_check(gp_core_t *c, gp_core_out_t *out);
 void gp_core_kill_running(gp_core_t *c);
 /* Answer the KILL the client waits for (code 0: OK) into out.client; it is over. */
 void gp_core_kill_answer(gp_core_t *c, uint16_t code, const char *msg, gp_core_out_t *out);
+
+/* ---- session state (core_track.c) ------------------------------------------------------ */
+
+/* A server packet that ended a result or response (OK, EOF, OK-as-EOF), accepted by the
+ * response tracker: keep what it reports, and strip its state block if c->untrack. False if
+ * it cannot be relayed (an OK too long to read whole for a client that must not see it). */
+bool gp_core_track_status(gp_core_t *c, gp_pkt_t *pkt, bool relayed);
+/* The client's command (first packet): scan a query's or a prepared statement's text. */
+void gp_core_track_command(gp_core_t *c, const gp_pkt_t *pkt);
 
 /* Build the proxy's own answer (OK, or ERR when code != 0) into out.client. */
 void gp_core_answer(gp_core_t *c, uint8_t seq, uint16_t code, const char *sqlstate, const char *msg,

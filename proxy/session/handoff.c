@@ -1,6 +1,8 @@
 /* handoff.c - the backend front door: handshake slots, deferred greetings, the slot queue. */
 #include "session/handoff.h"
 
+#include "codec/myp_login.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,6 +487,12 @@ gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_gre
 	uint64_t server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	*caps = ((r.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) & server_caps) |
 	        (r.caps & MYP_CLIENT_PROTOCOL_41);
+	/* The server tracks the session's state for the proxy (session/state.h); the core
+	 * takes it back out of what the client reads. */
+	if ((server_caps & MYP_CLIENT_SESSION_TRACK) && !(*caps & MYP_CLIENT_SESSION_TRACK) &&
+	    myp_hsresp_add_caps(buf + MYP_HEADER_LEN, w.len - MYP_HEADER_LEN,
+	                        MYP_CLIENT_SESSION_TRACK) == MYP_OK)
+		*caps |= MYP_CLIENT_SESSION_TRACK;
 	return gp_io_send(&s->server, buf, w.len);
 }
 

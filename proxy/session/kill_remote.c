@@ -109,7 +109,7 @@ static void session_kill_check(gp_session_t *s)
 /* The grants are read (server_scanned, after the check's response): go on or refuse. */
 void gp_kill_remote_checked(gp_session_t *s)
 {
-	s->server.peek = MYP_RESP_PEEK;
+	s->server.peek = gp_core_peek(&s->core, false);
 	gp_session_t *t = gp_session_find(s->proxy, s->core.kill.target);
 	if (s->core.kill.privileged ||
 	    (t && t->state == GP_SS_READY && gp_kill_login_same(&s->core.login, &t->core.login))) {

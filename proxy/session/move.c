@@ -62,11 +62,6 @@ bool gp_move_reason(gp_close_t why)
 	}
 }
 
-uint32_t gp_move_client_peek(const gp_proxy_t *p)
-{
-	return p->cfg->routing_move_sessions ? GP_STMTS_PEEK : GP_CLIENT_PEEK;
-}
-
 uint32_t gp_move_unmovable(const gp_session_t *s)
 {
 	uint32_t why = gp_stmts_unmovable(&s->stmts) | gp_move_replay_unmovable(s);
@@ -326,6 +321,7 @@ static void move_swap(gp_session_t *s)
 	move_unslot(s);
 	s->server.proto = m->session_side;
 	gp_io_set_whole(&s->server, false);
+	s->server.peek = gp_core_peek(&s->core, false);
 	s->core.server_thread = m->thread;
 	s->core.server_caps = m->server_caps;
 	s->backend = m->to;
@@ -523,6 +519,10 @@ static gp_pkt_action_t move_packet(gp_io_t *io, gp_pkt_t *pkt)
 		return GP_PKT_DROP;
 	case MOVE_AUTH:
 		if (first == 0x00) {
+			myp_ok_t ok;
+			if (myp_ok_parse(pkt->p, pkt->n, m->server_caps & s->core.caps, &ok) ==
+			    MYP_OK)
+				m->replay.status = ok.status;
 			move_set_phase(s, MOVE_REPLAY);
 			move_next(s);
 		} else if (first == 0xFF) {

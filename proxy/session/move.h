@@ -44,8 +44,6 @@ void gp_move_wake(gp_proxy_t *p);
 bool gp_move_waiting(const gp_proxy_t *p);
 /* The session is freed: whatever its move and statements hold. */
 void gp_move_release(gp_session_t *s);
-/* The client leg's peek: prepared statements need whole PREPARE and EXECUTE packets. */
-uint32_t gp_move_client_peek(const gp_proxy_t *p);
 
 /* The core's packet calls, with what moves need around them: a client command waits while
  * its session moves, statement ids are mapped, PREPARE answers noted. */

@@ -20,30 +20,27 @@ enum {
 
 const char *gp_move_replay_schema(const gp_session_t *s)
 {
-	return s->core.login_db;
+	return gp_sstate_schema(&s->core.st);
 }
 
 uint32_t gp_move_replay_unmovable(const gp_session_t *s)
 {
-	(void)s;
-	return 0;
+	return gp_sstate_unmovable(&s->core.st);
 }
 
-/* The SET that gives the new server session the variables the client changed (0: none). */
-static size_t replay_vars(const gp_session_t *s, char *buf, size_t cap)
+/* The SET that gives the new server session the variables the client changed (0: none),
+ * written for the new session's NO_BACKSLASH_ESCAPES as its login OK said. */
+static size_t replay_vars(const gp_session_t *s, const gp_move_replay_t *r, char *buf, size_t cap)
 {
-	(void)s;
-	(void)buf;
-	(void)cap;
-	return 0;
+	bool nbe = (r->status & MYP_SERVER_STATUS_NO_BACKSLASH_ESCAPES) != 0;
+	return gp_sstate_replay_sql(&s->core.st, nbe, buf, cap);
 }
 
 /* Last insert id the session holds (false: none known). */
 static bool replay_insert_id(const gp_session_t *s, uint64_t *id)
 {
-	(void)s;
-	*id = 0;
-	return false;
+	*id = gp_sstate_last_insert_id(&s->core.st);
+	return gp_sstate_has_last_insert_id(&s->core.st) && *id != 0;
 }
 
 /* Send one command built in w (payload after the header) and track its answer. */
@@ -77,7 +74,7 @@ gp_replay_step_t gp_move_replay_next(gp_session_t *s, gp_move_replay_t *r)
 		r->preparing = false;
 		switch (step) {
 		case REPLAY_VARS:
-			n = replay_vars(s, sql, GP_REPLAY_SQL_MAX);
+			n = replay_vars(s, r, sql, GP_REPLAY_SQL_MAX);
 			break;
 		case REPLAY_RO:
 			if (s->core.ro)

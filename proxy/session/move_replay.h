@@ -28,6 +28,7 @@ typedef struct gp_move_replay {
 	uint32_t stmt;       /* the statement being prepared (its index) */
 	bool preparing;      /* the answer in flight is a PREPARE's */
 	uint32_t reprepared; /* statements prepared again (the log line) */
+	uint16_t status;     /* the new session's status flags (its login OK) */
 	myp_resp_t resp;     /* the answer in flight */
 } gp_move_replay_t;
 

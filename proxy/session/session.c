@@ -91,6 +91,7 @@ static void session_release(gp_session_t *s)
 	gp_handoff_forget(s);
 	gp_accounts_forget(p->acct, s->learned);
 	gp_move_release(s);
+	gp_sstate_release(&s->core.st);
 	if (s->core.kill.slot) /* closed while its cross-node KILL was checked */
 		gp_kill_slot_give(&p->kill_jobs);
 	if (s->counted)
@@ -543,6 +544,8 @@ static void session_response_done(gp_session_t *s, const gp_core_out_t *o, bool 
 		gp_handoff_release(s);
 		gp_io_set_whole(&s->client, false);
 		gp_io_set_whole(&s->server, false);
+		s->client.peek = gp_core_peek(&s->core, true);
+		s->server.peek = gp_core_peek(&s->core, false);
 		session_set_state(s, GP_SS_READY);
 		s->opened_at = now;
 		gp_slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s", s->core.user,
@@ -702,7 +705,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	s->client.peer = &s->server;
 	s->server.peer = &s->client;
 	gp_io_tune(&s->client);
-	s->client.peek = gp_move_client_peek(p);
+	s->client.peek = GP_CLIENT_PEEK;
 	s->client.total_in = &p->stats.bytes_in; /* /metrics reads the totals, no session */
 	s->client.total_out = &p->stats.bytes_out;
 	session_name_client(s);

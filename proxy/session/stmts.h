@@ -18,9 +18,8 @@
  * once). Pure: no I/O; memory from malloc, freed with gp_stmts_free.
  */
 
-#define GP_STMTS_MAX  256  /* statements kept per session; one more makes it not movable */
-#define GP_STMTS_TEXT 4090 /* longest PREPARE text kept (the client leg's peek, less header) */
-#define GP_STMTS_PEEK 4096 /* the client leg's peek while sessions may move (GP_CLIENT_PEEK) */
+#define GP_STMTS_MAX  256   /* statements kept per session; one more makes it not movable */
+#define GP_STMTS_TEXT 16384 /* longest PREPARE text kept (a tracked leg's peek is shorter) */
 
 /* Why a session cannot move, from the statements' side (issue 17: bits from 1u << 16). */
 enum {

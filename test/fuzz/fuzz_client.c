@@ -162,6 +162,8 @@ static void on_server(harness_t *h, uint32_t len, uint8_t *p, size_t n, uint8_t 
 	gp_core_out_t o;
 	gp_core_out_init(&o);
 	gp_pkt_action_t v = gp_core_server_packet(c, &pkt, &o);
+	if (pkt.len != len) /* untracked: rebuilt whole, in place, shorter */
+		CHECK(c->untrack && v == GP_PKT_FORWARD && n == len && pkt.len < len);
 	if ((o.ev & GP_CORE_EV_GREETED) && !(o.ev & GP_CORE_EV_DEFER_GREETING)) {
 		myp_greeting_t g;
 		CHECK(myp_greeting_parse(p, n, &g) == MYP_OK);
@@ -199,7 +201,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *hd = data + off + 1;
 		uint32_t len = (uint32_t)hd[0] | (uint32_t)hd[1] << 8 | (uint32_t)hd[2] << 16;
 		bool whole = client ? h.whole_client : h.whole_server;
-		uint32_t peek = client ? GP_CLIENT_PEEK : MYP_RESP_PEEK;
+		uint32_t peek = h.core.phase == GP_CORE_READY ? gp_core_peek(&h.core, client)
+		                : client                      ? GP_CLIENT_PEEK
+		                                              : MYP_RESP_PEEK;
 		if (!client && h.core.kill.phase == GP_KILL_CHECKING)
 			peek = GP_KILL_GRANT_PEEK;
 		uint32_t need = whole || len < peek ? len : peek;
@@ -208,16 +212,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break; /* io.c: GP_ETOOBIG, the side ends */
 		if (need > size - off)
 			break; /* io.c waits for more */
-		/* an exactly-sized copy, so ASan sees any overread */
-		uint8_t *p = malloc(need ? need : 1);
-		CHECK(p);
+		/* an exactly-sized copy after its header (as io.c has it), so ASan sees any
+		 * overread */
+		uint8_t *b = malloc(MYP_HEADER_LEN + need);
+		CHECK(b);
+		memcpy(b, hd, MYP_HEADER_LEN);
+		uint8_t *p = b + MYP_HEADER_LEN;
 		memcpy(p, data + off, need);
 		off += need;
 		if (client)
 			on_client(&h, len, p, need, hd[3]);
 		else
 			on_server(&h, len, p, need, hd[3]);
-		free(p);
+		free(b);
 	}
+	gp_sstate_release(&h.core.st);
 	return 0;
 }

@@ -72,6 +72,10 @@ wsrep_node_incoming_address=127.0.0.1:331$n
 wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:453$n
 wsrep_provider_options="base_port=451$n;gmcast.listen_addr=tcp://127.0.0.1:451$n;ist.recv_addr=127.0.0.1:452$n;gcache.size=64M"
+# session state the proxy re-creates on another node (README, "Sessions that survive a writer change")
+session_track_schema=ON
+session_track_system_variables=*
+session_track_state_change=ON
 [sst]
 sst-log-archive=0
 EOF

@@ -83,6 +83,10 @@ local_infile=ON
 performance_schema=OFF
 character-set-server=utf8mb4
 collation-server=utf8mb4_general_ci
+# session state the proxy re-creates on another node (README, "Sessions that survive a writer change")
+session_track_schema=ON
+session_track_system_variables=*
+session_track_state_change=ON
 EOF
 }
 

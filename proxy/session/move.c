@@ -292,8 +292,8 @@ static void move_decide(gp_session_t *s, gp_close_t why, bool planned)
 
 bool gp_move_instead(gp_session_t *s, gp_close_t why)
 {
-	if (s->move)
-		return s->state == GP_SS_READY;
+	if (s->move) /* already leaving; a shutdown or a fence still closes it */
+		return s->state == GP_SS_READY && gp_move_reason(why);
 	if (!s->proxy->cfg->routing_move_sessions || !gp_move_reason(why) || !gp_session_idle(s) ||
 	    gp_move_unmovable(s) || s->proxy->shutting_down)
 		return false;

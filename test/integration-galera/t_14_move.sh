@@ -64,6 +64,23 @@ gt_eq "a-test" "$(mv_v M "!execute s1 a")" "M executes s1 before the move"
 gt_eq "ok -" "$(mv_q M "!prepare s2 SELECT LENGTH(?)" | cut -d' ' -f1,4)" "M prepares s2"
 gt_eq "3" "$(mv_v M "!execute s2 abc")" "M executes s2 before the move"
 thread_before=$(mv_v M "SELECT CONNECTION_ID()")
+# Session state the server tracks: character set, sql_mode, time zone, isolation, insert id.
+for q in "SET NAMES latin1" "SET SESSION sql_mode = 'ANSI_QUOTES,NO_ENGINE_SUBSTITUTION'" \
+  "SET time_zone = '+03:00'" "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED" \
+  "INSERT INTO test.t_move (v) VALUES ('m')"; do
+  gt_eq "ok -" "$(mv_q M "$q" | cut -d' ' -f1,4)" "M: $q"
+done
+insert_id=$(mv_v M "SELECT LAST_INSERT_ID()")
+gt_match '^[1-9][0-9]*$' "$insert_id" "M has a last insert id"
+# mv_state NAME: the session values a move must keep, as one line.
+mv_state() {
+  local q="SELECT CONCAT_WS('|', DATABASE(), @@character_set_client, @@character_set_results,"
+  q+=" @@collation_connection, @@sql_mode, @@time_zone, @@tx_isolation, LAST_INSERT_ID())"
+  mv_v "$1" "$q"
+}
+state_before=$(mv_state M)
+gt_match "^test\|latin1\|latin1\|latin1_swedish_ci\|ANSI_QUOTES,NO_ENGINE_SUBSTITUTION\|\+03:00\|READ-COMMITTED\|$insert_id\$" \
+  "$state_before" "M's state before the move"
 
 # T holds a transaction: not idle, so it is drained; idle after its COMMIT, it moves.
 gt_sess_open T "$MV_PORT"
@@ -82,7 +99,8 @@ new=$(sed -n 's/.* to=\(db[0-9]\) .*/\1/p' <<<"$line")
 gt_eq "ok -" "$(mv_q T "COMMIT" | cut -d' ' -f1,4)" "T: COMMIT on the old writer succeeds"
 gt_eq "node${new#db}" "$(mv_v M "SELECT @@wsrep_node_name")" "M now runs on the new writer $new"
 gt_ne "$w" "node${new#db}" "... which is not the old one"
-gt_eq "test" "$(mv_v M "SELECT DATABASE()")" "M's schema is still test"
+gt_eq "$state_before" "$(mv_state M)" \
+  "M: schema, character set, sql_mode, time zone, isolation, last insert id the same"
 gt_ne "$thread_before" "$(mv_v M "SELECT CONNECTION_ID()")" "CONNECTION_ID() is the new server's"
 gt_eq "b-test" "$(mv_v M "!execute s1 b")" "s1 executes after the move (types re-sent)"
 gt_eq "5" "$(mv_v M "!execute s2 abcde")" "s2 executes after the move"

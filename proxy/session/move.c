@@ -38,6 +38,7 @@ struct gp_move {
 	uint64_t server_caps;              /* what the new server offered */
 	uint64_t started_ns;               /* uv_hrtime() at the decision (move time) */
 	uint64_t deadline;                 /* loop ms: waiting for a target ends here */
+	uint64_t decided_at;               /* loop ms of the decision */
 	const gp_io_proto_t *session_side; /* the server leg's proto, given back at the swap */
 	gp_move_replay_t replay;           /* the replay's steps (move_replay.c) */
 };
@@ -184,16 +185,32 @@ static void move_connect(gp_session_t *s, int b)
 		move_fail(s, 0, NULL, NULL, false);
 }
 
+/* After its leg ended: the old node is alive if the monitor reached it since (the server
+ * ended this one connection itself: a KILL, wait_timeout); a session is not moved away from
+ * what its server meant. */
+static bool move_old_alive(gp_session_t *s)
+{
+	gp_move_t *m = s->move;
+	gp_proxy_t *p = s->proxy;
+	if (m->why != GP_CLOSE_BACKEND_LOST || m->from < 0 || (size_t)m->from >= p->nbackends)
+		return false;
+	const gp_probe_t *pr = gp_cluster_node(&p->cluster, (size_t)m->from)->probe;
+	return pr && pr->ok && pr->at_ms > (int64_t)m->decided_at;
+}
+
 /* Find the target and go, or wait for one until the deadline. */
 static void move_route(gp_session_t *s)
 {
 	gp_move_t *m = s->move;
-	int b = move_target(s, m->from);
+	/* A lost leg moves only once the cluster has given up its node. */
+	bool known = m->why != GP_CLOSE_BACKEND_LOST ||
+	             !gp_router_still_valid(s->proxy, s->endpoint, m->from);
+	int b = known ? move_target(s, m->from) : -1;
 	if (b >= 0) {
 		move_connect(s, b);
 		return;
 	}
-	if (uv_now(s->proxy->loop) >= m->deadline) {
+	if (uv_now(s->proxy->loop) >= m->deadline || (!known && move_old_alive(s))) {
 		gp_close_t why = m->why;
 		gp_slog(s, GP_LOG_INFO, "session_move_nowhere", "from=%s why=%s",
 		        m->from >= 0 ? s->proxy->backends[m->from].conf->name : "-",
@@ -280,7 +297,8 @@ static void move_decide(gp_session_t *s, gp_close_t why, bool planned)
 	m->to = -1;
 	m->old_thread = s->core.server_thread;
 	m->started_ns = uv_hrtime();
-	m->deadline = uv_now(p->loop) + (uint64_t)p->cfg->routing_connect_wait_ms;
+	m->decided_at = uv_now(p->loop);
+	m->deadline = m->decided_at + (uint64_t)p->cfg->routing_connect_wait_ms;
 	s->move = m;
 	if (s->draining) {
 		s->draining = false; /* it leaves by moving, not by closing */

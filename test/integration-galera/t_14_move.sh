@@ -54,7 +54,7 @@ gt_sql "$MV_PORT" "CREATE TABLE IF NOT EXISTS test.t_move (id INT AUTO_INCREMENT
 # ---- a maintenance switch of the writer moves an idle session ----------------------------
 
 w=$(mv_writer)
-
+wdb=db$(gt_node_num "$w")
 gt_sess_open M "$MV_PORT"
 gt_match '^connected ' "$(gt_sess_recv M 10)" "M connects (mysqli, schema test)"
 gt_eq "$w" "$(mv_v M "SELECT @@wsrep_node_name")" "M is on the writer $w"
@@ -89,9 +89,9 @@ gt_eq "ok -" "$(mv_q T "BEGIN" | cut -d' ' -f1,4)" "T: BEGIN"
 gt_eq "ok -" "$(mv_q T "INSERT INTO test.t_move (v) VALUES ('t')" | cut -d' ' -f1,4)" "T: INSERT"
 
 from=$(mv_lines)
-gt_eq 200 "$(mv_post "/backends/$w/maintenance?on=1")" "POST /backends/$w/maintenance?on=1"
+gt_eq 200 "$(mv_post "/backends/$wdb/maintenance?on=1")" "POST /backends/$wdb/maintenance?on=1"
 line=$(mv_wait "$from" "event=session_move " 10) || line=""
-gt_match "from=$w to=db[0-9] reason=planned" "$line" "a session_move line: from $w, planned"
+gt_match "from=$wdb to=db[0-9] reason=planned" "$line" "a session_move line: from $wdb, planned"
 gt_match "stmts=2 " "$line" "... with both statements prepared again"
 new=$(sed -n 's/.* to=\(db[0-9]\) .*/\1/p' <<<"$line")
 
@@ -115,7 +115,7 @@ gt_match '^[1-9]' "$(mv_metric 'galera_proxy_sessions_moved_total{reason="planne
   "sessions_moved_total{reason=\"planned\"} counts it"
 gt_eq 0 "$(mv_metric galera_proxy_session_moves_failed_total)" "no move failed"
 gt_sess_close T
-gt_eq 200 "$(mv_post "/backends/$w/maintenance?on=0")" "maintenance off again"
+gt_eq 200 "$(mv_post "/backends/$wdb/maintenance?on=0")" "maintenance off again"
 
 # ---- no secret anywhere ------------------------------------------------------------------
 

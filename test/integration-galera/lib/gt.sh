@@ -407,11 +407,13 @@ gt_wait_healthy() {
 declare -A GT_SESS_W=() GT_SESS_R=() GT_SESS_PID=()
 
 gt_sess_open() {
-  local name=$1 port=$2 user=${3:-app} pass=${4:-app} d w r
+  local name=$1 port=$2 user=${3:-app} pass=${4:-app} d w r drv
   d=$GT_TMP/sess-$name
   rm -f "$d.in" "$d.out"
   mkfifo "$d.in" "$d.out"
-  timeout -k 2 "${GT_SESS_LIFE:-120}" php "$GT_LIB/sess.php" 127.0.0.1 "$port" "$user" "$pass" \
+  # GT_SESS_DRIVER: another client speaking the same lines (lib/sess_pdo.php, sess.js, ...)
+  read -r -a drv <<<"${GT_SESS_DRIVER:-php $GT_LIB/sess.php}"
+  timeout -k 2 "${GT_SESS_LIFE:-120}" "${drv[@]}" 127.0.0.1 "$port" "$user" "$pass" \
     <"$d.in" >"$d.out" 2>"$d.err" &
   GT_SESS_PID[$name]=$!
   gt_track $!

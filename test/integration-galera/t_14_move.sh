@@ -239,6 +239,13 @@ gt_match "event=(session_move_failed|session_close) conn=${MV_CONN[D]} " \
 gt_match "reason=loss" "$(mv_since "$from" "event=session_move " | head -n 1)" "the kill's moves say reason=loss"
 gt_match '^[1-9]' "$(mv_metric 'galera_proxy_sessions_moved_total{reason="loss"}')" \
   "sessions_moved_total{reason=\"loss\"} counts them"
+# KILL by the id M saw at connect still reaches M, three servers later.
+mv_open K "$php_drv"
+gt_eq "ok -" "$(mv_q K "KILL $((0x40000000 | MV_CONN[M]))" | cut -d' ' -f1,4)" \
+  "K: KILL of M's proxy id (M moved three times)"
+gt_match '^err [0-9]+ [0-9]+ (1927|2006|2013) ' "$(mv_q M "SELECT 1")" "M's connection ends"
+gt_eq "" "$(mv_since "$from" "event=session_move conn=${MV_CONN[M]} " | sed -n 2p)" \
+  "M was not moved away from the KILL"
 if galera_restart "$wn" "$GALERA_DIR" >>"$GT_TMP/galera.log" 2>&1 && gt_wait_healthy 60; then
   gt_ok "node$wn restarted (IST) and the cluster is 3 x Synced"
 else

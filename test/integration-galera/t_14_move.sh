@@ -202,6 +202,29 @@ gt_sess_close U
 gt_sess_close E
 gt_eq 200 "$(mv_post "/backends/$wdb/maintenance?on=0")" "maintenance off again"
 
+# ---- a read-only session whose node goes into maintenance moves to another reader ---------
+
+GT_SESS_DRIVER=$php_drv gt_sess_open R "$MV_RO_PORT"
+gt_match '^connected ' "$(gt_sess_recv R 15)" "R connects to listen_ro"
+gt_eq "ok -" "$(mv_q R "SET time_zone = '-04:00'" | cut -d' ' -f1,4)" "R: SET time_zone"
+gt_eq "ok -" "$(mv_q R "!prepare s1 SELECT CONCAT(?, '-', DATABASE())" | cut -d' ' -f1,4)" "R prepares s1"
+gt_eq "a-test" "$(mv_v R "!execute s1 a")" "R executes s1"
+r_node=$(mv_v R "SELECT @@wsrep_node_name")
+gt_match '^node[0-9]$' "$r_node" "R reads from $r_node"
+gt_eq "1|-04:00" "$(mv_v R "SELECT CONCAT_WS('|', @@tx_read_only, @@time_zone)")" "R is read-only, at -04:00"
+from=$(mv_lines)
+gt_eq 200 "$(mv_post "/backends/db${r_node#node}/maintenance?on=1")" "POST maintenance on R's node"
+line=$(mv_wait "$from" "event=session_move " 10) || line=""
+gt_match "from=db${r_node#node} to=db[0-9] reason=planned" "$line" "R moved to another reader"
+gt_eq "node$(sed -n 's/.* to=db\([0-9]\) .*/\1/p' <<<"$line")" "$(mv_v R "SELECT @@wsrep_node_name")" \
+  "R reads from the new node"
+gt_eq "1|-04:00" "$(mv_v R "SELECT CONCAT_WS('|', @@tx_read_only, @@time_zone)")" \
+  "R is still read-only, at -04:00"
+gt_eq "b-test" "$(mv_v R "!execute s1 b")" "R's s1 runs there"
+gt_sess_close R
+gt_eq 200 "$(mv_post "/backends/db${r_node#node}/maintenance?on=0")" "maintenance off again"
+sleep 1
+
 # ---- kill -9 of the writer: idle sessions move, one in a transaction gets an error --------
 
 # D: a user dropped after its login is not logged in again (the server refuses it).

@@ -172,7 +172,10 @@ fi
 # first: at the switch they are old enough for the drain to close them at once.
 mv_open U "$php_drv"
 gt_eq "ok -" "$(mv_q U "SET @u = 1" | cut -d' ' -f1,4)" "U sets a user variable"
-mv_open E "$php_drv" edapp edpass
+mv_open E "$GT_LIB/sess_cli.sh" edapp edpass # mysqlnd has no ed25519; libmariadb has
+MV_CONN[E]=$(grep "event=session_open .*user=edapp " "$MV_LOG" | tail -n 1 |
+  sed -n 's/.*event=session_open conn=\([0-9]*\) .*/\1/p')
+gt_match '^[0-9]+$' "${MV_CONN[E]}" "E's session is in the log (conn=${MV_CONN[E]})"
 mv_open P "php $GT_LIB/sess_pdo.php"
 mv_setup P 1
 mv_open C "$GT_LIB/sess_cli.sh"

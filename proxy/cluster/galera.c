@@ -117,6 +117,7 @@ void gp_probe_begin(gp_probe_t *p)
 	p->wsrep_on = false;
 	p->provider = false;
 	p->evict_count = 0;
+	p->track_schema = p->track_sysvars = p->track_state_change = false;
 }
 
 static bool parse_bool(const char *v, bool *out)
@@ -305,8 +306,23 @@ bool gp_probe_set_var(gp_probe_t *p, const char *name, const char *v)
 		/* OFF/ON on 10.11; 11.x adds NO_LOCK, NO_LOCK_NO_ADMIN: all of those are on */
 		p->read_only = !(parse_bool(v, &b) && !b);
 		p->seen |= GP_VAR_READ_ONLY;
+	} else if (!strcasecmp(name, "session_track_schema") && parse_bool(v, &b)) {
+		p->track_schema = b;
+		p->seen |= GP_VAR_TRACK_SCHEMA;
+	} else if (!strcasecmp(name, "session_track_state_change") && parse_bool(v, &b)) {
+		p->track_state_change = b;
+		p->seen |= GP_VAR_TRACK_STATE_CHANGE;
+	} else if (!strcasecmp(name, "session_track_system_variables")) {
+		p->track_sysvars = !strcmp(v, "*"); /* a list names only some */
+		p->seen |= GP_VAR_TRACK_SYSVARS;
 	}
 	return true;
+}
+
+bool gp_probe_tracks(const gp_probe_t *p)
+{
+	return p && p->have_vars && (p->seen & GP_VAR_TRACK_ALL) == GP_VAR_TRACK_ALL &&
+	       p->track_schema && p->track_sysvars && p->track_state_change;
 }
 
 void gp_probe_end(gp_probe_t *p)

@@ -60,7 +60,12 @@ enum {
 	GP_VAR_WSREP_ON = 1u << 14,
 	GP_VAR_PROVIDER = 1u << 15,
 	GP_VAR_EVICT_LIST = 1u << 16,
+	GP_VAR_TRACK_SCHEMA = 1u << 17,
+	GP_VAR_TRACK_SYSVARS = 1u << 18,
+	GP_VAR_TRACK_STATE_CHANGE = 1u << 19,
 };
+/* The three a node needs for its sessions' state to be known (session/state.h). */
+#define GP_VAR_TRACK_ALL (GP_VAR_TRACK_SCHEMA | GP_VAR_TRACK_SYSVARS | GP_VAR_TRACK_STATE_CHANGE)
 
 /*
  * One node's probe. ok/err/latency describe the LAST attempt; the wsrep values are those
@@ -94,15 +99,19 @@ typedef struct gp_probe {
 	bool provider;                        /* a wsrep provider is loaded (not "none") */
 	int evict_count;                      /* entries in wsrep_evs_evict_list */
 	char evict_list[GP_EVICT_LIST_MAX][GP_UUID_MAX]; /* the first ones ("" if malformed) */
+	bool track_schema;                               /* session_track_schema=ON */
+	bool track_sysvars;                              /* session_track_system_variables is '*' */
+	bool track_state_change;                         /* session_track_state_change=ON */
 } gp_probe_t;
 
 /*
- * The probe: one statement, one result set, 17 (VARIABLE_NAME, VARIABLE_VALUE) rows for
+ * The probe: one statement, one result set, 20 (VARIABLE_NAME, VARIABLE_VALUE) rows for
  * gp_probe_set_var. Measured on the loopback cluster (MariaDB 10.11, 2000 queries each):
  * this 0.57-0.65 ms; SHOW GLOBAL STATUS LIKE 'wsrep%' + SELECT @@... as a multi-statement
  * 0.51-0.54 ms but ~70 rows in two result sets; I_S status UNION @@vars 0.54-0.58 ms. No
  * real difference; this one is the simplest to drive and parse, and information_schema
- * stays readable on a non-Primary node. Needs no privilege beyond USAGE.
+ * stays readable on a non-Primary node. Needs no privilege beyond USAGE. The session_track_*
+ * globals say whether the node reports the session state a move re-creates (issue 17).
  */
 #define GP_PROBE_SQL                                                                               \
 	"SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "              \
@@ -112,7 +121,8 @@ typedef struct gp_probe {
 	"'WSREP_GCOMM_UUID','WSREP_EVS_EVICT_LIST') "                                              \
 	"UNION ALL SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES " \
 	"WHERE VARIABLE_NAME IN ('READ_ONLY','WSREP_ON','WSREP_PROVIDER','WSREP_DESYNC',"          \
-	"'WSREP_REJECT_QUERIES','WSREP_SST_DONOR_REJECTS_QUERIES')"
+	"'WSREP_REJECT_QUERIES','WSREP_SST_DONOR_REJECTS_QUERIES','SESSION_TRACK_SCHEMA',"         \
+	"'SESSION_TRACK_SYSTEM_VARIABLES','SESSION_TRACK_STATE_CHANGE')"
 
 /* Clear the wsrep values before feeding the rows of a new probe. */
 void gp_probe_begin(gp_probe_t *p);
@@ -124,6 +134,10 @@ bool gp_probe_set_var(gp_probe_t *p, const char *name, const char *value);
 void gp_probe_end(gp_probe_t *p);
 
 const char *gp_probe_err_name(gp_probe_err_t e);
+
+/* The node's last good probe says it tracks session state as moves need: schema, every
+ * system variable ('*'), state changes. False without a probe or when any is off or unseen. */
+bool gp_probe_tracks(const gp_probe_t *p);
 
 /* X(enum, name for logs and metrics) */
 #define GP_NODE_STATE_TABLE(X)                \

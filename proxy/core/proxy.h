@@ -111,6 +111,8 @@ typedef struct gp_proxy {
 	bool fenced;                            /* not serving (VRRP): nothing is routed (vrrp.c) */
 	const char *vrrp_state;                 /* the VRRP role acted on, by name (vrrp.c) */
 	gp_stats_t stats;                       /* counters */
+	uint32_t sessions_movable;              /* ready sessions with no not-movable reason */
+	uint32_t sessions_not_movable[32];      /* ready sessions by reason bit (session/state.h) */
 	gp_cluster_t cluster;                   /* writer, barrier, policy, monitor (cluster.h) */
 	struct gp_vrrp *vrrp;                   /* VRRP role, VIP, fencing, peer (vrrp.h) */
 	struct gp_metrics *metrics; /* what /metrics shows beyond stats (core/counters.h) */

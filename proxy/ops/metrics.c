@@ -579,6 +579,24 @@ static void emit_move_time(mw_t *w)
 	sample_hist(w, NULL, 0, &w->p->metrics->move_time, GP_HIST_REQUEST);
 }
 
+static void emit_movable(mw_t *w)
+{
+	sample_u(w, NULL, 0, w->p->sessions_movable);
+}
+
+/* Every named reason, from the start (a series for rate() and alerts); a session with two
+ * reasons counts under both. */
+static void emit_not_movable(mw_t *w)
+{
+	for (uint32_t b = 0; b < GP_UNMOV_BITS; b++) {
+		const char *name = gp_sstate_reason_name(1u << b);
+		if (strcmp(name, "unknown") == 0 && w->p->sessions_not_movable[b] == 0)
+			continue;
+		const char *lb[] = {"reason", name};
+		sample_u(w, lb, 1, w->p->sessions_not_movable[b]);
+	}
+}
+
 static void http_count_cb(void *arg, const char *handler, int code, uint64_t n)
 {
 	char c[8];
@@ -737,6 +755,12 @@ static void emit_http_requests(mw_t *w)
 	  emit_move_failed, NULL)                                                                  \
 	X("session_move_seconds", "histogram", "A move: decided until the new leg took over",      \
 	  emit_move_time, NULL)                                                                    \
+	X("sessions_movable", "gauge",                                                             \
+	  "Ready sessions whose whole state the proxy could re-create on another node",            \
+	  emit_movable, NULL)                                                                      \
+	X("sessions_not_movable", "gauge",                                                         \
+	  "Ready sessions holding state no other node can be given, by reason", emit_not_movable,  \
+	  NULL)                                                                                    \
 	X("http_requests_total", "counter", "HTTP requests by handler and status code",            \
 	  emit_http_requests, NULL)
 

@@ -107,6 +107,7 @@ static json_t *admin_backend_json(const gp_proxy_t *p, size_t i)
 	                                                       : json_null());
 	json_object_set_new(o, "galera", v ? json_boolean(v->provider) : json_null());
 	json_object_set_new(o, "read_only", v ? json_boolean(v->read_only) : json_null());
+	json_object_set_new(o, "session_track", v ? json_boolean(gp_probe_tracks(v)) : json_null());
 	json_t *probe = json_object();
 	if (pr) {
 		json_object_set_new(probe, "ok", json_boolean(pr->ok));
@@ -121,6 +122,20 @@ static json_t *admin_backend_json(const gp_proxy_t *p, size_t i)
 	if (!pr)
 		json_decref(probe);
 	return o;
+}
+
+/* Ready sessions movable, and not movable by reason (every named reason, 0s included). */
+static json_t *status_movable_json(const gp_proxy_t *p)
+{
+	json_t *by = json_object();
+	for (uint32_t b = 0; b < GP_UNMOV_BITS; b++) {
+		const char *name = gp_sstate_reason_name(1u << b);
+		if (strcmp(name, "unknown") != 0 || p->sessions_not_movable[b])
+			json_object_set_new(by, name,
+			                    json_integer((json_int_t)p->sessions_not_movable[b]));
+	}
+	return json_pack("{s:I,s:o}", "movable", (json_int_t)p->sessions_movable, "not_movable",
+	                 by);
 }
 
 json_t *gp_status_document(const gp_proxy_t *p)
@@ -202,6 +217,7 @@ json_t *gp_status_document(const gp_proxy_t *p)
 	                              "accounts", (json_int_t)gp_accounts_count(p->acct),
 	                              "sessions_learned", (json_int_t)as->learned_now,
 	                              "secrets_dropped", (json_int_t)as->dropped));
+	json_object_set_new(o, "session_state", status_movable_json(p));
 	json_t *bs = json_array();
 	for (size_t i = 0; i < p->nbackends; i++)
 		json_array_append_new(bs, admin_backend_json(p, i));

@@ -214,6 +214,11 @@ static inline bool gp_core_tracked(const gp_core_t *c)
 {
 	return (c->caps & MYP_CLIENT_SESSION_TRACK) != 0;
 }
+/* Who asked for session tracking: "proxy" (the client sees none of it), "client", "off". */
+static inline const char *gp_core_track_name(const gp_core_t *c)
+{
+	return c->untrack ? "proxy" : gp_core_tracked(c) ? "client" : "off";
+}
 /* The peek each leg of a ready session wants. */
 static inline uint32_t gp_core_peek(const gp_core_t *c, bool client)
 {

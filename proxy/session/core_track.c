@@ -27,9 +27,11 @@ bool gp_core_track_status(gp_core_t *c, gp_pkt_t *pkt, bool relayed)
 		if (myp_ok_parse(pkt->p, pkt->n, pcaps, &ok) != MYP_OK) {
 			gp_sstate_unnamed_change(&c->st);
 		} else {
-			if (!c->resp.failed && (c->resp.cmd == MYP_COM_CHANGE_USER ||
-			                        c->resp.cmd == MYP_COM_RESET_CONNECTION))
-				gp_sstate_reset(&c->st); /* the server started the session afresh */
+			/* the server started the session afresh */
+			if (c->resp.cmd == MYP_COM_CHANGE_USER && !c->resp.failed)
+				gp_sstate_reset(&c->st);
+			else if (c->resp.cmd == MYP_COM_RESET_CONNECTION && !c->resp.failed)
+				gp_sstate_reset_connection(&c->st);
 			gp_sstate_ok(&c->st, &ok, whole);
 		}
 	}

@@ -548,8 +548,8 @@ static void session_response_done(gp_session_t *s, const gp_core_out_t *o, bool 
 		s->server.peek = gp_core_peek(&s->core, false);
 		session_set_state(s, GP_SS_READY);
 		s->opened_at = now;
-		gp_slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s", s->core.user,
-		        gp_endpoint_name(s->endpoint));
+		gp_slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s track=%s",
+		        s->core.user, gp_endpoint_name(s->endpoint), gp_core_track_name(&s->core));
 	}
 	if (!(o->ev & GP_CORE_EV_IDLE))
 		return;

@@ -52,6 +52,8 @@ typedef struct gp_session {
 	struct gp_move *move;        /* its move to another node while one runs (move.h) */
 	gp_stmts_t stmts;            /* its prepared statements (stmts.h) */
 	gp_close_t drain_why;        /* why it is draining (a move may replace the close) */
+	uint32_t unmov_counted;      /* the not-movable reasons it adds to the proxy's counts */
+	bool mov_counted;            /* it is counted at all (ready): movable or by reason */
 } gp_session_t;
 
 /* One log line naming the session (conn, client, backend). */
@@ -111,6 +113,9 @@ void gp_session_txn_count(const gp_proxy_t *p, int b, int ep, uint32_t *open, ui
 /* Its backend's transaction counts follow a ready session's txn: call after the state or
  * s->core.txn changed (session.c: state changes and completed responses). */
 void gp_session_txn_recount(gp_session_t *s);
+/* The proxy's movable / not-movable counts follow a ready session's state (movable.c); called
+ * from gp_session_txn_recount, i.e. wherever the state or a response changes. */
+void gp_session_movable_recount(gp_session_t *s);
 /* A waiting session: try to route it now (a writer or reader appeared). */
 void gp_session_wake(gp_session_t *s);
 /* It counts on its backend (s->backend) / no longer does (move.c moves it between them). */

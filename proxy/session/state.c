@@ -101,6 +101,15 @@ void gp_sstate_reset(gp_sstate_t *st)
 	st->vars_cap = cap;
 }
 
+void gp_sstate_reset_connection(gp_sstate_t *st)
+{
+	char schema[sizeof(st->schema)];
+	uint16_t len = st->schema_len;
+	memcpy(schema, st->schema, (size_t)len + 1);
+	gp_sstate_reset(st);
+	gp_sstate_set_schema(st, (const uint8_t *)schema, len);
+}
+
 void gp_sstate_set_schema(gp_sstate_t *st, const uint8_t *name, size_t len)
 {
 	if (len > GP_SSTATE_SCHEMA_MAX) {
@@ -227,6 +236,15 @@ static bool var_is_tracking(const uint8_t *name, size_t len)
 	return len >= sizeof(pre) - 1 && strncasecmp((const char *)name, pre, sizeof(pre) - 1) == 0;
 }
 
+/* One-shot variables the next INSERT consumes: replayed after it ran, they would give the
+ * next one a stale id. */
+static bool var_is_insert_id(const uint8_t *name, size_t len)
+{
+	return (len == 9 && strncasecmp((const char *)name, "insert_id", 9) == 0) ||
+	       (len == 14 && strncasecmp((const char *)name, "last_insert_id", 14) == 0) ||
+	       (len == 8 && strncasecmp((const char *)name, "identity", 8) == 0);
+}
+
 void gp_sstate_ok(gp_sstate_t *st, const myp_ok_t *ok, bool whole)
 {
 	if (ok->last_insert_id) {
@@ -249,6 +267,8 @@ void gp_sstate_ok(gp_sstate_t *st, const myp_ok_t *ok, bool whole)
 			named = true;
 			if (var_is_tracking(e.name, e.name_len))
 				st->unmovable |= GP_UNMOV_NO_TRACKING;
+			else if (var_is_insert_id(e.name, e.name_len))
+				st->unmovable |= GP_UNMOV_INSERT_ID_EXPR;
 			else
 				var_set(st, e.name, e.name_len, e.value, e.value_len);
 			break;

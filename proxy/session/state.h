@@ -48,7 +48,7 @@ enum {
 	GP_UNMOV_NO_TRACKING = 1u << 6,      /* the server does not track (monitor) or untrack
 	                                      * failed, or the session turned tracking off */
 	GP_UNMOV_STATE_FULL = 1u << 7,       /* more variables than the store holds */
-	GP_UNMOV_INSERT_ID_EXPR = 1u << 8,   /* LAST_INSERT_ID(expr): set by a statement */
+	GP_UNMOV_INSERT_ID_EXPR = 1u << 8,   /* LAST_INSERT_ID(expr), SET insert_id */
 	GP_UNMOV_LONG_QUERY = 1u << 9,       /* a query longer than the proxy reads whole */
 	/* H-move adds its own from 1u << 16 up (cursor, long_data, not_learned, ...) */
 };
@@ -69,6 +69,11 @@ uint32_t gp_sstate_unmovable(const gp_sstate_t *st);
 const char *gp_sstate_reason_name(uint32_t bit);
 /* The default schema, "" when none. */
 const char *gp_sstate_schema(const gp_sstate_t *st);
+/* The last non-zero last_insert_id of an OK. Checked against MariaDB 10.11, it is not always
+ * what LAST_INSERT_ID() returns: an INSERT of an explicit value into an AUTO_INCREMENT column
+ * reports that value (100) while LAST_INSERT_ID() keeps the last generated one (1); SELECT
+ * LAST_INSERT_ID(77) reports 0 (the scan marks that last_insert_id_expr). A planned move
+ * should read LAST_INSERT_ID() from the old session; this is the fallback after a loss. */
 bool gp_sstate_has_last_insert_id(const gp_sstate_t *st);
 uint64_t gp_sstate_last_insert_id(const gp_sstate_t *st);
 /* Variables kept (each name once, its last value). */
@@ -103,7 +108,12 @@ void gp_sstate_unnamed_change(gp_sstate_t *st);
 void gp_sstate_scan_query(gp_sstate_t *st, const uint8_t *q, size_t n, bool whole);
 /* The scan alone: the reason bits q[0..n) would add, under one reading of backslashes. */
 uint32_t gp_sstate_scan(const uint8_t *q, size_t n, bool no_backslash_escapes);
-/* COM_CHANGE_USER or COM_RESET_CONNECTION succeeded: the server started afresh. */
+/* COM_CHANGE_USER succeeded: the server started the session afresh (its OK names the new
+ * schema). */
 void gp_sstate_reset(gp_sstate_t *st);
+/* COM_RESET_CONNECTION succeeded: the same, but the default schema stays (checked against
+ * MariaDB 10.11: DATABASE() is unchanged, variables are back to the globals and the login's
+ * character set, and its OK carries no state block). */
+void gp_sstate_reset_connection(gp_sstate_t *st);
 
 #endif

@@ -9,8 +9,10 @@ void gp_session_txn_recount(gp_session_t *s)
 	myp_trans_t want = s->state == GP_SS_READY && s->backend >= 0 && txn != MYP_TRANS_NONE
 	                           ? txn
 	                           : MYP_TRANS_NONE;
-	if (want == s->txn_counted)
+	if (want == s->txn_counted) {
+		gp_session_movable_recount(s);
 		return;
+	}
 	if (s->backend >= 0) {
 		gp_backend_t *b = &s->proxy->backends[s->backend];
 		if (s->txn_counted == MYP_TRANS_OPEN)
@@ -23,6 +25,7 @@ void gp_session_txn_recount(gp_session_t *s)
 			b->txn_unknown[s->endpoint]++;
 	}
 	s->txn_counted = want;
+	gp_session_movable_recount(s);
 }
 
 void gp_session_txn_ask(gp_session_t *s)

@@ -192,7 +192,22 @@ START_TEST(test_track_untrack_ok)
 	                 GP_PKT_FORWARD);
 	ck_assert_uint_eq(gp_sstate_unmovable(&c.st), 0);
 	ck_assert_uint_eq(gp_sstate_nvars(&c.st), 0);
-	ck_assert_str_eq(gp_sstate_schema(&c.st), "");
+	ck_assert_str_eq(gp_sstate_schema(&c.st), "mysql"); /* DATABASE() stays */
+
+	/* COM_CHANGE_USER: afresh, its OK names the schema (captured, MariaDB 10.11) */
+	gp_sstate_add(&c.st, GP_UNMOV_LOCK);
+	uint8_t cu[] = {MYP_COM_CHANGE_USER, 'a', 'p', 'p', 0, 0, 't', 0};
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_client_packet(&c, pkt_raw(&q, 0, cu, sizeof(cu)), &o),
+	                 GP_PKT_FORWARD);
+	gp_core_out_init(&o);
+	ck_assert_int_eq(
+	        gp_core_server_packet(
+	                &c, pkt_hex(&pb, 1, "00000002400000000b0106056d7973716c020131"), &o),
+	        GP_PKT_FORWARD);
+	assert_relayed(&pb.pkt, 1, OK_SET_NAMES_PLAIN);
+	ck_assert_uint_eq(gp_sstate_unmovable(&c.st), 0);
+	ck_assert_str_eq(gp_sstate_schema(&c.st), "mysql");
 	gp_sstate_release(&c.st);
 }
 END_TEST

@@ -432,6 +432,9 @@ START_TEST(test_probe_rows_synced)
 	        {"WSREP_PROVIDER", "/usr/lib/galera/libgalera_smm.so"},
 	        {"READ_ONLY", "OFF"},
 	        {"WSREP_DESYNC", "OFF"},
+	        {"SESSION_TRACK_SCHEMA", "ON"},
+	        {"SESSION_TRACK_SYSTEM_VARIABLES", "*"},
+	        {"SESSION_TRACK_STATE_CHANGE", "ON"},
 	};
 	gp_probe_t p;
 
@@ -452,7 +455,44 @@ START_TEST(test_probe_rows_synced)
 	ck_assert_int_eq(p.reject_queries, GP_REJECT_NONE);
 	ck_assert_str_eq(p.cluster_state_uuid, UUID_A);
 	ck_assert_str_eq(p.gcomm_uuid, "d5aac074-e9a4-11f1-b6c2-3e91fd8cb8fe");
-	ck_assert_uint_eq(p.seen, 0xffffu);
+	ck_assert_uint_eq(p.seen, 0xffffu | GP_VAR_TRACK_ALL);
+	ck_assert(gp_probe_tracks(&p));
+}
+END_TEST
+
+/* Session tracking as moves need it: all three on, every variable; anything less is not. */
+START_TEST(test_probe_tracks)
+{
+	static const struct {
+		const char *schema, *sysvars, *state;
+		bool want;
+	} tcases[] = {
+	        {"ON", "*", "ON", true},
+	        {"OFF", "*", "ON", false},
+	        {"ON", "*", "OFF", false},
+	        /* MariaDB's default list names five variables, not every one */
+	        {"ON",
+	         "autocommit,character_set_client,character_set_connection,"
+	         "character_set_results,time_zone",
+	         "ON", false},
+	        {"ON", "", "ON", false},
+	        {NULL, "*", "ON", false}, /* a server without the variable (unseen) */
+	        {"garbage", "*", "ON", false},
+	};
+	gp_probe_t p;
+	for (size_t i = 0; i < sizeof(tcases) / sizeof(tcases[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		gp_probe_begin(&p);
+		if (tcases[i].schema)
+			ck_assert(gp_probe_set_var(&p, "session_track_schema", tcases[i].schema));
+		ck_assert(
+		        gp_probe_set_var(&p, "SESSION_TRACK_SYSTEM_VARIABLES", tcases[i].sysvars));
+		ck_assert(gp_probe_set_var(&p, "SESSION_TRACK_STATE_CHANGE", tcases[i].state));
+		ck_assert_msg(!gp_probe_tracks(&p), "%zu: before the end", i);
+		gp_probe_end(&p);
+		ck_assert_msg(gp_probe_tracks(&p) == tcases[i].want, "case %zu", i);
+	}
+	ck_assert(!gp_probe_tracks(NULL));
 }
 END_TEST
 
@@ -573,6 +613,7 @@ static Suite *galera_suite(void)
 	tc = tcase_create("probe");
 	tcase_add_test(tc, test_probe_rows_synced);
 	tcase_add_test(tc, test_probe_rows_standalone_and_wsrep_off);
+	tcase_add_test(tc, test_probe_tracks);
 	tcase_add_test(tc, test_probe_rows_values);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_pick_survivor);

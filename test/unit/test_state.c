@@ -124,6 +124,12 @@ START_TEST(test_state_unnamed)
 	ck_assert_uint_eq(gp_sstate_nvars(&st), 0);
 	ck_assert_str_eq(gp_sstate_reason_name(GP_UNMOV_NO_TRACKING), "no_tracking");
 	ck_assert_str_eq(gp_sstate_reason_name(1u << 30), "unknown");
+
+	/* SET insert_id = 5: the next INSERT's, not a session's to replay */
+	gp_sstate_init(&st);
+	feed_ok(&st, "00 00 00 0240 0000 00 11 00 0c 09 |insert_id| 01 |5| 02 01 31");
+	ck_assert_uint_eq(gp_sstate_unmovable(&st), GP_UNMOV_INSERT_ID_EXPR);
+	ck_assert_uint_eq(gp_sstate_nvars(&st), 0);
 }
 END_TEST
 

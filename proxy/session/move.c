@@ -85,6 +85,12 @@ static int move_target(gp_session_t *s, int from)
 	return gp_router_pick(p, GP_EP_RO, from >= 0 ? 1u << from : 0, why, sizeof(why));
 }
 
+/* A backend's name for the log ("-": none, or gone with a reload). */
+static const char *move_name(const gp_session_t *s, int b)
+{
+	return b >= 0 && (size_t)b < s->proxy->nbackends ? s->proxy->backends[b].conf->name : "-";
+}
+
 static void move_done(gp_session_t *s)
 {
 	gp_move_t *m = s->move;
@@ -104,6 +110,8 @@ static void move_unslot(gp_session_t *s)
 	if (!m->slot)
 		return;
 	m->slot = false;
+	if (m->to < 0 || (size_t)m->to >= s->proxy->nbackends)
+		return;
 	gp_backend_t *b = &s->proxy->backends[m->to];
 	if (b->hs_slots)
 		b->hs_slots--;
@@ -128,8 +136,7 @@ static void move_fail(gp_session_t *s, uint16_t code, const char *state, const c
 {
 	gp_move_t *m = s->move;
 	gp_slog(s, GP_LOG_WARN, "session_move_failed", "from=%s to=%s code=%u phase=%d",
-	        m->from >= 0 ? s->proxy->backends[m->from].conf->name : "-",
-	        m->to >= 0 ? s->proxy->backends[m->to].conf->name : "-", code, (int)m->phase);
+	        move_name(s, m->from), move_name(s, m->to), code, (int)m->phase);
 	gp_metrics_session_move_failed(s->proxy->metrics);
 	if (forget) {
 		/* never again with what may be a stale credential: the server's word stands */
@@ -213,8 +220,7 @@ static void move_route(gp_session_t *s)
 	if (uv_now(s->proxy->loop) >= m->deadline || (!known && move_old_alive(s))) {
 		gp_close_t why = m->why;
 		gp_slog(s, GP_LOG_INFO, "session_move_nowhere", "from=%s why=%s",
-		        m->from >= 0 ? s->proxy->backends[m->from].conf->name : "-",
-		        gp_close_name(why));
+		        move_name(s, m->from), gp_close_name(why));
 		move_done(s);
 		gp_session_close(s, why);
 		return;
@@ -336,6 +342,10 @@ static void move_swap(gp_session_t *s)
 {
 	gp_move_t *m = s->move;
 	gp_proxy_t *p = s->proxy;
+	if (m->to < 0) {
+		move_fail(s, 0, NULL, NULL, false); /* a reload removed the target meanwhile */
+		return;
+	}
 	move_unslot(s);
 	s->server.proto = m->session_side;
 	gp_io_set_whole(&s->server, false);
@@ -348,7 +358,7 @@ static void move_swap(gp_session_t *s)
 	gp_metrics_session_moved(p->metrics, m->planned, ns);
 	gp_slog(s, GP_LOG_INFO, "session_move",
 	        "from=%s to=%s reason=%s why=%s ms=%.1f stmts=%u old_thread=%u thread=%u",
-	        m->from >= 0 ? p->backends[m->from].conf->name : "-", p->backends[m->to].conf->name,
+	        move_name(s, m->from), p->backends[m->to].conf->name,
 	        m->planned ? "planned" : "loss", gp_close_name(m->why), (double)ns / 1e6,
 	        m->replay.reprepared, m->old_thread, m->thread);
 	move_wake_one(s);
@@ -396,6 +406,18 @@ void gp_move_wake(gp_proxy_t *p)
 bool gp_move_waiting(const gp_proxy_t *p)
 {
 	return p->moves_waiting > 0;
+}
+
+void gp_move_remap(gp_session_t *s, const int *map, size_t nold)
+{
+	gp_move_t *m = s->move;
+	if (!m)
+		return;
+	m->from = m->from >= 0 && (size_t)m->from < nold ? map[m->from] : -1;
+	int to = m->to >= 0 && (size_t)m->to < nold ? map[m->to] : -1;
+	if (to < 0)
+		m->slot = false; /* its backend went, and the slot count with it */
+	m->to = to;
 }
 
 void gp_move_release(gp_session_t *s)

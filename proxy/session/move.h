@@ -42,6 +42,8 @@ bool gp_move_after_loss(gp_session_t *s);
 void gp_move_wake(gp_proxy_t *p);
 /* Some move waits for the cluster (keeps the cluster's wake coming). */
 bool gp_move_waiting(const gp_proxy_t *p);
+/* A reload renumbered the backends (map[old] = new index, -1: removed). */
+void gp_move_remap(gp_session_t *s, const int *map, size_t nold);
 /* The session is freed: whatever its move and statements hold. */
 void gp_move_release(gp_session_t *s);
 

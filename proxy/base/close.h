@@ -47,7 +47,8 @@
 	X(GP_CLOSE_BACKEND_TLS_FAILED, "backend_tls_failed", false)         \
 	X(GP_CLOSE_TXN_CHECK_FAILED, "txn_check_failed", false)             \
 	X(GP_CLOSE_CAUSAL_READS_FAILED, "causal_reads_failed", false)       \
-	X(GP_CLOSE_READ_ONLY_FAILED, "read_only_failed", false)
+	X(GP_CLOSE_READ_ONLY_FAILED, "read_only_failed", false)             \
+	X(GP_CLOSE_MOVE_FAILED, "move_failed", false)
 
 typedef enum gp_close {
 #define GP_CLOSE_ENUM(e, name, cut) e,

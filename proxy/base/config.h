@@ -71,6 +71,8 @@
 	  "BACKUP/FAULT: sessions are drained within this")                                        \
 	X(routing, ro_causal_reads, "ro_causal_reads", BOOL, false,                                \
 	  "listen_ro sessions read with wsrep_sync_wait=1: they see every earlier commit")         \
+	X(routing, move_sessions, "move_sessions", BOOL, true,                                     \
+	  "move idle sessions to the new node instead of closing them (learned logins)")           \
 	X(eviction, enabled, "enabled", BOOL, true, "evict a dead writer from the group")          \
 	X(eviction, user, "user", STR, "", "eviction account (default: monitor's)")                \
 	X(eviction, password, "password", SECRET, "", "its password (default: monitor's)")         \

@@ -36,3 +36,14 @@ void gp_metrics_session_drained(gp_metrics_t *m)
 {
 	m->sessions_drained++;
 }
+
+void gp_metrics_session_moved(gp_metrics_t *m, bool planned, uint64_t ns)
+{
+	m->moved[planned ? 1 : 0]++;
+	gp_hist_observe(&m->move_time, GP_HIST_REQUEST, (double)ns / 1e9);
+}
+
+void gp_metrics_session_move_failed(gp_metrics_t *m)
+{
+	m->move_failed++;
+}

@@ -2,6 +2,7 @@
 #ifndef GP_COUNTERS_H
 #define GP_COUNTERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/close.h"
@@ -22,6 +23,9 @@ typedef struct gp_metrics {
 	uint64_t sessions_drained;        /* sessions asked to drain (closed at an idle point) */
 	uint64_t sessions_killed;         /* sessions cut: drain deadline, node down */
 	uint64_t closed[GP_CLOSE__COUNT]; /* sessions closed, by reason */
+	uint64_t moved[2];                /* sessions moved to another node: loss, planned */
+	uint64_t move_failed;             /* moves that ended in a close (move_failed) */
+	gp_hist_t move_time;              /* decision to the swap */
 } gp_metrics_t;
 
 /* Start counting. */
@@ -34,5 +38,9 @@ void gp_metrics_request_done(gp_metrics_t *m, int ep, uint64_t ns);
 void gp_metrics_session_closed(gp_metrics_t *m, gp_close_t reason);
 /* A session was asked to drain (counted once per session). */
 void gp_metrics_session_drained(gp_metrics_t *m);
+/* A session moved to another node (planned, or after a loss) in ns. */
+void gp_metrics_session_moved(gp_metrics_t *m, bool planned, uint64_t ns);
+/* A move failed (the session was closed). */
+void gp_metrics_session_move_failed(gp_metrics_t *m);
 
 #endif

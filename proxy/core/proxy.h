@@ -110,6 +110,7 @@ typedef struct gp_proxy {
 	uint32_t nclients;                      /* sessions counted against the limit */
 	uint32_t next_conn_id;                  /* proxy connection ids */
 	uint32_t kill_jobs;                     /* cross-node KILLs in flight (kill.h) */
+	uint32_t moves_waiting;                 /* moves waiting for a target, a barrier */
 	uint64_t last_accept_ms;                /* loop ms of the last client accepted */
 	bool shutting_down;                     /* SIGTERM/SIGINT received */
 	bool fenced;                            /* not serving (VRRP): nothing is routed (vrrp.c) */

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "net/resolve.h"
 #include "net/tls.h"
+#include "session/move.h"
 #include "session/session.h"
 
 #define GP_LISTEN_BACKLOG 1024
@@ -45,7 +46,7 @@ static bool proxy_on_backend_fn(gp_list_t *link, void *arg)
 		return true;
 	if (w->drain)
 		gp_session_drain(s, w->deadline, w->reason);
-	else
+	else if (!gp_move_instead(s, w->reason))
 		gp_session_close(s, w->reason);
 	return true;
 }
@@ -79,12 +80,13 @@ static bool proxy_wake_fn(gp_list_t *link, void *arg)
 static void hook_wake(void *arg)
 {
 	gp_proxy_each_session(arg, GP_SS_BIT(GP_SS_WAITING), proxy_wake_fn, NULL);
+	gp_move_wake(arg);
 }
 
 static bool hook_waiting(void *arg)
 {
 	gp_proxy_t *p = arg;
-	return !gp_list_empty(&p->sessions[GP_SS_WAITING]);
+	return !gp_list_empty(&p->sessions[GP_SS_WAITING]) || gp_move_waiting(p);
 }
 
 static uint32_t hook_sessions(void *arg, int b, int ep)

@@ -576,6 +576,24 @@ static void emit_killed(mw_t *w)
 	sample_u(w, NULL, 0, w->p->metrics->sessions_killed);
 }
 
+static void emit_moved(mw_t *w)
+{
+	for (int planned = 1; planned >= 0; planned--) {
+		const char *lb[] = {"reason", planned ? "planned" : "loss"};
+		sample_u(w, lb, 1, w->p->metrics->moved[planned]);
+	}
+}
+
+static void emit_move_failed(mw_t *w)
+{
+	sample_u(w, NULL, 0, w->p->metrics->move_failed);
+}
+
+static void emit_move_time(mw_t *w)
+{
+	sample_hist(w, NULL, 0, &w->p->metrics->move_time, GP_HIST_REQUEST);
+}
+
 static void emit_movable(mw_t *w)
 {
 	sample_u(w, NULL, 0, w->p->sessions_movable);

@@ -147,6 +147,12 @@
 	X("sessions_not_movable", "gauge",                                                         \
 	  "Ready sessions holding state no other node can be given, by reason", emit_not_movable,  \
 	  NULL)                                                                                    \
+	X("sessions_moved_total", "counter", "Idle sessions moved to another node, by reason",     \
+	  emit_moved, NULL)                                                                        \
+	X("session_moves_failed_total", "counter", "Moves that ended in a close (move_failed)",    \
+	  emit_move_failed, NULL)                                                                  \
+	X("session_move_seconds", "histogram", "A move: decided until the new leg took over",      \
+	  emit_move_time, NULL)                                                                    \
 	X("http_requests_total", "counter", "HTTP requests by handler and status code",            \
 	  emit_http_requests, NULL)                                                                \
 	X("http_tls_handshakes_total", "counter",                                                  \

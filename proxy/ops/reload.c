@@ -15,6 +15,7 @@
 #include "ops/https.h"
 #include "ops/admin.h"
 #include "session/accounts.h"
+#include "session/move.h"
 #include "session/session.h"
 
 #define RELOAD_RESOLVE_MS 10000 /* a reload's host names must resolve within this */
@@ -191,6 +192,7 @@ static bool reload_remap_one(gp_list_t *link, void *arg)
 	gp_session_t *s = gp_session_of(link);
 	uint32_t tried = 0;
 	s->backend = reload_index(w->map, w->nold, s->backend);
+	gp_move_remap(s, w->map, w->nold);
 	for (size_t i = 0; i < w->nold; i++)
 		if ((s->tried & (1u << i)) && w->map[i] >= 0)
 			tried |= 1u << w->map[i];

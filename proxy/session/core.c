@@ -323,11 +323,16 @@ static gp_pkt_action_t core_kill(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *out
 	} else {
 		return GP_PKT_FORWARD;
 	}
-	if (k.id < GP_CONN_ID_BASE || k.id > UINT32_MAX)
+	if (k.id > UINT32_MAX)
 		return GP_PKT_FORWARD;
 	gp_core_target_t t;
 	uint8_t seq = (uint8_t)(pkt->seq + 1);
-	if (!c->env || !c->env->find || !c->env->find(c, k.id, &t)) {
+	if (k.id < GP_CONN_ID_BASE) {
+		/* A server thread id: the server's own, unless a session moved off it (then
+		 * that session, wherever it runs now: the id it showed its clients). */
+		if (!c->env || !c->env->find_past || !c->env->find_past(c, k.id, &t))
+			return GP_PKT_FORWARD;
+	} else if (!c->env || !c->env->find || !c->env->find(c, k.id, &t)) {
 		gp_core_answer(
 		        c, seq, GP_ER_NO_SUCH_THREAD, "HY000",
 		        gp_kill_message(out->msg, sizeof(out->msg), GP_ER_NO_SUCH_THREAD, k.id),
@@ -341,8 +346,11 @@ static gp_pkt_action_t core_kill(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *out
 		myp_status_t st = is_query ? myp_query_set_number(pkt->p, pkt->n, k.id_off,
 		                                                  k.id_len, t.thread)
 		                           : myp_process_kill_set_id(pkt->p, pkt->n, t.thread);
-		c->kill.phase = st == MYP_OK ? GP_KILL_RELAYED : GP_KILL_IDLE;
-		return GP_PKT_FORWARD;
+		if (st == MYP_OK) {
+			c->kill.phase = GP_KILL_RELAYED;
+			return GP_PKT_FORWARD;
+		}
+		/* the thread's digits do not fit where the id's were: ask from the side */
 	}
 	out->ev |= GP_CORE_EV_KILL_REMOTE;
 	out->t = t;

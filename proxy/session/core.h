@@ -46,7 +46,8 @@ typedef enum gp_core_phase {
 	GP_CORE_READY      /* authenticated: relaying commands */
 } gp_core_phase_t;
 
-/* The target of a KILL of a proxy id, as the session registry knows it. */
+/* The target of a KILL of a proxy id (or of a thread a moved session had), as the session
+ * registry knows it. */
 typedef struct gp_core_target {
 	uint32_t conn_id;    /* its proxy connection id */
 	uint32_t thread;     /* its backend thread */
@@ -64,6 +65,9 @@ typedef struct gp_core_env {
 	            va_list ap);
 	/* The live session with proxy id `id` that sits on a backend; false if none. */
 	bool (*find)(const struct gp_core *c, uint64_t id, gp_core_target_t *t);
+	/* The live session that had backend thread `id` before it moved to another node, when
+	 * no session on c's node has that thread now; false if none. */
+	bool (*find_past)(const struct gp_core *c, uint64_t id, gp_core_target_t *t);
 } gp_core_env_t;
 
 /* A session's protocol state: its fields are core.c's (the glue reads some, see session.c). */

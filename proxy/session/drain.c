@@ -1,6 +1,7 @@
 /* drain.c - closing sessions at their next idle point: drains, fences, planned shutdown. */
 #include "session/drain.h"
 
+#include "session/move.h"
 #include "session/session.h"
 
 #include "base/log.h"
@@ -25,6 +26,9 @@ void gp_session_drain(gp_session_t *s, uint64_t deadline, gp_close_t why)
 	if (s->state == GP_SS_CLOSING)
 		return;
 	gp_proxy_t *p = s->proxy;
+	if (gp_move_instead(s, why))
+		return; /* idle and movable: it leaves by moving */
+	s->drain_why = why;
 	if (!s->draining)
 		gp_metrics_session_drained(p->metrics);
 	if (gp_session_drain_quiet(s, uv_now(p->loop))) {
@@ -70,7 +74,7 @@ void gp_session_drain_tick(uv_timer_t *t)
 		                now >= s->drain_deadline + GP_DRAIN_HARD_MS);
 		if (overdue)
 			gp_session_close(s, GP_CLOSE_DRAIN_TIMEOUT);
-		else if (gp_session_drain_quiet(s, now))
+		else if (gp_session_drain_quiet(s, now) && !gp_move_instead(s, s->drain_why))
 			gp_session_close(s, GP_CLOSE_DRAINED);
 		else if (drain_moment(s, now))
 			gp_session_txn_ask(s); /* unsure whether it holds a transaction: ask */

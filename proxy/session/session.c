@@ -13,6 +13,7 @@
 #include "session/kill.h"
 #include "base/log.h"
 #include "session/kill_remote.h"
+#include "session/move.h"
 #include "session/router.h"
 #include "core/counters.h"
 
@@ -47,7 +48,7 @@ static void session_set_state(gp_session_t *s, gp_session_state_t to)
 
 static void session_arm(gp_session_t *s, void (*cb)(uv_timer_t *), uint64_t ms);
 
-static void session_leave_backend(gp_session_t *s)
+void gp_session_leave_backend(gp_session_t *s)
 {
 	if (!s->on_backend)
 		return;
@@ -59,7 +60,7 @@ static void session_leave_backend(gp_session_t *s)
 	gp_cluster_session_left(&s->proxy->cluster, s->backend);
 }
 
-static void session_join_backend(gp_session_t *s)
+void gp_session_join_backend(gp_session_t *s)
 {
 	gp_backend_t *b = &s->proxy->backends[s->backend];
 	b->sessions++;
@@ -71,7 +72,7 @@ static void session_join_backend(gp_session_t *s)
 /* Give up on the current backend attempt; session_io_closed routes the session again. */
 static void session_retry(gp_session_t *s)
 {
-	session_leave_backend(s);
+	gp_session_leave_backend(s);
 	gp_handoff_retry(s);
 	s->tried_at = uv_now(s->proxy->loop);
 	session_set_state(s, GP_SS_CONNECTING);
@@ -86,9 +87,10 @@ static void session_release(gp_session_t *s)
 	s->core.txn = MYP_TRANS_NONE;
 	gp_session_txn_recount(s);
 	gp_list_del(&s->drain_link);
-	session_leave_backend(s);
+	gp_session_leave_backend(s);
 	gp_handoff_forget(s);
 	gp_accounts_forget(p->acct, s->learned);
+	gp_move_release(s);
 	gp_sstate_release(&s->core.st);
 	if (s->core.kill.slot) /* closed while its cross-node KILL was checked */
 		gp_kill_slot_give(&p->kill_jobs);
@@ -294,7 +296,7 @@ static void on_connected(gp_io_t *io, gp_status_t st)
 		session_retry(s);
 		return;
 	}
-	session_join_backend(s);
+	gp_session_join_backend(s);
 	gp_io_tune(&s->server);
 	gp_handoff_connected(s);
 	gp_io_set_whole(&s->server, true);
@@ -416,18 +418,6 @@ uint32_t gp_session_conn_id(const gp_session_t *s)
 	return GP_CONN_ID_BASE | (s->id & (GP_CONN_ID_BASE - 1));
 }
 
-static bool session_not_id(gp_list_t *link, void *arg)
-{
-	return gp_session_conn_id(gp_session_of(link)) != *(const uint64_t *)arg;
-}
-
-gp_session_t *gp_session_find(gp_proxy_t *p, uint64_t conn_id)
-{
-	gp_list_t *l =
-	        gp_proxy_each_session(p, GP_SS_FROM(GP_SS_GREETING), session_not_id, &conn_id);
-	return l ? gp_session_of(l) : NULL;
-}
-
 /* ---- the core's hooks and packets ------------------------------------------------------ */
 
 static void session_core_log(const gp_core_t *c, gp_log_level_t lvl, const char *event,
@@ -440,22 +430,10 @@ static void session_core_log(const gp_core_t *c, gp_log_level_t lvl, const char 
 	       gp_session_backend_name(s), msg);
 }
 
-static bool session_core_find(const gp_core_t *c, uint64_t id, gp_core_target_t *out)
-{
-	const gp_session_t *s = gp_container_of(c, gp_session_t, core);
-	gp_session_t *t = gp_session_find(s->proxy, id);
-	if (!t || !t->on_backend)
-		return false;
-	*out = (gp_core_target_t){.conn_id = gp_session_conn_id(t),
-	                          .thread = t->core.server_thread,
-	                          .backend = gp_session_backend_name(t),
-	                          .same_node = t->backend == s->backend};
-	return true;
-}
-
 static const gp_core_env_t session_env = {
         .log = session_core_log,
-        .find = session_core_find,
+        .find = gp_session_core_find,
+        .find_past = gp_session_core_find_past,
 };
 
 /* A deferred client answered the proxy's greeting (r): its backend comes now. */
@@ -479,7 +457,7 @@ static gp_pkt_action_t client_packet(gp_io_t *io, gp_pkt_t *pkt)
 		return GP_PKT_HOLD;
 	gp_core_out_t o;
 	gp_core_out_init(&o);
-	gp_pkt_action_t v = gp_core_client_packet(&s->core, pkt, &o);
+	gp_pkt_action_t v = gp_move_client_packet(s, pkt, &o);
 	if (!o.ev && o.close == GP_CLOSE_NONE && !o.nclient)
 		return v; /* relayed as it is: the hot path */
 	if (o.ev & GP_CORE_EV_COMMAND) {
@@ -597,7 +575,7 @@ static gp_pkt_action_t server_packet(gp_io_t *io, gp_pkt_t *pkt)
 	gp_core_out_t o;
 	gp_core_out_init(&o);
 	bool was_ready = s->state == GP_SS_READY;
-	gp_pkt_action_t v = gp_core_server_packet(&s->core, pkt, &o);
+	gp_pkt_action_t v = gp_move_server_packet(s, pkt, &o);
 	if (!o.ev && o.close == GP_CLOSE_NONE && !o.nclient)
 		return v; /* relayed as it is: the hot path */
 	if (o.ev & GP_CORE_EV_ERR_PACKET)
@@ -626,6 +604,8 @@ static void server_ended(gp_io_t *io, gp_status_t st)
 	default:
 		break;
 	}
+	if (gp_move_after_loss(s))
+		return; /* idle: it moves once there is a writer */
 	gp_slog(s, GP_LOG_WARN, "backend_lost", "error=\"%s\" in_flight=%d", gp_strerror(st),
 	        s->core.in_flight);
 	/* The client's connection ends as the backend's did, after what was relayed: every client
@@ -784,7 +764,7 @@ bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, u
 	s->backend = b;
 	s->tried |= 1u << b;
 	gp_handoff_adopting(s, greeted_at);
-	session_join_backend(s);
+	gp_session_join_backend(s);
 	gp_io_tune(&s->server);
 	gp_io_set_whole(&s->server, true);
 	session_set_state(s, GP_SS_GREETING);

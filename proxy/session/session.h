@@ -11,10 +11,14 @@
 #include "session/core.h"
 #include "session/handoff.h"
 #include "session/kill.h"
+#include "session/stmts.h"
 #include "base/list.h"
 #include "base/log.h"
 #include "codec/myp.h"
 #include "core/proxy.h"
+
+/* Server thread ids a moved session remembers, so a KILL of an id it had still finds it. */
+#define GP_SESSION_PAST 4
 
 typedef struct gp_session {
 	gp_list_t link;              /* in proxy->sessions[state] */
@@ -48,8 +52,13 @@ typedef struct gp_session {
 	gp_core_t core;              /* the session protocol (core.c): caps, response, txn, KILL */
 	myp_trans_t txn_counted;     /* what it adds to its backend's txn_open/txn_unknown */
 	struct gp_learned *learned;  /* what its login taught (accounts.h), or NULL */
+	struct gp_move *move;        /* its move to another node while one runs (move.h) */
+	gp_stmts_t stmts;            /* its prepared statements (stmts.h) */
+	gp_close_t drain_why;        /* why it is draining (a move may replace the close) */
 	uint32_t unmov_counted;      /* the not-movable reasons it adds to the proxy's counts */
 	bool mov_counted;            /* it is counted at all (ready): movable or by reason */
+	uint32_t past_thread[GP_SESSION_PAST]; /* threads it had before its moves, newest first */
+	uint8_t npast;                         /* how many of them are kept */
 } gp_session_t;
 
 /* One log line naming the session (conn, client, backend). */
@@ -63,6 +72,13 @@ typedef struct gp_session {
 const char *gp_session_backend_name(const gp_session_t *s);
 /* The live session (not closing, past connecting) with client-visible id conn_id, or NULL. */
 gp_session_t *gp_session_find(gp_proxy_t *p, uint64_t conn_id);
+/* The core's KILL hooks (find.c): the session with proxy id `id` on a backend; the session
+ * that had server thread `id` before a move (false if a session on the asker's node has it
+ * now: the server's KILL then means that one). */
+bool gp_session_core_find(const gp_core_t *c, uint64_t id, gp_core_target_t *out);
+bool gp_session_core_find_past(const gp_core_t *c, uint64_t id, gp_core_target_t *out);
+/* s moved off server thread `thread`: remember it (the oldest is forgotten). */
+void gp_session_note_past(gp_session_t *s, uint32_t thread);
 /* Carry out what the core asked besides a packet's verdict (bytes of the proxy's own, a
  * failure or a close); false if the session is closing now. */
 bool gp_session_apply(gp_session_t *s, gp_core_out_t *o);
@@ -125,6 +141,9 @@ void gp_session_txn_recount(gp_session_t *s);
 void gp_session_movable_recount(gp_session_t *s);
 /* A waiting session: try to route it now (a writer or reader appeared). */
 void gp_session_wake(gp_session_t *s);
+/* It counts on its backend (s->backend) / no longer does (move.c moves it between them). */
+void gp_session_join_backend(gp_session_t *s);
+void gp_session_leave_backend(gp_session_t *s);
 /* Take over a greeted, unanswered backend connection of backend b (fd is consumed) and
  * relay its greeting to the client; false (fd closed) if the socket cannot be taken. */
 bool gp_session_adopt(gp_session_t *s, int b, int fd, const uint8_t *greeting, uint32_t n,

@@ -13,7 +13,7 @@ gt_scenario_init
 TX_PORT=16235 TX_RO_PORT=16236 TX_HTTP=127.0.0.1:16237
 trap 'gt_sess_close_all; gt_stop_tracked; gt_proxy_stop txn' EXIT
 conf=$GT_WORK/proxy-txn.conf
-gt_proxy_conf "$conf" listen=127.0.0.1:$TX_PORT listen_ro=127.0.0.1:$TX_RO_PORT \
+gt_proxy_conf "$conf" listen=127.0.0.1:$TX_PORT listen_ro=127.0.0.1:$TX_RO_PORT move_sessions=false \
   drain_timeout_ms=20000 connect_wait_ms=3000
 echo "http_listen = \"$TX_HTTP\";" >>"$conf"
 if ! gt_proxy_start txn "$conf" "$TX_PORT"; then

@@ -18,6 +18,9 @@ LOST_OK=gt_ok
 LOST_NOTOK=gt_notok
 LOST_TRACK=gt_track
 RECONNECT_BOUND_MS=3000
+# How each library sees a lost backend: an idle persistent client would be moved to the new
+# writer instead (routing.move_sessions, t_14_move), so moves are off here.
+gt_proxy_restart move_sessions=false || gt_notok "proxy restart with routing.move_sessions=false"
 
 if ! lost_setup "$GT_TMP/lost"; then
   gt_notok "the four client libraries are installed (test/lib/deps.sh)"
@@ -96,4 +99,5 @@ if galera_restart "$wn" "$GALERA_DIR" >>"$GT_TMP/galera.log" 2>&1 && gt_wait_hea
 else
   gt_notok "node$wn restarted (IST) and the cluster is 3 x Synced"
 fi
+gt_proxy_restart || gt_notok "proxy restart with the default configuration"
 gt_finish

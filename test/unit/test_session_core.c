@@ -33,7 +33,22 @@ static bool fake_find(const gp_core_t *c, uint64_t id, gp_core_target_t *t)
 	return false;
 }
 
-static const gp_core_env_t env = {.find = fake_find};
+/* Threads sessions had before a move: 7 (now thread 9 here), 8 (now 123456 here), 11 (db2). */
+static bool fake_find_past(const gp_core_t *c, uint64_t id, gp_core_target_t *t)
+{
+	(void)c;
+	if (id != 7 && id != 8 && id != 11)
+		return false;
+	*t = (gp_core_target_t){.conn_id = OTHER_ID,
+	                        .thread = id == 7   ? 9
+	                                  : id == 8 ? 123456
+	                                            : 44,
+	                        .backend = id == 11 ? "db2" : "db1",
+	                        .same_node = id != 11};
+	return true;
+}
+
+static const gp_core_env_t env = {.find = fake_find, .find_past = fake_find_past};
 
 /* One packet as io.c hands it over: payload in a buffer of its own (patchable). */
 typedef struct pkt_buf {
@@ -586,6 +601,49 @@ START_TEST(test_kill_translation)
 }
 END_TEST
 
+START_TEST(test_kill_of_a_moved_thread)
+{
+	gp_core_t c;
+	gp_core_out_t o;
+	pkt_buf_t pb;
+	login(&c, false);
+
+	/* a thread a session had before its move names that session: its thread now */
+	gp_core_out_init(&o);
+	gp_pkt_t *k = pkt_query(&pb, "KILL QUERY 7");
+	ck_assert_int_eq(gp_core_client_packet(&c, k, &o), GP_PKT_FORWARD);
+	ck_assert_int_eq(memcmp(k->p + 1, "KILL QUERY 9", 12), 0);
+	ck_assert_int_eq(c.kill.phase, GP_KILL_RELAYED);
+	ck_assert_uint_eq(c.kill.target, OTHER_ID);
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_server_packet(&c, pkt_ok(&pb, 1, 0), &o), GP_PKT_FORWARD);
+
+	/* its thread now does not fit in the digits: never the old id relayed, the side way */
+	gp_core_out_init(&o);
+	k = pkt_query(&pb, "KILL 8");
+	ck_assert_int_eq(gp_core_client_packet(&c, k, &o), GP_PKT_DROP);
+	ck_assert(o.ev & GP_CORE_EV_KILL_REMOTE);
+	ck_assert_uint_eq(o.t.thread, 123456);
+	gp_core_out_init(&o);
+	gp_core_kill_check(&c, &o);
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_server_packet(&c, pkt_ok(&pb, 1, 0), &o), GP_PKT_DROP);
+	gp_core_out_init(&o);
+	gp_core_scanned(&c, &o);
+	gp_core_out_init(&o);
+	gp_core_kill_answer(&c, 0, NULL, &o);
+	ck_assert(!c.in_flight);
+
+	/* on another node now: through that node */
+	uint8_t pk[5] = {MYP_COM_PROCESS_KILL, 11, 0, 0, 0};
+	gp_core_out_init(&o);
+	ck_assert_int_eq(gp_core_client_packet(&c, pkt_raw(&pb, 0, pk, sizeof(pk)), &o),
+	                 GP_PKT_DROP);
+	ck_assert(o.ev & GP_CORE_EV_KILL_REMOTE);
+	ck_assert_uint_eq(o.t.thread, 44);
+}
+END_TEST
+
 START_TEST(test_read_only_endpoint)
 {
 	gp_core_t c;
@@ -728,6 +786,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_tls_negotiation);
 	tcase_add_test(tc, test_commands_the_proxy_answers);
 	tcase_add_test(tc, test_kill_translation);
+	tcase_add_test(tc, test_kill_of_a_moved_thread);
 	tcase_add_test(tc, test_read_only_endpoint);
 	tcase_add_test(tc, test_txn_after_err);
 	tcase_add_test(tc, test_backend_protocol_error);

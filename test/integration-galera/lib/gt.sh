@@ -111,7 +111,7 @@ gt_stop_tracked() {
 # gt_proxy_conf FILE [key=value...]: the suite's proxy configuration. Keys (defaults):
 #   listen=127.0.0.1:$GT_PORT listen_ro=127.0.0.1:$GT_RO_PORT failback=false
 #   failback_after_ms=30000 eviction=true connect_wait_ms=3000 drain_timeout_ms=5000
-#   backends=galera (the 3 nodes) | single:PORT (one server)
+#   move_sessions=true backends=galera (the 3 nodes) | single:PORT (one server)
 # GT_BACKEND_TLS=on|verify (environment; the runner then starts the nodes with GALERA_TLS=1):
 # the proxy speaks TLS to the nodes (verify: against the CA their certificates were made with).
 gt_proxy_conf() {
@@ -119,7 +119,7 @@ gt_proxy_conf() {
   shift
   local listen=127.0.0.1:$GT_PORT listen_ro=127.0.0.1:$GT_RO_PORT failback=false
   local failback_after_ms=30000 eviction=true connect_wait_ms=3000 drain_timeout_ms=5000
-  local backends=galera
+  local backends=galera move_sessions=true
   for kv in "$@"; do
     case "$kv" in
     listen=*) listen=${kv#*=} ;;
@@ -130,6 +130,7 @@ gt_proxy_conf() {
     connect_wait_ms=*) connect_wait_ms=${kv#*=} ;;
     drain_timeout_ms=*) drain_timeout_ms=${kv#*=} ;;
     backends=*) backends=${kv#*=} ;;
+    move_sessions=*) move_sessions=${kv#*=} ;;
     *)
       echo "gt_proxy_conf: unknown key $kv" >&2
       return 2
@@ -151,6 +152,7 @@ routing = {
   drain_timeout_ms = $drain_timeout_ms;
   failback = $failback;
   failback_after_ms = $failback_after_ms;
+  move_sessions = $move_sessions;
 };
 eviction = { enabled = $eviction; user = "monitor"; password_file = "monitor-password"; };
 EOF
@@ -411,11 +413,13 @@ gt_wait_healthy() {
 declare -A GT_SESS_W=() GT_SESS_R=() GT_SESS_PID=()
 
 gt_sess_open() {
-  local name=$1 port=$2 user=${3:-app} pass=${4:-app} d w r
+  local name=$1 port=$2 user=${3:-app} pass=${4:-app} d w r drv
   d=$GT_TMP/sess-$name
   rm -f "$d.in" "$d.out"
   mkfifo "$d.in" "$d.out"
-  timeout -k 2 "${GT_SESS_LIFE:-120}" php "$GT_LIB/sess.php" 127.0.0.1 "$port" "$user" "$pass" \
+  # GT_SESS_DRIVER: another client speaking the same lines (lib/sess_pdo.php, sess.js, ...)
+  read -r -a drv <<<"${GT_SESS_DRIVER:-php $GT_LIB/sess.php}"
+  timeout -k 2 "${GT_SESS_LIFE:-120}" "${drv[@]}" 127.0.0.1 "$port" "$user" "$pass" \
     <"$d.in" >"$d.out" 2>"$d.err" &
   GT_SESS_PID[$name]=$!
   gt_track $!

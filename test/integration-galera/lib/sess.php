@@ -5,7 +5,9 @@
 // Prints "connected THREAD_ID MS" or "connect_err MS ERRNO MSG", then for every line of SQL
 // on stdin "ok T0 T1 VALUE" (first column of the first row, "-" if none) or
 // "err T0 T1 ERRNO MESSAGE". THREAD_ID is mysqli's thread_id: what the client sees.
-// Two lines are commands, not SQL: "!kill ID" (COM_PROCESS_KILL) and "!change_user USER PASS".
+// Some lines are commands, not SQL: "!kill ID" (COM_PROCESS_KILL), "!change_user USER PASS",
+// "!prepare NAME SQL" (a server-side prepared statement with one string parameter, bound
+// once: later executions send no types) and "!execute NAME ARG" (VALUE: its first column).
 // A line "MULTI SQL" runs SQL as a multi-statement: VALUE is from the last result set, and an
 // ERR that ends the results is the reply.
 declare(strict_types=1);
@@ -32,6 +34,8 @@ if (!@$m->real_connect($host, $user, $pass, 'test', (int)$port)) {
     exit(0);
 }
 say("connected {$m->thread_id} " . ms());
+$stmts = [];
+$args = [];
 while (($line = fgets(STDIN)) !== false) {
     $sql = rtrim($line, "\r\n");
     if ($sql === '') {
@@ -48,6 +52,44 @@ while (($line = fgets(STDIN)) !== false) {
         $ok = @$m->change_user($a[1], $a[2], 'test');
         $t1 = ms();
         say($ok ? "ok $t0 $t1 -" : "err $t0 $t1 {$m->errno} {$m->error}");
+        continue;
+    }
+    if (preg_match('/^!prepare (\w+) (.+)$/', $sql, $a)) { // COM_STMT_PREPARE
+        $st = @$m->prepare($a[2]);
+        $t1 = ms();
+        if ($st === false) {
+            say("err $t0 $t1 {$m->errno} {$m->error}");
+            continue;
+        }
+        $args[$a[1]] = '';
+        $st->bind_param('s', $args[$a[1]]);
+        $stmts[$a[1]] = $st;
+        say("ok $t0 $t1 -");
+        continue;
+    }
+    if (preg_match('/^!execute (\w+) (.*)$/', $sql, $a)) { // COM_STMT_EXECUTE
+        $st = $stmts[$a[1]] ?? null;
+        if ($st === null) {
+            say("err $t0 $t0 0 no statement {$a[1]}");
+            continue;
+        }
+        $args[$a[1]] = $a[2];
+        $ok = @$st->execute();
+        $res = $ok ? $st->get_result() : false;
+        $t1 = ms();
+        if (!$ok) {
+            say("err $t0 $t1 {$st->errno} {$st->error}");
+            continue;
+        }
+        $v = '-';
+        if ($res instanceof mysqli_result) {
+            $row = $res->fetch_row();
+            if ($row !== null && $row[0] !== null) {
+                $v = (string)$row[0];
+            }
+            $res->free();
+        }
+        say("ok $t0 $t1 $v");
         continue;
     }
     if (strncmp($sql, 'MULTI ', 6) === 0) {

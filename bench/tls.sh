@@ -321,6 +321,26 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
   done
 done
 
+# The strict check must bite. A reload builds galera-proxy a new TLS context (new ticket keys,
+# an empty session cache), so the sessions the workers saved before it cannot resume: a strict
+# run across a reload has to fail, and say so.
+bench_log "tls: negative control: tlschurn -R across a reload (SIGHUP) must fail"
+"$WORK/tlschurn" -h 127.0.0.1 -P "${PORT[galera-proxy]}" -u "$BENCH_USER" -p "$BENCH_PASS" -R \
+  -m resume -V 1.2 -C "$C/ca.pem" 2 3 >"$WORK/control.txt" 2>"$WORK/control.err" &
+cpid=$!
+sleep 1
+kill -HUP "${PID[galera-proxy]}"
+rc=0
+wait "$cpid" || rc=$?
+if ((rc == 1)) && grep -q 'resumption failed' "$WORK/control.err"; then
+  CONTROL="a strict run across a reload failed as it must: $(grep -m1 'resumption failed' \
+    "$WORK/control.err" | sed 's/^tlschurn: //')"
+else
+  CONTROL="**the strict check did not bite** (exit $rc: $(cat "$WORK/control.txt" "$WORK/control.err"))"
+  FAILURES=$((FAILURES + 1))
+fi
+bench_log "tls: $CONTROL"
+
 # ---- the report ------------------------------------------------------------------------------
 tls_report() {
   cat <<EOF
@@ -385,7 +405,8 @@ the session saved from the worker's previous connection (TLS 1.3: its ticket; TL
 session id, galera-proxy's session cache). Resumed: offered sessions the server accepted
 (client's count), and through galera-proxy its own
 \`client_tls_handshakes_total{outcome="resumed"}\` over the run, which must match. CPU per
-connection: the proxy's, and MariaDB's, CPU over the run ÷ connections.
+connection: the proxy's, and MariaDB's, CPU over the run ÷ connections. The check itself is
+checked: $CONTROL.
 
 $(awk -F'\t' -v cls="${CLIENTS[*]}" -v paths="${TPATHS[*]}" "$BENCH_AWK_LIB"'
   NR == 1 { next }

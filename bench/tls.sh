@@ -255,7 +255,7 @@ done
 
 # ---- connection churn: libmariadb (full handshakes) and tlschurn (full vs resumed) ----------
 CH_TSV=$WORK/tls-churn.tsv
-printf 'rep\tpath\tclient\trate\tconnects\terrors\tproxy_us_per_conn\tdb_us_per_conn\toffered\tresumed\tproxy_resumed\tversion\tload1\n' \
+printf 'rep\tpath\tclient\trate\tconnects\terrors\tproxy_us_per_conn\tdb_us_per_conn\toffered\tresumed\tproxy_resumed\tversion\tload1\tclient_us_per_conn\n' \
   >"$CH_TSV"
 # The clients, by name: what each runs (the target's -h/-P/-u/-p come first).
 declare -A CLIENT=(
@@ -266,22 +266,51 @@ declare -A CLIENT=(
   [tls1.3-resumed]="tlschurn -m resume -V 1.3 -C $C/ca.pem"
   [tls1.2-full]="tlschurn -m full -V 1.2 -C $C/ca.pem"
   [tls1.2-resumed]="tlschurn -m resume -V 1.2 -C $C/ca.pem"
+  [php-plain]="phpchurn plain"
+  [php-tls]="phpchurn ssl"
+  [php-tls-verified]="phpchurn verify"
 )
-CLIENTS=(libmariadb-plain libmariadb-tls raw-plain tls1.3-full tls1.3-resumed tls1.2-full
-  tls1.2-resumed)
+CLIENTS=(libmariadb-plain libmariadb-tls php-plain php-tls php-tls-verified raw-plain tls1.3-full
+  tls1.3-resumed tls1.2-full tls1.2-resumed)
+command -v php >/dev/null || bench_die "php not found (test/lib/deps.sh installs php-cli, php-mysql)"
+
+# phpchurn HOST PORT USER PASS MODE WORKERS SECONDS: WORKERS php processes running phpchurn.php
+# at once (as php-fpm workers would), their lines summed into one like churn's.
+phpchurn() {
+  local host=$2 port=$4 user=$6 pass=$8 mode=$9 workers=${10} secs=${11} i pids=() rc=0
+  for ((i = 0; i < workers; i++)); do
+    php -d "openssl.cafile=$C/ca.pem" "$HERE/phpchurn.php" "$host" "$port" "$user" "$pass" \
+      "$mode" "$secs" >"$WORK/php.$i.out" &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do
+    wait "$i" || rc=1
+  done
+  cat "$WORK"/php.*.out | tr ' ' '\n' | awk -F= -v mode="$mode" '
+    $1 == "seconds" && $2 > s { s = $2 } $1 == "connects" { n += $2 } $1 == "errors" { e += $2 }
+    $1 == "rate" { r += $2 } $1 == "workers" { w++ }
+    END { printf "mode=php-%s workers=%d seconds=%.2f connects=%d errors=%d rate=%.1f\n", mode, w, s,
+      n, e, r }'
+  rm -f "$WORK"/php.*.out
+  return "$rc"
+}
 
 # tls_churn REP PATH CLIENT: one churn run, one row.
 tls_churn() {
   local rep=$1 path=$2 cl=$3 out=$WORK/churn-$1-$2-$3.txt pid=${PID[$2]:-} c0=0 c1=0 d0 d1
-  local r0 r1 rc=0 rate n err off res ver strict=() words
+  local r0 r1 k0 k1 rc=0 rate n err off res ver strict=() words run
   read -r -a words <<<"${CLIENT[$cl]}"
   # Through galera-proxy resumption must happen (strict); MariaDB's is reported as found.
   [[ "$path" != galera-proxy || "$cl" != *resumed ]] || strict=(-R)
   [[ -z "$pid" ]] || c0=$(bench_cpu_ticks "$pid")
   d0=$(bench_cpu_ticks "${PID[db]}")
   r0=$(gp_tls resumed)
-  "$WORK/${words[0]}" -h 127.0.0.1 -P "${PORT[$path]}" -u "$BENCH_USER" -p "$BENCH_PASS" \
+  run=("$WORK/${words[0]}")
+  [[ "${words[0]}" != phpchurn ]] || run=(phpchurn)
+  k0=$(bench_child_ticks) # the clients' CPU: children of this shell, counted once waited for
+  "${run[@]}" -h 127.0.0.1 -P "${PORT[$path]}" -u "$BENCH_USER" -p "$BENCH_PASS" \
     "${strict[@]}" "${words[@]:1}" "$CHURN_WORKERS" "$CHURN_TIME" >"$out" 2>"$out.err" || rc=$?
+  k1=$(bench_child_ticks)
   d1=$(bench_cpu_ticks "${PID[db]}")
   [[ -z "$pid" ]] || c1=$(bench_cpu_ticks "$pid" 2>/dev/null) || c1=$c0
   r1=$(gp_tls resumed)
@@ -303,13 +332,13 @@ tls_churn() {
   awk -v rep="$rep" -v path="$path" -v cl="$cl" -v rate="${rate:-NA}" -v n="${n:-0}" \
     -v err="${err:-NA}" -v c="$((c1 - c0))" -v d="$((d1 - d0))" -v hz="$CLK_TCK" \
     -v proxy="${pid:+1}" -v off="${off:-NA}" -v res="${res:-NA}" -v pr="$((r1 - r0))" \
-    -v ver="${ver:-NA}" -v load1="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
-      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rep, path, cl, rate, n, err,
-        (proxy && n > 0 ? sprintf("%.1f", c / hz * 1e6 / n) : "NA"),
+    -v ver="${ver:-NA}" -v load1="$(cut -d' ' -f1 /proc/loadavg)" -v k="$((k1 - k0))" 'BEGIN {
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rep, path, cl, rate, n,
+        err, (proxy && n > 0 ? sprintf("%.1f", c / hz * 1e6 / n) : "NA"),
         (n > 0 ? sprintf("%.1f", d / hz * 1e6 / n) : "NA"), off, res,
-        (path == "galera-proxy" ? pr : "NA"), ver, load1
+        (path == "galera-proxy" ? pr : "NA"), ver, load1, (n > 0 ? sprintf("%.1f", k / hz * 1e6 / n) : "NA")
     }' >>"$CH_TSV"
-  bench_log "$(tail -n 1 "$CH_TSV" | awk -F'\t' '{ printf "tls churn rep %s %-13s %-16s %8s conn/s  proxy %6s us/conn  db %6s us/conn  resumed %s/%s (proxy %s)  load %s", $1, $2, $3, $4, $7, $8, $10, $9, $11, $13 }')"
+  bench_log "$(tail -n 1 "$CH_TSV" | awk -F'\t' '{ printf "tls churn rep %s %-13s %-16s %8s conn/s  proxy %6s  db %6s  client %6s us/conn  resumed %s/%s (proxy %s)  load %s", $1, $2, $3, $4, $7, $8, $14, $10, $9, $11, $13 }')"
 }
 
 bench_log "tls: churn, $REPEATS repeats x ${#TPATHS[@]} paths x ${#CLIENTS[@]} clients, ${CHURN_TIME} s each"
@@ -397,15 +426,17 @@ $(awk -F'\t' -v ths="${THREADS[*]}" -v paths="${TPATHS[*]}" "$BENCH_AWK_LIB"'
 ### Connection churn: full handshakes vs resumed (${CHURN_WORKERS} workers, ${CHURN_TIME} s per run)
 
 Each connection: TCP connect, greeting, [SSL request, TLS handshake], login, \`SELECT 1\`,
-\`COM_QUIT\`. \`libmariadb-*\`: \`bench/churn.c\` (\`-s\`: TLS enforced), how applications and
-PHP connect: libmariadb and mysqlnd never offer a saved session, so every TLS connection is a
-full handshake. The others: \`bench/tlschurn.c\` on OpenSSL, the server certificate verified
+\`COM_QUIT\`. \`libmariadb-*\`: \`bench/churn.c\` (\`-s\`: TLS enforced, the CA given). \`php-*\`:
+\`bench/phpchurn.php\`, ${CHURN_WORKERS} PHP processes connecting one at a time as php-fpm workers running
+WordPress do (\`MYSQL_CLIENT_FLAGS\` = 0, \`MYSQLI_CLIENT_SSL\`, \`MYSQLI_CLIENT_SSL |
+MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT\` with \`openssl.cafile\`). libmariadb and mysqlnd never
+offer a saved session, so each of their TLS connections is a full handshake. The others: \`bench/tlschurn.c\` on OpenSSL, the server certificate verified
 against the CA: \`raw-plain\` no TLS, \`*-full\` a full handshake each time, \`*-resumed\` offering
 the session saved from the worker's previous connection (TLS 1.3: its ticket; TLS 1.2: its
 session id, galera-proxy's session cache). Resumed: offered sessions the server accepted
 (client's count), and through galera-proxy its own
 \`client_tls_handshakes_total{outcome="resumed"}\` over the run, which must match. CPU per
-connection: the proxy's, and MariaDB's, CPU over the run ÷ connections. The check itself is
+connection: the proxy's, MariaDB's and the client processes' CPU over the run ÷ connections. The check itself is
 checked: $CONTROL.
 
 $(awk -F'\t' -v cls="${CLIENTS[*]}" -v paths="${TPATHS[*]}" "$BENCH_AWK_LIB"'
@@ -414,24 +445,26 @@ $(awk -F'\t' -v cls="${CLIENTS[*]}" -v paths="${TPATHS[*]}" "$BENCH_AWK_LIB"'
     k = $2 SUBSEP $3
     if ($4 == "NA") { fail[k]++; next }
     rate[k] = rate[k] " " $4; if ($7 != "NA") px[k] = px[k] " " $7; db[k] = db[k] " " $8
+    if ($14 != "NA") cu[k] = cu[k] " " $14
     if ($9 != "NA") { off[k] += $9; res[k] += $10 }
     if ($11 != "NA") pres[k] += $11
     ver[k] = $12; la[k] = la[k] " " $13
   }
   function m(list) { return stats(list) ? MED : "" }
   END {
-    print "| path | client | conn/s median (min–max) | ÷ same path, libmariadb-plain | proxy CPU µs/conn | DB CPU µs/conn | resumed / offered | proxy counted resumed | TLS | load1 |"
-    print "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"
+    print "| path | client | conn/s median (min–max) | ÷ same path, libmariadb-plain | proxy CPU µs/conn | DB CPU µs/conn | client CPU µs/conn | resumed / offered | proxy counted resumed | TLS | load1 |"
+    print "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"
     nc = split(cls, CL, " "); np = split(paths, P, " ")
     for (p = 1; p <= np; p++) for (c = 1; c <= nc; c++) {
       k = P[p] SUBSEP CL[c]
-      if (!stats(rate[k])) { printf "| %s | %s | failed (%d runs) ||||||||\n", P[p], CL[c], fail[k]; continue }
+      if (!stats(rate[k])) { printf "| %s | %s | failed (%d runs) |||||||||\n", P[p], CL[c], fail[k]; continue }
       cell = sprintf("%s (%s–%s)", commas(MED), commas(MIN), commas(MAX))
       if (fail[k]) cell = cell sprintf(" + %d failed", fail[k])
       r = ratio(MED, m(rate[P[p] SUBSEP "libmariadb-plain"]))
-      pc = m(px[k]); dc = m(db[k]); stats(la[k])
-      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f–%.1f |\n", P[p], CL[c], cell, r,
+      pc = m(px[k]); dc = m(db[k]); cc = m(cu[k]); stats(la[k])
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f–%.1f |\n", P[p], CL[c], cell, r,
         (pc != "" ? sprintf("%.1f", pc) : "—"), (dc != "" ? sprintf("%.1f", dc) : "—"),
+        (cc != "" ? sprintf("%.0f", cc) : "—"),
         (k in off ? sprintf("%d / %d", res[k], off[k]) : "—"),
         (P[p] == "galera-proxy" && k in off ? sprintf("%d", pres[k]) : "—"),
         (ver[k] != "NA" && ver[k] != "none" ? ver[k] : "—"), MIN, MAX

@@ -633,9 +633,12 @@ fi
 
 if [[ "$BENCH_TLS" == 1 ]] && has_path galera-proxy; then
   bench_log "TLS: bench/tls.sh (its own MariaDB with a certificate, HAProxy and galera-proxy)"
-  BENCH_T0=$((BENCH_T0 - SECONDS)) bash "$HERE/tls.sh" --bin "$BENCH_PROXY_BIN" --time "$BENCH_TIME" \
-    --repeats "$BENCH_REPEATS" --threads "${BENCH_TLS_THREADS:-8 64}" \
-    --churn-time "$BENCH_CHURN_TIME" --out "$WORK/tls.md" >>"$WORK/tls.log" || {
+  tls_args=(--bin "$BENCH_PROXY_BIN" --time "$BENCH_TIME" --repeats "$BENCH_REPEATS"
+    --threads "${BENCH_TLS_THREADS:-8 64}" --churn-time "$BENCH_CHURN_TIME" --out "$WORK/tls.md")
+  [[ "$BENCH_KEEP" != 1 ]] || tls_args+=(--keep)
+  # its progress lines continue this run's clock
+  BENCH_T0=$((BENCH_T0 - SECONDS)) BENCH_CHURN_WORKERS=$BENCH_CHURN_WORKERS \
+    bash "$HERE/tls.sh" "${tls_args[@]}" >>"$WORK/tls.log" || {
     bench_log "tls.sh failed (see above)"
     FAILURES=$((FAILURES + 1))
   }

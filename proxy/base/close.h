@@ -44,6 +44,7 @@
 	X(GP_CLOSE_COMPRESS_REQUESTED, "compress_requested", false)         \
 	X(GP_CLOSE_TLS_REQUIRED, "tls_required", false)                     \
 	X(GP_CLOSE_TLS_FAILED, "tls_failed", false)                         \
+	X(GP_CLOSE_BACKEND_TLS_FAILED, "backend_tls_failed", false)         \
 	X(GP_CLOSE_TXN_CHECK_FAILED, "txn_check_failed", false)             \
 	X(GP_CLOSE_CAUSAL_READS_FAILED, "causal_reads_failed", false)       \
 	X(GP_CLOSE_READ_ONLY_FAILED, "read_only_failed", false)

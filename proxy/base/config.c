@@ -454,6 +454,9 @@ static gp_status_t gp_cfg_check_tls(gp_cfg_ctx_t *ctx, const config_t *cf, const
 	    strcmp(c->tls_min_version, "TLSv1.3") != 0)
 		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "tls", "min_version"),
 		                    "'min_version' in tls must be TLSv1.2 or TLSv1.3");
+	const char *bk, *bm = gp_config_backend_tls_check(c, &bk);
+	if (bm)
+		return gp_cfg_error(ctx, gp_cfg_lookup(cf, "tls", bk), "%s", bm);
 	return GP_OK;
 }
 

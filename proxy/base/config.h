@@ -100,7 +100,14 @@
 	X(tls, ciphers, "ciphers", STR, "",                                                        \
 	  "TLS 1.2 cipher list, OpenSSL syntax (empty = default)")                                 \
 	X(tls, ciphersuites, "ciphersuites", STR, "",                                              \
-	  "TLS 1.3 suites, OpenSSL syntax (empty = default)")
+	  "TLS 1.3 suites, OpenSSL syntax (empty = default)")                                      \
+	X(tls, backend, "backend", STR, "off",                                                     \
+	  "TLS to the nodes (sessions, monitor): off|on (no check)|verify (CA and host name)")     \
+	X(tls, backend_ca, "backend_ca", STR, "",                                                  \
+	  "PEM CA file the nodes' certificates chain to (verify)")                                 \
+	X(tls, backend_cert, "backend_cert", STR, "",                                              \
+	  "PEM client certificate shown to the nodes (REQUIRE X509 accounts; with backend_key)")   \
+	X(tls, backend_key, "backend_key", STR, "", "PEM private key of backend_cert (unencrypted)")
 
 typedef struct gp_backend_conf {
 	char name[GP_NAME_MAX];       /* unique name, used in logs and metrics */
@@ -157,6 +164,11 @@ GP_WUR gp_status_t gp_config_split_addr(const char *addr, char *host, size_t hos
 
 /* Record the address b's host resolved to (port included), in addr and ip. */
 void gp_config_backend_resolved(gp_backend_conf_t *b, const struct sockaddr_storage *addr);
+
+/* tls.backend as a number: 0 off, 1 on, 2 verify (-1: not a valid value). */
+int gp_config_backend_tls(const gp_config_t *c);
+/* What is wrong with the tls.backend* keys (*key: the one to point at), or NULL. */
+const char *gp_config_backend_tls_check(const gp_config_t *c, const char **key);
 
 /* handshake.proxy_protocol as a number: 0 off, 1 v1, 2 v2 (-1: not a valid value). */
 int gp_config_proxy_protocol(const gp_config_t *c);

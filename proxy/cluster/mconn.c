@@ -85,6 +85,13 @@ static void mc_step(gp_mconn_t *mc, int status)
 		mc->inited = false;
 		mc->connected = false;
 	}
+	if (mc->op == GP_MC_CONNECT && mc->ret_mysql && mc->env->tls.mode > 0 &&
+	    !mysql_get_ssl_cipher(&mc->mysql)) {
+		/* libmariadb 3.3 falls back to clear text when a node offers no TLS unless it
+		 * verifies the certificate (mode on does not): refuse the connection here. */
+		mc->ret_mysql = NULL;
+		mc->no_tls = true;
+	}
 	mc->op = GP_MC_NONE;
 	mc->done(mc);
 }
@@ -187,6 +194,7 @@ void gp_mconn_connect(gp_mconn_t *mc, const gp_backend_conf_t *b, const char *us
 	mc->op = GP_MC_CONNECT;
 	mc->ret_mysql = NULL;
 	mc->oom = false;
+	mc->no_tls = false;
 	if (!mysql_init(&mc->mysql)) {
 		mc->oom = true;
 		mc_step(mc, 0);
@@ -203,8 +211,34 @@ void gp_mconn_connect(gp_mconn_t *mc, const gp_backend_conf_t *b, const char *us
 	mysql_options(&mc->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
 	mysql_options(&mc->mysql, MYSQL_OPT_READ_TIMEOUT, &timeout_s);
 	mysql_options(&mc->mysql, MYSQL_OPT_WRITE_TIMEOUT, &timeout_s);
-	mc_step(mc, mysql_real_connect_start(&mc->ret_mysql, &mc->mysql, b->ip[0] ? b->ip : b->host,
-	                                     user, pass, NULL, b->port, NULL, 0));
+	const gp_mconn_tls_t *t = &mc->env->tls;
+	const char *host = b->ip[0] ? b->ip : b->host;
+	if (t->mode > 0) {
+		my_bool on = 1, verify = t->mode == 2;
+		mysql_options(&mc->mysql, MYSQL_OPT_SSL_ENFORCE, &on);
+		mysql_options(&mc->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+		if (t->ca)
+			mysql_options(&mc->mysql, MYSQL_OPT_SSL_CA, t->ca);
+		if (t->cert && t->key) {
+			mysql_options(&mc->mysql, MYSQL_OPT_SSL_CERT, t->cert);
+			mysql_options(&mc->mysql, MYSQL_OPT_SSL_KEY, t->key);
+		}
+		/* libmariadb checks the certificate against the host it is given: the configured
+		 * one (a name is then resolved by the library, on this thread) */
+		if (verify)
+			host = b->host;
+	}
+	mc_step(mc, mysql_real_connect_start(&mc->ret_mysql, &mc->mysql, host, user, pass, NULL,
+	                                     b->port, NULL, 0));
+}
+
+const char *gp_mconn_error(gp_mconn_t *mc)
+{
+	if (mc->oom)
+		return "out of memory";
+	if (mc->no_tls)
+		return "the node offers no TLS (tls.backend is on): not used in clear";
+	return mysql_error(&mc->mysql);
 }
 
 void gp_mconn_query(gp_mconn_t *mc, const char *sql)

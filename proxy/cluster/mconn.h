@@ -17,12 +17,21 @@
  * knows when the last one has closed (shutdown completes only then).
  */
 
+/* TLS to the nodes (tls.backend), as libmariadb is told it at each connect. */
+typedef struct gp_mconn_tls {
+	int mode;   /* 0 off, 1 on (encrypt, trust any certificate), 2 verify (CA, host) */
+	char *ca;   /* PEM CA file (verify); NULL: none */
+	char *cert; /* PEM client certificate (REQUIRE X509 accounts); NULL: none */
+	char *key;  /* its key */
+} gp_mconn_tls_t;
+
 /* Shared by an owner and its connections: the loop and the count of open uv handles. */
 typedef struct gp_mconn_env {
 	uv_loop_t *loop;                               /* the one loop */
 	size_t handles;                                /* open uv handles, the owner's too */
 	void (*last_closed)(struct gp_mconn_env *env); /* handles dropped to 0 */
 	void *arg;                                     /* the owner's */
+	gp_mconn_tls_t tls;                            /* TLS for every connection (owner's) */
 } gp_mconn_env_t;
 
 typedef struct gp_mconn gp_mconn_t;
@@ -51,17 +60,22 @@ struct gp_mconn {
 	int ret_int;           /* result of query */
 	MYSQL_RES *res;        /* result of store_result */
 	bool oom;              /* mysql_init/options failed */
+	bool no_tls;           /* connected in clear under tls.backend: refused (ret_mysql NULL) */
 	void (*done)(gp_mconn_t *mc);     /* the operation finished (maybe synchronously) */
 	void (*lost)(gp_mconn_t *mc);     /* the idle connection became readable: broken */
 	void (*disposed)(gp_mconn_t *mc); /* timer closed: the owner may be freed */
 };
 
+/* Why the last operation failed: mconn's own reason (out of memory, a node without TLS), else
+ * libmariadb's message. */
+const char *gp_mconn_error(gp_mconn_t *mc);
 /* A handle of env closed: the count drops, last_closed runs at 0. */
 void gp_mconn_env_release(gp_mconn_env_t *env);
 
 /* Opens the connection's timer (one handle in env); timer.data is mc. */
 void gp_mconn_init(gp_mconn_t *mc, gp_mconn_env_t *env, void *owner, void (*done)(gp_mconn_t *));
-/* TCP connect; timeout_s is the library's backstop behind the owner's own deadline. */
+/* TCP connect; timeout_s is the library's backstop behind the owner's own deadline. With
+ * env's tls.mode set, TLS or failure (a node that offers none is an error, no downgrade). */
 void gp_mconn_connect(gp_mconn_t *mc, const gp_backend_conf_t *b, const char *user,
                       const char *pass, unsigned timeout_s);
 void gp_mconn_query(gp_mconn_t *mc, const char *sql);

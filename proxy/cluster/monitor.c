@@ -156,8 +156,7 @@ static void job_on_done(gp_mconn_t *mc)
 	switch (j->phase) {
 	case EJ_CONNECT:
 		if (!mc->ret_mysql) {
-			job_failed(j, mc->oom ? 0 : mysql_errno(&mc->mysql),
-			           mc->oom ? "out of memory" : mysql_error(&mc->mysql));
+			job_failed(j, mc->oom ? 0 : mysql_errno(&mc->mysql), gp_mconn_error(mc));
 			return;
 		}
 		mc->connected = true;
@@ -460,7 +459,7 @@ static void node_on_done(gp_mconn_t *mc)
 		if (!mc->ret_mysql) {
 			node_close_then(n, AC_FAIL,
 			                mc->oom ? GP_PROBE_CONNECT : classify_connect(&mc->mysql),
-			                mc->oom ? "out of memory" : mysql_error(&mc->mysql));
+			                gp_mconn_error(mc));
 			return;
 		}
 		mc->connected = true;
@@ -552,6 +551,19 @@ static char *dup_or(const char *s, const char *dflt)
 	return strdup(s && *s ? s : dflt ? dflt : "");
 }
 
+/* tls.backend* for every connection of the monitor (probes, eviction, reads); false: no
+ * memory. libmariadb reads the files at each connect: a renewed certificate is picked up. */
+static bool mon_tls_copy(gp_mconn_tls_t *t, const gp_config_t *cfg)
+{
+	const char *src[3] = {cfg->tls_backend_ca, cfg->tls_backend_cert, cfg->tls_backend_key};
+	char **dst[3] = {&t->ca, &t->cert, &t->key};
+	t->mode = gp_config_backend_tls(cfg);
+	for (int i = 0; i < 3 && t->mode > 0; i++)
+		if (src[i][0] && !(*dst[i] = strdup(src[i])))
+			return false;
+	return true;
+}
+
 gp_status_t gp_monitor_new(uv_loop_t *loop, const gp_config_t *cfg, gp_monitor_cb cb, void *arg,
                            gp_monitor_t **out)
 {
@@ -578,7 +590,7 @@ gp_status_t gp_monitor_new(uv_loop_t *loop, const gp_config_t *cfg, gp_monitor_c
 	m->evict_user = dup_or(cfg->eviction_user, m->user);
 	m->evict_pass = dup_or(cfg->eviction_password, m->password);
 	if (!m->backends || !m->nodes || !m->user || !m->password || !m->evict_user ||
-	    !m->evict_pass) {
+	    !m->evict_pass || !mon_tls_copy(&m->env.tls, cfg)) {
 		gp_monitor_free(m);
 		return GP_ENOMEM;
 	}
@@ -691,6 +703,9 @@ void gp_monitor_free(gp_monitor_t *m)
 	gp_config_secret_free(m->password);
 	free(m->evict_user);
 	gp_config_secret_free(m->evict_pass);
+	free(m->env.tls.ca);
+	free(m->env.tls.cert);
+	free(m->env.tls.key);
 	free(m);
 }
 

@@ -326,6 +326,12 @@ MYP_WUR myp_status_t myp_hsresp_parse(const uint8_t *p, size_t n, myp_hsresp_t *
 /* Clear capability bits in place in a handshake response payload (low 32 bits only;
  * extended bits at offset 28 when CLIENT_LONG_PASSWORD is clear). */
 void myp_hsresp_clear_caps(uint8_t *p, size_t n, uint64_t clear_caps);
+/* Set capability bits (low 32 only, e.g. CLIENT_SSL) in place in a handshake response. */
+void myp_hsresp_set_caps(uint8_t *p, size_t n, uint32_t set_caps);
+/* Build the SSLRequest a client sends before its TLS handshake: the 32 bytes of a handshake
+ * response up to the user name, with CLIENT_SSL set in caps (seq 1 after a greeting). */
+void myp_ssl_request_build(myp_wbuf_t *w, uint8_t seq, uint64_t caps, uint32_t max_packet,
+                           uint8_t charset);
 /* Build a handshake response (tests, monitor-less clients). */
 void myp_hsresp_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r);
 /* Build r again less clear_caps, with an empty auth response and plugin as its auth

@@ -238,6 +238,22 @@ void myp_hsresp_clear_caps(uint8_t *p, size_t n, uint64_t clear_caps)
 		            myp_get_u32(p + HSRESP_EXT_CAPS_OFF) & ~(uint32_t)(clear_caps >> 32));
 }
 
+void myp_hsresp_set_caps(uint8_t *p, size_t n, uint32_t set_caps)
+{
+	if (n >= 4)
+		myp_put_u32(p, myp_get_u32(p) | set_caps);
+}
+
+void myp_ssl_request_build(myp_wbuf_t *w, uint8_t seq, uint64_t caps, uint32_t max_packet,
+                           uint8_t charset)
+{
+	myp_hsresp_t r = {.caps = caps | MYP_CLIENT_SSL,
+	                  .max_packet = max_packet,
+	                  .charset = charset,
+	                  .ssl_request = true};
+	myp_hsresp_build(w, seq, &r);
+}
+
 void myp_hsresp_build(myp_wbuf_t *w, uint8_t seq, const myp_hsresp_t *r)
 {
 	static const uint8_t zeros[HSRESP_EXT_CAPS_OFF - 9];

@@ -72,6 +72,11 @@ typedef struct gp_stats {
 	uint64_t tls_resumed;       /* ...of which resumed an earlier session */
 	uint64_t tls_failed;        /* ...whose handshake failed (garbage, version, certificate) */
 	uint64_t tls_refused_plain; /* plain clients refused under tls.require */
+	uint64_t btls_started;      /* backend legs that sent an SSL request (tls.backend) */
+	uint64_t btls_handshakes;   /* ...whose TLS handshake completed */
+	uint64_t btls_resumed;      /* ...of which resumed an earlier session */
+	uint64_t btls_failed;       /* ...whose handshake failed (certificate, version, EOF) */
+	uint64_t btls_unsupported;  /* backends whose greeting did not offer TLS */
 } gp_stats_t;
 
 /* Modules above core: the proxy holds them by pointer only. */
@@ -116,6 +121,7 @@ typedef struct gp_proxy {
 	struct gp_admin *admin;     /* HTTP server, reloads, VRRP role (admin.c) */
 	struct gp_handoff *ho;      /* parked greetings, slot queue (handoff.c) */
 	struct gp_tls_ctx *tls;     /* the client leg's TLS (NULL: tls not configured) */
+	struct gp_tls_ctx *btls;    /* the backend leg's TLS (NULL: tls.backend = off) */
 	struct gp_accounts *acct;   /* mysql.global_priv as read (session/accounts.h) */
 	gp_proxy_hooks_t hooks;     /* calls up into the daemon */
 } gp_proxy_t;

@@ -92,6 +92,10 @@ int main(int argc, char **argv)
 		char terr[400];
 		gp_status_t tst = gp_session_tls_build(cfg, &tls, terr, sizeof(terr));
 		gp_tls_ctx_unref(tls);
+		tls = NULL;
+		if (tst == GP_OK) /* so must tls.backend's */
+			tst = gp_session_btls_build(cfg, &tls, terr, sizeof(terr));
+		gp_tls_ctx_unref(tls);
 		if (tst != GP_OK) {
 			fprintf(stderr, "%s: %s\n", path, terr);
 			gp_config_free(cfg);

@@ -193,6 +193,8 @@ static void proxy_teardown(gp_proxy_t *p)
 	gp_admin_stop(p);
 	gp_tls_ctx_unref(p->tls); /* sessions still open hold references of their own */
 	p->tls = NULL;
+	gp_tls_ctx_unref(p->btls);
+	p->btls = NULL;
 	gp_bufpool_drain();
 	gp_log(GP_LOG_INFO, "shutdown_complete", "closed=%llu",
 	       (unsigned long long)p->stats.closed);
@@ -404,6 +406,8 @@ gp_status_t gp_proxy_start(gp_daemon_t *d, uv_loop_t *loop, gp_config_t *cfg)
 
 	char terr[400];
 	gp_status_t st = gp_session_tls_build(cfg, &p->tls, terr, sizeof(terr));
+	if (st == GP_OK)
+		st = gp_session_btls_build(cfg, &p->btls, terr, sizeof(terr));
 	if (st != GP_OK)
 		gp_log(GP_LOG_ERROR, "tls_config_failed", "error=\"%s\"", terr);
 	if (st == GP_OK)

@@ -158,6 +158,11 @@ bool gp_io_compressed(const gp_io_t *io);
  * every byte written from here. The handshake runs inside the engine; proto->tls_ready
  * reports its outcome. Before compression (which then runs inside TLS). */
 GP_WUR gp_status_t gp_io_start_tls(gp_io_t *io, struct gp_tls_ctx *ctx);
+/* Switch TLS on as the CLIENT (the backend leg), after the SSL request was sent: the
+ * ClientHello goes out now and every byte read or written from here is TLS. peer is the
+ * name or address the certificate must show (ctx's verify mode). Callable anywhere, also
+ * from this io's own packet callback provided nothing follows the packet being read. */
+GP_WUR gp_status_t gp_io_connect_tls(gp_io_t *io, struct gp_tls_ctx *ctx, const char *peer);
 /* TLS is on (the handshake may still be running). */
 bool gp_io_tls(const gp_io_t *io);
 /* The TLS connection (NULL: clear text), for its version and cipher. */

@@ -169,6 +169,21 @@ gp_status_t gp_io_start_tls(gp_io_t *io, struct gp_tls_ctx *ctx)
 	return GP_OK;
 }
 
+gp_status_t gp_io_connect_tls(gp_io_t *io, struct gp_tls_ctx *ctx, const char *peer)
+{
+	if (io->t || io->z)
+		return GP_EINVAL;
+	gp_status_t st = gp_tls_conn_new(ctx, peer, &io->t);
+	if (st != GP_OK)
+		return st;
+	/* The server says nothing until our ClientHello, which the first step writes; the
+	 * rest runs from on_read (gp_io_tpump). No settle here: a scan may be under way. */
+	bool done = false;
+	st = gp_tls_handshake(io->t, &done);
+	gp_status_t fst = io_tflush(io, NULL, 0);
+	return st != GP_OK ? st : fst;
+}
+
 bool gp_io_tls(const gp_io_t *io)
 {
 	return io->t != NULL;

@@ -530,6 +530,21 @@ static void emit_tls(mw_t *w)
 	sample_u(w, lp, 1, st->tls_refused_plain);
 }
 
+/* TLS to the nodes (tls.backend): SSL requests sent, handshakes done and resumed, failed
+ * handshakes, greetings that offered no TLS. */
+static void emit_btls(mw_t *w)
+{
+	const gp_stats_t *st = &w->p->stats;
+	const char *ls[] = {"outcome", "started"}, *lh[] = {"outcome", "established"},
+	           *lr[] = {"outcome", "resumed"}, *lf[] = {"outcome", "failed"},
+	           *lu[] = {"outcome", "unsupported"};
+	sample_u(w, ls, 1, st->btls_started);
+	sample_u(w, lh, 1, st->btls_handshakes);
+	sample_u(w, lr, 1, st->btls_resumed);
+	sample_u(w, lf, 1, st->btls_failed);
+	sample_u(w, lu, 1, st->btls_unsupported);
+}
+
 /* The certificate new TLS clients get: its notAfter; 0 without tls (a sample all the same,
  * so that queries and the alert find the series; the alert skips 0). */
 static void emit_tls_expiry(mw_t *w)
@@ -705,6 +720,9 @@ static void emit_http_requests(mw_t *w)
 	X("tls_certificate_expiry_timestamp_seconds", "gauge",                                     \
 	  "notAfter of the certificate new TLS clients get (Unix time; 0: no tls)",                \
 	  emit_tls_expiry, NULL)                                                                   \
+	X("backend_tls_handshakes_total", "counter",                                               \
+	  "TLS to the nodes by outcome: SSL requests, handshakes done, resumed, failed, no TLS",   \
+	  emit_btls, NULL)                                                                         \
 	X("err_packets_relayed_total", "counter", "ERR packets relayed from backends to clients",  \
 	  emit_err_packets, NULL)                                                                  \
 	X("request_duration_seconds", "histogram", "Command sent until its response was complete", \

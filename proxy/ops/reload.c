@@ -71,7 +71,11 @@ static bool reload_monitor_changed(const gp_config_t *o, const gp_config_t *n)
 	       o->monitor_fall != n->monitor_fall || o->monitor_rise != n->monitor_rise ||
 	       o->eviction_enabled != n->eviction_enabled ||
 	       RELOAD_DIFF_STR(o->eviction_user, n->eviction_user) ||
-	       RELOAD_DIFF_STR(o->eviction_password, n->eviction_password);
+	       RELOAD_DIFF_STR(o->eviction_password, n->eviction_password) ||
+	       RELOAD_DIFF_STR(o->tls_backend, n->tls_backend) || /* the monitor's TLS */
+	       RELOAD_DIFF_STR(o->tls_backend_ca, n->tls_backend_ca) ||
+	       RELOAD_DIFF_STR(o->tls_backend_cert, n->tls_backend_cert) ||
+	       RELOAD_DIFF_STR(o->tls_backend_key, n->tls_backend_key);
 }
 
 static bool reload_moved(const gp_config_t *o, const gp_config_t *n, const int *map)
@@ -232,9 +236,13 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 
 	/* Everything that can fail comes first; every address was resolved before. The TLS
 	 * context is built anew each time: a renewed certificate keeps its path. */
-	struct gp_tls_ctx *tls = NULL;
+	struct gp_tls_ctx *tls = NULL, *btls = NULL;
 	if (gp_session_tls_build(nw, &tls, msg, cap) != GP_OK)
 		return GP_ECONFIG;
+	if (gp_session_btls_build(nw, &btls, msg, cap) != GP_OK) {
+		gp_tls_ctx_unref(tls);
+		return GP_ECONFIG;
+	}
 	memset(nb, 0, sizeof(nb));
 	for (size_t j = 0; j < nw->nbackends; j++) {
 		nb[j].conf = &nw->backends[j];
@@ -244,6 +252,7 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	gp_monitor_t *m = NULL;
 	if (restart && gp_cluster_monitor_new(&p->cluster, nw, &m) != GP_OK) {
 		gp_tls_ctx_unref(tls);
+		gp_tls_ctx_unref(btls);
 		snprintf(msg, cap, "cannot start the monitor for the new configuration");
 		return GP_ENOMEM;
 	}
@@ -278,6 +287,8 @@ static gp_status_t reload_apply(gp_proxy_t *p, gp_config_t *nw, const char *sour
 	p->cfg = nw;
 	gp_tls_ctx_unref(p->tls); /* open TLS sessions keep theirs: new clients get the new one */
 	p->tls = tls;
+	gp_tls_ctx_unref(p->btls); /* new backend legs (and the monitor, restarted) use btls */
+	p->btls = btls;
 	int lvl = gp_log_level_parse(nw->top_log_level);
 	if (lvl >= 0)
 		gp_log_min_level = (gp_log_level_t)lvl;

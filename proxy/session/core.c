@@ -114,6 +114,16 @@ static gp_pkt_action_t core_greeting(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t 
 		return GP_PKT_DROP;
 	}
 	out->ev |= GP_CORE_EV_GREETED;
+	if (c->backend_tls && !(g.caps & MYP_CLIENT_SSL)) {
+		/* tls.backend promised TLS to the nodes: no silent downgrade to clear text. */
+		core_log(c, GP_LOG_WARN, "backend_tls_unsupported", "caps=0x%llx",
+		         (unsigned long long)g.caps);
+		out->ev |= GP_CORE_EV_BAD_GREETING;
+		core_fail(out, 0, GP_ER_NOT_READY, "08S01",
+		          "galera-proxy: backend does not offer TLS (tls.backend is on)",
+		          GP_CLOSE_BACKEND_TLS_FAILED);
+		return GP_PKT_DROP;
+	}
 	if (c->deferred) {
 		/* The client has its greeting (the proxy's): this one stays here. */
 		out->ev |= GP_CORE_EV_DEFER_GREETING;
@@ -195,6 +205,22 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 		          GP_CLOSE_COMPRESS_REQUESTED);
 		return GP_PKT_DROP;
 	}
+	if (c->backend_tls && !c->btls_up && !c->deferred) {
+		/* The backend's leg turns TLS before it sees the response: the proxy's SSL request
+		 * (the server's seq 1) carries the caps the response will, and this packet comes
+		 * back here (HOLD) once the handshake is done (gp_core_backend_tls_up). */
+		myp_wbuf_t w;
+		myp_wbuf_init(&w, out->server, sizeof(out->server));
+		myp_ssl_request_build(&w, 1, r.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE, r.max_packet,
+		                      r.charset);
+		if (w.failed) { /* 36 bytes into GP_CORE_OUT_MAX: cannot happen */
+			out->close = GP_CLOSE_BACKEND_TLS_FAILED;
+			return GP_PKT_STOP;
+		}
+		out->nserver = (uint32_t)w.len;
+		out->ev |= GP_CORE_EV_BACKEND_TLS;
+		return GP_PKT_HOLD;
+	}
 	c->compress = (r.caps & MYP_CLIENT_COMPRESS) != 0;
 	size_t ulen = r.user_len < sizeof(c->user) - 1 ? r.user_len : sizeof(c->user) - 1;
 	memcpy(c->user, r.user, ulen);
@@ -209,6 +235,8 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 		return GP_PKT_DROP;
 	}
 	myp_hsresp_clear_caps(pkt->p, pkt->n, GP_CAPS_UNRELAYABLE);
+	if (c->btls_up) /* as in the SSL request the server saw */
+		myp_hsresp_set_caps(pkt->p, pkt->n, MYP_CLIENT_SSL);
 	pkt->seq = (uint8_t)(pkt->seq - c->seq_shift);
 	c->caps = (r.caps & c->server_caps) | (r.caps & MYP_CLIENT_PROTOCOL_41);
 	myp_resp_begin_auth(&c->resp, c->caps);
@@ -216,6 +244,12 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 	c->phase = GP_CORE_AUTH;
 	out->ev |= GP_CORE_EV_AUTH;
 	return GP_PKT_FORWARD;
+}
+
+void gp_core_backend_tls_up(gp_core_t *c)
+{
+	c->btls_up = true;
+	c->seq_shift = (uint8_t)(c->seq_shift - 1); /* the server counted our SSL request */
 }
 
 /* ---- commands --------------------------------------------------------------------------- */

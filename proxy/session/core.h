@@ -76,8 +76,12 @@ typedef struct gp_core {
 	bool offer_tls;           /* offer CLIENT_SSL (the tls section is configured) */
 	bool require_tls;         /* refuse a client that does not ask for it (tls.require) */
 	bool tls;                 /* the client sent an SSL request: its leg is TLS from there */
+	bool backend_tls;         /* TLS to the backend (tls.backend): an SSL request of ours
+	                           * goes before the client's response */
+	bool btls_up;             /* ...and its handshake finished: the response goes inside */
 	uint8_t seq_shift;        /* the login's client packets are numbered this much higher
-	                           * than the backend's (the SSL request took an id) */
+	                           * than the backend's (mod 256: +1 for the client's SSL
+	                           * request, -1 for the proxy's to the backend) */
 	char host[48];            /* the client's address as a server names it (its errors) */
 	uint64_t caps;            /* capabilities both ends agreed on */
 	uint64_t server_caps;     /* what the backend offered */
@@ -126,6 +130,9 @@ enum {
 	GP_CORE_EV_LOGGED_IN = 1u << 17,    /* the server accepted a login or COM_CHANGE_USER:
 	                                     * what was learned before is the old user's; learn
 	                                     * anew if gp_learn_ready(&c->learn) */
+	GP_CORE_EV_BACKEND_TLS = 1u << 18,  /* send out.server (an SSL request) to the backend,
+	                                     * then TLS; the response is held until
+	                                     * gp_core_backend_tls_up */
 };
 
 #define GP_CORE_OUT_MAX 512 /* bytes of the proxy's own for one side per call */
@@ -209,6 +216,13 @@ static inline void gp_core_offer_tls(gp_core_t *c, bool on, bool require)
 	c->offer_tls = on;
 	c->require_tls = on && require;
 }
+/* Speak TLS to the backend (tls.backend on or verify). */
+static inline void gp_core_backend_tls(gp_core_t *c, bool on)
+{
+	c->backend_tls = on;
+}
+/* The backend's TLS handshake finished: the login goes on inside it, renumbered. */
+void gp_core_backend_tls_up(gp_core_t *c);
 /* The client's IP, for errors that name it as a server would. */
 static inline void gp_core_set_host(gp_core_t *c, const char *host)
 {

@@ -104,12 +104,13 @@ static bool handoff_may_hand_on(const gp_proxy_t *p)
 	return p->cfg->handshake_park && gp_config_proxy_protocol(p->cfg) == 0;
 }
 
-/* The backend connection of s can go to another client: greeted, untouched, intact. */
+/* The backend connection of s can go to another client: greeted, untouched, intact (and in
+ * clear: a TLS leg's state lives in this session's io, which park cannot take over). */
 static bool handoff_intact(const gp_session_t *s)
 {
 	return s->state == GP_SS_HANDSHAKE && !s->hs.no_park && s->hs.greeting &&
-	       s->server.connected && !s->server.ended && !s->server.closing &&
-	       gp_io_buffered(&s->server) == 0 && s->server.own_pending == 0;
+	       !gp_io_tls(&s->server) && s->server.connected && !s->server.ended &&
+	       !s->server.closing && gp_io_buffered(&s->server) == 0 && s->server.own_pending == 0;
 }
 
 /* Hand s a parked connection of backend b (its slot goes along); false if none. */
@@ -269,8 +270,8 @@ void gp_handoff_closing(gp_session_t *s)
 	gp_proxy_t *p = s->proxy;
 	gp_handoff_unqueue(s);
 	if (s->hs.defer_resp && s->state == GP_SS_AUTH && gp_core_in_flight(&s->core) &&
-	    s->server.connected && !s->server.ended && !s->server.closing &&
-	    gp_io_flushed(&s->server)) {
+	    !gp_io_tls(&s->server) && s->server.connected && !s->server.ended &&
+	    !s->server.closing && gp_io_flushed(&s->server)) {
 		/* The server has the rewritten response (all of it in the socket) and waits for
 		 * its plugin's round trip: a vanished client would be an aborted connect. Refuse
 		 * it instead. */
@@ -476,15 +477,39 @@ gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_gre
 		       s->client_addr, (unsigned long long)(agreed & ~real));
 		return GP_EPROTO;
 	}
-	uint8_t buf[1024];
-	myp_wbuf_t w;
-	myp_wbuf_init(&w, buf, sizeof(buf));
-	myp_hsresp_defer_build(&w, seq, &r, GP_DEFER_PLUGIN, GP_CAPS_UNRELAYABLE);
-	if (w.failed)
-		return GP_ETOOBIG;
 	uint64_t server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	*caps = ((r.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) & server_caps) |
 	        (r.caps & MYP_CLIENT_PROTOCOL_41);
+	if (s->core.backend_tls) {
+		/* TLS first (backend_tls.c): the response follows from gp_session_btls_ready. */
+		uint8_t req[MYP_HEADER_LEN + 32];
+		myp_wbuf_t w;
+		myp_wbuf_init(&w, req, sizeof(req));
+		myp_ssl_request_build(
+		        &w, seq, (r.caps & ~(uint64_t)GP_CAPS_UNRELAYABLE) | MYP_CLIENT_PLUGIN_AUTH,
+		        r.max_packet, r.charset);
+		return w.failed ? GP_ETOOBIG : gp_session_btls_connect(s, req, w.len);
+	}
+	return gp_handoff_defer_send(s, seq);
+}
+
+gp_status_t gp_handoff_defer_send(gp_session_t *s, uint8_t seq)
+{
+	myp_hsresp_t r;
+	if (!s->hs.defer_resp ||
+	    myp_hsresp_parse(s->hs.defer_resp, s->hs.defer_resp_len, &r) != MYP_OK)
+		return GP_EPROTO;
+	uint64_t clear = GP_CAPS_UNRELAYABLE;
+	if (gp_io_tls(&s->server)) { /* as in the SSL request the server saw */
+		clear &= ~(uint64_t)MYP_CLIENT_SSL;
+		r.caps |= MYP_CLIENT_SSL;
+	}
+	uint8_t buf[1024];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, buf, sizeof(buf));
+	myp_hsresp_defer_build(&w, seq, &r, GP_DEFER_PLUGIN, clear);
+	if (w.failed)
+		return GP_ETOOBIG;
 	return gp_io_send(&s->server, buf, w.len);
 }
 

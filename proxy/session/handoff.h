@@ -115,6 +115,9 @@ bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_h
  * then agree on. */
 GP_WUR gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_greeting_t *g,
                                             uint64_t *caps);
+/* Send the backend of deferred s the response gp_handoff_defer_respond describes, as seq
+ * (there, or after the backend's TLS handshake, backend_tls.c). */
+GP_WUR gp_status_t gp_handoff_defer_send(gp_session_t *s, uint8_t seq);
 /* A server packet of a deferred s's authentication (notes what an auth switch asks for). */
 void gp_handoff_defer_server(gp_session_t *s, const gp_pkt_t *pkt);
 

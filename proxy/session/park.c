@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/tls.h"
 #include "session/auth.h"
 #include "session/handoff.h"
 #include "base/log.h"
@@ -117,6 +118,8 @@ static gp_status_t park_send_auth(gp_parked_t *e, uint8_t seq, const uint8_t *sc
 	else
 		myp_auth_data_build(&w, seq, auth, alen);
 	explicit_bzero(auth, sizeof(auth));
+	if (g && gp_io_tls(&e->io) && !w.failed) /* as in the SSL request the server saw */
+		myp_hsresp_set_caps(buf + MYP_HEADER_LEN, w.len - MYP_HEADER_LEN, MYP_CLIENT_SSL);
 	gp_status_t st = w.failed ? GP_ETOOBIG : gp_io_send(&e->io, buf, w.len);
 	explicit_bzero(buf, sizeof(buf));
 	return st;
@@ -133,6 +136,45 @@ static bool park_greeting(const gp_parked_t *e, myp_greeting_t *g)
 	       (g->caps & MYP_CLIENT_PROTOCOL_41);
 }
 
+/* tls.backend: the monitor's login goes inside TLS, as the monitor's own connections do.
+ * An SSL request (seq 1) with the caps of that login, then the handshake; park_tls_ready
+ * sends the login (seq 2). */
+static gp_status_t park_start_tls(gp_parked_t *e, const myp_greeting_t *g)
+{
+	gp_backend_t *b = park_backend(e);
+	uint8_t req[MYP_HEADER_LEN + 32];
+	myp_wbuf_t w;
+	if (!b)
+		return GP_EINVAL; /* a reload removed its backend: no name to check */
+	myp_wbuf_init(&w, req, sizeof(req));
+	myp_ssl_request_build(&w, 1,
+	                      g->caps & (MYP_CLIENT_LONG_PASSWORD | MYP_CLIENT_PROTOCOL_41 |
+	                                 MYP_CLIENT_SECURE_CONNECTION | MYP_CLIENT_PLUGIN_AUTH |
+	                                 MYP_CLIENT_TRANSACTIONS),
+	                      1u << 24, g->charset);
+	gp_status_t st = w.failed ? GP_ETOOBIG : gp_io_send(&e->io, req, w.len);
+	if (st == GP_OK)
+		st = gp_io_connect_tls(&e->io, e->h->proxy->btls, b->conf->host);
+	return st;
+}
+
+static void park_tls_ready(gp_io_t *io, gp_status_t st)
+{
+	gp_parked_t *e = io->owner;
+	myp_greeting_t g;
+	if (e->state != GP_PARK_LOGIN)
+		return;
+	if (st != GP_OK || !park_greeting(e, &g)) {
+		const gp_tls_conn_t *t = gp_io_tls_conn(io);
+		gp_log(GP_LOG_WARN, "park_login_failed", "backend=%s reason=tls error=\"%s\"",
+		       e->name, st == GP_EPROTO && t ? gp_tls_reason(t) : gp_strerror(st));
+		park_drop(e, "tls_failed");
+		return;
+	}
+	if (park_send_auth(e, 2, g.scramble, g.scramble_len, &g) != GP_OK)
+		park_drop(e, "send_failed");
+}
+
 static void park_finish(gp_parked_t *e, const char *why)
 {
 	myp_greeting_t g;
@@ -146,7 +188,9 @@ static void park_finish(gp_parked_t *e, const char *why)
 	       (unsigned long long)(uv_now(e->h->proxy->loop) - e->greeted_at));
 	park_set_state(e, GP_PARK_LOGIN);
 	e->deadline = uv_now(e->h->proxy->loop) + GP_PARK_LOGIN_MS;
-	if (park_send_auth(e, 1, g.scramble, g.scramble_len, &g) != GP_OK)
+	gp_status_t st = e->h->proxy->btls ? park_start_tls(e, &g)
+	                                   : park_send_auth(e, 1, g.scramble, g.scramble_len, &g);
+	if (st != GP_OK)
 		park_drop(e, "send_failed");
 }
 
@@ -288,6 +332,7 @@ static const gp_io_proto_t park_proto = {
         .ended = park_ended,
         .closed = park_closed,
         .connected = park_warm_connected,
+        .tls_ready = park_tls_ready,
 };
 
 /* A new entry with its io ready for a socket, of no backend yet; NULL if out of memory. */

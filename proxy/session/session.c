@@ -382,6 +382,7 @@ static gp_pkt_action_t session_on_greeting(gp_session_t *s, gp_pkt_t *pkt)
 		return v; /* relayed, then closed */
 	}
 	if (o.ev & GP_CORE_EV_BAD_GREETING) {
+		s->proxy->stats.btls_unsupported += o.close == GP_CLOSE_BACKEND_TLS_FAILED;
 		s->proxy->backends[s->backend].last_error = GP_EPROTO;
 		gp_session_apply(s, &o);
 		return v;
@@ -492,6 +493,8 @@ static gp_pkt_action_t client_packet(gp_io_t *io, gp_pkt_t *pkt)
 		return session_defer_answered(s, pkt, &o.r);
 	if (o.ev & GP_CORE_EV_START_TLS)
 		return gp_session_start_tls(s);
+	if (o.ev & GP_CORE_EV_BACKEND_TLS)
+		return gp_session_btls_start(s, &o);
 	if (o.close == GP_CLOSE_TLS_REQUIRED)
 		s->proxy->stats.tls_refused_plain++;
 	if (o.ev & GP_CORE_EV_AUTH) {
@@ -637,6 +640,7 @@ static const gp_io_proto_t server_proto = {
         .closed = session_io_closed,
         .scanned = server_scanned,
         .connected = on_connected,
+        .tls_ready = gp_session_btls_ready,
 };
 
 /* ---- accept ------------------------------------------------------------------- */
@@ -679,6 +683,7 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	gp_core_init(&s->core, &session_env, gp_session_conn_id(s), ep == GP_EP_RO);
 	gp_core_offer_compress(&s->core, p->cfg->handshake_client_compression);
 	gp_core_offer_tls(&s->core, p->tls != NULL, p->cfg->tls_require);
+	gp_core_backend_tls(&s->core, p->btls != NULL);
 	gp_list_init(&s->link);
 	gp_list_init(&s->drain_link);
 	gp_handoff_init(&s->hs);

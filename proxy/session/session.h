@@ -89,6 +89,17 @@ GP_WUR gp_status_t gp_session_tls_build(const gp_config_t *cfg, struct gp_tls_ct
                                         size_t errlen);
 /* The client's TLS handshake finished or failed (its io's tls_ready, client_tls.c). */
 void gp_session_tls_ready(gp_io_t *io, gp_status_t st);
+/* The backend leg's TLS context from tls.backend* (*out NULL when backend = off), as
+ * gp_session_tls_build (start, --check-config, every reload: new backend legs use it). */
+GP_WUR gp_status_t gp_session_btls_build(const gp_config_t *cfg, struct gp_tls_ctx **out, char *err,
+                                         size_t errlen);
+/* The core asked for TLS to the backend (BACKEND_TLS): send its SSL request (o->server) and
+ * start the handshake (backend_tls.c). The client's packet's verdict: held until it is up. */
+gp_pkt_action_t gp_session_btls_start(gp_session_t *s, const gp_core_out_t *o);
+/* Send an SSL request (req, n bytes) to the backend of s and start TLS as its client. */
+GP_WUR gp_status_t gp_session_btls_connect(gp_session_t *s, const uint8_t *req, size_t n);
+/* The backend's TLS handshake finished or failed (its io's tls_ready, backend_tls.c). */
+void gp_session_btls_ready(gp_io_t *io, gp_status_t st);
 /* Send the client an ERR of the proxy's own (code, sqlstate, msg; seq as the client
  * expects it), then close the session with reason. */
 void gp_session_fail(gp_session_t *s, uint8_t seq, uint16_t code, const char *sqlstate,

@@ -11,6 +11,7 @@
 # test/lib/galera.sh); proxy 127.0.0.1:16233 (listen) and :16234 (listen_ro); scenario 7 adds
 # a standalone MariaDB on 3360 and a second proxy on 16235/16236; scenario 11 a second proxy
 # on 16235/16236 with HTTP on 16237.
+# GT_BACKEND_TLS=on|verify (environment) runs it all with TLS from the proxies to the nodes.
 # Each scenario gets GT_WORK GALERA_DIR GT_BIN GT_PORT GT_RO_PORT GT_LOG GT_TMP, runs under a
 # time limit, and must leave 3 Synced nodes and the main proxy running (the runner checks, and
 # repairs before the next scenario if not). A scenario passes when it exits 0, printed at least
@@ -42,6 +43,8 @@ chmod 755 "$GT_WORK" # mariadbd runs as mysql and must reach its datadir
 GALERA_DIR=$GT_WORK/galera
 GT_LOG=$GT_WORK/proxy.log
 export GT_WORK GALERA_DIR GT_BIN GT_LOG
+# GT_BACKEND_TLS=on|verify: the nodes offer TLS and the suite's proxies speak it to them.
+[[ "${GT_BACKEND_TLS:-off}" == off ]] || export GALERA_TLS=1
 # shellcheck source=test/integration-galera/lib/gt.sh
 . "$HERE/lib/gt.sh"
 export GT_PORT GT_RO_PORT
@@ -128,9 +131,31 @@ if ! galera_start "$GALERA_DIR" >>"$GT_WORK/galera.log" 2>&1; then
   exit 1
 fi
 say "cluster up after $(($(date +%s) - T_START)) s; starting galera-proxy"
+# Ssl_accepts of the 3 nodes, read in clear (10.11's client takes TLS when a server offers it).
+ssl_accepts() {
+  local n
+  for n in 1 2 3; do
+    mariadb --no-defaults --skip-ssl -S "$GALERA_DIR/node$n/mysqld.sock" -uroot -N -B \
+      -e "SHOW GLOBAL STATUS LIKE 'Ssl_accepts'" | cut -f2
+  done | paste -sd' '
+}
+[[ "${GT_BACKEND_TLS:-off}" == off ]] || acc0=$(ssl_accepts)
 if ! gt_proxy_restart; then
   echo "run.sh: galera-proxy did not start" >&2
   exit 1
+fi
+if [[ "${GT_BACKEND_TLS:-off}" != off ]]; then
+  # Proof on the servers' side: since the proxy started, each node accepted TLS connections
+  # (the monitor's), and nothing else connected meanwhile.
+  sleep 1
+  acc1=$(ssl_accepts)
+  say "tls.backend = $GT_BACKEND_TLS: the nodes' Ssl_accepts went from $acc0 to $acc1"
+  read -r a1 a2 a3 <<<"$acc0"
+  read -r b1 b2 b3 <<<"$acc1"
+  if ! ((b1 > a1 && b2 > a2 && b3 > a3)); then
+    echo "run.sh: a node has accepted no TLS connection from the proxy" >&2
+    exit 1
+  fi
 fi
 
 for t in "$HERE"/t_*.sh "$HERE"/t_*.php; do

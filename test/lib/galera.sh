@@ -18,6 +18,8 @@
 #   edapp/edapp    ALL, authenticated VIA ed25519 (plugin auth_ed25519 installed)
 #   database test
 # root has unix_socket auth only: galera_sql connects through the node's socket as root.
+# GALERA_TLS=1: the nodes also offer TLS to clients, with certificates made at start in DIR/tls
+# (test/lib/mariadb.sh's mariadb_make_tls: ca.pem, server.pem for IP:127.0.0.1, client.pem).
 #
 # Nodes are started directly (no systemd, no mysqld_safe) and stopped by their pid.
 # Safe to source from scripts running under set -euo pipefail.
@@ -75,6 +77,11 @@ wsrep_provider_options="base_port=451$n;gmcast.listen_addr=tcp://127.0.0.1:451$n
 [sst]
 sst-log-archive=0
 EOF
+  if [ "${GALERA_TLS:-0}" = 1 ]; then
+    # SST stays plain: the rsync script would want stunnel once it sees the server's keys.
+    printf '[mariadbd]\nssl_ca=%s\nssl_cert=%s\nssl_key=%s\n[sst]\nssl-mode=DISABLED\n' \
+      "$dir/tls/ca.pem" "$dir/tls/server.pem" "$dir/tls/server.key" >>"$nd/my.cnf"
+  fi
 }
 
 # galera_sql N "SQL" [DIR]: run SQL on node N as root over its socket; tab-separated, no header.
@@ -168,6 +175,11 @@ galera_start() {
   done
   mkdir -p "$dir"
   chmod 755 "$dir" # mariadbd runs as mysql and must reach its datadir
+  if [ "${GALERA_TLS:-0}" = 1 ]; then
+    # shellcheck source=test/lib/mariadb.sh
+    . "$(dirname "${BASH_SOURCE[0]}")/mariadb.sh"
+    mariadb_make_tls "$dir" && chown -R mysql:mysql "$dir/tls" || return 1
+  fi
   for n in $(seq 1 $GALERA_NODES); do
     rm -rf "$dir/node$n"
     galera_write_cnf "$n" "$dir"

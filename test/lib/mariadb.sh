@@ -8,6 +8,10 @@
 # Users created: app/app (mysql_native_password, ALL on *.*), edapp/edpass (ed25519),
 # monitor/monitor (USAGE, PROCESS, REPLICATION CLIENT, SELECT on mysql.global_priv); database
 # `test`.
+# TLS: the server offers it (plain clients are unaffected) with certificates made at start in
+# DIR/tls: ca.pem/ca.key (the CA), server.pem/server.key (CN 127.0.0.1, IP:127.0.0.1 and
+# DNS:localhost), client.pem/client.key (CN galera-proxy-test-client, signed by the CA: a
+# REQUIRE X509 account accepts it).
 # Only the process recorded in DIR is ever signalled.
 
 # mariadb_log prints a progress line to stderr so stdout stays the pid.
@@ -56,6 +60,26 @@ mariadb_sql() {
   mariadb --defaults-file="$dir/my.cnf" --protocol=socket -uroot -N -B -e "$*"
 }
 
+# mariadb_make_tls DIR: the CA and certificates above, with the openssl CLI (EC keys: fast).
+mariadb_make_tls() {
+  local t=$1/tls name
+  mkdir -p "$t"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3 \
+    -keyout "$t/ca.key" -out "$t/ca.pem" -subj "/CN=galera-proxy test db CA" 2>/dev/null || return 1
+  for name in server client; do
+    local subj=/CN=127.0.0.1 ext="subjectAltName=IP:127.0.0.1,DNS:localhost"
+    if [[ $name == client ]]; then
+      subj=/CN=galera-proxy-test-client
+      ext="extendedKeyUsage=clientAuth"
+    fi
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$t/$name.key" \
+      -out "$t/$name.csr" -subj "$subj" 2>/dev/null || return 1
+    printf '%s\n' "$ext" >"$t/$name.ext"
+    openssl x509 -req -in "$t/$name.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
+      -days 3 -out "$t/$name.pem" -extfile "$t/$name.ext" 2>/dev/null || return 1
+  done
+}
+
 mariadb_write_cnf() {
   local dir=$1 port=$2 userline=""
   if [[ $(id -u) -eq 0 ]]; then
@@ -83,6 +107,9 @@ local_infile=ON
 performance_schema=OFF
 character-set-server=utf8mb4
 collation-server=utf8mb4_general_ci
+ssl_ca=$dir/tls/ca.pem
+ssl_cert=$dir/tls/server.pem
+ssl_key=$dir/tls/server.key
 EOF
 }
 
@@ -101,6 +128,10 @@ mariadb_start() {
   fi
   rm -rf "$dir/data" "$dir/mysqld.sock" "$dir/mariadbd.pid" "$dir/launch.pid" "$dir/mariadbd.err"
   mkdir -p "$dir/data"
+  if ! mariadb_make_tls "$dir"; then
+    mariadb_log "openssl could not make the server's certificates in $dir/tls"
+    return 1
+  fi
   mariadb_write_cnf "$dir" "$port"
   if [[ $(id -u) -eq 0 ]]; then
     mariadb_check_traversable "$dir" || return 1

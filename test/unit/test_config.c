@@ -269,6 +269,25 @@ static const load_case_t load_cases[] = {
         {MINIMAL "tls = { cert = \"/c\"; key = \"/k\"; min_version = \"TLSv1.3\"; "
                  "require = true; ca = \"/ca\"; ciphers = \"HIGH\"; };\n",
          NULL},
+
+        /* tls.backend: a known mode; verify needs the CA, which means nothing otherwise; a
+         * client certificate comes with its key, and only with TLS to the nodes */
+        {MINIMAL "tls = { backend = \"yes\"; };\n",
+         ":3: 'backend' in tls must be one of off, on, verify"},
+        {MINIMAL "tls = { backend = \"verify\"; };\n",
+         ":3: 'backend' = \"verify\" in tls needs 'backend_ca' (the nodes' CA)"},
+        {MINIMAL "tls = { backend = \"on\"; backend_ca = \"/ca\"; };\n",
+         ":3: 'backend_ca' in tls needs backend = \"verify\""},
+        {MINIMAL "tls = { backend = \"on\"; backend_cert = \"/c\"; };\n",
+         ":3: 'backend_cert' and 'backend_key' in tls go together"},
+        {MINIMAL "tls = { backend = \"on\"; backend_key = \"/k\"; };\n",
+         ":3: 'backend_cert' and 'backend_key' in tls go together"},
+        {MINIMAL "tls = { backend_cert = \"/c\"; backend_key = \"/k\"; };\n",
+         ":3: 'backend_cert' in tls needs backend = \"on\" or \"verify\""},
+        {MINIMAL "tls = { backend = \"verify\"; backend_ca = \"/ca\"; backend_cert = \"/c\"; "
+                 "backend_key = \"/k\"; };\n",
+         NULL},
+        {MINIMAL "tls = { backend = \"on\"; };\n", NULL},
 };
 
 START_TEST(test_load_case)

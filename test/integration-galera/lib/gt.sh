@@ -112,6 +112,8 @@ gt_stop_tracked() {
 #   listen=127.0.0.1:$GT_PORT listen_ro=127.0.0.1:$GT_RO_PORT failback=false
 #   failback_after_ms=30000 eviction=true connect_wait_ms=3000 drain_timeout_ms=5000
 #   backends=galera (the 3 nodes) | single:PORT (one server)
+# GT_BACKEND_TLS=on|verify (environment; the runner then starts the nodes with GALERA_TLS=1):
+# the proxy speaks TLS to the nodes (verify: against the CA their certificates were made with).
 gt_proxy_conf() {
   local file=$1 kv
   shift
@@ -152,6 +154,10 @@ routing = {
 };
 eviction = { enabled = $eviction; user = "monitor"; password_file = "monitor-password"; };
 EOF
+    case "${GT_BACKEND_TLS:-off}" in
+    on) echo 'tls = { backend = "on"; };' ;;
+    verify) echo "tls = { backend = \"verify\"; backend_ca = \"$GALERA_DIR/tls/ca.pem\"; };" ;;
+    esac
     case "$backends" in
     galera)
       echo 'backends = ('

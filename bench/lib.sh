@@ -99,8 +99,10 @@ bench_port_check_free() {
 # bench_mariadb_start DIR PORT MAXCONN THREADING: fresh datadir, start, wait; registers PID[db]
 # and WORD[db] (run.sh's arrays, which its EXIT trap stops) as soon as the process exists.
 # THREADING is thread_handling: pool-of-threads holds 10,000 idle sessions without 10,000 threads.
+# EXTRA (optional): more [mysqld] lines, e.g. ssl_cert/ssl_key (bench/tls.sh).
 bench_mariadb_start() {
   local dir=$1 port=$2 maxconn=${3:-12000} threading=${4:-one-thread-per-connection} i
+  local extra=${5:-}
   mkdir -p "$dir/data"
   cat >"$dir/my.cnf" <<EOF
 [client]
@@ -126,6 +128,7 @@ performance_schema=OFF
 session_track_schema=ON
 session_track_system_variables=*
 session_track_state_change=ON
+$extra
 EOF
   chown -R mysql:mysql "$dir"
   bench_log "installing MariaDB system tables in $dir/data"

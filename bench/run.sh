@@ -18,7 +18,7 @@ source "$HERE/lib.sh"
 if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
   : "${BENCH_TIME:=5}" "${BENCH_REPEATS:=1}" "${BENCH_THREADS:=8}" "${BENCH_CHURN_TIME:=3}"
   : "${BENCH_WARMUP:=2}" "${BENCH_PROFILE_TIME:=3}" "${BENCH_WORKLOADS:=oltp_point_select}"
-  : "${BENCH_IDLE_CLIENTS:=1000}"
+  : "${BENCH_IDLE_CLIENTS:=1000}" "${BENCH_TLS_THREADS:=8}"
 fi
 BENCH_TIME=${BENCH_TIME:-10}
 BENCH_REPEATS=${BENCH_REPEATS:-3}
@@ -47,6 +47,7 @@ BENCH_BUILDDIR=${BENCH_BUILDDIR:-build-bench}
 BENCH_PROXY_BIN=${BENCH_PROXY_BIN:-}
 BENCH_RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
 BENCH_CAUSAL=${BENCH_CAUSAL:-0} # 1: also bench/causal.sh (3-node Galera, routing.ro_causal_reads)
+BENCH_TLS=${BENCH_TLS:-1}       # 1: also bench/tls.sh (TLS off/on, HAProxy relaying it, resumption)
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_TABLES=4
 BENCH_TABLE_SIZE=100000
@@ -628,6 +629,21 @@ if [[ "$BENCH_CAUSAL" == 1 ]]; then
   }
 fi
 
+# ---- TLS: point_select and churn with TLS off and on, resumption (its own server) -----------
+
+if [[ "$BENCH_TLS" == 1 ]] && has_path galera-proxy; then
+  bench_log "TLS: bench/tls.sh (its own MariaDB with a certificate, HAProxy and galera-proxy)"
+  tls_args=(--bin "$BENCH_PROXY_BIN" --time "$BENCH_TIME" --repeats "$BENCH_REPEATS"
+    --threads "${BENCH_TLS_THREADS:-8 64}" --churn-time "$BENCH_CHURN_TIME" --out "$WORK/tls.md")
+  [[ "$BENCH_KEEP" != 1 ]] || tls_args+=(--keep)
+  # its progress lines continue this run's clock
+  BENCH_T0=$((BENCH_T0 - SECONDS)) BENCH_CHURN_WORKERS=$BENCH_CHURN_WORKERS \
+    bash "$HERE/tls.sh" "${tls_args[@]}" >>"$WORK/tls.log" || {
+    bench_log "tls.sh failed (see above)"
+    FAILURES=$((FAILURES + 1))
+  }
+fi
+
 # ---- RESULTS.md ----------------------------------------------------------------------
 
 bench_log "writing $BENCH_RESULTS"
@@ -635,6 +651,10 @@ report_write >"$BENCH_RESULTS.tmp"
 if [[ -s "$WORK/causal.md" ]]; then
   printf '\n' >>"$BENCH_RESULTS.tmp"
   cat "$WORK/causal.md" >>"$BENCH_RESULTS.tmp"
+fi
+if [[ -s "$WORK/tls.md" ]]; then
+  printf '\n' >>"$BENCH_RESULTS.tmp"
+  cat "$WORK/tls.md" >>"$BENCH_RESULTS.tmp"
 fi
 mv "$BENCH_RESULTS.tmp" "$BENCH_RESULTS"
 bench_log "done in $((SECONDS - BENCH_T0)) s; $FAILURES failed runs"

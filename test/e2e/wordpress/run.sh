@@ -15,8 +15,13 @@
 # lost acknowledged posts/comments expected. Then the site restarts with MYSQL_CLIENT_FLAGS =
 # MYSQLI_CLIENT_COMPRESS (setup.sh WP_DB_COMPRESS=1) and the pages, writes and a shorter load are
 # checked again; the proxy's /metrics must show compressed sessions (none in the plain pass) and
-# fewer wire bytes than payload bytes. At the end the proxy must exit 0 on SIGTERM with no
-# sanitizer report. Prints "ok N - name" / "not ok N - name" and "N passed, N failed";
+# fewer wire bytes than payload bytes. Then twice more over TLS (the proxy has a `tls` section with
+# a certificate from a CA made here): MYSQL_CLIENT_FLAGS = MYSQLI_CLIENT_SSL with MYSQL_SSL_CA, then
+# MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT | MYSQLI_CLIENT_COMPRESS (setup.sh
+# WP_DB_SSL=1|verify, WP_DB_SSL_CA: PHP's openssl.cafile), each with pages, writes and a shorter
+# load; /metrics must count a TLS handshake (and, with compression, a compressed session) for
+# every connection WordPress opened during the load, none failed. What mysqlnd verifies in each
+# mode is checked with mysqli directly. At the end the proxy must exit 0 on SIGTERM with no sanitizer report. Prints "ok N - name" / "not ok N - name" and "N passed, N failed";
 # exits non-zero on any failure. Stops everything it started (by pid) on any exit.
 set -uo pipefail
 
@@ -77,6 +82,22 @@ metric() { # metric NAME: the value of an unlabelled family from /metrics (0 if 
   curl -s -m 5 "http://$HTTP/metrics" | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'
 }
 
+tlsm() { # tlsm OUTCOME: client_tls_handshakes_total{outcome=OUTCOME}
+  metric "galera_proxy_client_tls_handshakes_total{outcome=\"$1\"}"
+}
+
+conns() { # conns: client connections accepted, TLS handshakes established, compressed sessions
+  echo "$(metric galera_proxy_client_connections_accepted_total) $(tlsm established)" \
+    "$(metric galera_proxy_client_compressed_sessions_total)"
+}
+
+load_delta() { # load_delta N: how much field N of conns grew during the last site_pass's load
+  local a b
+  a=$(cut -d' ' -f"$1" <<<"$LOAD_CONNS0")
+  b=$(cut -d' ' -f"$1" <<<"$LOAD_CONNS1")
+  echo $((b - a))
+}
+
 zbytes() { # zbytes: compressed clients' wire and payload bytes out and in, from /metrics
   curl -s -m 5 "http://$HTTP/metrics" | awk '
     $1 == "galera_proxy_client_compressed_bytes_total{direction=\"out\"}" { wo = $2 }
@@ -98,6 +119,23 @@ if [[ -n "$busy" ]]; then
   exit 2
 fi
 
+# A CA and the proxy's certificate for 127.0.0.1 (what DB_HOST names); another CA that did not sign it.
+CERTS=$WORK/certs
+mkdir -p "$CERTS"
+for ca in ca other; do
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$CERTS/$ca.key" -out "$CERTS/$ca.pem" \
+    -days 2 -subj "/CN=galera-proxy wp-e2e $ca" 2>/dev/null
+done
+openssl req -newkey rsa:2048 -nodes -keyout "$CERTS/server.key" -out "$CERTS/server.csr" \
+  -subj /CN=127.0.0.1 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$CERTS/server.ext"
+if ! openssl x509 -req -in "$CERTS/server.csr" -CA "$CERTS/ca.pem" -CAkey "$CERTS/ca.key" \
+  -CAcreateserial -days 2 -out "$CERTS/server.pem" -extfile "$CERTS/server.ext" 2>/dev/null; then
+  result FAIL "certificates made with the openssl CLI"
+  finish
+fi
+chmod 644 "$CERTS/ca.pem" "$CERTS/other.pem" # the php-fpm workers (www-data) read the CA
+
 if ! mariadb_start "$WORK/db1" "$DB_PORT" >/dev/null; then
   result FAIL "MariaDB on $DB_PORT started"
   finish
@@ -108,6 +146,7 @@ listen = "$RW";
 listen_ro = "$RO";
 http_listen = "$HTTP";
 name = "wp-e2e";
+tls = { cert = "$CERTS/server.pem"; key = "$CERTS/server.key"; };
 monitor = { user = "monitor"; password = "monitor"; };
 backends = (
   { name = "db1"; address = "127.0.0.1:$DB_PORT"; priority = 1; }
@@ -176,9 +215,11 @@ site_pass() {
     "$WORK/$tag-front.html"
   verdict $? "$tag: GET /?p=$POST_ID: 200, no database error page" "HTTP $code"
 
+  LOAD_CONNS0=$(conns) # the proxy's counters around the load only (LOAD_CONNS0, LOAD_CONNS1)
   "${LOAD[@]}" run --site-env "$SITE/site.env" --seconds "$seconds" \
     --concurrency "$LOAD_CONCURRENCY" --tag "$tag" --out "$WORK/$tag.json" \
     --log "$WORK/$tag.tsv" 2>"$WORK/$tag.err"
+  LOAD_CONNS1=$(conns)
   log "$(tail -n 1 "$WORK/$tag.err")"
   req=$(json "$WORK/$tag.json" "\$j['requests']" 2>/dev/null || echo 0)
   fail=$(json "$WORK/$tag.json" "\$j['failed']" 2>/dev/null || echo -1)
@@ -196,6 +237,7 @@ site_pass() {
 LOAD=(php "$HERE/load.php")
 VERIFY_DB=(--db "$RW" --db "127.0.0.1:$DB_PORT")
 site_pass plain "$LOAD_SECONDS"
+PLAIN_TLS=$(load_delta 2) # TLS handshakes during the plain load (checked with the TLS passes)
 
 # The verifier must see a loss: a summary claiming a post that was never written.
 # shellcheck disable=SC2016 # PHP code, not shell
@@ -253,7 +295,7 @@ verdict $? "plain pass: no compressed client session" "compressed_sessions_total
 bash "$HERE/stop.sh" "$SITE"
 t0=$(date +%s%N)
 if ! WP_DB_COMPRESS=1 bash "$HERE/setup.sh" "$SITE" "$RW" "$WEB" >"$WORK/setup-z.out" \
-  2>"$WORK/setup-z.err" || ! grep -q "^define('MYSQL_CLIENT_FLAGS', '1' === '1'" \
+  2>"$WORK/setup-z.err" || ! grep -q "^define('MYSQL_CLIENT_FLAGS', ('1' === '1'" \
   "$SITE/wp/wp-config.php"; then
   result FAIL "WordPress restarted with MYSQL_CLIENT_FLAGS = MYSQLI_CLIENT_COMPRESS" \
     "$(tail -n 5 "$WORK/setup-z.err")"
@@ -277,6 +319,80 @@ verdict $? "compressed pass: wire bytes < payload bytes (out $wo < $po, $ratio; 
 zerr=$(metric galera_proxy_client_compressed_frame_errors_total)
 [[ "$zerr" -eq 0 ]]
 verdict $? "compressed pass: no compressed frame refused" "frame_errors_total $zerr"
+
+# ---- the same site over TLS: MYSQLI_CLIENT_SSL, then MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_COMPRESS -----
+# The proxy offered TLS all along, but WordPress did not ask for it so far: no handshake during
+# the plain and compressed loads. (The mariadb client's read-only checks did: it uses TLS whenever
+# a server offers it.) So the handshakes of the TLS loads are WordPress's, switched on by
+# MYSQL_CLIENT_FLAGS.
+z_tls=$(load_delta 2)
+[[ "$PLAIN_TLS" -eq 0 && "$z_tls" -eq 0 ]]
+verdict $? "plain and compressed passes: WordPress's connections were not TLS" \
+  "TLS handshakes during the plain load: $PLAIN_TLS, during the compressed load: $z_tls"
+
+# What mysqlnd checks (wpdb has no TLS setting of its own; PHP's openssl.cafile is the CA): with
+# MYSQLI_CLIENT_SSL alone it encrypts but accepts any certificate; with
+# MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT too it refuses one its CA did not sign.
+php_tls() { # php_tls VERIFY(0|1) CAFILE: mysqli through the proxy with wpdb's flags
+  # shellcheck disable=SC2016 # PHP code, not shell
+  php -d "openssl.cafile=$2" -r 'mysqli_report(MYSQLI_REPORT_OFF); $m = mysqli_init();
+    $f = MYSQLI_CLIENT_SSL | ($argv[2] === "1" ? MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT : 0);
+    if (!@$m->real_connect("127.0.0.1", "app", "app", "", (int)$argv[1], null, $f)) {
+      echo "refused: ", $m->connect_error, "\n"; exit(1); }
+    echo $m->query("SELECT 1")->fetch_row()[0] === "1" ? "ok\n" : "no result\n";' \
+    "${RW##*:}" "$1" 2>&1
+}
+e0=$(tlsm established)
+got=$(php_tls 1 "$CERTS/ca.pem")
+[[ "$got" == ok && $(tlsm established) -gt "$e0" ]]
+verdict $? "mysqli SSL | SSL_VERIFY_SERVER_CERT, openssl.cafile = the proxy's CA: TLS, verified" "$got"
+f0=$(tlsm failed)
+got=$(php_tls 1 "$CERTS/other.pem")
+[[ "$got" == refused:* && $(tlsm failed) -gt "$f0" ]]
+verdict $? "...trusting another CA: refused, and counted as a failed handshake" "$got"
+got=$(php_tls 0 "$CERTS/other.pem")
+[[ "$got" == ok ]]
+verdict $? "mysqli MYSQLI_CLIENT_SSL alone does not check the certificate (another CA: connects)" \
+  "$got"
+
+# tls_site_pass TAG SSL(1|verify) COMPRESS(0|1): restart the site with MYSQL_CLIENT_FLAGS for
+# them and MYSQL_SSL_CA, run site_pass, then check from /metrics that every connection of its
+# load was TLS (and compressed).
+tls_site_pass() {
+  local tag=$1 ssl=$2 z=$3 fail0 acc est zs acc0 est0 zs0 acc1 est1 zs1 flags=MYSQLI_CLIENT_SSL
+  [[ "$ssl" == 1 ]] || flags+=" | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT"
+  [[ "$z" == 0 ]] || flags+=" | MYSQLI_CLIENT_COMPRESS"
+  bash "$HERE/stop.sh" "$SITE"
+  t0=$(date +%s%N)
+  if ! WP_DB_SSL=$ssl WP_DB_SSL_CA="$CERTS/ca.pem" WP_DB_COMPRESS=$z bash "$HERE/setup.sh" \
+    "$SITE" "$RW" "$WEB" >"$WORK/setup-$tag.out" 2>"$WORK/setup-$tag.err" ||
+    ! grep -q "| ('$ssl' !== '0' ? MYSQLI_CLIENT_SSL" "$SITE/wp/wp-config.php" ||
+    ! grep -q "^define('MYSQL_CLIENT_FLAGS', ('$z' === '1'" "$SITE/wp/wp-config.php"; then
+    result FAIL "$tag: WordPress restarted with MYSQL_CLIENT_FLAGS = $flags, MYSQL_SSL_CA" \
+      "$(tail -n 5 "$WORK/setup-$tag.err")"
+    finish
+  fi
+  log "restart with MYSQL_CLIENT_FLAGS = $flags took $((($(date +%s%N) - t0) / 1000000)) ms"
+  # shellcheck source=/dev/null
+  source "$SITE/site.env"
+  fail0=$(tlsm failed)
+  site_pass "$tag" "$Z_LOAD_SECONDS"
+  read -r acc0 est0 zs0 <<<"$LOAD_CONNS0"
+  read -r acc1 est1 zs1 <<<"$LOAD_CONNS1"
+  acc=$((acc1 - acc0)) est=$((est1 - est0)) zs=$((zs1 - zs0))
+  log "$tag: during the load $acc connections accepted, $est TLS handshakes, $zs compressed"
+  [[ "$acc" -gt 0 && "$est" -eq "$acc" ]]
+  verdict $? "$tag: every connection WordPress opened during the load was TLS ($est of $acc)"
+  if [[ "$z" == 1 ]]; then
+    [[ "$zs" -eq "$acc" ]]
+    verdict $? "$tag: ...and compressed ($zs of $acc)"
+  fi
+  [[ $(tlsm failed) -eq "$fail0" ]]
+  verdict $? "$tag: no TLS handshake failed" "failed: $fail0 -> $(tlsm failed)"
+}
+# The README's settings: MYSQLI_CLIENT_SSL and MYSQL_SSL_CA; then verified and compressed.
+tls_site_pass tls 1 0
+tls_site_pass tls-verified-compressed verify 1
 
 alive "$PROXY_PID"
 verdict $? "galera-proxy still running"

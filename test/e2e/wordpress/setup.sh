@@ -12,7 +12,10 @@
 # Environment: WP_DB_NAME (wordpress), WP_DB_USER (app), WP_DB_PASSWORD (app), WP_FPM_CHILDREN
 # (8 php-fpm workers), WP_NET_READ_TIMEOUT (the workers' mysqlnd.net_read_timeout, 30 s), WP_URL
 # (site URL, default http://HTTP_HOST:HTTP_PORT), WP_ADMIN_USER (admin), WP_DB_COMPRESS (0; 1 sets
-# MYSQL_CLIENT_FLAGS = MYSQLI_CLIENT_COMPRESS: WordPress talks the compressed protocol to DB_HOST).
+# MYSQL_CLIENT_FLAGS = MYSQLI_CLIENT_COMPRESS: WordPress talks the compressed protocol to DB_HOST),
+# WP_DB_SSL (0; 1 adds MYSQLI_CLIENT_SSL: TLS to DB_HOST, its certificate not checked; verify adds
+# MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT too: checked against WP_DB_SSL_CA), WP_DB_SSL_CA (a CA file:
+# MYSQL_SSL_CA in wp-config.php and PHP's openssl.cafile for the pool and the installer).
 #
 # Creates the database through DB_HOST, installs WordPress (idempotent: an installed site is
 # kept), creates a fresh application password for the admin, starts php-fpm and nginx in the
@@ -47,6 +50,13 @@ NET_READ_TIMEOUT=${WP_NET_READ_TIMEOUT:-30}
 ADMIN_USER=${WP_ADMIN_USER:-admin}
 DB_COMPRESS=${WP_DB_COMPRESS:-0}
 [[ "$DB_COMPRESS" == [01] ]] || die "WP_DB_COMPRESS: 0 or 1, not '$DB_COMPRESS'"
+DB_SSL=${WP_DB_SSL:-0}
+DB_SSL_CA=${WP_DB_SSL_CA:-}
+[[ "$DB_SSL" == [01] || "$DB_SSL" == verify ]] || die "WP_DB_SSL: 0, 1 or verify, not '$DB_SSL'"
+if [[ -n "$DB_SSL_CA" || "$DB_SSL" == verify ]]; then
+  [[ "$DB_SSL_CA" == /* && -r "$DB_SSL_CA" ]] ||
+    die "WP_DB_SSL_CA: the absolute path of a readable CA file, not '$DB_SSL_CA'"
+fi
 SRC=/usr/share/wordpress
 
 FPM_BIN=$(command -v php-fpm8.2 || command -v php-fpm || true)
@@ -103,13 +113,16 @@ fi
 
 php "$HERE/wp-tool.php" config "$DIR/wp" "$HERE/wp-config.php.in" \
   "DB_NAME=$DB_NAME" "DB_USER=$DB_USER" "DB_PASSWORD=$DB_PASSWORD" "DB_HOST=$DB_HOST" "URL=$URL" \
-  "DB_COMPRESS=$DB_COMPRESS"
+  "DB_COMPRESS=$DB_COMPRESS" "DB_SSL=$DB_SSL" "DB_SSL_CA=$DB_SSL_CA"
 chmod 640 "$DIR/wp/wp-config.php"
 [[ -z "$WEB_USER" ]] || chgrp "$WEB_USER" "$DIR/wp/wp-config.php"
 
 # ---- install through DB_HOST -----------------------------------------------------------------
 t0=$(date +%s%N)
-APP_PASSWORD=$(WP_ADMIN_USER=$ADMIN_USER php "$HERE/wp-tool.php" install "$DIR/wp") ||
+# With TLS the installer's wpdb verifies the proxy's certificate too: the same CA as the pool's.
+PHP_CA=()
+[[ -z "$DB_SSL_CA" ]] || PHP_CA=(-d "openssl.cafile=$DB_SSL_CA")
+APP_PASSWORD=$(WP_ADMIN_USER=$ADMIN_USER php "${PHP_CA[@]}" "$HERE/wp-tool.php" install "$DIR/wp") ||
   die "install through $DB_HOST failed"
 [[ -n "$APP_PASSWORD" ]] || die "no application password"
 log "installed through $DB_HOST in $((($(date +%s%N) - t0) / 1000000)) ms"
@@ -129,7 +142,10 @@ render() {
   fi
   local key val text
   text=$(<"$1")
-  for key in DIR LISTEN NGINX_USER FPM_USER FPM_LISTEN_OWNER FPM_CHILDREN NET_READ_TIMEOUT; do
+  local ssl_ca=""
+  [[ -z "$DB_SSL_CA" ]] || ssl_ca="php_admin_value[openssl.cafile] = $DB_SSL_CA"
+  for key in DIR LISTEN NGINX_USER FPM_USER FPM_LISTEN_OWNER FPM_CHILDREN NET_READ_TIMEOUT \
+    FPM_SSL_CA; do
     case $key in
     DIR) val=$DIR ;;
     LISTEN) val=$HTTP ;;
@@ -138,6 +154,7 @@ render() {
     FPM_LISTEN_OWNER) val=$owner_fpm ;;
     FPM_CHILDREN) val=$FPM_CHILDREN ;;
     NET_READ_TIMEOUT) val=$NET_READ_TIMEOUT ;;
+    FPM_SSL_CA) val=$ssl_ca ;;
     esac
     text=${text//@$key@/"$val"}
   done

@@ -604,7 +604,7 @@ static void emit_movable(mw_t *w)
 static void emit_not_movable(mw_t *w)
 {
 	for (uint32_t b = 0; b < GP_UNMOV_BITS; b++) {
-		const char *name = gp_sstate_reason_name(1u << b);
+		const char *name = gp_session_unmov_name(1u << b);
 		if (strcmp(name, "unknown") == 0 && w->p->sessions_not_movable[b] == 0)
 			continue;
 		const char *lb[] = {"reason", name};

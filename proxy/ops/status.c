@@ -129,7 +129,7 @@ static json_t *status_movable_json(const gp_proxy_t *p)
 {
 	json_t *by = json_object();
 	for (uint32_t b = 0; b < GP_UNMOV_BITS; b++) {
-		const char *name = gp_sstate_reason_name(1u << b);
+		const char *name = gp_session_unmov_name(1u << b);
 		if (strcmp(name, "unknown") != 0 || p->sessions_not_movable[b])
 			json_object_set_new(by, name,
 			                    json_integer((json_int_t)p->sessions_not_movable[b]));

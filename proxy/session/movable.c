@@ -1,6 +1,8 @@
 /* movable.c - ready sessions counted movable, or not movable by reason, as their state changes. */
 #include "session/session.h"
 
+#include "session/move.h"
+
 /* Counted where the state changes (like txn.c), so /metrics and /status never walk sessions.
  * A node whose probe says it does not track session state makes its sessions not movable. */
 void gp_session_movable_recount(gp_session_t *s)
@@ -10,7 +12,7 @@ void gp_session_movable_recount(gp_session_t *s)
 	gp_sstate_t *st = gp_core_sstate(&s->core);
 	if (ready && !gp_probe_tracks(gp_cluster_node(&p->cluster, (size_t)s->backend)->probe))
 		gp_sstate_add(st, GP_UNMOV_NO_TRACKING);
-	uint32_t want = ready ? gp_sstate_unmovable(st) : 0;
+	uint32_t want = ready ? gp_move_unmovable(s) : 0; /* the state's, statements', login's */
 	if (ready == s->mov_counted && want == s->unmov_counted)
 		return;
 	if (s->mov_counted && s->unmov_counted == 0)
@@ -26,4 +28,10 @@ void gp_session_movable_recount(gp_session_t *s)
 	}
 	s->mov_counted = ready;
 	s->unmov_counted = want;
+}
+
+const char *gp_session_unmov_name(uint32_t bit)
+{
+	const char *n = gp_stmts_reason_name(bit);
+	return n[0] ? n : gp_sstate_reason_name(bit);
 }

@@ -139,6 +139,8 @@ void gp_session_txn_recount(gp_session_t *s);
 /* The proxy's movable / not-movable counts follow a ready session's state (movable.c); called
  * from gp_session_txn_recount, i.e. wherever the state or a response changes. */
 void gp_session_movable_recount(gp_session_t *s);
+/* The name of one not-movable reason bit (state.h, stmts.h): "unknown" if it has none. */
+const char *gp_session_unmov_name(uint32_t bit);
 /* A waiting session: try to route it now (a writer or reader appeared). */
 void gp_session_wake(gp_session_t *s);
 /* It counts on its backend (s->backend) / no longer does (move.c moves it between them). */

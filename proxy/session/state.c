@@ -62,6 +62,8 @@ const char *gp_sstate_reason_name(uint32_t bit)
 		return "last_insert_id_expr";
 	case GP_UNMOV_LONG_QUERY:
 		return "long_query";
+	case GP_UNMOV_COLLATION:
+		return "collation";
 	default:
 		return "unknown";
 	}
@@ -356,7 +358,7 @@ static size_t skip_comment(const uint8_t *q, size_t n, size_t i)
 
 /* What one word says, given the word before it. */
 static uint32_t scan_word(const uint8_t *w, size_t n, const uint8_t *prev, size_t pn,
-                          const uint8_t *after, size_t an)
+                          const uint8_t *after, size_t an, bool *names)
 {
 	if (word_is(w, n, "TEMPORARY"))
 		return GP_UNMOV_TEMP_TABLE;
@@ -369,6 +371,15 @@ static uint32_t scan_word(const uint8_t *w, size_t n, const uint8_t *prev, size_
 	if (word_is(w, n, "CALL"))
 		return GP_UNMOV_UNTRACKED_CHANGE; /* a procedure's locks, PREPAREs and temporary
 		                                   * tables hide behind the one change it reports */
+	/* SET CHARACTER SET / SET CHARSET take the database's collation, SET NAMES .. COLLATE
+	 * its own: the tracker names only the character_set_* variables, and replaying those
+	 * gives the charset's default collation (checked against MariaDB 10.11). */
+	if (word_is(w, n, "COLLATE") && *names)
+		return GP_UNMOV_COLLATION;
+	if (word_is(w, n, "NAMES") && word_is(prev, pn, "SET"))
+		*names = true;
+	if ((word_is(w, n, "CHARSET") || word_is(w, n, "CHARACTER")) && word_is(prev, pn, "SET"))
+		return GP_UNMOV_COLLATION;
 	if ((word_is(w, n, "TABLE") || word_is(w, n, "TABLES")) && word_is(prev, pn, "LOCK"))
 		return GP_UNMOV_LOCK;
 	if (word_is(w, n, "LOCK") && (word_is(prev, pn, "READ") || word_is(prev, pn, "BACKUP")))
@@ -392,6 +403,7 @@ static uint32_t scan_word(const uint8_t *w, size_t n, const uint8_t *prev, size_
 uint32_t gp_sstate_scan(const uint8_t *q, size_t n, bool no_backslash_escapes)
 {
 	uint32_t bits = 0;
+	bool names = false; /* a SET NAMES was seen: a COLLATE after it is the connection's */
 	const uint8_t *prev = NULL;
 	size_t pn = 0;
 	size_t i = 0;
@@ -425,7 +437,7 @@ uint32_t gp_sstate_scan(const uint8_t *q, size_t n, bool no_backslash_escapes)
 			size_t s = i;
 			while (i < n && is_word(q[i]))
 				i++;
-			bits |= scan_word(q + s, i - s, prev, pn, q + i, n - i);
+			bits |= scan_word(q + s, i - s, prev, pn, q + i, n - i, &names);
 			prev = q + s;
 			pn = i - s;
 			continue;

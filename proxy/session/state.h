@@ -50,6 +50,8 @@ enum {
 	GP_UNMOV_STATE_FULL = 1u << 7,       /* more variables than the store holds */
 	GP_UNMOV_INSERT_ID_EXPR = 1u << 8,   /* LAST_INSERT_ID(expr), SET insert_id */
 	GP_UNMOV_LONG_QUERY = 1u << 9,       /* a query longer than the proxy reads whole */
+	GP_UNMOV_COLLATION = 1u << 10,       /* SET NAMES .. COLLATE, SET CHARACTER SET: a
+	                                      * collation the tracker does not report */
 	/* H-move adds its own from 1u << 16 up (cursor, long_data, not_learned, ...) */
 };
 #define GP_UNMOV_BITS 32 /* reason bits a counter table needs room for */

@@ -273,6 +273,13 @@ static const scan_case_t scan_cases[] = {
         {"SET @a=1; CREATE TEMPORARY TABLE t(a int); SELECT GET_LOCK('x',0)",
          GP_UNMOV_USER_VAR | GP_UNMOV_TEMP_TABLE | GP_UNMOV_LOCK},
         {"CALL p(1)", GP_UNMOV_UNTRACKED_CHANGE},
+        {"SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci", GP_UNMOV_COLLATION},
+        {"set names 'utf8mb4' collate 'utf8mb4_unicode_520_ci'", GP_UNMOV_COLLATION},
+        {"SET NAMES utf8mb4", 0},
+        {"SET CHARACTER SET latin1", GP_UNMOV_COLLATION},
+        {"SET CHARSET utf8mb4", GP_UNMOV_COLLATION},
+        {"SELECT a FROM t ORDER BY a COLLATE utf8mb4_bin", 0},
+        {"CREATE TABLE t (a TEXT) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", 0},
         {"SELECT 'unterminated @x", 0},
         {"SELECT 1 /* unterminated @x", 0},
 };

@@ -120,12 +120,14 @@ function persist_check(mysqli_stmt $chk): ?array
     if ($got !== true) {
         return [$chk->errno ?: 'state', "check: no row {$chk->error}"];
     }
+    $names = ['schema', 'charset', 'collation', 'sql_mode', 'time_zone', 'isolation'];
+    $bad = [];
     foreach (PERSIST_EXPECT as $i => $want) {
         if ((string)$row[$i] !== $want) {
-            return ['state', "check: column " . ($i + 1) . " is '{$row[$i]}', not '$want'"];
+            $bad[] = "{$names[$i]} '{$row[$i]}' (not '$want')";
         }
     }
-    return null;
+    return $bad ? ['state', 'check: ' . implode(', ', $bad)] : null;
 }
 
 function run_write(string $mode, string $host, int $port, int $base, int $interval): void

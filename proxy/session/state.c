@@ -366,6 +366,9 @@ static uint32_t scan_word(const uint8_t *w, size_t n, const uint8_t *prev, size_
 		return GP_UNMOV_LOCK;
 	if (word_is(w, n, "SQL_CALC_FOUND_ROWS"))
 		return GP_UNMOV_FOUND_ROWS;
+	if (word_is(w, n, "CALL"))
+		return GP_UNMOV_UNTRACKED_CHANGE; /* a procedure's locks, PREPAREs and temporary
+		                                   * tables hide behind the one change it reports */
 	if ((word_is(w, n, "TABLE") || word_is(w, n, "TABLES")) && word_is(prev, pn, "LOCK"))
 		return GP_UNMOV_LOCK;
 	if (word_is(w, n, "LOCK") && (word_is(prev, pn, "READ") || word_is(prev, pn, "BACKUP")))

@@ -162,8 +162,14 @@ static void on_server(harness_t *h, uint32_t len, uint8_t *p, size_t n, uint8_t 
 	gp_core_out_t o;
 	gp_core_out_init(&o);
 	gp_pkt_action_t v = gp_core_server_packet(c, &pkt, &o);
-	if (pkt.len != len) /* untracked: rebuilt whole, in place, shorter */
+	if (pkt.len != len) {
+		/* untracked: rebuilt whole, in place, shorter, an OK in the client's format */
+		myp_ok_t ok;
 		CHECK(c->untrack && v == GP_PKT_FORWARD && n == len && pkt.len < len);
+		CHECK(myp_ok_parse(p, pkt.len, c->caps & ~(uint64_t)MYP_CLIENT_SESSION_TRACK,
+		                   &ok) == MYP_OK);
+		CHECK(!(ok.status & MYP_SERVER_SESSION_STATE_CHANGED));
+	}
 	if ((o.ev & GP_CORE_EV_GREETED) && !(o.ev & GP_CORE_EV_DEFER_GREETING)) {
 		myp_greeting_t g;
 		CHECK(myp_greeting_parse(p, n, &g) == MYP_OK);

@@ -272,6 +272,7 @@ static const scan_case_t scan_cases[] = {
         {"UPDATE seq SET id = LAST_INSERT_ID(id + 1)", GP_UNMOV_INSERT_ID_EXPR},
         {"SET @a=1; CREATE TEMPORARY TABLE t(a int); SELECT GET_LOCK('x',0)",
          GP_UNMOV_USER_VAR | GP_UNMOV_TEMP_TABLE | GP_UNMOV_LOCK},
+        {"CALL p(1)", GP_UNMOV_UNTRACKED_CHANGE},
         {"SELECT 'unterminated @x", 0},
         {"SELECT 1 /* unterminated @x", 0},
 };

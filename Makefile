@@ -26,6 +26,7 @@ run: build
 
 bench: deps
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench/run.sh not written yet"; exit 1; fi
+	@if [ "$${BENCH_MOVE:-1}" = 1 ]; then bash bench/move.sh; fi
 
 # 10 x kill -9 of the writer under a writing client, eviction on and off (bench/DRILL-WRITER.md).
 drill-writer: build

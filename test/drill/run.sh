@@ -2,19 +2,20 @@
 # run.sh - failover drills: 3 Galera nodes, two galera-proxy + keepalived hosts, a VIP, a client.
 #
 #   test/drill/run.sh [--quick] [--rounds N] [--drills LIST] [--advert-int "1 0.2"]
-#                     [--galera default|recommended] [--no-vip-local] [--build DIR]
+#                     [--galera default|recommended] [--no-vip-local] [--no-move] [--build DIR]
 #                     [--results FILE | --no-results] [--strict] [--keep]
 #                     [--cleanup | --cleanup-only]
 #
-#   --quick          make test's short form: one round of drills 1 2 6 3 3s 4 5 7 r1 w1 at
+#   --quick          make test's short form: one round of drills 1 2 6 3 3s 4 m 5 7 r1 w1 at
 #                    advert_int 1 with 6 s windows (about 4 minutes on 2 cores); it checks
 #                    correctness, and reports timings without failing on them
 #   --rounds N       rounds of the drill list per advert_int (default 10; --quick: 1)
 #   --drills LIST    which drills, in order, e.g. "1 2 6 3 4 5 7" or "w1,w2,w3" (default:
-#                    1 1n 2 6 3 3s 4 5 5p 5f 7 r rc w1 w2 w3)
+#                    1 1n 2 6 3 3s 4 m 5 5p 5f 7 r rc w1 w2 w3)
 #                    1 kill -9 writer node, 1n same with eviction off, 2 crash MASTER proxy
 #                    host, 3 kill -9 galera-proxy on MASTER, 4 desync writer, 5 cut writer
-#                    node off, 6 restart old writer + old MASTER host, 7 SIGTERM MASTER proxy;
+#                    node off, 6 restart old writer + old MASTER host, 7 SIGTERM MASTER proxy,
+#                    m maintenance of the writer on both proxies (its sessions move);
 #                    with WordPress (nginx + php-fpm on the client host) under load: w1
 #                    maintenance of the writer on both proxies, w2 kill -9 writer node, w3
 #                    crash MASTER proxy host; 3s kill -9 galera-proxy on the MASTER with the
@@ -27,6 +28,8 @@
 #                    (VRRPv2) and/or 0.2 (VRRPv3); default "1 0.2", --quick "1"
 #   --galera P       the Galera timeouts the cluster runs with: default (Galera's own) or
 #                    recommended (the evs.* options of docker/mariadb/galera.cnf)
+#   --no-move        the proxies run with routing.move_sessions = false (for comparison:
+#                    issue 17's moves off, sessions are closed at a writer change as before)
 #   --no-vip-local   leave out the proxy hosts' vrrp-hooks/vip-local setup (to measure what
 #                    it brings; with it a host the VIP has left refuses a connect to it)
 #   --build DIR      meson build directory with proxy/galera-proxy (default: build-drill)
@@ -74,7 +77,7 @@ sanitizer_env
 . "$HERE/lib/rejoin.sh"
 
 ROUNDS=10
-DRILLS="1 1n 2 6 3 3s 4 5 5p 5f 7 r rc w1 w2 w3"
+DRILLS="1 1n 2 6 3 3s 4 m 5 5p 5f 7 r rc w1 w2 w3"
 ADVERTS="1 0.2"
 adverts_set=0
 QUICK=0
@@ -95,6 +98,7 @@ while (($#)); do
   case $1 in
   --quick) QUICK=1 ;;
   --no-vip-local) GPD_VIP_LOCAL=0 ;;
+  --no-move) GPD_MOVE=false ;;
   --rounds)
     ROUNDS=${2:?}
     rounds_set=1
@@ -137,7 +141,7 @@ while (($#)); do
 done
 if ((QUICK)); then
   ((rounds_set)) || ROUNDS=1
-  ((drills_set)) || DRILLS="1 2 6 3 3s 4 5 7 r1 w1"
+  ((drills_set)) || DRILLS="1 2 6 3 3s 4 m 5 7 r1 w1"
   ((adverts_set)) || ADVERTS=1
   GPD_OBSERVE_S=6
   GPD_QUICK=1
@@ -399,7 +403,7 @@ if [ -n "$RESULTS" ]; then
     echo
     echo "Written by \`test/drill/run.sh\` on $(date -u '+%F %T UTC') ($(uname -n)," \
       "$(nproc) cores, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))."
-    echo "Command: \`test/drill/run.sh$( ((QUICK)) && echo ' --quick') --rounds $ROUNDS" \
+    echo "Command: \`test/drill/run.sh$( ((QUICK)) && echo ' --quick')$([ "$GPD_MOVE" = false ] && echo ' --no-move') --rounds $ROUNDS" \
       "--drills '$DRILLS' --advert-int '$ADVERTS' --galera $GPD_GALERA\`" \
       "(evs: ${GPD_EVS_EFFECTIVE:-?});" \
       "proxy $("$GPD_PROXY_BIN" --version 2>&1 | head -n 1);" \
@@ -411,7 +415,8 @@ if [ -n "$RESULTS" ]; then
     echo "galera-proxy kill -9); 3 kill -9 galera-proxy on the MASTER (then restarted);"
     echo "4 wsrep_desync=ON on the writer for 6 s; 5 the writer node's switch port down for"
     echo "12 s; 6 restart the node and the host that 1 and 2 left dead; 7 SIGTERM galera-proxy"
-    echo "on the MASTER and start it again; 3s drill 3 with both proxies under"
+    echo "on the MASTER and start it again; m maintenance of the writer on both proxies (off"
+    echo "again after ${GPD_OBSERVE_S} s at most 8; routing.move_sessions = $GPD_MOVE); 3s drill 3 with both proxies under"
     echo "vrrp-hooks/supervise and keepalived tracking its file (restarted by supervise);"
     echo "5p the writer node cut off from its Galera peers only (the proxies still reach it)"
     echo "for 12 s; 5f a node that is not the writer frozen (SIGSTOP) for $GPD_FREEZE_S s;"
@@ -420,7 +425,12 @@ if [ -n "$RESULTS" ]; then
     echo "alternating (lib/rejoin.sh: their notes split the gap into kill and rejoin and give"
     echo "Galera's own times for the join, from its logs stamped in ms)."
     echo "Two clients write through the VIP every 10 ms:"
-    echo "conn = a connection per write, pers = one persistent session."
+    echo "conn = a connection per write, pers = one persistent session that carries state (USE"
+    echo "test, SET NAMES, sql_mode, time_zone, isolation level, two prepared statements), writes"
+    echo "with its prepared INSERT and reads the state back after each write: a value that"
+    echo "changed counts as an error (\"state\"). The notes name the pers client's failed"
+    echo "statements (insert, check, setup, connect: errno, message, count) and the proxies'"
+    echo "session moves."
     echo
     echo "Columns: downtime = the longest gap between consecutive acknowledged writes from"
     echo "2 s before the event to the end of the window (10-50 ms: no outage); gap at = where"
@@ -431,6 +441,8 @@ if [ -n "$RESULTS" ]; then
     echo "bf abort Δ = wsrep_local_cert_failures / wsrep_local_bf_aborts summed over nodes."
     echo "Targets: 1 downtime ≤ 1000 ms; 2 VIP move ≤ 3500 ms (advert_int 1) or downtime"
     echo "≤ 1500 ms (0.2); 4 and 7 no error on the conn client; 6 no VIP move, no writer change;"
+    echo "issue 17 (pers): 4 and m no error, 1, 1n and r* at most 1 error (the statement in"
+    echo "flight at the kill); m with moves on FAILs on any error of either client;"
     echo "3s VIP move ≤ 500 ms (advert_int 1), downtime ≤ 1000 ms, conn errors < 127, and it"
     echo "fails unless the VIP moved and one node took the writes; r*: downtime ≤ 1000 ms, a"
     echo "row over it FAILs unless its rejoin gap lies inside Galera's view change on the writing"

@@ -7,7 +7,8 @@
 # runner administers the nodes over their unix sockets from the root namespace.
 #
 # Accounts (created on db1, replicated): app/app (ALL), monitor/monitor (USAGE, PROCESS,
-# REPLICATION CLIENT, SUPER: SUPER because the proxy's eviction uses the monitor account).
+# REPLICATION CLIENT, SUPER: SUPER because the proxy's eviction uses the monitor account;
+# SELECT on mysql.global_priv: the proxy learns logins with it, to move sessions).
 # The drill table: test.w (id BIGINT PRIMARY KEY, t BIGINT, node VARCHAR(16)).
 
 GPD_DB_NODES=(db1 db2 db3)
@@ -44,6 +45,10 @@ wsrep_node_name=$n
 wsrep_node_address=${GPD_IP[$n]}
 wsrep_sst_method=rsync
 wsrep_provider_options="gcache.size=32M${GPD_GALERA_OPTS:+;$GPD_GALERA_OPTS}"
+# the session state the proxy re-creates when it moves a session to another node
+session_track_schema=ON
+session_track_system_variables=*
+session_track_state_change=ON
 [sst]
 sst-log-archive=0
 EOF
@@ -128,6 +133,7 @@ CREATE USER 'app'@'%' IDENTIFIED BY 'app';
 GRANT ALL PRIVILEGES ON *.* TO 'app'@'%';
 CREATE USER 'monitor'@'%' IDENTIFIED BY 'monitor';
 GRANT USAGE, PROCESS, REPLICATION CLIENT, SUPER ON *.* TO 'monitor'@'%';
+GRANT SELECT ON mysql.global_priv TO 'monitor'@'%';
 CREATE TABLE test.w (id BIGINT PRIMARY KEY, t BIGINT NOT NULL, node VARCHAR(16) NOT NULL);
 " || return 1
   for n in db2 db3; do

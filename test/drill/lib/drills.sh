@@ -23,7 +23,8 @@
 # Drill numbers (the issue's): 1 kill -9 the writer node, 1n the same with the proxies' eviction
 # off, 2 crash the MASTER proxy host, 3 kill -9 galera-proxy on the MASTER, 4 desync the writer
 # (planned maintenance), 5 cut the writer node off the network, 6 restart the old writer node and
-# the old MASTER host, 7 planned restart (SIGTERM) of galera-proxy on the MASTER.
+# the old MASTER host, 7 planned restart (SIGTERM) of galera-proxy on the MASTER, m planned
+# maintenance move of the writer (maintenance on both proxies, no WordPress).
 # WordPress drills (lib/wordpress.sh; the site's load runs around the event, the clients too):
 # w1 planned maintenance of the writer (maintenance on both proxies, off again), w2 kill -9 the
 # writer node, w3 crash the MASTER proxy host. They always repair what they broke.
@@ -105,6 +106,40 @@ gpd_client_stats() {
       if (first == "") print "none", "none", errs + 0, e1213 + 0, acked + 0, rgap + 0, rerrs + 0
       else print gap + 0, at + 0, errs + 0, e1213 + 0, acked + 0, rgap + 0, rerrs + 0
     }' "$(gpd_client_log "$1")"
+}
+
+# gpd_client_failures MODE: what failed for that client up to the window's end, grouped by
+# statement and error: "insert 2013 Lost connection to server during query x1, connect 2002
+# ... x3" (client.php's err lines name the statement: insert, check, setup; cerr = connect).
+gpd_client_failures() {
+  awk -v end="$D_END" '
+    ($1 == "err" || $1 == "cerr") && $3 <= end {
+      st = "connect"; m = ""
+      if ($1 == "err") { st = $6; sub(/:$/, "", st); i = 7 } else i = 6
+      for (; i <= NF; i++) m = m (m == "" ? "" : " ") $i
+      k = st " " $5 " " substr(m, 1, 70)
+      if (!(k in n)) order[++nk] = k
+      n[k]++
+    }
+    END { for (i = 1; i <= nk; i++) printf "%s%s x%d", (i > 1 ? ", " : ""), order[i], n[order[i]] }
+  ' "$(gpd_client_log "$1")" 2>/dev/null
+}
+
+# gpd_moves_note: the proxies' session moves in this drill (issue 17), from their logs:
+# "moves ha1:2 ha2:0 (failed 0, nowhere 0)".
+gpd_moves_note() {
+  local h log m f=0 x=0 out=""
+  for h in "${GPD_HA_HOSTS[@]}"; do
+    log=$(gpd_ha_dir "$h")/proxy.log
+    m=$(tail -n +"$((${D_OFF[$h]:-0} + 1))" "$log" 2>/dev/null |
+      awk '/ event=session_move / {m++} / event=session_move_failed / {f++}
+        / event=session_move_nowhere / {x++} END {print m + 0, f + 0, x + 0}')
+    out="$out${out:+ }$h:${m%% *}"
+    m=${m#* }
+    f=$((f + ${m%% *}))
+    x=$((x + ${m#* }))
+  done
+  echo "moves $out (failed $f, nowhere $x)"
 }
 
 # ---- observation --------------------------------------------------------------------------
@@ -224,6 +259,8 @@ gpd_drill_end() {
   ((D_END)) || D_END=$(gpd_now_ms)
   read -r c_gap c_at c_err c_1213 _ c_rgap c_rerr <<<"$(gpd_client_stats conn)"
   read -r p_gap p_at p_err p_1213 _ p_rgap p_rerr <<<"$(gpd_client_stats pers)"
+  [ "$p_err" != 0 ] && gpd_drill_note "pers failed: $(gpd_client_failures pers)"
+  gpd_drill_note "$(gpd_moves_note)"
   if ((c_rgap > 250 || p_rgap > 250 || c_rerr + p_rerr > 0)); then
     gpd_drill_note "during the repair: longest gap conn/pers $c_rgap/$p_rgap ms," \
       "errors $c_rerr/$p_rerr"
@@ -423,12 +460,34 @@ gpd_verdict() {
   d2 | d3 | d7) [[ "$nodes" != *">"* ]] || miss+=("writer_kept") ;;
   esac
   [[ "$D_NAME" == w* ]] && gpd_wp_targets
+  gpd_pers_targets
   if declare -F "gpd_targets_$D_NAME" >/dev/null; then "gpd_targets_$D_NAME"; fi
   if ((${#miss[@]})); then
     D_TARGET="miss: ${miss[*]}"
   else
     D_TARGET=${D_TARGET_NOTE:-ok}
   fi
+}
+
+# gpd_pers_targets: issue 17's targets for the persistent client (sessions moved to the new
+# writer): no error in the planned drills (4 desync, m maintenance), at most the one statement
+# in flight when its writer is killed (1, 1n, r*). Uses gpd_verdict's miss and gpd_drill_end's
+# p_err. In drill m with moves on, an error of either client fails the run: a planned move
+# that an application sees is the bug issue 17 fixes.
+# shellcheck disable=SC2154 # p_err and miss belong to the callers (bash's dynamic scope)
+gpd_pers_targets() {
+  [[ " $GPD_CLIENT_MODES " == *" pers "* ]] || return 0
+  case $D_NAME in
+  d4) [ "$p_err" = 0 ] || miss+=("pers_errors=0") ;;
+  m)
+    if [ "$GPD_MOVE" = true ] && [ "$p_err$c_err" != 00 ]; then
+      D_FAIL="${D_FAIL:+$D_FAIL; }a planned writer move with moves on: errors conn $c_err, pers $p_err"
+    fi
+    [ "$p_err" = 0 ] || miss+=("pers_errors=0")
+    [ "$c_err" = 0 ] || miss+=("conn_errors=0")
+    ;;
+  d1 | d1n | r*) ((p_err <= 1)) || miss+=("pers_errors<=1") ;;
+  esac
 }
 
 # gpd_result_row: append the row (and say it).
@@ -702,6 +761,31 @@ gpd_drill_w1() {
   gpd_wp_maintenance "$w" 0
   gpd_wp_load_wait
   gpd_observe 0
+  gpd_drill_end
+}
+
+# drill m: planned maintenance move of the writer (issue 17): POST maintenance of the writer
+# on both proxies, both clients writing; the writer moves, the persistent session moves with it
+# (routing.move_sessions) and must see no error; maintenance off again after a while (the
+# writer stays where it went).
+gpd_drill_m() {
+  local w t0 hold=$((GPD_OBSERVE_S < 8 ? GPD_OBSERVE_S : 8))
+  gpd_drill_begin m "$1" || {
+    gpd_drill_end
+    return
+  }
+  w=$(gpd_proxy_writer "$D_MASTER0")
+  gpd_event "maintenance on for the writer $w on both proxies"
+  t0=$(gpd_now_ms)
+  gpd_wp_maintenance "$w" 1
+  if gpd_wait_until 10 gpd_writers_not "$w"; then
+    gpd_drill_note "$w in maintenance; writer moved within $(($(gpd_now_ms) - t0)) ms"
+  else
+    gpd_drill_note "$w in maintenance; the writer did not move within 10 s"
+  fi
+  gpd_sleep_until_ms $((t0 + hold * 1000))
+  gpd_wp_maintenance "$w" 0
+  gpd_observe 2
   gpd_drill_end
 }
 

@@ -22,6 +22,7 @@ GPD_ADVERT=${GPD_ADVERT:-1}
 GPD_CHECK_FALL=${GPD_CHECK_FALL:-2}
 GPD_CHECK_RISE=${GPD_CHECK_RISE:-2}
 GPD_EVICTION=${GPD_EVICTION:-true}
+GPD_MOVE=${GPD_MOVE:-true} # routing.move_sessions (run.sh --no-move: false)
 GPD_PROXY_BIN=${GPD_PROXY_BIN:-}
 GPD_SUPERVISE=${GPD_SUPERVISE:-0}
 GPD_VIP_LOCAL=${GPD_VIP_LOCAL:-1} # vrrp-hooks/vip-local on both hosts (run.sh --no-vip-local: not)
@@ -47,7 +48,8 @@ peer = "${GPD_IP[$other]}:$GPD_HTTP_PORT";
 limits = { shutdown_timeout_ms = 5000; backend_connect_timeout_ms = 2000; };
 monitor = { user = "monitor"; password = "monitor"; interval_ms = 250; timeout_ms = 1000;
   fall = 2; rise = 2; };
-routing = { connect_wait_ms = 3000; drain_timeout_ms = 3000; fence_timeout_ms = 6000; };
+routing = { connect_wait_ms = 3000; drain_timeout_ms = 3000; fence_timeout_ms = 6000;
+  move_sessions = $GPD_MOVE; };
 eviction = { enabled = $GPD_EVICTION; };
 backends = (
   { name = "db1"; address = "${GPD_IP[db1]}:3306"; priority = 1; },

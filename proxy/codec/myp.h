@@ -428,6 +428,13 @@ MYP_WUR myp_resp_event_t myp_resp_feed_server(myp_resp_t *r, uint32_t len, const
 MYP_WUR myp_resp_event_t myp_resp_feed_client(myp_resp_t *r, uint32_t len, const uint8_t *p,
                                               size_t n);
 
+/* ---- text rows ------------------------------------------------------------------ */
+
+/* The first column of a text-protocol row payload p (a result set's row, as
+ * myp_resp_is_row tells) as an unsigned decimal integer: MYP_NEED_MORE if the column is
+ * cut, MYP_EPROTO for NULL, an empty value, anything but digits or more than UINT64_MAX. */
+MYP_WUR myp_status_t myp_row_first_uint(const uint8_t *p, size_t n, uint64_t *val);
+
 /* ---- transaction state ---------------------------------------------------------- */
 
 /*

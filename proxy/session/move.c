@@ -18,6 +18,7 @@
 
 typedef enum move_phase {
 	MOVE_START,   /* decided; begins on the next loop turn (never inside a walk) */
+	MOVE_LASTID,  /* planned: the old session's LAST_INSERT_ID() is read */
 	MOVE_CLOSING, /* the old leg is closing */
 	MOVE_TARGET,  /* waiting for somewhere to go (a writer after a loss, a slot) */
 	MOVE_CONNECT, /* the new leg connects */
@@ -243,15 +244,9 @@ static void move_old_closed(gp_session_t *s)
 	move_route(s);
 }
 
-/* MOVE_START: leave the old node. */
-static void move_begin(gp_session_t *s)
+/* Leave the old node: COM_QUIT first if its leg still works (polite). */
+static void move_leave(gp_session_t *s, bool polite)
 {
-	gp_move_t *m = s->move;
-	if (!gp_session_idle(s) || s->core.client_cont) {
-		move_abandon(s); /* a command of the proxy's own began meanwhile */
-		return;
-	}
-	bool polite = m->planned && !s->server.ended && !s->server.closing;
 	if (polite) {
 		uint8_t quit[MYP_HEADER_LEN + 1];
 		myp_wbuf_t w;
@@ -259,11 +254,42 @@ static void move_begin(gp_session_t *s)
 		myp_cmd_build(&w, MYP_COM_QUIT);
 		polite = !w.failed && gp_io_send(&s->server, quit, w.len) == GP_OK;
 	}
-	m->session_side = s->server.proto;
-	s->server.proto = &move_proto;
 	gp_session_leave_backend(s);
 	move_set_phase(s, MOVE_CLOSING);
 	gp_io_close(&s->server, polite);
+}
+
+/* The old session did not tell its LAST_INSERT_ID(): the replay uses the last OK's, which
+ * is what a move after a loss uses too (README); the log says so. */
+static void move_lastid_fallback(gp_session_t *s, const char *why)
+{
+	bool known = gp_sstate_has_last_insert_id(&s->core.st);
+	gp_slog(s, GP_LOG_WARN, "session_move_lastid_fallback", "from=%s why=%s tracked=%s",
+	        move_name(s, s->move->from), why, known ? "known" : "none");
+}
+
+/* MOVE_START: leave the old node, asking it for LAST_INSERT_ID() first if it is alive. */
+static void move_begin(gp_session_t *s)
+{
+	gp_move_t *m = s->move;
+	if (!gp_session_idle(s) || s->core.client_cont) {
+		move_abandon(s); /* a command of the proxy's own began meanwhile */
+		return;
+	}
+	bool alive = m->planned && !s->server.ended && !s->server.closing;
+	m->session_side = s->server.proto;
+	s->server.proto = &move_proto;
+	if (alive) {
+		gp_io_set_whole(&s->server, true);
+		if (gp_move_replay_read_id(s, &m->replay)) {
+			move_set_phase(s, MOVE_LASTID);
+			move_arm(s, (uint64_t)s->proxy->cfg->limits_backend_connect_timeout_ms);
+			gp_io_read(&s->server, true);
+			return;
+		}
+		move_lastid_fallback(s, "send");
+	}
+	move_leave(s, alive);
 }
 
 static void move_timer(uv_timer_t *t)
@@ -275,6 +301,10 @@ static void move_timer(uv_timer_t *t)
 	switch (m->phase) {
 	case MOVE_START:
 		move_begin(s);
+		return;
+	case MOVE_LASTID:
+		move_lastid_fallback(s, "timeout");
+		move_leave(s, false);
 		return;
 	case MOVE_TARGET:
 		move_route(s);
@@ -548,6 +578,19 @@ static gp_pkt_action_t move_packet(gp_io_t *io, gp_pkt_t *pkt)
 	uint8_t first = pkt->n ? pkt->p[0] : 0;
 	myp_greeting_t g;
 	switch (m->phase) {
+	case MOVE_LASTID:
+		switch (gp_move_replay_id_packet(&m->replay, pkt)) {
+		case GP_REPLAY_SENT:
+			return GP_PKT_DROP;
+		case GP_REPLAY_DONE:
+			move_leave(s, true);
+			return GP_PKT_STOP;
+		case GP_REPLAY_FAILED:
+			move_lastid_fallback(s, first == 0xFF ? "err" : "answer");
+			move_leave(s, m->replay.resp.failed); /* after an ERR the leg is sound */
+			return GP_PKT_STOP;
+		}
+		return GP_PKT_DROP;
 	case MOVE_GREET:
 		if (first == 0xFF) {
 			move_refused(s, pkt, false);
@@ -596,8 +639,12 @@ static void move_ended(gp_io_t *io, gp_status_t st)
 {
 	gp_session_t *s = io->owner;
 	(void)st;
-	if (s->move && s->state == GP_SS_READY && s->move->phase != MOVE_CLOSING)
+	if (s->move && s->state == GP_SS_READY && s->move->phase == MOVE_LASTID) {
+		move_lastid_fallback(s, "ended"); /* the old node went: as after a loss */
+		move_leave(s, false);
+	} else if (s->move && s->state == GP_SS_READY && s->move->phase != MOVE_CLOSING) {
 		move_fail(s, 0, NULL, NULL, false);
+	}
 }
 
 static void move_closed(gp_io_t *io)

@@ -20,7 +20,9 @@ typedef struct gp_move gp_move_t; /* move.c's: one per session while it moves */
  * transaction) and movable gets a new server leg instead: a backend connection to the
  * target through a handshake slot, a login as its user with the secret learned at its login
  * and the new server's nonce, its state replayed (schema, variables, the last insert id, its
- * prepared statements prepared again), all answers kept from the client. Then the new leg
+ * prepared statements prepared again), all answers kept from the client. A planned move
+ * first asks the old session for LAST_INSERT_ID() (MOVE_LASTID), which its OKs do not
+ * always tell. Then the new leg
  * replaces the old one; the client's connection is never touched, and its next command,
  * held meanwhile, runs on the new node once the switch barrier lets it (the new writer has
  * applied the old writer's commits). A refused login or a failed replay closes the session

@@ -36,9 +36,14 @@ static size_t replay_vars(const gp_session_t *s, const gp_move_replay_t *r, char
 	return gp_sstate_replay_sql(&s->core.st, nbe, buf, cap);
 }
 
-/* Last insert id the session holds (false: none known). */
-static bool replay_insert_id(const gp_session_t *s, uint64_t *id)
+/* Last insert id the session holds (false: none, or 0): the old session's answer if it
+ * gave one, else the last OK's. */
+static bool replay_insert_id(const gp_session_t *s, const gp_move_replay_t *r, uint64_t *id)
 {
+	if (r->id_read) {
+		*id = r->insert_id;
+		return *id != 0;
+	}
 	*id = gp_sstate_last_insert_id(&s->core.st);
 	return gp_sstate_has_last_insert_id(&s->core.st) && *id != 0;
 }
@@ -51,6 +56,36 @@ static gp_replay_step_t replay_send(gp_session_t *s, gp_move_replay_t *r, const 
 	myp_resp_begin(&r->resp, s->core.caps | MYP_CLIENT_PROTOCOL_41, w->buf + MYP_HEADER_LEN,
 	               w->len - MYP_HEADER_LEN);
 	return gp_io_send(&s->server, w->buf, w->len) == GP_OK ? GP_REPLAY_SENT : GP_REPLAY_FAILED;
+}
+
+bool gp_move_replay_read_id(gp_session_t *s, gp_move_replay_t *r)
+{
+	static const char sql[] = "SELECT LAST_INSERT_ID()";
+	uint8_t pkt[MYP_HEADER_LEN + 16 + sizeof(sql)];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, pkt, sizeof(pkt));
+	myp_query_build(&w, s->core.caps, sql, sizeof(sql) - 1);
+	r->id_read = r->id_row = false;
+	return replay_send(s, r, &w) == GP_REPLAY_SENT;
+}
+
+gp_replay_step_t gp_move_replay_id_packet(gp_move_replay_t *r, const gp_pkt_t *pkt)
+{
+	if (myp_resp_is_row(&r->resp, pkt->len, pkt->p, pkt->n)) {
+		if (r->id_row || pkt->n != pkt->len ||
+		    myp_row_first_uint(pkt->p, pkt->n, &r->insert_id) != MYP_OK)
+			return GP_REPLAY_FAILED; /* one row of one number, whole */
+		r->id_row = true;
+	}
+	myp_resp_event_t ev = myp_resp_feed_server(&r->resp, pkt->len, pkt->p, pkt->n);
+	if (ev == MYP_RESP_EPROTO)
+		return GP_REPLAY_FAILED;
+	if (ev == MYP_RESP_CONTINUE)
+		return GP_REPLAY_SENT;
+	if (r->resp.failed || !r->id_row)
+		return GP_REPLAY_FAILED;
+	r->id_read = true;
+	return GP_REPLAY_DONE;
 }
 
 gp_replay_step_t gp_move_replay_next(gp_session_t *s, gp_move_replay_t *r)
@@ -85,7 +120,7 @@ gp_replay_step_t gp_move_replay_next(gp_session_t *s, gp_move_replay_t *r)
 				n = (size_t)snprintf(sql, cap, "%s", sync_sql);
 			break;
 		case REPLAY_INSERT_ID:
-			if (replay_insert_id(s, &id))
+			if (replay_insert_id(s, r, &id))
 				n = (size_t)snprintf(sql, cap, "DO LAST_INSERT_ID(%llu)",
 				                     (unsigned long long)id);
 			break;

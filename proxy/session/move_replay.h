@@ -29,6 +29,9 @@ typedef struct gp_move_replay {
 	bool preparing;      /* the answer in flight is a PREPARE's */
 	uint32_t reprepared; /* statements prepared again (the log line) */
 	uint16_t status;     /* the new session's status flags (its login OK) */
+	bool id_read;        /* insert_id is LAST_INSERT_ID() as the old session answered */
+	bool id_row;         /* ...and its row has come */
+	uint64_t insert_id;  /* that answer */
 	myp_resp_t resp;     /* the answer in flight */
 } gp_move_replay_t;
 
@@ -36,6 +39,15 @@ typedef struct gp_move_replay {
 const char *gp_move_replay_schema(const gp_session_t *s);
 /* GP_UNMOV_* bits of the state the replay cannot re-create. */
 uint32_t gp_move_replay_unmovable(const gp_session_t *s);
+/* A planned move asks the old session (still on its node, idle) for LAST_INSERT_ID(): the
+ * OKs the proxy saw do not always tell it (state.h). Its answer, all kept from the client,
+ * replaces the tracked value in the replay (0: nothing to replay); without one (a send that
+ * fails, an ERR, a leg that ends, a timeout) the replay keeps the tracked value, as after a
+ * loss. gp_move_replay_read_id sends the query on the old leg (false: it could not). */
+bool gp_move_replay_read_id(gp_session_t *s, gp_move_replay_t *r);
+/* A packet of its answer: SENT while more follows, DONE once the value is known, FAILED for
+ * an ERR or an answer that is not one unsigned number. */
+gp_replay_step_t gp_move_replay_id_packet(gp_move_replay_t *r, const gp_pkt_t *pkt);
 /* Send the next statement of the replay (GP_REPLAY_SENT), or DONE when none is left. */
 gp_replay_step_t gp_move_replay_next(gp_session_t *s, gp_move_replay_t *r);
 /* A packet of the answer in flight: SENT while more follows, DONE when it is complete. */

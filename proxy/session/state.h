@@ -75,7 +75,8 @@ const char *gp_sstate_schema(const gp_sstate_t *st);
  * what LAST_INSERT_ID() returns: an INSERT of an explicit value into an AUTO_INCREMENT column
  * reports that value (100) while LAST_INSERT_ID() keeps the last generated one (1); SELECT
  * LAST_INSERT_ID(77) reports 0 (the scan marks that last_insert_id_expr). A planned move
- * should read LAST_INSERT_ID() from the old session; this is the fallback after a loss. */
+ * reads LAST_INSERT_ID() from the old session (move_replay.h); this is the fallback after a
+ * loss or a failed read. */
 bool gp_sstate_has_last_insert_id(const gp_sstate_t *st);
 uint64_t gp_sstate_last_insert_id(const gp_sstate_t *st);
 /* Variables kept (each name once, its last value). */

@@ -124,10 +124,10 @@ mv_open M "$php_drv"
 gt_eq "$w" "$(mv_v M "SELECT @@wsrep_node_name")" "M is on the writer $w"
 mv_setup M 1
 thread_before=$(mv_v M "SELECT CONNECTION_ID()")
-# P idles along with M; at the end a KILL of the server thread it had first must reach it.
-mv_open P "$php_drv"
-p_thread=$(mv_v P "SELECT CONNECTION_ID()")
-gt_match '^[0-9]+$' "$p_thread" "P's first server thread is $p_thread"
+# O idles along with M; at the end a KILL of the server thread it had first must reach it.
+mv_open O "$php_drv"
+p_thread=$(mv_v O "SELECT CONNECTION_ID()")
+gt_match '^[0-9]+$' "$p_thread" "O's first server thread is $p_thread"
 # T holds a transaction: not idle, so it is drained; idle after its COMMIT, it moves.
 mv_open T "$php_drv"
 gt_eq "ok -" "$(mv_q T "BEGIN" | cut -d' ' -f1,4)" "T: BEGIN"
@@ -135,8 +135,8 @@ gt_eq "ok -" "$(mv_q T "INSERT INTO test.t_move (v) VALUES ('t')" | cut -d' ' -f
 
 from=$(mv_lines)
 gt_eq 200 "$(mv_post "/backends/$wdb/maintenance?on=1")" "POST /backends/$wdb/maintenance?on=1"
-line=$(mv_wait "$from" "event=session_move " 10) || line=""
-gt_match "from=$wdb to=db[0-9] reason=planned" "$line" "maintenance: a session_move line, planned"
+line=$(mv_wait "$from" "event=session_move conn=${MV_CONN[M]} " 10) || line=""
+gt_match "from=$wdb to=db[0-9] reason=planned" "$line" "maintenance: M's session_move line, planned"
 gt_match "stmts=1 " "$line" "... with the statement prepared again"
 new=$(sed -n 's/.* to=\(db[0-9]\) .*/\1/p' <<<"$line")
 # T commits on the old writer; the barrier then ends and M's next command runs there.
@@ -274,10 +274,10 @@ mv_open K "$php_drv"
 gt_eq "ok -" "$(mv_q K "KILL $((0x40000000 | MV_CONN[M]))" | cut -d' ' -f1,4)" \
   "K: KILL of M's proxy id (M moved three times)"
 gt_match '^err [0-9]+ [0-9]+ (1927|2006|2013) ' "$(mv_q M "SELECT 1")" "M's connection ends"
-# KILL of the server thread P had before its moves (what CONNECTION_ID() told it) reaches P.
-gt_match '^node[0-9]$' "$(mv_v P "SELECT @@wsrep_node_name")" "P still answers after the moves"
-gt_eq "ok -" "$(mv_q K "KILL $p_thread" | cut -d' ' -f1,4)" "K: KILL of P's first server thread"
-gt_match '^err [0-9]+ [0-9]+ (1927|2006|2013) ' "$(mv_q P "SELECT 1")" "P's connection ends"
+# KILL of the server thread O had before its moves (what CONNECTION_ID() told it) reaches O.
+gt_match '^node[0-9]$' "$(mv_v O "SELECT @@wsrep_node_name")" "O still answers after the moves"
+gt_eq "ok -" "$(mv_q K "KILL $p_thread" | cut -d' ' -f1,4)" "K: KILL of O's first server thread"
+gt_match '^err [0-9]+ [0-9]+ (1927|2006|2013) ' "$(mv_q O "SELECT 1")" "O's connection ends"
 gt_eq "" "$(mv_since "$from" "event=session_move conn=${MV_CONN[M]} " | sed -n 2p)" \
   "M was not moved away from the KILL"
 if galera_restart "$wn" "$GALERA_DIR" >>"$GT_TMP/galera.log" 2>&1 && gt_wait_healthy 60; then

@@ -7,7 +7,8 @@
 // "err T0 T1 ERRNO MESSAGE". THREAD_ID is mysqli's thread_id: what the client sees.
 // Some lines are commands, not SQL: "!kill ID" (COM_PROCESS_KILL), "!change_user USER PASS",
 // "!prepare NAME SQL" (a server-side prepared statement with one string parameter, bound
-// once: later executions send no types) and "!execute NAME ARG" (VALUE: its first column).
+// once: later executions send no types), "!execute NAME ARG" (VALUE: its first column) and
+// "!insert_id SQL" (VALUE: the last insert id its OK reported, mysqli's insert_id).
 // A line "MULTI SQL" runs SQL as a multi-statement: VALUE is from the last result set, and an
 // ERR that ends the results is the reply.
 declare(strict_types=1);
@@ -90,6 +91,12 @@ while (($line = fgets(STDIN)) !== false) {
             $res->free();
         }
         say("ok $t0 $t1 $v");
+        continue;
+    }
+    if (strncmp($sql, '!insert_id ', 11) === 0) { // VALUE: the id the statement's OK reported
+        $r = @$m->query(substr($sql, 11));
+        $t1 = ms();
+        say($r === false ? "err $t0 $t1 {$m->errno} {$m->error}" : "ok $t0 $t1 {$m->insert_id}");
         continue;
     }
     if (strncmp($sql, 'MULTI ', 6) === 0) {

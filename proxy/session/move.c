@@ -244,9 +244,13 @@ static void move_old_closed(gp_session_t *s)
 	move_route(s);
 }
 
+static bool move_collation_lost(gp_session_t *s);
+
 /* Leave the old node: COM_QUIT first if its leg still works (polite). */
 static void move_leave(gp_session_t *s, bool polite)
 {
+	if (move_collation_lost(s))
+		return;
 	if (polite) {
 		uint8_t quit[MYP_HEADER_LEN + 1];
 		myp_wbuf_t w;
@@ -266,6 +270,16 @@ static void move_lastid_fallback(gp_session_t *s, const char *why)
 	bool known = gp_sstate_has_last_insert_id(&s->core.st);
 	gp_slog(s, GP_LOG_WARN, "session_move_lastid_fallback", "from=%s why=%s tracked=%s",
 	        move_name(s, s->move->from), why, known ? "known" : "none");
+}
+
+/* Leaving: a session whose collation only the old session knew, and did not tell (the read
+ * failed, or the old leg had ended), cannot be re-created: true if it was failed (closed). */
+static bool move_collation_lost(gp_session_t *s)
+{
+	if (!(gp_move_unmovable(s) & GP_UNMOV_COLLATION) || s->move->replay.coll_read)
+		return false;
+	move_fail(s, 0, NULL, NULL, false);
+	return true;
 }
 
 /* MOVE_START: leave the old node, asking it for LAST_INSERT_ID() first if it is alive. */
@@ -348,12 +362,15 @@ bool gp_move_instead(gp_session_t *s, gp_close_t why)
 {
 	if (s->move) /* already leaving; a shutdown or a fence still closes it */
 		return s->state == GP_SS_READY && gp_move_reason(why);
+	bool planned = why != GP_CLOSE_WRITER_DOWN && why != GP_CLOSE_READER_DOWN;
+	/* a planned move reads the collation off the old session (move_replay.h) */
+	uint32_t unmov = gp_move_unmovable(s) & ~(planned ? (uint32_t)GP_UNMOV_COLLATION : 0u);
 	if (!s->proxy->cfg->routing_move_sessions || !gp_move_reason(why) || !gp_session_idle(s) ||
-	    gp_move_unmovable(s) || s->proxy->shutting_down)
+	    unmov || s->proxy->shutting_down)
 		return false;
 	if (move_target(s, s->backend) < 0 && why != GP_CLOSE_WRITER_DOWN)
 		return false; /* nowhere to go (a loss waits for a writer) */
-	move_decide(s, why, why != GP_CLOSE_WRITER_DOWN && why != GP_CLOSE_READER_DOWN);
+	move_decide(s, why, planned);
 	return s->move != NULL;
 }
 

@@ -12,6 +12,7 @@
 
 enum {
 	REPLAY_VARS,      /* SET @@SESSION.a=..., ... */
+	REPLAY_COLLATION, /* SET collation_connection, as the old session answered */
 	REPLAY_RO,        /* the read-only endpoint's session is read-only */
 	REPLAY_SYNC,      /* ...and reads with wsrep_sync_wait (routing.ro_causal_reads) */
 	REPLAY_INSERT_ID, /* DO LAST_INSERT_ID(n) */
@@ -58,14 +59,35 @@ static gp_replay_step_t replay_send(gp_session_t *s, gp_move_replay_t *r, const 
 	return gp_io_send(&s->server, w->buf, w->len) == GP_OK ? GP_REPLAY_SENT : GP_REPLAY_FAILED;
 }
 
+/* The row's second column, if it is a collation's name (else coll_read stays false). */
+static void replay_read_collation(gp_move_replay_t *r, const uint8_t *p, size_t n)
+{
+	const uint8_t *v;
+	uint64_t vn;
+	size_t used, off;
+	if (myp_lenenc_str(p, n, &v, &vn, &used) != MYP_OK)
+		return;
+	off = used;
+	if (myp_lenenc_str(p + off, n - off, &v, &vn, &used) != MYP_OK || vn == 0 ||
+	    vn >= sizeof(r->collation))
+		return;
+	for (uint64_t i = 0; i < vn; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		      (v[i] >= '0' && v[i] <= '9') || v[i] == '_'))
+			return;
+	memcpy(r->collation, v, vn);
+	r->collation[vn] = '\0';
+	r->coll_read = true;
+}
+
 bool gp_move_replay_read_id(gp_session_t *s, gp_move_replay_t *r)
 {
-	static const char sql[] = "SELECT LAST_INSERT_ID()";
+	static const char sql[] = "SELECT LAST_INSERT_ID(), @@collation_connection";
 	uint8_t pkt[MYP_HEADER_LEN + 16 + sizeof(sql)];
 	myp_wbuf_t w;
 	myp_wbuf_init(&w, pkt, sizeof(pkt));
 	myp_query_build(&w, s->core.caps, sql, sizeof(sql) - 1);
-	r->id_read = r->id_row = false;
+	r->id_read = r->id_row = r->coll_read = false;
 	return replay_send(s, r, &w) == GP_REPLAY_SENT;
 }
 
@@ -76,6 +98,7 @@ gp_replay_step_t gp_move_replay_id_packet(gp_move_replay_t *r, const gp_pkt_t *p
 		    myp_row_first_uint(pkt->p, pkt->n, &r->insert_id) != MYP_OK)
 			return GP_REPLAY_FAILED; /* one row of one number, whole */
 		r->id_row = true;
+		replay_read_collation(r, pkt->p, pkt->n);
 	}
 	myp_resp_event_t ev = myp_resp_feed_server(&r->resp, pkt->len, pkt->p, pkt->n);
 	if (ev == MYP_RESP_EPROTO)
@@ -110,6 +133,13 @@ gp_replay_step_t gp_move_replay_next(gp_session_t *s, gp_move_replay_t *r)
 		switch (step) {
 		case REPLAY_VARS:
 			n = replay_vars(s, r, sql, GP_REPLAY_SQL_MAX);
+			break;
+		case REPLAY_COLLATION:
+			if (r->coll_read) /* after the SET: its character_set_connection resets it
+			                   */
+				n = (size_t)snprintf(sql, cap,
+				                     "SET @@SESSION.collation_connection = '%s'",
+				                     r->collation);
 			break;
 		case REPLAY_RO:
 			if (s->core.ro)

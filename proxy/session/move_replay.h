@@ -32,6 +32,8 @@ typedef struct gp_move_replay {
 	bool id_read;        /* insert_id is LAST_INSERT_ID() as the old session answered */
 	bool id_row;         /* ...and its row has come */
 	uint64_t insert_id;  /* that answer */
+	bool coll_read;      /* collation is @@collation_connection as the old session answered */
+	char collation[64];  /* that answer (a collation name: letters, digits, '_') */
 	myp_resp_t resp;     /* the answer in flight */
 } gp_move_replay_t;
 
@@ -39,7 +41,10 @@ typedef struct gp_move_replay {
 const char *gp_move_replay_schema(const gp_session_t *s);
 /* GP_UNMOV_* bits of the state the replay cannot re-create. */
 uint32_t gp_move_replay_unmovable(const gp_session_t *s);
-/* A planned move asks the old session (still on its node, idle) for LAST_INSERT_ID(): the
+/* A planned move asks the old session (still on its node, idle) for LAST_INSERT_ID() and
+ * @@collation_connection (the tracker never names a collation: state.h, GP_UNMOV_COLLATION;
+ * when read it is replayed after the variables, whose character_set_connection would reset
+ * it). For LAST_INSERT_ID(): the
  * OKs the proxy saw do not always tell it (state.h). Its answer, all kept from the client,
  * replaces the tracked value in the replay (0: nothing to replay); without one (a send that
  * fails, an ERR, a leg that ends, a timeout) the replay keeps the tracked value, as after a

@@ -67,16 +67,24 @@ gt_eq "$n" "$(li_v L "SELECT LAST_INSERT_ID()")" "L: LAST_INSERT_ID() is still $
 gt_eq 1001 "$(li_v Z "!insert_id INSERT INTO test.t_lid (id, v) VALUES (1001, 'explicit')")" \
   "Z: an INSERT of id 1001: its OK says 1001"
 gt_eq 0 "$(li_v Z "SELECT LAST_INSERT_ID()")" "Z: LAST_INSERT_ID() is 0"
+# C sets a collation the tracker never names: a planned move reads it off the old session.
+li_open C
+gt_eq "ok -" "$(gt_sess_q C "SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci" 15 | cut -d' ' -f1,4)" \
+  "C: SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci"
+gt_eq utf8mb4_unicode_ci "$(li_v C "SELECT @@collation_connection")" "C: its collation"
+gt_match '^[1-9]' "$(curl -s --max-time 5 "http://$LI_HTTP/metrics" |
+  awk '$1 == "galera_proxy_sessions_not_movable{reason=\"collation\"}" {print $2}')" \
+  "/metrics: sessions_not_movable{reason=\"collation\"} counts C (not movable after a loss)"
 
 from=$(wc -l <"$LI_LOG")
 wdb=db$(gt_node_num "$w")
 gt_eq 200 "$(li_post "/backends/$wdb/maintenance?on=1")" "POST /backends/$wdb/maintenance?on=1"
-if li_moves "$from" 2 15; then
-  gt_ok "maintenance: two session_move lines"
+if li_moves "$from" 3 15; then
+  gt_ok "maintenance: three session_move lines"
 else
-  gt_notok "maintenance: two session_move lines"
+  gt_notok "maintenance: three session_move lines"
 fi
-for s in L Z; do
+for s in L Z C; do
   gt_match "from=$wdb to=db[0-9] reason=planned" \
     "$(tail -n +$((from + 1)) "$LI_LOG" | grep -m1 "event=session_move conn=${LI_CONN[$s]} ")" \
     "$s moved, planned"
@@ -87,6 +95,9 @@ gt_ne "$w" "$new" "... not on the old writer $w"
 gt_eq "$n" "$(li_v L "SELECT LAST_INSERT_ID()")" "L on $new: LAST_INSERT_ID() = $n (not the OK's 1000)"
 gt_eq "$new" "$(li_v Z "SELECT @@wsrep_node_name")" "Z runs on $new"
 gt_eq 0 "$(li_v Z "SELECT LAST_INSERT_ID()")" "Z on $new: LAST_INSERT_ID() = 0 (not the OK's 1001)"
+gt_eq "$new|utf8mb4_unicode_ci|utf8mb4" \
+  "$(li_v C "SELECT CONCAT_WS('|', @@wsrep_node_name, @@collation_connection, @@character_set_client)")" \
+  "C on $new: the same collation and character set"
 gt_eq "" "$(tail -n +$((from + 1)) "$LI_LOG" | grep -E 'event=(session_move_lastid_fallback|session_move_failed|session_close)')" \
   "no fallback to the tracked id, no failed move, no session closed"
 # The moved sessions go on as before: a new generated id is theirs.

@@ -49,6 +49,23 @@ START_TEST(test_lastid_read)
 }
 END_TEST
 
+/* The collation comes in the same row: a name is kept, anything else is not (id still read). */
+START_TEST(test_lastid_collation)
+{
+	static const char *const both[] = {
+	        "02", DEF_LID, DEF_LID, EOF2, "02 |42| 12 |utf8mb4_unicode_ci|", EOF2, NULL};
+	static const char *const odd[] = {"02", DEF_LID, DEF_LID, EOF2, "02 |42| 03 |a'b|",
+	                                  EOF2, NULL};
+	gp_move_replay_t r;
+	ck_assert_int_eq(feed(&r, K41, both), GP_REPLAY_DONE);
+	ck_assert(r.id_read && r.coll_read);
+	ck_assert_uint_eq(r.insert_id, 42);
+	ck_assert_str_eq(r.collation, "utf8mb4_unicode_ci");
+	ck_assert_int_eq(feed(&r, K41, odd), GP_REPLAY_DONE);
+	ck_assert(r.id_read && !r.coll_read);
+}
+END_TEST
+
 /* Anything but one row of one unsigned number leaves id_read clear: the tracked value stays. */
 START_TEST(test_lastid_refused)
 {
@@ -72,6 +89,7 @@ static Suite *move_lastid_suite(void)
 	Suite *s = suite_create("move_lastid");
 	TCase *tc = tcase_create("read");
 	tcase_add_test(tc, test_lastid_read);
+	tcase_add_test(tc, test_lastid_collation);
 	tcase_add_test(tc, test_lastid_refused);
 	suite_add_tcase(s, tc);
 	return s;

@@ -176,6 +176,15 @@ fi
 # first: at the switch they are old enough for the drain to close them at once.
 mv_open U "$php_drv"
 gt_eq "ok -" "$(mv_q U "SET @u = 1" | cut -d' ' -f1,4)" "U sets a user variable"
+# ...a temporary table, a named lock, a FOUND_ROWS() still to come.
+mv_open TT "$php_drv"
+gt_eq "ok -" "$(mv_q TT "CREATE TEMPORARY TABLE test.t_tmp (a INT)" | cut -d' ' -f1,4)" \
+  "TT creates a temporary table"
+mv_open GL "$php_drv"
+gt_eq "ok 1" "$(mv_q GL "SELECT GET_LOCK('t14', 1)" | cut -d' ' -f1,4)" "GL takes GET_LOCK"
+mv_open FR "$php_drv"
+gt_match '^ok ' "$(mv_q FR "SELECT SQL_CALC_FOUND_ROWS id FROM test.t_move LIMIT 1")" \
+  "FR: SELECT SQL_CALC_FOUND_ROWS (its FOUND_ROWS() still to come)"
 mv_open E "$GT_LIB/sess_cli.sh" edapp edapp # mysqlnd has no ed25519; libmariadb has
 MV_CONN[E]=$(grep "event=session_open .*user=edapp " "$MV_LOG" | tail -n 1 |
   sed -n 's/.*event=session_open conn=\([0-9]*\) .*/\1/p')
@@ -203,6 +212,12 @@ gt_match '^err [0-9]+ [0-9]+ (2006|2013) ' "$(mv_q U "SELECT @u")" \
   "U (user variable) was not moved: closed by the drain"
 gt_match '^err [0-9]+ [0-9]+ (2006|2013) ' "$(mv_q E "SELECT 1")" \
   "E (ed25519) was not moved: closed by the drain"
+for n in TT GL FR; do
+  gt_match '^err [0-9]+ [0-9]+ (2006|2013) ' "$(mv_q "$n" "SELECT 1")" \
+    "$n was not moved: closed by the drain"
+  gt_eq "" "$(mv_since "$from" "event=session_move conn=${MV_CONN[$n]} ")" "no move logged for $n"
+  gt_sess_close "$n"
+done
 gt_eq "" "$(mv_since "$from" "event=session_move conn=${MV_CONN[U]} ")" "no move logged for U"
 gt_eq "" "$(mv_since "$from" "event=session_move conn=${MV_CONN[E]} ")" "no move logged for E"
 gt_sess_close U
@@ -239,10 +254,16 @@ gt_nsql 1 "CREATE USER IF NOT EXISTS 'mv_drop'@'%' IDENTIFIED BY 'mvpass';
   GRANT ALL ON test.* TO 'mv_drop'@'%'" || gt_notok "create user mv_drop"
 mv_open D "$php_drv" mv_drop mvpass
 gt_eq "ok 1" "$(mv_q D "SELECT 1" | cut -d' ' -f1,4)" "D (mv_drop) works"
+# LK: a user locked after its login is not logged in again either.
+gt_nsql 1 "CREATE USER IF NOT EXISTS 'mv_lock'@'%' IDENTIFIED BY 'mvpass';
+  GRANT ALL ON test.* TO 'mv_lock'@'%'" || gt_notok "create user mv_lock"
+mv_open LK "$php_drv" mv_lock mvpass
+gt_eq "ok 1" "$(mv_q LK "SELECT 1" | cut -d' ' -f1,4)" "LK (mv_lock) works"
 mv_open X "$php_drv"
 gt_eq "ok -" "$(mv_q X "BEGIN" | cut -d' ' -f1,4)" "X: BEGIN"
 gt_eq "ok -" "$(mv_q X "INSERT INTO test.t_move (v) VALUES ('x')" | cut -d' ' -f1,4)" "X: INSERT"
 gt_nsql 1 "DROP USER 'mv_drop'@'%'" || gt_notok "drop user mv_drop"
+gt_nsql 1 "ALTER USER 'mv_lock'@'%' ACCOUNT LOCK" || gt_notok "lock user mv_lock"
 w=$(mv_writer)
 wn=$(gt_node_num "$w")
 gt_eq "$w" "$(mv_v M "SELECT @@wsrep_node_name")" "M is on the writer $w before the kill"
@@ -266,6 +287,9 @@ gt_eq "" "$(mv_since "$from" "event=session_move conn=${MV_CONN[D]} ")" "no move
 gt_match "event=(session_move_failed|session_close) conn=${MV_CONN[D]} " \
   "$(mv_since "$from" "conn=${MV_CONN[D]} " | grep -E "session_move_failed|session_close")" \
   "D's session was closed (its move failed, or its secret was dropped first)"
+r=$(mv_q LK "SELECT CURRENT_USER()") || r="no reply"
+gt_match '^err ' "$r" "LK (user locked) is not logged in again"
+gt_eq "" "$(mv_since "$from" "event=session_move conn=${MV_CONN[LK]} ")" "no move logged for LK"
 gt_match "reason=loss" "$(mv_since "$from" "event=session_move " | head -n 1)" "the kill's moves say reason=loss"
 gt_match '^[1-9]' "$(mv_metric 'galera_proxy_sessions_moved_total{reason="loss"}')" \
   "sessions_moved_total{reason=\"loss\"} counts them"
@@ -301,6 +325,7 @@ done
 gt_eq 0 "$(grep -c "mvpass" "$MV_LOG")" "the log holds no password"
 
 gt_sess_close_all
+gt_nsql 1 "DROP USER IF EXISTS 'mv_lock'@'%'" || gt_notok "drop user mv_lock"
 gt_nsql 1 "DROP TABLE IF EXISTS test.t_move"
 gt_proxy_stop move
 gt_eq 0 "$(grep -cE 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$MV_LOG")" \

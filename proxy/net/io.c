@@ -718,29 +718,37 @@ uint32_t gp_io_buffered(const gp_io_t *io)
 	return io->buf ? io->end - io->start : 0;
 }
 
+uint8_t *gp_io_room(gp_io_t *io, size_t *cap)
+{
+	if (!io->buf) {
+		io->buf = gp_bufpool_get();
+		io->start = io->end = 0;
+		if (!io->buf) {
+			gp_io_fail(io, GP_ENOMEM);
+			return NULL;
+		}
+	}
+	if (io->pending == 0 && io->start > 0) {
+		memmove(io->buf, io->buf + io->start, io->end - io->start);
+		io->end -= io->start;
+		io->start = 0;
+	}
+	*cap = GP_BUF_SIZE - io->end;
+	return io->buf + io->end;
+}
+
 /* Inflate the raw frames into the read buffer and scan the packets they carry, for as long
  * as there is room and input. */
 void gp_io_zpump(gp_io_t *io)
 {
 	while (!io->closing && !io->ended) {
-		if (!io->buf) {
-			io->buf = gp_bufpool_get();
-			io->start = io->end = 0;
-			if (!io->buf) {
-				gp_io_fail(io, GP_ENOMEM);
-				return;
-			}
-		}
-		if (io->pending == 0 && io->start > 0) {
-			memmove(io->buf, io->buf + io->start, io->end - io->start);
-			io->end -= io->start;
-			io->start = 0;
-		}
-		size_t made;
+		size_t made, cap;
 		bool moved;
 		const char *err;
-		if (gp_zio_inflate(io->z, io->buf + io->end, GP_BUF_SIZE - io->end, &made, &moved,
-		                   &err) != GP_OK) {
+		uint8_t *dst = gp_io_room(io, &cap);
+		if (!dst)
+			return;
+		if (gp_zio_inflate(io->z, dst, cap, &made, &moved, &err) != GP_OK) {
 			struct sockaddr_storage ss;
 			char ip[64] = "?";
 			if (gp_io_addr(io, false, &ss) == GP_OK)

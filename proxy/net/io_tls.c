@@ -128,22 +128,8 @@ void gp_io_tpump(gp_io_t *io)
 		size_t cap;
 		if (io->z) {
 			dst = gp_zio_raw_room(io->z, &cap);
-		} else {
-			if (!io->buf) {
-				io->buf = gp_bufpool_get();
-				io->start = io->end = 0;
-				if (!io->buf) {
-					gp_io_fail(io, GP_ENOMEM);
-					return;
-				}
-			}
-			if (io->pending == 0 && io->start > 0) {
-				memmove(io->buf, io->buf + io->start, io->end - io->start);
-				io->end -= io->start;
-				io->start = 0;
-			}
-			dst = io->buf + io->end;
-			cap = GP_BUF_SIZE - io->end;
+		} else if (!(dst = gp_io_room(io, &cap))) {
+			return;
 		}
 		if (cap == 0)
 			break; /* on_fwd_written or gp_io_resume pump again */

@@ -251,13 +251,8 @@ static void move_leave(gp_session_t *s, bool polite)
 {
 	if (move_collation_lost(s))
 		return;
-	if (polite) {
-		uint8_t quit[MYP_HEADER_LEN + 1];
-		myp_wbuf_t w;
-		myp_wbuf_init(&w, quit, sizeof(quit));
-		myp_cmd_build(&w, MYP_COM_QUIT);
-		polite = !w.failed && gp_io_send(&s->server, quit, w.len) == GP_OK;
-	}
+	if (polite)
+		polite = gp_session_quit_server(s);
 	gp_session_leave_backend(s);
 	move_set_phase(s, MOVE_CLOSING);
 	gp_io_close(&s->server, polite);

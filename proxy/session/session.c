@@ -152,6 +152,15 @@ static void session_io_closed(gp_io_t *io)
 	on_handle_closed(s);
 }
 
+bool gp_session_quit_server(gp_session_t *s)
+{
+	uint8_t quit[MYP_HEADER_LEN + 1];
+	myp_wbuf_t w;
+	myp_wbuf_init(&w, quit, sizeof(quit));
+	myp_cmd_build(&w, MYP_COM_QUIT);
+	return !w.failed && gp_io_send(&s->server, quit, w.len) == GP_OK;
+}
+
 void gp_session_close(gp_session_t *s, gp_close_t reason)
 {
 	if (s->state == GP_SS_CLOSING)
@@ -164,14 +173,8 @@ void gp_session_close(gp_session_t *s, gp_close_t reason)
 	bool polite = s->state == GP_SS_READY && !s->core.in_flight && !s->server.ended;
 	gp_handoff_closing(s); /* may park an unanswered backend connection */
 	session_set_state(s, GP_SS_CLOSING);
-	if (polite) {
-		/* An idle backend session gets a COM_QUIT, so the server counts no abort. */
-		uint8_t quit[MYP_HEADER_LEN + 1];
-		myp_wbuf_t w;
-		myp_wbuf_init(&w, quit, sizeof(quit));
-		myp_cmd_build(&w, MYP_COM_QUIT);
-		polite = !w.failed && gp_io_send(&s->server, quit, w.len) == GP_OK;
-	}
+	if (polite) /* an idle backend session gets a COM_QUIT: the server counts no abort */
+		polite = gp_session_quit_server(s);
 	gp_io_close(&s->client, true);
 	gp_io_close(&s->server, polite);
 	session_arm(s, on_close_grace, GP_CLOSE_GRACE_MS);

@@ -96,6 +96,8 @@ uint32_t gp_session_conn_id(const gp_session_t *s);
 /* Take a connection accepted on ep's listener. */
 void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener);
 /* Close the session (idempotent). */
+/* Send the backend a COM_QUIT (an idle leg about to close): false if it could not. */
+bool gp_session_quit_server(gp_session_t *s);
 void gp_session_close(gp_session_t *s, gp_close_t reason);
 /* The client sent an SSL request (the core said START_TLS): TLS from the next byte read
  * (client_tls.c). The packet's verdict: stop scanning. */

@@ -19,16 +19,7 @@ source "$HERE/lib/common.sh"
 source "$HERE/lib/proxyinst.sh"
 gp_need_env PROXY_HOST PROXY_PORT DB_PORT DB_DIR TEST_TMP PROXY_MODE
 
-if [[ "$PROXY_MODE" == direct ]]; then
-  echo "# direct mode: this test runs a proxy of its own; nothing to check"
-  exit 0
-fi
-BIN=$(gp_inst_bin) || exit 1
-PORT=${GP_TEST_ACCOUNTS_PORT:-$((PROXY_PORT + 740))}
-HTTP=$((PORT + 1))
-DIR=$TEST_TMP/accounts
-CONF=$DIR/proxy.conf
-LOG=$TEST_TMP/accounts-proxy.log
+gp_inst_own accounts "${GP_TEST_ACCOUNTS_PORT:-$((PROXY_PORT + 740))}"
 USER_=gp_privreader
 PASS=Pw-$RANDOM$RANDOM-kept-out-of-logs
 WRONG=Wrong-$RANDOM$RANDOM-kept-out-of-logs

@@ -20,16 +20,7 @@ source "$HERE/lib/common.sh"
 source "$HERE/lib/proxyinst.sh"
 gp_need_env PROXY_HOST PROXY_PORT DB_PORT DB_DIR TEST_TMP PROXY_MODE
 
-if [[ "$PROXY_MODE" == direct ]]; then
-  echo "# direct mode: this test runs a proxy of its own; nothing to check"
-  exit 0
-fi
-BIN=$(gp_inst_bin) || exit 1
-PORT=${GP_TEST_LEARN_PORT:-$((PROXY_PORT + 742))}
-HTTP=$((PORT + 1))
-DIR=$TEST_TMP/learn
-CONF=$DIR/proxy.conf
-LOG=$TEST_TMP/learn-proxy.log
+gp_inst_own learn "${GP_TEST_LEARN_PORT:-$((PROXY_PORT + 742))}"
 R=$RANDOM
 READER=gp_lreader_$R
 RPW=Rpw-$R$RANDOM-kept-out

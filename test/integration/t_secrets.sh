@@ -18,16 +18,7 @@ source "$HERE/lib/common.sh"
 source "$HERE/lib/proxyinst.sh"
 gp_need_env PROXY_HOST PROXY_PORT DB_PORT DB_DIR TEST_TMP PROXY_MODE
 
-if [[ "$PROXY_MODE" == direct ]]; then
-  echo "# direct mode: this test runs a proxy of its own; nothing to check"
-  exit 0
-fi
-BIN=$(gp_inst_bin) || exit 1
-PORT=${GP_TEST_SECRETS_PORT:-$((PROXY_PORT + 720))}
-HTTP=$((PORT + 1))
-DIR=$TEST_TMP/secrets
-CONF=$DIR/proxy.conf
-LOG=$TEST_TMP/secrets-proxy.log
+gp_inst_own secrets "${GP_TEST_SECRETS_PORT:-$((PROXY_PORT + 720))}"
 USER_=gp_secret_mon
 PASS=Pw-$RANDOM$RANDOM-kept-out-of-logs
 WRONG=Wrong-$RANDOM$RANDOM-kept-out-of-logs

@@ -22,16 +22,7 @@ source "$HERE/lib/common.sh"
 source "$HERE/lib/proxyinst.sh"
 gp_need_env PROXY_HOST PROXY_PORT DB_PORT TEST_TMP PROXY_MODE
 
-if [[ "$PROXY_MODE" == direct ]]; then
-  echo "# direct mode: this test runs a proxy of its own; nothing to check"
-  exit 0
-fi
-BIN=$(gp_inst_bin) || exit 1
-PORT=${GP_TEST_TRACK_PORT:-$((PROXY_PORT + 760))}
-HTTP=$((PORT + 1))
-DIR=$TEST_TMP/track
-CONF=$DIR/proxy.conf
-LOG=$TEST_TMP/track-proxy.log
+gp_inst_own track "${GP_TEST_TRACK_PORT:-$((PROXY_PORT + 760))}"
 RAW=$HERE/lib/rawclient.php
 
 PID=""

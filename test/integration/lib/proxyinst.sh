@@ -28,6 +28,23 @@ gp_inst_bin() {
   echo "$bin"
 }
 
+# gp_inst_own NAME PORT: the settings of a test that runs a proxy of its own on PORT (its
+# HTTP on PORT+1): BIN, PORT, HTTP, DIR ($TEST_TMP/NAME), CONF (in DIR) and LOG. In direct
+# mode there is no proxy to run: it says so and the test ends there.
+# shellcheck disable=SC2034 # the caller's variables
+gp_inst_own() {
+  if [[ "$PROXY_MODE" == direct ]]; then
+    echo "# direct mode: this test runs a proxy of its own; nothing to check"
+    exit 0
+  fi
+  BIN=$(gp_inst_bin) || exit 1
+  PORT=$2
+  HTTP=$((PORT + 1))
+  DIR=$TEST_TMP/$1
+  CONF=$DIR/proxy.conf
+  LOG=$TEST_TMP/$1-proxy.log
+}
+
 # gp_inst_start BIN CONF LOG: starts the proxy in the background; its pid is in GP_INST_PID.
 # (Not in a subshell, so that the caller's shell owns the child and can wait for it.) Under the
 # runner's --valgrind (GP_VALGRIND set, with GP_VALGRIND_SUPP) it runs under memcheck like the

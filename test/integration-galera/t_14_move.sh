@@ -224,6 +224,20 @@ gt_sess_close U
 gt_sess_close E
 gt_eq 200 "$(mv_post "/backends/$wdb/maintenance?on=0")" "maintenance off again"
 
+# ...and through a desync of their writer (planned, as for M above).
+w=$new
+wn=$(gt_node_num "$w")
+gt_nsql "$wn" "SET GLOBAL wsrep_desync=ON" || gt_notok "desync ON on node$wn"
+new=$(mv_new_writer "$w" 10) || new=""
+gt_match '^node[0-9]$' "$new" "desync: the writer moved from $w ($new)"
+sleep 1
+for n in P C N; do
+  [ "$n" = N ] && [ -z "$node_drv" ] && continue
+  mv_check "$n" "$new" "desync"
+done
+gt_nsql "$wn" "SET GLOBAL wsrep_desync=OFF" || gt_notok "desync OFF on node$wn"
+gt_wait_healthy 30 || gt_notok "node$wn Synced again"
+
 # ---- a read-only session whose node goes into maintenance moves to another reader ---------
 
 GT_SESS_DRIVER=$php_drv gt_sess_open R "$MV_RO_PORT"

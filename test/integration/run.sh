@@ -46,7 +46,7 @@ PROXY_BIN=$BUILD/proxy/galera-proxy
 # valgrind would break. t_tls and t_hostile_tls start their own proxies too, and those run under
 # valgrind as well (gp_inst_start sees GP_VALGRIND; each must exit 0 with a clean report);
 # together they add about 2 minutes.
-VALGRIND_TESTS=(t_badinput t_cli t_compress t_compress_cli t_hostile_tls t_mysqli t_pdo
+VALGRIND_TESTS=(t_badinput t_btls t_cli t_compress t_compress_cli t_hostile_tls t_mysqli t_pdo
   t_readonly t_sysbench t_tls)
 VALGRIND_EXIT=99 # the proxy's exit status when valgrind found an error
 if ((VALGRIND)); then

@@ -288,7 +288,7 @@ FAKE=$((PORT + 2))
 FAKE_PORT=$FAKE php -r '
   $srv = stream_socket_server("tcp://127.0.0.1:" . getenv("FAKE_PORT"), $en, $es);
   if (!$srv) { fwrite(STDERR, "listen: $es\n"); exit(1); }
-  $end = microtime(true) + 20;
+  $end = microtime(true) + 60; // stopped below, once both modes are checked
   while (microtime(true) < $end) {
     $c = @stream_socket_accept($srv, 1);
     if (!$c) continue;
@@ -318,7 +318,11 @@ for mode in on verify; do
   : >"$D/proxy.log"
   gp_inst_start "$BIN" "$D/fake.conf" "$D/proxy.log"
   PID=$GP_INST_PID
-  sleep 1.2
+  for _ in $(seq 1 150); do # ~1 s natively; under valgrind the start alone takes seconds
+    grep -q 'probe_failed' "$D/proxy.log" &&
+      curl -s --max-time 5 "http://$HTTP/status" | grep -q '"health":"unavailable' && break
+    sleep 0.1
+  done
   gp_match "probe_failed.*msg=\"$want\"" "$(grep -m1 'probe_failed' "$D/proxy.log")" \
     "$mode: a node without TLS fails the probe, saying so"
   gp_match 'unavailable' "$(curl -s --max-time 5 "http://$HTTP/status" | grep -o '"health":"[a-z]*')" \

@@ -18,7 +18,7 @@
 #include "core/proxy.h"
 
 /* Server thread ids a moved session remembers, so a KILL of an id it had still finds it. */
-#define GP_SESSION_PAST 4
+#define GP_SESSION_PAST 8
 
 typedef struct gp_session {
 	gp_list_t link;              /* in proxy->sessions[state] */

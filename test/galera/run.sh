@@ -14,7 +14,7 @@
 # UUID and the evict lists clear, and timeouts (a frozen node) never evict.
 #
 # Builds test/galera/monitor_probe.c with a plain gcc line (monitor.c, evict.c, mconn.c, galera.c,
-# log.c, status.c, config.c, config_keys.c; no meson), starts the cluster unless it already runs, then:
+# log.c, status.c, config.c, config_keys.c, config_tls.c; no meson), starts the cluster unless it already runs, then:
 #   1. all three nodes come up; gp_monitor_exec runs "DO 1" on each
 #   2. the server kills the monitor's connection: it reconnects at once, no failure
 #   3. node3 is killed -9: down, evicted through a survivor, survivors' cluster size 2 fast
@@ -115,7 +115,7 @@ gcc "${san[@]}" -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wshadow -Wstrict-
   -o "$BUILD/monitor_probe" "$ROOT/test/galera/monitor_probe.c" "$ROOT/proxy/cluster/monitor.c" \
   "$ROOT/proxy/cluster/evict.c" "$ROOT/proxy/cluster/mconn.c" "$ROOT/proxy/cluster/galera.c" \
   "$ROOT/proxy/base/log.c" "$ROOT/proxy/base/status.c" "$ROOT/proxy/base/config.c" \
-  "$ROOT/proxy/base/config_keys.c" $(pkg-config --libs libuv libmariadb libconfig)
+  "$ROOT/proxy/base/config_keys.c" "$ROOT/proxy/base/config_tls.c" $(pkg-config --libs libuv libmariadb libconfig)
 
 running=0
 for n in 1 2 3; do

@@ -214,6 +214,8 @@ int main(int argc, char **argv)
 	cfg.eviction_enabled = true;
 	cfg.eviction_user = "";
 	cfg.eviction_password = "";
+	cfg.tls_backend = "off"; /* the monitor reads tls.backend* (no TLS to these nodes) */
+	cfg.tls_backend_ca = cfg.tls_backend_cert = cfg.tls_backend_key = "";
 	cfg.routing_max_recv_queue = 100;
 	cfg.routing_failback_after_ms = 30000;
 	for (int i = optind; i < argc; i++) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core_pkt.h"
 #include "fixture.h"
 #include "gp_check.h"
 #include "codec/myp.h"
@@ -34,22 +35,6 @@
 #define OK_INSERT_ID7 "00010702800000"
 
 static const gp_core_env_t env = {0};
-
-/* One packet as io.c hands it over: its header, then the payload (patchable). */
-typedef struct pkt_buf {
-	uint8_t b[1024];
-	gp_pkt_t pkt;
-} pkt_buf_t;
-
-static gp_pkt_t *pkt_raw(pkt_buf_t *pb, uint8_t seq, const void *payload, size_t n)
-{
-	ck_assert_uint_le(n + MYP_HEADER_LEN, sizeof(pb->b));
-	myp_frame_put_header(pb->b, (uint32_t)n, seq);
-	memcpy(pb->b + MYP_HEADER_LEN, payload, n);
-	pb->pkt = (gp_pkt_t){
-	        .len = (uint32_t)n, .seq = seq, .p = pb->b + MYP_HEADER_LEN, .n = (uint32_t)n};
-	return &pb->pkt;
-}
 
 static gp_pkt_t *pkt_hex(pkt_buf_t *pb, uint8_t seq, const char *hex)
 {

@@ -63,7 +63,7 @@ listen = "127.0.0.1:$PORT";
 http_listen = "$HTTP";
 log_level = "debug";
 limits = { client_handshake_timeout_ms = 5000; };
-monitor = { user = "$1"; password = "$2"; interval_ms = 250; };
+monitor = { user = "$1"; password = "$2"; interval_ms = 250; timeout_ms = 5000; };
 tls = { cert = "$T/server.pem"; key = "$T/server.key"; $3 };
 ${4:-}
 backends = ( { name = "db1"; address = "127.0.0.1:$DB_PORT"; priority = 1; } );
@@ -274,7 +274,11 @@ write_conf btls_mon m "backend = \"verify\"; backend_ca = \"$D/bca.pem\";"
 : >"$D/proxy.log"
 gp_inst_start "$BIN" "$D/proxy.conf" "$D/proxy.log"
 PID=$GP_INST_PID
-sleep 1.5
+for _ in $(seq 100); do # until the monitor has failed its probes (valgrind starts slowly)
+  grep -q 'probe_failed' "$D/proxy.log" &&
+    curl -s --max-time 5 "http://$HTTP/status" | grep -q '"health":"unavailable' && break
+  sleep 0.2
+done
 gp_match 'unavailable' "$(curl -s --max-time 5 "http://$HTTP/status" | grep -o '"health":"[a-z]*')" \
   "the node is down for the proxy"
 gp_match 'probe_failed.*(certificate|TLS/SSL)' "$(grep -m1 'probe_failed' "$D/proxy.log")" \

@@ -636,8 +636,9 @@ $(report_idle)
 
 ## Where the proxy's time goes
 
-One ${BENCH_PROFILE_THREADS:-${THREADS[0]}}-thread point_select load per proxy while counting; statements are the server's
-\`Questions\` counter over the counting window.
+A point_select load per proxy while counting, once per thread count in BENCH_PROFILE_THREADS
+(${BENCH_PROFILE_THREADS:-${THREADS[0]}}): set side by side, the profiles show which kernel paths grow with
+concurrency. Statements are the server's \`Questions\` counter over the counting window.
 
 $(if [[ -s "$PROFILE_MD" ]]; then cat "$PROFILE_MD"; else echo "Not run (BENCH_PROFILE=0)."; fi)
 

@@ -38,7 +38,7 @@ BENCH_DB_THREADING=${BENCH_DB_THREADING:-pool-of-threads}
 BENCH_WARMUP=${BENCH_WARMUP:-5}
 BENCH_PROFILE=${BENCH_PROFILE:-1}
 BENCH_PROFILE_TIME=${BENCH_PROFILE_TIME:-5}
-BENCH_PROFILE_THREADS=${BENCH_PROFILE_THREADS:-8}
+BENCH_PROFILE_THREADS=${BENCH_PROFILE_THREADS:-8 64} # each count gets its own profile
 BENCH_PERCENTILE=${BENCH_PERCENTILE:-95} # the latency percentile sysbench reports (issue 18 asks p99)
 BENCH_COUNTS=${BENCH_COUNTS:-1}
 BENCH_COUNTS_TIME=${BENCH_COUNTS_TIME:-3}
@@ -417,13 +417,13 @@ server_questions() {
   bench_sql "$WORK/db" "SHOW GLOBAL STATUS LIKE 'Questions'" | awk '{print $2}'
 }
 
-# with_load PATH SECONDS CMD...: run CMD while sysbench (8 threads, point_select) loads PATH;
-# prints the statements the server saw while CMD ran.
+# with_load PATH SECONDS CMD...: run CMD while sysbench (PROFILE_THREADS threads, point_select)
+# loads PATH; prints the statements the server saw while CMD ran.
 with_load() {
   local path=$1 secs=$2 sbpid q0 q1
   shift 2
-  bench_sysbench "${PORT[$path]}" oltp_point_select "$BENCH_PROFILE_THREADS" "$((secs + 6))" \
-    "$WORK/load-$path.txt" &
+  bench_sysbench "${PORT[$path]}" oltp_point_select "$PROFILE_THREADS" "$((secs + 6))" \
+    "$WORK/load-$path-$PROFILE_THREADS.txt" &
   sbpid=$!
   AUX_PIDS+=("$sbpid")
   sleep 2
@@ -434,19 +434,20 @@ with_load() {
   echo $((q1 - q0))
 }
 
-# profile_path PATH: syscalls per query (perf tracepoint count and strace -c), CPU profile.
+# profile_path PATH: syscalls per query (perf tracepoint count and strace -c), CPU profile,
+# under a load of PROFILE_THREADS threads.
 profile_path() {
   local path=$1 pid=${PID[$1]} q total
   path_alive "$path" || return 0
   {
-    echo "### $path"
+    echo "### $path, $PROFILE_THREADS threads"
     echo
   } >>"$PROFILE_MD"
   if perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1; then
     bench_log "profile $path: perf stat raw_syscalls for ${BENCH_PROFILE_TIME} s under load"
     q=$(with_load "$path" "$BENCH_PROFILE_TIME" perf stat -x, -e raw_syscalls:sys_enter \
-      -p "$pid" -o "$WORK/perfstat-$path.txt" -- sleep "$BENCH_PROFILE_TIME")
-    total=$(awk -F, '/raw_syscalls:sys_enter/ {print $1}' "$WORK/perfstat-$path.txt")
+      -p "$pid" -o "$WORK/perfstat-$path-$PROFILE_THREADS.txt" -- sleep "$BENCH_PROFILE_TIME")
+    total=$(awk -F, '/raw_syscalls:sys_enter/ {print $1}' "$WORK/perfstat-$path-$PROFILE_THREADS.txt")
     awk -v t="${total:-0}" -v q="$q" -v s="$BENCH_PROFILE_TIME" "$BENCH_AWK_LIB"'BEGIN {
       if (q > 0 && t > 0)
         printf "- perf (tracepoint count, near-zero overhead): %s syscalls for %s statements " \
@@ -458,7 +459,7 @@ profile_path() {
   if command -v strace >/dev/null; then
     bench_log "profile $path: strace -c -f for ${BENCH_PROFILE_TIME} s under load"
     q=$(with_load "$path" "$BENCH_PROFILE_TIME" timeout -s INT "$BENCH_PROFILE_TIME" \
-      strace -c -f -S calls -o "$WORK/strace-$path.txt" -p "$pid")
+      strace -c -f -S calls -o "$WORK/strace-$path-$PROFILE_THREADS.txt" -p "$pid")
     {
       echo "- strace -c -f (slows the proxy a lot, so it batches more; counts per query are a"
       echo "  lower bound): $(awk -v q="$q" "$BENCH_AWK_LIB"'BEGIN { print commas(q) }') statements" \
@@ -472,35 +473,35 @@ profile_path() {
           if (name == "total") { tc = calls; te = errs; next }
           if (n++ < 10) printf "  | %s | %d | %d | %.2f |\n", name, calls, errs, (q > 0 ? calls / q : 0) }
         END { if (tc) printf "  | **total** | %d | %d | **%.2f** |\n", tc, te, (q > 0 ? tc / q : 0) }
-      ' "$WORK/strace-$path.txt"
+      ' "$WORK/strace-$path-$PROFILE_THREADS.txt"
       echo
     } >>"$PROFILE_MD"
   fi
   if perf record -q -e cpu-clock -o "$WORK/perf-probe.data" -- true >/dev/null 2>&1; then
     bench_log "profile $path: perf record cpu-clock for ${BENCH_PROFILE_TIME} s under load"
     with_load "$path" "$BENCH_PROFILE_TIME" perf record -q -e cpu-clock -F 1999 -p "$pid" \
-      -o "$WORK/perf-$path.data" -- sleep "$BENCH_PROFILE_TIME" >/dev/null
+      -o "$WORK/perf-$path-$PROFILE_THREADS.data" -- sleep "$BENCH_PROFILE_TIME" >/dev/null
     {
-      perf report -i "$WORK/perf-$path.data" --stdio --sort dso >"$WORK/perf-dso-$path.txt" \
+      perf report -i "$WORK/perf-$path-$PROFILE_THREADS.data" --stdio --sort dso >"$WORK/perf-dso-$path-$PROFILE_THREADS.txt" \
         2>/dev/null || true
-      perf report -i "$WORK/perf-$path.data" --stdio --sort dso,sym >"$WORK/perf-$path.txt" \
+      perf report -i "$WORK/perf-$path-$PROFILE_THREADS.data" --stdio --sort dso,sym >"$WORK/perf-$path-$PROFILE_THREADS.txt" \
         2>/dev/null || true
       echo "- CPU profile (perf record -e cpu-clock), samples by binary:"
       echo
       echo '```'
-      grep -v -e '^#' -e '^$' "$WORK/perf-dso-$path.txt" | head -n 8 || true
+      grep -v -e '^#' -e '^$' "$WORK/perf-dso-$path-$PROFILE_THREADS.txt" | head -n 8 || true
       echo '```'
       echo
       echo "  hottest symbols outside the kernel (% of all samples):"
       echo
       echo '```'
-      grep -v -e '^#' -e '^$' -e '\[kernel' "$WORK/perf-$path.txt" | head -n 12 || true
+      grep -v -e '^#' -e '^$' -e '\[kernel' "$WORK/perf-$path-$PROFILE_THREADS.txt" | head -n 12 || true
       echo '```'
       echo
       echo "  hottest kernel symbols:"
       echo
       echo '```'
-      grep '\[kernel' "$WORK/perf-$path.txt" | head -n 8 || true
+      grep '\[kernel' "$WORK/perf-$path-$PROFILE_THREADS.txt" | head -n 15 || true
       echo '```'
       echo
     } >>"$PROFILE_MD"
@@ -508,10 +509,12 @@ profile_path() {
 }
 
 if [[ "$BENCH_PROFILE" == 1 ]]; then
-  for p in galera-proxy galera-proxy-b haproxy-1t; do
-    if has_path "$p"; then
-      profile_path "$p"
-    fi
+  for PROFILE_THREADS in $BENCH_PROFILE_THREADS; do
+    for p in galera-proxy galera-proxy-b haproxy-1t; do
+      if has_path "$p"; then
+        profile_path "$p"
+      fi
+    done
   done
 fi
 
@@ -622,7 +625,7 @@ fi
 if [[ "$BENCH_CAUSAL" == 1 ]]; then
   bench_log "causal reads: bench/causal.sh (its own 3-node cluster)"
   bash "$HERE/causal.sh" --bin "$BENCH_PROXY_BIN" --time "$BENCH_TIME" \
-    --repeats "$BENCH_REPEATS" --threads "${BENCH_PROFILE_THREADS}" --out "$WORK/causal.md" \
+    --repeats "$BENCH_REPEATS" --threads "${BENCH_PROFILE_THREADS%% *}" --out "$WORK/causal.md" \
     >"$WORK/causal.log" 2>&1 || {
     bench_log "causal.sh failed: $(tail -n 3 "$WORK/causal.log")"
     FAILURES=$((FAILURES + 1))

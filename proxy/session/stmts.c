@@ -27,12 +27,28 @@ static void stmt_free(gp_stmt_t *s)
 	free(s->sql);
 }
 
+/* The two flags a statement's commands change, each with its count. */
+static void stmt_set_cursor(gp_stmts_t *st, gp_stmt_t *s, bool on)
+{
+	if (s->cursor != on)
+		on ? st->n_cursor++ : st->n_cursor--;
+	s->cursor = on;
+}
+
+static void stmt_set_long_data(gp_stmts_t *st, gp_stmt_t *s, bool on)
+{
+	if (s->long_data != on)
+		on ? st->n_long_data++ : st->n_long_data--;
+	s->long_data = on;
+}
+
 void gp_stmts_clear(gp_stmts_t *st)
 {
 	for (uint32_t i = 0; i < st->n; i++)
 		stmt_free(&st->v[i]);
 	st->n = 0;
 	st->full = false;
+	st->n_cursor = st->n_long_data = st->n_unknown = 0;
 	free(st->pending_sql);
 	st->pending_sql = NULL;
 	st->pending = false;
@@ -58,6 +74,10 @@ static gp_stmt_t *stmts_find(gp_stmts_t *st, uint32_t client_id)
 
 static void stmts_remove(gp_stmts_t *st, gp_stmt_t *s)
 {
+	stmt_set_cursor(st, s, false);
+	stmt_set_long_data(st, s, false);
+	if (!s->sql)
+		st->n_unknown--;
 	stmt_free(s);
 	*s = st->v[--st->n];
 }
@@ -67,10 +87,10 @@ static gp_stmts_act_t stmts_execute(gp_stmts_t *st, gp_stmt_t *s, const uint8_t 
                                     uint32_t len)
 {
 	myp_stmt_exec_t e;
-	s->long_data = false;
+	stmt_set_long_data(st, s, false);
 	if (myp_stmt_execute_parse(p, n, s->params, &e) != MYP_OK)
 		return GP_STMTS_RELAY; /* the server judges it */
-	s->cursor = e.flags != 0;
+	stmt_set_cursor(st, s, e.flags != 0);
 	if (e.types_bound) {
 		uint8_t *t = s->types ? s->types : malloc(e.types_len);
 		if (t) {
@@ -128,10 +148,11 @@ gp_stmts_act_t gp_stmts_command(gp_stmts_t *st, uint8_t *p, uint32_t n, uint32_t
 	case MYP_COM_STMT_EXECUTE:
 		return stmts_execute(st, s, p, n, len);
 	case MYP_COM_STMT_SEND_LONG_DATA:
-		s->long_data = true;
+		stmt_set_long_data(st, s, true);
 		break;
 	case MYP_COM_STMT_RESET:
-		s->cursor = s->long_data = false;
+		stmt_set_cursor(st, s, false);
+		stmt_set_long_data(st, s, false);
 		break;
 	case MYP_COM_STMT_CLOSE:
 		stmts_remove(st, s);
@@ -178,6 +199,8 @@ void gp_stmts_prepared(gp_stmts_t *st, uint8_t *p, uint32_t n)
 	                             .params = ok.params,
 	                             .sql = sql,
 	                             .sql_len = sql ? st->pending_len : 0};
+	if (!sql)
+		st->n_unknown++;
 }
 
 bool gp_stmts_rebuild(gp_stmts_t *st, const uint8_t *p, uint32_t n, myp_wbuf_t *w)
@@ -199,16 +222,11 @@ bool gp_stmts_rebuild(gp_stmts_t *st, const uint8_t *p, uint32_t n, myp_wbuf_t *
 
 uint32_t gp_stmts_unmovable(const gp_stmts_t *st)
 {
-	uint32_t why = st->full ? GP_UNMOV_STMT_UNKNOWN : 0;
-	for (uint32_t i = 0; i < st->n; i++) {
-		const gp_stmt_t *s = &st->v[i];
-		if (s->cursor)
-			why |= GP_UNMOV_CURSOR;
-		if (s->long_data)
-			why |= GP_UNMOV_LONG_DATA;
-		if (!s->sql)
-			why |= GP_UNMOV_STMT_UNKNOWN;
-	}
+	uint32_t why = st->full || st->n_unknown ? GP_UNMOV_STMT_UNKNOWN : 0;
+	if (st->n_cursor)
+		why |= GP_UNMOV_CURSOR;
+	if (st->n_long_data)
+		why |= GP_UNMOV_LONG_DATA;
 	return why;
 }
 

@@ -53,6 +53,9 @@ typedef struct gp_stmts {
 	uint32_t pending_len; /* its length */
 	uint32_t last_client; /* the client's id of the statement prepared last (DIRECT) */
 	int32_t rebuild;      /* GP_STMTS_REBUILD: the statement's index */
+	/* How many statements hold each not-movable flag, kept where a flag changes so that
+	 * gp_stmts_unmovable (asked after every response) never walks the statements. */
+	uint32_t n_cursor, n_long_data, n_unknown;
 } gp_stmts_t;
 
 /* What to do with a client command after gp_stmts_command. */

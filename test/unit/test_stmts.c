@@ -194,6 +194,21 @@ START_TEST(test_stmts_unmovable)
 	gp_stmts_prepared(&st, p, n);
 	ck_assert_uint_eq(gp_stmts_unmovable(&st), GP_UNMOV_STMT_UNKNOWN);
 	ck_assert_str_eq(gp_stmts_reason_name(GP_UNMOV_STMT_UNKNOWN), "stmt_unknown");
+	/* Counted per statement: cursors on two stay a reason until both are reset or closed,
+	 * and closing the unknown one ends its reason. */
+	n = execute(p, 1, 1, true);
+	gp_stmts_command(&st, p, n, n);
+	n = execute(p, 2, 1, true);
+	gp_stmts_command(&st, p, n, n);
+	ck_assert_uint_eq(gp_stmts_unmovable(&st), GP_UNMOV_STMT_UNKNOWN | GP_UNMOV_CURSOR);
+	n = id_cmd(p, MYP_COM_STMT_CLOSE, 2);
+	gp_stmts_command(&st, p, n, n);
+	ck_assert_uint_eq(gp_stmts_unmovable(&st), GP_UNMOV_CURSOR);
+	n = id_cmd(p, MYP_COM_STMT_RESET, 1);
+	gp_stmts_command(&st, p, n, n);
+	ck_assert_uint_eq(gp_stmts_unmovable(&st), 0);
+	n = id_cmd(p, MYP_COM_STMT_SEND_LONG_DATA, 1);
+	gp_stmts_command(&st, p, n, n);
 	/* COM_RESET_CONNECTION: the server forgets them all, and so does the proxy. */
 	p[0] = MYP_COM_RESET_CONNECTION;
 	ck_assert_int_eq(gp_stmts_command(&st, p, 1, 1), GP_STMTS_RELAY);

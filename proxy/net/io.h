@@ -104,7 +104,6 @@ struct gp_io {
 	bool tls_carry;             /* TLS began in this scan: what follows is ciphertext */
 	struct gp_zio *z;           /* the compressed protocol's layer (NULL: plain) */
 	struct gp_tls_conn *t;      /* TLS under everything else (NULL: clear text) */
-	uv_connect_t connect;       /* gp_io_connect's request (last: the hot fields stay put) */
 };
 
 /* Prepare an io on the loop (uv_tcp_init). */

@@ -29,6 +29,15 @@ void gp_io_fail(gp_io_t *io, gp_status_t st);
 uint8_t *gp_io_room(gp_io_t *io, size_t *cap);
 void gp_io_zpump(gp_io_t *io);
 
+/* io_defer.c: one more io on loop (the first starts the check handle that scans after
+ * each poll phase), one fewer (the last closes it), and io's new bytes to be scanned after
+ * the poll phase (or now: no check handle, or GP_DEFER_MAX ios wait already). Reading
+ * every ready socket before relaying any keeps a woken peer from competing with the rest
+ * of the turn (bench/CHANGES.md, change 2). */
+void gp_io_defer_join(uv_loop_t *loop);
+void gp_io_defer_leave(void);
+void gp_io_defer_scan(gp_io_t *io);
+
 /* io_tls.c: encrypt n bytes for dst and send them (src as for gp_io_write_req). */
 GP_WUR gp_status_t gp_io_tsend(gp_io_t *dst, const uint8_t *p, size_t n, gp_io_t *src);
 /* io_tls.c: drive the handshake, decrypt and scan while there is room and input. */

@@ -388,12 +388,13 @@ static gp_learn_result_t accounts_learn(gp_accounts_t *a, const gp_core_learn_t 
 {
 	if (!gp_learn_ready(l))
 		return GP_LEARN_NOT_NATIVE;
+	const gp_learn_ex_t *x = l->ex;
 	gp_auth_hash_t h[GP_PRIV_MAX_AUTH];
-	size_t nh = gp_accounts_hashes(a, l->user, strlen(l->user), h, GP_PRIV_MAX_AUTH);
+	size_t nh = gp_accounts_hashes(a, x->user, strlen(x->user), h, GP_PRIV_MAX_AUTH);
 	gp_auth_secret_t s;
 	bool ok = false;
 	for (size_t k = 0; k < nh && !ok; k++)
-		ok = gp_auth_native_learn(l->nonce, sizeof(l->nonce), l->reply, l->reply_len, &h[k],
+		ok = gp_auth_native_learn(x->nonce, sizeof(x->nonce), x->reply, x->reply_len, &h[k],
 		                          &s);
 	explicit_bzero(h, sizeof(h));
 	if (!ok)
@@ -406,7 +407,7 @@ static gp_learn_result_t accounts_learn(gp_accounts_t *a, const gp_core_learn_t 
 	slot->live = true;
 	slot->secret = s;
 	gp_auth_secret_wipe(&s);
-	memcpy(slot->user, l->user, sizeof(slot->user));
+	memcpy(slot->user, x->user, sizeof(slot->user));
 	a->stats.learned_now++;
 	*held = slot;
 	return GP_LEARN_LEARNED;

@@ -32,6 +32,12 @@ void gp_core_init(gp_core_t *c, const gp_core_env_t *env, uint32_t conn_id, bool
 	c->kill.phase = GP_KILL_IDLE;
 }
 
+void gp_core_release(gp_core_t *c)
+{
+	gp_learn_wipe(&c->learn);
+	gp_sstate_release(&c->st);
+}
+
 void gp_core_defer(gp_core_t *c)
 {
 	c->deferred = true;

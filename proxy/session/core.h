@@ -182,6 +182,8 @@ static inline void gp_core_out_init(gp_core_out_t *o)
 
 /* A new session (phase GREETING) with hooks env, client-visible id conn_id, ro endpoint. */
 void gp_core_init(gp_core_t *c, const gp_core_env_t *env, uint32_t conn_id, bool ro);
+/* The session ends: the login exchange in flight wiped and freed, the tracked state freed. */
+void gp_core_release(gp_core_t *c);
 /* The proxy greets the client itself (deferred): the backend's greeting will not be relayed. */
 void gp_core_defer(gp_core_t *c);
 /* The backend's greeting was answered for a deferred client (server greeting g, agreed caps):

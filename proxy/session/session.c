@@ -91,7 +91,7 @@ static void session_release(gp_session_t *s)
 	gp_handoff_forget(s);
 	gp_accounts_forget(p->acct, s->learned);
 	gp_move_release(s);
-	gp_sstate_release(&s->core.st);
+	gp_core_release(&s->core);
 	if (s->core.kill.slot) /* closed while its cross-node KILL was checked */
 		gp_kill_slot_give(&p->kill_jobs);
 	if (s->counted)

@@ -18,6 +18,7 @@ void gp_sstate_init(gp_sstate_t *st)
 void gp_sstate_release(gp_sstate_t *st)
 {
 	free(st->vars);
+	free(st->schema);
 	gp_sstate_init(st);
 }
 
@@ -71,7 +72,7 @@ const char *gp_sstate_reason_name(uint32_t bit)
 
 const char *gp_sstate_schema(const gp_sstate_t *st)
 {
-	return st->schema;
+	return st->schema ? st->schema : "";
 }
 
 bool gp_sstate_has_last_insert_id(const gp_sstate_t *st)
@@ -98,6 +99,7 @@ void gp_sstate_reset(gp_sstate_t *st)
 {
 	uint8_t *vars = st->vars;
 	uint32_t cap = st->vars_cap;
+	free(st->schema);
 	memset(st, 0, sizeof(*st));
 	st->vars = vars; /* the block stays for the next SET */
 	st->vars_cap = cap;
@@ -105,11 +107,12 @@ void gp_sstate_reset(gp_sstate_t *st)
 
 void gp_sstate_reset_connection(gp_sstate_t *st)
 {
-	char schema[sizeof(st->schema)];
+	char *schema = st->schema; /* kept across the reset */
 	uint16_t len = st->schema_len;
-	memcpy(schema, st->schema, (size_t)len + 1);
+	st->schema = NULL;
 	gp_sstate_reset(st);
-	gp_sstate_set_schema(st, (const uint8_t *)schema, len);
+	st->schema = schema;
+	st->schema_len = len;
 }
 
 void gp_sstate_set_schema(gp_sstate_t *st, const uint8_t *name, size_t len)
@@ -118,9 +121,19 @@ void gp_sstate_set_schema(gp_sstate_t *st, const uint8_t *name, size_t len)
 		st->unmovable |= GP_UNMOV_STATE_FULL;
 		len = 0;
 	}
-	if (len)
-		memcpy(st->schema, name, len);
-	st->schema[len] = '\0';
+	if (len == st->schema_len && (len == 0 || memcmp(st->schema, name, len) == 0))
+		return; /* the same again (a USE of the current schema, a tracked echo) */
+	char *copy = len ? malloc(len + 1) : NULL;
+	if (len && !copy) {
+		st->unmovable |= GP_UNMOV_STATE_FULL; /* not kept: a move would lose it */
+		len = 0;
+	}
+	if (copy) {
+		memcpy(copy, name, len);
+		copy[len] = '\0';
+	}
+	free(st->schema);
+	st->schema = copy;
 	st->schema_len = (uint16_t)len;
 }
 

@@ -19,7 +19,8 @@
  *
  * Embedded in gp_core_t (c->st): a zeroed gp_sstate_t is an empty state. The variables live
  * in a heap block grown on the first SYSVAR up to GP_SSTATE_VARS_MAX bytes (beyond:
- * GP_UNMOV_STATE_FULL); gp_sstate_release frees it. Fields are state.c's.
+ * GP_UNMOV_STATE_FULL); gp_sstate_release frees it and the schema's copy. Fields are
+ * state.c's.
  */
 
 #define GP_SSTATE_SCHEMA_MAX 256  /* a schema name: 64 characters in utf8mb4 */
@@ -34,7 +35,9 @@ typedef struct gp_sstate {
 	uint64_t last_insert_id;               /* the last non-zero OK last_insert_id */
 	bool has_last_insert_id;               /* last_insert_id is known */
 	uint16_t schema_len;                   /* bytes of schema */
-	char schema[GP_SSTATE_SCHEMA_MAX + 1]; /* the default schema, "" when none */
+	char *schema;                          /* the default schema (heap, exact size: an idle
+	                                        * session pays its length, not the maximum);
+	                                        * NULL when none */
 } gp_sstate_t;
 
 /* Not-movable reasons, sticky bits; gp_sstate_reason_name(bit) -> "user_var", ... */

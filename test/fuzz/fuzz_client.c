@@ -232,6 +232,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			on_server(&h, len, p, need, hd[3]);
 		free(b);
 	}
-	gp_sstate_release(&h.core.st);
+	gp_core_release(&h.core);
 	return 0;
 }

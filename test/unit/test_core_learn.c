@@ -14,10 +14,12 @@ static const uint8_t switch_nonce[N] = "zyxwvutsrqponmlkjih";
 static const uint64_t caps = MYP_CLIENT_PROTOCOL_41 | MYP_CLIENT_SECURE_CONNECTION |
                              MYP_CLIENT_PLUGIN_AUTH | MYP_CLIENT_CONNECT_WITH_DB;
 
-/* A learner that saw the backend's greeting. */
+/* A learner that saw the backend's greeting (l zeroed, or used before: its exchange is
+ * wiped and freed first). */
 static void greeted(gp_core_learn_t *l)
 {
 	myp_greeting_t g;
+	gp_learn_wipe(l);
 	memset(l, 0, sizeof(*l));
 	memset(&g, 0, sizeof(g));
 	memcpy(g.scramble, greet_nonce, N);
@@ -73,15 +75,15 @@ static size_t change_user(uint8_t *p, const char *user, const uint8_t *reply)
 
 START_TEST(test_learn_handshake)
 {
-	gp_core_learn_t l;
+	gp_core_learn_t l = {0};
 	greeted(&l);
 	myp_hsresp_t r = hsresp("app", reply1, N, MYP_NATIVE_PLUGIN);
 	gp_learn_hsresp(&l, &r, false);
 	ck_assert(gp_learn_ready(&l));
-	ck_assert_str_eq(l.user, "app");
-	ck_assert_mem_eq(l.nonce, greet_nonce, N);
-	ck_assert_mem_eq(l.reply, reply1, N);
-	ck_assert_uint_eq(l.reply_len, N);
+	ck_assert_str_eq(l.ex->user, "app");
+	ck_assert_mem_eq(l.ex->nonce, greet_nonce, N);
+	ck_assert_mem_eq(l.ex->reply, reply1, N);
+	ck_assert_uint_eq(l.ex->reply_len, N);
 
 	/* no plugin named (an old client): its default is the native one */
 	greeted(&l);
@@ -94,7 +96,7 @@ START_TEST(test_learn_handshake)
 	r = hsresp("app", NULL, 0, MYP_NATIVE_PLUGIN);
 	gp_learn_hsresp(&l, &r, false);
 	ck_assert(gp_learn_ready(&l));
-	ck_assert_uint_eq(l.reply_len, 0);
+	ck_assert_uint_eq(l.ex->reply_len, 0);
 
 	/* a reply of another length is no native one */
 	greeted(&l);
@@ -103,16 +105,18 @@ START_TEST(test_learn_handshake)
 	ck_assert(!gp_learn_ready(&l));
 
 	/* a greeting without a 20-byte nonce leaves nothing to pair the reply with */
+	gp_learn_wipe(&l);
 	memset(&l, 0, sizeof(l));
 	r = hsresp("app", reply1, N, MYP_NATIVE_PLUGIN);
 	gp_learn_hsresp(&l, &r, false);
 	ck_assert(!gp_learn_ready(&l));
+	gp_learn_wipe(&l);
 }
 END_TEST
 
 START_TEST(test_learn_switch)
 {
-	gp_core_learn_t l;
+	gp_core_learn_t l = {0};
 	uint8_t p[128];
 	size_t n;
 
@@ -126,8 +130,8 @@ START_TEST(test_learn_switch)
 	ck_assert(!gp_learn_ready(&l)); /* the client has not answered yet */
 	gp_learn_client(&l, reply2, N, N);
 	ck_assert(gp_learn_ready(&l));
-	ck_assert_mem_eq(l.nonce, switch_nonce, N);
-	ck_assert_mem_eq(l.reply, reply2, N);
+	ck_assert_mem_eq(l.ex->nonce, switch_nonce, N);
+	ck_assert_mem_eq(l.ex->reply, reply2, N);
 
 	/* deferred: the first reply answered the proxy's nonce; only the switch teaches */
 	greeted(&l);
@@ -137,7 +141,7 @@ START_TEST(test_learn_switch)
 	gp_learn_server(&l, p, n, n);
 	gp_learn_client(&l, reply2, N, N);
 	ck_assert(gp_learn_ready(&l));
-	ck_assert_mem_eq(l.nonce, switch_nonce, N);
+	ck_assert_mem_eq(l.ex->nonce, switch_nonce, N);
 
 	/* a switch to another plugin, or a plugin's own round, teaches nothing */
 	greeted(&l);
@@ -160,12 +164,13 @@ START_TEST(test_learn_switch)
 	gp_learn_server(&l, p, 32, n);
 	gp_learn_client(&l, reply2, N, N);
 	ck_assert(!gp_learn_ready(&l));
+	gp_learn_wipe(&l);
 }
 END_TEST
 
 START_TEST(test_learn_change_user)
 {
-	gp_core_learn_t l;
+	gp_core_learn_t l = {0};
 	uint8_t p[256], sw[128];
 
 	/* whole: the greeting's nonce and the reply in the command */
@@ -173,21 +178,21 @@ START_TEST(test_learn_change_user)
 	size_t n = change_user(p, "bob", reply1);
 	gp_learn_change_user(&l, p, n, n, caps);
 	ck_assert(gp_learn_ready(&l));
-	ck_assert_str_eq(l.user, "bob");
-	ck_assert_mem_eq(l.nonce, greet_nonce, N);
-	ck_assert_mem_eq(l.reply, reply1, N);
+	ck_assert_str_eq(l.ex->user, "bob");
+	ck_assert_mem_eq(l.ex->nonce, greet_nonce, N);
+	ck_assert_mem_eq(l.ex->reply, reply1, N);
 
 	/* a prefix holding the name and the reply (the plugin cut off) */
 	greeted(&l);
 	gp_learn_change_user(&l, p, 1 + 4 + 1 + N, n, caps);
 	ck_assert(gp_learn_ready(&l));
-	ck_assert_mem_eq(l.reply, reply1, N);
+	ck_assert_mem_eq(l.ex->reply, reply1, N);
 
 	/* a prefix cut inside the reply: only a switch can teach */
 	greeted(&l);
 	gp_learn_change_user(&l, p, 12, n, caps);
 	ck_assert(!gp_learn_ready(&l));
-	ck_assert_str_eq(l.user, "bob");
+	ck_assert_str_eq(l.ex->user, "bob");
 	size_t ns = authswitch(sw, MYP_NATIVE_PLUGIN, greet_nonce);
 	gp_learn_server(&l, sw, ns, ns);
 	gp_learn_client(&l, reply1, N, N);
@@ -202,24 +207,23 @@ START_TEST(test_learn_change_user)
 	n = change_user(big, longname, reply1);
 	gp_learn_change_user(&l, big, n, n, caps);
 	ck_assert(!gp_learn_ready(&l));
+	gp_learn_wipe(&l);
 }
 END_TEST
 
 START_TEST(test_learn_wipe)
 {
-	gp_core_learn_t l;
+	gp_core_learn_t l = {0};
 	greeted(&l);
 	myp_hsresp_t r = hsresp("app", reply1, N, MYP_NATIVE_PLUGIN);
 	gp_learn_hsresp(&l, &r, false);
 	gp_learn_wipe(&l);
 	ck_assert(!gp_learn_ready(&l));
-	static const uint8_t zero[N];
-	ck_assert_mem_eq(l.reply, zero, N);
-	ck_assert_mem_eq(l.nonce, zero, N);
-	ck_assert_str_eq(l.user, "");
+	ck_assert_ptr_null(l.ex); /* wiped (explicit_bzero) and freed: an idle session holds none */
 	/* the greeting's nonce stays: a later COM_CHANGE_USER answers it */
 	ck_assert(l.greet_ok);
 	ck_assert_mem_eq(l.greet_nonce, greet_nonce, N);
+	gp_learn_wipe(&l);
 }
 END_TEST
 

@@ -73,6 +73,7 @@ static void login(gp_core_t *c, uint64_t server_caps, uint64_t client_caps)
 	gp_core_out_t o;
 	uint8_t whole[256], auth[20] = {1};
 	myp_wbuf_t w;
+	gp_core_release(c);
 	gp_core_init(c, &env, 0x40000007u, false);
 
 	static const char ver[] = "10.11.6-MariaDB";
@@ -140,7 +141,7 @@ static gp_pkt_action_t query_ok(gp_core_t *c, const char *sql, pkt_buf_t *pb, co
 
 START_TEST(test_track_untrack_ok)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	pkt_buf_t pb;
 	login(&c, CAPS_BASE | TRACK, CAPS_BASE);
 	ck_assert(c.untrack && gp_core_tracked(&c));
@@ -193,7 +194,7 @@ START_TEST(test_track_untrack_ok)
 	assert_relayed(&pb.pkt, 1, OK_SET_NAMES_PLAIN);
 	ck_assert_uint_eq(gp_sstate_unmovable(&c.st), 0);
 	ck_assert_str_eq(gp_sstate_schema(&c.st), "mysql");
-	gp_sstate_release(&c.st);
+	gp_core_release(&c);
 }
 END_TEST
 
@@ -201,7 +202,7 @@ START_TEST(test_track_result_set)
 {
 	/* a result set under DEPRECATE_EOF: rows that start with 0x00 are rows, the closing
 	 * OK-as-EOF loses its state block */
-	gp_core_t c;
+	gp_core_t c = {0};
 	pkt_buf_t pb, q;
 	gp_core_out_t o;
 	login(&c, CAPS_BASE | TRACK | DEOF, CAPS_BASE | DEOF);
@@ -227,14 +228,14 @@ START_TEST(test_track_result_set)
 	ck_assert_int_eq(gp_core_server_packet(&c, e, &o), GP_PKT_FORWARD);
 	ck_assert(o.ev & GP_CORE_EV_DONE);
 	assert_relayed(e, 4, "fe000023a00000");
-	gp_sstate_release(&c.st);
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_track_client_asked)
 {
 	/* a client that asked for tracking reads the server's blocks untouched */
-	gp_core_t c;
+	gp_core_t c = {0};
 	pkt_buf_t pb;
 	login(&c, CAPS_BASE | TRACK, CAPS_BASE | TRACK);
 	ck_assert(!c.untrack && gp_core_tracked(&c));
@@ -250,14 +251,14 @@ START_TEST(test_track_client_asked)
 	ck_assert_int_eq(myp_frame_packet(o.client, o.nclient, &f), MYP_OK);
 	ck_assert_int_eq(myp_ok_parse(f.payload, f.len, c.caps, &ok), MYP_OK);
 	ck_assert_uint_eq(ok.status & MYP_SERVER_SESSION_STATE_CHANGED, 0);
-	gp_sstate_release(&c.st);
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_track_no_server_tracking)
 {
 	/* a server that does not track: nothing asked, nothing rewritten, not movable */
-	gp_core_t c;
+	gp_core_t c = {0};
 	pkt_buf_t pb;
 	login(&c, CAPS_BASE, CAPS_BASE);
 	ck_assert(!c.untrack && !gp_core_tracked(&c));
@@ -266,14 +267,14 @@ START_TEST(test_track_no_server_tracking)
 	ck_assert_uint_eq(gp_sstate_unmovable(&c.st), GP_UNMOV_NO_TRACKING);
 	ck_assert_int_eq(query_ok(&c, "SET @a = 1", &pb, "00000002800000"), GP_PKT_FORWARD);
 	ck_assert_uint_eq(gp_sstate_unmovable(&c.st), GP_UNMOV_NO_TRACKING); /* not scanned */
-	gp_sstate_release(&c.st);
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_track_peeked_ok)
 {
 	/* an OK the proxy saw only the start of cannot be untracked: the session closes */
-	gp_core_t c;
+	gp_core_t c = {0};
 	pkt_buf_t pb, q;
 	gp_core_out_t o;
 	login(&c, CAPS_BASE | TRACK, CAPS_BASE);
@@ -286,25 +287,28 @@ START_TEST(test_track_peeked_ok)
 	ck_assert_int_eq(gp_core_server_packet(&c, p, &o), GP_PKT_STOP);
 	ck_assert_int_eq(o.close, GP_CLOSE_BACKEND_PROTOCOL_ERROR);
 	ck_assert_uint_eq(gp_sstate_unmovable(&c.st), GP_UNMOV_UNTRACKED_CHANGE);
-	gp_sstate_release(&c.st);
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_track_deferred)
 {
 	/* the proxy greeted the client: handoff.c asked for tracking, the core untracks */
-	gp_core_t c;
+	gp_core_t c = {0};
+	gp_core_release(&c);
 	gp_core_init(&c, &env, 0x40000007u, false);
 	gp_core_defer(&c);
 	c.client_track = false; /* core_hsresp's note of the client's answer */
 	myp_greeting_t g = {.conn_id = THREAD, .caps = CAPS_BASE | TRACK, .scramble_len = 20};
 	gp_core_defer_auth(&c, &g, CAPS_BASE | TRACK);
 	ck_assert(c.untrack);
+	gp_core_release(&c);
 	gp_core_init(&c, &env, 0x40000007u, false);
 	gp_core_defer(&c);
 	c.client_track = true;
 	gp_core_defer_auth(&c, &g, CAPS_BASE | TRACK);
 	ck_assert(!c.untrack);
+	gp_core_release(&c);
 }
 END_TEST
 

@@ -91,10 +91,11 @@ START_TEST(test_renumbering)
 {
 	bool ctls = (_i & 1) != 0, btls = (_i & 2) != 0;
 	uint8_t cs = ctls ? 1 : 0, bs = btls ? 1 : 0; /* ids each leg's SSL request took */
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
 
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_offer_tls(&c, ctls, false);
 	gp_core_backend_tls(&c, btls);
@@ -180,6 +181,7 @@ START_TEST(test_renumbering)
 	p = pkt_ok(&pb, 1);
 	ck_assert_int_eq(gp_core_server_packet(&c, p, &o), GP_PKT_FORWARD);
 	ck_assert_uint_eq(p->seq, 1);
+	gp_core_release(&c);
 }
 END_TEST
 
@@ -187,9 +189,10 @@ END_TEST
  * offers it under off: the client is not offered it on the proxy's behalf. */
 START_TEST(test_backend_without_tls)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_backend_tls(&c, true);
 	gp_core_out_init(&o);
@@ -201,6 +204,7 @@ START_TEST(test_backend_without_tls)
 	ck_assert_int_eq(o.close, GP_CLOSE_BACKEND_TLS_FAILED);
 
 	/* deferred: checked before the greeting is answered for the client */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_backend_tls(&c, true);
 	gp_core_defer(&c);
@@ -209,6 +213,7 @@ START_TEST(test_backend_without_tls)
 	ck_assert_int_eq(gp_core_server_packet(&c, pkt_greeting(&pb, CAPS_BASE), &o), GP_PKT_DROP);
 	ck_assert(!(o.ev & GP_CORE_EV_DEFER_GREETING));
 	ck_assert_int_eq(o.close, GP_CLOSE_BACKEND_TLS_FAILED);
+	gp_core_release(&c);
 }
 END_TEST
 
@@ -216,9 +221,10 @@ END_TEST
  * backend's TLS before answering), then the auth exchange is renumbered as in the relay. */
 START_TEST(test_deferred_backend_tls)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_backend_tls(&c, true);
 	gp_core_defer(&c);
@@ -249,6 +255,7 @@ START_TEST(test_deferred_backend_tls)
 	ck_assert_int_eq(gp_core_server_packet(&c, p, &o), GP_PKT_FORWARD);
 	ck_assert_uint_eq(p->seq, 4);
 	ck_assert(o.ev & GP_CORE_EV_READY);
+	gp_core_release(&c);
 }
 END_TEST
 

@@ -132,6 +132,7 @@ static void login(gp_core_t *c, bool ro)
 {
 	pkt_buf_t pb;
 	gp_core_out_t o;
+	gp_core_release(c);
 	gp_core_init(c, &env, CONN_ID, ro);
 
 	gp_core_out_init(&o);
@@ -163,7 +164,7 @@ static void login(gp_core_t *c, bool ro)
 
 START_TEST(test_login_and_relay)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb, pb2;
 	login(&c, false);
@@ -202,16 +203,18 @@ START_TEST(test_login_and_relay)
 	ck_assert(o.ev & GP_CORE_EV_IDLE);
 	ck_assert_int_eq(c.txn, MYP_TRANS_OPEN);
 	ck_assert(!gp_core_idle(&c));
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_handshake_refusals)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
 
 	/* a backend that greets with an ERR: relayed, then closed */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_out_init(&o);
 	ck_assert_int_eq(gp_core_server_packet(&c, pkt_err(&pb, 0, 1040, "Too many"), &o),
@@ -222,6 +225,7 @@ START_TEST(test_handshake_refusals)
 	ck_assert_int_eq(o.close, GP_CLOSE_BACKEND_REFUSED);
 
 	/* a greeting that is none */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_out_init(&o);
 	static const uint8_t junk[] = {0x0a, 'x'};
@@ -232,6 +236,7 @@ START_TEST(test_handshake_refusals)
 	ck_assert_int_eq(o.close, GP_CLOSE_BACKEND_PROTOCOL);
 
 	/* a client asking for TLS: refused with 1043 at its seq + 1 */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_out_init(&o);
 	(void)gp_core_server_packet(&c, pkt_greeting(&pb, CAPS_BASE | MYP_CLIENT_SSL), &o);
@@ -243,17 +248,20 @@ START_TEST(test_handshake_refusals)
 	ck_assert_int_eq(o.close, GP_CLOSE_SSL_REQUESTED);
 
 	/* a client packet before the greeting is held */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_out_init(&o);
 	ck_assert_int_eq(gp_core_client_packet(&c, pkt_query(&pb, "SELECT 1"), &o), GP_PKT_HOLD);
 
 	/* a failed login closes once the ERR is relayed */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_out_init(&o);
 	(void)gp_core_server_packet(&c, pkt_greeting(&pb, CAPS_BASE), &o);
 	(void)gp_core_client_packet(&c, pkt_hsresp(&pb, CAPS_BASE), &o);
 	ck_assert_int_eq(err_then_scan(&c, 2, 1045, GP_PKT_FORWARD), GP_CLOSE_AUTH_FAILED);
 	ck_assert_int_eq(c.phase, GP_CORE_AUTH); /* never READY */
+	gp_core_release(&c);
 }
 END_TEST
 
@@ -262,7 +270,7 @@ END_TEST
  * under require gets MariaDB's own access-denied error. */
 START_TEST(test_tls_negotiation)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
 	uint8_t sslreq[32] = {0};
@@ -271,6 +279,7 @@ START_TEST(test_tls_negotiation)
 	sslreq[6] = 1;            /* max packet 1 << 16 */
 	sslreq[8] = 45;
 
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_offer_tls(&c, true, false);
 	gp_core_out_init(&o);
@@ -326,6 +335,7 @@ START_TEST(test_tls_negotiation)
 	ck_assert_uint_eq(p->seq, 1);
 
 	/* require: a plain client is refused as MariaDB refuses it */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_offer_tls(&c, true, true);
 	gp_core_set_host(&c, "10.0.0.1");
@@ -341,6 +351,7 @@ START_TEST(test_tls_negotiation)
 	ck_assert_int_eq(o.close, GP_CLOSE_TLS_REQUIRED);
 
 	/* not configured: the capability stays off and an SSL request is refused */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_offer_tls(&c, false, true);
 	gp_core_out_init(&o);
@@ -352,6 +363,7 @@ START_TEST(test_tls_negotiation)
 	ck_assert_int_eq(gp_core_client_packet(&c, pkt_raw(&pb, 1, sslreq, sizeof(sslreq)), &o),
 	                 GP_PKT_DROP);
 	ck_assert_int_eq(o.close, GP_CLOSE_SSL_REQUESTED);
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_offer_tls(&c, false, true);
 	gp_core_out_init(&o);
@@ -359,6 +371,7 @@ START_TEST(test_tls_negotiation)
 	gp_core_out_init(&o);
 	ck_assert_int_eq(gp_core_client_packet(&c, pkt_hsresp(&pb, CAPS_BASE), &o),
 	                 GP_PKT_FORWARD); /* require without TLS configured means nothing */
+	gp_core_release(&c);
 }
 END_TEST
 
@@ -366,13 +379,14 @@ END_TEST
  * refused at connect when not offered; a compressed client's packets are renumbered. */
 START_TEST(test_compress_negotiation)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
 	myp_greeting_t seen;
 	myp_hsresp_t r;
 
 	for (int offer = 0; offer < 2; offer++) {
+		gp_core_release(&c);
 		gp_core_init(&c, &env, CONN_ID, false);
 		c.offer_compress = offer;
 		gp_core_out_init(&o);
@@ -404,6 +418,7 @@ START_TEST(test_compress_negotiation)
 	}
 
 	/* zstd is never offered: refused even when zlib is */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	c.offer_compress = true;
 	gp_core_out_init(&o);
@@ -415,6 +430,7 @@ START_TEST(test_compress_negotiation)
 	ck_assert_int_eq(o.close, GP_CLOSE_COMPRESS_REQUESTED);
 
 	/* libmariadb numbers every packet inside frames 0: renumbered for the backend */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	c.offer_compress = true;
 	gp_core_out_init(&o);
@@ -447,12 +463,13 @@ START_TEST(test_compress_negotiation)
 	gp_core_out_init(&o);
 	ck_assert_int_eq(gp_core_client_packet(&c, q, &o), GP_PKT_FORWARD);
 	ck_assert_uint_eq(q->seq, 0); /* a new command starts at 0 */
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_commands_the_proxy_answers)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
 	login(&c, false);
@@ -472,12 +489,13 @@ START_TEST(test_commands_the_proxy_answers)
 	gp_core_out_init(&o);
 	ck_assert_int_eq(gp_core_client_packet(&c, pkt_raw(&pb, 0, quit, 1), &o), GP_PKT_STOP);
 	ck_assert_int_eq(o.close, GP_CLOSE_CLIENT_QUIT);
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_kill_translation)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
 	char sql[64], msg[64];
@@ -548,12 +566,13 @@ START_TEST(test_kill_translation)
 	k = pkt_query(&pb, "KILL 5");
 	ck_assert_int_eq(gp_core_client_packet(&c, k, &o), GP_PKT_FORWARD);
 	ck_assert_int_eq(memcmp(k->p + 1, "KILL 5", 6), 0);
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_kill_of_a_moved_thread)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
 	login(&c, false);
@@ -591,17 +610,19 @@ START_TEST(test_kill_of_a_moved_thread)
 	                 GP_PKT_DROP);
 	ck_assert(o.ev & GP_CORE_EV_KILL_REMOTE);
 	ck_assert_uint_eq(o.t.thread, 44);
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_read_only_endpoint)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
 	myp_frame_t f;
 	static const char ro[] = "SET SESSION TRANSACTION READ ONLY";
 	static const char sync[] = "SET SESSION wsrep_sync_wait = 1";
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, true);
 	gp_core_out_init(&o);
 	(void)gp_core_server_packet(&c, pkt_greeting(&pb, CAPS_BASE), &o);
@@ -632,6 +653,7 @@ START_TEST(test_read_only_endpoint)
 	ck_assert_uint_eq(o.nserver, 0);
 
 	/* a refused SET closes the session: it would not be read-only */
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, true);
 	gp_core_out_init(&o);
 	(void)gp_core_server_packet(&c, pkt_greeting(&pb, CAPS_BASE), &o);
@@ -640,12 +662,13 @@ START_TEST(test_read_only_endpoint)
 	gp_core_out_init(&o);
 	gp_core_scanned(&c, &o);
 	ck_assert_int_eq(err_then_scan(&c, 1, 1227, GP_PKT_DROP), GP_CLOSE_READ_ONLY_FAILED);
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_txn_after_err)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
 	login(&c, false);
@@ -679,12 +702,13 @@ START_TEST(test_txn_after_err)
 	ck_assert(o.internal);
 	ck_assert_int_eq(c.txn, MYP_TRANS_NONE);
 	ck_assert(gp_core_idle(&c));
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_backend_protocol_error)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
 	login(&c, false);
@@ -696,14 +720,16 @@ START_TEST(test_backend_protocol_error)
 	ck_assert_int_eq(gp_core_server_packet(&c, pkt_raw(&pb, 1, junk, sizeof(junk)), &o),
 	                 GP_PKT_STOP);
 	ck_assert_int_eq(o.close, GP_CLOSE_BACKEND_PROTOCOL_ERROR);
+	gp_core_release(&c);
 }
 END_TEST
 
 START_TEST(test_deferred_login)
 {
-	gp_core_t c;
+	gp_core_t c = {0};
 	gp_core_out_t o;
 	pkt_buf_t pb;
+	gp_core_release(&c);
 	gp_core_init(&c, &env, CONN_ID, false);
 	gp_core_defer(&c); /* the proxy greeted the client itself */
 	gp_core_out_init(&o);
@@ -723,6 +749,7 @@ START_TEST(test_deferred_login)
 	ck_assert_int_eq(gp_core_server_packet(&c, pkt_ok(&pb, 2, 0), &o), GP_PKT_FORWARD);
 	ck_assert(o.ev & GP_CORE_EV_DEFER_SERVER);
 	ck_assert(o.ev & GP_CORE_EV_READY);
+	gp_core_release(&c);
 }
 END_TEST
 

@@ -27,17 +27,17 @@
 #define GP_SSTATE_VARS_MAX   4096 /* bytes of name=value pairs one session may keep */
 
 typedef struct gp_sstate {
-	uint32_t unmovable;                    /* GP_UNMOV_* bits, sticky until a reset */
-	uint32_t nvars;                        /* variables in vars */
-	uint8_t *vars;                         /* [name_len u8][value_len u16][name][value]... */
-	uint32_t vars_len;                     /* bytes used */
-	uint32_t vars_cap;                     /* bytes allocated */
-	uint64_t last_insert_id;               /* the last non-zero OK last_insert_id */
-	bool has_last_insert_id;               /* last_insert_id is known */
-	uint16_t schema_len;                   /* bytes of schema */
-	char *schema;                          /* the default schema (heap, exact size: an idle
-	                                        * session pays its length, not the maximum);
-	                                        * NULL when none */
+	uint32_t unmovable;      /* GP_UNMOV_* bits, sticky until a reset */
+	uint32_t nvars;          /* variables in vars */
+	uint8_t *vars;           /* [name_len u8][value_len u16][name][value]... */
+	uint32_t vars_len;       /* bytes used */
+	uint32_t vars_cap;       /* bytes allocated */
+	uint64_t last_insert_id; /* the last non-zero OK last_insert_id */
+	bool has_last_insert_id; /* last_insert_id is known */
+	uint16_t schema_len;     /* bytes of schema */
+	char *schema;            /* the default schema (heap, exact size: an idle
+	                          * session pays its length, not the maximum);
+	                          * NULL when none */
 } gp_sstate_t;
 
 /* Not-movable reasons, sticky bits; gp_sstate_reason_name(bit) -> "user_var", ... */

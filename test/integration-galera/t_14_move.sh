@@ -98,6 +98,14 @@ mv_check() {
     gt_eq "c-test" "$(mv_v "$1" "!execute s1 c")" "$3: ... and again"
   fi
 }
+# mv_check_movers NODE WHY: mv_check for each client that moves (P, C, and N when node runs).
+mv_check_movers() {
+  local n
+  for n in P C N; do
+    [ "$n" = N ] && [ -z "$node_drv" ] && continue
+    mv_check "$n" "$1" "$2"
+  done
+}
 # mv_new_writer FROM SECONDS: the proxy's writer once it is not FROM (node name).
 mv_new_writer() {
   local i w
@@ -204,10 +212,7 @@ gt_eq 200 "$(mv_post "/backends/$wdb/maintenance?on=1")" "POST /backends/$wdb/ma
 new=$(mv_new_writer "$w" 10) || new=""
 gt_match '^node[0-9]$' "$new" "maintenance: the writer moved from $w ($new)"
 sleep 1
-for n in P C N; do
-  [ "$n" = N ] && [ -z "$node_drv" ] && continue
-  mv_check "$n" "$new" "maintenance"
-done
+mv_check_movers "$new" "maintenance"
 gt_match '^err [0-9]+ [0-9]+ (2006|2013) ' "$(mv_q U "SELECT @u")" \
   "U (user variable) was not moved: closed by the drain"
 gt_match '^err [0-9]+ [0-9]+ (2006|2013) ' "$(mv_q E "SELECT 1")" \
@@ -231,10 +236,7 @@ gt_nsql "$wn" "SET GLOBAL wsrep_desync=ON" || gt_notok "desync ON on node$wn"
 new=$(mv_new_writer "$w" 10) || new=""
 gt_match '^node[0-9]$' "$new" "desync: the writer moved from $w ($new)"
 sleep 1
-for n in P C N; do
-  [ "$n" = N ] && [ -z "$node_drv" ] && continue
-  mv_check "$n" "$new" "desync"
-done
+mv_check_movers "$new" "desync"
 gt_nsql "$wn" "SET GLOBAL wsrep_desync=OFF" || gt_notok "desync OFF on node$wn"
 gt_wait_healthy 30 || gt_notok "node$wn Synced again"
 
@@ -289,10 +291,7 @@ new=$(mv_new_writer "$w" 15) || new=""
 gt_match '^node[0-9]$' "$new" "kill: a new writer ($new)"
 sleep 1
 mv_check M "$new" "kill -9"
-for n in P C N; do
-  [ "$n" = N ] && [ -z "$node_drv" ] && continue
-  mv_check "$n" "$new" "kill -9"
-done
+mv_check_movers "$new" "kill -9"
 gt_match '^err [0-9]+ [0-9]+ (2006|2013) ' "$(mv_q X "COMMIT")" \
   "X, inside a transaction at the kill, gets an error"
 r=$(mv_q D "SELECT CURRENT_USER()") || r="no reply"

@@ -9,7 +9,6 @@
 #include "codec/myp.h"
 #include "session/core.h"
 
-#define THREAD 77u
 #define CAPS_BASE                                                                           \
 	(MYP_CLIENT_LONG_PASSWORD | MYP_CLIENT_PROTOCOL_41 | MYP_CLIENT_SECURE_CONNECTION | \
 	 MYP_CLIENT_PLUGIN_AUTH | MYP_CLIENT_TRANSACTIONS | MYP_CLIENT_MULTI_RESULTS |      \
@@ -76,20 +75,8 @@ static void login(gp_core_t *c, uint64_t server_caps, uint64_t client_caps)
 	gp_core_release(c);
 	gp_core_init(c, &env, 0x40000007u, false);
 
-	static const char ver[] = "10.11.6-MariaDB";
-	myp_greeting_t g = {.protocol = 10,
-	                    .version = (const uint8_t *)ver,
-	                    .version_len = sizeof(ver) - 1,
-	                    .conn_id = THREAD,
-	                    .scramble_len = 20,
-	                    .caps = server_caps,
-	                    .charset = 45,
-	                    .auth_plugin = (const uint8_t *)"mysql_native_password",
-	                    .auth_plugin_len = 21};
-	myp_wbuf_init(&w, whole, sizeof(whole));
-	myp_greeting_build(&w, 0, &g);
 	gp_core_out_init(&o);
-	ck_assert_int_eq(gp_core_server_packet(c, pkt_raw(&pb, 0, whole + 4, w.len - 4), &o),
+	ck_assert_int_eq(gp_core_server_packet(c, pkt_greeting(&pb, server_caps), &o),
 	                 GP_PKT_FORWARD);
 
 	myp_hsresp_t r = {.caps = client_caps,
@@ -299,7 +286,8 @@ START_TEST(test_track_deferred)
 	gp_core_init(&c, &env, 0x40000007u, false);
 	gp_core_defer(&c);
 	c.client_track = false; /* core_hsresp's note of the client's answer */
-	myp_greeting_t g = {.conn_id = THREAD, .caps = CAPS_BASE | TRACK, .scramble_len = 20};
+	myp_greeting_t g = {
+	        .conn_id = CORE_PKT_THREAD, .caps = CAPS_BASE | TRACK, .scramble_len = 20};
 	gp_core_defer_auth(&c, &g, CAPS_BASE | TRACK);
 	ck_assert(c.untrack);
 	gp_core_release(&c);

@@ -22,11 +22,11 @@ void gp_io_scan_now(gp_io_t *io);
 void gp_io_settle(gp_io_t *io);
 /* io.c: the socket ended or failed (ended() is called once). */
 void gp_io_fail(gp_io_t *io, gp_status_t st);
-/* io.c: inflate the compressed layer's raw frames and scan them. */
-/* The read buffer's room after its unread bytes (*cap bytes; taken from the pool if the
- * io has none, the unread bytes moved to the front when nothing is pending); NULL: out of
- * memory, and the io failed. */
+/* io.c: the read buffer's room after its unread bytes (*cap bytes; taken from the pool if
+ * the io has none, the unread bytes moved to the front when nothing is pending); NULL: out
+ * of memory, and the io failed. */
 uint8_t *gp_io_room(gp_io_t *io, size_t *cap);
+/* io.c: inflate the compressed layer's raw frames and scan them. */
 void gp_io_zpump(gp_io_t *io);
 
 /* io_defer.c: one more io on loop (the first starts the check handle that scans after

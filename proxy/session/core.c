@@ -36,6 +36,8 @@ void gp_core_release(gp_core_t *c)
 {
 	gp_learn_wipe(&c->learn);
 	gp_sstate_release(&c->st);
+	gp_kill_login_clear(&c->login);
+	gp_kill_login_clear(&c->login_next);
 }
 
 void gp_core_defer(gp_core_t *c)
@@ -238,9 +240,6 @@ static gp_pkt_action_t core_hsresp(gp_core_t *c, gp_pkt_t *pkt, gp_core_out_t *o
 		return GP_PKT_HOLD;
 	}
 	c->compress = (r.caps & MYP_CLIENT_COMPRESS) != 0;
-	size_t ulen = r.user_len < sizeof(c->user) - 1 ? r.user_len : sizeof(c->user) - 1;
-	memcpy(c->user, r.user, ulen);
-	c->user[ulen] = '\0';
 	gp_kill_login_set(&c->login, r.user, r.user_len, r.charset, true);
 	gp_learn_hsresp(&c->learn, &r, c->deferred);
 	c->client_track = (r.caps & MYP_CLIENT_SESSION_TRACK) != 0;
@@ -293,7 +292,7 @@ static void core_note_user(gp_core_t *c, const gp_pkt_t *pkt)
 	myp_change_user_t cu;
 	myp_status_t st = myp_change_user_parse(pkt->p, pkt->n, c->caps, &cu);
 	if (st == MYP_EPROTO || !cu.user) {
-		memset(&c->login_next, 0, sizeof(c->login_next)); /* unknown: equal to none */
+		gp_kill_login_clear(&c->login_next); /* unknown: equal to none */
 		return;
 	}
 	bool charset = st == MYP_OK && pkt->n == pkt->len && cu.has_charset;
@@ -551,14 +550,16 @@ static void core_response_done(gp_core_t *c, gp_core_out_t *out)
 		out->ev |= GP_CORE_EV_RO_FRESH;
 	}
 	if (c->resp.cmd == MYP_COM_CHANGE_USER && !c->resp.failed)
-		c->login = c->login_next; /* the server took the new user */
+		gp_kill_login_move(&c->login, &c->login_next); /* the server took the new user */
 	if (!c->resp.failed && (c->phase == GP_CORE_AUTH || c->resp.cmd == MYP_COM_CHANGE_USER))
 		out->ev |= GP_CORE_EV_LOGGED_IN; /* the glue learns, then gp_learn_wipe */
 	else if (c->phase == GP_CORE_AUTH || c->resp.cmd == MYP_COM_CHANGE_USER)
 		gp_learn_wipe(&c->learn);
 	if (c->phase == GP_CORE_AUTH) {
 		if (c->resp.failed) {
-			core_log(c, GP_LOG_INFO, "auth_failed", "user=%s code=%u", c->user,
+			char user[80];
+			core_log(c, GP_LOG_INFO, "auth_failed", "user=%s code=%u",
+			         gp_kill_login_log(user, sizeof(user), &c->login),
 			         c->resp.err_code);
 			c->close_after_relay = GP_CLOSE_AUTH_FAILED;
 			return;

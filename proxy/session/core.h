@@ -110,7 +110,6 @@ typedef struct gp_core {
 	uint16_t status;            /* server status flags after the last response */
 	myp_trans_t txn;            /* transaction state: set in core_txn_after only */
 	bool txn_told;              /* txn is what the server's flags said, not an ERR's guess */
-	char user[64];              /* user name from the handshake (logs) */
 	gp_kill_login_t login;      /* the login user as its server keeps it (who may KILL it) */
 	gp_kill_login_t login_next; /* a COM_CHANGE_USER's user, until the server accepts it */
 	gp_kill_req_t kill;         /* a KILL of a proxy id this session sent */
@@ -264,6 +263,10 @@ void gp_core_backend_tls_up(gp_core_t *c);
 static inline void gp_core_set_host(gp_core_t *c, const char *host)
 {
 	snprintf(c->host, sizeof(c->host), "%s", host);
+}
+static inline const char *gp_core_host(const gp_core_t *c)
+{
+	return c->host;
 }
 /* A deferred greeting (the proxy's own, handoff.c) offered compression. */
 static inline void gp_core_compress_offered(gp_core_t *c, bool on)

@@ -40,9 +40,10 @@ void gp_session_drain(gp_session_t *s, uint64_t deadline, gp_close_t why)
 	if (s->draining)
 		return;
 	gp_log(GP_LOG_INFO, "session_drain",
-	       "conn=%u client=%s backend=%s reason=%s state=%s in_trans=%s", s->id, s->client_addr,
-	       s->backend >= 0 ? p->backends[s->backend].conf->name : "-", gp_close_name(why),
-	       gp_session_state_name(s->state), myp_trans_name(gp_core_txn(&s->core)));
+	       "conn=%u client=" GP_CLIENT_FMT " backend=%s reason=%s state=%s in_trans=%s", s->id,
+	       GP_CLIENT_ARGS(s), s->backend >= 0 ? p->backends[s->backend].conf->name : "-",
+	       gp_close_name(why), gp_session_state_name(s->state),
+	       myp_trans_name(gp_core_txn(&s->core)));
 	s->draining = true;
 	s->drain_started = uv_now(p->loop);
 	gp_list_append(&p->draining, &s->drain_link);

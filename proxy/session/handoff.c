@@ -122,8 +122,9 @@ static bool handoff_adopt(gp_handoff_t *h, gp_session_t *s, int b)
 	if (!gp_park_take(&h->park, b, &out))
 		return false;
 	s->hs.slot = true;
-	gp_log(GP_LOG_DEBUG, "greeting_reused", "backend=%s conn=%u client=%s age_ms=%llu",
-	       h->proxy->backends[b].conf->name, s->id, s->client_addr,
+	gp_log(GP_LOG_DEBUG, "greeting_reused",
+	       "backend=%s conn=%u client=" GP_CLIENT_FMT " age_ms=%llu",
+	       h->proxy->backends[b].conf->name, s->id, GP_CLIENT_ARGS(s),
 	       (unsigned long long)(uv_now(h->proxy->loop) - out.greeted_at));
 	if (gp_session_adopt(s, b, out.fd, out.greeting, out.greeting_len, out.greeted_at)) {
 		gp_park_warm(&h->park); /* one more greeting ahead, for the next client */
@@ -243,7 +244,8 @@ static gp_park_from_t handoff_from(gp_session_t *s)
 	        .io = &s->server,
 	        .backend = s->backend,
 	        .conn = s->id,
-	        .client = s->client_addr,
+	        .client = gp_core_host(&s->core),
+	        .client_port = s->client_port,
 	        .reason = gp_close_name(s->close_reason),
 	        .greeting = s->hs.greeting,
 	        .greeting_len = s->hs.greeting_len,
@@ -310,8 +312,8 @@ void gp_handoff_connected(gp_session_t *s)
 	myp_proxy_header_build(&w, v == 1 ? MYP_PROXY_V1 : MYP_PROXY_V2, (struct sockaddr *)&src,
 	                       (struct sockaddr *)&dst);
 	if (w.failed || gp_io_send(&s->server, buf, w.len) != GP_OK)
-		gp_log(GP_LOG_WARN, "proxy_header_failed", "conn=%u client=%s", s->id,
-		       s->client_addr);
+		gp_log(GP_LOG_WARN, "proxy_header_failed", "conn=%u client=" GP_CLIENT_FMT, s->id,
+		       GP_CLIENT_ARGS(s));
 }
 
 /* ---- the tick ------------------------------------------------------------------------- */
@@ -434,8 +436,8 @@ static bool handoff_defer_greet(gp_session_t *s, int b)
 	s->backend = b; /* where it will most likely go (logs); it has not joined it */
 	s->hs.defer_caps = defer_caps(g.caps);
 	s->hs.client_greeted_at = uv_now(p->loop);
-	gp_log(GP_LOG_DEBUG, "greeting_deferred", "backend=%s conn=%u client=%s",
-	       p->backends[b].conf->name, s->id, s->client_addr);
+	gp_log(GP_LOG_DEBUG, "greeting_deferred", "backend=%s conn=%u client=" GP_CLIENT_FMT,
+	       p->backends[b].conf->name, s->id, GP_CLIENT_ARGS(s));
 	return true;
 }
 
@@ -445,8 +447,8 @@ bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_h
 	        MYP_CLIENT_PROTOCOL_41 | MYP_CLIENT_SECURE_CONNECTION | MYP_CLIENT_PLUGIN_AUTH;
 	if ((r->caps & need) != need) {
 		/* It could not follow the auth switch that brings the server's real nonce. */
-		gp_log(GP_LOG_INFO, "defer_refused", "conn=%u client=%s caps=0x%llx", s->id,
-		       s->client_addr, (unsigned long long)r->caps);
+		gp_log(GP_LOG_INFO, "defer_refused", "conn=%u client=" GP_CLIENT_FMT " caps=0x%llx",
+		       s->id, GP_CLIENT_ARGS(s), (unsigned long long)r->caps);
 		gp_session_fail(s, (uint8_t)(pkt->seq + 1), GP_ER_NOT_SUPPORTED_AUTH_MODE, "08004",
 		                "Client does not support authentication protocol requested by "
 		                "server; consider upgrading MariaDB client",
@@ -475,8 +477,9 @@ gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_gre
 	if (agreed & ~real) {
 		/* The client took up something this server does not offer (an upgrade between
 		 * the cached greeting and now): relaying on would garble the stream. */
-		gp_log(GP_LOG_WARN, "defer_caps_changed", "conn=%u client=%s missing=0x%llx", s->id,
-		       s->client_addr, (unsigned long long)(agreed & ~real));
+		gp_log(GP_LOG_WARN, "defer_caps_changed",
+		       "conn=%u client=" GP_CLIENT_FMT " missing=0x%llx", s->id, GP_CLIENT_ARGS(s),
+		       (unsigned long long)(agreed & ~real));
 		return GP_EPROTO;
 	}
 	uint64_t server_caps = g->caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;

@@ -2,9 +2,11 @@
 #include "session/kill.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "base/log.h"
 #include "codec/myp.h"
 
 static size_t kill_skip_space(const char *s, size_t n, size_t i)
@@ -104,7 +106,7 @@ static bool kill_ascii(const uint8_t *s, size_t n)
 void gp_kill_login_set(gp_kill_login_t *l, const uint8_t *name, size_t n, uint16_t charset,
                        bool handshake)
 {
-	memset(l, 0, sizeof(*l));
+	gp_kill_login_clear(l);
 	l->charset = charset;
 	bool ascii = kill_ascii(name, n);
 	/* A non-ASCII name is held only when short enough that the server cuts nothing off it:
@@ -126,9 +128,30 @@ void gp_kill_login_set(gp_kill_login_t *l, const uint8_t *name, size_t n, uint16
 	} else if (n > GP_KILL_USER_MAX) {
 		return; /* COM_CHANGE_USER keeps longer names, which no account can have */
 	}
+	l->name = malloc(n ? n : 1);
+	if (!l->name)
+		return;
 	memcpy(l->name, name, n);
 	l->len = (uint8_t)n;
 	l->known = true;
+}
+
+void gp_kill_login_clear(gp_kill_login_t *l)
+{
+	free(l->name);
+	memset(l, 0, sizeof(*l));
+}
+
+void gp_kill_login_move(gp_kill_login_t *dst, gp_kill_login_t *src)
+{
+	gp_kill_login_clear(dst);
+	*dst = *src;
+	memset(src, 0, sizeof(*src));
+}
+
+const char *gp_kill_login_log(char *buf, size_t cap, const gp_kill_login_t *l)
+{
+	return l->known ? gp_log_quote(buf, (unsigned)cap, l->name, l->len) : "-";
 }
 
 /* Bytes that mean the same character in every client charset the server converts from. */

@@ -52,12 +52,14 @@ const char *gp_kill_message(char *buf, size_t cap, unsigned code, uint64_t id);
 
 #define GP_KILL_USER_MAX 128 /* MariaDB keeps at most 128 characters of a login name */
 
-/* A login user name as its server keeps it, for the equality test. */
+/* A login user name as its server keeps it, for the equality test. The name is a heap copy of
+ * its own length: a session holds one login, or two while a COM_CHANGE_USER runs. A zeroed
+ * struct is an unknown login; gp_kill_login_clear frees what a set one holds. */
 typedef struct gp_kill_login {
-	char name[GP_KILL_USER_MAX]; /* the name (not NUL-terminated) */
-	uint8_t len;                 /* its length */
-	uint16_t charset;            /* collation id the client sent it in (0: not known) */
-	bool known;                  /* a name is set and held whole */
+	char *name;       /* the name (not NUL-terminated), NULL while unknown */
+	uint8_t len;      /* its length */
+	uint16_t charset; /* collation id the client sent it in (0: not known) */
+	bool known;       /* a name is set and held whole */
 } gp_kill_login_t;
 
 /*
@@ -65,10 +67,17 @@ typedef struct gp_kill_login {
  * the packet had none). handshake: the connection's first login, which MariaDB 10.11 treats
  * like this: one pair of enclosing single quotes is dropped ('bob' logs in as bob) and the
  * name is cut to 128 characters; COM_CHANGE_USER does neither. A name the proxy cannot hold
- * exactly as the server does leaves the login unknown (never equal to any other).
+ * exactly as the server does leaves the login unknown (never equal to any other); so does a
+ * failed allocation. l is zeroed or set before: what it held is freed first.
  */
 void gp_kill_login_set(gp_kill_login_t *l, const uint8_t *name, size_t n, uint16_t charset,
                        bool handshake);
+/* Free what l holds; it is an unknown login after. */
+void gp_kill_login_clear(gp_kill_login_t *l);
+/* dst takes src's login (what dst held is freed); src is an unknown login after. */
+void gp_kill_login_move(gp_kill_login_t *dst, gp_kill_login_t *src);
+/* The name quoted for a log line (gp_log_quote into buf), or "-" while unknown. */
+const char *gp_kill_login_log(char *buf, size_t cap, const gp_kill_login_t *l);
 /* Would the server find the two names equal? Unknown logins never are. Names of plain ASCII
  * compare as bytes; others only when both came in the same collation (the server converts
  * each from its client's charset before comparing), else they count as different. */

@@ -34,10 +34,9 @@ static void session_kill_refuse(gp_session_t *s, const gp_session_t *t, const ch
 	gp_slog(s, GP_LOG_WARN, "kill_refused",
 	        "target=%u target_backend=%s user=%s target_user=%s query=%d reason=%s code=%u",
 	        c->kill.target, t ? gp_session_backend_name(t) : "-",
-	        c->login.known ? gp_log_quote(user, sizeof(user), c->login.name, c->login.len)
-	                       : "-",
-	        tl && tl->known ? gp_log_quote(tuser, sizeof(tuser), tl->name, tl->len) : "-",
-	        c->kill.k.query, reason, c->resp.failed ? c->resp.err_code : 0);
+	        gp_kill_login_log(user, sizeof(user), &c->login),
+	        tl ? gp_kill_login_log(tuser, sizeof(tuser), tl) : "-", c->kill.k.query, reason,
+	        c->resp.failed ? c->resp.err_code : 0);
 	session_kill_answer(s, GP_ER_KILL_DENIED,
 	                    gp_kill_message(msg, sizeof(msg), GP_ER_KILL_DENIED, c->kill.k.id));
 }

@@ -412,9 +412,9 @@ bool gp_park_put(gp_park_t *h, const gp_park_from_t *from)
 	e->greeting_len = from->greeting_len;
 	memcpy(e->greeting, from->greeting, from->greeting_len);
 	const char *finish = park_unfit(e);
-	gp_log(GP_LOG_INFO, "greeting_parked", "backend=%s conn=%u client=%s reason=%s%s%s",
-	       e->name, from->conn, from->client, from->reason, finish ? " finish=" : "",
-	       finish ? finish : "");
+	gp_log(GP_LOG_INFO, "greeting_parked", "backend=%s conn=%u client=%s:%u reason=%s%s%s",
+	       e->name, from->conn, from->client, (unsigned)from->client_port, from->reason,
+	       finish ? " finish=" : "", finish ? finish : "");
 	park_event(e, GP_PARK_EV_PARKED);
 	park_offer(e, finish);
 	return true;
@@ -428,8 +428,8 @@ bool gp_park_refuse(gp_park_t *h, const gp_park_from_t *from)
 		return false;
 	e->answer_len = from->answer_len;
 	e->deadline = uv_now(p->loop) + GP_PARK_LOGIN_MS;
-	gp_log(GP_LOG_INFO, "defer_abandoning", "backend=%s conn=%u client=%s switched=%d", e->name,
-	       from->conn, from->client, from->switched);
+	gp_log(GP_LOG_INFO, "defer_abandoning", "backend=%s conn=%u client=%s:%u switched=%d",
+	       e->name, from->conn, from->client, (unsigned)from->client_port, from->switched);
 	/* The server asked already: its switch went to the client (answer now), or it was read
 	 * and not yet looked at (the session's buffer holds it: act on it here). */
 	uint32_t n;

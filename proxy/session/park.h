@@ -35,7 +35,8 @@ typedef struct gp_park_from {
 	gp_io_t *io;             /* the backend connection (its socket is taken over) */
 	int backend;             /* its backend */
 	uint32_t conn;           /* the session's id (logs) */
-	const char *client;      /* its client's address (logs) */
+	const char *client;      /* its client's IP (logs) */
+	uint16_t client_port;    /* ...and port */
 	const char *reason;      /* why the session closes (logs) */
 	const uint8_t *greeting; /* put: the greeting, header included */
 	uint32_t greeting_len;   /* its length */

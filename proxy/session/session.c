@@ -429,8 +429,8 @@ static void session_core_log(const gp_core_t *c, gp_log_level_t lvl, const char 
 	const gp_session_t *s = gp_container_of(c, gp_session_t, core);
 	char msg[1024];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	gp_log(lvl, event, "conn=%u client=%s backend=%s %s", s->id, s->client_addr,
-	       gp_session_backend_name(s), msg);
+	gp_log(lvl, event, "conn=%u client=" GP_CLIENT_FMT " backend=%s %s", s->id,
+	       GP_CLIENT_ARGS(s), gp_session_backend_name(s), msg);
 }
 
 static const gp_core_env_t session_env = {
@@ -530,8 +530,10 @@ static void session_response_done(gp_session_t *s, const gp_core_out_t *o, bool 
 		s->server.peek = gp_core_peek(&s->core, false);
 		session_set_state(s, GP_SS_READY);
 		s->opened_at = now;
+		char user[80];
 		gp_slog(s, GP_LOG_INFO, "session_open", "user=%s endpoint=%s track=%s",
-		        s->core.user, gp_endpoint_name(s->endpoint), gp_core_track_name(&s->core));
+		        gp_kill_login_log(user, sizeof(user), &s->core.login),
+		        gp_endpoint_name(s->endpoint), gp_core_track_name(&s->core));
 	}
 	if (!(o->ev & GP_CORE_EV_IDLE))
 		return;
@@ -647,7 +649,7 @@ static void session_name_client(gp_session_t *s)
 			port = ntohs(a->sin_port);
 		}
 	}
-	snprintf(s->client_addr, sizeof(s->client_addr), "%s:%d", host, port);
+	s->client_port = (uint16_t)port;
 	gp_core_set_host(&s->core, host);
 }
 

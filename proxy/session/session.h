@@ -47,7 +47,7 @@ typedef struct gp_session {
 	uint64_t opened_at;          /* loop time (ms) it authenticated */
 	uint64_t cmd_start_ns;       /* uv_hrtime() when that command arrived (latency metric) */
 	gp_close_t close_reason;     /* why it is closing (logs) */
-	char client_addr[64];        /* "ip:port" of the client */
+	uint16_t client_port;        /* the client's port (its IP: gp_core_host) */
 	gp_handshake_t hs;           /* handshake slot, greeting, deferred login: handoff.c's */
 	gp_core_t core;              /* the session protocol (core.c): caps, response, txn, KILL */
 	myp_trans_t txn_counted;     /* what it adds to its backend's txn_open/txn_unknown */
@@ -61,12 +61,17 @@ typedef struct gp_session {
 	uint8_t npast;                         /* how many of them are kept */
 } gp_session_t;
 
+/* The client's "ip:port" in a log line: GP_CLIENT_FMT in the format, GP_CLIENT_ARGS(s) in
+ * its arguments (formatted only when a line is written: an idle session holds no copy). */
+#define GP_CLIENT_FMT     "%s:%u"
+#define GP_CLIENT_ARGS(s) gp_core_host(&(s)->core), (unsigned)(s)->client_port
 /* One log line naming the session (conn, client, backend). */
-#define gp_slog(s, lvl, event, fmt, ...)                                                     \
-	do {                                                                                 \
-		if (gp_log_enabled(lvl))                                                     \
-			gp_log(lvl, event, "conn=%u client=%s backend=%s " fmt, (s)->id,     \
-			       (s)->client_addr, gp_session_backend_name(s), ##__VA_ARGS__); \
+#define gp_slog(s, lvl, event, fmt, ...)                                                       \
+	do {                                                                                   \
+		if (gp_log_enabled(lvl))                                                       \
+			gp_log(lvl, event, "conn=%u client=" GP_CLIENT_FMT " backend=%s " fmt, \
+			       (s)->id, GP_CLIENT_ARGS(s), gp_session_backend_name(s),         \
+			       ##__VA_ARGS__);                                                 \
 	} while (0)
 /* The name of the session's backend ("-" before one is chosen). */
 const char *gp_session_backend_name(const gp_session_t *s);

@@ -168,20 +168,21 @@ static const login_case_t login_cases[] = {
 START_TEST(test_kill_login_table)
 {
 	const login_case_t *c = &login_cases[_i];
-	gp_kill_login_t a, b;
+	gp_kill_login_t a = {0}, b = {0};
 	gp_kill_login_set(&a, (const uint8_t *)c->a, strlen(c->a), c->a_cs, c->a_hs);
 	gp_kill_login_set(&b, (const uint8_t *)c->b, strlen(c->b), c->b_cs, c->b_hs);
 	ck_assert_msg(gp_kill_login_same(&a, &b) == c->same, "[%s] vs [%s]: expected %d", c->a,
 	              c->b, c->same);
 	ck_assert_msg(gp_kill_login_same(&b, &a) == c->same, "symmetric");
+	gp_kill_login_clear(&a);
+	gp_kill_login_clear(&b);
 }
 END_TEST
 
 START_TEST(test_kill_login_lengths)
 {
 	uint8_t name[400];
-	gp_kill_login_t a, b, unset;
-	memset(&unset, 0, sizeof(unset));
+	gp_kill_login_t a = {0}, b = {0}, unset = {0};
 	memset(name, 'u', sizeof(name));
 	/* The handshake keeps 128 characters: 130 and 128 u's are one user to the server. */
 	gp_kill_login_set(&a, name, 130, UTF8MB4, true);
@@ -207,7 +208,16 @@ START_TEST(test_kill_login_lengths)
 	gp_kill_login_set(&a, name, 128, UTF8MB4, true);
 	ck_assert(a.known);
 	gp_kill_login_set(&a, name, 129, UTF8MB4, true);
-	ck_assert(!a.known);
+	ck_assert(!a.known && !a.name);
+	/* A move hands the name over and leaves the source unknown; its log form is quoted. */
+	char buf[80];
+	gp_kill_login_set(&a, (const uint8_t *)"bob smith", 9, UTF8MB4, true);
+	gp_kill_login_move(&b, &a);
+	ck_assert(b.known && b.len == 9 && !a.known && !a.name);
+	ck_assert_str_eq(gp_kill_login_log(buf, sizeof(buf), &b), "\"bob smith\"");
+	ck_assert_str_eq(gp_kill_login_log(buf, sizeof(buf), &a), "-");
+	gp_kill_login_clear(&a);
+	gp_kill_login_clear(&b);
 }
 END_TEST
 

@@ -82,6 +82,16 @@ bench_rss_kib() {
   awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status"
 }
 
+# bench_sched_group PID prints the CPU-sharing group the scheduler puts PID in: its autogroup
+# (one per session) and its cgroup. Processes in different groups get CPU by group first, so
+# proxies compared must share one (bench/CHANGES.md, issue 18 third session).
+bench_sched_group() {
+  local ag cg
+  ag=$(awk '{print $1}' "/proc/$1/autogroup" 2>/dev/null) || ag=-
+  cg=$(sed -n 's/^0:://p' "/proc/$1/cgroup" 2>/dev/null) || cg=-
+  echo "${ag:--} cgroup ${cg:--}"
+}
+
 # bench_port_listening PORT: something listens on 127.0.0.1:PORT.
 bench_port_listening() {
   ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
@@ -587,6 +597,7 @@ $((SECONDS - BENCH_T0)) s. How it works and how to rerun it: [README.md](README.
     [[ -z "$BENCH_GP_CONF" ]] || echo ", \`$BENCH_GP_CONF\`")$(
     has_path galera-proxy-b && echo "; galera-proxy-b ($BENCH_PROXY_BIN_B: $GP_VERSION_B) on :${PORT[galera-proxy-b]}$(
       [[ -z "$BENCH_GP_CONF_B" ]] || echo ", \`$BENCH_GP_CONF_B\`")")
+- scheduler groups (autogroup, cgroup) of the server, the proxies and the clients: ${SCHED_GROUPS:-not checked}
 - descriptor limit per process: $FD_LIMIT$([[ -n "$IDLE_CAPPED" ]] && echo "; note: $IDLE_CAPPED")
 - settings: BENCH_TIME=$BENCH_TIME s, BENCH_REPEATS=$BENCH_REPEATS, BENCH_THREADS="${THREADS[*]}",
   BENCH_WORKLOADS="${WORKLOADS[*]}", churn ${BENCH_CHURN_WORKERS} workers × ${BENCH_CHURN_TIME} s,

@@ -229,6 +229,17 @@ for p in "${PATHS[@]}"; do
 done
 bench_log "all paths answer: ${PATHS[*]}"
 
+# The clients (this shell's children) and every process measured must share one scheduler
+# group: a proxy in a group of its own gets CPU by group first, which moved sleeps per query
+# 2-3x and CPU per query by ~15 % in a lab run (bench/CHANGES.md). Started from here, they do.
+SCHED_GROUPS=$(bench_sched_group $$)
+for p in db "${PATHS[@]}"; do
+  [[ "$p" == direct ]] && continue
+  g=$(bench_sched_group "${PID[$p]}")
+  [[ "$g" == "$SCHED_GROUPS" ]] || bench_die "$p runs in scheduler group $g, the clients in $SCHED_GROUPS"
+done
+SCHED_GROUPS="one for all ($SCHED_GROUPS)"
+
 # path_alive PATH: the process behind PATH (if any) still runs.
 path_alive() {
   [[ "$1" == direct ]] && return 0

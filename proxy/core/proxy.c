@@ -74,6 +74,77 @@ void gp_proxy_move_session(gp_proxy_t *p, gp_list_t *link, int from, int to)
 	}
 }
 
+/* Point the libuv timer at the earliest deadline (or stop it). */
+static void proxy_deadlines_due(gp_proxy_t *p);
+
+static void on_deadline_timer(uv_timer_t *t)
+{
+	gp_proxy_t *p = t->data;
+	uint64_t now = uv_now(p->loop);
+	/* Only what was armed on entry: a callback that arms for 0 ms runs next loop turn, as a
+	 * libuv timer would, instead of spinning here. */
+	uint32_t budget = p->deadlines.n;
+	gp_deadline_t *d;
+	while (budget-- > 0 && (d = gp_deadlines_pop_due(&p->deadlines, now)) != NULL)
+		d->cb(d); /* may arm or stop others, or free d's session */
+	proxy_deadlines_due(p);
+}
+
+static void proxy_deadlines_due(gp_proxy_t *p)
+{
+	const gp_deadline_t *first = gp_deadlines_first(&p->deadlines);
+	if (!first) {
+		uv_timer_stop(&p->deadline_timer);
+		return;
+	}
+	uint64_t now = uv_now(p->loop);
+	uv_timer_start(&p->deadline_timer, on_deadline_timer, first->at > now ? first->at - now : 0,
+	               0);
+}
+
+void gp_proxy_deadline(gp_proxy_t *p, gp_deadline_t *d, uint64_t ms, gp_deadline_cb cb)
+{
+	const gp_deadline_t *was = gp_deadlines_first(&p->deadlines);
+	uint64_t was_at = was ? was->at : 0;
+	if (!gp_deadline_arm(&p->deadlines, d, uv_now(p->loop) + ms, cb))
+		return; /* no room: cannot happen after gp_proxy_deadline_room */
+	const gp_deadline_t *first = gp_deadlines_first(&p->deadlines);
+	if (first != was || first->at != was_at)
+		proxy_deadlines_due(p);
+}
+
+void gp_proxy_deadline_stop(gp_proxy_t *p, gp_deadline_t *d)
+{
+	if (!gp_deadline_armed(d))
+		return;
+	bool first = gp_deadlines_first(&p->deadlines) == d;
+	gp_deadline_stop(&p->deadlines, d);
+	if (first)
+		proxy_deadlines_due(p);
+}
+
+bool gp_proxy_deadline_room(gp_proxy_t *p, uint32_t n)
+{
+	return gp_deadlines_reserve(&p->deadlines, n);
+}
+
+void gp_proxy_deadlines_init(gp_proxy_t *p)
+{
+	uv_timer_init(p->loop, &p->deadline_timer);
+	p->deadline_timer.data = p;
+}
+
+static void on_deadline_timer_closed(uv_handle_t *h)
+{
+	gp_proxy_t *p = h->data;
+	gp_deadlines_free(&p->deadlines);
+}
+
+void gp_proxy_deadlines_close(gp_proxy_t *p)
+{
+	uv_close((uv_handle_t *)&p->deadline_timer, on_deadline_timer_closed);
+}
+
 void gp_proxy_session_gone(gp_proxy_t *p)
 {
 	if (p->shutting_down && p->nsessions == 0 && p->hooks.all_gone)

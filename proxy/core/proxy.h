@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "base/config.h"
+#include "base/deadline.h"
 #include "base/list.h"
 #include "base/status.h"
 #include "cluster/cluster.h"
@@ -106,6 +107,8 @@ typedef struct gp_proxy {
 	uint32_t nstate[GP_SS__COUNT];          /* how many on each of those lists */
 	gp_list_t draining;                     /* sessions being drained (drain_link) */
 	uv_timer_t drain_timer;                 /* closes them when quiet or overdue */
+	gp_deadlines_t deadlines;               /* the sessions' deadlines, earliest first */
+	uv_timer_t deadline_timer;              /* runs at the earliest of them */
 	uint32_t nsessions;                     /* all sessions, any state */
 	uint32_t nclients;                      /* sessions counted against the limit */
 	uint32_t next_conn_id;                  /* proxy connection ids */
@@ -132,6 +135,16 @@ typedef struct gp_proxy {
 /* A session's link leaves the list of state from and joins that of state to (from < 0: it
  * was on none; to < 0: it leaves the lists); the per-state counts follow. */
 void gp_proxy_move_session(gp_proxy_t *p, gp_list_t *link, int from, int to);
+/* Run cb once ms (loop time) from now, for d inside a session (re-arming moves it). One libuv
+ * timer serves every session (a session keeps 24 bytes, not a 152-byte uv_timer_t). Never
+ * fails once gp_proxy_deadline_room was given room for every session. */
+void gp_proxy_deadline(gp_proxy_t *p, gp_deadline_t *d, uint64_t ms, gp_deadline_cb cb);
+void gp_proxy_deadline_stop(gp_proxy_t *p, gp_deadline_t *d);
+/* Room for n sessions' deadlines (each session one); false when memory is short. */
+bool gp_proxy_deadline_room(gp_proxy_t *p, uint32_t n);
+/* The daemon's start and end of the deadline timer (on p->loop). */
+void gp_proxy_deadlines_init(gp_proxy_t *p);
+void gp_proxy_deadlines_close(gp_proxy_t *p);
 /* A session left the proxy: maybe the shutdown is complete. */
 void gp_proxy_session_gone(gp_proxy_t *p);
 /* Stop accepting and drain now (the daemon's shutdown, through its hook). */

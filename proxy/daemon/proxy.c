@@ -188,6 +188,7 @@ static void proxy_teardown(gp_proxy_t *p)
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->sweep, NULL);
 	uv_close((uv_handle_t *)&p->drain_timer, NULL);
+	gp_proxy_deadlines_close(p);
 	uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
 	gp_accounts_stop(p->acct);
 	gp_cluster_stop(&p->cluster);
@@ -399,6 +400,7 @@ gp_status_t gp_proxy_start(gp_daemon_t *d, uv_loop_t *loop, gp_config_t *cfg)
 	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
 	uv_timer_init(loop, &p->drain_timer);
 	p->drain_timer.data = p;
+	gp_proxy_deadlines_init(p);
 	uv_timer_init(loop, &d->sweep);
 	uv_timer_init(loop, &d->shutdown_timer);
 	d->sweep.data = d->shutdown_timer.data = p;

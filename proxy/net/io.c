@@ -28,6 +28,9 @@ void gp_io_fail(gp_io_t *io, gp_status_t st)
 static void io_release_buf(gp_io_t *io)
 {
 	if (io->buf && io->pending == 0) {
+		if (io->dirty)
+			explicit_bzero(io->buf, io->dirty);
+		io->dirty = 0;
 		gp_bufpool_put(io->buf);
 		io->buf = NULL;
 		io->start = io->end = 0;
@@ -113,7 +116,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	}
 	if (nread > 0 && io->z) {
 		gp_zio_raw_add(io->z, (size_t)nread);
-		io->bytes_in += (uint64_t)nread;
 		if (io->total_in)
 			*io->total_in += (uint64_t)nread;
 		gp_io_zpump(io);
@@ -121,7 +123,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	}
 	if (nread > 0) {
 		io->end += (uint32_t)nread;
-		io->bytes_in += (uint64_t)nread;
+		gp_io_note_read(io);
 		if (io->total_in)
 			*io->total_in += (uint64_t)nread;
 		/* A read that filled the buffer is scanned now: libuv reads again at once and
@@ -166,7 +168,6 @@ static void on_read_raw(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	if (nread > 0) {
-		io->bytes_in += (uint64_t)nread;
 		io->proto->data(io, b->base, (size_t)nread);
 		return;
 	}
@@ -217,7 +218,6 @@ static int io_try_send(gp_io_t *io, const uv_buf_t *ub)
 
 static void io_count_out(gp_io_t *io, uint64_t n)
 {
-	io->bytes_out += n;
 	if (io->total_out)
 		*io->total_out += n;
 }
@@ -559,6 +559,11 @@ void gp_io_set_whole(gp_io_t *io, bool whole)
 	io->whole = whole;
 }
 
+void gp_io_set_wipe(gp_io_t *io)
+{
+	io->wipe = true;
+}
+
 void gp_io_resume(gp_io_t *io)
 {
 	if (!io->held)
@@ -686,6 +691,7 @@ void gp_io_zpump(gp_io_t *io)
 			return;
 		}
 		io->end += (uint32_t)made;
+		gp_io_note_read(io);
 		if (made)
 			gp_io_scan_now(io);
 		else if (!moved)

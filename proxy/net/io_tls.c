@@ -158,6 +158,7 @@ void gp_io_tpump(gp_io_t *io)
 			gp_io_zpump(io);
 		} else {
 			io->end += (uint32_t)got;
+			gp_io_note_read(io);
 			gp_io_scan_now(io);
 		}
 	}
@@ -168,7 +169,6 @@ void gp_io_tpump(gp_io_t *io)
 /* Ciphertext read from the socket (either mode): count it, feed it, pump. */
 void gp_io_tread(gp_io_t *io, const char *p, size_t n)
 {
-	io->bytes_in += (uint64_t)n;
 	if (io->total_in)
 		*io->total_in += (uint64_t)n;
 	if (gp_tls_feed(io->t, p, n) != GP_OK) {

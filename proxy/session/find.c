@@ -1,6 +1,7 @@
 /* find.c - finding a session by its proxy id, or by a server thread it had before a move. */
 #include "session/session.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/proxy.h"
@@ -75,8 +76,13 @@ void gp_session_note_past(gp_session_t *s, uint32_t thread)
 {
 	if (thread == 0)
 		return;
+	if (!s->past_thread) { /* its first move: most sessions never make one */
+		s->past_thread = calloc(GP_SESSION_PAST, sizeof(*s->past_thread));
+		if (!s->past_thread)
+			return; /* a KILL of that thread then means the server's own, if any */
+	}
 	memmove(&s->past_thread[1], &s->past_thread[0],
-	        (GP_SESSION_PAST - 1) * sizeof(s->past_thread[0]));
+	        (GP_SESSION_PAST - 1) * sizeof(*s->past_thread));
 	s->past_thread[0] = thread;
 	if (s->npast < GP_SESSION_PAST)
 		s->npast++;

@@ -19,33 +19,60 @@ static bool handoff_defer_greet(gp_session_t *s, int b);
 static bool handoff_defer_ready(const gp_proxy_t *p, int b);
 static void handoff_defer_remember(gp_proxy_t *p, int b, const uint8_t *pkt, uint32_t n);
 
-void gp_handoff_init(gp_handshake_t *hs)
+bool gp_handoff_init(gp_session_t *s)
 {
-	memset(hs, 0, sizeof(*hs));
-	gp_list_init(&hs->slot_link);
+	s->hs = calloc(1, sizeof(*s->hs));
+	if (!s->hs)
+		return false;
+	s->hs->session = s;
+	gp_list_init(&s->hs->slot_link);
+	return true;
+}
+
+/* The client's handshake response goes: it holds its proof of the password. */
+static void handoff_drop_response(gp_handshake_t *hs)
+{
+	if (hs->defer_resp)
+		explicit_bzero(hs->defer_resp, hs->defer_resp_len);
+	free(hs->defer_resp);
+	hs->defer_resp = NULL;
+	hs->defer_resp_len = 0;
 }
 
 void gp_handoff_forget(gp_session_t *s)
 {
+	if (!s->hs)
+		return;
 	gp_handoff_unqueue(s);
-	free(s->hs.greeting);
-	s->hs.greeting = NULL;
+	handoff_drop_response(s->hs);
+	free(s->hs->greeting);
+	free(s->hs);
+	s->hs = NULL;
+}
+
+void gp_handoff_done(gp_session_t *s)
+{
+	gp_handoff_release(s);
+	gp_handoff_forget(s);
 }
 
 bool gp_handoff_holds_response(const gp_session_t *s)
 {
-	return s->hs.defer_resp != NULL;
+	return s->hs && s->hs->defer_resp != NULL;
 }
 
 void gp_handoff_retry(gp_session_t *s)
 {
+	if (!s->hs)
+		return;
 	gp_handoff_release(s);
-	s->hs.greeted_at = 0;
+	s->hs->greeted_at = 0;
 }
 
 void gp_handoff_adopting(gp_session_t *s, uint64_t greeted_at)
 {
-	s->hs.greeted_at = greeted_at;
+	if (s->hs)
+		s->hs->greeted_at = greeted_at;
 }
 
 static void handoff_closed(uv_handle_t *h)
@@ -110,7 +137,7 @@ static bool handoff_may_hand_on(const gp_proxy_t *p)
  * clear: a TLS leg's state lives in this session's io, which park cannot take over). */
 static bool handoff_intact(const gp_session_t *s)
 {
-	return s->state == GP_SS_HANDSHAKE && !s->hs.no_park && s->hs.greeting &&
+	return s->state == GP_SS_HANDSHAKE && !s->hs->no_park && s->hs->greeting &&
 	       !gp_io_tls(&s->server) && s->server.connected && !s->server.ended &&
 	       !s->server.closing && gp_io_buffered(&s->server) == 0 && s->server.own_pending == 0;
 }
@@ -121,7 +148,7 @@ static bool handoff_adopt(gp_handoff_t *h, gp_session_t *s, int b)
 	gp_park_handout_t out;
 	if (!gp_park_take(&h->park, b, &out))
 		return false;
-	s->hs.slot = true;
+	s->hs->slot = true;
 	gp_log(GP_LOG_DEBUG, "greeting_reused",
 	       "backend=%s conn=%u client=" GP_CLIENT_FMT " age_ms=%llu",
 	       h->proxy->backends[b].conf->name, s->id, GP_CLIENT_ARGS(s),
@@ -131,7 +158,7 @@ static bool handoff_adopt(gp_handoff_t *h, gp_session_t *s, int b)
 		return true;
 	}
 	/* Lost on the way (cannot happen short of running out of descriptors). */
-	s->hs.slot = false;
+	s->hs->slot = false;
 	if (h->proxy->backends[b].hs_slots)
 		h->proxy->backends[b].hs_slots--;
 	return false;
@@ -139,18 +166,20 @@ static bool handoff_adopt(gp_handoff_t *h, gp_session_t *s, int b)
 
 gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b)
 {
+	if (!s->hs)
+		return GP_HO_FULL; /* logged in: no handshake to give a slot to */
 	gp_proxy_t *p = s->proxy;
 	gp_backend_t *be = &p->backends[b];
 	gp_handoff_t *h = p->ho;
 	uint64_t now = uv_now(p->loop);
-	if (s->hs.queued && s->backend != b)
+	if (s->hs->queued && s->backend != b)
 		gp_handoff_unqueue(s);
 	if (now >= s->handshake_deadline) {
 		gp_handoff_unqueue(s);
 		return GP_HO_FULL;
 	}
 	/* While others wait for b, only the tick hands out b's capacity, in its order. */
-	bool wait = h && !h->serving && !s->hs.deferred && (s->hs.queued || be->hs_queued);
+	bool wait = h && !h->serving && !s->hs->deferred && (s->hs->queued || be->hs_queued);
 	if (!wait) {
 		gp_handoff_result_t r = GP_HO_QUEUED;
 		uint64_t slots = handoff_slots(p);
@@ -158,10 +187,10 @@ gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b)
 		if (h && handoff_may_hand_on(p) && handoff_adopt(h, s, b)) {
 			r = GP_HO_ADOPTED;
 		} else if (slots == 0 || be->hs_slots < slots) {
-			s->hs.slot = true;
+			s->hs->slot = true;
 			be->hs_slots++;
 			r = GP_HO_CONNECT;
-		} else if (s->hs.deferred) {
+		} else if (s->hs->deferred) {
 			r = GP_HO_CONNECT; /* it answered: proven, it may exceed the slots */
 		} else if (handoff_defer_greet(s, b)) {
 			r = GP_HO_DEFERRED;
@@ -169,7 +198,7 @@ gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b)
 		if (r != GP_HO_QUEUED)
 			return r;
 	}
-	if (s->hs.queued)
+	if (s->hs->queued)
 		return GP_HO_QUEUED;
 	if (!(h = handoff_get(p)))
 		return GP_HO_FULL;
@@ -177,20 +206,20 @@ gp_handoff_result_t gp_handoff_acquire(gp_session_t *s, int b)
 		gp_log(GP_LOG_WARN, "handshake_slots_full", "backend=%s slots=%lld", be->conf->name,
 		       (long long)p->cfg->handshake_slots);
 	s->backend = b;
-	s->hs.queued = true;
-	s->hs.queued_at = now;
+	s->hs->queued = true;
+	s->hs->queued_at = now;
 	be->hs_queued++;
-	gp_list_append(&h->queue, &s->hs.slot_link);
+	gp_list_append(&h->queue, &s->hs->slot_link);
 	return GP_HO_QUEUED;
 }
 
 void gp_handoff_unqueue(gp_session_t *s)
 {
-	if (!s->hs.queued)
+	if (!s->hs || !s->hs->queued)
 		return;
 	gp_proxy_t *p = s->proxy;
-	gp_list_del(&s->hs.slot_link);
-	s->hs.queued = false;
+	gp_list_del(&s->hs->slot_link);
+	s->hs->queued = false;
 	if (s->backend >= 0 && (size_t)s->backend < p->nbackends &&
 	    p->backends[s->backend].hs_queued)
 		p->backends[s->backend].hs_queued--;
@@ -198,10 +227,10 @@ void gp_handoff_unqueue(gp_session_t *s)
 
 void gp_handoff_release(gp_session_t *s)
 {
-	if (!s->hs.slot)
+	if (!s->hs || !s->hs->slot)
 		return;
 	gp_proxy_t *p = s->proxy;
-	s->hs.slot = false;
+	s->hs->slot = false;
 	if (s->backend >= 0 && (size_t)s->backend < p->nbackends) {
 		if (p->backends[s->backend].hs_slots)
 			p->backends[s->backend].hs_slots--;
@@ -211,18 +240,20 @@ void gp_handoff_release(gp_session_t *s)
 
 void gp_handoff_greeted(gp_session_t *s, const uint8_t *pkt, uint32_t n)
 {
+	if (!s->hs)
+		return;
 	uint64_t now = uv_now(s->proxy->loop);
 	handoff_defer_remember(s->proxy, s->backend, pkt, n);
-	if (!s->hs.greeted_at)
-		s->hs.greeted_at = now; /* a handed-over connection keeps the time it greeted */
-	s->hs.client_greeted_at = now;
-	if (s->hs.greeting || n > GP_GREETING_MAX || !handoff_may_hand_on(s->proxy))
+	if (!s->hs->greeted_at)
+		s->hs->greeted_at = now; /* a handed-over connection keeps the time it greeted */
+	s->hs->client_greeted_at = now;
+	if (s->hs->greeting || n > GP_GREETING_MAX || !handoff_may_hand_on(s->proxy))
 		return;
-	s->hs.greeting = malloc(n);
-	if (!s->hs.greeting)
+	s->hs->greeting = malloc(n);
+	if (!s->hs->greeting)
 		return; /* not parkable then: nothing else changes */
-	memcpy(s->hs.greeting, pkt, n);
-	s->hs.greeting_len = n;
+	memcpy(s->hs->greeting, pkt, n);
+	s->hs->greeting_len = n;
 }
 
 uint64_t gp_handoff_answer_ms(const gp_session_t *s)
@@ -231,8 +262,9 @@ uint64_t gp_handoff_answer_ms(const gp_session_t *s)
 	uint64_t end = s->handshake_deadline;
 	/* The server waits connect_timeout for the answer: the client must answer well within
 	 * it, so that a connection it leaves can still be parked or finished cleanly. */
-	uint64_t answer = s->hs.greeted_at + (uint64_t)s->proxy->cfg->handshake_greeting_timeout_ms;
-	if (s->hs.greeted_at && answer < end)
+	uint64_t greeted = s->hs ? s->hs->greeted_at : 0;
+	uint64_t answer = greeted + (uint64_t)s->proxy->cfg->handshake_greeting_timeout_ms;
+	if (greeted && answer < end)
 		end = answer;
 	return end > now ? end - now : 0;
 }
@@ -247,10 +279,10 @@ static gp_park_from_t handoff_from(gp_session_t *s)
 	        .client = gp_core_host(&s->core),
 	        .client_port = s->client_port,
 	        .reason = gp_close_name(s->close_reason),
-	        .greeting = s->hs.greeting,
-	        .greeting_len = s->hs.greeting_len,
-	        .greeted_at = s->hs.greeted_at,
-	        .answer_len = s->hs.defer_answer_len,
+	        .greeting = s->hs->greeting,
+	        .greeting_len = s->hs->greeting_len,
+	        .greeted_at = s->hs->greeted_at,
+	        .answer_len = s->hs->defer_answer_len,
 	        .switched = gp_core_client_turn(&s->core),
 	        .server_seq = gp_core_server_seq(&s->core),
 	};
@@ -263,17 +295,19 @@ static void handoff_refuse(gp_handoff_t *h, gp_session_t *s)
 	if (!gp_park_refuse(&h->park, &from))
 		return;
 	/* Until its ERR it is an unauthenticated connection of the backend: it holds a slot. */
-	if (s->hs.slot)
-		s->hs.slot = false;
+	if (s->hs->slot)
+		s->hs->slot = false;
 	else
 		h->proxy->backends[s->backend].hs_slots++;
 }
 
 void gp_handoff_closing(gp_session_t *s)
 {
+	if (!s->hs)
+		return; /* logged in: nothing of the handshake is left */
 	gp_proxy_t *p = s->proxy;
 	gp_handoff_unqueue(s);
-	if (s->hs.defer_resp && s->state == GP_SS_AUTH && gp_core_in_flight(&s->core) &&
+	if (s->hs->defer_resp && s->state == GP_SS_AUTH && gp_core_in_flight(&s->core) &&
 	    !gp_io_tls(&s->server) && s->server.connected && !s->server.ended &&
 	    !s->server.closing && gp_io_flushed(&s->server)) {
 		/* The server has the rewritten response (all of it in the socket) and waits for
@@ -283,17 +317,16 @@ void gp_handoff_closing(gp_session_t *s)
 		if (h)
 			handoff_refuse(h, s);
 	}
-	free(s->hs.defer_resp);
-	s->hs.defer_resp = NULL;
-	if (s->hs.slot && handoff_may_hand_on(p) && handoff_intact(s)) {
+	handoff_drop_response(s->hs);
+	if (s->hs->slot && handoff_may_hand_on(p) && handoff_intact(s)) {
 		gp_park_from_t from = handoff_from(s);
 		gp_handoff_t *h = handoff_get(p);
 		if (h && gp_park_put(&h->park, &from)) /* takes the slot along with it */
-			s->hs.slot = false;
+			s->hs->slot = false;
 	}
 	gp_handoff_release(s);
-	free(s->hs.greeting);
-	s->hs.greeting = NULL;
+	free(s->hs->greeting);
+	s->hs->greeting = NULL;
 }
 
 void gp_handoff_connected(gp_session_t *s)
@@ -335,7 +368,7 @@ static void handoff_serve_queue(gp_handoff_t *h, uint64_t now)
 	pos = h->queue.next;
 	while (n++ < max && pos != &h->queue) {
 		gp_list_t *next = pos->next;
-		gp_session_t *s = gp_container_of(pos, gp_session_t, hs.slot_link);
+		gp_session_t *s = gp_container_of(pos, gp_handshake_t, slot_link)->session;
 		int b = s->backend;
 		bool can = b < 0 || (size_t)b >= p->nbackends || now >= s->handshake_deadline;
 		if (!can && !tried[b])
@@ -430,12 +463,12 @@ static bool handoff_defer_greet(gp_session_t *s, int b)
 	if (w.failed || gp_io_send(&s->client, buf, w.len) != GP_OK)
 		return false;
 	p->backends[b].deferred++;
-	s->hs.deferred = true;
+	s->hs->deferred = true;
 	gp_core_defer(&s->core);
 	gp_core_compress_offered(&s->core, z);
 	s->backend = b; /* where it will most likely go (logs); it has not joined it */
-	s->hs.defer_caps = defer_caps(g.caps);
-	s->hs.client_greeted_at = uv_now(p->loop);
+	s->hs->defer_caps = defer_caps(g.caps);
+	s->hs->client_greeted_at = uv_now(p->loop);
 	gp_log(GP_LOG_DEBUG, "greeting_deferred", "backend=%s conn=%u client=" GP_CLIENT_FMT,
 	       p->backends[b].conf->name, s->id, GP_CLIENT_ARGS(s));
 	return true;
@@ -455,13 +488,18 @@ bool gp_handoff_defer_answered(gp_session_t *s, const gp_pkt_t *pkt, const myp_h
 		                GP_CLOSE_AUTH_UNSUPPORTED);
 		return false;
 	}
-	s->hs.defer_resp = malloc(pkt->n);
-	if (!s->hs.defer_resp) {
+	if (!s->hs) {
+		gp_session_close(s, GP_CLOSE_PROTOCOL_ERROR);
+		return false;
+	}
+	handoff_drop_response(s->hs);
+	s->hs->defer_resp = malloc(pkt->n);
+	if (!s->hs->defer_resp) {
 		gp_session_close(s, GP_CLOSE_OUT_OF_MEMORY);
 		return false;
 	}
-	memcpy(s->hs.defer_resp, pkt->p, pkt->n);
-	s->hs.defer_resp_len = pkt->n;
+	memcpy(s->hs->defer_resp, pkt->p, pkt->n);
+	s->hs->defer_resp_len = pkt->n;
 	return true;
 }
 
@@ -469,11 +507,11 @@ gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_gre
                                      uint64_t *caps)
 {
 	myp_hsresp_t r;
-	if (!s->hs.defer_resp ||
-	    myp_hsresp_parse(s->hs.defer_resp, s->hs.defer_resp_len, &r) != MYP_OK)
+	if (!s->hs || !s->hs->defer_resp ||
+	    myp_hsresp_parse(s->hs->defer_resp, s->hs->defer_resp_len, &r) != MYP_OK)
 		return GP_EPROTO;
 	uint64_t real = defer_caps(g->caps);
-	uint64_t agreed = r.caps & s->hs.defer_caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
+	uint64_t agreed = r.caps & s->hs->defer_caps & ~(uint64_t)GP_CAPS_UNRELAYABLE;
 	if (agreed & ~real) {
 		/* The client took up something this server does not offer (an upgrade between
 		 * the cached greeting and now): relaying on would garble the stream. */
@@ -489,8 +527,8 @@ gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_gre
 	 * takes it back out of what the client reads. The stored response asks for it, so
 	 * the SSL request and the response sent later agree. */
 	if ((server_caps & MYP_CLIENT_SESSION_TRACK) && !(*caps & MYP_CLIENT_SESSION_TRACK) &&
-	    myp_hsresp_add_caps(s->hs.defer_resp, s->hs.defer_resp_len, MYP_CLIENT_SESSION_TRACK) ==
-	            MYP_OK) {
+	    myp_hsresp_add_caps(s->hs->defer_resp, s->hs->defer_resp_len,
+	                        MYP_CLIENT_SESSION_TRACK) == MYP_OK) {
 		*caps |= MYP_CLIENT_SESSION_TRACK;
 		r.caps |= MYP_CLIENT_SESSION_TRACK;
 	}
@@ -510,8 +548,8 @@ gp_status_t gp_handoff_defer_respond(gp_session_t *s, uint8_t seq, const myp_gre
 gp_status_t gp_handoff_defer_send(gp_session_t *s, uint8_t seq)
 {
 	myp_hsresp_t r;
-	if (!s->hs.defer_resp ||
-	    myp_hsresp_parse(s->hs.defer_resp, s->hs.defer_resp_len, &r) != MYP_OK)
+	if (!s->hs || !s->hs->defer_resp ||
+	    myp_hsresp_parse(s->hs->defer_resp, s->hs->defer_resp_len, &r) != MYP_OK)
 		return GP_EPROTO;
 	uint64_t clear = GP_CAPS_UNRELAYABLE;
 	if (gp_io_tls(&s->server)) { /* as in the SSL request the server saw */
@@ -522,17 +560,17 @@ gp_status_t gp_handoff_defer_send(gp_session_t *s, uint8_t seq)
 	myp_wbuf_t w;
 	myp_wbuf_init(&w, buf, sizeof(buf));
 	myp_hsresp_defer_build(&w, seq, &r, GP_DEFER_PLUGIN, clear);
-	if (w.failed)
-		return GP_ETOOBIG;
-	return gp_io_send(&s->server, buf, w.len);
+	gp_status_t st = w.failed ? GP_ETOOBIG : gp_io_send(&s->server, buf, w.len);
+	explicit_bzero(buf, sizeof(buf)); /* the client's proof of the password */
+	return st;
 }
 
 void gp_handoff_defer_server(gp_session_t *s, const gp_pkt_t *pkt)
 {
 	myp_authswitch_t sw;
-	if (!s->hs.defer_resp || pkt->n == 0 || pkt->p[0] != 0xFE)
+	if (!s->hs || !s->hs->defer_resp || pkt->n == 0 || pkt->p[0] != 0xFE)
 		return;
 	if (myp_authswitch_parse(pkt->p, pkt->n, &sw) != MYP_OK)
 		return;
-	s->hs.defer_answer_len = gp_park_wrong_len(&sw);
+	s->hs->defer_answer_len = gp_park_wrong_len(&sw);
 }

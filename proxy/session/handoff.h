@@ -60,8 +60,10 @@ typedef struct gp_handoff {
 	bool serving;      /* the tick is routing a queued session */
 } gp_handoff_t;
 
-/* A session's handshake state, in gp_session_t as s->hs: its fields are handoff.c's alone. */
+/* A session's handshake state, s->hs from its accept until it is logged in (gp_handoff_done;
+ * an idle session keeps none of it): its fields are handoff.c's alone. */
 typedef struct gp_handshake {
+	gp_session_t *session;      /* whose */
 	gp_list_t slot_link;        /* in the handoff queue while waiting for a handshake slot */
 	uint8_t *greeting;          /* the backend's greeting (with header) while unanswered */
 	uint32_t greeting_len;      /* its length */
@@ -80,10 +82,12 @@ typedef struct gp_handshake {
 
 /* ---- what session.c calls ------------------------------------------------------------ */
 
-/* A new session's handshake state. */
-void gp_handoff_init(gp_handshake_t *hs);
-/* The session is freed: leave the queue, let go of what it kept. */
+/* A new session's handshake state; false when memory is short. */
+bool gp_handoff_init(gp_session_t *s);
+/* The session is freed: leave the queue, let go of what it kept (wiped), and of s->hs. */
 void gp_handoff_forget(gp_session_t *s);
+/* s is logged in: its slot is freed and its handshake state goes (gp_handoff_forget). */
+void gp_handoff_done(gp_session_t *s);
 /* A deferred client's handshake response is kept (it answered the proxy's greeting). */
 bool gp_handoff_holds_response(const gp_session_t *s);
 /* The backend attempt of s failed: no slot, and the next connection greets afresh. */

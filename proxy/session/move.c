@@ -163,11 +163,11 @@ static void move_abandon(gp_session_t *s)
 		gp_session_drain(s, uv_now(s->proxy->loop), why);
 }
 
-static void move_timer(uv_timer_t *t);
+static void move_timer(gp_deadline_t *t);
 
 static void move_arm(gp_session_t *s, uint64_t ms)
 {
-	uv_timer_start(&s->timer, move_timer, ms, 0);
+	gp_proxy_deadline(s->proxy, &s->timer, ms, move_timer);
 }
 
 /* Connect the new leg to target b through one of its handshake slots. */
@@ -301,9 +301,9 @@ static void move_begin(gp_session_t *s)
 	move_leave(s, alive);
 }
 
-static void move_timer(uv_timer_t *t)
+static void move_timer(gp_deadline_t *t)
 {
-	gp_session_t *s = t->data;
+	gp_session_t *s = gp_container_of(t, gp_session_t, timer);
 	gp_move_t *m = s->move;
 	if (!m || s->state != GP_SS_READY)
 		return;

@@ -46,7 +46,7 @@ static void session_set_state(gp_session_t *s, gp_session_state_t to)
 	gp_session_txn_recount(s);
 }
 
-static void session_arm(gp_session_t *s, void (*cb)(uv_timer_t *), uint64_t ms);
+static void session_arm(gp_session_t *s, gp_deadline_cb cb, uint64_t ms);
 
 void gp_session_leave_backend(gp_session_t *s)
 {
@@ -92,6 +92,8 @@ static void session_release(gp_session_t *s)
 	gp_accounts_forget(p->acct, s->learned);
 	gp_move_release(s);
 	gp_core_release(&s->core);
+	gp_proxy_deadline_stop(p, &s->timer);
+	free(s->past_thread);
 	if (s->core.kill.slot) /* closed while its cross-node KILL was checked */
 		gp_kill_slot_give(&p->kill_jobs);
 	if (s->counted)
@@ -113,14 +115,9 @@ static void on_handle_closed(gp_session_t *s)
 		session_release(s);
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void on_close_grace(gp_deadline_t *t)
 {
-	on_handle_closed(h->data);
-}
-
-static void on_close_grace(uv_timer_t *t)
-{
-	gp_session_t *s = t->data;
+	gp_session_t *s = gp_container_of(t, gp_session_t, timer);
 	/* The client did not take its last bytes in time: drop them. */
 	s->client.close_after_write = false;
 	s->server.close_after_write = false;
@@ -144,11 +141,8 @@ static void session_io_closed(gp_io_t *io)
 		session_route(s);
 		return;
 	}
-	if (s->client.closing && !s->client.connected && s->server.closing &&
-	    !s->server.connected && !uv_is_closing((uv_handle_t *)&s->timer)) {
-		uv_timer_stop(&s->timer);
-		uv_close((uv_handle_t *)&s->timer, on_timer_closed);
-	}
+	if (s->client.closing && !s->client.connected && s->server.closing && !s->server.connected)
+		gp_proxy_deadline_stop(s->proxy, &s->timer);
 	on_handle_closed(s);
 }
 
@@ -229,11 +223,11 @@ bool gp_session_apply(gp_session_t *s, gp_core_out_t *o)
 	return s->state != GP_SS_CLOSING;
 }
 
-static void on_timeout(uv_timer_t *t);
+static void on_timeout(gp_deadline_t *t);
 
-static void session_arm(gp_session_t *s, void (*cb)(uv_timer_t *), uint64_t ms)
+static void session_arm(gp_session_t *s, gp_deadline_cb cb, uint64_t ms)
 {
-	uv_timer_start(&s->timer, cb, ms, 0);
+	gp_proxy_deadline(s->proxy, &s->timer, ms, cb);
 }
 
 static void session_arm_handshake(gp_session_t *s)
@@ -243,9 +237,9 @@ static void session_arm_handshake(gp_session_t *s)
 	session_arm(s, on_timeout, left);
 }
 
-static void on_timeout(uv_timer_t *t)
+static void on_timeout(gp_deadline_t *t)
 {
-	gp_session_t *s = t->data;
+	gp_session_t *s = gp_container_of(t, gp_session_t, timer);
 	char msg[160];
 	switch (s->state) {
 	case GP_SS_WAITING:
@@ -522,8 +516,8 @@ static void session_response_done(gp_session_t *s, const gp_core_out_t *o, bool 
 		gp_slog(s, GP_LOG_DEBUG, "auth_learn", "result=%s", gp_learn_result_name(r));
 	}
 	if (o->ev & GP_CORE_EV_READY) {
-		uv_timer_stop(&s->timer);
-		gp_handoff_release(s);
+		gp_proxy_deadline_stop(s->proxy, &s->timer);
+		gp_handoff_done(s);
 		gp_io_set_whole(&s->client, false);
 		gp_io_set_whole(&s->server, false);
 		s->client.peek = gp_core_peek(&s->core, true);
@@ -656,9 +650,13 @@ static void session_name_client(gp_session_t *s)
 void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 {
 	gp_session_t *s = calloc(1, sizeof(*s));
-	if (!s || gp_io_init(&s->client, p->loop, &client_proto, s) != GP_OK) {
+	/* Room for its deadline first: arming it later can then not fail. */
+	if (!s || !gp_proxy_deadline_room(p, p->nsessions + 1) || !gp_handoff_init(s) ||
+	    gp_io_init(&s->client, p->loop, &client_proto, s) != GP_OK) {
 		/* Returning without uv_accept would leave the listener deaf (libuv stops polling
 		 * it while a connection is pending) and the descriptor open. */
+		if (s)
+			free(s->hs);
 		free(s);
 		gp_proxy_refuse(p, listener);
 		return;
@@ -674,7 +672,6 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 	gp_core_backend_tls(&s->core, p->btls != NULL);
 	gp_list_init(&s->link);
 	gp_list_init(&s->drain_link);
-	gp_handoff_init(&s->hs);
 	s->open_handles = 1;
 	if (gp_io_accept(&s->client, listener) != GP_OK ||
 	    gp_io_init(&s->server, p->loop, &server_proto, s) != GP_OK) {
@@ -685,12 +682,11 @@ void gp_session_accept(gp_proxy_t *p, gp_endpoint_t ep, uv_stream_t *listener)
 		gp_io_close(&s->client, false);
 		return;
 	}
-	s->open_handles = 3;
-	uv_timer_init(p->loop, &s->timer);
-	s->timer.data = s;
+	s->open_handles = 2;
 	s->client.peer = &s->server;
 	s->server.peer = &s->client;
 	gp_io_tune(&s->client);
+	gp_io_set_wipe(&s->client); /* logins, COM_CHANGE_USER, passwords in SQL */
 	s->client.peek = GP_CLIENT_PEEK;
 	s->client.total_in = &p->stats.bytes_in; /* /metrics reads the totals, no session */
 	s->client.total_out = &p->stats.bytes_out;

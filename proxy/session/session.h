@@ -26,7 +26,7 @@ typedef struct gp_session {
 	gp_proxy_t *proxy;           /* owner */
 	gp_io_t client;              /* the client's connection */
 	gp_io_t server;              /* the backend connection */
-	uv_timer_t timer;            /* the current phase's deadline */
+	gp_deadline_t timer;         /* the current phase's deadline (gp_proxy_deadline) */
 	gp_session_state_t state;    /* where it sits */
 	gp_endpoint_t endpoint;      /* which listener accepted it */
 	uint32_t id;                 /* proxy connection id (logs) */
@@ -42,13 +42,13 @@ typedef struct gp_session {
 	bool counted;                /* counted in proxy->nclients */
 	bool retry_connect;          /* server io closing to try the next backend */
 	bool on_backend;             /* counted in its backend's sessions */
-	uint8_t open_handles;        /* client, server, timer still open */
+	uint8_t open_handles;        /* client, server still open */
 	uint64_t last_active;        /* loop time (ms) of the last command */
 	uint64_t opened_at;          /* loop time (ms) it authenticated */
 	uint64_t cmd_start_ns;       /* uv_hrtime() when that command arrived (latency metric) */
 	gp_close_t close_reason;     /* why it is closing (logs) */
 	uint16_t client_port;        /* the client's port (its IP: gp_core_host) */
-	gp_handshake_t hs;           /* handshake slot, greeting, deferred login: handoff.c's */
+	struct gp_handshake *hs;     /* slot, greeting, deferred login until ready: handoff.c's */
 	gp_core_t core;              /* the session protocol (core.c): caps, response, txn, KILL */
 	myp_trans_t txn_counted;     /* what it adds to its backend's txn_open/txn_unknown */
 	struct gp_learned *learned;  /* what its login taught (accounts.h), or NULL */
@@ -57,8 +57,9 @@ typedef struct gp_session {
 	gp_close_t drain_why;        /* why it is draining (a move may replace the close) */
 	uint32_t unmov_counted;      /* the not-movable reasons it adds to the proxy's counts */
 	bool mov_counted;            /* it is counted at all (ready): movable or by reason */
-	uint32_t past_thread[GP_SESSION_PAST]; /* threads it had before its moves, newest first */
-	uint8_t npast;                         /* how many of them are kept */
+	uint32_t *past_thread; /* GP_SESSION_PAST threads it had before its moves, newest first
+	                        * (allocated at its first move) */
+	uint8_t npast;         /* how many of them are kept */
 } gp_session_t;
 
 /* The client's "ip:port" in a log line: GP_CLIENT_FMT in the format, GP_CLIENT_ARGS(s) in

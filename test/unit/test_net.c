@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "gp_check.h"
+#include "net/bufpool.h"
 #include "net/http.h"
 #include "net/io.h"
 #include "net/refuse.h"
@@ -291,8 +292,19 @@ static void quiet_closed(gp_io_t *io)
 	free(io);
 }
 
-static const gp_io_proto_t quiet_proto = {.ended = quiet_ended, .closed = quiet_closed};
+static int io_packets; /* packets the wipe test's io was handed */
+static gp_pkt_action_t count_drop(gp_io_t *io, gp_pkt_t *pkt)
+{
+	(void)io;
+	(void)pkt;
+	io_packets++;
+	return GP_PKT_DROP;
+}
+
+static const gp_io_proto_t quiet_proto = {
+        .packet = count_drop, .ended = quiet_ended, .closed = quiet_closed};
 static gp_io_t *accepted;
+static bool accept_wipe; /* gp_io_set_wipe on the accepted io */
 
 static void on_conn_io(uv_stream_t *l, int status)
 {
@@ -302,11 +314,14 @@ static void on_conn_io(uv_stream_t *l, int status)
 	ck_assert_int_eq(gp_io_init(io, l->loop, &quiet_proto, NULL), GP_OK);
 	ck_assert_int_eq(gp_io_accept(io, l), GP_OK);
 	gp_io_tune(io);
+	if (accept_wipe)
+		gp_io_set_wipe(io);
 	accepted = io;
 }
 
-/* gp_io_quiet peeks at the kernel's queue: unread bytes and a FIN count, nothing is consumed. */
-START_TEST(test_io_quiet_peeks)
+/* The bench's listener replaced by one whose connections become gp_io_t (accepted); a client
+ * connected to it, its descriptor returned once the io exists. */
+static int io_pair(bool wipe)
 {
 	bench_open();
 	uv_close((uv_handle_t *)&B.listener, NULL);
@@ -321,8 +336,42 @@ START_TEST(test_io_quiet_peeks)
 	ck_assert_int_eq(uv_tcp_getsockname(&B.listener, (struct sockaddr *)&got, &len), 0);
 	B.port = ntohs(((struct sockaddr_in *)&got)->sin_port);
 	accepted = NULL;
+	accept_wipe = wipe;
 	int fd = client();
 	RUN_UNTIL(accepted != NULL);
+	return fd;
+}
+
+/* A client's bytes are wiped from the read buffer before it goes back to the pool (under
+ * gp_io_set_wipe), and only then: the pool hands the same buffer out next (LIFO). */
+START_TEST(test_io_wipe_before_pool)
+{
+	static const char pkt[] = "\x0d\x00\x00\x00"
+	                          "\x03SET PASSWORD"; /* a 13-byte COM_QUERY */
+	const size_t n = sizeof(pkt) - 1;
+	int wipe = _i;
+	int fd = io_pair(wipe);
+	io_packets = 0;
+	gp_io_read(accepted, true);
+	ck_assert_int_eq(send(fd, pkt, n, 0), (ssize_t)n);
+	RUN_UNTIL(io_packets == 1);
+	uint8_t *buf = gp_bufpool_get();    /* the one the io just gave back */
+	const size_t link = sizeof(void *); /* the pool's free-list link overlays the start */
+	ck_assert_int_eq(memcmp(buf + link, pkt + link, n - link) != 0, wipe);
+	if (wipe)
+		for (size_t i = link; i < n; i++)
+			ck_assert_uint_eq(buf[i], 0);
+	gp_bufpool_put(buf);
+	close(fd);
+	gp_io_close(accepted, false);
+	bench_close();
+}
+END_TEST
+
+/* gp_io_quiet peeks at the kernel's queue: unread bytes and a FIN count, nothing is consumed. */
+START_TEST(test_io_quiet_peeks)
+{
+	int fd = io_pair(false);
 	ck_assert(gp_io_quiet(accepted));
 	ck_assert_int_eq(send(fd, "x", 1, 0), 1);
 	usleep(20000);
@@ -516,6 +565,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("io");
 	tcase_add_test(tc, test_io_quiet_peeks);
+	tcase_add_loop_test(tc, test_io_wipe_before_pool, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("http");
 	tcase_add_test(tc, test_http_get_roundtrip);

@@ -104,12 +104,7 @@ static void proxy_deadlines_due(gp_proxy_t *p)
 
 void gp_proxy_deadline(gp_proxy_t *p, gp_deadline_t *d, uint64_t ms, gp_deadline_cb cb)
 {
-	const gp_deadline_t *was = gp_deadlines_first(&p->deadlines);
-	uint64_t was_at = was ? was->at : 0;
-	if (!gp_deadline_arm(&p->deadlines, d, uv_now(p->loop) + ms, cb))
-		return; /* no room: cannot happen after gp_proxy_deadline_room */
-	const gp_deadline_t *first = gp_deadlines_first(&p->deadlines);
-	if (first != was || first->at != was_at)
+	if (gp_deadline_arm(&p->deadlines, d, uv_now(p->loop) + ms, cb)) /* room: reserved */
 		proxy_deadlines_due(p);
 }
 
@@ -117,10 +112,8 @@ void gp_proxy_deadline_stop(gp_proxy_t *p, gp_deadline_t *d)
 {
 	if (!gp_deadline_armed(d))
 		return;
-	bool first = gp_deadlines_first(&p->deadlines) == d;
 	gp_deadline_stop(&p->deadlines, d);
-	if (first)
-		proxy_deadlines_due(p);
+	proxy_deadlines_due(p);
 }
 
 bool gp_proxy_deadline_room(gp_proxy_t *p, uint32_t n)

@@ -122,8 +122,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	if (nread > 0) {
-		io->end += (uint32_t)nread;
-		gp_io_note_read(io);
+		gp_io_grew(io, (uint32_t)nread);
 		if (io->total_in)
 			*io->total_in += (uint64_t)nread;
 		/* A read that filled the buffer is scanned now: libuv reads again at once and
@@ -690,8 +689,7 @@ void gp_io_zpump(gp_io_t *io)
 			gp_io_fail(io, GP_EPROTO);
 			return;
 		}
-		io->end += (uint32_t)made;
-		gp_io_note_read(io);
+		gp_io_grew(io, (uint32_t)made);
 		if (made)
 			gp_io_scan_now(io);
 		else if (!moved)

@@ -16,9 +16,11 @@ typedef struct gp_send_req {
 /* io.c: write s->data[0, len) to dst (try-send, then queued; s is taken). src: the io
  * whose pending count holds its reading back until the bytes are out; NULL for our own. */
 GP_WUR gp_status_t gp_io_write_req(gp_io_t *dst, gp_send_req_t *s, size_t len, gp_io_t *src);
-/* The buffer grew to io->end: under gp_io_set_wipe, that much is wiped before it goes. */
-static inline void gp_io_note_read(gp_io_t *io)
+/* n bytes were read (or inflated, or decrypted) into buf at io->end: under gp_io_set_wipe,
+ * all of the buffer up to there is wiped before it goes. */
+static inline void gp_io_grew(gp_io_t *io, uint32_t n)
 {
+	io->end += n;
 	if (io->wipe && io->end > io->dirty)
 		io->dirty = io->end;
 }

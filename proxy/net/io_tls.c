@@ -157,8 +157,7 @@ void gp_io_tpump(gp_io_t *io)
 			gp_zio_raw_add(io->z, got);
 			gp_io_zpump(io);
 		} else {
-			io->end += (uint32_t)got;
-			gp_io_note_read(io);
+			gp_io_grew(io, (uint32_t)got);
 			gp_io_scan_now(io);
 		}
 	}
